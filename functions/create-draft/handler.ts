@@ -1,0 +1,18 @@
+import { createDraftSchema } from '../../shared/domain/draft.js';
+import { createDraft } from '../../shared/domain/drafts-service.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { header } from '../../shared/http/api-event.js';
+import { apiHandler } from '../../shared/http/api-handler.js';
+import { json } from '../../shared/http/responses.js';
+import { draftView } from '../../shared/http/views.js';
+import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
+
+const drafts = draftStoreFromEnv();
+
+export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
+  'POST /v1/drafts': async (event) => {
+    const input = parseOrThrow(createDraftSchema, event.jsonBody);
+    const { draft, replayed } = await createDraft(drafts, input, event.actor, { idempotencyKey: header(event, 'idempotency-key') });
+    return json(201, draftView(draft, event), replayed ? { 'idempotent-replayed': 'true' } : {});
+  },
+});

@@ -1,0 +1,23 @@
+import { approveSchema, rejectSchema } from '../../shared/domain/draft.js';
+import { decideDraft } from '../../shared/domain/drafts-service.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { pathParameter } from '../../shared/http/api-event.js';
+import { apiHandler } from '../../shared/http/api-handler.js';
+import { json } from '../../shared/http/responses.js';
+import { draftView } from '../../shared/http/views.js';
+import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
+
+const drafts = draftStoreFromEnv();
+
+export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
+  'POST /v1/drafts/{id}/approve': async (event) => {
+    const { content } = parseOrThrow(approveSchema, event.jsonBody);
+    const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'approve', editedContent: content }, event.actor);
+    return json(200, draftView(draft, event));
+  },
+  'POST /v1/drafts/{id}/reject': async (event) => {
+    const { reason } = parseOrThrow(rejectSchema, event.jsonBody);
+    const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'reject', reason }, event.actor);
+    return json(200, draftView(draft, event));
+  },
+});

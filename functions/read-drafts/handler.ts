@@ -1,0 +1,19 @@
+import { listDraftsQuerySchema } from '../../shared/domain/draft.js';
+import { getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { pathParameter } from '../../shared/http/api-event.js';
+import { apiHandler } from '../../shared/http/api-handler.js';
+import { json } from '../../shared/http/responses.js';
+import { draftView } from '../../shared/http/views.js';
+import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
+
+const drafts = draftStoreFromEnv();
+
+export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
+  'GET /v1/drafts': async (event) => {
+    const query = parseOrThrow(listDraftsQuerySchema, event.queryStringParameters ?? {});
+    const page = await listDrafts(drafts, query);
+    return json(200, { items: page.items.map((d) => draftView(d, event)), nextCursor: page.nextCursor ?? null });
+  },
+  'GET /v1/drafts/{id}': async (event) => json(200, draftView(await getDraft(drafts, pathParameter(event, 'id')), event)),
+});

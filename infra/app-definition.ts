@@ -1,0 +1,175 @@
+/**
+ * The one description of Processa's resources. The CDK stack (infra/stacks) and the local
+ * runtime (infra/local) both build from it, so tables, queues, functions, routes and retry
+ * settings cannot drift between AWS and a laptop. Pure data: no CDK or SDK imports, so that
+ * handlers may read route roles from it without pulling infrastructure code into bundles.
+ */
+
+export const ROLES = ['agent', 'reviewer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type AttributeType = 'S' | 'N';
+export interface KeyAttribute {
+  name: string;
+  type: AttributeType;
+}
+export interface IndexDefinition {
+  name: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+}
+export interface TableDefinition {
+  /** Environment variable through which functions learn the table's physical name. */
+  envVar: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  indexes: IndexDefinition[];
+  stream?: 'NEW_AND_OLD_IMAGES';
+  ttlAttribute?: string;
+}
+
+export const tables = {
+  drafts: {
+    envVar: 'DRAFTS_TABLE_NAME',
+    partitionKey: { name: 'id', type: 'S' },
+    indexes: [
+      // Newest first within one status: the review queue ("pending") and decided drafts.
+      { name: 'by-status', partitionKey: { name: 'status', type: 'S' }, sortKey: { name: 'listKey', type: 'S' } },
+      // Newest first across all statuses (every draft item carries kind = "draft").
+      { name: 'by-created', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'listKey', type: 'S' } },
+    ],
+    // Decisions leave the table through its stream; old and new images let the stream
+    // filter pass only pending → decided transitions.
+    stream: 'NEW_AND_OLD_IMAGES',
+  },
+  apiKeys: {
+    envVar: 'API_KEYS_TABLE_NAME',
+    // Looked up on every request by the SHA-256 of the presented key; the key itself is never stored.
+    partitionKey: { name: 'keyHash', type: 'S' },
+    indexes: [{ name: 'by-id', partitionKey: { name: 'id', type: 'S' } }],
+  },
+  idempotency: {
+    envVar: 'IDEMPOTENCY_TABLE_NAME',
+    partitionKey: { name: 'id', type: 'S' },
+    indexes: [],
+    ttlAttribute: 'expiresAtEpoch',
+  },
+} as const satisfies Record<string, TableDefinition>;
+export type TableName = keyof typeof tables;
+
+/** Webhook retry policy: 4 attempts in all, the last failure goes to the DLQ. */
+export const deliveryRetry = {
+  maxAttempts: 4,
+  /** First retry delay; later ones double, with full jitter. Overridden by PROCESSA_RETRY_BASE_SECONDS. */
+  baseSeconds: 30,
+  /** SQS allows a visibility timeout of at most 12 hours. */
+  maxBackoffSeconds: 12 * 60 * 60,
+  /** Per-attempt HTTP timeout. Overridden by PROCESSA_WEBHOOK_TIMEOUT_MS. */
+  timeoutMs: 10_000,
+} as const;
+
+export interface QueueDefinition {
+  envVar: string;
+  visibilityTimeoutSeconds: number;
+  /** Receives before SQS moves a message to the dead-letter queue. */
+  maxReceiveCount?: number;
+  deadLetterQueue?: QueueName;
+  retentionDays: number;
+}
+
+export const queues = {
+  deliveries: {
+    envVar: 'DELIVERIES_QUEUE_URL',
+    // Longer than the delivery function's timeout, as Lambda requires of an event source.
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: deliveryRetry.maxAttempts,
+    deadLetterQueue: 'deliveriesDlq',
+    retentionDays: 4,
+  },
+  deliveriesDlq: {
+    envVar: 'DELIVERIES_DLQ_URL',
+    visibilityTimeoutSeconds: 60,
+    retentionDays: 14,
+  },
+} as const satisfies Record<string, QueueDefinition>;
+export type QueueName = 'deliveries' | 'deliveriesDlq';
+
+export type TableAccess = 'read' | 'write' | 'readWrite';
+
+export interface FunctionDefinition {
+  /** Folder under functions/ holding handler.ts, which exports `handler`. */
+  folder: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  tables: Partial<Record<TableName, TableAccess>>;
+}
+
+export const functions = {
+  createDraft: {
+    folder: 'create-draft',
+    description: 'POST /v1/drafts: an agent submits a draft for review',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    tables: { drafts: 'write', idempotency: 'readWrite', apiKeys: 'read' },
+  },
+  readDrafts: {
+    folder: 'read-drafts',
+    description: 'GET /v1/drafts and /v1/drafts/{id}',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    tables: { drafts: 'read', apiKeys: 'read' },
+  },
+  decideDraft: {
+    folder: 'decide-draft',
+    description: 'POST /v1/drafts/{id}/approve|reject: a reviewer decides a draft, exactly once',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    tables: { drafts: 'readWrite', apiKeys: 'read' },
+  },
+  manageKeys: {
+    folder: 'manage-keys',
+    description: 'POST/GET/DELETE /v1/keys: admins manage API keys',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    tables: { apiKeys: 'readWrite' },
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+export type FunctionName = keyof typeof functions;
+
+export interface RouteDefinition {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** API Gateway path syntax: /v1/drafts/{id}. */
+  path: string;
+  function: FunctionName;
+  /** Roles allowed to call the route; every route must name them. */
+  roles: readonly Role[];
+}
+
+const anyRole = ROLES;
+const deciders = ['reviewer', 'admin'] as const;
+const adminOnly = ['admin'] as const;
+
+export const routes = [
+  { method: 'POST', path: '/v1/drafts', function: 'createDraft', roles: ['agent', 'admin'] },
+  { method: 'GET', path: '/v1/drafts', function: 'readDrafts', roles: anyRole },
+  { method: 'GET', path: '/v1/drafts/{id}', function: 'readDrafts', roles: anyRole },
+  { method: 'POST', path: '/v1/drafts/{id}/approve', function: 'decideDraft', roles: deciders },
+  { method: 'POST', path: '/v1/drafts/{id}/reject', function: 'decideDraft', roles: deciders },
+  { method: 'POST', path: '/v1/keys', function: 'manageKeys', roles: adminOnly },
+  { method: 'GET', path: '/v1/keys', function: 'manageKeys', roles: adminOnly },
+  { method: 'DELETE', path: '/v1/keys/{id}', function: 'manageKeys', roles: adminOnly },
+] as const satisfies readonly RouteDefinition[];
+
+export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+export function rolesForRoute(key: string): readonly Role[] {
+  const route = routes.find((r) => routeKey(r) === key);
+  if (!route) throw new Error(`No route is defined for ${key}`);
+  return route.roles;
+}
+
+/** Request limits enforced by every JSON handler (API Gateway itself allows 10 MB). */
+export const limits = {
+  maxBodyBytes: 256 * 1024,
+} as const;

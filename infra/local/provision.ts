@@ -1,0 +1,85 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { queues, tables, type QueueName, type TableDefinition, type TableName } from '../app-definition.js';
+
+export type TableNames = Record<TableName, string>;
+export type QueueUrls = Record<QueueName, string>;
+
+/** The CreateTable request for one definition: the local twin of the stateful construct's Table. */
+export function createTableInput(physicalName: string, definition: TableDefinition) {
+  const attributes = new Map<string, AttributeDefinition>();
+  const keySchema = (pk: { name: string; type: 'S' | 'N' }, sk?: { name: string; type: 'S' | 'N' }) => {
+    for (const key of [pk, sk]) if (key) attributes.set(key.name, { AttributeName: key.name, AttributeType: key.type });
+    return [{ AttributeName: pk.name, KeyType: 'HASH' as const }, ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : [])];
+  };
+  const KeySchema = keySchema(definition.partitionKey, definition.sortKey);
+  const GlobalSecondaryIndexes = definition.indexes.map((index) => ({
+    IndexName: index.name,
+    KeySchema: keySchema(index.partitionKey, index.sortKey),
+    Projection: { ProjectionType: 'ALL' as const },
+  }));
+  return {
+    TableName: physicalName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    KeySchema,
+    AttributeDefinitions: [...attributes.values()],
+    ...(GlobalSecondaryIndexes.length > 0 ? { GlobalSecondaryIndexes } : {}),
+    ...(definition.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream } } : {}),
+  };
+}
+
+/** Creates every table of the definition (skipping ones that exist, for --persist) and returns their names. */
+export async function provisionTables(client: DynamoDBClient, prefix: string): Promise<TableNames> {
+  const names = {} as TableNames;
+  for (const [name, definition] of Object.entries(tables) as [TableName, TableDefinition][]) {
+    const physical = `${prefix}-${name}`;
+    names[name] = physical;
+    try {
+      await client.send(new CreateTableCommand(createTableInput(physical, definition)));
+      if (definition.ttlAttribute) {
+        await client.send(
+          new UpdateTimeToLiveCommand({ TableName: physical, TimeToLiveSpecification: { Enabled: true, AttributeName: definition.ttlAttribute } }),
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  return names;
+}
+
+export async function streamArn(client: DynamoDBClient, tableName: string): Promise<string> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (!Table?.LatestStreamArn) throw new Error(`Table ${tableName} has no stream`);
+  return Table.LatestStreamArn;
+}
+
+/** Creates the queues in dependency order (DLQs first), with the definition's redrive policy. */
+export async function provisionQueues(client: SQSClient, prefix: string): Promise<QueueUrls> {
+  const urls = {} as QueueUrls;
+  const arns = {} as Record<QueueName, string>;
+  const hasDlq = (name: QueueName) => 'deadLetterQueue' in queues[name];
+  const names = Object.keys(queues) as QueueName[];
+  for (const name of [...names.filter((n) => !hasDlq(n)), ...names.filter(hasDlq)]) {
+    const definition = queues[name];
+    const attributes: Record<string, string> = {
+      VisibilityTimeout: String(definition.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: String(definition.retentionDays * 24 * 60 * 60),
+    };
+    if ('deadLetterQueue' in definition) {
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: arns[definition.deadLetterQueue], maxReceiveCount: definition.maxReceiveCount });
+    }
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `${prefix}-${name}`, Attributes: attributes }));
+    urls[name] = QueueUrl!;
+    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    arns[name] = Attributes!.QueueArn!;
+  }
+  return urls;
+}

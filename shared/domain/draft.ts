@@ -1,0 +1,224 @@
+import { init } from '@paralleldrive/cuid2';
+import { z } from 'zod';
+import type { Role } from '../../infra/app-definition.js';
+import { ConflictError, PayloadTooLargeError, ValidationError } from './errors.js';
+
+export const DRAFT_LIMITS = {
+  titleMaxChars: 200,
+  contentMaxBytes: 64 * 1024,
+  /** Deep nesting is almost always a bug or an attack; real action payloads are shallow. */
+  contentMaxDepth: 32,
+  metadataMaxKeys: 50,
+  metadataKeyMaxChars: 100,
+  metadataValueMaxChars: 1000,
+  rejectionReasonMaxChars: 1000,
+} as const;
+
+export const DRAFT_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
+export type DraftStatus = (typeof DRAFT_STATUSES)[number];
+export type DecidedStatus = 'approved' | 'rejected';
+
+export type MetadataValue = string | number | boolean | null;
+export type JsonObject = Record<string, unknown>;
+
+/** Who did something: the API key that was used, never the key itself. */
+export interface Actor {
+  keyId: string;
+  name: string;
+  role: Role;
+}
+
+export interface HistoryEntry {
+  action: 'created' | 'approved' | 'rejected' | 'expired';
+  at: string;
+  actor: Actor | null;
+  /** On approvals: whether the reviewer changed the content before approving. */
+  contentEdited?: boolean;
+  reason?: string;
+}
+
+export interface Draft {
+  id: string;
+  title: string;
+  content: JsonObject;
+  metadata: Record<string, MetadataValue>;
+  status: DraftStatus;
+  createdAt: string;
+  createdBy: Actor;
+  reviewedAt?: string;
+  reviewedBy?: Actor;
+  rejectionReason?: string;
+  /** The agent's original content, kept when a reviewer approved an edited version. */
+  originalContent?: JsonObject;
+  history: HistoryEntry[];
+}
+
+const createDraftId = init({ length: 24 });
+/** 25 characters starting with "c", shaped like the ids in the webhook documentation. */
+export const newDraftId = (): string => `c${createDraftId()}`;
+export const DRAFT_ID_PATTERN = /^[a-z0-9_]{1,64}$/;
+
+const wellFormed = (s: string) => s.isWellFormed();
+const text = (max: number) =>
+  z
+    .string()
+    .max(max, { message: `must be at most ${max} characters` })
+    .refine(wellFormed, { message: 'must be valid Unicode text' });
+
+const titleSchema = text(DRAFT_LIMITS.titleMaxChars).refine((s) => s.trim().length > 0, { message: 'must not be empty' });
+
+const isPlainObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function depthOf(value: unknown): number {
+  // Iterative, so hostile nesting cannot overflow the stack.
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > max) max = d;
+    if (max > DRAFT_LIMITS.contentMaxDepth) return max;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+export const contentSchema = z.custom<JsonObject>(isPlainObject, { message: 'must be a JSON object' }).superRefine((value, ctx) => {
+  if (depthOf(value) > DRAFT_LIMITS.contentMaxDepth) {
+    ctx.addIssue({ code: 'custom', message: `must not be nested more than ${DRAFT_LIMITS.contentMaxDepth} levels deep` });
+  }
+});
+
+const metadataValueSchema = z.union(
+  [text(DRAFT_LIMITS.metadataValueMaxChars), z.number().finite(), z.boolean(), z.null()],
+  { error: 'must be a string, number, boolean or null (metadata is flat)' },
+);
+
+export const metadataSchema = z
+  .custom<Record<string, unknown>>(isPlainObject, { message: 'must be an object of scalar values' })
+  .pipe(
+    z
+      .record(
+        z
+          .string()
+          .min(1, { message: 'keys must not be empty' })
+          .max(DRAFT_LIMITS.metadataKeyMaxChars, { message: `keys must be at most ${DRAFT_LIMITS.metadataKeyMaxChars} characters` })
+          .refine(wellFormed, { message: 'keys must be valid Unicode text' }),
+        metadataValueSchema,
+      )
+      .refine((m) => Object.keys(m).length <= DRAFT_LIMITS.metadataMaxKeys, {
+        message: `must have at most ${DRAFT_LIMITS.metadataMaxKeys} keys`,
+      }),
+  );
+
+export const createDraftSchema = z.strictObject({
+  title: titleSchema,
+  content: contentSchema,
+  metadata: metadataSchema.optional(),
+});
+export type CreateDraftInput = z.output<typeof createDraftSchema>;
+
+export const approveSchema = z.strictObject({ content: contentSchema.optional() });
+export const rejectSchema = z.strictObject({ reason: text(DRAFT_LIMITS.rejectionReasonMaxChars).optional() });
+
+export const listDraftsQuerySchema = z.strictObject({
+  status: z.enum(DRAFT_STATUSES, { error: `must be one of ${DRAFT_STATUSES.join(', ')}` }).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().int().min(1, { message: 'must be at least 1' }).max(100, { message: 'must be at most 100' }))
+    .optional(),
+  cursor: z.string().max(2048, { message: 'is not a valid cursor' }).optional(),
+});
+
+export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/** Content size is measured on its JSON serialisation, as stored and as delivered. */
+export function assertContentSize(content: JsonObject, field = 'content'): void {
+  const bytes = utf8Bytes(JSON.stringify(content));
+  if (bytes > DRAFT_LIMITS.contentMaxBytes) throw new PayloadTooLargeError(field, DRAFT_LIMITS.contentMaxBytes, bytes);
+}
+
+export function newDraft(input: CreateDraftInput, actor: Actor, now: Date): Draft {
+  assertContentSize(input.content);
+  const at = now.toISOString();
+  return {
+    id: newDraftId(),
+    title: input.title,
+    content: input.content,
+    metadata: (input.metadata ?? {}) as Record<string, MetadataValue>,
+    status: 'pending',
+    createdAt: at,
+    createdBy: actor,
+    history: [{ action: 'created', at, actor }],
+  };
+}
+
+export type Decision =
+  | { kind: 'approve'; editedContent?: JsonObject }
+  | { kind: 'reject'; reason?: string };
+
+/** The fields a decision writes, computed without knowing the stored item; the store applies them only while it is still pending. */
+export interface DecisionChange {
+  status: DecidedStatus;
+  reviewedAt: string;
+  reviewedBy: Actor;
+  rejectionReason?: string;
+  editedContent?: JsonObject;
+  historyEntry: HistoryEntry;
+}
+
+export function decisionChange(decision: Decision, actor: Actor, now: Date): DecisionChange {
+  const at = now.toISOString();
+  if (decision.kind === 'approve') {
+    if (decision.editedContent) assertContentSize(decision.editedContent);
+    return {
+      status: 'approved',
+      reviewedAt: at,
+      reviewedBy: actor,
+      editedContent: decision.editedContent,
+      historyEntry: { action: 'approved', at, actor, contentEdited: decision.editedContent !== undefined },
+    };
+  }
+  return {
+    status: 'rejected',
+    reviewedAt: at,
+    reviewedBy: actor,
+    rejectionReason: decision.reason,
+    historyEntry: { action: 'rejected', at, actor, ...(decision.reason !== undefined ? { reason: decision.reason } : {}) },
+  };
+}
+
+/** Only pending drafts can be decided; every other status is final. */
+export const canDecide = (status: DraftStatus): boolean => status === 'pending';
+
+export class AlreadyDecidedError extends ConflictError {
+  constructor(readonly current: Draft) {
+    // The winning state travels with the 409 so the loser can show who decided and when.
+    super('already_decided', `Draft ${current.id} is already ${current.status}`, { draft: publicDraft(current) });
+  }
+}
+
+export function assertValidDraftId(id: string): void {
+  if (!DRAFT_ID_PATTERN.test(id)) throw new ValidationError([{ field: 'id', message: 'is not a valid draft id' }]);
+}
+
+/** A draft as clients see it (without reviewUrl, which depends on where the API is served). */
+export function publicDraft(draft: Draft) {
+  return {
+    id: draft.id,
+    title: draft.title,
+    content: draft.content,
+    metadata: draft.metadata,
+    status: draft.status,
+    createdAt: draft.createdAt,
+    createdBy: draft.createdBy,
+    reviewedAt: draft.reviewedAt ?? null,
+    reviewedBy: draft.reviewedBy ?? null,
+    rejectionReason: draft.rejectionReason ?? null,
+    ...(draft.originalContent ? { originalContent: draft.originalContent } : {}),
+    history: draft.history,
+  };
+}
+export type PublicDraft = ReturnType<typeof publicDraft>;

@@ -1,0 +1,87 @@
+import type middy from '@middy/core';
+import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { limits, rolesForRoute } from '../../infra/app-definition.js';
+import { authenticate, type ApiKeyStore } from '../domain/api-keys.js';
+import { DomainError, ForbiddenError, MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors.js';
+import { logger } from '../observability.js';
+import { header, type ApiEvent } from './api-event.js';
+import { errorBody, json } from './responses.js';
+
+type Middleware = middy.MiddlewareObj<ApiEvent, APIGatewayProxyResultV2, Error, Context>;
+
+/**
+ * The one place errors become responses. Only DomainErrors, which carry a status and a public
+ * code, are shown to clients; anything else is logged and answered with a generic 500.
+ */
+export function errorResponses(): Middleware {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      if (error instanceof DomainError) {
+        if (error.status >= 500) logger.warn('request failed', { code: error.code, status: error.status });
+        request.response = json(error.status, errorBody(error.code, error.message, error.details), error.headers);
+        return;
+      }
+      logger.error('unhandled error', error as Error);
+      request.response = json(500, errorBody('internal_error', 'An internal error occurred; it has been logged', { requestId: request.event.requestContext?.requestId }));
+    },
+  };
+}
+
+/** Resolves the Bearer key to an actor and checks the route's roles from the app definition. */
+export function authorizeRoute(keys: ApiKeyStore): Middleware {
+  return {
+    before: async (request) => {
+      const event = request.event;
+      const authorization = header(event, 'authorization');
+      const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+      const actor = await authenticate(keys, match?.[1]);
+      const allowed = rolesForRoute(event.routeKey);
+      if (!allowed.includes(actor.role)) throw new ForbiddenError(actor.role, allowed);
+      event.actor = actor;
+      logger.appendKeys({ keyId: actor.keyId, role: actor.role });
+    },
+  };
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Enforces the size limit and JSON content type, then parses. A POST without any body means {}. */
+export function jsonBody(maxBytes: number = limits.maxBodyBytes): Middleware {
+  return {
+    before: async (request) => {
+      const event = request.event;
+      if (!BODY_METHODS.has(event.requestContext.http.method)) return;
+      const raw = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+      const bytes = Buffer.byteLength(raw, 'utf8');
+      if (bytes > maxBytes) throw new PayloadTooLargeError('body', maxBytes, bytes);
+      const contentType = header(event, 'content-type');
+      if (raw.length === 0 && contentType === undefined) {
+        event.jsonBody = {};
+        return;
+      }
+      const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+      if (mediaType !== 'application/json') throw new UnsupportedMediaTypeError(contentType);
+      if (raw.trim().length === 0) {
+        event.jsonBody = {};
+        return;
+      }
+      try {
+        event.jsonBody = JSON.parse(raw);
+      } catch (error) {
+        throw new MalformedJsonError((error as Error).message);
+      }
+    },
+  };
+}
+
+/** Every response carries the request id, to quote in support requests and find in logs. */
+export function requestIdHeader(): Middleware {
+  const stamp: middy.MiddlewareFn<ApiEvent, APIGatewayProxyResultV2, Error, Context> = async (request) => {
+    const response = request.response;
+    if (response && typeof response === 'object' && 'statusCode' in response) {
+      response.headers = { ...response.headers, 'x-request-id': request.event.requestContext.requestId };
+    }
+  };
+  return { after: stamp, onError: stamp };
+}

@@ -1,0 +1,223 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import type { Draft, DraftStatus, DecisionChange } from '../domain/draft.js';
+import type { CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../domain/drafts-service.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { withStoreErrors } from './dynamo-client.js';
+
+/**
+ * How a draft is laid out in DynamoDB. Content and metadata are stored as JSON strings: the
+ * stored bytes are exactly what the agent sent, and DynamoDB's limits on number range and
+ * nesting depth can never reject a valid JSON document.
+ */
+export interface DraftItem {
+  id: string;
+  kind: 'draft';
+  status: DraftStatus;
+  /** Sort key of both list indexes: newest first, ties broken by id. */
+  listKey: string;
+  title: string;
+  contentJson: string;
+  metadataJson: string;
+  originalContentJson?: string;
+  createdAt: string;
+  createdBy: Draft['createdBy'];
+  reviewedAt?: string;
+  reviewedBy?: Draft['reviewedBy'];
+  rejectionReason?: string;
+  history: Draft['history'];
+}
+
+export function toItem(draft: Draft): DraftItem {
+  return {
+    id: draft.id,
+    kind: 'draft',
+    status: draft.status,
+    listKey: `${draft.createdAt}#${draft.id}`,
+    title: draft.title,
+    contentJson: JSON.stringify(draft.content),
+    metadataJson: JSON.stringify(draft.metadata),
+    ...(draft.originalContent ? { originalContentJson: JSON.stringify(draft.originalContent) } : {}),
+    createdAt: draft.createdAt,
+    createdBy: draft.createdBy,
+    reviewedAt: draft.reviewedAt,
+    reviewedBy: draft.reviewedBy,
+    rejectionReason: draft.rejectionReason,
+    history: draft.history,
+  };
+}
+
+/** Also used by the stream consumer, which receives the same items as stream images. */
+export function fromItem(item: Record<string, unknown>): Draft {
+  const i = item as unknown as DraftItem;
+  return {
+    id: i.id,
+    title: i.title,
+    content: JSON.parse(i.contentJson),
+    metadata: JSON.parse(i.metadataJson),
+    status: i.status,
+    createdAt: i.createdAt,
+    createdBy: i.createdBy,
+    ...(i.reviewedAt ? { reviewedAt: i.reviewedAt } : {}),
+    ...(i.reviewedBy ? { reviewedBy: i.reviewedBy } : {}),
+    ...(i.rejectionReason !== undefined ? { rejectionReason: i.rejectionReason } : {}),
+    ...(i.originalContentJson ? { originalContent: JSON.parse(i.originalContentJson) } : {}),
+    history: i.history ?? [],
+  };
+}
+
+/** The shape of a list position, per index: a forged cursor cannot point DynamoDB at another partition. */
+const positionSchema = (status?: DraftStatus) => {
+  const base = { id: z.string().min(1).max(64), listKey: z.string().min(1).max(200) };
+  return status ? z.strictObject({ ...base, status: z.literal(status) }) : z.strictObject({ ...base, kind: z.literal('draft') });
+};
+
+export class DynamoDraftStore implements DraftStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly idempotencyTableName: string,
+  ) {}
+
+  create(draft: Draft, claim?: IdempotencyClaim): Promise<CreateResult> {
+    return withStoreErrors(() => (claim ? this.createWithClaim(draft, claim) : this.createPlain(draft)));
+  }
+
+  private async createPlain(draft: Draft): Promise<CreateResult> {
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: toItem(draft), ConditionExpression: 'attribute_not_exists(id)' }),
+    );
+    return { kind: 'created', draft };
+  }
+
+  /** Draft and idempotency record are written in one transaction: neither can exist without the other. */
+  private async createWithClaim(draft: Draft, claim: IdempotencyClaim): Promise<CreateResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.idempotencyTableName,
+                  Item: { id: claim.id, draftId: draft.id, requestHash: claim.requestHash, expiresAtEpoch: claim.expiresAtEpoch },
+                  // An expired claim that TTL has not yet deleted may be taken over.
+                  ConditionExpression: 'attribute_not_exists(id) OR expiresAtEpoch < :nowEpoch',
+                  ExpressionAttributeValues: { ':nowEpoch': Math.floor(Date.parse(draft.createdAt) / 1000) },
+                },
+              },
+              { Put: { TableName: this.tableName, Item: toItem(draft), ConditionExpression: 'attribute_not_exists(id)' } },
+            ],
+          }),
+        );
+        return { kind: 'created', draft };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons?.map((r) => r.Code) ?? [];
+        if (reasons[0] === 'ConditionalCheckFailed') {
+          const replay = await this.replay(claim.id);
+          if (replay) return replay;
+        }
+        // A concurrent request holding the same key is mid-transaction: wait for it to settle.
+        if (attempt >= 5) throw error;
+        await sleep(25 * 2 ** attempt);
+      }
+    }
+  }
+
+  private async replay(claimId: string): Promise<CreateResult | undefined> {
+    const { Item: record } = await this.client.send(
+      new GetCommand({ TableName: this.idempotencyTableName, Key: { id: claimId }, ConsistentRead: true }),
+    );
+    if (!record) return undefined;
+    const draft = await this.getConsistent(String(record.draftId));
+    if (!draft) return undefined;
+    return { kind: 'replayed', draft, requestHash: String(record.requestHash) };
+  }
+
+  get(id: string): Promise<Draft | undefined> {
+    return withStoreErrors(() => this.getConsistent(id));
+  }
+
+  private async getConsistent(id: string): Promise<Draft | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    return Item ? fromItem(Item) : undefined;
+  }
+
+  list(query: { status?: DraftStatus; limit: number; cursor?: string }): Promise<DraftPage> {
+    const scope = query.status ?? '*';
+    const start = query.cursor !== undefined ? decodeCursor(query.cursor, `drafts:${scope}`, positionSchema(query.status)) : undefined;
+    const byStatus = query.status !== undefined;
+    return withStoreErrors(async () => {
+      // One extra item tells whether another page exists, so the last page has no cursor.
+      const { Items = [] } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: byStatus ? 'by-status' : 'by-created',
+          KeyConditionExpression: byStatus ? '#status = :value' : 'kind = :value',
+          ExpressionAttributeNames: byStatus ? { '#status': 'status' } : undefined,
+          ExpressionAttributeValues: { ':value': byStatus ? query.status : 'draft' },
+          ScanIndexForward: false,
+          Limit: query.limit + 1,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const page = Items.slice(0, query.limit).map(fromItem);
+      const last = page.at(-1);
+      const nextCursor =
+        Items.length > query.limit && last
+          ? encodeCursor(`drafts:${scope}`, {
+              id: last.id,
+              listKey: `${last.createdAt}#${last.id}`,
+              ...(byStatus ? { status: last.status } : { kind: 'draft' }),
+            })
+          : undefined;
+      return { items: page, nextCursor };
+    });
+  }
+
+  decide(id: string, change: DecisionChange): Promise<DecideResult> {
+    const sets = ['#status = :status', 'reviewedAt = :reviewedAt', 'reviewedBy = :reviewedBy', 'history = list_append(history, :entry)'];
+    const values: Record<string, unknown> = {
+      ':status': change.status,
+      ':reviewedAt': change.reviewedAt,
+      ':reviewedBy': change.reviewedBy,
+      ':entry': [change.historyEntry],
+      ':pending': 'pending',
+    };
+    if (change.rejectionReason !== undefined) {
+      sets.push('rejectionReason = :reason');
+      values[':reason'] = change.rejectionReason;
+    }
+    if (change.editedContent !== undefined) {
+      // Right-hand operands read the item as it was, so the original content is preserved.
+      sets.push('originalContentJson = contentJson', 'contentJson = :content');
+      values[':content'] = JSON.stringify(change.editedContent);
+    }
+    return withStoreErrors(async () => {
+      try {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { id },
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'attribute_exists(id) AND #status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { kind: 'decided', draft: fromItem(Attributes!) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // The losing writer sees the state that won, read atomically with the failed condition.
+        if (!error.Item) return { kind: 'missing' };
+        return { kind: 'not-pending', current: fromItem(unmarshall(error.Item)) };
+      }
+    });
+  }
+}
