@@ -1,11 +1,12 @@
 /**
  * `npm run dev`: the whole of Processa on this machine. Flags: --persist keeps data under
- * .processa/ across restarts. Environment: PORT, PROCESSA_BOOTSTRAP_KEY (see README).
+ * .processa/ (or PROCESSA_DATA_DIR)
+ * across restarts; --quiet drops the request log. Environment: PORT, PROCESSA_BOOTSTRAP_KEY.
  */
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { JavaMissingError } from './dynamodb-local.js';
 import { startLocalRuntime, type LocalRuntime } from './runtime.js';
+import { dataDir as resolveDataDir } from './runtime-info.js';
 
 const { values: flags } = parseArgs({
   options: { persist: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false } },
@@ -18,7 +19,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-const dataDir = fileURLToPath(new URL('../../.processa', import.meta.url));
+const dataDir = resolveDataDir();
 let runtime: LocalRuntime | undefined;
 let stopping = false;
 

@@ -8,6 +8,7 @@ import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-lo
 import { createHttpGateway } from './http-gateway.js';
 import { startLocalSqs, type LocalSqs } from './local-sqs.js';
 import { provisionQueues, provisionTables, type QueueUrls, type TableNames } from './provision.js';
+import { runtimeFile, type RuntimeInfo } from './runtime-info.js';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port. */
@@ -30,8 +31,6 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-/** What `npm run keys` and other scripts read to find a running dev runtime. */
-export const runtimeFile = (dataDir: string) => join(dataDir, 'runtime.json');
 const RESOURCE_PREFIX = 'processa-dev';
 
 /**
@@ -40,6 +39,8 @@ const RESOURCE_PREFIX = 'processa-dev';
  * handler modules the stack deploys.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  // Lambdas run on Node 22; Node 20 is supported locally on purpose, so the SDK's upgrade notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -81,7 +82,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     mkdirSync(options.dataDir, { recursive: true });
     const file = runtimeFile(options.dataDir);
-    writeFileSync(file, JSON.stringify({ pid: process.pid, apiUrl, dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls }, null, 2));
+    const info: RuntimeInfo = {
+      pid: process.pid,
+      dynamodbPid: dynamo.process.pid,
+      apiUrl,
+      dynamodbEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqs.endpoint,
+      tables: tableNames,
+      queues: queueUrls,
+    };
+    writeFileSync(file, JSON.stringify(info, null, 2));
     stops.push(async () => rmSync(file, { force: true }));
     stops.push(async () => {
       dynamoClient.destroy();

@@ -1,0 +1,106 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import {
+  queues,
+  tables,
+  type FunctionDefinition,
+  type QueueName,
+  type TableAccess,
+  type TableName,
+} from '../app-definition.js';
+
+/** How a function uses a queue: producers send, event-source consumers receive and delete. */
+export type QueueAccess = 'send' | 'consume' | 'sendConsume';
+
+export interface ProcessaFunctionProps {
+  definition: FunctionDefinition;
+  /** Applied to the function's log group: dev stacks drop their logs, others keep them. */
+  removalPolicy?: RemovalPolicy;
+  environment?: Record<string, string>;
+}
+
+// Resolved from this file, not the working directory, so `cdk synth` and jest agree.
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const lockFile = fileURLToPath(new URL('../../package-lock.json', import.meta.url));
+const entryOf = (folder: string): string => fileURLToPath(new URL(`../../functions/${folder}/handler.ts`, import.meta.url));
+
+/**
+ * One Lambda function of Processa with the defaults every function shares, so that stacks
+ * describe only what differs (its folder, memory, timeout and the resources it may touch).
+ */
+export class ProcessaFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: ProcessaFunctionProps) {
+    const { definition } = props;
+    // An explicit log group (not the deprecated logRetention custom resource) so that its
+    // retention and removal are part of the template.
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    super(scope, id, {
+      entry: entryOf(definition.folder),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: lockFile,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: definition.description,
+      memorySize: definition.memoryMb,
+      timeout: Duration.seconds(definition.timeoutSeconds),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'processa',
+        // Stack traces point into the TypeScript sources through the bundled source map.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // Some CommonJS dependencies call require() for Node built-ins; ESM has no require.
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // Bundle the AWS SDK too: the versions in package-lock.json are the ones tested,
+        // not whatever the Lambda runtime happens to ship.
+        externalModules: [],
+        // Never fall back to Docker: esbuild is a devDependency.
+        forceDockerBundling: false,
+      },
+    });
+  }
+
+  /** Grants exactly `access` to `table` and tells the function its physical name. */
+  bindTable(name: TableName, table: dynamodb.ITable, access: TableAccess): this {
+    switch (access) {
+      case 'read':
+        table.grantReadData(this);
+        break;
+      case 'write':
+        table.grantWriteData(this);
+        break;
+      case 'readWrite':
+        table.grantReadWriteData(this);
+        break;
+    }
+    this.addEnvironment(tables[name].envVar, table.tableName);
+    return this;
+  }
+
+  /** Grants exactly `access` to `queue` and tells the function its URL. */
+  bindQueue(name: QueueName, queue: sqs.IQueue, access: QueueAccess): this {
+    if (access === 'send' || access === 'sendConsume') queue.grantSendMessages(this);
+    // Consumers also change visibility (per-message backoff); grantConsumeMessages covers it.
+    if (access === 'consume' || access === 'sendConsume') queue.grantConsumeMessages(this);
+    this.addEnvironment(queues[name].envVar, queue.queueUrl);
+    return this;
+  }
+}

@@ -1,0 +1,49 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { deliveryRetry, queues, tables, type QueueName, type TableName } from '../app-definition.js';
+import { queueId, tableId } from './names.js';
+import { Stateful } from './stateful.js';
+import { Stateless } from './stateless.js';
+
+export interface ProcessaStackProps extends StackProps {
+  /** `dev` stacks may be torn down with their data; every other stage keeps it. */
+  stage?: string;
+  /** First webhook retry delay in seconds; later ones double. */
+  retryBaseSeconds?: number;
+}
+
+/**
+ * Everything Processa deploys, environment-agnostic so that `cdk synth` needs no credentials
+ * and one template fits any account. Output names are a contract: the keys CLI reads
+ * `ApiKeysTableName` from DescribeStacks.
+ */
+export class ProcessaStack extends Stack {
+  readonly stateful: Stateful;
+  readonly stateless: Stateless;
+
+  constructor(scope: Construct, id: string, props: ProcessaStackProps = {}) {
+    super(scope, id, props);
+    const removalPolicy = props.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const retryBaseSeconds = props.retryBaseSeconds ?? deliveryRetry.baseSeconds;
+    if (!Number.isInteger(retryBaseSeconds) || retryBaseSeconds < 1) {
+      throw new Error(`retryBaseSeconds must be a positive whole number of seconds, got ${retryBaseSeconds}`);
+    }
+
+    this.stateful = new Stateful(this, 'Stateful', { removalPolicy });
+    this.stateless = new Stateless(this, 'Stateless', {
+      tables: this.stateful.tables,
+      queues: this.stateful.queues,
+      removalPolicy,
+      retryBaseSeconds,
+    });
+
+    // Outputs live on the stack itself so their logical ids are exactly these names.
+    new CfnOutput(this, 'ApiUrl', { value: this.stateless.apiUrl, description: 'Base URL of the HTTP API' });
+    for (const name of Object.keys(tables) as TableName[]) {
+      new CfnOutput(this, `${tableId(name)}Name`, { value: this.stateful.tables[name].tableName });
+    }
+    for (const name of Object.keys(queues) as QueueName[]) {
+      new CfnOutput(this, `${queueId(name)}Url`, { value: this.stateful.queues[name].queueUrl });
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  functions,
+  routes,
+  type FunctionDefinition,
+  type FunctionName,
+  type QueueName,
+  type TableAccess,
+  type TableName,
+} from '../app-definition.js';
+import { pascalCase } from './names.js';
+import { ProcessaFunction, type QueueAccess } from './processa-function.js';
+
+export interface StatelessProps {
+  tables: Record<TableName, dynamodb.ITable>;
+  queues: Record<QueueName, sqs.IQueue>;
+  /** For log groups: dev stacks drop them with the stack. */
+  removalPolicy: RemovalPolicy;
+  /** First webhook retry delay, handed to the functions that work the delivery queues. */
+  retryBaseSeconds: number;
+}
+
+/**
+ * A function entry may also name queues (`queues: { deliveries: 'send' }`) once producers and
+ * consumers join the definition; read structurally so this construct already honours it.
+ */
+type FunctionEntry = FunctionDefinition & { queues?: Partial<Record<QueueName, QueueAccess>> };
+
+/** Steady-state requests per second and burst for the whole API: a gate, not a data plane. */
+const THROTTLE = { rateLimit: 50, burstLimit: 100 };
+
+/** One JSON line per request; HTTP APIs require $context.requestId in the format. */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    ip: '$context.identity.sourceIp',
+    requestTime: '$context.requestTime',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+/**
+ * The code side: one ProcessaFunction per entry of `functions`, each bound to exactly the tables
+ * (and queues) its entry names, and an HTTP API with one route per entry of `routes`. There is
+ * no authorizer at API Gateway: the handlers authenticate the Bearer key and check the route's roles.
+ */
+export class Stateless extends Construct {
+  readonly functions: Record<FunctionName, ProcessaFunction>;
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+
+  constructor(scope: Construct, id: string, props: StatelessProps) {
+    super(scope, id);
+
+    const built = {} as Record<FunctionName, ProcessaFunction>;
+    for (const [name, definition] of Object.entries(functions) as Array<[FunctionName, FunctionEntry]>) {
+      const fn = new ProcessaFunction(this, `${pascalCase(name)}Function`, {
+        definition,
+        removalPolicy: props.removalPolicy,
+      });
+      for (const [table, access] of Object.entries(definition.tables) as Array<[TableName, TableAccess]>) {
+        fn.bindTable(table, props.tables[table], access);
+      }
+      const queueAccess = Object.entries(definition.queues ?? {}) as Array<[QueueName, QueueAccess]>;
+      for (const [queue, access] of queueAccess) fn.bindQueue(queue, props.queues[queue], access);
+      if (queueAccess.length > 0) fn.addEnvironment('PROCESSA_RETRY_BASE_SECONDS', String(props.retryBaseSeconds));
+      built[name] = fn;
+    }
+    this.functions = built;
+
+    // The stage is created explicitly (not createDefaultStage) because the API's own default
+    // stage takes neither throttling nor access-log settings.
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'Processa: drafts, decisions and API keys',
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: THROTTLE,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+
+    // One integration per function, shared by all of its routes.
+    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    const integrationFor = (name: FunctionName): HttpLambdaIntegration => {
+      let integration = integrations.get(name);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${pascalCase(name)}Integration`, built[name]);
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+    for (const route of routes) {
+      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: integrationFor(route.function) });
+    }
+  }
+
+  /** The base URL clients call (the $default stage has no path prefix). */
+  get apiUrl(): string {
+    return this.stage.url;
+  }
+}

@@ -1,0 +1,57 @@
+import type { ApiKeyRecord, ApiKeyStore } from '../../shared/domain/api-keys.js';
+import type { DecisionChange, Draft } from '../../shared/domain/draft.js';
+import type { CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../../shared/domain/drafts-service.js';
+
+/** In-memory ports for unit tests of the use cases; the DynamoDB adapters are covered by integration tests. */
+export class MemoryApiKeyStore implements ApiKeyStore {
+  readonly records = new Map<string, ApiKeyRecord>();
+  async put(record: ApiKeyRecord) {
+    this.records.set(record.keyHash, { ...record });
+  }
+  async findByHash(keyHash: string) {
+    return this.records.get(keyHash);
+  }
+  async findById(id: string) {
+    return [...this.records.values()].find((r) => r.id === id);
+  }
+  async list() {
+    return { items: [...this.records.values()] };
+  }
+  async revoke(keyHash: string, at: string) {
+    const record = this.records.get(keyHash)!;
+    record.revokedAt ??= at;
+    return record;
+  }
+}
+
+export class MemoryDraftStore implements DraftStore {
+  readonly drafts = new Map<string, Draft>();
+  readonly claims = new Map<string, { draftId: string; requestHash: string }>();
+  async create(draft: Draft, claim?: IdempotencyClaim): Promise<CreateResult> {
+    const existing = claim && this.claims.get(claim.id);
+    if (existing) return { kind: 'replayed', draft: this.drafts.get(existing.draftId)!, requestHash: existing.requestHash };
+    if (claim) this.claims.set(claim.id, { draftId: draft.id, requestHash: claim.requestHash });
+    this.drafts.set(draft.id, structuredClone(draft));
+    return { kind: 'created', draft };
+  }
+  async get(id: string) {
+    return this.drafts.get(id);
+  }
+  async list(): Promise<DraftPage> {
+    return { items: [...this.drafts.values()] };
+  }
+  async decide(id: string, change: DecisionChange): Promise<DecideResult> {
+    const draft = this.drafts.get(id);
+    if (!draft) return { kind: 'missing' };
+    if (draft.status !== 'pending') return { kind: 'not-pending', current: draft };
+    Object.assign(draft, {
+      status: change.status,
+      reviewedAt: change.reviewedAt,
+      reviewedBy: change.reviewedBy,
+      ...(change.rejectionReason !== undefined ? { rejectionReason: change.rejectionReason } : {}),
+      ...(change.editedContent ? { originalContent: draft.content, content: change.editedContent } : {}),
+    });
+    draft.history.push(change.historyEntry);
+    return { kind: 'decided', draft };
+  }
+}

@@ -1,0 +1,164 @@
+import {
+  AlreadyDecidedError,
+  approveSchema,
+  createDraftSchema,
+  decisionChange,
+  DRAFT_LIMITS,
+  listDraftsQuerySchema,
+  newDraft,
+  newDraftId,
+  rejectSchema,
+  type Actor,
+} from '../../shared/domain/draft.js';
+import { PayloadTooLargeError, ValidationError } from '../../shared/domain/errors.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+
+const agent: Actor = { keyId: 'key_agent', name: 'bot', role: 'agent' };
+const reviewer: Actor = { keyId: 'key_rev', name: 'alice', role: 'reviewer' };
+
+function problemsOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ValidationError) return (error.details as { fields: Array<{ field: string; message: string }> }).fields;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+const valid = { title: 'Send welcome email', content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' }, metadata: { source: 'ai_agent_v1' } };
+
+describe('draft ids', () => {
+  it('are 25 lowercase alphanumerics starting with c, like the webhook doc', () => {
+    const ids = new Set(Array.from({ length: 1000 }, newDraftId));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^c[a-z0-9]{24}$/);
+  });
+});
+
+describe('create draft validation', () => {
+  it('accepts the doc example and defaults metadata to {}', () => {
+    expect(parseOrThrow(createDraftSchema, valid)).toEqual(valid);
+    expect(parseOrThrow(createDraftSchema, { title: 't', content: {} }).metadata).toBeUndefined();
+  });
+
+  it.each([
+    ['missing title', { content: {} }, 'title'],
+    ['blank title', { title: '   ', content: {} }, 'title'],
+    ['title over 200 chars', { title: 'x'.repeat(201), content: {} }, 'title'],
+    ['title of wrong type', { title: 42, content: {} }, 'title'],
+    ['missing content', { title: 't' }, 'content'],
+    ['array content', { title: 't', content: [1, 2] }, 'content'],
+    ['string content', { title: 't', content: 'hello' }, 'content'],
+    ['nested metadata', { title: 't', content: {}, metadata: { source: { nested: true } } }, 'metadata.source'],
+    ['array in metadata', { title: 't', content: {}, metadata: { tags: ['a'] } }, 'metadata.tags'],
+    ['metadata as array', { title: 't', content: {}, metadata: ['a'] }, 'metadata'],
+    ['unknown field', { title: 't', content: {}, priority: 'high' }, 'priority'],
+    ['lone surrogate in title', { title: 'bad \ud800 text', content: {} }, 'title'],
+  ])('rejects %s, naming the field', (_, body, field) => {
+    const problems = problemsOf(() => parseOrThrow(createDraftSchema, body));
+    expect(problems.map((p) => p.field)).toContain(field);
+  });
+
+  it('accepts exactly 200 characters of title and 50 metadata keys, but not 51', () => {
+    const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, i]));
+    expect(() => parseOrThrow(createDraftSchema, { title: 'x'.repeat(200), content: {}, metadata: fifty })).not.toThrow();
+    const problems = problemsOf(() => parseOrThrow(createDraftSchema, { title: 't', content: {}, metadata: { ...fifty, extra: 1 } }));
+    expect(problems[0]).toEqual({ field: 'metadata', message: 'must have at most 50 keys' });
+  });
+
+  it('accepts scalar metadata of every kind', () => {
+    const metadata = { s: 'x', n: 1.5, b: false, nil: null };
+    expect(parseOrThrow(createDraftSchema, { title: 't', content: {}, metadata }).metadata).toEqual(metadata);
+  });
+
+  it('limits content nesting depth without recursion', () => {
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 10_000; i++) deep = { d: deep };
+    expect(problemsOf(() => parseOrThrow(createDraftSchema, { title: 't', content: deep }))[0]!.field).toBe('content');
+    let ok: Record<string, unknown> = {};
+    for (let i = 1; i < DRAFT_LIMITS.contentMaxDepth; i++) ok = { d: ok };
+    expect(() => parseOrThrow(createDraftSchema, { title: 't', content: ok })).not.toThrow();
+  });
+});
+
+describe('content size', () => {
+  it('allows 64 KiB of serialized content and refuses one byte more with 413', () => {
+    const overhead = JSON.stringify({ body: '' }).length;
+    const atLimit = { body: 'a'.repeat(DRAFT_LIMITS.contentMaxBytes - overhead) };
+    expect(() => newDraft({ title: 't', content: atLimit }, agent, new Date())).not.toThrow();
+    const over = { body: 'a'.repeat(DRAFT_LIMITS.contentMaxBytes - overhead + 1) };
+    expect(() => newDraft({ title: 't', content: over }, agent, new Date())).toThrow(PayloadTooLargeError);
+  });
+
+  it('counts bytes, not characters', () => {
+    const overhead = JSON.stringify({ body: '' }).length;
+    const multiByte = { body: 'é'.repeat((DRAFT_LIMITS.contentMaxBytes - overhead) / 2 + 1) };
+    expect(() => newDraft({ title: 't', content: multiByte }, agent, new Date())).toThrow(PayloadTooLargeError);
+  });
+
+  it('applies the same limit to edited content on approval', () => {
+    const huge = { body: 'a'.repeat(DRAFT_LIMITS.contentMaxBytes) };
+    expect(() => decisionChange({ kind: 'approve', editedContent: huge }, reviewer, new Date())).toThrow(PayloadTooLargeError);
+  });
+});
+
+describe('new drafts', () => {
+  it('start pending with a created history entry by their agent', () => {
+    const now = new Date('2026-02-10T12:00:00Z');
+    const draft = newDraft(valid, agent, now);
+    expect(draft).toMatchObject({ status: 'pending', title: valid.title, createdAt: '2026-02-10T12:00:00.000Z', createdBy: agent });
+    expect(draft.history).toEqual([{ action: 'created', at: '2026-02-10T12:00:00.000Z', actor: agent }]);
+  });
+});
+
+describe('decisions', () => {
+  const now = new Date('2026-02-10T12:05:00Z');
+
+  it('approval records reviewer, time and whether content was edited', () => {
+    expect(decisionChange({ kind: 'approve' }, reviewer, now)).toEqual({
+      status: 'approved',
+      reviewedAt: '2026-02-10T12:05:00.000Z',
+      reviewedBy: reviewer,
+      editedContent: undefined,
+      historyEntry: { action: 'approved', at: '2026-02-10T12:05:00.000Z', actor: reviewer, contentEdited: false },
+    });
+    expect(decisionChange({ kind: 'approve', editedContent: { a: 1 } }, reviewer, now).historyEntry.contentEdited).toBe(true);
+  });
+
+  it('rejection records the reason', () => {
+    const change = decisionChange({ kind: 'reject', reason: 'Content violates policy' }, reviewer, now);
+    expect(change).toMatchObject({ status: 'rejected', rejectionReason: 'Content violates policy' });
+    expect(change.historyEntry).toMatchObject({ action: 'rejected', reason: 'Content violates policy' });
+  });
+
+  it('validates decision bodies strictly', () => {
+    expect(problemsOf(() => parseOrThrow(approveSchema, { content: 'x' }))[0]!.field).toBe('content');
+    expect(problemsOf(() => parseOrThrow(approveSchema, { contnet: {} }))[0]!.field).toBe('contnet');
+    expect(problemsOf(() => parseOrThrow(rejectSchema, { reason: 'x'.repeat(1001) }))[0]!.field).toBe('reason');
+    expect(problemsOf(() => parseOrThrow(rejectSchema, { reason: 5 }))[0]!.field).toBe('reason');
+  });
+
+  it('a 409 carries the state that won', () => {
+    const decided = { ...newDraft(valid, agent, now), status: 'approved' as const, reviewedBy: reviewer, reviewedAt: now.toISOString() };
+    const error = new AlreadyDecidedError(decided);
+    expect(error.status).toBe(409);
+    expect(error.code).toBe('already_decided');
+    expect((error.details as { draft: { status: string; reviewedBy: Actor } }).draft).toMatchObject({ status: 'approved', reviewedBy: reviewer });
+  });
+});
+
+describe('list query', () => {
+  it('accepts status, limit and cursor', () => {
+    expect(parseOrThrow(listDraftsQuerySchema, { status: 'pending', limit: '10', cursor: 'abc' })).toEqual({ status: 'pending', limit: 10, cursor: 'abc' });
+  });
+  it.each([
+    [{ status: 'done' }, 'status'],
+    [{ limit: '0' }, 'limit'],
+    [{ limit: '101' }, 'limit'],
+    [{ limit: 'ten' }, 'limit'],
+    [{ sort: 'asc' }, 'sort'],
+  ])('rejects %p', (query, field) => {
+    expect(problemsOf(() => parseOrThrow(listDraftsQuerySchema, query))[0]!.field).toBe(field);
+  });
+});
