@@ -88,6 +88,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// Lambdas run on Node 22; Node 20 is supported locally on purpose, so the SDK's upgrade notice is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 try {
   await main(process.argv.slice(2));
 } catch (error) {
