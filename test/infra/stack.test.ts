@@ -1,0 +1,373 @@
+/**
+ * Template assertions for the Processa stack, checked against the shared app definition so a
+ * table, route or grant added there is covered here without editing this file. The stack is
+ * synthesized (with real esbuild bundling) once; the dev-stage variant skips bundling.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement, Token } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import {
+  functions,
+  queues,
+  routeKey,
+  routes,
+  tables,
+  type FunctionName,
+  type QueueName,
+  type TableAccess,
+  type TableName,
+} from '../../infra/app-definition.js';
+import { configFromContext } from '../../infra/stacks/context.js';
+import { ProcessaStack } from '../../infra/stacks/processa-stack.js';
+
+// The template is plain JSON; `any` keeps the walking code short.
+type Json = any;
+
+const functionNames = Object.keys(functions) as FunctionName[];
+const tableNames = Object.keys(tables) as TableName[];
+const queueNames = Object.keys(queues) as QueueName[];
+
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+
+let outdir: string;
+let assemblyDir: string;
+let stack: ProcessaStack;
+let template: Template;
+let resources: Record<string, Json>;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'processa-cdk-'));
+  const app = new App({ outdir });
+  const config = configFromContext(app.node);
+  stack = new ProcessaStack(app, config.stackName, config.props);
+  assemblyDir = app.synth().directory;
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Record<string, Json>;
+}, 240_000);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const tableId = (name: TableName): string => logicalId(stack.stateful.tables[name]);
+const queueId = (name: QueueName): string => logicalId(stack.stateful.queues[name]);
+const functionId = (name: FunctionName): string => logicalId(stack.stateless.functions[name]);
+const roleId = (name: FunctionName): string => {
+  const role = stack.stateless.functions[name].role;
+  if (!role) throw new Error(`${name} has no role`);
+  return logicalId(role);
+};
+
+/** Every logical id a fragment points at through Ref or Fn::GetAtt. */
+function referencedIds(fragment: Json, found = new Set<string>()): Set<string> {
+  if (Array.isArray(fragment)) fragment.forEach((item) => referencedIds(item, found));
+  else if (fragment && typeof fragment === 'object') {
+    for (const [key, value] of Object.entries(fragment)) {
+      if (key === 'Ref' && typeof value === 'string') found.add(value);
+      else if (key === 'Fn::GetAtt' && Array.isArray(value)) found.add(String(value[0]));
+      else referencedIds(value, found);
+    }
+  }
+  return found;
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+}
+const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+/** Statements of every inline policy attached to the function's role. */
+function roleStatements(name: FunctionName): Statement[] {
+  const role = roleId(name);
+  return Object.values(resources)
+    .filter((r: Json) => r.Type === 'AWS::IAM::Policy' && referencedIds(r.Properties.Roles).has(role))
+    .flatMap((r: Json) => r.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+/** DynamoDB actions the function's role allows on one table (or its indexes). */
+function dynamoActionsOn(name: FunctionName, table: TableName): Set<string> {
+  const id = tableId(table);
+  const actions = new Set<string>();
+  for (const statement of roleStatements(name)) {
+    if (statement.Effect !== 'Allow' || !referencedIds(statement.Resource).has(id)) continue;
+    actionsOf(statement).filter((a) => a.startsWith('dynamodb:')).forEach((a) => actions.add(a));
+  }
+  return actions;
+}
+
+describe('functions', () => {
+  it('creates exactly one function per definition entry', () => {
+    template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+  });
+
+  it.each(functionNames)('%s: Node.js 22 on arm64, active tracing, settings from the definition', (name) => {
+    const definition = functions[name];
+    const fn = resources[functionId(name)];
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: definition.memoryMb,
+      Timeout: definition.timeoutSeconds,
+      Description: definition.description,
+      Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'processa', NODE_OPTIONS: '--enable-source-maps' } },
+    });
+  });
+
+  it.each(functionNames)('%s: logs to its own log group kept for one month', (name) => {
+    const fn = resources[functionId(name)];
+    const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+  });
+
+  it.each(functionNames)('%s: the bundled asset exports `handler` from the file the Handler names', (name) => {
+    const fn = resources[functionId(name)];
+    const s3Key = fn.Properties.Code.S3Key as string;
+    const hash = s3Key.replace(/\.zip$/, '');
+    const dir = join(assemblyDir, `asset.${hash}`);
+    const [fileBase, exported] = (fn.Properties.Handler as string).split('.');
+    const file = ['.mjs', '.js', '.cjs'].map((ext) => join(dir, `${fileBase}${ext}`)).find((f) => existsSync(f));
+    if (!file) throw new Error(`No ${fileBase}.(m|c)js in ${dir}`);
+    const source = readFileSync(file, 'utf8');
+    // esbuild writes ESM exports as one `export{local as name,...}` list; importing the bundle
+    // would run module-level code that needs table names in the environment.
+    const exportedNames = [...source.matchAll(/export\s*\{([^}]*)\}/g)]
+      .flatMap((m) => (m[1] ?? '').split(','))
+      .map((spec) => spec.trim().split(/\s+as\s+/).pop()?.trim());
+    expect(exportedNames).toContain(exported);
+    expect(existsSync(`${file}.map`)).toBe(true);
+  });
+});
+
+describe('tables', () => {
+  it('creates exactly one table per definition entry, on demand, with PITR and AWS-managed encryption', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', tableNames.length);
+    for (const name of tableNames) {
+      expect(resources[tableId(name)].Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        KeySchema: [{ AttributeName: tables[name].partitionKey.name, KeyType: 'HASH' }],
+      });
+      // AWS-managed, not a customer key: no KMSMasterKeyId.
+      expect(resources[tableId(name)].Properties.SSESpecification.KMSMasterKeyId).toBeUndefined();
+    }
+  });
+
+  it('drafts: stream with old and new images, the by-status and by-created indexes', () => {
+    expect(resources[tableId('drafts')].Properties).toMatchObject({
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'by-status',
+          KeySchema: [
+            { AttributeName: 'status', KeyType: 'HASH' },
+            { AttributeName: 'listKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'by-created',
+          KeySchema: [
+            { AttributeName: 'kind', KeyType: 'HASH' },
+            { AttributeName: 'listKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
+  it('apiKeys: keyed by hash, with the by-id index and no stream', () => {
+    const props = resources[tableId('apiKeys')].Properties;
+    expect(props).toMatchObject({
+      KeySchema: [{ AttributeName: 'keyHash', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        { IndexName: 'by-id', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+      ],
+    });
+    expect(props.StreamSpecification).toBeUndefined();
+  });
+
+  it('idempotency: TTL on expiresAtEpoch, no indexes', () => {
+    const props = resources[tableId('idempotency')].Properties;
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAtEpoch', Enabled: true });
+    expect(props.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('has no hard-coded physical names', () => {
+    for (const name of tableNames) expect(resources[tableId(name)].Properties.TableName).toBeUndefined();
+    for (const name of queueNames) expect(resources[queueId(name)].Properties.QueueName).toBeUndefined();
+    for (const name of functionNames) expect(resources[functionId(name)].Properties.FunctionName).toBeUndefined();
+  });
+});
+
+describe('queues', () => {
+  it('deliveries: redrive to the DLQ after 4 receives, retention and visibility from the definition', () => {
+    expect(resources[queueId('deliveries')].Properties).toEqual({
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId('deliveriesDlq'), 'Arn'] }, maxReceiveCount: 4 },
+      VisibilityTimeout: queues.deliveries.visibilityTimeoutSeconds,
+      MessageRetentionPeriod: queues.deliveries.retentionDays * 24 * 60 * 60,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('deliveriesDlq: keeps dead deliveries for 14 days and has no redrive of its own', () => {
+    const props = resources[queueId('deliveriesDlq')].Properties;
+    expect(props).toMatchObject({ MessageRetentionPeriod: 14 * 24 * 60 * 60, SqsManagedSseEnabled: true });
+    expect(props.RedrivePolicy).toBeUndefined();
+  });
+
+  it.each(queueNames)('%s: its queue policy denies requests without TLS', (name) => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId(name) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  it('has exactly the routes of the definition', () => {
+    const keys = Object.values(resources)
+      .filter((r: Json) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r: Json) => r.Properties.RouteKey as string);
+    expect(keys.sort()).toEqual(routes.map(routeKey).sort());
+  });
+
+  it.each(routes.map((r) => [routeKey(r), r.function] as const))('%s goes to %s, without an authorizer', (key, fnName) => {
+    const [route] = Object.values(resources).filter(
+      (r: Json) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === key,
+    );
+    expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    const [integrationId] = [...referencedIds(route.Properties.Target)];
+    const integration = resources[integrationId as string];
+    expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    expect([...referencedIds(integration.Properties.IntegrationUri)]).toEqual([functionId(fnName)]);
+  });
+
+  it('shares one integration per function', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', new Set(routes.map((r) => r.function)).size);
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+  });
+
+  it('$default stage: auto-deployed, throttled, access-logged to a log group kept for one month', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    const [stage] = Object.values(resources).filter((r: Json) => r.Type === 'AWS::ApiGatewayV2::Stage');
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    expect(stage.Properties.AccessLogSettings.Format).toContain('$context.requestId');
+    const [logGroupId] = [...referencedIds(stage.Properties.AccessLogSettings.DestinationArn)];
+    expect(resources[logGroupId as string]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+  });
+});
+
+describe('least privilege', () => {
+  it('readDrafts may only read, and only the drafts and apiKeys tables (and their indexes)', () => {
+    const allowed = new Set([tableId('drafts'), tableId('apiKeys')]);
+    const dynamoStatements = roleStatements('readDrafts').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamoStatements.length).toBeGreaterThan(0);
+    for (const statement of dynamoStatements) {
+      for (const action of WRITE_ACTIONS) expect(actionsOf(statement)).not.toContain(action);
+      expect(actionsOf(statement)).not.toContain('dynamodb:*');
+      expect(statement.Resource).not.toBe('*');
+      for (const id of referencedIds(statement.Resource)) expect(allowed).toContain(id);
+    }
+    // Both tables and their indexes (the list queries go through by-status / by-created).
+    const resourcesJson = JSON.stringify(dynamoStatements.map((s) => s.Resource));
+    for (const table of ['drafts', 'apiKeys'] as const) {
+      expect(dynamoActionsOn('readDrafts', table).has('dynamodb:Query')).toBe(true);
+      expect(resourcesJson).toContain(JSON.stringify([{ 'Fn::GetAtt': [tableId(table), 'Arn'] }, '/index/*']));
+    }
+  });
+
+  it('manageKeys has no access to the drafts table, nor its name', () => {
+    const draftsId = tableId('drafts');
+    for (const statement of roleStatements('manageKeys')) expect(referencedIds(statement.Resource)).not.toContain(draftsId);
+    const variables = resources[functionId('manageKeys')].Properties.Environment.Variables;
+    expect(variables[tables.drafts.envVar]).toBeUndefined();
+  });
+
+  // Derived from the definition: every function gets exactly the tables it names, at its level.
+  const cases = functionNames.flatMap((fn) => tableNames.map((table) => [fn, table] as const));
+  it.each(cases)('%s → %s matches the definition', (fn, table) => {
+    const access = (functions[fn].tables as Partial<Record<TableName, TableAccess>>)[table];
+    const actions = dynamoActionsOn(fn, table);
+    const variables = resources[functionId(fn)].Properties.Environment.Variables;
+    if (access === undefined) {
+      expect([...actions]).toEqual([]);
+      expect(variables[tables[table].envVar]).toBeUndefined();
+      return;
+    }
+    expect(variables[tables[table].envVar]).toEqual({ Ref: tableId(table) });
+    const canRead = READ_ACTIONS.every((a) => actions.has(a));
+    const canWrite = WRITE_ACTIONS.some((a) => actions.has(a));
+    expect({ canRead, canWrite }).toEqual({ canRead: access !== 'write', canWrite: access !== 'read' });
+  });
+});
+
+describe('stack', () => {
+  it('outputs the API URL, every table name and every queue URL under fixed names', () => {
+    template.hasOutput('ApiUrl', {});
+    expect(JSON.stringify(template.toJSON().Outputs.ApiUrl.Value)).toContain('execute-api');
+    template.hasOutput('DraftsTableName', { Value: { Ref: tableId('drafts') } });
+    template.hasOutput('ApiKeysTableName', { Value: { Ref: tableId('apiKeys') } });
+    template.hasOutput('IdempotencyTableName', { Value: { Ref: tableId('idempotency') } });
+    template.hasOutput('DeliveriesQueueUrl', { Value: { Ref: queueId('deliveries') } });
+    template.hasOutput('DeliveriesDlqUrl', { Value: { Ref: queueId('deliveriesDlq') } });
+  });
+
+  it('keeps stateful resources when the stack is deleted (default stage)', () => {
+    expect(stack.stackName).toBe('Processa');
+    for (const name of tableNames) expect(resources[tableId(name)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    for (const name of queueNames) expect(resources[queueId(name)]).toMatchObject({ DeletionPolicy: 'Retain' });
+  });
+
+  it('is environment-agnostic: no account id or region baked into the template', () => {
+    expect(Token.isUnresolved(stack.account)).toBe(true);
+    expect(Token.isUnresolved(stack.region)).toBe(true);
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toMatch(/(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])/);
+    expect(json).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx)-(north|south|east|west|central|northeast|southeast)-\d\b/);
+  });
+
+  it('with stage=dev, stateful resources are deleted with the stack', () => {
+    // Bundling is skipped for this second synthesis: only deletion policies are under test.
+    const app = new App({ outdir: join(outdir, 'dev'), context: { stage: 'dev', stackName: 'ProcessaDev', 'aws:cdk:bundling-stacks': [] } });
+    const config = configFromContext(app.node);
+    const devStack = new ProcessaStack(app, config.stackName, config.props);
+    const dev = Template.fromStack(devStack);
+    expect(devStack.stackName).toBe('ProcessaDev');
+    const devResources = dev.toJSON().Resources as Record<string, Json>;
+    for (const name of tableNames) {
+      const id = devStack.getLogicalId(devStack.stateful.tables[name].node.defaultChild as CfnElement);
+      expect(devResources[id]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    }
+    dev.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
+  });
+
+  it('rejects a retryBaseSeconds context that is not a positive whole number', () => {
+    const app = new App({ outdir: join(outdir, 'bad-retry'), context: { retryBaseSeconds: 'soon', 'aws:cdk:bundling-stacks': [] } });
+    const config = configFromContext(app.node);
+    expect(() => new ProcessaStack(app, config.stackName, config.props)).toThrow(/retryBaseSeconds/);
+  });
+});
