@@ -54,6 +54,20 @@ export const tables = {
     indexes: [],
     ttlAttribute: 'expiresAtEpoch',
   },
+  webhooks: {
+    envVar: 'WEBHOOKS_TABLE_NAME',
+    partitionKey: { name: 'id', type: 'S' },
+    // Every endpoint item carries kind = "endpoint": fan-out and listing query it, never scan.
+    indexes: [{ name: 'by-kind', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } }],
+  },
+  deliveries: {
+    envVar: 'DELIVERIES_TABLE_NAME',
+    // One item per delivery attempt, newest first per endpoint; expired by TTL.
+    partitionKey: { name: 'endpointId', type: 'S' },
+    sortKey: { name: 'attemptKey', type: 'S' },
+    indexes: [],
+    ttlAttribute: 'expiresAtEpoch',
+  },
 } as const satisfies Record<string, TableDefinition>;
 export type TableName = keyof typeof tables;
 
@@ -91,10 +105,18 @@ export const queues = {
     visibilityTimeoutSeconds: 60,
     retentionDays: 14,
   },
+  /** Stream batches the fan-out could not process after all retries: kept for an operator, alarmed on. */
+  fanOutFailures: {
+    envVar: 'FAN_OUT_FAILURES_QUEUE_URL',
+    visibilityTimeoutSeconds: 60,
+    retentionDays: 14,
+  },
 } as const satisfies Record<string, QueueDefinition>;
-export type QueueName = 'deliveries' | 'deliveriesDlq';
+export type QueueName = 'deliveries' | 'deliveriesDlq' | 'fanOutFailures';
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
+/** Producers send; consumers receive, change visibility and delete. */
+export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 
 export interface FunctionDefinition {
   /** Folder under functions/ holding handler.ts, which exports `handler`. */
@@ -103,6 +125,7 @@ export interface FunctionDefinition {
   memoryMb: number;
   timeoutSeconds: number;
   tables: Partial<Record<TableName, TableAccess>>;
+  queues?: Partial<Record<QueueName, QueueAccess>>;
 }
 
 export const functions = {
@@ -134,6 +157,31 @@ export const functions = {
     timeoutSeconds: 10,
     tables: { apiKeys: 'readWrite' },
   },
+  manageWebhooks: {
+    folder: 'manage-webhooks',
+    description: '/v1/webhooks: endpoints, secrets, test events, delivery log and redrive',
+    memoryMb: 512,
+    timeoutSeconds: 20,
+    tables: { webhooks: 'readWrite', deliveries: 'read', apiKeys: 'read' },
+    queues: { deliveries: 'send', deliveriesDlq: 'consume' },
+  },
+  fanOutDecisions: {
+    folder: 'fan-out-decisions',
+    description: 'Drafts stream → one delivery message per decision and subscribed endpoint',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    tables: { webhooks: 'read' },
+    queues: { deliveries: 'send' },
+  },
+  deliverWebhooks: {
+    folder: 'deliver-webhooks',
+    description: 'Delivery queue → signed POST to the endpoint, retried with backoff, logged',
+    memoryMb: 512,
+    // Per-attempt HTTP timeout (10 s) plus signing and logging; under the queue's visibility timeout.
+    timeoutSeconds: 30,
+    tables: { webhooks: 'read', deliveries: 'write' },
+    queues: { deliveries: 'consume' },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 export type FunctionName = keyof typeof functions;
 
@@ -159,6 +207,15 @@ export const routes = [
   { method: 'POST', path: '/v1/keys', function: 'manageKeys', roles: adminOnly },
   { method: 'GET', path: '/v1/keys', function: 'manageKeys', roles: adminOnly },
   { method: 'DELETE', path: '/v1/keys/{id}', function: 'manageKeys', roles: adminOnly },
+  { method: 'POST', path: '/v1/webhooks', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'GET', path: '/v1/webhooks', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'GET', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'PATCH', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'DELETE', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'POST', path: '/v1/webhooks/{id}/test', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'GET', path: '/v1/webhooks/{id}/deliveries', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'POST', path: '/v1/webhooks/{id}/redrive', function: 'manageWebhooks', roles: adminOnly },
 ] as const satisfies readonly RouteDefinition[];
 
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -168,6 +225,46 @@ export function rolesForRoute(key: string): readonly Role[] {
   if (!route) throw new Error(`No route is defined for ${key}`);
   return route.roles;
 }
+
+/**
+ * Lambda event filter (same syntax as EventSourceMapping FilterCriteria) that lets only
+ * decisions through: an update whose old image is pending and new image is decided.
+ */
+export const decisionStreamFilter = {
+  eventName: ['MODIFY'],
+  dynamodb: {
+    OldImage: { status: { S: ['pending'] } },
+    NewImage: { status: { S: ['approved', 'rejected'] } },
+  },
+} as const;
+
+/** The drafts stream → fan-out function mapping; the local stream pump reads the same settings. */
+export const streamConsumer = {
+  function: 'fanOutDecisions',
+  table: 'drafts',
+  batchSize: 100,
+  startingPosition: 'TRIM_HORIZON',
+  filters: [decisionStreamFilter],
+  /** Each failing batch is split and retried; what still fails goes to the fanOutFailures queue. */
+  bisectBatchOnError: true,
+  retryAttempts: 10,
+  onFailure: 'fanOutFailures',
+  reportBatchItemFailures: true,
+} as const satisfies { function: FunctionName; table: TableName; onFailure: QueueName; [k: string]: unknown };
+
+/** The delivery queue → delivery function mapping; the local queue pump reads the same settings. */
+export const queueConsumer = {
+  function: 'deliverWebhooks',
+  queue: 'deliveries',
+  batchSize: 10,
+  maxBatchingWindowSeconds: 0,
+  /** Parallel pollers: a slow endpoint holds up one batch, never the whole queue. */
+  maxConcurrency: 5,
+  reportBatchItemFailures: true,
+} as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
+
+/** Delivery attempts stay in the log this long. */
+export const deliveryLogRetentionDays = 30;
 
 /** Request limits enforced by every JSON handler (API Gateway itself allows 10 MB). */
 export const limits = {

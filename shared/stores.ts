@@ -1,8 +1,16 @@
 import { DynamoApiKeyStore } from './store/api-keys-store.js';
 import { documentClient } from './store/dynamo-client.js';
 import { DynamoDraftStore } from './store/drafts-store.js';
-import { tableNameFromEnv } from './config.js';
+import { queueUrlFromEnv, tableNameFromEnv } from './config.js';
+import { DynamoDeliveryLogStore } from './store/deliveries-store.js';
+import { SqsDeadLetterQueue, SqsDeliveryQueue, sqsClient } from './store/sqs-queues.js';
+import { DynamoEndpointStore } from './store/webhooks-store.js';
 
-/** Store factories for handlers: each reads its table names from the environment once, at cold start. */
+/** Store and queue factories for handlers: each reads its table names from the environment once, at cold start. */
 export const draftStoreFromEnv = () => new DynamoDraftStore(documentClient(), tableNameFromEnv('drafts'), tableNameFromEnv('idempotency'));
 export const apiKeyStoreFromEnv = () => new DynamoApiKeyStore(documentClient(), tableNameFromEnv('apiKeys'));
+
+export const endpointStoreFromEnv = () => new DynamoEndpointStore(documentClient(), tableNameFromEnv('webhooks'));
+export const deliveryLogStoreFromEnv = () => new DynamoDeliveryLogStore(documentClient(), tableNameFromEnv('deliveries'));
+export const deliveryQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('deliveries'));
+export const deadLetterQueueFromEnv = () => new SqsDeadLetterQueue(sqsClient(), queueUrlFromEnv('deliveriesDlq'));

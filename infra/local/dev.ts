@@ -1,5 +1,6 @@
 /**
- * `npm run dev`: the whole of Processa on this machine. Flags: --persist keeps data under
+ * `npm run dev`: the whole of Processa on this machine. Flags: --demo-receiver starts a
+ * verifying webhook receiver and registers it; --persist keeps data under
  * .processa/ (or PROCESSA_DATA_DIR)
  * across restarts; --quiet drops the request log. Environment: PORT, PROCESSA_BOOTSTRAP_KEY.
  */
@@ -9,7 +10,11 @@ import { startLocalRuntime, type LocalRuntime } from './runtime.js';
 import { dataDir as resolveDataDir } from './runtime-info.js';
 
 const { values: flags } = parseArgs({
-  options: { persist: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false } },
+  options: {
+    persist: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    'demo-receiver': { type: 'boolean', default: false },
+  },
   strict: true,
 });
 
@@ -37,6 +42,7 @@ try {
     persist: flags.persist,
     dataDir,
     bootstrapKey: process.env.PROCESSA_BOOTSTRAP_KEY || undefined,
+    demoReceiver: flags['demo-receiver'],
     onRequest: flags.quiet ? undefined : (line) => console.log(line),
   });
 } catch (error) {
@@ -50,6 +56,6 @@ Processa is running locally${flags.persist ? ` (data kept in ${dataDir})` : ' (i
   API:        ${runtime.apiUrl}/v1
   Admin key:  ${runtime.adminKey}
   DynamoDB:   ${runtime.dynamodbEndpoint}
-  SQS:        ${runtime.sqsEndpoint}
+  SQS:        ${runtime.sqsEndpoint}${runtime.demoReceiver ? `\n  Receiver:   ${runtime.demoReceiver.url} (registered as a webhook endpoint; prints each verified event)` : ''}
 ready ${runtime.apiUrl}
 Ctrl-C stops everything.`);

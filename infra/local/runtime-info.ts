@@ -15,6 +15,7 @@ export interface RuntimeInfo {
   sqsEndpoint: string;
   tables: TableNames;
   queues: QueueUrls;
+  demoReceiverUrl?: string;
 }
 
 function alive(pid: number): boolean {

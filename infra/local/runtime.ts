@@ -3,11 +3,16 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { queues, tables, type QueueName, type TableName } from '../app-definition.js';
+import { deliveryRetry, queueConsumer, queues, streamConsumer, tables, type QueueName, type TableName } from '../app-definition.js';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
 import { createHttpGateway } from './http-gateway.js';
+import { lambdaContext, loadHandler } from './lambda-context.js';
+import { startQueuePump } from './queue-pump.js';
+import { startStreamPump } from './stream-pump.js';
 import { startLocalSqs, type LocalSqs } from './local-sqs.js';
-import { provisionQueues, provisionTables, type QueueUrls, type TableNames } from './provision.js';
+import { provisionQueues, provisionTables, streamArn, type QueueUrls, type TableNames } from './provision.js';
 import { runtimeFile, type RuntimeInfo } from './runtime-info.js';
 
 export interface LocalRuntimeOptions {
@@ -18,7 +23,11 @@ export interface LocalRuntimeOptions {
   dataDir: string;
   /** The admin key's value; random when absent. */
   bootstrapKey?: string;
+  /** Start a verifying webhook receiver and register it as an endpoint. */
+  demoReceiver?: boolean;
   onRequest?: (line: string) => void;
+  /** Lines worth a developer's attention: demo deliveries, pump errors. */
+  log?: (line: string) => void;
 }
 
 export interface LocalRuntime {
@@ -28,6 +37,7 @@ export interface LocalRuntime {
   sqsEndpoint: string;
   tables: TableNames;
   queues: QueueUrls;
+  demoReceiver?: DemoReceiver;
   stop(): Promise<void>;
 }
 
@@ -70,6 +80,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       PUBLIC_BASE_URL: apiUrl,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // Only the local runtime may deliver to http://localhost; the stack never sets this.
+      PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
+      PROCESSA_RETRY_BASE_SECONDS: process.env.PROCESSA_RETRY_BASE_SECONDS ?? '1',
+      PROCESSA_WEBHOOK_TIMEOUT_MS: process.env.PROCESSA_WEBHOOK_TIMEOUT_MS ?? String(deliveryRetry.timeoutMs),
       ...Object.fromEntries((Object.keys(tables) as TableName[]).map((t) => [tables[t].envVar, tableNames[t]])),
       ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, queueUrls[q]])),
     });
@@ -81,6 +95,45 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await ensureApiKey(new DynamoApiKeyStore(createDocumentClient(dynamoClient), tableNames.apiKeys), adminKey, { name: 'bootstrap-admin', role: 'admin' });
 
     mkdirSync(options.dataDir, { recursive: true });
+    const log = options.log ?? ((line: string) => console.log(line));
+    const reportError = (what: string) => (error: unknown) => log(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+
+    // The event sources: the drafts stream into the fan-out, the delivery queue into delivery.
+    const streamPump = startStreamPump({
+      dynamodbEndpoint: dynamo.endpoint,
+      streamArn: await streamArn(dynamoClient, tableNames[streamConsumer.table]),
+      handler: await loadHandler(streamConsumer.function),
+      context: () => lambdaContext(streamConsumer.function),
+      failures: { client: sqsClient, queueUrl: queueUrls[streamConsumer.onFailure] },
+      checkpointFile: options.persist ? join(options.dataDir, 'stream-checkpoints.json') : undefined,
+      onError: reportError('stream pump'),
+    });
+    stops.push(streamPump.stop);
+    const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queueUrls[queueConsumer.queue], AttributeNames: ['QueueArn'] }));
+    const queuePump = startQueuePump({
+      client: sqsClient,
+      queueUrl: queueUrls[queueConsumer.queue],
+      queueArn: Attributes!.QueueArn!,
+      handler: await loadHandler(queueConsumer.function),
+      context: () => lambdaContext(queueConsumer.function),
+      onError: reportError('queue pump'),
+    });
+    stops.push(queuePump.stop);
+
+    let demoReceiver: DemoReceiver | undefined;
+    if (options.demoReceiver) {
+      demoReceiver = await startDemoReceiver(log);
+      stops.push(demoReceiver.stop);
+      const { createEndpoint } = await import('../../shared/webhooks/endpoints.js');
+      const { DynamoEndpointStore } = await import('../../shared/store/webhooks-store.js');
+      const endpoint = await createEndpoint(
+        new DynamoEndpointStore(createDocumentClient(dynamoClient), tableNames.webhooks),
+        { url: demoReceiver.url, description: 'Demo receiver (npm run dev --demo-receiver)' },
+        { allowLocalhostHttp: true },
+      );
+      demoReceiver.setSecret(endpoint.secret);
+    }
+
     const file = runtimeFile(options.dataDir);
     const info: RuntimeInfo = {
       pid: process.pid,
@@ -90,6 +143,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqsEndpoint: sqs.endpoint,
       tables: tableNames,
       queues: queueUrls,
+      ...(demoReceiver ? { demoReceiverUrl: demoReceiver.url } : {}),
     };
     writeFileSync(file, JSON.stringify(info, null, 2));
     stops.push(async () => rmSync(file, { force: true }));
@@ -98,7 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqsClient.destroy();
     });
 
-    return { apiUrl, adminKey, dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls, stop: stopAll };
+    return { apiUrl, adminKey, dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls, demoReceiver, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { pathParameter } from '../../shared/http/api-event.js';
+import { apiHandler } from '../../shared/http/api-handler.js';
+import { json } from '../../shared/http/responses.js';
+import { apiKeyStoreFromEnv, deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
+import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import {
+  createEndpoint,
+  createEndpointSchema,
+  deleteEndpoint,
+  getEndpoint,
+  publicEndpoint,
+  rotateSecret,
+  updateEndpoint,
+  updateEndpointSchema,
+} from '../../shared/webhooks/endpoints.js';
+import { testEvent } from '../../shared/webhooks/events.js';
+import { redriveDeadDeliveries } from '../../shared/webhooks/redrive.js';
+
+const endpoints = endpointStoreFromEnv();
+const deliveries = deliveryLogStoreFromEnv();
+const queue = deliveryQueueFromEnv();
+const deadLetters = deadLetterQueueFromEnv();
+const policy = urlPolicyFromEnv();
+
+const pageQuerySchema = z.strictObject({
+  limit: z.string().regex(/^\d+$/, { message: 'must be a whole number' }).transform(Number).pipe(z.number().int().min(1).max(100)).optional(),
+  cursor: z.string().max(2048).optional(),
+});
+
+export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
+  'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),
+  'GET /v1/webhooks': async () => json(200, { items: (await endpoints.listAll()).map(publicEndpoint) }),
+  'GET /v1/webhooks/{id}': async (event) => json(200, publicEndpoint(await getEndpoint(endpoints, pathParameter(event, 'id')))),
+  'PATCH /v1/webhooks/{id}': async (event) =>
+    json(200, await updateEndpoint(endpoints, pathParameter(event, 'id'), parseOrThrow(updateEndpointSchema, event.jsonBody), policy)),
+  'DELETE /v1/webhooks/{id}': async (event) => {
+    await deleteEndpoint(endpoints, pathParameter(event, 'id'));
+    return json(200, { id: pathParameter(event, 'id'), deleted: true });
+  },
+  'POST /v1/webhooks/{id}/test': async (event) => {
+    const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
+    const test = testEvent();
+    await queue.send([deliveryMessage(test, endpoint.id)]);
+    return json(202, { eventId: test.id, draftId: test.draftId, eventType: test.type });
+  },
+  'GET /v1/webhooks/{id}/deliveries': async (event) => {
+    const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
+    const query = parseOrThrow(pageQuerySchema, event.queryStringParameters ?? {});
+    const page = await deliveries.list(endpoint.id, query.limit ?? 50, query.cursor);
+    return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
+  },
+  'POST /v1/webhooks/{id}/rotate-secret': async (event) => json(200, await rotateSecret(endpoints, pathParameter(event, 'id'))),
+  'POST /v1/webhooks/{id}/redrive': async (event) => {
+    const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
+    return json(200, await redriveDeadDeliveries(endpoint.id, deadLetters, queue));
+  },
+});

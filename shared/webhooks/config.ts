@@ -1,0 +1,20 @@
+import { deliveryRetry } from '../../infra/app-definition.js';
+import type { DeliveryPolicy } from './deliver.js';
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+/** Retry and timeout settings, read once at cold start; a malformed value fails the function by name. */
+export function deliveryPolicyFromEnv(): DeliveryPolicy {
+  return {
+    maxAttempts: deliveryRetry.maxAttempts,
+    retryBaseSeconds: positiveNumber('PROCESSA_RETRY_BASE_SECONDS', deliveryRetry.baseSeconds),
+    maxBackoffSeconds: deliveryRetry.maxBackoffSeconds,
+    timeoutMs: positiveNumber('PROCESSA_WEBHOOK_TIMEOUT_MS', deliveryRetry.timeoutMs),
+  };
+}

@@ -1,0 +1,33 @@
+import { deliveryLogRetentionDays } from '../../infra/app-definition.js';
+import type { EventType } from './events.js';
+
+export type DeliveryOutcome = 'succeeded' | 'failed' | 'dead';
+
+/** One attempt to deliver one event to one endpoint. */
+export interface DeliveryAttempt {
+  endpointId: string;
+  eventId: string;
+  eventType: EventType;
+  draftId: string;
+  attempt: number;
+  outcome: DeliveryOutcome;
+  httpStatus: number | null;
+  durationMs: number;
+  error: string | null;
+  attemptedAt: string;
+  /** When a failed attempt will be retried. */
+  nextAttemptAt: string | null;
+  test: boolean;
+}
+
+export interface DeliveryLogStore {
+  /** Writes many attempts at once (one batch per SQS batch, not one round-trip per message). */
+  record(attempts: DeliveryAttempt[]): Promise<void>;
+  list(endpointId: string, limit: number, cursor?: string): Promise<{ items: DeliveryAttempt[]; nextCursor?: string }>;
+}
+
+export const ERROR_TEXT_MAX = 500;
+export const truncateError = (text: string): string => (text.length > ERROR_TEXT_MAX ? `${text.slice(0, ERROR_TEXT_MAX - 1)}…` : text);
+
+export const deliveryLogExpiry = (attemptedAt: Date, days = deliveryLogRetentionDays): number =>
+  Math.floor(attemptedAt.getTime() / 1000) + days * 24 * 60 * 60;

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { EVENT_TYPES, type WebhookEvent } from './events.js';
+
+/** What travels on the delivery queue: one event for one endpoint, with its body already serialized. */
+export const deliveryMessageSchema = z.strictObject({
+  v: z.literal(1),
+  eventId: z.string().min(1),
+  eventType: z.enum(EVENT_TYPES),
+  draftId: z.string().min(1),
+  endpointId: z.string().min(1),
+  body: z.string(),
+  test: z.boolean(),
+  /** How often an operator redrove it from the DLQ; attempts restart at 1 each time. */
+  redrives: z.number().int().min(0),
+});
+export type DeliveryMessage = z.output<typeof deliveryMessageSchema>;
+
+export const deliveryMessage = (event: WebhookEvent, endpointId: string): DeliveryMessage => ({
+  v: 1,
+  eventId: event.id,
+  eventType: event.type,
+  draftId: event.draftId,
+  endpointId,
+  body: event.body,
+  test: event.test,
+  redrives: 0,
+});
+
+export function parseDeliveryMessage(body: string): DeliveryMessage | undefined {
+  try {
+    const result = deliveryMessageSchema.safeParse(JSON.parse(body));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The queue port: fan-out, test events and redrive all enqueue through it. */
+export interface DeliveryQueue {
+  /** Sends every message or throws; partial failures are retried inside. */
+  send(messages: DeliveryMessage[]): Promise<void>;
+}
+
+export interface DeadLetter {
+  message: DeliveryMessage | undefined;
+  receiptHandle: string;
+}
+
+/** The DLQ port used by redrive. */
+export interface DeadLetterQueue {
+  /** Receives up to 10 messages and hides them from other readers for a while. */
+  receive(): Promise<DeadLetter[]>;
+  delete(receiptHandles: string[]): Promise<void>;
+  /** Makes messages visible again at once. */
+  release(receiptHandles: string[]): Promise<void>;
+}
