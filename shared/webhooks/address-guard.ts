@@ -148,6 +148,17 @@ function ipLiteral(hostname: string): string | undefined {
   return isIP(bare) === 0 ? undefined : bare;
 }
 
+/**
+ * Node never calls `lookup` for IP-literal hosts, so the delivery path checks them here:
+ * returns why the URL's literal host is forbidden, or undefined (also for non-literal hosts).
+ */
+export function forbiddenLiteralHostReason(url: URL, policy: UrlPolicy): string | undefined {
+  const literal = ipLiteral(url.hostname);
+  if (!literal || isDevLocalhost(url, policy)) return undefined;
+  const reason = forbiddenAddressReason(literal);
+  return reason ? `${literal} is ${reason}` : undefined;
+}
+
 async function resolveForRegistration(hostname: string, resolve: Resolver): Promise<string[]> {
   let addresses: string[];
   try {

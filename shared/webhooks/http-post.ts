@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { guardedLookup, type UrlPolicy } from './address-guard.js';
+import { forbiddenLiteralHostReason, guardedLookup, type UrlPolicy } from './address-guard.js';
 import type { Poster, PostResult } from './deliver.js';
 
 /** Enough of a failing response to tell a human what the receiver said. */
@@ -30,6 +30,11 @@ export function createPoster(policy: UrlPolicy): Poster {
     new Promise<PostResult>((resolve) => {
       const started = performance.now();
       const target = new URL(url);
+      const literalReason = forbiddenLiteralHostReason(target, policy);
+      if (literalReason) {
+        resolve({ error: `refused to connect: ${literalReason}`, durationMs: 0 });
+        return;
+      }
       const transport = target.protocol === 'https:' ? https : http;
       const agent = agents[target.protocol as 'http:' | 'https:'];
       let settled = false;
