@@ -9,34 +9,26 @@
  *   npm run keys -- create --role admin --name ops --stack Processa [--region eu-west-1]
  */
 import { parseArgs } from 'node:util';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApiKey, createKeySchema, publicKey, revokeApiKey } from '../../shared/domain/api-keys.js';
 import { DomainError } from '../../shared/domain/errors.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { DynamoApiKeyStore } from '../../shared/store/api-keys-store.js';
 import { createDocumentClient } from '../../shared/store/dynamo-client.js';
-import { LOCAL_AWS } from '../local/dynamodb-local.js';
-import { readRuntimeInfo } from '../local/runtime-info.js';
+import { localTarget, requireOutput, stackOutputs, UsageError } from './targets.js';
 
 const USAGE = `Usage:
   npm run keys -- create --role <agent|reviewer|admin> --name <name> [--stack <name>] [--region <r>] [--json]
   npm run keys -- list [--stack <name>] [--region <r>] [--json]
   npm run keys -- revoke <key-id> [--stack <name>] [--region <r>] [--json]`;
 
-class UsageError extends Error {}
-
 async function keyStore(stack: string | undefined, region: string | undefined): Promise<DynamoApiKeyStore> {
   if (stack) {
-    const cloudFormation = new CloudFormationClient({ region });
-    const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
-    const tableName = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'ApiKeysTableName')?.OutputValue;
-    if (!tableName) throw new UsageError(`Stack ${stack} has no ApiKeysTableName output: is it a Processa stack?`);
+    const tableName = requireOutput(await stackOutputs(stack, region), 'ApiKeysTableName', stack);
     return new DynamoApiKeyStore(createDocumentClient(new DynamoDBClient({ region })), tableName);
   }
-  const info = readRuntimeInfo();
-  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
-  return new DynamoApiKeyStore(createDocumentClient(client), info.tables.apiKeys);
+  const { info, dynamodb } = localTarget();
+  return new DynamoApiKeyStore(createDocumentClient(new DynamoDBClient(dynamodb)), info.tables.apiKeys);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -88,8 +80,6 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-// Lambdas run on Node 22; Node 20 is supported locally on purpose, so the SDK's upgrade notice is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 try {
   await main(process.argv.slice(2));
 } catch (error) {

@@ -4,11 +4,11 @@ import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
 export const REDRIVE_MAX_RECEIVES = 50;
 
 /**
- * Sends an endpoint's dead deliveries back to the delivery queue with fresh attempts, and
- * removes them from the DLQ only once they are safely re-queued. Other endpoints' dead
- * messages are released untouched.
+ * Sends dead deliveries (one endpoint's, or all when endpointId is undefined) back to the
+ * delivery queue with fresh attempts, and removes them from the DLQ only once they are safely
+ * re-queued. Other endpoints' dead messages are released untouched.
  */
-export async function redriveDeadDeliveries(endpointId: string, dlq: DeadLetterQueue, queue: DeliveryQueue) {
+export async function redriveDeadDeliveries(endpointId: string | undefined, dlq: DeadLetterQueue, queue: DeliveryQueue) {
   let redriven = 0;
   const others: string[] = [];
   let exhausted = false;
@@ -19,7 +19,7 @@ export async function redriveDeadDeliveries(endpointId: string, dlq: DeadLetterQ
         exhausted = true;
         break;
       }
-      const mine = batch.filter((d) => d.message?.endpointId === endpointId);
+      const mine = batch.filter((d) => d.message !== undefined && (endpointId === undefined || d.message.endpointId === endpointId));
       others.push(...batch.filter((d) => !mine.includes(d)).map((d) => d.receiptHandle));
       if (mine.length === 0) continue;
       await queue.send(mine.map((d) => ({ ...d.message!, redrives: d.message!.redrives + 1 })));

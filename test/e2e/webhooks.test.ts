@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
-import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { apiClient, repoRoot, startDevRuntime, tsxBin, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually, startReceiver } from '../support/receiver.js';
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
@@ -137,6 +139,20 @@ describe('delivery', () => {
     await eventually(async () => (await deliveries(failing.endpoint.id)).some((d) => d.draftId === draft.id && d.outcome === 'succeeded'), 20_000, 'redriven delivery');
     expect(failing.receiver.forEvent(mine[0]!.eventId)).toHaveLength(5);
     expect((await admin('POST', `/v1/webhooks/${failing.endpoint.id}/redrive`)).body).toEqual({ redriven: 0, complete: true });
+  }, 90_000);
+
+  it('npm run redrive sends dead deliveries of the dev runtime out again', async () => {
+    const { receiver, endpoint } = await receiverEndpoint('fail');
+    const test = await admin('POST', `/v1/webhooks/${endpoint.id}/test`);
+    await eventually(async () => (await deliveries(endpoint.id)).some((d) => d.outcome === 'dead'), 40_000, 'a dead delivery');
+    receiver.setMode('ok');
+    const { stdout } = await promisify(execFile)(tsxBin, ['infra/cli/redrive.ts', '--endpoint', endpoint.id], {
+      cwd: repoRoot,
+      env: { ...process.env, PROCESSA_DATA_DIR: runtime.dataDir },
+    });
+    expect(stdout).toContain(`Redrove 1 dead delivery of ${endpoint.id}`);
+    await eventually(async () => (await deliveries(endpoint.id)).some((d) => d.eventId === test.body.eventId && d.outcome === 'succeeded'), 20_000, 'redriven delivery');
+    expect(receiver.forEvent(test.body.eventId)).toHaveLength(5);
   }, 90_000);
 
   it('records timeouts, refused connections and redirects as failed attempts', async () => {

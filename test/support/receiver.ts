@@ -42,12 +42,14 @@ export async function startReceiver(initial: ReceiverMode = 'ok') {
 }
 
 /** Polls until `check` returns a truthy value or the timeout passes. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000, what = 'condition'): Promise<NonNullable<T>> {
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000, what = 'condition'): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {
     last = await check();
-    if (last) return last as NonNullable<T>;
+    if (last) return last as Truthy<T>;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);

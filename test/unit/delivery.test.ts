@@ -22,7 +22,7 @@ const answering = (result: Awaited<ReturnType<Poster>>): Poster & { calls: Array
   const post = (async (_url: string, _body: string, headers: Record<string, string>) => {
     calls.push(headers);
     return result;
-  }) as Poster & { calls: typeof calls };
+  }) as unknown as Poster & { calls: typeof calls };
   post.calls = calls;
   return post;
 };
