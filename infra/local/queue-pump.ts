@@ -49,7 +49,7 @@ export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<voi
           new ReceiveMessageCommand({
             QueueUrl: options.queueUrl,
             MaxNumberOfMessages: queueConsumer.batchSize,
-            // The emulator returns system attributes only through the older AttributeNames parameter.
+            // AttributeNames (not only MessageSystemAttributeNames): the unpatched emulator honoured only this one.
             AttributeNames: ['All'],
             WaitTimeSeconds: 0,
           }),
