@@ -60,6 +60,13 @@ export const tables = {
     // Every endpoint item carries kind = "endpoint": fan-out and listing query it, never scan.
     indexes: [{ name: 'by-kind', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } }],
   },
+  sessions: {
+    envVar: 'SESSIONS_TABLE_NAME',
+    // Page sign-in sessions (by token hash) and sign-in throttling counters, both expiring by TTL.
+    partitionKey: { name: 'id', type: 'S' },
+    indexes: [],
+    ttlAttribute: 'expiresAtEpoch',
+  },
   deliveries: {
     envVar: 'DELIVERIES_TABLE_NAME',
     // One item per delivery attempt, newest first per endpoint; expired by TTL.
@@ -165,6 +172,21 @@ export const functions = {
     tables: { webhooks: 'readWrite', deliveries: 'read', apiKeys: 'read' },
     queues: { deliveries: 'send', deliveriesDlq: 'consume' },
   },
+  reviewPages: {
+    folder: 'review-pages',
+    description: '/review: the hosted approval pages (sign in, list, read, approve, reject)',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    tables: { drafts: 'readWrite', sessions: 'readWrite', apiKeys: 'read' },
+  },
+  webhookSettingsPages: {
+    folder: 'webhook-settings-pages',
+    description: '/settings/webhooks: admins manage endpoints, test events and redrive in the browser',
+    memoryMb: 512,
+    timeoutSeconds: 20,
+    tables: { webhooks: 'readWrite', deliveries: 'read', sessions: 'read' },
+    queues: { deliveries: 'send', deliveriesDlq: 'consume' },
+  },
   fanOutDecisions: {
     folder: 'fan-out-decisions',
     description: 'Drafts stream → one delivery message per decision and subscribed endpoint',
@@ -190,8 +212,10 @@ export interface RouteDefinition {
   /** API Gateway path syntax: /v1/drafts/{id}. */
   path: string;
   function: FunctionName;
-  /** Roles allowed to call the route; every route must name them. */
+  /** Roles allowed to call the route; every route must name them ([] only for the sign-in form). */
   roles: readonly Role[];
+  /** How callers prove their role: a Bearer API key (the default) or a page session cookie. */
+  auth?: 'bearer' | 'session';
 }
 
 const anyRole = ROLES;
@@ -216,6 +240,19 @@ export const routes = [
   { method: 'GET', path: '/v1/webhooks/{id}/deliveries', function: 'manageWebhooks', roles: adminOnly },
   { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', function: 'manageWebhooks', roles: adminOnly },
   { method: 'POST', path: '/v1/webhooks/{id}/redrive', function: 'manageWebhooks', roles: adminOnly },
+  // Hosted pages: GET /review shows the sign-in form to visitors without a session.
+  { method: 'GET', path: '/review', function: 'reviewPages', roles: deciders, auth: 'session' },
+  { method: 'POST', path: '/review/login', function: 'reviewPages', roles: [], auth: 'session' },
+  { method: 'POST', path: '/review/logout', function: 'reviewPages', roles: deciders, auth: 'session' },
+  { method: 'GET', path: '/review/{id}', function: 'reviewPages', roles: deciders, auth: 'session' },
+  { method: 'POST', path: '/review/{id}/approve', function: 'reviewPages', roles: deciders, auth: 'session' },
+  { method: 'POST', path: '/review/{id}/reject', function: 'reviewPages', roles: deciders, auth: 'session' },
+  { method: 'GET', path: '/settings/webhooks', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  { method: 'POST', path: '/settings/webhooks', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  { method: 'POST', path: '/settings/webhooks/{id}/test', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  { method: 'POST', path: '/settings/webhooks/{id}/rotate-secret', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  { method: 'POST', path: '/settings/webhooks/{id}/redrive', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  { method: 'POST', path: '/settings/webhooks/{id}/delete', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
 ] as const satisfies readonly RouteDefinition[];
 
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -5,6 +5,7 @@ import { queueUrlFromEnv, tableNameFromEnv } from './config.js';
 import { DynamoDeliveryLogStore } from './store/deliveries-store.js';
 import { SqsDeadLetterQueue, SqsDeliveryQueue, sqsClient } from './store/sqs-queues.js';
 import { DynamoEndpointStore } from './store/webhooks-store.js';
+import { DynamoSessionStore } from './store/sessions-store.js';
 
 /** Store and queue factories for handlers: each reads its table names from the environment once, at cold start. */
 export const draftStoreFromEnv = () => new DynamoDraftStore(documentClient(), tableNameFromEnv('drafts'), tableNameFromEnv('idempotency'));
@@ -14,3 +15,4 @@ export const endpointStoreFromEnv = () => new DynamoEndpointStore(documentClient
 export const deliveryLogStoreFromEnv = () => new DynamoDeliveryLogStore(documentClient(), tableNameFromEnv('deliveries'));
 export const deliveryQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('deliveries'));
 export const deadLetterQueueFromEnv = () => new SqsDeadLetterQueue(sqsClient(), queueUrlFromEnv('deliveriesDlq'));
+export const sessionStoreFromEnv = () => new DynamoSessionStore(documentClient(), tableNameFromEnv('sessions'));

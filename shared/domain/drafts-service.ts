@@ -34,6 +34,8 @@ export interface DraftStore {
   create(draft: Draft, claim?: IdempotencyClaim): Promise<CreateResult>;
   get(id: string): Promise<Draft | undefined>;
   list(query: { status?: DraftStatus; limit: number; cursor?: string }): Promise<DraftPage>;
+  /** How many drafts have the status (reads only index keys). */
+  count(status: DraftStatus): Promise<number>;
   /** Applies the change only while the draft is pending (a conditional write). */
   decide(id: string, change: DecisionChange): Promise<DecideResult>;
 }

@@ -179,6 +179,29 @@ export class DynamoDraftStore implements DraftStore {
     });
   }
 
+  count(status: DraftStatus): Promise<number> {
+    return withStoreErrors(async () => {
+      let total = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'by-status',
+            KeyConditionExpression: '#status = :status',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':status': status },
+            Select: 'COUNT',
+            ExclusiveStartKey: start,
+          }),
+        );
+        total += page.Count ?? 0;
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return total;
+    });
+  }
+
   decide(id: string, change: DecisionChange): Promise<DecideResult> {
     const sets = ['#status = :status', 'reviewedAt = :reviewedAt', 'reviewedBy = :reviewedBy', 'history = list_append(history, :entry)'];
     const values: Record<string, unknown> = {

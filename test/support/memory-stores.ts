@@ -40,6 +40,9 @@ export class MemoryDraftStore implements DraftStore {
   async list(): Promise<DraftPage> {
     return { items: [...this.drafts.values()] };
   }
+  async count(status: Draft['status']) {
+    return [...this.drafts.values()].filter((d) => d.status === status).length;
+  }
   async decide(id: string, change: DecisionChange): Promise<DecideResult> {
     const draft = this.drafts.get(id);
     if (!draft) return { kind: 'missing' };

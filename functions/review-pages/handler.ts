@@ -1,0 +1,106 @@
+import { authenticate } from '../../shared/domain/api-keys.js';
+import { AlreadyDecidedError, approveSchema, DRAFT_STATUSES, rejectSchema, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
+import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
+import { DomainError, ValidationError } from '../../shared/domain/errors.js';
+import { PAGE_ROLES, recordSignInFailure, signInWait, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { cookie, loginCsrf, page, pageHandler, redirect, SESSION_COOKIE, signInPage, type PageRequest } from '../../shared/pages/page-handler.js';
+import { draftPage, listPage } from '../../shared/pages/review-views.js';
+import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
+
+const drafts = draftStoreFromEnv();
+const keys = apiKeyStoreFromEnv();
+const sessions = sessionStoreFromEnv();
+
+const SIGN_IN_FAILED = 'Sign-in failed. Use a valid reviewer or admin API key.';
+const NOTICES: Record<string, string> = { approved: 'Approved. The webhook is on its way.', rejected: 'Rejected. The webhook is on its way.' };
+
+/** Only same-site paths may follow sign-in; anything else goes to the list. */
+const safeNext = (next: string | null) => (next && /^\/(review|settings)(\/[\w/-]*)?$/.test(next) ? next : '/review');
+
+function problemText(error: DomainError): string {
+  const fields = (error.details as { fields?: Array<{ field: string; message: string }> } | undefined)?.fields;
+  return fields?.length ? fields.map((f) => `${f.field} ${f.message}`).join('; ') : error.message;
+}
+
+async function showDraft(request: PageRequest, draft: Draft, status = 200, state: Parameters<typeof draftPage>[2] = {}) {
+  return page(status, draft.title, draftPage(request.viewer!, draft, state), request.viewer);
+}
+
+/** Reads the approve form: an unchanged textarea means "approve as is". */
+function editedContent(text: string | null, draft: Draft) {
+  if (text === null || text.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError([{ field: 'content', message: `is not valid JSON (${(error as Error).message})` }]);
+  }
+  const { content } = parseOrThrow(approveSchema, { content: parsed });
+  return JSON.stringify(content) === JSON.stringify(draft.content) ? undefined : content;
+}
+
+async function decide(request: PageRequest, kind: 'approve' | 'reject') {
+  const draft = await getDraft(drafts, request.event.pathParameters!.id!);
+  try {
+    const decision =
+      kind === 'approve'
+        ? { kind, editedContent: editedContent(request.form.get('content'), draft) }
+        : { kind, reason: parseOrThrow(rejectSchema, { reason: request.form.get('reason') || undefined }).reason };
+    await decideDraft(drafts, draft.id, decision, request.session!.actor);
+    return redirect(`/review/${draft.id}?done=${kind === 'approve' ? 'approved' : 'rejected'}`);
+  } catch (error) {
+    if (error instanceof AlreadyDecidedError) {
+      return showDraft(request, error.current, 409, { error: `This draft was already ${error.current.status} by ${error.current.reviewedBy?.name ?? 'someone else'}; your decision was not applied.` });
+    }
+    // Refused edits come back inline with the reviewer's text intact.
+    if (error instanceof DomainError && error.status < 500) {
+      return showDraft(request, draft, error.status, { error: problemText(error), editText: request.form.get('content') ?? undefined });
+    }
+    throw error;
+  }
+}
+
+export const handler = pageHandler({ sessions }, {
+  'GET /review': async (request) => {
+    const requested = request.query.get('status') ?? 'pending';
+    const status: DraftStatus = (DRAFT_STATUSES as readonly string[]).includes(requested) ? (requested as DraftStatus) : 'pending';
+    const cursor = request.query.get('cursor') ?? undefined;
+    const [list, pendingCount] = await Promise.all([listDrafts(drafts, { status, limit: 25, cursor }), drafts.count('pending')]);
+    return page(200, 'Drafts', listPage(request.viewer!, { status, items: list.items, nextCursor: list.nextCursor, pendingCount, now: new Date() }), request.viewer);
+  },
+
+  'POST /review/login': async (request) => {
+    const client = request.event.requestContext.http.sourceIp;
+    const next = safeNext(request.form.get('next'));
+    const csrf = loginCsrf(request);
+    const wait = await signInWait(sessions, client);
+    if (wait > 0) {
+      return signInPage(429, csrf.token, next, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minutes.`, { headers: { 'retry-after': String(wait) } });
+    }
+    const actor = await authenticate(keys, request.form.get('key')?.trim() || undefined).catch(() => undefined);
+    // Unknown, revoked and agent keys all get the same answer: the form never says whether a key exists.
+    if (!actor || !PAGE_ROLES.includes(actor.role)) {
+      await recordSignInFailure(sessions, client);
+      return signInPage(401, csrf.token, next, SIGN_IN_FAILED);
+    }
+    const { cookieToken } = await startSession(sessions, actor);
+    return redirect(next, [cookie(SESSION_COOKIE, cookieToken, request.secureCookies, SESSION_TTL_SECONDS)]);
+  },
+
+  'POST /review/logout': async (request) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await sessions.delete(sessionIdOf(token));
+    return redirect('/review', [cookie(SESSION_COOKIE, '', request.secureCookies, 0)]);
+  },
+
+  'GET /review/{id}': async (request) => {
+    const draft = await getDraft(drafts, request.event.pathParameters!.id!);
+    const done = request.query.get('done');
+    return showDraft(request, draft, 200, { notice: done ? NOTICES[done] : undefined });
+  },
+
+  'POST /review/{id}/approve': (request) => decide(request, 'approve'),
+  'POST /review/{id}/reject': (request) => decide(request, 'reject'),
+});
+

@@ -1,0 +1,80 @@
+import { DomainError } from '../../shared/domain/errors.js';
+import { page, pageHandler, redirect, type PageRequest } from '../../shared/pages/page-handler.js';
+import { settingsPage, type SettingsState } from '../../shared/pages/settings-views.js';
+import {
+  deadLetterQueueFromEnv,
+  deliveryLogStoreFromEnv,
+  deliveryQueueFromEnv,
+  endpointStoreFromEnv,
+  sessionStoreFromEnv,
+} from '../../shared/stores.js';
+import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
+import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { createEndpoint, createEndpointSchema, deleteEndpoint, getEndpoint, rotateSecret } from '../../shared/webhooks/endpoints.js';
+import { testEvent } from '../../shared/webhooks/events.js';
+import { redriveDeadDeliveries } from '../../shared/webhooks/redrive.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+
+const endpoints = endpointStoreFromEnv();
+const deliveries = deliveryLogStoreFromEnv();
+const queue = deliveryQueueFromEnv();
+const deadLetters = deadLetterQueueFromEnv();
+const sessions = sessionStoreFromEnv();
+const policy = urlPolicyFromEnv();
+
+/** Fixed notice texts by code: nothing from the query string is echoed into the page. */
+const NOTICES: Record<string, (n: number) => string> = {
+  'test-sent': () => 'Test event queued. Its delivery appears below within a few seconds (reload).',
+  redriven: (n) => `${n} dead ${n === 1 ? 'delivery' : 'deliveries'} sent out again.`,
+  deleted: () => 'Endpoint deleted.',
+};
+
+async function render(request: PageRequest, status: number, state: SettingsState) {
+  const all = await endpoints.listAll();
+  const withLog = await Promise.all(all.map(async (endpoint) => ({ endpoint, attempts: (await deliveries.list(endpoint.id, 10)).items })));
+  return page(status, 'Webhooks', settingsPage(request.viewer!, withLog, state), request.viewer);
+}
+
+const endpointId = (request: PageRequest) => request.event.pathParameters!.id!;
+
+export const handler = pageHandler({ sessions }, {
+  'GET /settings/webhooks': async (request) => {
+    const code = request.query.get('notice') ?? '';
+    const count = Number.parseInt(request.query.get('n') ?? '0', 10) || 0;
+    return render(request, 200, { notice: NOTICES[code]?.(count) });
+  },
+  'POST /settings/webhooks': async (request) => {
+    const form = { url: request.form.get('url') ?? '', description: request.form.get('description') ?? '', events: request.form.getAll('events') };
+    try {
+      const input = parseOrThrow(createEndpointSchema, { url: form.url, description: form.description || undefined, events: form.events });
+      const created = await createEndpoint(endpoints, input, policy);
+      return render(request, 201, {
+        notice: `Endpoint added: ${created.url}`,
+        revealed: { endpointId: created.id, secret: created.secret, note: 'Signing secret — copy it now; it is not shown again:' },
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status >= 500) throw error;
+      return render(request, error.status, { error: error.message, form });
+    }
+  },
+  'POST /settings/webhooks/{id}/test': async (request) => {
+    const endpoint = await getEndpoint(endpoints, endpointId(request));
+    await queue.send([deliveryMessage(testEvent(), endpoint.id)]);
+    return redirect(`/settings/webhooks?notice=test-sent#${endpoint.id}`);
+  },
+  'POST /settings/webhooks/{id}/rotate-secret': async (request) => {
+    const rotated = await rotateSecret(endpoints, endpointId(request));
+    return render(request, 200, {
+      revealed: { endpointId: rotated.id, secret: rotated.secret, note: 'New signing secret — copy it now. The previous one keeps signing for 24 hours:' },
+    });
+  },
+  'POST /settings/webhooks/{id}/redrive': async (request) => {
+    const endpoint = await getEndpoint(endpoints, endpointId(request));
+    const { redriven } = await redriveDeadDeliveries(endpoint.id, deadLetters, queue);
+    return redirect(`/settings/webhooks?notice=redriven&n=${redriven}#${endpoint.id}`);
+  },
+  'POST /settings/webhooks/{id}/delete': async (request) => {
+    await deleteEndpoint(endpoints, endpointId(request));
+    return redirect('/settings/webhooks?notice=deleted');
+  },
+});

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { limits, routes, routeKey, type Role } from '../../infra/app-definition.js';
+import { DomainError } from '../domain/errors.js';
+import { resumeSession, tokensMatch, type Session, type SessionStore } from '../domain/sessions.js';
+import { logger } from '../observability.js';
+import { html, type SafeHtml } from './html.js';
+import { CONTENT_SECURITY_POLICY, layout, type Viewer } from './layout.js';
+
+export const SESSION_COOKIE = 'processa_session';
+/** Double-submit token for the sign-in form, which has no session yet. */
+export const LOGIN_CSRF_COOKIE = 'processa_login_csrf';
+
+export interface PageRequest {
+  event: APIGatewayProxyEventV2;
+  session?: Session;
+  viewer?: Viewer;
+  form: URLSearchParams;
+  query: URLSearchParams;
+  cookies: Record<string, string>;
+  /** Secure cookies everywhere but on localhost, where browsers refuse them over plain http. */
+  secureCookies: boolean;
+}
+
+export interface PageResponse {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+  cookies?: string[];
+}
+
+export type PageRoute = (request: PageRequest) => Promise<PageResponse>;
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export const page = (status: number, title: string, body: SafeHtml, viewer?: Viewer, extra: Partial<PageResponse> = {}): PageResponse => ({
+  status,
+  body: layout(title, body, viewer),
+  ...extra,
+});
+export const redirect = (location: string, cookies?: string[]): PageResponse => ({ status: 303, headers: { location }, cookies });
+
+export function cookie(name: string, value: string, secure: boolean, maxAgeSeconds: number): string {
+  return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+}
+
+function parseCookies(event: APIGatewayProxyEventV2): Record<string, string> {
+  const jar: Record<string, string> = {};
+  for (const pair of event.cookies ?? []) {
+    const at = pair.indexOf('=');
+    if (at > 0) jar[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return jar;
+}
+
+const isLocalhost = (event: APIGatewayProxyEventV2) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(event.headers?.host ?? event.requestContext.domainName);
+
+/** The sign-in form; also what any protected page shows to a visitor without a session. */
+export function signInPage(status: number, csrf: string, next: string, message?: string, extra: Partial<PageResponse> = {}): PageResponse {
+  return page(
+    status,
+    'Sign in',
+    html`<h1>Sign in to review drafts</h1>
+      ${message ? html`<p class="notice error" role="alert">${message}</p>` : ''}
+      <form class="card" method="post" action="/review/login">
+        <input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="next" value="${next}">
+        <label for="key">API key (reviewer or admin)</label>
+        <input id="key" name="key" type="password" autocomplete="off" required>
+        <div class="actions"><button type="submit">Sign in</button></div>
+      </form>`,
+    undefined,
+    extra,
+  );
+}
+
+/** A fresh login CSRF token unless the visitor already has one. */
+export function loginCsrf(request: Pick<PageRequest, 'cookies' | 'secureCookies'>): { token: string; cookies: string[] } {
+  const existing = request.cookies[LOGIN_CSRF_COOKIE];
+  if (existing && /^[A-Za-z0-9_-]{20,100}$/.test(existing)) return { token: existing, cookies: [] };
+  const token = randomBytes(24).toString('base64url');
+  return { token, cookies: [cookie(LOGIN_CSRF_COOKIE, token, request.secureCookies, 3600)] };
+}
+
+const errorPage = (status: number, title: string, message: string, viewer?: Viewer) =>
+  page(status, title, html`<h1>${title}</h1><p class="notice error">${message}</p><p><a href="/review">Back to drafts</a></p>`, viewer);
+
+/**
+ * The hosted pages' pipeline: cookies → session → the route's roles (from the app definition)
+ * → form parsing with size and type limits → CSRF on every POST → the page. Errors become
+ * calm HTML pages; internals are logged, never shown. Every response carries the strict CSP.
+ */
+export function pageHandler(deps: { sessions: SessionStore }, pages: Record<string, PageRoute>) {
+  const rolesByRoute = new Map<string, readonly Role[]>(routes.map((r) => [routeKey(r), r.roles]));
+
+  const run = async (event: APIGatewayProxyEventV2, _context: Context): Promise<PageResponse> => {
+    const route = pages[event.routeKey];
+    const roles = rolesByRoute.get(event.routeKey);
+    if (!route || !roles) throw new Error(`No page for ${event.routeKey}`);
+    const cookies = parseCookies(event);
+    const secureCookies = !isLocalhost(event);
+    const session = await resumeSession(deps.sessions, cookies[SESSION_COOKIE]);
+    const viewer = session ? { name: session.actor.name, role: session.actor.role, csrfToken: session.csrfToken } : undefined;
+    const method = event.requestContext.http.method;
+    const base = { event, session, viewer, cookies, secureCookies, query: new URLSearchParams(event.rawQueryString ?? '') };
+
+    if (roles.length > 0) {
+      if (!session) {
+        if (method !== 'GET') return redirect('/review');
+        const csrf = loginCsrf(base);
+        return signInPage(200, csrf.token, event.rawPath, undefined, { cookies: csrf.cookies });
+      }
+      if (!roles.includes(session.actor.role)) return errorPage(403, 'Not allowed', `This page is for ${roles.join(' and ')} keys.`, viewer);
+    }
+
+    let form = new URLSearchParams();
+    if (method === 'POST') {
+      const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+      if (Buffer.byteLength(raw) > limits.maxBodyBytes) return errorPage(413, 'Too large', 'That form was too large to accept.', viewer);
+      const type = (event.headers?.['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (raw && type !== 'application/x-www-form-urlencoded') return errorPage(415, 'Unsupported form', 'Forms must be sent as application/x-www-form-urlencoded.', viewer);
+      form = new URLSearchParams(raw);
+      const expected = session && roles.length > 0 ? session.csrfToken : cookies[LOGIN_CSRF_COOKIE];
+      if (!expected || !tokensMatch(expected, form.get('_csrf'))) {
+        logger.warn('form refused: CSRF token missing or wrong', { routeKey: event.routeKey });
+        return errorPage(403, 'Form expired', 'This form has expired or did not come from this site. Reload the page and try again.', viewer);
+      }
+    }
+    return route({ ...base, form });
+  };
+
+  const toResult = (response: PageResponse): APIGatewayProxyStructuredResultV2 => ({
+    statusCode: response.status,
+    headers: { ...PAGE_HEADERS, ...response.headers },
+    ...(response.cookies?.length ? { cookies: response.cookies } : {}),
+    body: response.body ?? '',
+  });
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>(async (event: APIGatewayProxyEventV2, context: Context) => {
+    try {
+      return toResult(await run(event, context));
+    } catch (error) {
+      if (error instanceof DomainError && error.status < 500) return toResult(errorPage(error.status, 'Cannot do that', error.message));
+      logger.error('page failed', error as Error);
+      return toResult(errorPage(error instanceof DomainError ? error.status : 500, 'Something went wrong', 'The page could not be shown. The error has been logged; try again shortly.'));
+    }
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+}

@@ -1,0 +1,97 @@
+import type { Draft, DraftStatus, JsonObject } from '../domain/draft.js';
+import { html, type SafeHtml } from './html.js';
+import type { Viewer } from './layout.js';
+
+const STATUS_TABS: Array<[DraftStatus, string]> = [
+  ['pending', 'Pending'],
+  ['approved', 'Approved'],
+  ['rejected', 'Rejected'],
+];
+
+export function age(iso: string, now: Date): string {
+  const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
+  if (seconds < 60) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC')}</time>`;
+const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
+
+export function listPage(viewer: Viewer, view: { status: DraftStatus; items: Draft[]; nextCursor?: string; pendingCount: number; now: Date }): SafeHtml {
+  const tabs = STATUS_TABS.map(
+    ([status, label]) =>
+      html`<li><a href="/review?status=${status}" ${status === view.status ? html`aria-current="page"` : ''}>${label}${status === 'pending' ? ` (${view.pendingCount})` : ''}</a></li>`,
+  );
+  const items = view.items.map(
+    (d) => html`<li>
+      <a href="/review/${d.id}"><strong>${d.title}</strong></a> ${badge(d.status)}
+      <div class="muted">${age(d.createdAt, view.now)}${d.metadata.source !== undefined ? html` · from ${String(d.metadata.source)}` : ''} · by ${d.createdBy.name}</div>
+    </li>`,
+  );
+  return html`<h1>${view.status === 'pending' ? `${view.pendingCount} pending ${view.pendingCount === 1 ? 'draft' : 'drafts'}` : `${view.status[0]!.toUpperCase()}${view.status.slice(1)} drafts`}</h1>
+    <ul class="tabs">${tabs}</ul>
+    <div class="card">${view.items.length === 0 ? html`<p class="muted">Nothing here.</p>` : html`<ul class="drafts">${items}</ul>`}</div>
+    ${view.nextCursor ? html`<p><a href="/review?status=${view.status}&amp;cursor=${encodeURIComponent(view.nextCursor)}">Older drafts →</a></p>` : ''}`;
+}
+
+const isEmailLike = (content: JsonObject): content is JsonObject & { to: string; subject: string; body: string } =>
+  typeof content.to === 'string' && typeof content.subject === 'string' && typeof content.body === 'string';
+
+/** Content as a person reads it: an email as an email, anything else as formatted JSON. */
+export function readableContent(content: JsonObject): SafeHtml {
+  if (!isEmailLike(content)) return html`<pre>${JSON.stringify(content, null, 2)}</pre>`;
+  const { to, subject, body, ...rest } = content;
+  return html`<dl><dt>To</dt><dd>${to}</dd><dt>Subject</dt><dd>${subject}</dd>
+    ${Object.entries(rest).map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === 'string' ? v : JSON.stringify(v)}</dd>`)}</dl>
+    <div class="email-body">${body}</div>`;
+}
+
+export interface DraftPageState {
+  /** The reviewer's edited JSON, kept when it was refused. */
+  editText?: string;
+  error?: string;
+  notice?: string;
+}
+
+export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = {}): SafeHtml {
+  const metadata = Object.entries(draft.metadata);
+  const decided = draft.status !== 'pending';
+  const history = draft.history.map(
+    (h) => html`<li>${h.action} ${h.actor ? html`by ${h.actor.name} (${h.actor.role})` : ''} · ${when(h.at)}${h.contentEdited ? ' · content edited' : ''}${h.reason ? html` · “${h.reason}”` : ''}</li>`,
+  );
+  return html`<p><a href="/review">← All drafts</a></p>
+    <h1>${draft.title} ${badge(draft.status)}</h1>
+    ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
+    ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}
+    ${decided && draft.reviewedBy && draft.reviewedAt
+      ? html`<p class="notice" id="decided">${draft.status === 'approved' ? 'Approved' : 'Rejected'} by ${draft.reviewedBy.name} (${draft.reviewedBy.role}) · ${when(draft.reviewedAt)}${draft.rejectionReason ? html` · reason: “${draft.rejectionReason}”` : ''}</p>`
+      : ''}
+    <section class="card"><h2>Content</h2>${readableContent(draft.content)}
+      <details><summary class="muted">As JSON</summary><pre>${JSON.stringify(draft.content, null, 2)}</pre></details>
+      ${draft.originalContent ? html`<details><summary class="muted">Original content from the agent</summary><pre>${JSON.stringify(draft.originalContent, null, 2)}</pre></details>` : ''}
+    </section>
+    <section class="card"><h2>Details</h2><dl>
+      <dt>Created</dt><dd>${when(draft.createdAt)} by ${draft.createdBy.name}</dd>
+      ${metadata.map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}
+      <dt>Id</dt><dd>${draft.id}</dd></dl></section>
+    ${decided
+      ? ''
+      : html`<section class="card"><h2>Decide</h2>
+      <form method="post" action="/review/${draft.id}/approve">
+        <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+        <label for="content">Content to approve (edit the JSON to change it)</label>
+        <textarea id="content" name="content" spellcheck="false">${state.editText ?? JSON.stringify(draft.content, null, 2)}</textarea>
+        <div class="actions"><button type="submit">Approve</button></div>
+      </form>
+      <form method="post" action="/review/${draft.id}/reject">
+        <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+        <label for="reason">Reason for rejecting (optional)</label>
+        <input id="reason" name="reason" type="text" maxlength="1000">
+        <div class="actions"><button class="danger" type="submit">Reject</button></div>
+      </form></section>`}
+    <section class="card"><h2>History</h2><ul>${history}</ul></section>`;
+}

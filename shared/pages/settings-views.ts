@@ -1,0 +1,63 @@
+import type { DeliveryAttempt } from '../webhooks/delivery-log.js';
+import type { WebhookEndpoint } from '../webhooks/endpoints.js';
+import { EVENT_TYPES } from '../webhooks/events.js';
+import { html, type SafeHtml } from './html.js';
+import type { Viewer } from './layout.js';
+
+export interface SettingsState {
+  notice?: string;
+  error?: string;
+  /** A secret shown once, right after creation or rotation. */
+  revealed?: { endpointId: string; secret: string; note: string };
+  /** The add form's values, kept when they were refused. */
+  form?: { url: string; description: string; events: string[] };
+}
+
+const deliveryRows = (attempts: DeliveryAttempt[]) =>
+  attempts.map(
+    (a) => html`<tr class="${a.outcome}">
+      <td><span class="badge ${a.outcome}">${a.outcome}</span></td>
+      <td>${a.httpStatus ?? '—'}</td><td>${a.attempt}</td>
+      <td>${a.eventType}${a.test ? ' (test)' : ''}<br><span class="muted">${a.draftId}</span></td>
+      <td><time datetime="${a.attemptedAt}">${a.attemptedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></td>
+      <td>${a.durationMs} ms</td><td>${a.error ?? ''}</td></tr>`,
+  );
+
+function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], state: SettingsState): SafeHtml {
+  const action = (path: string, label: string, cls = 'secondary') =>
+    html`<form method="post" action="/settings/webhooks/${endpoint.id}/${path}"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><button class="${cls}" type="submit">${label}</button></form>`;
+  const dead = attempts.filter((a) => a.outcome === 'dead').length;
+  const failing = attempts.filter((a) => a.outcome === 'failed').length;
+  return html`<section class="card" id="${endpoint.id}">
+    <h2>${endpoint.url}</h2>
+    <p class="muted">${endpoint.description || 'No description'} · ${endpoint.events.join(', ')} · ${endpoint.enabled ? 'enabled' : 'disabled'} · ${endpoint.id}</p>
+    ${state.revealed?.endpointId === endpoint.id
+      ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`
+      : ''}
+    ${dead > 0 ? html`<p class="notice error">${dead} dead ${dead === 1 ? 'delivery' : 'deliveries'} in the recent log. Fix the receiver, then redrive.</p>` : failing > 0 ? html`<p class="notice">${failing} failed ${failing === 1 ? 'attempt' : 'attempts'} recently; retries are scheduled.</p>` : ''}
+    <div class="actions">${action('test', 'Send test event', '')}${action('rotate-secret', 'Rotate secret')}${action('redrive', 'Redrive dead deliveries')}${action('delete', 'Delete endpoint', 'danger')}</div>
+    <h2>Recent deliveries</h2>
+    ${attempts.length === 0
+      ? html`<p class="muted">No deliveries yet.</p>`
+      : html`<div class="table-wrap"><table><thead><tr><th>Outcome</th><th>HTTP</th><th>Attempt</th><th>Event</th><th>Time</th><th>Took</th><th>Error</th></tr></thead>
+        <tbody>${deliveryRows(attempts)}</tbody></table></div>`}
+  </section>`;
+}
+
+export function settingsPage(viewer: Viewer, endpoints: Array<{ endpoint: WebhookEndpoint; attempts: DeliveryAttempt[] }>, state: SettingsState = {}): SafeHtml {
+  const form = state.form ?? { url: '', description: '', events: [...EVENT_TYPES] };
+  return html`<h1>Webhooks</h1>
+    ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
+    ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}
+    <form class="card" method="post" action="/settings/webhooks">
+      <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+      <h2>Add an endpoint</h2>
+      <label for="url">URL (https://)</label><input id="url" name="url" type="url" required value="${form.url}" placeholder="https://example.com/webhooks/processa">
+      <label for="description">Description</label><input id="description" name="description" type="text" maxlength="500" value="${form.description}">
+      <fieldset><legend class="muted">Events</legend>
+        ${EVENT_TYPES.map((e) => html`<label><input type="checkbox" name="events" value="${e}" ${form.events.includes(e) ? 'checked' : ''}> ${e}</label>`)}
+      </fieldset>
+      <div class="actions"><button type="submit">Add endpoint</button></div>
+    </form>
+    ${endpoints.length === 0 ? html`<p class="muted">No endpoints yet.</p>` : endpoints.map((e) => endpointCard(viewer, e.endpoint, e.attempts, state))}`;
+}
