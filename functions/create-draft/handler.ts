@@ -4,6 +4,7 @@ import { parseOrThrow } from '../../shared/domain/validation.js';
 import { header } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
 import { json } from '../../shared/http/responses.js';
+import { count, METRICS } from '../../shared/observability.js';
 import { draftView } from '../../shared/http/views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
@@ -13,6 +14,7 @@ export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
   'POST /v1/drafts': async (event) => {
     const input = parseOrThrow(createDraftSchema, event.jsonBody);
     const { draft, replayed } = await createDraft(drafts, input, event.actor, { idempotencyKey: header(event, 'idempotency-key') });
+    if (!replayed) count(METRICS.draftsCreated);
     return json(201, draftView(draft, event), replayed ? { 'idempotent-replayed': 'true' } : {});
   },
 });

@@ -4,6 +4,7 @@ import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
 import { json } from '../../shared/http/responses.js';
+import { count, METRICS } from '../../shared/observability.js';
 import { draftView } from '../../shared/http/views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
@@ -13,11 +14,13 @@ export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
   'POST /v1/drafts/{id}/approve': async (event) => {
     const { content } = parseOrThrow(approveSchema, event.jsonBody);
     const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'approve', editedContent: content }, event.actor);
+    count(METRICS.draftsApproved);
     return json(200, draftView(draft, event));
   },
   'POST /v1/drafts/{id}/reject': async (event) => {
     const { reason } = parseOrThrow(rejectSchema, event.jsonBody);
     const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'reject', reason }, event.actor);
+    count(METRICS.draftsRejected);
     return json(200, draftView(draft, event));
   },
 });

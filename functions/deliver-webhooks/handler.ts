@@ -1,10 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { queueUrlFromEnv } from '../../shared/config.js';
-import { logger } from '../../shared/observability.js';
+import { count, logger, metrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
 import { sqsClient } from '../../shared/store/sqs-queues.js';
 import { deliveryLogStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
@@ -59,15 +61,21 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           return;
         case 'delivered':
           attempts.push(action.attempt);
+          count(METRICS.deliveriesSucceeded);
+          milliseconds(METRICS.deliveryDuration, action.attempt.durationMs);
+          milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
           logger.info('webhook delivered', { ...keys, httpStatus: action.attempt.httpStatus, durationMs: action.attempt.durationMs });
           return;
         case 'retry':
           attempts.push(action.attempt);
+          count(METRICS.deliveriesFailed);
           visibility.push({ receiptHandle: record.receiptHandle, seconds: action.delaySeconds });
           logger.warn('webhook attempt failed; will retry', { ...keys, error: action.attempt.error, retryInSeconds: action.delaySeconds });
           throw new RetryLater(action.attempt.error ?? 'failed');
         case 'dead':
           attempts.push(action.attempt);
+          count(METRICS.deliveriesFailed);
+          count(METRICS.deliveriesDead);
           // Visible again at once, so SQS moves it to the DLQ on its next receive.
           visibility.push({ receiptHandle: record.receiptHandle, seconds: 0 });
           logger.error('webhook delivery dead after last attempt', { ...keys, error: action.attempt.error });
@@ -86,7 +94,9 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     }),
   ]);
   return response;
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+}).use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));
 
 async function setVisibility(changes: Array<{ receiptHandle: string; seconds: number }>) {
   for (let i = 0; i < changes.length; i += 10) {

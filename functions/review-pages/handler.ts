@@ -4,6 +4,7 @@ import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-se
 import { DomainError, ValidationError } from '../../shared/domain/errors.js';
 import { PAGE_ROLES, recordSignInFailure, signInWait, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
+import { count, METRICS } from '../../shared/observability.js';
 import { cookie, loginCsrf, page, pageHandler, redirect, SESSION_COOKIE, signInPage, type PageRequest } from '../../shared/pages/page-handler.js';
 import { draftPage, listPage } from '../../shared/pages/review-views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
@@ -48,6 +49,7 @@ async function decide(request: PageRequest, kind: 'approve' | 'reject') {
         ? { kind, editedContent: editedContent(request.form.get('content'), draft) }
         : { kind, reason: parseOrThrow(rejectSchema, { reason: request.form.get('reason') || undefined }).reason };
     await decideDraft(drafts, draft.id, decision, request.session!.actor);
+    count(kind === 'approve' ? METRICS.draftsApproved : METRICS.draftsRejected);
     return redirect(`/review/${draft.id}?done=${kind === 'approve' ? 'approved' : 'rejected'}`);
   } catch (error) {
     if (error instanceof AlreadyDecidedError) {

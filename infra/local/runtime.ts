@@ -80,6 +80,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       PUBLIC_BASE_URL: apiUrl,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // CloudWatch metrics (EMF lines) mean nothing on a laptop; set it to false to see them.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       // Only the local runtime may deliver to http://localhost; the stack never sets this.
       PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
       PROCESSA_RETRY_BASE_SECONDS: process.env.PROCESSA_RETRY_BASE_SECONDS ?? '1',

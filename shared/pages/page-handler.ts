@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { limits, routes, routeKey, type Role } from '../../infra/app-definition.js';
 import { DomainError } from '../domain/errors.js';
 import { resumeSession, tokensMatch, type Session, type SessionStore } from '../domain/sessions.js';
-import { logger } from '../observability.js';
+import { logger, metrics, tracer } from '../observability.js';
 import { html, type SafeHtml } from './html.js';
 import { CONTENT_SECURITY_POLICY, layout, type Viewer } from './layout.js';
 
@@ -152,5 +154,7 @@ export function pageHandler(deps: { sessions: SessionStore }, pages: Record<stri
       logger.error('page failed', error as Error);
       return toResult(errorPage(error instanceof DomainError ? error.status : 500, 'Something went wrong', 'The page could not be shown. The error has been logged; try again shortly.'));
     }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  }).use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));
 }

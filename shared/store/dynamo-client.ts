@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../domain/errors.js';
+import { tracer } from '../observability.js';
 
 /** Built once per process (cold start), reused by every invocation. Endpoint comes from AWS_ENDPOINT_URL_DYNAMODB locally. */
 export function createDocumentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
@@ -10,7 +11,7 @@ export function createDocumentClient(client = new DynamoDBClient({})): DynamoDBD
 }
 
 let shared: DynamoDBDocumentClient | undefined;
-export const documentClient = (): DynamoDBDocumentClient => (shared ??= createDocumentClient());
+export const documentClient = (): DynamoDBDocumentClient => (shared ??= createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))));
 
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',

@@ -6,11 +6,12 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { tracer } from '../observability.js';
 import { parseDeliveryMessage, type DeadLetter, type DeadLetterQueue, type DeliveryMessage, type DeliveryQueue } from '../webhooks/delivery-message.js';
 
 let shared: SQSClient | undefined;
 /** Built once per process; AWS_ENDPOINT_URL_SQS points it at the emulator locally. */
-export const sqsClient = (): SQSClient => (shared ??= new SQSClient({}));
+export const sqsClient = (): SQSClient => (shared ??= tracer.captureAWSv3Client(new SQSClient({})));
 
 const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
