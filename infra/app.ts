@@ -7,6 +7,7 @@ import { ProcessaStack } from './stacks/processa-stack.js';
  *   -c stackName=Processa      stack name (default Processa)
  *   -c stage=dev               dev stacks DESTROY tables, queues and logs on delete; others RETAIN
  *   -c retryBaseSeconds=30     first webhook retry delay (default from the app definition)
+ *   -c webhookTimeoutMs=10000  per-attempt webhook HTTP timeout (default from the app definition)
  * No env is set: the stack is environment-agnostic and synthesizes without credentials.
  */
 const app = new App();

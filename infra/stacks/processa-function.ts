@@ -10,13 +10,11 @@ import {
   queues,
   tables,
   type FunctionDefinition,
+  type QueueAccess,
   type QueueName,
   type TableAccess,
   type TableName,
 } from '../app-definition.js';
-
-/** How a function uses a queue: producers send, event-source consumers receive and delete. */
-export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 
 export interface ProcessaFunctionProps {
   definition: FunctionDefinition;

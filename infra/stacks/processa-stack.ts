@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deliveryRetry, queues, tables, type QueueName, type TableName } from '../app-definition.js';
+import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
 import { queueId, tableId } from './names.js';
 import { Stateful } from './stateful.js';
 import { Stateless } from './stateless.js';
@@ -10,6 +11,8 @@ export interface ProcessaStackProps extends StackProps {
   stage?: string;
   /** First webhook retry delay in seconds; later ones double. */
   retryBaseSeconds?: number;
+  /** Per-attempt webhook HTTP timeout in milliseconds (default deliveryRetry.timeoutMs). */
+  webhookTimeoutMs?: number;
 }
 
 /**
@@ -28,6 +31,12 @@ export class ProcessaStack extends Stack {
     if (!Number.isInteger(retryBaseSeconds) || retryBaseSeconds < 1) {
       throw new Error(`retryBaseSeconds must be a positive whole number of seconds, got ${retryBaseSeconds}`);
     }
+    const webhookTimeoutMs = props.webhookTimeoutMs ?? deliveryRetry.timeoutMs;
+    if (!Number.isInteger(webhookTimeoutMs) || webhookTimeoutMs < 1) {
+      throw new Error(`webhookTimeoutMs must be a positive whole number of milliseconds, got ${webhookTimeoutMs}`);
+    }
+    // Fail the synth, not the deploy, when the definition breaks a Lambda or SQS limit.
+    assertEventSourceLimits(definedEventSourceLimits(retryBaseSeconds, webhookTimeoutMs));
 
     this.stateful = new Stateful(this, 'Stateful', { removalPolicy });
     this.stateless = new Stateless(this, 'Stateless', {
@@ -35,6 +44,7 @@ export class ProcessaStack extends Stack {
       queues: this.stateful.queues,
       removalPolicy,
       retryBaseSeconds,
+      webhookTimeoutMs,
     });
 
     // Outputs live on the stack itself so their logical ids are exactly these names.

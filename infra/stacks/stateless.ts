@@ -8,30 +8,29 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   functions,
+  queueConsumer,
   routes,
   type FunctionDefinition,
   type FunctionName,
+  type QueueAccess,
   type QueueName,
   type TableAccess,
   type TableName,
 } from '../app-definition.js';
+import { addEventSources } from './event-sources.js';
 import { pascalCase } from './names.js';
-import { ProcessaFunction, type QueueAccess } from './processa-function.js';
+import { ProcessaFunction } from './processa-function.js';
 
 export interface StatelessProps {
   tables: Record<TableName, dynamodb.ITable>;
   queues: Record<QueueName, sqs.IQueue>;
   /** For log groups: dev stacks drop them with the stack. */
   removalPolicy: RemovalPolicy;
-  /** First webhook retry delay, handed to the functions that work the delivery queues. */
+  /** First webhook retry delay, handed to the functions that send to or consume the delivery queue. */
   retryBaseSeconds: number;
+  /** Per-attempt webhook HTTP timeout, handed to the same functions. */
+  webhookTimeoutMs: number;
 }
-
-/**
- * A function entry may also name queues (`queues: { deliveries: 'send' }`) once producers and
- * consumers join the definition; read structurally so this construct already honours it.
- */
-type FunctionEntry = FunctionDefinition & { queues?: Partial<Record<QueueName, QueueAccess>> };
 
 /** Steady-state requests per second and burst for the whole API: a gate, not a data plane. */
 const THROTTLE = { rateLimit: 50, burstLimit: 100 };
@@ -54,7 +53,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 
 /**
  * The code side: one ProcessaFunction per entry of `functions`, each bound to exactly the tables
- * (and queues) its entry names, and an HTTP API with one route per entry of `routes`. There is
+ * and queues its entry names, the stream and queue event sources of `streamConsumer` and
+ * `queueConsumer`, and an HTTP API with one route per entry of `routes`. There is
  * no authorizer at API Gateway: the handlers authenticate the Bearer key and check the route's roles.
  */
 export class Stateless extends Construct {
@@ -66,7 +66,7 @@ export class Stateless extends Construct {
     super(scope, id);
 
     const built = {} as Record<FunctionName, ProcessaFunction>;
-    for (const [name, definition] of Object.entries(functions) as Array<[FunctionName, FunctionEntry]>) {
+    for (const [name, definition] of Object.entries(functions) as Array<[FunctionName, FunctionDefinition]>) {
       const fn = new ProcessaFunction(this, `${pascalCase(name)}Function`, {
         definition,
         removalPolicy: props.removalPolicy,
@@ -76,15 +76,21 @@ export class Stateless extends Construct {
       }
       const queueAccess = Object.entries(definition.queues ?? {}) as Array<[QueueName, QueueAccess]>;
       for (const [queue, access] of queueAccess) fn.bindQueue(queue, props.queues[queue], access);
-      if (queueAccess.length > 0) fn.addEnvironment('PROCESSA_RETRY_BASE_SECONDS', String(props.retryBaseSeconds));
+      // Whoever enqueues a delivery (fan-out, test events, redrive) or works one (the consumer)
+      // applies the same retry policy.
+      if (definition.queues?.[queueConsumer.queue] !== undefined) {
+        fn.addEnvironment('PROCESSA_RETRY_BASE_SECONDS', String(props.retryBaseSeconds));
+        fn.addEnvironment('PROCESSA_WEBHOOK_TIMEOUT_MS', String(props.webhookTimeoutMs));
+      }
       built[name] = fn;
     }
     this.functions = built;
+    addEventSources({ functions: built, tables: props.tables, queues: props.queues });
 
     // The stage is created explicitly (not createDefaultStage) because the API's own default
     // stage takes neither throttling nor access-log settings.
     this.api = new HttpApi(this, 'HttpApi', {
-      description: 'Processa: drafts, decisions and API keys',
+      description: 'Processa: drafts, decisions, API keys and webhooks',
       createDefaultStage: false,
     });
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {

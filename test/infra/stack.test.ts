@@ -10,17 +10,24 @@ import { App, type CfnElement, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import {
+  decisionStreamFilter,
+  deliveryRetry,
   functions,
+  queueConsumer,
   queues,
   routeKey,
   routes,
+  streamConsumer,
   tables,
   type FunctionName,
+  type QueueAccess,
   type QueueName,
   type TableAccess,
+  type TableDefinition,
   type TableName,
 } from '../../infra/app-definition.js';
 import { configFromContext } from '../../infra/stacks/context.js';
+import { assertEventSourceLimits, definedEventSourceLimits } from '../../infra/stacks/event-sources.js';
 import { ProcessaStack } from '../../infra/stacks/processa-stack.js';
 
 // The template is plain JSON; `any` keeps the walking code short.
@@ -32,6 +39,11 @@ const queueNames = Object.keys(queues) as QueueName[];
 
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+const SEND_ACTIONS = ['sqs:SendMessage'];
+const CONSUME_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'];
+/** What grantSendMessages adds besides SendMessage; harmless metadata reads. */
+const SEND_METADATA = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
 
 let outdir: string;
 let assemblyDir: string;
@@ -63,18 +75,22 @@ const roleId = (name: FunctionName): string => {
   return logicalId(role);
 };
 
-/** Every logical id a fragment points at through Ref or Fn::GetAtt. */
-function referencedIds(fragment: Json, found = new Set<string>()): Set<string> {
-  if (Array.isArray(fragment)) fragment.forEach((item) => referencedIds(item, found));
+/** Every `logicalId.Attribute` a fragment points at (`logicalId.Ref` for a Ref). */
+function referencedAttributes(fragment: Json, found = new Set<string>()): Set<string> {
+  if (Array.isArray(fragment)) fragment.forEach((item) => referencedAttributes(item, found));
   else if (fragment && typeof fragment === 'object') {
     for (const [key, value] of Object.entries(fragment)) {
-      if (key === 'Ref' && typeof value === 'string') found.add(value);
-      else if (key === 'Fn::GetAtt' && Array.isArray(value)) found.add(String(value[0]));
-      else referencedIds(value, found);
+      if (key === 'Ref' && typeof value === 'string') found.add(`${value}.Ref`);
+      else if (key === 'Fn::GetAtt' && Array.isArray(value)) found.add(`${String(value[0])}.${String(value[1])}`);
+      else referencedAttributes(value, found);
     }
   }
   return found;
 }
+
+/** Every logical id a fragment points at through Ref or Fn::GetAtt. */
+const referencedIds = (fragment: Json): Set<string> =>
+  new Set([...referencedAttributes(fragment)].map((ref) => ref.slice(0, ref.lastIndexOf('.'))));
 
 interface Statement {
   Effect: string;
@@ -91,16 +107,25 @@ function roleStatements(name: FunctionName): Statement[] {
     .flatMap((r: Json) => r.Properties.PolicyDocument.Statement as Statement[]);
 }
 
-/** DynamoDB actions the function's role allows on one table (or its indexes). */
-function dynamoActionsOn(name: FunctionName, table: TableName): Set<string> {
-  const id = tableId(table);
+/** Actions with `prefix` the function's role allows on one attribute (e.g. `Table.Arn`) of a resource. */
+function actionsOn(name: FunctionName, attribute: string, prefix: string): Set<string> {
   const actions = new Set<string>();
   for (const statement of roleStatements(name)) {
-    if (statement.Effect !== 'Allow' || !referencedIds(statement.Resource).has(id)) continue;
-    actionsOf(statement).filter((a) => a.startsWith('dynamodb:')).forEach((a) => actions.add(a));
+    if (statement.Effect !== 'Allow' || !referencedAttributes(statement.Resource).has(attribute)) continue;
+    actionsOf(statement).filter((a) => a.startsWith(prefix)).forEach((a) => actions.add(a));
   }
   return actions;
 }
+
+/** DynamoDB actions the function's role allows on one table's items (or its indexes), not its stream. */
+const dynamoActionsOn = (name: FunctionName, table: TableName): Set<string> => actionsOn(name, `${tableId(table)}.Arn`, 'dynamodb:');
+/** DynamoDB actions the function's role allows on one table's stream. */
+const streamActionsOn = (name: FunctionName, table: TableName): Set<string> =>
+  actionsOn(name, `${tableId(table)}.StreamArn`, 'dynamodb:');
+/** SQS actions the function's role allows on one queue. */
+const sqsActionsOn = (name: FunctionName, queue: QueueName): Set<string> => actionsOn(name, `${queueId(queue)}.Arn`, 'sqs:');
+
+const mappingsOf = (): Json[] => Object.values(resources).filter((r: Json) => r.Type === 'AWS::Lambda::EventSourceMapping');
 
 describe('functions', () => {
   it('creates exactly one function per definition entry', () => {
@@ -148,15 +173,19 @@ describe('functions', () => {
 });
 
 describe('tables', () => {
-  it('creates exactly one table per definition entry, on demand, with PITR and AWS-managed encryption', () => {
+  it('creates exactly one table per definition entry, keyed as defined, on demand, with PITR and AWS-managed encryption', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', tableNames.length);
     for (const name of tableNames) {
       expect(resources[tableId(name)].Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
-        KeySchema: [{ AttributeName: tables[name].partitionKey.name, KeyType: 'HASH' }],
       });
+      const definition: TableDefinition = tables[name];
+      expect(resources[tableId(name)].Properties.KeySchema).toEqual([
+        { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+        ...(definition.sortKey ? [{ AttributeName: definition.sortKey.name, KeyType: 'RANGE' }] : []),
+      ]);
       // AWS-managed, not a customer key: no KMSMasterKeyId.
       expect(resources[tableId(name)].Properties.SSESpecification.KMSMasterKeyId).toBeUndefined();
     }
@@ -203,6 +232,41 @@ describe('tables', () => {
     expect(props.GlobalSecondaryIndexes).toBeUndefined();
   });
 
+  it('webhooks: the by-kind index (kind, createdAt), no stream, no TTL', () => {
+    const props = resources[tableId('webhooks')].Properties;
+    expect(props).toMatchObject({
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'by-kind',
+          KeySchema: [
+            { AttributeName: 'kind', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+    expect(props.StreamSpecification).toBeUndefined();
+    expect(props.TimeToLiveSpecification).toBeUndefined();
+  });
+
+  it('deliveries: endpointId + attemptKey, TTL on expiresAtEpoch, no indexes', () => {
+    const props = resources[tableId('deliveries')].Properties;
+    expect(props.KeySchema).toEqual([
+      { AttributeName: 'endpointId', KeyType: 'HASH' },
+      { AttributeName: 'attemptKey', KeyType: 'RANGE' },
+    ]);
+    expect(props.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'endpointId', AttributeType: 'S' },
+        { AttributeName: 'attemptKey', AttributeType: 'S' },
+      ]),
+    );
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAtEpoch', Enabled: true });
+    expect(props.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
   it('has no hard-coded physical names', () => {
     for (const name of tableNames) expect(resources[tableId(name)].Properties.TableName).toBeUndefined();
     for (const name of queueNames) expect(resources[queueId(name)].Properties.QueueName).toBeUndefined();
@@ -224,6 +288,23 @@ describe('queues', () => {
     const props = resources[queueId('deliveriesDlq')].Properties;
     expect(props).toMatchObject({ MessageRetentionPeriod: 14 * 24 * 60 * 60, SqsManagedSseEnabled: true });
     expect(props.RedrivePolicy).toBeUndefined();
+  });
+
+  it('fanOutFailures: keeps failed stream batches for 14 days and has no redrive of its own', () => {
+    const props = resources[queueId('fanOutFailures')].Properties;
+    expect(props).toMatchObject({
+      MessageRetentionPeriod: 14 * 24 * 60 * 60,
+      VisibilityTimeout: queues.fanOutFailures.visibilityTimeoutSeconds,
+      SqsManagedSseEnabled: true,
+    });
+    expect(props.RedrivePolicy).toBeUndefined();
+  });
+
+  it('the consumed queue: visibility timeout at least the consuming function timeout (Lambda requires it)', () => {
+    const visibility = resources[queueId(queueConsumer.queue)].Properties.VisibilityTimeout as number;
+    const timeout = resources[functionId(queueConsumer.function)].Properties.Timeout as number;
+    expect(visibility).toBeGreaterThanOrEqual(timeout);
+    expect(deliveryRetry.maxBackoffSeconds).toBeLessThanOrEqual(12 * 60 * 60);
   });
 
   it.each(queueNames)('%s: its queue policy denies requests without TLS', (name) => {
@@ -249,6 +330,8 @@ describe('HTTP API', () => {
       .filter((r: Json) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r: Json) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(routes.map(routeKey).sort());
+    // Including the webhooks API.
+    for (const key of ['POST /v1/webhooks', 'GET /v1/webhooks/{id}/deliveries', 'POST /v1/webhooks/{id}/redrive']) expect(keys).toContain(key);
   });
 
   it.each(routes.map((r) => [routeKey(r), r.function] as const))('%s goes to %s, without an authorizer', (key, fnName) => {
@@ -281,6 +364,58 @@ describe('HTTP API', () => {
   });
 });
 
+describe('event sources', () => {
+  it('has exactly the stream and the queue mapping', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it('drafts stream → fanOutDecisions: filtered to decisions, bisected, retried, failures to fanOutFailures', () => {
+    const [mapping, ...others] = mappingsOf().filter((m) => referencedAttributes(m.Properties.EventSourceArn).has(`${tableId('drafts')}.StreamArn`));
+    expect(others).toHaveLength(0);
+    expect(mapping.Properties).toMatchObject({
+      FunctionName: { Ref: functionId('fanOutDecisions') },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: streamConsumer.batchSize,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId('fanOutFailures'), 'Arn'] } } },
+    });
+    // The pattern Lambda evaluates is the definition's, unchanged (leaf arrays = allowed values),
+    // in the stream record's shape: eventName, dynamodb.OldImage/NewImage.status.S.
+    const filters = mapping.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>;
+    expect(filters).toHaveLength(1);
+    expect(JSON.parse(filters[0]!.Pattern)).toEqual(JSON.parse(JSON.stringify(decisionStreamFilter)));
+    expect(JSON.parse(filters[0]!.Pattern)).toEqual({
+      eventName: ['MODIFY'],
+      dynamodb: { OldImage: { status: { S: ['pending'] } }, NewImage: { status: { S: ['approved', 'rejected'] } } },
+    });
+  });
+
+  it('deliveries queue → deliverWebhooks: batches of 10, partial failures, at most 5 concurrent pollers', () => {
+    const [mapping, ...others] = mappingsOf().filter((m) => referencedAttributes(m.Properties.EventSourceArn).has(`${queueId('deliveries')}.Arn`));
+    expect(others).toHaveLength(0);
+    expect(mapping.Properties).toMatchObject({
+      FunctionName: { Ref: functionId('deliverWebhooks') },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    // maxBatchingWindowSeconds 0 in the definition: no window, invoke as soon as messages arrive.
+    expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBeUndefined();
+  });
+
+  it('the limit check rejects a consumed queue whose visibility timeout is shorter than the consumer timeout', () => {
+    const valid = definedEventSourceLimits(deliveryRetry.baseSeconds, deliveryRetry.timeoutMs);
+    expect(() => assertEventSourceLimits(valid)).not.toThrow();
+    const shortVisibility = { ...valid, queues: { ...valid.queues, deliveries: { visibilityTimeoutSeconds: 20 } } };
+    expect(() => assertEventSourceLimits(shortVisibility)).toThrow(/visibility timeout of 20 s, shorter than the 30 s timeout of deliverWebhooks/);
+    const longBackoff = { ...valid, deliveryRetry: { ...valid.deliveryRetry, maxBackoffSeconds: 12 * 60 * 60 + 1 } };
+    expect(() => assertEventSourceLimits(longBackoff)).toThrow(/maxBackoffSeconds.*43200/);
+    expect(() => assertEventSourceLimits({ ...valid, webhookTimeoutMs: 30_000 })).toThrow(/webhookTimeoutMs/);
+  });
+});
+
 describe('least privilege', () => {
   it('readDrafts may only read, and only the drafts and apiKeys tables (and their indexes)', () => {
     const allowed = new Set([tableId('drafts'), tableId('apiKeys')]);
@@ -305,6 +440,103 @@ describe('least privilege', () => {
     for (const statement of roleStatements('manageKeys')) expect(referencedIds(statement.Resource)).not.toContain(draftsId);
     const variables = resources[functionId('manageKeys')].Properties.Environment.Variables;
     expect(variables[tables.drafts.envVar]).toBeUndefined();
+  });
+
+  it('fanOutDecisions reads webhooks, writes no table, reads drafts only through its stream', () => {
+    for (const action of READ_ACTIONS) expect(dynamoActionsOn('fanOutDecisions', 'webhooks')).toContain(action);
+    const statements = roleStatements('fanOutDecisions');
+    for (const statement of statements) {
+      for (const action of WRITE_ACTIONS) expect(actionsOf(statement)).not.toContain(action);
+      expect(actionsOf(statement).filter((a) => a.endsWith(':*'))).toEqual([]);
+    }
+    // Not the drafts items, nor the name: only the stream.
+    expect([...dynamoActionsOn('fanOutDecisions', 'drafts')]).toEqual([]);
+    expect([...streamActionsOn('fanOutDecisions', 'drafts')].sort()).toEqual([...STREAM_ACTIONS].sort());
+    expect(resources[functionId('fanOutDecisions')].Properties.Environment.Variables[tables.drafts.envVar]).toBeUndefined();
+    // ListStreams has no resource-level permissions in IAM, so it can only be granted on "*".
+    const onAnything = statements.filter((s) => JSON.stringify(s.Resource) === '"*"').flatMap(actionsOf);
+    expect(onAnything.filter((a) => !a.startsWith('xray:'))).toEqual(['dynamodb:ListStreams']);
+    // Only the webhooks table's items and the drafts stream.
+    const dynamoTargets = new Set(
+      statements
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && s.Resource !== '*')
+        .flatMap((s) => [...referencedAttributes(s.Resource)]),
+    );
+    expect([...dynamoTargets].sort()).toEqual([`${tableId('drafts')}.StreamArn`, `${tableId('webhooks')}.Arn`].sort());
+  });
+
+  it('fanOutDecisions may only send: to the deliveries queue, and to fanOutFailures as the on-failure destination', () => {
+    for (const queue of ['deliveries', 'fanOutFailures'] as const) {
+      const actions = sqsActionsOn('fanOutDecisions', queue);
+      expect(actions).toContain('sqs:SendMessage');
+      for (const action of actions) expect([...SEND_ACTIONS, ...SEND_METADATA]).toContain(action);
+    }
+    expect([...sqsActionsOn('fanOutDecisions', 'deliveriesDlq')]).toEqual([]);
+    const allSqs = roleStatements('fanOutDecisions').flatMap(actionsOf).filter((a) => a.startsWith('sqs:'));
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:*']) {
+      expect(allSqs).not.toContain(action);
+    }
+  });
+
+  it('deliverWebhooks reads webhooks, writes deliveries, consumes the deliveries queue, nothing on drafts or apiKeys', () => {
+    for (const action of READ_ACTIONS) expect(dynamoActionsOn('deliverWebhooks', 'webhooks')).toContain(action);
+    for (const action of WRITE_ACTIONS) expect(dynamoActionsOn('deliverWebhooks', 'webhooks')).not.toContain(action);
+    const deliveriesTable = dynamoActionsOn('deliverWebhooks', 'deliveries');
+    for (const action of ['dynamodb:BatchWriteItem', 'dynamodb:PutItem']) expect(deliveriesTable).toContain(action);
+    for (const action of CONSUME_ACTIONS) expect(sqsActionsOn('deliverWebhooks', 'deliveries')).toContain(action);
+    for (const queue of ['deliveriesDlq', 'fanOutFailures'] as const) expect([...sqsActionsOn('deliverWebhooks', queue)]).toEqual([]);
+    const forbidden = new Set([tableId('drafts'), tableId('apiKeys')]);
+    for (const statement of roleStatements('deliverWebhooks')) {
+      for (const id of referencedIds(statement.Resource)) expect(forbidden.has(id)).toBe(false);
+    }
+  });
+
+  it('deliverWebhooks learns its queue, tables, retry base and webhook timeout from the environment', () => {
+    expect(resources[functionId('deliverWebhooks')].Properties.Environment.Variables).toMatchObject({
+      DELIVERIES_QUEUE_URL: { Ref: queueId('deliveries') },
+      WEBHOOKS_TABLE_NAME: { Ref: tableId('webhooks') },
+      DELIVERIES_TABLE_NAME: { Ref: tableId('deliveries') },
+      PROCESSA_RETRY_BASE_SECONDS: String(deliveryRetry.baseSeconds),
+      PROCESSA_WEBHOOK_TIMEOUT_MS: String(deliveryRetry.timeoutMs),
+    });
+  });
+
+  it('manageWebhooks has no access to the drafts table (items or stream), nor its name', () => {
+    const draftsId = tableId('drafts');
+    for (const statement of roleStatements('manageWebhooks')) expect(referencedIds(statement.Resource)).not.toContain(draftsId);
+    expect(resources[functionId('manageWebhooks')].Properties.Environment.Variables[tables.drafts.envVar]).toBeUndefined();
+  });
+
+  it('only the drafts stream consumer may read a stream', () => {
+    for (const fn of functionNames) {
+      for (const table of tableNames) {
+        const expected = fn === streamConsumer.function && table === streamConsumer.table ? STREAM_ACTIONS : [];
+        expect({ fn, table, actions: [...streamActionsOn(fn, table)].sort() }).toEqual({ fn, table, actions: [...expected].sort() });
+      }
+    }
+  });
+
+  // Derived from the definition: every function gets exactly the queues it names, at its level,
+  // plus what its event sources need (the stream's on-failure queue, the consumed queue).
+  const queueCases = functionNames.flatMap((fn) => queueNames.map((queue) => [fn, queue] as const));
+  it.each(queueCases)('%s → queue %s matches the definition', (fn, queue) => {
+    const access = (functions[fn] as { queues?: Partial<Record<QueueName, QueueAccess>> }).queues?.[queue];
+    const variables = resources[functionId(fn)].Properties.Environment.Variables;
+    if (access === undefined) expect(variables[queues[queue].envVar]).toBeUndefined();
+    else expect(variables[queues[queue].envVar]).toEqual({ Ref: queueId(queue) });
+    const sends = access === 'send' || access === 'sendConsume' || (fn === streamConsumer.function && queue === streamConsumer.onFailure);
+    const consumes = access === 'consume' || access === 'sendConsume' || (fn === queueConsumer.function && queue === queueConsumer.queue);
+    const actions = sqsActionsOn(fn, queue);
+    expect({ sends: actions.has('sqs:SendMessage'), consumes: CONSUME_ACTIONS.every((a) => actions.has(a)) }).toEqual({ sends, consumes });
+    if (!consumes) for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) expect(actions).not.toContain(action);
+    if (!sends && !consumes) expect([...actions]).toEqual([]);
+  });
+
+  it.each(functionNames)('%s: retry settings in the environment exactly when it sends to or consumes the delivery queue', (fn) => {
+    const worksDeliveries = (functions[fn] as { queues?: Partial<Record<QueueName, QueueAccess>> }).queues?.[queueConsumer.queue] !== undefined;
+    const variables = resources[functionId(fn)].Properties.Environment.Variables;
+    expect(variables.PROCESSA_RETRY_BASE_SECONDS).toEqual(worksDeliveries ? String(deliveryRetry.baseSeconds) : undefined);
+    expect(variables.PROCESSA_WEBHOOK_TIMEOUT_MS).toEqual(worksDeliveries ? String(deliveryRetry.timeoutMs) : undefined);
   });
 
   // Derived from the definition: every function gets exactly the tables it names, at its level.
@@ -334,6 +566,11 @@ describe('stack', () => {
     template.hasOutput('IdempotencyTableName', { Value: { Ref: tableId('idempotency') } });
     template.hasOutput('DeliveriesQueueUrl', { Value: { Ref: queueId('deliveries') } });
     template.hasOutput('DeliveriesDlqUrl', { Value: { Ref: queueId('deliveriesDlq') } });
+    template.hasOutput('WebhooksTableName', { Value: { Ref: tableId('webhooks') } });
+    template.hasOutput('DeliveriesTableName', { Value: { Ref: tableId('deliveries') } });
+    template.hasOutput('FanOutFailuresQueueUrl', { Value: { Ref: queueId('fanOutFailures') } });
+    // And nothing else: one per table, one per queue, the API URL.
+    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(1 + tableNames.length + queueNames.length);
   });
 
   it('keeps stateful resources when the stack is deleted (default stage)', () => {
@@ -363,6 +600,29 @@ describe('stack', () => {
       expect(devResources[id]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     }
     dev.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
+  });
+
+  it('passes retryBaseSeconds and webhookTimeoutMs context to the functions working the delivery queue', () => {
+    const app = new App({
+      outdir: join(outdir, 'retry'),
+      context: { retryBaseSeconds: '2', webhookTimeoutMs: '5000', 'aws:cdk:bundling-stacks': [] },
+    });
+    const config = configFromContext(app.node);
+    const custom = new ProcessaStack(app, config.stackName, config.props);
+    const customResources = Template.fromStack(custom).toJSON().Resources as Record<string, Json>;
+    for (const fn of [queueConsumer.function, streamConsumer.function] as const) {
+      const id = custom.getLogicalId(custom.stateless.functions[fn].node.defaultChild as CfnElement);
+      expect(customResources[id].Properties.Environment.Variables).toMatchObject({
+        PROCESSA_RETRY_BASE_SECONDS: '2',
+        PROCESSA_WEBHOOK_TIMEOUT_MS: '5000',
+      });
+    }
+  });
+
+  it.each([['soon'], ['0'], ['2.5'], ['30000']])('rejects a webhookTimeoutMs context of %s', (value) => {
+    const app = new App({ outdir: join(outdir, `bad-timeout-${value}`), context: { webhookTimeoutMs: value, 'aws:cdk:bundling-stacks': [] } });
+    const config = configFromContext(app.node);
+    expect(() => new ProcessaStack(app, config.stackName, config.props)).toThrow(/webhookTimeoutMs/);
   });
 
   it('rejects a retryBaseSeconds context that is not a positive whole number', () => {

@@ -1,0 +1,120 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import {
+  deliveryRetry,
+  functions,
+  queueConsumer,
+  queues,
+  streamConsumer,
+  type FunctionDefinition,
+  type FunctionName,
+  type QueueDefinition,
+  type QueueName,
+  type TableName,
+} from '../app-definition.js';
+
+/** SQS caps a message's visibility timeout (and so ChangeMessageVisibility) at 12 hours. */
+export const SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+
+/** The parts of the definition the event-source limits depend on; the real one by default. */
+export interface EventSourceLimitsInput {
+  functions: Record<string, Pick<FunctionDefinition, 'timeoutSeconds'>>;
+  queues: Record<string, Pick<QueueDefinition, 'visibilityTimeoutSeconds'>>;
+  queueConsumer: { function: string; queue: string };
+  deliveryRetry: { baseSeconds: number; maxBackoffSeconds: number; timeoutMs: number };
+  /** The first retry delay actually deployed (stack prop / context). */
+  retryBaseSeconds: number;
+  /** The per-attempt HTTP timeout actually deployed (stack prop / context). */
+  webhookTimeoutMs: number;
+}
+
+/**
+ * Checks, at synth time, the AWS limits a deploy would otherwise fail on (or silently break):
+ *  - Lambda refuses an SQS event source whose queue's visibility timeout is shorter than the
+ *    function's timeout (CreateEventSourceMapping: "Queue visibility timeout … is less than
+ *    Function timeout");
+ *  - the backoff sets visibility with ChangeMessageVisibility, which accepts at most 12 hours;
+ *  - a webhook attempt that outlives the delivery function would be cut off by Lambda.
+ */
+export function assertEventSourceLimits(input: EventSourceLimitsInput): void {
+  const consumerFn = input.functions[input.queueConsumer.function];
+  const consumedQueue = input.queues[input.queueConsumer.queue];
+  if (!consumerFn) throw new Error(`queueConsumer names function "${input.queueConsumer.function}", which is not defined`);
+  if (!consumedQueue) throw new Error(`queueConsumer names queue "${input.queueConsumer.queue}", which is not defined`);
+  if (consumedQueue.visibilityTimeoutSeconds < consumerFn.timeoutSeconds) {
+    throw new Error(
+      `Queue ${input.queueConsumer.queue} has a visibility timeout of ${consumedQueue.visibilityTimeoutSeconds} s, shorter than ` +
+        `the ${consumerFn.timeoutSeconds} s timeout of ${input.queueConsumer.function}, which consumes it; Lambda rejects such an ` +
+        `event source. Raise visibilityTimeoutSeconds (AWS recommends 6× the function timeout) or lower timeoutSeconds.`,
+    );
+  }
+  const { maxBackoffSeconds } = input.deliveryRetry;
+  if (!Number.isInteger(maxBackoffSeconds) || maxBackoffSeconds < 1 || maxBackoffSeconds > SQS_MAX_VISIBILITY_SECONDS) {
+    throw new Error(
+      `deliveryRetry.maxBackoffSeconds must be a whole number from 1 to ${SQS_MAX_VISIBILITY_SECONDS} (the SQS visibility ` +
+        `timeout limit), got ${maxBackoffSeconds}`,
+    );
+  }
+  if (input.retryBaseSeconds > maxBackoffSeconds) {
+    throw new Error(`retryBaseSeconds (${input.retryBaseSeconds}) exceeds deliveryRetry.maxBackoffSeconds (${maxBackoffSeconds})`);
+  }
+  if (input.webhookTimeoutMs >= consumerFn.timeoutSeconds * 1000) {
+    throw new Error(
+      `webhookTimeoutMs (${input.webhookTimeoutMs}) must be shorter than the ${consumerFn.timeoutSeconds} s timeout of ` +
+        `${input.queueConsumer.function}, or Lambda cuts off an attempt before it can be logged and retried`,
+    );
+  }
+}
+
+export const definedEventSourceLimits = (retryBaseSeconds: number, webhookTimeoutMs: number): EventSourceLimitsInput => ({
+  functions,
+  queues,
+  queueConsumer,
+  deliveryRetry,
+  retryBaseSeconds,
+  webhookTimeoutMs,
+});
+
+export interface EventSourceTargets {
+  functions: Record<FunctionName, lambda.Function>;
+  tables: Record<TableName, dynamodb.ITable>;
+  queues: Record<QueueName, sqs.IQueue>;
+}
+
+/**
+ * The two event source mappings, built from `streamConsumer` and `queueConsumer` (which the
+ * local stream and queue pumps read too). Their bindings add the grants they need: stream read
+ * on the table, send on the on-failure queue, consume on the delivery queue.
+ */
+export function addEventSources({ functions: built, tables, queues: builtQueues }: EventSourceTargets): void {
+  const stream = streamConsumer;
+  built[stream.function].addEventSource(
+    new DynamoEventSource(tables[stream.table], {
+      startingPosition: lambda.StartingPosition[stream.startingPosition],
+      batchSize: stream.batchSize,
+      bisectBatchOnError: stream.bisectBatchOnError,
+      retryAttempts: stream.retryAttempts,
+      reportBatchItemFailures: stream.reportBatchItemFailures,
+      onFailure: new SqsDlq(builtQueues[stream.onFailure]),
+      // The definition's filters already use the event pattern syntax (leaf arrays list the
+      // allowed values, keys follow the stream record: dynamodb.NewImage.status.S);
+      // FilterCriteria.filter only serialises them.
+      filters: stream.filters.map((filter) => lambda.FilterCriteria.filter(filter)),
+    }),
+  );
+
+  const consumer = queueConsumer;
+  // Widened from the literal types so the optional settings stay optional if the definition changes.
+  const windowSeconds: number = consumer.maxBatchingWindowSeconds;
+  built[consumer.function].addEventSource(
+    new SqsEventSource(builtQueues[consumer.queue], {
+      batchSize: consumer.batchSize,
+      maxBatchingWindow: windowSeconds > 0 ? Duration.seconds(windowSeconds) : undefined,
+      maxConcurrency: consumer.maxConcurrency,
+      reportBatchItemFailures: consumer.reportBatchItemFailures,
+    }),
+  );
+}
