@@ -37,6 +37,8 @@ export const tables = {
       { name: 'by-status', partitionKey: { name: 'status', type: 'S' }, sortKey: { name: 'listKey', type: 'S' } },
       // Newest first across all statuses (every draft item carries kind = "draft").
       { name: 'by-created', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'listKey', type: 'S' } },
+      // Sparse: only pending drafts with an expiresAt carry expiryQueue, so the sweep reads just those.
+      { name: 'pending-by-expiry', partitionKey: { name: 'expiryQueue', type: 'S' }, sortKey: { name: 'expiresAt', type: 'S' } },
     ],
     // Decisions leave the table through its stream; old and new images let the stream
     // filter pass only pending → decided transitions.
@@ -187,6 +189,13 @@ export const functions = {
     tables: { webhooks: 'readWrite', deliveries: 'read', sessions: 'read' },
     queues: { deliveries: 'send', deliveriesDlq: 'consume' },
   },
+  expireDrafts: {
+    folder: 'expire-drafts',
+    description: 'Every minute: pending drafts past their expiresAt become expired',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    tables: { drafts: 'readWrite' },
+  },
   fanOutDecisions: {
     folder: 'fan-out-decisions',
     description: 'Drafts stream → one delivery message per decision and subscribed endpoint',
@@ -275,13 +284,29 @@ export const decisionStreamFilter = {
   },
 } as const;
 
+/** Expiry, as a filter: pending → expired. */
+export const expiryStreamFilter = {
+  eventName: ['MODIFY'],
+  dynamodb: {
+    OldImage: { status: { S: ['pending'] } },
+    NewImage: { status: { S: ['expired'] } },
+  },
+} as const;
+
+/**
+ * Scheduled functions. Expiry is a sweep rather than DynamoDB TTL: TTL deletes the item (we keep
+ * expired drafts and their history) and may lag by up to two days; a sweep every minute of a
+ * sparse index is precise and cheap.
+ */
+export const schedules = [{ function: 'expireDrafts', rateMinutes: 1 }] as const satisfies ReadonlyArray<{ function: FunctionName; rateMinutes: number }>;
+
 /** The drafts stream → fan-out function mapping; the local stream pump reads the same settings. */
 export const streamConsumer = {
   function: 'fanOutDecisions',
   table: 'drafts',
   batchSize: 100,
   startingPosition: 'TRIM_HORIZON',
-  filters: [decisionStreamFilter],
+  filters: [decisionStreamFilter, expiryStreamFilter],
   /** Each failing batch is split and retried; what still fails goes to the fanOutFailures queue. */
   bisectBatchOnError: true,
   retryAttempts: 10,

@@ -18,6 +18,7 @@ export const METRICS = {
   draftsCreated: 'DraftsCreated',
   draftsApproved: 'DraftsApproved',
   draftsRejected: 'DraftsRejected',
+  draftsExpired: 'DraftsExpired',
   deliveriesSucceeded: 'DeliveriesSucceeded',
   deliveriesFailed: 'DeliveriesFailed',
   deliveriesDead: 'DeliveriesDead',

@@ -19,8 +19,8 @@ const image = (attributes: Record<string, StreamAttributeValue> | undefined) =>
   attributes ? unmarshall(attributes as Record<string, AttributeValue>) : undefined;
 
 /**
- * Drafts stream → delivery queue. The event source filter passes only pending → decided
- * updates; each becomes one message per subscribed endpoint. A record that fails is reported
+ * Drafts stream → delivery queue. The event source filter passes only pending → decided (or
+ * expired) updates; each becomes one message per subscribed endpoint. A record that fails is reported
  * alone, so Lambda retries from it without redoing the decisions before it.
  */
 export const handler = middy(async (event: DynamoDBStreamEvent, context: Context) => {
@@ -30,7 +30,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
     async (record: DynamoDBRecord) => {
       const before = image(record.dynamodb?.OldImage);
       const after = image(record.dynamodb?.NewImage);
-      if (before?.status !== 'pending' || !after || (after.status !== 'approved' && after.status !== 'rejected')) return;
+      if (before?.status !== 'pending' || !after || !['approved', 'rejected', 'expired'].includes(String(after.status))) return;
       const draft = fromItem(after);
       const messages = await fanOutDecision(draft, snapshot, queue);
       logger.info('decision fanned out', { draftId: draft.id, eventType: messages[0]?.eventType, eventId: messages[0]?.eventId, endpoints: messages.length });

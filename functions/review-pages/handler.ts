@@ -1,5 +1,5 @@
 import { authenticate } from '../../shared/domain/api-keys.js';
-import { AlreadyDecidedError, approveSchema, DRAFT_STATUSES, rejectSchema, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
+import { AlreadyDecidedError, approveSchema, DraftExpiredError, DRAFT_STATUSES, rejectSchema, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
 import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
 import { DomainError, ValidationError } from '../../shared/domain/errors.js';
 import { PAGE_ROLES, recordSignInFailure, signInWait, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
@@ -52,6 +52,9 @@ async function decide(request: PageRequest, kind: 'approve' | 'reject') {
     count(kind === 'approve' ? METRICS.draftsApproved : METRICS.draftsRejected);
     return redirect(`/review/${draft.id}?done=${kind === 'approve' ? 'approved' : 'rejected'}`);
   } catch (error) {
+    if (error instanceof DraftExpiredError) {
+      return showDraft(request, error.current, 409, { error: 'This draft has expired; your decision was not applied.' });
+    }
     if (error instanceof AlreadyDecidedError) {
       return showDraft(request, error.current, 409, { error: `This draft was already ${error.current.status} by ${error.current.reviewedBy?.name ?? 'someone else'}; your decision was not applied.` });
     }

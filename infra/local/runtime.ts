@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { deliveryRetry, queueConsumer, queues, streamConsumer, tables, type QueueName, type TableName } from '../app-definition.js';
+import { deliveryRetry, queueConsumer, queues, schedules, streamConsumer, tables, type QueueName, type TableName } from '../app-definition.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
@@ -121,6 +121,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       onError: reportError('queue pump'),
     });
     stops.push(queuePump.stop);
+
+    // Scheduled functions on a timer; PROCESSA_SCHEDULE_SECONDS shortens the period for tests.
+    for (const schedule of schedules) {
+      const handler = await loadHandler(schedule.function);
+      const periodMs = Number(process.env.PROCESSA_SCHEDULE_SECONDS ?? schedule.rateMinutes * 60) * 1000;
+      let running: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        running = running.then(() =>
+          handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString() }, lambdaContext(schedule.function)).catch(
+            reportError(`${schedule.function} schedule`),
+          ),
+        );
+      }, periodMs);
+      stops.push(async () => {
+        clearInterval(timer);
+        await running;
+      });
+    }
 
     let demoReceiver: DemoReceiver | undefined;
     if (options.demoReceiver) {

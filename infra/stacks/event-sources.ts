@@ -1,4 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,6 +10,7 @@ import {
   functions,
   queueConsumer,
   queues,
+  schedules,
   streamConsumer,
   type FunctionDefinition,
   type FunctionName,
@@ -117,4 +120,14 @@ export function addEventSources({ functions: built, tables, queues: builtQueues 
       reportBatchItemFailures: consumer.reportBatchItemFailures,
     }),
   );
+
+  // Scheduled functions (the local runtime runs the same ones on a timer).
+  for (const schedule of schedules) {
+    const fn = built[schedule.function];
+    new events.Rule(fn, 'Schedule', {
+      description: `Runs ${schedule.function} every ${schedule.rateMinutes} minute(s)`,
+      schedule: events.Schedule.rate(Duration.minutes(schedule.rateMinutes)),
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 2 })],
+    });
+  }
 }

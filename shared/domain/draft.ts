@@ -12,6 +12,9 @@ export const DRAFT_LIMITS = {
   metadataKeyMaxChars: 100,
   metadataValueMaxChars: 1000,
   rejectionReasonMaxChars: 1000,
+  /** expiresAt must lie between one minute and one year ahead. */
+  expiresMinSeconds: 60,
+  expiresMaxSeconds: 365 * 24 * 60 * 60,
 } as const;
 
 export const DRAFT_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
@@ -50,6 +53,8 @@ export interface Draft {
   rejectionReason?: string;
   /** The agent's original content, kept when a reviewer approved an edited version. */
   originalContent?: JsonObject;
+  /** Past this time a pending draft can no longer be decided and becomes expired. */
+  expiresAt?: string;
   history: HistoryEntry[];
 }
 
@@ -111,10 +116,15 @@ export const metadataSchema = z
       }),
   );
 
+const expiresAtSchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-02-10T12:05:00Z' })
+  .transform((value) => new Date(value).toISOString());
+
 export const createDraftSchema = z.strictObject({
   title: titleSchema,
   content: contentSchema,
   metadata: metadataSchema.optional(),
+  expiresAt: expiresAtSchema.optional(),
 });
 export type CreateDraftInput = z.output<typeof createDraftSchema>;
 
@@ -140,8 +150,16 @@ export function assertContentSize(content: JsonObject, field = 'content'): void 
   if (bytes > DRAFT_LIMITS.contentMaxBytes) throw new PayloadTooLargeError(field, DRAFT_LIMITS.contentMaxBytes, bytes);
 }
 
+function assertExpiryWindow(expiresAt: string, now: Date): void {
+  const ahead = (Date.parse(expiresAt) - now.getTime()) / 1000;
+  if (ahead < DRAFT_LIMITS.expiresMinSeconds || ahead > DRAFT_LIMITS.expiresMaxSeconds) {
+    throw new ValidationError([{ field: 'expiresAt', message: 'must be between one minute and one year from now' }]);
+  }
+}
+
 export function newDraft(input: CreateDraftInput, actor: Actor, now: Date): Draft {
   assertContentSize(input.content);
+  if (input.expiresAt !== undefined) assertExpiryWindow(input.expiresAt, now);
   const at = now.toISOString();
   return {
     id: newDraftId(),
@@ -151,8 +169,19 @@ export function newDraft(input: CreateDraftInput, actor: Actor, now: Date): Draf
     status: 'pending',
     createdAt: at,
     createdBy: actor,
+    ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
     history: [{ action: 'created', at, actor }],
   };
+}
+
+/** Whether a pending draft has run out of time at `now`, swept or not. */
+export const isPastExpiry = (draft: Pick<Draft, 'expiresAt'>, now: Date): boolean =>
+  draft.expiresAt !== undefined && Date.parse(draft.expiresAt) <= now.getTime();
+
+export class DraftExpiredError extends ConflictError {
+  constructor(readonly current: Draft) {
+    super('draft_expired', `Draft ${current.id} expired at ${current.expiresAt} and can no longer be decided`, { draft: publicDraft(current) });
+  }
 }
 
 export type Decision =
@@ -218,6 +247,7 @@ export function publicDraft(draft: Draft) {
     reviewedBy: draft.reviewedBy ?? null,
     rejectionReason: draft.rejectionReason ?? null,
     ...(draft.originalContent ? { originalContent: draft.originalContent } : {}),
+    expiresAt: draft.expiresAt ?? null,
     history: draft.history,
   };
 }

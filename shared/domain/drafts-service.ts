@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { NotFoundError, IdempotencyKeyReusedError, ValidationError } from './errors.js';
 import {
   AlreadyDecidedError,
+  DraftExpiredError,
+  isPastExpiry,
   assertValidDraftId,
   decisionChange,
   newDraft,
@@ -36,8 +38,12 @@ export interface DraftStore {
   list(query: { status?: DraftStatus; limit: number; cursor?: string }): Promise<DraftPage>;
   /** How many drafts have the status (reads only index keys). */
   count(status: DraftStatus): Promise<number>;
-  /** Applies the change only while the draft is pending (a conditional write). */
+  /** Applies the change only while the draft is pending and not past its expiry (a conditional write). */
   decide(id: string, change: DecisionChange): Promise<DecideResult>;
+  /** Pending drafts whose expiresAt has passed, oldest first. */
+  listExpired(now: Date, limit: number): Promise<Draft[]>;
+  /** Marks one pending, past-expiry draft expired; false if it was decided or expired meanwhile. */
+  expire(id: string, at: Date): Promise<boolean>;
 }
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -85,6 +91,24 @@ export async function decideDraft(store: DraftStore, id: string, decision: Decis
   assertValidDraftId(id);
   const result = await store.decide(id, decisionChange(decision, actor, now));
   if (result.kind === 'missing') throw new NotFoundError('draft', id);
-  if (result.kind === 'not-pending') throw new AlreadyDecidedError(result.current);
+  if (result.kind === 'not-pending') {
+    if (result.current.status === 'pending' && isPastExpiry(result.current, now)) throw new DraftExpiredError(result.current);
+    if (result.current.status === 'expired') throw new DraftExpiredError(result.current);
+    throw new AlreadyDecidedError(result.current);
+  }
   return result.draft;
+}
+
+/**
+ * Moves pending drafts past their expiresAt to expired (run on a schedule). Each is its own
+ * conditional write, so a reviewer deciding at the same moment wins or loses cleanly.
+ */
+export async function expireDueDrafts(store: DraftStore, now = new Date(), batchLimit = 100): Promise<number> {
+  let expired = 0;
+  for (;;) {
+    const due = await store.listExpired(now, batchLimit);
+    const results = await Promise.all(due.map((d) => store.expire(d.id, now)));
+    expired += results.filter(Boolean).length;
+    if (due.length < batchLimit) return expired;
+  }
 }

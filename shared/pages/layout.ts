@@ -9,7 +9,7 @@ body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 header{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;padding:.75rem 1rem;background:var(--card);border-bottom:1px solid var(--line)}
 header strong{margin-right:auto}
 header form{margin:0}
-main{max-width:52rem;margin:0 auto;padding:1rem}
+main{max-width:52rem;margin:0 auto;padding:1rem;overflow-wrap:break-word}
 a{color:var(--accent)}
 h1{font-size:1.35rem;margin:.5rem 0 1rem}
 h2{font-size:1.05rem;margin:1.5rem 0 .5rem}

@@ -1,4 +1,4 @@
-import type { Draft, DraftStatus, JsonObject } from '../domain/draft.js';
+import { isPastExpiry, type Draft, type DraftStatus, type JsonObject } from '../domain/draft.js';
 import { html, type SafeHtml } from './html.js';
 import type { Viewer } from './layout.js';
 
@@ -6,6 +6,7 @@ const STATUS_TABS: Array<[DraftStatus, string]> = [
   ['pending', 'Pending'],
   ['approved', 'Approved'],
   ['rejected', 'Rejected'],
+  ['expired', 'Expired'],
 ];
 
 export function age(iso: string, now: Date): string {
@@ -59,7 +60,8 @@ export interface DraftPageState {
 
 export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = {}): SafeHtml {
   const metadata = Object.entries(draft.metadata);
-  const decided = draft.status !== 'pending';
+  const expired = draft.status === 'expired' || (draft.status === 'pending' && isPastExpiry(draft, new Date()));
+  const decided = draft.status !== 'pending' || expired;
   const history = draft.history.map(
     (h) => html`<li>${h.action} ${h.actor ? html`by ${h.actor.name} (${h.actor.role})` : ''} · ${when(h.at)}${h.contentEdited ? ' · content edited' : ''}${h.reason ? html` · “${h.reason}”` : ''}</li>`,
   );
@@ -70,6 +72,8 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
     ${decided && draft.reviewedBy && draft.reviewedAt
       ? html`<p class="notice" id="decided">${draft.status === 'approved' ? 'Approved' : 'Rejected'} by ${draft.reviewedBy.name} (${draft.reviewedBy.role}) · ${when(draft.reviewedAt)}${draft.rejectionReason ? html` · reason: “${draft.rejectionReason}”` : ''}</p>`
       : ''}
+    ${expired ? html`<p class="notice error" id="expired">Expired at ${when(draft.expiresAt!)}; it can no longer be decided.</p>` : ''}
+    ${!decided && draft.expiresAt ? html`<p class="notice">Decide before ${when(draft.expiresAt)}.</p>` : ''}
     <section class="card"><h2>Content</h2>${readableContent(draft.content)}
       <details><summary class="muted">As JSON</summary><pre>${JSON.stringify(draft.content, null, 2)}</pre></details>
       ${draft.originalContent ? html`<details><summary class="muted">Original content from the agent</summary><pre>${JSON.stringify(draft.originalContent, null, 2)}</pre></details>` : ''}

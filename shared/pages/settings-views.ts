@@ -1,6 +1,6 @@
 import type { DeliveryAttempt } from '../webhooks/delivery-log.js';
 import type { WebhookEndpoint } from '../webhooks/endpoints.js';
-import { EVENT_TYPES } from '../webhooks/events.js';
+import { DEFAULT_EVENT_TYPES, EVENT_TYPES } from '../webhooks/events.js';
 import { html, type SafeHtml } from './html.js';
 import type { Viewer } from './layout.js';
 
@@ -45,7 +45,7 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
 }
 
 export function settingsPage(viewer: Viewer, endpoints: Array<{ endpoint: WebhookEndpoint; attempts: DeliveryAttempt[] }>, state: SettingsState = {}): SafeHtml {
-  const form = state.form ?? { url: '', description: '', events: [...EVENT_TYPES] };
+  const form = state.form ?? { url: '', description: '', events: [...DEFAULT_EVENT_TYPES] };
   return html`<h1>Webhooks</h1>
     ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
     ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}

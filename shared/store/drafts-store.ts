@@ -28,6 +28,9 @@ export interface DraftItem {
   reviewedAt?: string;
   reviewedBy?: Draft['reviewedBy'];
   rejectionReason?: string;
+  expiresAt?: string;
+  /** Set only while a draft with expiresAt is pending: the sparse expiry index holds exactly the drafts to sweep. */
+  expiryQueue?: 'pending';
   history: Draft['history'];
 }
 
@@ -46,6 +49,8 @@ export function toItem(draft: Draft): DraftItem {
     reviewedAt: draft.reviewedAt,
     reviewedBy: draft.reviewedBy,
     rejectionReason: draft.rejectionReason,
+    expiresAt: draft.expiresAt,
+    ...(draft.expiresAt && draft.status === 'pending' ? { expiryQueue: 'pending' as const } : {}),
     history: draft.history,
   };
 }
@@ -65,6 +70,7 @@ export function fromItem(item: Record<string, unknown>): Draft {
     ...(i.reviewedBy ? { reviewedBy: i.reviewedBy } : {}),
     ...(i.rejectionReason !== undefined ? { rejectionReason: i.rejectionReason } : {}),
     ...(i.originalContentJson ? { originalContent: JSON.parse(i.originalContentJson) } : {}),
+    ...(i.expiresAt ? { expiresAt: i.expiresAt } : {}),
     history: i.history ?? [],
   };
 }
@@ -202,6 +208,43 @@ export class DynamoDraftStore implements DraftStore {
     });
   }
 
+  listExpired(now: Date, limit: number): Promise<Draft[]> {
+    return withStoreErrors(async () => {
+      const { Items = [] } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'pending-by-expiry',
+          KeyConditionExpression: 'expiryQueue = :pending AND expiresAt <= :now',
+          ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString() },
+          Limit: limit,
+        }),
+      );
+      return Items.map(fromItem);
+    });
+  }
+
+  expire(id: string, at: Date): Promise<boolean> {
+    const now = at.toISOString();
+    return withStoreErrors(async () => {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { id },
+            UpdateExpression: 'SET #status = :expired, history = list_append(history, :entry) REMOVE expiryQueue',
+            ConditionExpression: '#status = :pending AND expiresAt <= :now',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':expired': 'expired', ':pending': 'pending', ':now': now, ':entry': [{ action: 'expired', at: now, actor: null }] },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    });
+  }
+
   decide(id: string, change: DecisionChange): Promise<DecideResult> {
     const sets = ['#status = :status', 'reviewedAt = :reviewedAt', 'reviewedBy = :reviewedBy', 'history = list_append(history, :entry)'];
     const values: Record<string, unknown> = {
@@ -210,6 +253,7 @@ export class DynamoDraftStore implements DraftStore {
       ':reviewedBy': change.reviewedBy,
       ':entry': [change.historyEntry],
       ':pending': 'pending',
+      ':now': change.reviewedAt,
     };
     if (change.rejectionReason !== undefined) {
       sets.push('rejectionReason = :reason');
@@ -226,8 +270,9 @@ export class DynamoDraftStore implements DraftStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { id },
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: 'attribute_exists(id) AND #status = :pending',
+            UpdateExpression: `SET ${sets.join(', ')} REMOVE expiryQueue`,
+            // ISO timestamps of one format compare correctly as strings.
+            ConditionExpression: 'attribute_exists(id) AND #status = :pending AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',

@@ -2,7 +2,7 @@ import { init } from '@paralleldrive/cuid2';
 import { z } from 'zod';
 import { NotFoundError } from '../domain/errors.js';
 import { assertDeliverableUrl, type UrlPolicy } from './address-guard.js';
-import { EVENT_TYPES, type EventType } from './events.js';
+import { DEFAULT_EVENT_TYPES, EVENT_TYPES, type EventType } from './events.js';
 import { generateSecret } from './signing.js';
 
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without downtime. */
@@ -73,7 +73,7 @@ export async function createEndpoint(store: EndpointStore, input: z.output<typeo
   const endpoint: WebhookEndpoint = {
     id: `ep_${newEndpointId()}`,
     url: url.href,
-    events: input.events ?? [...EVENT_TYPES],
+    events: input.events ?? [...DEFAULT_EVENT_TYPES],
     description: input.description ?? '',
     enabled: true,
     createdAt: at,

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Draft } from '../domain/draft.js';
 
-export const EVENT_TYPES = ['draft.approved', 'draft.rejected'] as const;
+export const EVENT_TYPES = ['draft.approved', 'draft.rejected', 'draft.expired'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+/** What a new endpoint subscribes to: the documented events. draft.expired is opt-in, since receivers written from the documentation do not expect it. */
+export const DEFAULT_EVENT_TYPES: readonly EventType[] = ['draft.approved', 'draft.rejected'];
 
 /**
  * Webhook bodies exactly as the published documentation shows them: field names, nesting and
@@ -20,7 +22,12 @@ export interface DraftRejectedPayload {
   draft: { id: string; title: string; rejectionReason: string | null; reviewedAt: string };
   timestamp: string;
 }
-export type WebhookPayload = DraftApprovedPayload | DraftRejectedPayload;
+export interface DraftExpiredPayload {
+  event: 'draft.expired';
+  draft: { id: string; title: string; metadata: Record<string, unknown>; expiresAt: string };
+  timestamp: string;
+}
+export type WebhookPayload = DraftApprovedPayload | DraftRejectedPayload | DraftExpiredPayload;
 
 /** One event, serialized once: every endpoint and every retry gets these exact bytes. */
 export interface WebhookEvent {
@@ -40,6 +47,7 @@ export function decisionEventId(draftId: string, type: EventType): string {
 }
 
 export function decisionEvent(draft: Draft): WebhookEvent {
+  if (draft.status === 'expired') return expiryEvent(draft);
   if (draft.status !== 'approved' && draft.status !== 'rejected') throw new Error(`Draft ${draft.id} is ${draft.status}, not decided`);
   if (!draft.reviewedAt) throw new Error(`Draft ${draft.id} has no reviewedAt`);
   const type: EventType = draft.status === 'approved' ? 'draft.approved' : 'draft.rejected';
@@ -56,6 +64,16 @@ export function decisionEvent(draft: Draft): WebhookEvent {
           timestamp: draft.reviewedAt,
         };
   return { id: decisionEventId(draft.id, type), type, draftId: draft.id, body: JSON.stringify(payload), test: false };
+}
+
+function expiryEvent(draft: Draft): WebhookEvent {
+  const expiredAt = [...draft.history].reverse().find((h) => h.action === 'expired')?.at ?? draft.expiresAt!;
+  const payload: DraftExpiredPayload = {
+    event: 'draft.expired',
+    draft: { id: draft.id, title: draft.title, metadata: draft.metadata, expiresAt: draft.expiresAt! },
+    timestamp: expiredAt,
+  };
+  return { id: decisionEventId(draft.id, 'draft.expired'), type: 'draft.expired', draftId: draft.id, body: JSON.stringify(payload), test: false };
 }
 
 /**

@@ -1,6 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
+import { newDraft } from '../../shared/domain/draft.js';
+import { createDocumentClient } from '../../shared/store/dynamo-client.js';
+import { DynamoDraftStore } from '../../shared/store/drafts-store.js';
 import { apiClient, repoRoot, startDevRuntime, tsxBin, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually, startReceiver } from '../support/receiver.js';
 
@@ -11,7 +16,7 @@ const receivers: Receiver[] = [];
 
 beforeAll(async () => {
   // Fast retries (1 s base) and a short timeout keep the whole retry ladder within seconds.
-  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', PROCESSA_WEBHOOK_TIMEOUT_MS: '1500' } });
+  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', PROCESSA_WEBHOOK_TIMEOUT_MS: '1500', PROCESSA_SCHEDULE_SECONDS: '1' } });
   admin = apiClient(runtime.url, runtime.adminKey);
 }, 90_000);
 
@@ -192,6 +197,31 @@ describe('delivery', () => {
       expect(() => new Webhook(secret).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
     }
   });
+
+  it('expires a draft past its expiresAt: draft.expired goes to subscribers only, decisions get 409', async () => {
+    const subscriber = await receiverEndpoint('ok', { events: ['draft.expired'] });
+    const defaults = await receiverEndpoint('ok');
+    // The API requires a minute's notice; write a draft due in 2 s straight into the dev runtime's table.
+    const info = runtime.info();
+    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
+    const store = new DynamoDraftStore(createDocumentClient(client), info.tables.drafts, info.tables.idempotency);
+    const now = new Date();
+    const draft = newDraft({ title: 'Short-lived', content: {}, metadata: { source: 'e2e' } }, { keyId: 'key_x', name: 'bot', role: 'agent' }, now);
+    draft.expiresAt = new Date(now.getTime() + 2000).toISOString();
+    await store.create(draft);
+    client.destroy();
+
+    const request = await eventually(() => subscriber.receiver.requests.find((r) => JSON.parse(r.body).draft.id === draft.id), 20_000, 'draft.expired');
+    expect(new Webhook(subscriber.endpoint.secret).verify(request.body, request.headers as Record<string, string>)).toMatchObject({
+      event: 'draft.expired',
+      draft: { id: draft.id, title: 'Short-lived', metadata: { source: 'e2e' }, expiresAt: draft.expiresAt },
+    });
+    expect((await admin('GET', `/v1/drafts/${draft.id}`)).body.status).toBe('expired');
+    const late = await admin('POST', `/v1/drafts/${draft.id}/approve`, {});
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('draft_expired');
+    expect(defaults.receiver.requests.some((r) => JSON.parse(r.body).draft.id === draft.id)).toBe(false);
+  }, 40_000);
 
   it('paginates the delivery log newest first', async () => {
     const { endpoint } = await receiverEndpoint();

@@ -191,7 +191,7 @@ describe('tables', () => {
     }
   });
 
-  it('drafts: stream with old and new images, the by-status and by-created indexes', () => {
+  it('drafts: stream with old and new images, the by-status, by-created and sparse expiry indexes', () => {
     expect(resources[tableId('drafts')].Properties).toMatchObject({
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       GlobalSecondaryIndexes: [
@@ -208,6 +208,14 @@ describe('tables', () => {
           KeySchema: [
             { AttributeName: 'kind', KeyType: 'HASH' },
             { AttributeName: 'listKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'pending-by-expiry',
+          KeySchema: [
+            { AttributeName: 'expiryQueue', KeyType: 'HASH' },
+            { AttributeName: 'expiresAt', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },
@@ -384,12 +392,23 @@ describe('event sources', () => {
     // The pattern Lambda evaluates is the definition's, unchanged (leaf arrays = allowed values),
     // in the stream record's shape: eventName, dynamodb.OldImage/NewImage.status.S.
     const filters = mapping.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>;
-    expect(filters).toHaveLength(1);
+    expect(filters).toHaveLength(2);
     expect(JSON.parse(filters[0]!.Pattern)).toEqual(JSON.parse(JSON.stringify(decisionStreamFilter)));
     expect(JSON.parse(filters[0]!.Pattern)).toEqual({
       eventName: ['MODIFY'],
       dynamodb: { OldImage: { status: { S: ['pending'] } }, NewImage: { status: { S: ['approved', 'rejected'] } } },
     });
+    expect(JSON.parse(filters[1]!.Pattern)).toEqual({
+      eventName: ['MODIFY'],
+      dynamodb: { OldImage: { status: { S: ['pending'] } }, NewImage: { status: { S: ['expired'] } } },
+    });
+  });
+
+  it('expireDrafts runs every minute on a schedule', () => {
+    const rules = Object.values(resources).filter((r: any) => r.Type === 'AWS::Events::Rule') as any[];
+    expect(rules).toHaveLength(1);
+    expect(rules[0].Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(JSON.stringify(rules[0].Properties.Targets)).toContain(functionId('expireDrafts'));
   });
 
   it('deliveries queue → deliverWebhooks: batches of 10, partial failures, at most 5 concurrent pollers', () => {

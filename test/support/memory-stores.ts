@@ -40,13 +40,23 @@ export class MemoryDraftStore implements DraftStore {
   async list(): Promise<DraftPage> {
     return { items: [...this.drafts.values()] };
   }
+  async listExpired(now: Date) {
+    return [...this.drafts.values()].filter((d) => d.status === 'pending' && d.expiresAt !== undefined && Date.parse(d.expiresAt) <= now.getTime());
+  }
+  async expire(id: string, at: Date) {
+    const draft = this.drafts.get(id);
+    if (!draft || draft.status !== 'pending' || !draft.expiresAt || Date.parse(draft.expiresAt) > at.getTime()) return false;
+    draft.status = 'expired';
+    draft.history.push({ action: 'expired', at: at.toISOString(), actor: null });
+    return true;
+  }
   async count(status: Draft['status']) {
     return [...this.drafts.values()].filter((d) => d.status === status).length;
   }
   async decide(id: string, change: DecisionChange): Promise<DecideResult> {
     const draft = this.drafts.get(id);
     if (!draft) return { kind: 'missing' };
-    if (draft.status !== 'pending') return { kind: 'not-pending', current: draft };
+    if (draft.status !== 'pending' || (draft.expiresAt && draft.expiresAt <= change.reviewedAt)) return { kind: 'not-pending', current: draft };
     Object.assign(draft, {
       status: change.status,
       reviewedAt: change.reviewedAt,

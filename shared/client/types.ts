@@ -1,0 +1,93 @@
+/**
+ * The Processa API's resources as clients see them. Declared here rather than imported from the
+ * server so that shared/client/ can be copied into another project on its own.
+ */
+
+/** `pending` → `approved` | `rejected` (final). A draft created with `expiresAt` may become `expired`. */
+export type DraftStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export type DecidedDraftStatus = Exclude<DraftStatus, 'pending'>;
+
+export type Role = 'agent' | 'reviewer' | 'admin';
+export type JsonObject = Record<string, unknown>;
+/** Metadata is flat: at most 50 keys of scalar values. */
+export type MetadataValue = string | number | boolean | null;
+
+/** Who did something: the API key that was used (never the key itself). */
+export interface Actor {
+  keyId: string;
+  name: string;
+  role: Role;
+}
+
+export interface HistoryEntry {
+  action: 'created' | 'approved' | 'rejected' | 'expired';
+  at: string;
+  actor: Actor | null;
+  /** On approvals: whether the reviewer edited the content before approving. */
+  contentEdited?: boolean;
+  reason?: string;
+}
+
+/** A draft's state, as the API returns it (and as a 409 carries the state that won). */
+export interface DraftState {
+  id: string;
+  title: string;
+  /** On approved drafts: the approved content, possibly edited by the reviewer. */
+  content: JsonObject;
+  metadata: Record<string, MetadataValue>;
+  status: DraftStatus;
+  createdAt: string;
+  createdBy: Actor;
+  reviewedAt: string | null;
+  reviewedBy: Actor | null;
+  rejectionReason: string | null;
+  /** The agent's original content, present only when a reviewer approved an edited version. */
+  originalContent?: JsonObject;
+  expiresAt: string | null;
+  history: HistoryEntry[];
+}
+
+/** A draft as the draft endpoints return it: its state plus the page a reviewer opens. */
+export interface Draft extends DraftState {
+  reviewUrl: string;
+}
+
+export interface CreateDraftInput {
+  /** 1–200 characters. */
+  title: string;
+  /** Any JSON object up to 64 KiB serialized and 32 levels deep: the action to perform. */
+  content: JsonObject;
+  /** A flat object of at most 50 string/number/boolean/null values. */
+  metadata?: Record<string, MetadataValue>;
+  /** After this time the draft can no longer be decided (one minute to one year ahead). */
+  expiresAt?: string | Date;
+}
+
+export interface ApproveDraftInput {
+  /** Approve an edited version instead of the agent's content. */
+  content?: JsonObject;
+}
+
+export interface RejectDraftInput {
+  /** Up to 1000 characters. */
+  reason?: string;
+}
+
+export interface ListDraftsParams {
+  status?: DraftStatus;
+  /** Page size, 1–100 (server default 20). */
+  limit?: number;
+}
+
+export interface DraftPage {
+  /** Newest first. */
+  items: Draft[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** One problem with a request field, as in `error.details.fields`. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
