@@ -18,7 +18,7 @@ function render(value: Interpolation): string {
   if (value === null || value === undefined || value === false) return '';
   if (value instanceof SafeHtml) return value.value;
   if (Array.isArray(value)) return value.map(render).join('');
-  return String(value);
+  return escapeHtml(String(value));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
