@@ -186,7 +186,8 @@ export const functions = {
     description: '/settings/webhooks: admins manage endpoints, test events and redrive in the browser',
     memoryMb: 512,
     timeoutSeconds: 20,
-    tables: { webhooks: 'readWrite', deliveries: 'read', sessions: 'read' },
+    // Sessions: read to sign in, write only for the one-time secret shown after a redirect.
+    tables: { webhooks: 'readWrite', deliveries: 'read', sessions: 'readWrite' },
     queues: { deliveries: 'send', deliveriesDlq: 'consume' },
   },
   expireDrafts: {

@@ -1,4 +1,5 @@
 import { DomainError } from '../../shared/domain/errors.js';
+import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
 import { page, pageHandler, redirect, type PageRequest } from '../../shared/pages/page-handler.js';
 import { settingsPage, type SettingsState } from '../../shared/pages/settings-views.js';
 import {
@@ -27,7 +28,15 @@ const NOTICES: Record<string, (n: number) => string> = {
   'test-sent': () => 'Test event queued. Its delivery appears below within a few seconds (reload).',
   redriven: (n) => `${n} dead ${n === 1 ? 'delivery' : 'deliveries'} sent out again.`,
   deleted: () => 'Endpoint deleted.',
+  added: () => 'Endpoint added.',
+  rotated: () => 'Secret rotated.',
 };
+
+/** Shows a new secret once, on the page the browser is redirected to, so a reload never repeats the POST. */
+async function revealAfterRedirect(request: PageRequest, endpointId: string, secret: string, note: string, notice: string) {
+  await sessions.setFlash(request.session!.id, { endpointId, secret, note }, Math.floor(Date.now() / 1000) + FLASH_TTL_SECONDS);
+  return redirect(`/settings/webhooks?notice=${notice}#${endpointId}`);
+}
 
 async function render(request: PageRequest, status: number, state: SettingsState) {
   const all = await endpoints.listAll();
@@ -41,17 +50,15 @@ export const handler = pageHandler({ sessions }, {
   'GET /settings/webhooks': async (request) => {
     const code = request.query.get('notice') ?? '';
     const count = Number.parseInt(request.query.get('n') ?? '0', 10) || 0;
-    return render(request, 200, { notice: NOTICES[code]?.(count) });
+    const flash = await sessions.takeFlash(request.session!.id, new Date());
+    return render(request, 200, { notice: NOTICES[code]?.(count), revealed: flash });
   },
   'POST /settings/webhooks': async (request) => {
     const form = { url: request.form.get('url') ?? '', description: request.form.get('description') ?? '', events: request.form.getAll('events') };
     try {
       const input = parseOrThrow(createEndpointSchema, { url: form.url, description: form.description || undefined, events: form.events });
       const created = await createEndpoint(endpoints, input, policy);
-      return render(request, 201, {
-        notice: `Endpoint added: ${created.url}`,
-        revealed: { endpointId: created.id, secret: created.secret, note: 'Signing secret — copy it now; it is not shown again:' },
-      });
+      return revealAfterRedirect(request, created.id, created.secret, 'Signing secret — copy it now; it is not shown again:', 'added');
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
       return render(request, error.status, { error: error.message, form });
@@ -64,9 +71,7 @@ export const handler = pageHandler({ sessions }, {
   },
   'POST /settings/webhooks/{id}/rotate-secret': async (request) => {
     const rotated = await rotateSecret(endpoints, endpointId(request));
-    return render(request, 200, {
-      revealed: { endpointId: rotated.id, secret: rotated.secret, note: 'New signing secret — copy it now. The previous one keeps signing for 24 hours:' },
-    });
+    return revealAfterRedirect(request, rotated.id, rotated.secret, 'New signing secret — copy it now. The previous one keeps signing for 24 hours:', 'rotated');
   },
   'POST /settings/webhooks/{id}/redrive': async (request) => {
     const endpoint = await getEndpoint(endpoints, endpointId(request));
@@ -74,6 +79,9 @@ export const handler = pageHandler({ sessions }, {
     return redirect(`/settings/webhooks?notice=redriven&n=${redriven}#${endpoint.id}`);
   },
   'POST /settings/webhooks/{id}/delete': async (request) => {
+    if (request.form.get('confirm') !== 'yes') {
+      return render(request, 400, { error: 'Tick “Yes, delete it” to delete an endpoint.' });
+    }
     await deleteEndpoint(endpoints, endpointId(request));
     return redirect('/settings/webhooks?notice=deleted');
   },

@@ -11,7 +11,19 @@ export interface Session {
   expiresAtEpoch: number;
 }
 
+/** Something to show once on the next page view (post/redirect/get), e.g. a new signing secret. */
+export interface Flash {
+  endpointId: string;
+  secret: string;
+  note: string;
+}
+export const FLASH_TTL_SECONDS = 120;
+
 export interface SessionStore {
+  /** Stores a flash on the session, replacing any earlier one. */
+  setFlash(id: string, flash: Flash, expiresAtEpoch: number): Promise<void>;
+  /** Reads and removes the session's flash atomically; expired flashes are ignored. */
+  takeFlash(id: string, now: Date): Promise<Flash | undefined>;
   put(session: Session): Promise<void>;
   get(id: string): Promise<Session | undefined>;
   delete(id: string): Promise<void>;

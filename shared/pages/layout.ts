@@ -43,6 +43,9 @@ table{width:100%;border-collapse:collapse;font-size:.9rem}
 th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 .table-wrap{overflow-x:auto}
 fieldset{border:0;padding:0;margin:.75rem 0 0}
+fieldset label,label.confirm{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.25rem 1rem .25rem 0}
+.card>h2:first-child{margin-top:0}
+td.nowrap{white-space:nowrap}
 @media (max-width:560px){main{padding:.75rem}dl{grid-template-columns:1fr}.card{padding:.75rem}}
 `.trim();
 

@@ -19,13 +19,13 @@ const deliveryRows = (attempts: DeliveryAttempt[]) =>
       <td><span class="badge ${a.outcome}">${a.outcome}</span></td>
       <td>${a.httpStatus ?? '—'}</td><td>${a.attempt}</td>
       <td>${a.eventType}${a.test ? ' (test)' : ''}<br><span class="muted">${a.draftId}</span></td>
-      <td><time datetime="${a.attemptedAt}">${a.attemptedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></td>
-      <td>${a.durationMs} ms</td><td>${a.error ?? ''}</td></tr>`,
+      <td class="nowrap"><time datetime="${a.attemptedAt}">${a.attemptedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></td>
+      <td class="nowrap">${a.durationMs} ms</td><td>${a.error ?? ''}</td></tr>`,
   );
 
 function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], state: SettingsState): SafeHtml {
-  const action = (path: string, label: string, cls = 'secondary') =>
-    html`<form method="post" action="/settings/webhooks/${endpoint.id}/${path}"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><button class="${cls}" type="submit">${label}</button></form>`;
+  const action = (path: string, label: string, cls = 'secondary', extra: SafeHtml | '' = '') =>
+    html`<form method="post" action="/settings/webhooks/${endpoint.id}/${path}"><input type="hidden" name="_csrf" value="${viewer.csrfToken}">${extra}<button class="${cls}" type="submit">${label}</button></form>`;
   const dead = attempts.filter((a) => a.outcome === 'dead').length;
   const failing = attempts.filter((a) => a.outcome === 'failed').length;
   return html`<section class="card" id="${endpoint.id}">
@@ -35,7 +35,7 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
       ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`
       : ''}
     ${dead > 0 ? html`<p class="notice error">${dead} dead ${dead === 1 ? 'delivery' : 'deliveries'} in the recent log. Fix the receiver, then redrive.</p>` : failing > 0 ? html`<p class="notice">${failing} failed ${failing === 1 ? 'attempt' : 'attempts'} recently; retries are scheduled.</p>` : ''}
-    <div class="actions">${action('test', 'Send test event', '')}${action('rotate-secret', 'Rotate secret')}${action('redrive', 'Redrive dead deliveries')}${action('delete', 'Delete endpoint', 'danger')}</div>
+    <div class="actions">${action('test', 'Send test event', '')}${action('rotate-secret', 'Rotate secret')}${action('redrive', 'Redrive dead deliveries')}${action('delete', 'Delete endpoint', 'danger', html`<label class="confirm"><input type="checkbox" name="confirm" value="yes" required> Yes, delete it</label>`)}</div>
     <h2>Recent deliveries</h2>
     ${attempts.length === 0
       ? html`<p class="muted">No deliveries yet.</p>`

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Session, SessionStore } from '../domain/sessions.js';
+import type { Flash, Session, SessionStore } from '../domain/sessions.js';
 import { withStoreErrors } from './dynamo-client.js';
 
 const epoch = (now: Date) => Math.floor(now.getTime() / 1000);
@@ -20,6 +20,31 @@ export class DynamoSessionStore implements SessionStore {
     return withStoreErrors(async () => {
       const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
       return Item as Session | undefined;
+    });
+  }
+
+  setFlash(id: string, flash: Flash, expiresAtEpoch: number): Promise<void> {
+    return withStoreErrors(async () => {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET flash = :flash',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':flash': { ...flash, expiresAtEpoch } },
+        }),
+      );
+    });
+  }
+
+  takeFlash(id: string, now: Date): Promise<Flash | undefined> {
+    return withStoreErrors(async () => {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({ TableName: this.tableName, Key: { id }, UpdateExpression: 'REMOVE flash', ConditionExpression: 'attribute_exists(id)', ReturnValues: 'UPDATED_OLD' }),
+      );
+      const flash = Attributes?.flash as (Flash & { expiresAtEpoch: number }) | undefined;
+      if (!flash || flash.expiresAtEpoch <= epoch(now)) return undefined;
+      return { endpointId: flash.endpointId, secret: flash.secret, note: flash.note };
     });
   }
 

@@ -54,8 +54,10 @@ async function addEndpoint(url: string, description: string): Promise<{ id: stri
   await page.locator('#url').fill(url);
   await page.locator('#description').fill(description);
   const added = await submit(page, page.getByRole('button', { name: 'Add endpoint' }));
-  expect(added.status()).toBe(201);
-  expect(await text(page.locator('[role=status]'))).toBe(`Endpoint added: ${url}`);
+  // Post/redirect/get: the secret is on the page the browser was redirected to, so a reload never adds twice.
+  expect(added.status()).toBe(200);
+  expect(page.url()).toContain('/settings/webhooks?notice=added');
+  expect(await text(page.locator('[role=status]'))).toBe('Endpoint added.');
   const secret = (await card(url).locator('[data-secret]').textContent())!.trim();
   expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{20,}$/);
   expect(await page.locator('[data-secret]').count()).toBe(1);
@@ -108,10 +110,10 @@ describe('webhook settings in the browser', () => {
     expect(endpoint.id).toMatch(/^ep_/);
     expect(await text(card(ok.url).locator('p.muted'))).toBe(`Order service · draft.approved, draft.rejected · enabled · ${endpoint.id}`);
 
-    // Opened again, the secret is gone for good. (page.goto, not page.reload: the page above is
-    // the answer to a POST, and reloading it would send the form again.)
-    await page.goto(settingsUrl());
+    // Reloaded, the secret is gone for good and no second endpoint appears (the POST is not repeated).
+    await page.reload();
     expect(await page.locator('[data-secret]').count()).toBe(0);
+    expect(await card(ok.url).count()).toBe(1);
     expect(await page.content()).not.toContain(endpoint.secret);
     expect(await text(card(ok.url))).toContain('No deliveries yet.');
 
@@ -197,6 +199,12 @@ describe('webhook settings in the browser', () => {
     const last = ok!.requests.at(-1)!;
     expect(() => new Webhook(fresh).verify(last.body, last.headers as Record<string, string>)).not.toThrow();
 
+    // Deleting needs the confirmation box ticked; without it nothing is deleted.
+    await page.evaluate(() => document.querySelectorAll('input[name=confirm]').forEach((box) => box.removeAttribute('required')));
+    const unconfirmed = await press(ok!.url, 'Delete endpoint');
+    expect(unconfirmed.status()).toBe(400);
+    expect((await stack.admin('GET', `/v1/webhooks/${endpoint!.id}`)).status).toBe(200);
+    await card(ok!.url).getByLabel('Yes, delete it').check();
     const deleted = await press(ok!.url, 'Delete endpoint');
     expect(deleted.status()).toBe(200);
     expect(await text(page.locator('[role=status]'))).toBe('Endpoint deleted.');
