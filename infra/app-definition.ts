@@ -166,6 +166,13 @@ export const functions = {
     timeoutSeconds: 10,
     tables: { apiKeys: 'readWrite' },
   },
+  describeApi: {
+    folder: 'describe-api',
+    description: 'GET /v1/openapi.json: the OpenAPI 3.1 document',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    tables: {},
+  },
   manageWebhooks: {
     folder: 'manage-webhooks',
     description: '/v1/webhooks: endpoints, secrets, test events, delivery log and redrive',
@@ -224,8 +231,8 @@ export interface RouteDefinition {
   function: FunctionName;
   /** Roles allowed to call the route; every route must name them ([] only for the sign-in form). */
   roles: readonly Role[];
-  /** How callers prove their role: a Bearer API key (the default) or a page session cookie. */
-  auth?: 'bearer' | 'session';
+  /** How callers prove their role: a Bearer API key (the default), a page session cookie, or not at all (roles must be []). */
+  auth?: 'bearer' | 'session' | 'none';
 }
 
 const anyRole = ROLES;
@@ -250,6 +257,7 @@ export const routes = [
   { method: 'GET', path: '/v1/webhooks/{id}/deliveries', function: 'manageWebhooks', roles: adminOnly },
   { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', function: 'manageWebhooks', roles: adminOnly },
   { method: 'POST', path: '/v1/webhooks/{id}/redrive', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'GET', path: '/v1/openapi.json', function: 'describeApi', roles: [], auth: 'none' },
   // Hosted pages: GET /review shows the sign-in form to visitors without a session.
   { method: 'GET', path: '/review', function: 'reviewPages', roles: deciders, auth: 'session' },
   { method: 'POST', path: '/review/login', function: 'reviewPages', roles: [], auth: 'session' },
@@ -267,10 +275,10 @@ export const routes = [
 
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
-export function rolesForRoute(key: string): readonly Role[] {
-  const route = routes.find((r) => routeKey(r) === key);
+export function routeFor(key: string): RouteDefinition {
+  const route = (routes as readonly RouteDefinition[]).find((r) => routeKey(r) === key);
   if (!route) throw new Error(`No route is defined for ${key}`);
-  return route.roles;
+  return route;
 }
 
 /**

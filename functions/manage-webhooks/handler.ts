@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
+import { pageQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
 import { apiKeyStoreFromEnv, deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
@@ -25,10 +25,6 @@ const queue = deliveryQueueFromEnv();
 const deadLetters = deadLetterQueueFromEnv();
 const policy = urlPolicyFromEnv();
 
-const pageQuerySchema = z.strictObject({
-  limit: z.string().regex(/^\d+$/, { message: 'must be a whole number' }).transform(Number).pipe(z.number().int().min(1).max(100)).optional(),
-  cursor: z.string().max(2048).optional(),
-});
 
 export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
   'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),

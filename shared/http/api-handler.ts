@@ -16,7 +16,7 @@ export type RouteHandler = (event: AuthorizedEvent) => Promise<HttpResponse>;
  * ("POST /v1/drafts/{id}/approve"). Every route is authenticated, role-checked, size- and
  * type-checked before its code runs; errors are mapped in one place.
  */
-export function apiHandler(deps: { keys: ApiKeyStore }, routes: Record<string, RouteHandler>) {
+export function apiHandler(deps: { keys?: ApiKeyStore }, routes: Record<string, RouteHandler>) {
   const dispatch = async (event: ApiEvent, _context: Context): Promise<HttpResponse> => {
     const route = routes[event.routeKey];
     if (!route) throw new Error(`This function has no route ${event.routeKey}`);

@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { limits, rolesForRoute } from '../../infra/app-definition.js';
+import { limits, routeFor } from '../../infra/app-definition.js';
 import { authenticate, type ApiKeyStore } from '../domain/api-keys.js';
 import { DomainError, ForbiddenError, MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors.js';
 import { logger } from '../observability.js';
@@ -29,14 +29,18 @@ export function errorResponses(): Middleware {
 }
 
 /** Resolves the Bearer key to an actor and checks the route's roles from the app definition. */
-export function authorizeRoute(keys: ApiKeyStore): Middleware {
+export function authorizeRoute(keys: ApiKeyStore | undefined): Middleware {
   return {
     before: async (request) => {
       const event = request.event;
+      const route = routeFor(event.routeKey);
+      // Only routes the definition marks auth: 'none' (with no roles) are open.
+      if (route.auth === 'none' && route.roles.length === 0) return;
+      if (!keys) throw new Error(`Route ${event.routeKey} needs a key store to authenticate`);
       const authorization = header(event, 'authorization');
       const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
       const actor = await authenticate(keys, match?.[1]);
-      const allowed = rolesForRoute(event.routeKey);
+      const allowed = route.roles;
       if (!allowed.includes(actor.role)) throw new ForbiddenError(actor.role, allowed);
       event.actor = actor;
       logger.appendKeys({ keyId: actor.keyId, role: actor.role });
