@@ -5,6 +5,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { Draft, DraftStatus, DecisionChange } from '../domain/draft.js';
 import type { CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../domain/drafts-service.js';
+import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { withStoreErrors } from './dynamo-client.js';
 
@@ -81,6 +82,9 @@ const positionSchema = (status?: DraftStatus) => {
   return status ? z.strictObject({ ...base, status: z.literal(status) }) : z.strictObject({ ...base, kind: z.literal('draft') });
 };
 
+/** Transaction cancellation reasons that say "not now" rather than "never". */
+const TRANSIENT_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+
 export class DynamoDraftStore implements DraftStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -127,8 +131,12 @@ export class DynamoDraftStore implements DraftStore {
           const replay = await this.replay(claim.id);
           if (replay) return replay;
         }
-        // A concurrent request holding the same key is mid-transaction: wait for it to settle.
-        if (attempt >= 5) throw error;
+        // A concurrent request holding the same key is mid-transaction, or the table is
+        // throttling: wait and try again; past that, the client is told to retry later.
+        if (attempt >= 5) {
+          if (reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r ?? ''))) throw new ServiceUnavailableError(1);
+          throw error;
+        }
         await sleep(25 * 2 ** attempt);
       }
     }
