@@ -98,7 +98,7 @@ export class ProcessaClient {
   }
 
   /** GET /v1/drafts/{id}. Throws NotFoundError for an unknown id. */
-  getDraft(id: string, options: RequestOptions = {}): Promise<Draft> {
+  async getDraft(id: string, options: RequestOptions = {}): Promise<Draft> {
     return this.transport.request<Draft>({ method: 'GET', path: draftPath(id), retry: 'safe', signal: options.signal });
   }
 
@@ -129,13 +129,13 @@ export class ProcessaClient {
   }
 
   /** POST /v1/drafts/{id}/approve (reviewer, admin). Throws ConflictError (`.draft` is the state that won) if already decided. */
-  approveDraft(id: string, input: ApproveDraftInput = {}, options: RequestOptions = {}): Promise<Draft> {
+  async approveDraft(id: string, input: ApproveDraftInput = {}, options: RequestOptions = {}): Promise<Draft> {
     // 'conditional': not retried when it may have been applied; see RetryMode in transport.ts.
     return this.transport.request<Draft>({ method: 'POST', path: `${draftPath(id)}/approve`, body: input, retry: 'conditional', signal: options.signal });
   }
 
   /** POST /v1/drafts/{id}/reject (reviewer, admin). Throws ConflictError if already decided. */
-  rejectDraft(id: string, input: RejectDraftInput = {}, options: RequestOptions = {}): Promise<Draft> {
+  async rejectDraft(id: string, input: RejectDraftInput = {}, options: RequestOptions = {}): Promise<Draft> {
     return this.transport.request<Draft>({ method: 'POST', path: `${draftPath(id)}/reject`, body: input, retry: 'conditional', signal: options.signal });
   }
 

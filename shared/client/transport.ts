@@ -102,7 +102,14 @@ export class Transport {
           cause: error,
         });
         const retryable = spec.retry === 'safe' || failedBeforeSending(error);
-        if (!retryable || retry >= this.options.maxRetries) throw failure;
+        if (!retryable) {
+          throw new ConnectionError({
+            code: 'connection_error',
+            message: `${failure.message}. The request may or may not have been applied; read the resource to find out`,
+            cause: error,
+          });
+        }
+        if (retry >= this.options.maxRetries) throw failure;
         await this.options.sleep(this.backoffMs(retry), spec.signal);
         continue;
       }
