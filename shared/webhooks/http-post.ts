@@ -50,9 +50,13 @@ export function createPoster(policy: UrlPolicy): Poster {
         (response) => {
           const status = response.statusCode ?? 0;
           if (status >= 200 && status < 300) {
+            // A 2xx counts once the whole response arrived; a receiver that drops the connection
+            // mid-response is retried (same webhook-id), as at-least-once delivery allows.
             response.resume();
             response.once('end', () => finish({ status }));
-            response.once('error', () => finish({ status }));
+            response.once('close', () => {
+              if (!response.complete) finish({ error: `connection closed before the response completed (HTTP ${status})` });
+            });
             return;
           }
           let snippet = '';

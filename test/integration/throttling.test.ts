@@ -19,8 +19,7 @@ const throttled = () => new ProvisionedThroughputExceededException({ message: 'R
 function throttleDraftWrites(options: { times: number; step: 'initialize' | 'finalizeRequest'; error?: () => Error }) {
   let remaining = options.times;
   const name = `inject-throttling-${Math.random()}`;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
+  const middleware = ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: unknown }) => {
       const command = context.commandName ?? '';
       const input = args.input as { TableName?: string; TransactItems?: unknown[] };
       const touchesDrafts = input.TableName === tableNameFromEnv('drafts') || input.TransactItems !== undefined;
@@ -29,9 +28,9 @@ function throttleDraftWrites(options: { times: number; step: 'initialize' | 'fin
         throw (options.error ?? throttled)();
       }
       return next(args);
-    },
-    { step: options.step, name, ...(options.step === 'finalizeRequest' ? { priority: 'low' as const } : {}) },
-  );
+    }) as never;
+  if (options.step === 'finalizeRequest') client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
+  else client.middlewareStack.add(middleware, { step: 'initialize', name });
   return { remove: () => client.middlewareStack.remove(name), get used() { return options.times - remaining; } };
 }
 

@@ -6,7 +6,7 @@ export interface ReceivedRequest {
   at: number;
 }
 
-export type ReceiverMode = 'ok' | 'fail' | 'hang' | 'redirect';
+export type ReceiverMode = 'ok' | 'fail' | 'hang' | 'redirect' | 'drop-mid-response';
 
 /** A webhook receiver on loopback whose answer a test can switch: 200, 500, never, or a redirect. */
 export async function startReceiver(initial: ReceiverMode = 'ok') {
@@ -18,6 +18,13 @@ export async function startReceiver(initial: ReceiverMode = 'ok') {
     req.on('end', () => {
       requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
       if (mode === 'hang') return;
+      if (mode === 'drop-mid-response') {
+        // Headers and half a body, then the connection dies.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"recei');
+        setTimeout(() => req.socket.destroy(), 20);
+        return;
+      }
       if (mode === 'redirect') {
         res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
         return;
