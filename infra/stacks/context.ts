@@ -4,12 +4,15 @@ import type { ProcessaStackProps } from './processa-stack.js';
 export interface ProcessaAppConfig {
   stackName: string;
   props: ProcessaStackProps;
+  /** Run the cdk-nag AwsSolutions checks on synth (`-c nag=true`). */
+  nag: boolean;
 }
 
 /**
  * Reads the app's context (`-c key=value` or cdk.json): stackName (default Processa), stage
- * (`dev` lets stateful resources be destroyed), retryBaseSeconds and webhookTimeoutMs. Kept
- * apart from app.ts, which synthesizes on import, so tests can check the wiring.
+ * (`dev` lets stateful resources be destroyed), retryBaseSeconds, webhookTimeoutMs, alarmEmail
+ * (subscribed to the alarm topic) and nag. Kept apart from app.ts, which synthesizes on import,
+ * so tests can check the wiring.
  */
 export function configFromContext(node: Node): ProcessaAppConfig {
   const read = (key: string): string | undefined => {
@@ -20,9 +23,17 @@ export function configFromContext(node: Node): ProcessaAppConfig {
     const value = read(key);
     return value === undefined ? undefined : Number(value);
   };
+  const nag = read('nag');
+  if (nag !== undefined && nag !== 'true' && nag !== 'false') throw new Error(`The nag context must be true or false, got "${nag}"`);
   return {
     stackName: read('stackName') ?? 'Processa',
     // Validated by the stack, which also guards direct construction.
-    props: { stage: read('stage'), retryBaseSeconds: number('retryBaseSeconds'), webhookTimeoutMs: number('webhookTimeoutMs') },
+    props: {
+      stage: read('stage'),
+      retryBaseSeconds: number('retryBaseSeconds'),
+      webhookTimeoutMs: number('webhookTimeoutMs'),
+      alarmEmail: read('alarmEmail'),
+    },
+    nag: nag === 'true',
   };
 }

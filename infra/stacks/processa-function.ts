@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,6 +24,9 @@ export interface ProcessaFunctionProps {
   environment?: Record<string, string>;
 }
 
+/** POWERTOOLS_SERVICE_NAME of every function: the `service` dimension of Processa's custom metrics. */
+export const SERVICE_NAME = 'processa';
+
 // Resolved from this file, not the working directory, so `cdk synth` and jest agree.
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const lockFile = fileURLToPath(new URL('../../package-lock.json', import.meta.url));
@@ -41,11 +45,20 @@ export class ProcessaFunction extends NodejsFunction {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    // An explicit role instead of the default one with the AWSLambdaBasicExecutionRole managed
+    // policy (logs:CreateLogGroup/CreateLogStream/PutLogEvents on every log group): this one may
+    // only write to the function's own log group, which the template creates.
+    const role = new iam.Role(scope, `${id}ServiceRole`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${definition.folder} function`,
+    });
+    logGroup.grantWrite(role);
     super(scope, id, {
       entry: entryOf(definition.folder),
       handler: 'handler',
       projectRoot: repoRoot,
       depsLockFilePath: lockFile,
+      // Node.js 22, the project's chosen Lambda runtime (cdk-nag L1 is acknowledged in nag-suppressions.ts).
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       description: definition.description,
@@ -53,8 +66,9 @@ export class ProcessaFunction extends NodejsFunction {
       timeout: Duration.seconds(definition.timeoutSeconds),
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
+      role,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'processa',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         // Stack traces point into the TypeScript sources through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,

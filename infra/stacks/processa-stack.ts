@@ -3,6 +3,8 @@ import type { Construct } from 'constructs';
 import { deliveryRetry, queues, tables, type QueueName, type TableName } from '../app-definition.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
 import { queueId, tableId } from './names.js';
+import { acknowledgeNagFindings, type NagAcknowledgment } from './nag-suppressions.js';
+import { Operations } from './operations.js';
 import { Stateful } from './stateful.js';
 import { Stateless } from './stateless.js';
 
@@ -13,16 +15,25 @@ export interface ProcessaStackProps extends StackProps {
   retryBaseSeconds?: number;
   /** Per-attempt webhook HTTP timeout in milliseconds (default deliveryRetry.timeoutMs). */
   webhookTimeoutMs?: number;
+  /** Subscribed by email to the alarm topic; validated as an address. */
+  alarmEmail?: string;
 }
 
+/** A plain address (local@domain.tld), without display names or spaces. */
+const EMAIL = /^[^\s@<>()",;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
 /**
- * Everything Processa deploys, environment-agnostic so that `cdk synth` needs no credentials
+ * Everything Processa deploys (data, code, and the alarms, topic and dashboard that watch them),
+ * environment-agnostic so that `cdk synth` needs no credentials
  * and one template fits any account. Output names are a contract: the keys CLI reads
  * `ApiKeysTableName` from DescribeStacks.
  */
 export class ProcessaStack extends Stack {
   readonly stateful: Stateful;
   readonly stateless: Stateless;
+  readonly operations: Operations;
+  /** The cdk-nag findings this stack acknowledges, with their reasons (infra/stacks/nag-suppressions.ts). */
+  readonly nagAcknowledgments: NagAcknowledgment[];
 
   constructor(scope: Construct, id: string, props: ProcessaStackProps = {}) {
     super(scope, id, props);
@@ -35,6 +46,9 @@ export class ProcessaStack extends Stack {
     if (!Number.isInteger(webhookTimeoutMs) || webhookTimeoutMs < 1) {
       throw new Error(`webhookTimeoutMs must be a positive whole number of milliseconds, got ${webhookTimeoutMs}`);
     }
+    if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
+      throw new Error(`alarmEmail must be an email address such as ops@example.com, got "${props.alarmEmail}"`);
+    }
     // Fail the synth, not the deploy, when the definition breaks a Lambda or SQS limit.
     assertEventSourceLimits(definedEventSourceLimits(retryBaseSeconds, webhookTimeoutMs));
 
@@ -46,9 +60,23 @@ export class ProcessaStack extends Stack {
       retryBaseSeconds,
       webhookTimeoutMs,
     });
+    this.operations = new Operations(this, 'Operations', {
+      functions: this.stateless.functions,
+      tables: this.stateful.tables,
+      queues: this.stateful.queues,
+      stage: this.stateless.stage,
+      removalPolicy,
+      retryBaseSeconds,
+      alarmEmail: props.alarmEmail,
+    });
+    this.nagAcknowledgments = acknowledgeNagFindings(this.stateful, this.stateless);
 
     // Outputs live on the stack itself so their logical ids are exactly these names.
     new CfnOutput(this, 'ApiUrl', { value: this.stateless.apiUrl, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.operations.topic.topicArn,
+      description: 'SNS topic every alarm notifies (ALARM and OK); subscribe on-call tools to it',
+    });
     for (const name of Object.keys(tables) as TableName[]) {
       new CfnOutput(this, `${tableId(name)}Name`, { value: this.stateful.tables[name].tableName });
     }

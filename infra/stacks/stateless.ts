@@ -1,6 +1,6 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, type HttpRoute, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,6 +14,7 @@ import {
   type FunctionName,
   type QueueAccess,
   type QueueName,
+  type RouteDefinition,
   type TableAccess,
   type TableName,
 } from '../app-definition.js';
@@ -61,6 +62,8 @@ export class Stateless extends Construct {
   readonly functions: Record<FunctionName, ProcessaFunction>;
   readonly api: HttpApi;
   readonly stage: HttpStage;
+  /** Each route of the definition with the construct built for it. */
+  readonly routes: ReadonlyArray<{ definition: RouteDefinition; route: HttpRoute }>;
 
   constructor(scope: Construct, id: string, props: StatelessProps) {
     super(scope, id);
@@ -115,9 +118,15 @@ export class Stateless extends Construct {
       }
       return integration;
     };
-    for (const route of routes) {
-      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: integrationFor(route.function) });
-    }
+    this.routes = routes.map((definition: RouteDefinition) => {
+      const [route] = this.api.addRoutes({
+        path: definition.path,
+        methods: [HttpMethod[definition.method]],
+        integration: integrationFor(definition.function),
+      });
+      if (!route) throw new Error(`No route was built for ${definition.method} ${definition.path}`);
+      return { definition, route };
+    });
   }
 
   /** The base URL clients call (the $default stage has no path prefix). */

@@ -2,6 +2,7 @@
  * Template assertions for the Processa stack, checked against the shared app definition so a
  * table, route or grant added there is covered here without editing this file. The stack is
  * synthesized (with real esbuild bundling) once; the dev-stage variant skips bundling.
+ * Alarms, the dashboard and cdk-nag are covered in operations.test.ts.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,7 +133,7 @@ describe('functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
   });
 
-  it.each(functionNames)('%s: Node.js 22 on arm64, active tracing, settings from the definition', (name) => {
+  it.each(functionNames)('%s: Node.js 24 (the newest runtime) on arm64, active tracing, settings from the definition', (name) => {
     const definition = functions[name];
     const fn = resources[functionId(name)];
     expect(fn.Properties).toMatchObject({
@@ -151,6 +152,39 @@ describe('functions', () => {
     const fn = resources[functionId(name)];
     const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
     expect(resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+  });
+
+  it('every function in the template was bundled: its Code.S3Key asset folder holds index.mjs and its source map', () => {
+    const fns = Object.values(resources).filter((r: Json) => r.Type === 'AWS::Lambda::Function');
+    expect(fns).toHaveLength(functionNames.length);
+    for (const fn of fns) {
+      const s3Key = fn.Properties.Code.S3Key as string;
+      expect(s3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
+      const dir = join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+      expect({ dir, index: existsSync(join(dir, 'index.mjs')), map: existsSync(join(dir, 'index.mjs.map')) }).toEqual({ dir, index: true, map: true });
+    }
+  });
+
+  it.each(functionNames)('%s: its own role, no AWS managed policy, logs only to its own log group', (name) => {
+    const role = resources[roleId(name)];
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    const logGroupId = resources[functionId(name)].Properties.LoggingConfig.LogGroup.Ref as string;
+    const logStatements = roleStatements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+    expect(logStatements.flatMap(actionsOf).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    for (const statement of logStatements) expect([...referencedIds(statement.Resource)]).toEqual([logGroupId]);
+  });
+
+  it.each(functionNames)('%s: only X-Ray (and, for the stream consumer, ListStreams) is granted on "*"', (name) => {
+    // The evidence behind the AwsSolutions-IAM5[Resource::*] acknowledgment in nag-suppressions.ts.
+    const onAnything = roleStatements(name)
+      .filter((s) => JSON.stringify(s.Resource) === '"*"' || (Array.isArray(s.Resource) && s.Resource.includes('*')))
+      .flatMap(actionsOf)
+      .sort();
+    const expected = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments', ...(name === streamConsumer.function ? ['dynamodb:ListStreams'] : [])];
+    expect(onAnything).toEqual(expected.sort());
   });
 
   it.each(functionNames)('%s: the bundled asset exports `handler` from the file the Handler names', (name) => {
@@ -579,6 +613,7 @@ describe('least privilege', () => {
 describe('stack', () => {
   it('outputs the API URL, every table name and every queue URL under fixed names', () => {
     template.hasOutput('ApiUrl', {});
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: logicalId(stack.operations.topic) } });
     expect(JSON.stringify(template.toJSON().Outputs.ApiUrl.Value)).toContain('execute-api');
     template.hasOutput('DraftsTableName', { Value: { Ref: tableId('drafts') } });
     template.hasOutput('ApiKeysTableName', { Value: { Ref: tableId('apiKeys') } });
@@ -588,14 +623,33 @@ describe('stack', () => {
     template.hasOutput('WebhooksTableName', { Value: { Ref: tableId('webhooks') } });
     template.hasOutput('DeliveriesTableName', { Value: { Ref: tableId('deliveries') } });
     template.hasOutput('FanOutFailuresQueueUrl', { Value: { Ref: queueId('fanOutFailures') } });
-    // And nothing else: one per table, one per queue, the API URL.
-    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(1 + tableNames.length + queueNames.length);
+    // And nothing else: one per table, one per queue, the API URL and the alarm topic.
+    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(2 + tableNames.length + queueNames.length);
   });
 
   it('keeps stateful resources when the stack is deleted (default stage)', () => {
     expect(stack.stackName).toBe('Processa');
     for (const name of tableNames) expect(resources[tableId(name)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     for (const name of queueNames) expect(resources[queueId(name)]).toMatchObject({ DeletionPolicy: 'Retain' });
+    // Logs (functions and API access), the alarm topic and its key too.
+    const kept = ['AWS::Logs::LogGroup', 'AWS::SNS::Topic', 'AWS::KMS::Key'];
+    const keptResources = Object.values(resources).filter((r: Json) => kept.includes(r.Type));
+    expect(keptResources).toHaveLength(functionNames.length + 1 + 2);
+    for (const resource of keptResources) expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('every log group has an explicit retention', () => {
+    const logGroups = Object.values(resources).filter((r: Json) => r.Type === 'AWS::Logs::LogGroup');
+    expect(logGroups.length).toBe(functionNames.length + 1);
+    for (const logGroup of logGroups) expect(logGroup.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('asks for no parameters at deploy time (only the bootstrap version, which has a default)', () => {
+    const parameters = (template.toJSON().Parameters ?? {}) as Record<string, Json>;
+    for (const [name, parameter] of Object.entries(parameters)) {
+      expect({ name, hasDefault: parameter.Default !== undefined }).toEqual({ name, hasDefault: true });
+    }
+    expect(Object.keys(parameters)).toEqual(['BootstrapVersion']);
   });
 
   it('is environment-agnostic: no account id or region baked into the template', () => {
@@ -603,7 +657,12 @@ describe('stack', () => {
     expect(Token.isUnresolved(stack.region)).toBe(true);
     const json = JSON.stringify(template.toJSON());
     expect(json).not.toMatch(/(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])/);
-    expect(json).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx)-(north|south|east|west|central|northeast|southeast)-\d\b/);
+    expect(json).not.toMatch(
+      /\b(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob)-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d\b/,
+    );
+    // Regions and accounts come from pseudo parameters only.
+    expect(json).toContain('{"Ref":"AWS::Region"}');
+    expect(json).toContain('{"Ref":"AWS::AccountId"}');
   });
 
   it('with stage=dev, stateful resources are deleted with the stack', () => {
@@ -618,7 +677,9 @@ describe('stack', () => {
       const id = devStack.getLogicalId(devStack.stateful.tables[name].node.defaultChild as CfnElement);
       expect(devResources[id]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     }
-    dev.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
+    for (const type of ['AWS::SQS::Queue', 'AWS::Logs::LogGroup', 'AWS::SNS::Topic', 'AWS::KMS::Key']) {
+      dev.allResources(type, { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    }
   });
 
   it('passes retryBaseSeconds and webhookTimeoutMs context to the functions working the delivery queue', () => {
