@@ -76,6 +76,12 @@ async function serve(req: IncomingMessage, res: ServerResponse, compiled: Compil
   }
   if (!route || !match) return send(res, { statusCode: 404, body: JSON.stringify({ message: 'Not Found' }), headers: { 'content-type': 'application/json' } });
 
+  // API Gateway refuses a path it cannot decode before any function runs.
+  try {
+    match.slice(1).forEach((segment) => decodeURIComponent(segment));
+  } catch {
+    return send(res, { statusCode: 400, body: JSON.stringify({ message: 'Bad Request' }), headers: { 'content-type': 'application/json' } });
+  }
   const body = await readBody(req);
   if (body === undefined) return send(res, { statusCode: 413, body: JSON.stringify({ message: 'Request Entity Too Large' }), headers: { 'content-type': 'application/json' } });
 

@@ -75,7 +75,7 @@ export async function ensureApiKey(store: ApiKeyStore, value: string, input: Cre
 }
 
 export async function revokeApiKey(store: ApiKeyStore, id: string, now = new Date()) {
-  const record = await store.findById(id);
+  const record = /^key_[a-z0-9]{1,40}$/.test(id) ? await store.findById(id) : undefined;
   if (!record) throw new NotFoundError('API key', id);
   return publicKey(await store.revoke(record.keyHash, now.toISOString()));
 }

@@ -74,24 +74,28 @@ const titleSchema = text(DRAFT_LIMITS.titleMaxChars).refine((s) => s.trim().leng
 
 const isPlainObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function depthOf(value: unknown): number {
+/** Nesting depth, and whether any number is one JSON cannot carry back (1e400 parses to Infinity). */
+function inspectJson(value: unknown): { depth: number; nonFinite: boolean } {
   // Iterative, so hostile nesting cannot overflow the stack.
   let max = 0;
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [v, d] = stack.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v)) return { depth: max, nonFinite: true };
     if (typeof v !== 'object' || v === null) continue;
     if (d > max) max = d;
-    if (max > DRAFT_LIMITS.contentMaxDepth) return max;
+    if (max > DRAFT_LIMITS.contentMaxDepth) return { depth: max, nonFinite: false };
     for (const child of Object.values(v)) stack.push([child, d + 1]);
   }
-  return max;
+  return { depth: max, nonFinite: false };
 }
 
 export const contentSchema = z.custom<JsonObject>(isPlainObject, { message: 'must be a JSON object' }).superRefine((value, ctx) => {
-  if (depthOf(value) > DRAFT_LIMITS.contentMaxDepth) {
+  const { depth, nonFinite } = inspectJson(value);
+  if (depth > DRAFT_LIMITS.contentMaxDepth) {
     ctx.addIssue({ code: 'custom', message: `must not be nested more than ${DRAFT_LIMITS.contentMaxDepth} levels deep` });
   }
+  if (nonFinite) ctx.addIssue({ code: 'custom', message: 'must not contain numbers too large to represent (e.g. 1e400)' });
 });
 
 const metadataValueSchema = z.union(
@@ -101,6 +105,8 @@ const metadataValueSchema = z.union(
 
 export const metadataSchema = z
   .custom<Record<string, unknown>>(isPlainObject, { message: 'must be an object of scalar values' })
+  // Record parsing would silently drop an own "__proto__" key; refuse it instead.
+  .refine((m) => !Object.hasOwn(m, '__proto__'), { message: 'keys must not be "__proto__"' })
   .pipe(
     z
       .record(

@@ -69,7 +69,8 @@ export class ForbiddenError extends DomainError {
 
 export class NotFoundError extends DomainError {
   constructor(what: string, id: string) {
-    super(404, 'not_found', `No ${what} with id "${id}"`, { id });
+    const shown = id.length > 100 ? `${id.slice(0, 100)}…` : id;
+    super(404, 'not_found', `No ${what} with id "${shown}"`, { id: shown });
   }
 }
 

@@ -37,6 +37,8 @@ export interface EndpointStore {
 }
 
 const newEndpointId = init({ length: 20 });
+/** Ids are ep_ + a cuid; anything else cannot exist, and may not even be a valid DynamoDB key (over 2048 bytes). */
+const isEndpointId = (id: string): boolean => /^ep_[a-z0-9]{1,40}$/.test(id);
 
 const urlSchema = z.string({ error: 'must be a string' }).min(1, { message: 'must not be empty' }).max(2048, { message: 'must be at most 2048 characters' });
 const eventsSchema = z
@@ -85,7 +87,7 @@ export async function createEndpoint(store: EndpointStore, input: z.output<typeo
 }
 
 export async function getEndpoint(store: EndpointStore, id: string): Promise<WebhookEndpoint> {
-  const endpoint = /^ep_[a-z0-9]{1,40}$/.test(id) ? await store.get(id) : undefined;
+  const endpoint = isEndpointId(id) ? await store.get(id) : undefined;
   if (!endpoint) throw new NotFoundError('webhook endpoint', id);
   return endpoint;
 }
@@ -106,7 +108,7 @@ export async function updateEndpoint(store: EndpointStore, id: string, patch: z.
 }
 
 export async function deleteEndpoint(store: EndpointStore, id: string): Promise<void> {
-  if (!(await store.delete(id))) throw new NotFoundError('webhook endpoint', id);
+  if (!isEndpointId(id) || !(await store.delete(id))) throw new NotFoundError('webhook endpoint', id);
 }
 
 /** A new current secret; the previous one keeps signing for 24 h. Older rotated secrets are dropped. */

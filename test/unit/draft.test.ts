@@ -162,3 +162,11 @@ describe('list query', () => {
     expect(problemsOf(() => parseOrThrow(listDraftsQuerySchema, query))[0]!.field).toBe(field);
   });
 });
+
+describe('inputs JSON cannot carry back faithfully', () => {
+  it('refuse numbers too large to represent and a __proto__ metadata key', () => {
+    expect(problemsOf(() => parseOrThrow(createDraftSchema, JSON.parse('{"title":"t","content":{"n":1e400}}')))[0]!.field).toBe('content');
+    const proto = problemsOf(() => parseOrThrow(createDraftSchema, JSON.parse('{"title":"t","content":{},"metadata":{"__proto__":{"x":1}}}')));
+    expect(proto[0]!.field).toMatch(/^metadata/);
+  });
+});
