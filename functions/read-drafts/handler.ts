@@ -1,8 +1,8 @@
-import { listDraftsQuerySchema } from '../../shared/domain/draft.js';
 import { getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
+import { listDraftsQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
 import { draftView } from '../../shared/http/views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';

@@ -137,17 +137,6 @@ export type CreateDraftInput = z.output<typeof createDraftSchema>;
 export const approveSchema = z.strictObject({ content: contentSchema.optional() });
 export const rejectSchema = z.strictObject({ reason: text(DRAFT_LIMITS.rejectionReasonMaxChars).optional() });
 
-export const listDraftsQuerySchema = z.strictObject({
-  status: z.enum(DRAFT_STATUSES, { error: `must be one of ${DRAFT_STATUSES.join(', ')}` }).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, { message: 'must be a whole number' })
-    .transform(Number)
-    .pipe(z.number().int().min(1, { message: 'must be at least 1' }).max(100, { message: 'must be at most 100' }))
-    .optional(),
-  cursor: z.string().max(2048, { message: 'is not a valid cursor' }).optional(),
-});
-
 export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** Content size is measured on its JSON serialisation, as stored and as delivered. */

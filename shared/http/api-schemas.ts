@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { ROLES } from '../../infra/app-definition.js';
 import { createKeySchema } from '../domain/api-keys.js';
-import { approveSchema, createDraftSchema, DRAFT_STATUSES, listDraftsQuerySchema, rejectSchema } from '../domain/draft.js';
+import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
 import { EVENT_TYPES } from '../webhooks/events.js';
-import { pageQuerySchema } from './query.js';
+import { listDraftsQuerySchema, pageQuerySchema } from './query.js';
 
 /**
  * The API's request and response shapes, for the OpenAPI document (shared/http/openapi.ts).

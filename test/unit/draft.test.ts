@@ -4,7 +4,6 @@ import {
   createDraftSchema,
   decisionChange,
   DRAFT_LIMITS,
-  listDraftsQuerySchema,
   newDraft,
   newDraftId,
   rejectSchema,
@@ -12,6 +11,7 @@ import {
 } from '../../shared/domain/draft.js';
 import { PayloadTooLargeError, ValidationError } from '../../shared/domain/errors.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
+import { listDraftsQuerySchema } from '../../shared/http/query.js';
 
 const agent: Actor = { keyId: 'key_agent', name: 'bot', role: 'agent' };
 const reviewer: Actor = { keyId: 'key_rev', name: 'alice', role: 'reviewer' };
