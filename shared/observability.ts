@@ -19,6 +19,7 @@ export const METRICS = {
   draftsApproved: 'DraftsApproved',
   draftsRejected: 'DraftsRejected',
   draftsExpired: 'DraftsExpired',
+  webhooksEnqueued: 'WebhooksEnqueued',
   deliveriesSucceeded: 'DeliveriesSucceeded',
   deliveriesFailed: 'DeliveriesFailed',
   deliveriesDead: 'DeliveriesDead',

@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as StreamAttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { logger, metrics, tracer } from '../../shared/observability.js';
+import { count, logger, metrics, METRICS, tracer } from '../../shared/observability.js';
 import { fromItem } from '../../shared/store/drafts-store.js';
 import { deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { endpointSnapshot, fanOutDecision } from '../../shared/webhooks/fan-out.js';
@@ -33,6 +33,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
       if (before?.status !== 'pending' || !after || !['approved', 'rejected', 'expired'].includes(String(after.status))) return;
       const draft = fromItem(after);
       const messages = await fanOutDecision(draft, snapshot, queue);
+      count(METRICS.webhooksEnqueued, messages.length);
       logger.info('decision fanned out', { draftId: draft.id, eventType: messages[0]?.eventType, eventId: messages[0]?.eventId, endpoints: messages.length });
     },
     processor,

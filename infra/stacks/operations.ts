@@ -344,7 +344,7 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Deliveries (per 5 min)',
-        left: [METRICS.deliveriesSucceeded, METRICS.deliveriesFailed, METRICS.deliveriesDead].map(sum),
+        left: [METRICS.webhooksEnqueued, METRICS.deliveriesSucceeded, METRICS.deliveriesFailed, METRICS.deliveriesDead].map(sum),
         width,
       }),
       new cloudwatch.GraphWidget({

@@ -1,5 +1,6 @@
 import { init } from '@paralleldrive/cuid2';
-import { z } from 'zod';
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
 import type { Role } from '../../infra/app-definition.js';
 import { ConflictError, PayloadTooLargeError, ValidationError } from './errors.js';
 

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
 import type { Draft, DraftStatus, DecisionChange } from '../domain/draft.js';
 import type { CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../domain/drafts-service.js';
 import { ServiceUnavailableError } from '../domain/errors.js';

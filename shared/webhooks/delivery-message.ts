@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
 import { EVENT_TYPES, type WebhookEvent } from './events.js';
 
 /** What travels on the delivery queue: one event for one endpoint, with its body already serialized. */

@@ -1,5 +1,6 @@
 import { init } from '@paralleldrive/cuid2';
-import { z } from 'zod';
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
 import { NotFoundError } from '../domain/errors.js';
 import { assertDeliverableUrl, type UrlPolicy } from './address-guard.js';
 import { DEFAULT_EVENT_TYPES, EVENT_TYPES, type EventType } from './events.js';
