@@ -1,0 +1,11 @@
+import { buildBundles, runColdStart } from '../coldstart.js';
+import { parseOptions } from '../options.js';
+const o = parseOptions([], 'x');
+const t = performance.now();
+const b = await buildBundles();
+console.log('build ms', performance.now() - t);
+for (const i of b.infos) console.log(i.function, JSON.stringify(i.bytes), i.mapBytes, JSON.stringify(i.top.zodNamespace.slice(0,3)), JSON.stringify(i.top.both.slice(0,3)));
+const t2 = performance.now();
+console.log(JSON.stringify(runColdStart(b, o, 1)));
+console.log('import ms', performance.now() - t2);
+b.cleanup();

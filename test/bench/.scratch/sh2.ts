@@ -1,0 +1,38 @@
+import { DynamoDBStreamsClient, DescribeStreamCommand, GetShardIteratorCommand, GetRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_AWS } from '../../../infra/local/dynamodb-local.js';
+import { streamArn } from '../../../infra/local/provision.js';
+import { apiClient, startDevRuntime } from '../../support/dev-runtime.js';
+import { startBenchReceiver } from '../bench-receiver.js';
+import { Pool } from 'undici';
+const recv = await startBenchReceiver();
+const rt = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', POWERTOOLS_LOG_LEVEL: 'INFO' } });
+const info = rt.info();
+const s = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
+const c = new DynamoDBClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
+const arn = await streamArn(c, info.tables.drafts);
+const origin = rt.url.replace('localhost', '127.0.0.1');
+const admin = apiClient(origin, rt.adminKey);
+const agent = (await admin('POST', '/v1/keys', { role: 'agent', name: 'a' })).body.key;
+const rev = (await admin('POST', '/v1/keys', { role: 'reviewer', name: 'r' })).body.key;
+await admin('POST', '/v1/webhooks', { url: recv.url });
+const t0 = performance.now();
+const T = () => ((performance.now() - t0) / 1000).toFixed(2);
+const pool = new Pool(origin, { connections: 64 });
+const ids: string[] = []; let next = 0;
+await Promise.all(Array.from({ length: 20 }, async () => { while (next < 1000) { next++; const r = await pool.request({ path: '/v1/drafts', method: 'POST', headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: 't', content: { a: 1 } }) }); ids.push(((await r.body.json()) as any).id); } }));
+console.log(T(), 'created; receipts so far', recv.count());
+// my own reader from TRIM_HORIZON
+let stop = false;
+const shard = (await s.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription!.Shards![0]!.ShardId!;
+const reader = (async () => { let it = (await s.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator; let mods = 0, ins = 0, calls = 0; let lastPrint = 0;
+  while (!stop && it) { const t = performance.now(); const r = await s.send(new GetRecordsCommand({ ShardIterator: it, Limit: 100 })); const ms = performance.now() - t; calls++; for (const x of r.Records ?? []) x.eventName === 'MODIFY' ? mods++ : ins++; it = r.NextShardIterator; if (performance.now() - lastPrint > 1000) { console.log(T(), `reader: calls ${calls} last ${ms.toFixed(0)}ms got ${r.Records?.length} ins ${ins} mods ${mods}; receipts ${recv.count()}`); lastPrint = performance.now(); } if (!r.Records?.length) await new Promise((res) => setTimeout(res, 100)); } })();
+const start = performance.now();
+const inflight: Promise<unknown>[] = [];
+for (let i = 0; i < 1000; i++) { const due = start + i * 10; const w = due - performance.now(); if (w > 0) await new Promise((r) => setTimeout(r, w)); inflight.push(pool.request({ path: `/v1/drafts/${ids[i]}/approve`, method: 'POST', headers: { authorization: `Bearer ${rev}`, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.body.dump())); }
+await Promise.all(inflight);
+console.log(T(), 'decided; receipts', recv.count());
+for (let i = 0; i < 40 && recv.count() < 1000; i++) await new Promise((r) => setTimeout(r, 250));
+console.log(T(), 'receipts', recv.count());
+stop = true; await reader;
+await pool.close(); s.destroy(); c.destroy(); await rt.stop(); await recv.stop();
