@@ -66,19 +66,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const tableNames = await provisionTables(dynamoClient, RESOURCE_PREFIX);
     const queueUrls = await provisionQueues(sqsClient, RESOURCE_PREFIX);
 
-    const server = createHttpGateway({ onRequest: options.onRequest });
-    const port = await listen(server, options.port);
-    stops.push(() => close(server));
-    const apiUrl = `http://localhost:${port}`;
-
-    // Handlers read their configuration from the environment at import, exactly as in Lambda.
+    // Handlers read their configuration from the environment at import, exactly as in Lambda,
+    // so it is complete before the first request can arrive.
     Object.assign(process.env, {
       AWS_REGION: LOCAL_AWS.region,
       AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      PUBLIC_BASE_URL: apiUrl,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       // CloudWatch metrics (EMF lines) mean nothing on a laptop; set it to false to see them.
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -89,6 +84,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...Object.fromEntries((Object.keys(tables) as TableName[]).map((t) => [tables[t].envVar, tableNames[t]])),
       ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, queueUrls[q]])),
     });
+    const server = createHttpGateway({ onRequest: options.onRequest });
+    const port = await listen(server, options.port);
+    stops.push(() => close(server));
+    const apiUrl = `http://localhost:${port}`;
+    process.env.PUBLIC_BASE_URL = apiUrl;
 
     const { ensureApiKey, generateKeyValue } = await import('../../shared/domain/api-keys.js');
     const { DynamoApiKeyStore } = await import('../../shared/store/api-keys-store.js');
