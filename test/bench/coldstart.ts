@@ -4,7 +4,7 @@
  * import it and reach a ready handler, minus the same for an empty handler.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,22 @@ import { median } from './stats.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * Whether the stack's bundling embeds sources in the source map (esbuild's default) — read from
+ * infra/stacks/processa-function.ts so this proxy follows the stack when it changes.
+ */
+function stackSourcesContent(): boolean {
+  try {
+    const source = readFileSync(join(repoRoot, 'infra/stacks/processa-function.ts'), 'utf8');
+    return !/sourcesContent:\s*false/.test(source);
+  } catch {
+    return true;
+  }
+}
+
 /** The bundling options of ProcessaFunction (NodejsFunction's esbuild call), as esbuild API options. */
 export const STACK_BUNDLING = {
+  sourcesContent: stackSourcesContent(),
   bundle: true,
   platform: 'node',
   format: 'esm',

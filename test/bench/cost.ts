@@ -34,6 +34,8 @@ export interface Invocation {
   dynamoCalls: Record<string, number>;
   sqsRequests: number;
   logBytes: number;
+  /** Powertools' "No application metrics to publish" warnings the invocation printed. */
+  emptyMetricsWarnings: number;
 }
 
 export interface FunctionCost {
@@ -46,6 +48,8 @@ export interface FunctionCost {
   dynamoCalls: Record<string, number>;
   sqsRequests: number;
   logBytes: number;
+  /** Share of invocations that printed Powertools' empty-metrics warning. */
+  emptyMetricsWarningRate: number;
 }
 
 export interface CostRun {
@@ -81,7 +85,7 @@ export function itemSize(item: Record<string, AttributeValue>): number {
 }
 const kbUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 
-function summarise(calls: CallRecord[]): Omit<Invocation, 'ms' | 'logBytes'> {
+function summarise(calls: CallRecord[]): Omit<Invocation, 'ms' | 'logBytes' | 'emptyMetricsWarnings'> {
   const dynamoCalls: Record<string, number> = {};
   let wru = 0;
   let rru = 0;
@@ -115,10 +119,10 @@ async function measure<T>(stack: LocalStack, run: () => Promise<T>): Promise<{ r
     outcome = { ok: false, error };
   }
   const ms = performance.now() - started;
-  const logBytes = stack.output.stop().bytes;
+  const { bytes: logBytes, emptyMetricsWarnings } = stack.output.stop();
   const calls = stack.calls.close();
   if (!outcome.ok) throw outcome.error;
-  return { result: outcome.value, invocation: { ms, logBytes, ...summarise(calls) } };
+  return { result: outcome.value, invocation: { ms, logBytes, emptyMetricsWarnings, ...summarise(calls) } };
 }
 
 function aggregate(invocations: Invocation[]): FunctionCost {
@@ -135,6 +139,7 @@ function aggregate(invocations: Invocation[]): FunctionCost {
     dynamoCalls,
     sqsRequests: sum((i) => i.sqsRequests),
     logBytes: sum((i) => i.logBytes),
+    emptyMetricsWarningRate: sum((i) => (i.emptyMetricsWarnings > 0 ? 1 : 0)),
   };
 }
 

@@ -74,6 +74,9 @@ function batchEntries(command: string, input: Record<string, unknown>): number |
   return undefined;
 }
 
+/** What Powertools Metrics prints when logMetrics flushes an invocation that added no metric. */
+export const EMPTY_METRICS_WARNING = 'No application metrics to publish';
+
 /**
  * Replaces process.stdout.write and process.stderr.write while capturing: counts the bytes and
  * lines (what CloudWatch Logs would ingest from a function) and swallows them.
@@ -83,6 +86,7 @@ export function outputMeter() {
   const originals = streams.map((s) => s.write.bind(s));
   let bytes = 0;
   let lines = 0;
+  let emptyMetricsWarnings = 0;
   let capturing = false;
   streams.forEach((stream, i) => {
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -90,6 +94,7 @@ export function outputMeter() {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       bytes += Buffer.byteLength(text);
       lines += text.split('\n').length - 1;
+      if (text.includes(EMPTY_METRICS_WARNING)) emptyMetricsWarnings++;
       const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       if (callback) process.nextTick(callback);
       return true;
@@ -100,10 +105,11 @@ export function outputMeter() {
       capturing = true;
       bytes = 0;
       lines = 0;
+      emptyMetricsWarnings = 0;
     },
     stop() {
       capturing = false;
-      return { bytes, lines };
+      return { bytes, lines, emptyMetricsWarnings };
     },
     restore() {
       capturing = false;

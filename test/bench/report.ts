@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { functions } from '../../infra/app-definition.js';
 import type { BundleInfo, ColdStartRun, Timing, Variant } from './coldstart.js';
-import { importReps, TIMINGS, VARIANTS } from './coldstart.js';
+import { importReps, STACK_BUNDLING, TIMINGS, VARIANTS } from './coldstart.js';
 import { API_ACCESS_LOG_BYTES, costModel, LIFECYCLE, PLATFORM_LOG_BYTES, type CostInputs, type CostRun, type LifecycleFunction } from './cost.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions, Section } from './options.js';
@@ -90,6 +90,20 @@ function costInputs(runs: CostRun[]): CostInputs {
   return { perFunction };
 }
 
+/** Whether rewriting the zod import changes the bundles (more than 20 KB on average): i.e. the sources still use the named import. */
+function zodFixSaves(bundles: BundleInfo[]): boolean {
+  const real = bundles.filter((b) => b.function !== 'empty');
+  return real.reduce((a, b) => a + b.bytes.bundled - b.bytes.zodNamespace, 0) / Math.max(1, real.length) > 20 * 1024;
+}
+
+/** Functions whose invocations printed Powertools' empty-metrics warning in the cost replay (incl. the GET and idempotent-create extras). */
+function emptyMetricsWarners(runs: CostRun[]): string[] {
+  const names: string[] = [];
+  for (const f of LIFECYCLE) if (runs.some((x) => x.perFunction[f].emptyMetricsWarningRate > 0.5)) names.push(`\`${f}\``);
+  if (runs.some((x) => x.readDraft.emptyMetricsWarningRate > 0.5)) names.push('`readDrafts`');
+  return names;
+}
+
 const maxOf = (values: number[]) => values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
 
 function coldStartSpreads(cs: NonNullable<Results['coldstart']>) {
@@ -153,13 +167,15 @@ function headline(r: Results): string {
     const worstZod = maxOf(names.map((n) => overhead(n, 'zodNamespace').median));
     rows.push([
       'Largest function bundle, as deployed',
-      `${kb(largest)} — with the zod import fixed ${kb(maxOf(bundles.map((b) => b.bytes.zodNamespace)))}, and @aws-sdk/* external too ${kb(maxOf(bundles.map((b) => b.bytes.both)))}`,
+      zodFixSaves(bundles)
+        ? `${kb(largest)} — with the zod import fixed ${kb(maxOf(bundles.map((b) => b.bytes.zodNamespace)))}, and @aws-sdk/* external too ${kb(maxOf(bundles.map((b) => b.bytes.both)))}`
+        : `${kb(largest)} — with @aws-sdk/* external ${kb(maxOf(bundles.map((b) => b.bytes.sdkExternal)))}`,
       `≤ ${kb(TARGETS.bundleBytes)}`,
       verdict(largest <= TARGETS.bundleBytes),
     ]);
     rows.push([
       'Worst import overhead over an empty handler, as deployed',
-      `${ms(worst)} — with the zod import fixed ${ms(worstZod)}`,
+      zodFixSaves(bundles) ? `${ms(worst)} — with the zod import fixed ${ms(worstZod)}` : `${ms(worst)} (${ms(maxOf(names.map((n) => overhead(n, 'noSourceMaps').median)))} without --enable-source-maps)`,
       `≤ ${ms(TARGETS.importOverheadMs)}`,
       verdict(worst <= TARGETS.importOverheadMs),
     ]);
@@ -402,7 +418,7 @@ function coldStartSection(r: Results): string {
   const largest = maxOf(bundles.map((b) => b.bytes.bundled));
   return `## 3. Cold start proxy
 
-Each function's \`handler.ts\` bundled with esbuild exactly as \`ProcessaFunction\` has CDK do it (ESM, \`node22\`, minify, source map, \`mainFields: module,main\`, the \`createRequire\` banner, no externals), with \`metafile: true\`. Import time: a fresh \`node --enable-source-maps\` process (the stack sets \`NODE_OPTIONS=--enable-source-maps\`) times \`await import(bundle)\` until \`handler\` is a function, with dummy table/queue variables and \`AWS_REGION\` set; the same for an empty handler bundle (${sp(empty, ms)}) is subtracted. ${importReps(r.options)} import${importReps(r.options) > 1 ? 's' : ''} per variant per run, interleaved; the median per run, then the median of runs. This is Node ${r.machine.node} on ${r.machine.cpu}, not a Graviton Lambda sandbox: read the figures relative to each other.
+Each function's \`handler.ts\` bundled with esbuild exactly as \`ProcessaFunction\` has CDK do it (ESM, \`node22\`, minify, source map ${STACK_BUNDLING.sourcesContent ? 'with' : 'without'} embedded sources, \`mainFields: module,main\`, the \`createRequire\` banner, no externals), with \`metafile: true\`. Import time: a fresh \`node --enable-source-maps\` process (the stack sets \`NODE_OPTIONS=--enable-source-maps\`) times \`await import(bundle)\` until \`handler\` is a function, with dummy table/queue variables and \`AWS_REGION\` set; the same for an empty handler bundle (${sp(empty, ms)}) is subtracted. ${importReps(r.options)} import${importReps(r.options) > 1 ? 's' : ''} per variant per run, interleaved; the median per run, then the median of runs. This is Node ${r.machine.node} on ${r.machine.cpu}, not a Graviton Lambda sandbox: read the figures relative to each other.
 
 Variants, to see what would change without touching product code: **@aws-sdk/\\* external** (the nodejs22.x runtime ships SDK v3; externals resolve from node_modules here, as from /var/runtime on Lambda); **zod namespace import** (the app's \`import { z } from 'zod'\` rewritten at bundling time to \`import * as z from 'zod'\`); **both**; and the deployed bundle imported without \`--enable-source-maps\`.
 
@@ -413,9 +429,9 @@ ${sizes}
 ${times}
 
 - **Targets: ≤ 300 KB per bundle — ${largest <= TARGETS.bundleBytes ? 'met' : `not met (largest ${kb(largest)})`}; ≤ 50 ms import overhead — ${worst <= TARGETS.importOverheadMs ? 'met' : `not met (worst ${ms(worst)})`}.**
-- zod is ${pct(zodShare * 100)} of the deployed bytes: the named import \`import { z } from 'zod'\` hands esbuild zod's whole namespace object, so nothing in it can be tree-shaken — all 64 locales included. With the namespace import the average bundle goes from ${kb(meanBytes('bundled'))} to ${kb(meanBytes('zodNamespace'))}; with the SDK external as well, to ${kb(meanBytes('both'))}.
+- ${zodFixSaves(bundles) ? `zod is ${pct(zodShare * 100)} of the deployed bytes: the named import \`import { z } from 'zod'\` hands esbuild zod's whole namespace object, so nothing in it can be tree-shaken — all 64 locales included. With the namespace import the average bundle goes from ${kb(meanBytes('bundled'))} to ${kb(meanBytes('zodNamespace'))}; with the SDK external as well, to ${kb(meanBytes('both'))}.` : `zod is ${pct(zodShare * 100)} of the deployed bytes and already tree-shaken (the sources use \`import * as z from 'zod'\`, so the zod-namespace variant equals the deployed one). What remains is mostly the AWS SDK (@smithy/*, @aws-sdk/*), zod's core and aws-xray-sdk-core; with the SDK external the average bundle is ${kb(meanBytes('sdkExternal'))}.`}
 - Leaving \`@aws-sdk/*\` to the runtime saves ${kb(meanBytes('bundled') - meanBytes('sdkExternal'))} per bundle on average, but importing the SDK from node_modules (hundreds of small files) took longer here than parsing it from the bundle: mean overhead ${ms(mean('sdkExternal'))} external vs ${ms(mean('bundled'))} bundled. On Lambda the runtime's SDK copy is on local disk as well; measure there before choosing, and note the stack bundles the SDK on purpose (tested versions).
-- \`--enable-source-maps\` costs ${ms(mean('bundled') - mean('noSourceMaps'))} per cold start on average here: each bundle ships a ${kb(mapBytes)} source map that Node reads and parses at import when the flag is on.
+- \`--enable-source-maps\` costs ${ms(mean('bundled') - mean('noSourceMaps'))} per cold start on average here: each bundle ships a source map of up to ${kb(mapBytes)} (${STACK_BUNDLING.sourcesContent ? 'sources embedded' : 'without embedded sources'}) that Node reads and parses at import when the flag is on.
 - Mean import overhead per variant: ${TIMINGS.map((t) => `${TIMING_LABEL[t]} ${ms(mean(t))}`).join(', ')}.
 `;
 }
@@ -469,6 +485,7 @@ function costSection(r: Results): string {
   const rule = runs[0]!.ruleWru;
   const sizes = runs[0]!.itemBytes;
   const writesUsd = model.lines.find((l) => l.item === 'DynamoDB writes')!.processaUsd;
+  const warned = emptyMetricsWarners(runs);
   const logsUsd = model.lines.find((l) => l.item === 'CloudWatch Logs ingestion')!.processaUsd;
   const gbS = (ms100: number) => (functions.deliverWebhooks.memoryMb / 1024) * (ms100 / 1000) * PRICES.lambdaArmGbSecond.usd * 1e6;
   const prices = table(
@@ -500,7 +517,7 @@ ${perFunction}
 - A create with an \`Idempotency-Key\` is a TransactWriteItems (draft + claim; transactions cost double): ${sp(idem.wru, (v) => num(v, 1))} WRU and ${sp(idem.rru, (v) => num(v, 1))} RRU instead of ${sp(create, (v) => num(v, 1))} WRU — ${usd((idem.wru.median - create.median) * PRICES.dynamoWriteRequestUnit.usd * 1e6)} more per million drafts when agents send one.
 - \`GET /v1/drafts/{id}\` (not in the per-draft total; agents that poll pay it per poll): ${sp(get.rru, (v) => num(v, 1))} RRU (auth lookup + consistent read), ${sp(get.ms, ms)}.
 - Cross-check by DynamoDB's rules, from the item sizes (pending draft ${int(sizes.pendingDraft)} B, decided ${int(sizes.decidedDraft)} B, delivery-log item ${int(sizes.deliveryLogItem)} B; 1 WRU per started KB, each GSI write counted): create ${rule.create} WRU (item + \`by-status\` + \`by-created\`), decide ${rule.decide} WRU (item; \`by-status\` key moves: delete + put; \`by-created\` rewritten, projection ALL), delivery log ${rule.deliveryLog} WRU. Measured: ${sp(create, (v) => num(v, 1))}, ${sp(decide, (v) => num(v, 1))}, ${sp(log, (v) => num(v, 1))}.
-- DynamoDB writes are the largest line (${usd(writesUsd)} of ${usd(model.processaTotal)}): the two list indexes with projection ALL turn each draft's two writes into ${num(create.median + decide.median, 0)} WRU, and that is for the small draft measured here (${int(sizes.pendingDraft)} B). Each further started KB of draft adds 7 WRU (${usd(7 * PRICES.dynamoWriteRequestUnit.usd * 1e6)} per million drafts): a draft with 4 KB of content would cost about ${usd(model.processaTotal + 4 * 7 * PRICES.dynamoWriteRequestUnit.usd * 1e6)}. Logs are next (${usd(logsUsd)}): per invocation ${PLATFORM_LOG_BYTES} B of Lambda platform lines, ${API_ACCESS_LOG_BYTES} B of API access log per request, an EMF metrics blob, one INFO line per fan-out and per delivery, and a Powertools warning (\`No application metrics to publish…\`) on every \`fanOutDecisions\` invocation, which publishes no metric.
+- DynamoDB writes are the largest line (${usd(writesUsd)} of ${usd(model.processaTotal)}): the two list indexes with projection ALL turn each draft's two writes into ${num(create.median + decide.median, 0)} WRU, and that is for the small draft measured here (${int(sizes.pendingDraft)} B). Each further started KB of draft adds 7 WRU (${usd(7 * PRICES.dynamoWriteRequestUnit.usd * 1e6)} per million drafts): a draft with 4 KB of content would cost about ${usd(model.processaTotal + 4 * 7 * PRICES.dynamoWriteRequestUnit.usd * 1e6)}. Logs are next (${usd(logsUsd)}): per invocation ${PLATFORM_LOG_BYTES} B of Lambda platform lines, ${API_ACCESS_LOG_BYTES} B of API access log per request, an EMF metrics blob and one INFO line per fan-out and per delivery${warned.length > 0 ? `, plus a Powertools warning (\`No application metrics to publish…\`) printed by ${warned.join(', ')}, which ${warned.length === 1 ? 'publishes' : 'publish'} no metric` : ''}.
 - Sensitivity: the delivery function runs for as long as the customer's endpoint takes to answer (loopback here: ~1 ms). Each 100 ms of receiver time adds ${usd(gbS(100))} per million drafts at ${functions.deliverWebhooks.memoryMb} MB.
 - X-Ray ${PRICES.xrayTraces.check ? '(check)' : ''}: the line uses the default rule's marginal ${XRAY_MARGINAL_SAMPLING * 100}%. Below about one invocation per second per function the 1/s reservoir traces nearly everything, a fixed cost of up to ~2.6 M traces (~$13) per traced function per month; at 1 M drafts a month (0.4/s) that is most of the X-Ray bill and exceeds the per-draft total above.
 - Not per draft (fixed monthly): EMF custom metrics (~$0.30 per metric per month), CloudWatch alarms, the SQS event source's empty long polls (~0.6 M requests/month for 5 pollers, ~$0.26), DynamoDB storage and the log groups' storage.
@@ -532,11 +549,11 @@ function findings(r: Results): string {
     const bundles = cs.bundles.filter((b) => b.function !== 'empty');
     const mean = (t: Timing) => bundles.reduce((a, b) => a + overhead(b.function, t).median, 0) / bundles.length;
     const meanBytes = (v: Variant) => bundles.reduce((a, b) => a + b.bytes[v], 0) / bundles.length;
-    items.push(
+    if (zodFixSaves(bundles)) items.push(
       `**zod is bundled whole into every function** (${kb(meanBytes('bundled') - meanBytes('zodNamespace'))} of each bundle could go). \`import { z } from 'zod'\` in 11 files under \`shared/\` imports zod's namespace object as a value, which defeats tree-shaking (all 64 locales ship). Fix: \`import * as z from 'zod'\` (the form zod 4 documents; the code only uses \`z.<member>\`, so nothing else changes). Measured here: average bundle ${kb(meanBytes('bundled'))} → ${kb(meanBytes('zodNamespace'))}, import overhead ${ms(mean('bundled'))} → ${ms(mean('zodNamespace'))}.`,
     );
     items.push(
-      `**\`NODE_OPTIONS=--enable-source-maps\` costs ${ms(mean('bundled') - mean('noSourceMaps'))} per cold start** (each ~4 MB source map is read and parsed at import). Fix options: drop the flag in production stages and keep the map for offline symbolication, or shrink the map (\`sourcesContent: false\`); the zod fix above also shrinks it.`,
+      `**\`NODE_OPTIONS=--enable-source-maps\` costs ${ms(mean('bundled') - mean('noSourceMaps'))} per cold start** (the source map, up to ${kb(maxOf(bundles.map((b) => b.mapBytes)))}, is read and parsed at import). ${STACK_BUNDLING.sourcesContent ? 'Fix options: drop the flag in production stages and keep the map for offline symbolication, or shrink the map (`sourcesContent: false`).' : 'The maps already leave the sources out; dropping the flag in production stages (symbolicating offline) would save the rest.'}`,
     );
   }
   if (r.cost?.length) {
@@ -545,8 +562,12 @@ function findings(r: Results): string {
     items.push(
       `**Each draft costs ${num(w.createDraft.wru + w.decideDraft.wru, 0)} WRU in the drafts table** (create ${num(w.createDraft.wru, 0)}, decide ${num(w.decideDraft.wru, 0)}): \`by-status\` and \`by-created\` both project ALL, and the decision moves the \`by-status\` key (a delete and a put) and rewrites \`by-created\`. That is ${usd((w.createDraft.wru + w.decideDraft.wru) * PRICES.dynamoWriteRequestUnit.usd * 1e6)} of the cost per million drafts. Every write counts per started KB of the item, in the table and in each index, so each KB a draft grows by (content is allowed up to 64 KiB) adds 7 WRU, ${usd(7 * PRICES.dynamoWriteRequestUnit.usd * 1e6)} per million drafts: a 4 KB email draft costs about five times the ${int(sizes(r).pending)} B one measured here. Options: INCLUDE projections with only the list fields (title, status, createdAt, metadata) keep index writes at 1 WRU however large the content is; dropping \`by-created\` (an "all statuses, newest first" list can merge the per-status queries) saves 2 WRU (${usd(2 * PRICES.dynamoWriteRequestUnit.usd * 1e6)}/M) more. Scale risk beyond cost: both indexes have one or four partition-key values (\`kind = draft\`, \`status\`), so every draft write lands on the same GSI partition(s), which DynamoDB limits to about 1,000 WCU/s; GSI back-pressure then throttles the table. Shard the index key (e.g. \`kind = draft#<0-9>\`) if that volume is ever in sight.`,
     );
+    const warned = emptyMetricsWarners(r.cost);
+    const logsUsd = usd(costModel(inputs).lines.find((l) => l.item === 'CloudWatch Logs ingestion')!.processaUsd);
     items.push(
-      `**\`fanOutDecisions\` logs a Powertools warning on every invocation** (\`No application metrics to publish…\`, ~170 B) because it runs \`logMetrics\` but never adds a metric (so does \`readDrafts\`, seen in the GET measurements). Fix: add a metric worth having (e.g. \`DecisionsFannedOut\`, \`WebhooksEnqueued\`) or drop \`logMetrics\` from functions that publish nothing. With one INFO line per fan-out and per delivery plus an EMF blob per invocation, logs are ${usd(costModel(inputs).lines.find((l) => l.item === 'CloudWatch Logs ingestion')!.processaUsd)} per million drafts; a per-batch summary line instead of per-message INFO, or Lambda's \`systemLogLevel: WARN\` (drops START/END/REPORT) would cut that.`,
+      warned.length > 0
+        ? `**${warned.join(', ')} ${warned.length === 1 ? 'prints' : 'print'} a Powertools warning on every invocation** (\`No application metrics to publish…\`, ~170 B): ${warned.length === 1 ? 'it runs' : 'they run'} \`logMetrics\` but ${warned.length === 1 ? 'adds' : 'add'} no metric. Fix: add a metric worth having or drop \`logMetrics\` where nothing is published. With one INFO line per fan-out and per delivery plus an EMF blob per invocation, logs are ${logsUsd} per million drafts; a per-batch summary line instead of per-message INFO, or Lambda's \`systemLogLevel: WARN\` (drops START/END/REPORT), would cut that.`
+        : `**Logs are ${logsUsd} per million drafts**: Lambda's START/END/REPORT lines, the API access log, an EMF blob per invocation and one INFO line per fan-out and per delivery. A per-batch summary line instead of per-message INFO, or Lambda's \`systemLogLevel: WARN\` (drops START/END/REPORT), would cut that.`,
     );
     items.push(
       `**The fan-out sends one SendMessageBatch per decision**, not per stream batch: \`fanOutDecision\` is called per record, each calling \`queue.send\` with that record's messages. In busy periods (stream batches of many decisions) collecting the batch's messages and sending them 10 at a time would cut those SQS requests up to 10×; at one decision per batch it changes nothing.`,
