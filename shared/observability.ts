@@ -31,3 +31,14 @@ export const METRICS = {
 
 export const count = (name: string, value = 1) => metrics.addMetric(name, MetricUnit.Count, value);
 export const milliseconds = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Milliseconds, value);
+
+/**
+ * Flushes this invocation's metrics as one EMF line, or writes nothing when it recorded none
+ * (Powertools' logMetrics would log a warning on every such invocation, paid for in log bytes).
+ */
+export function publishMetrics() {
+  const flush = async () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+}

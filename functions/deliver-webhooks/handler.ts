@@ -1,12 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { queueUrlFromEnv } from '../../shared/config.js';
-import { count, logger, metrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
+import { count, logger, publishMetrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
 import { sqsClient } from '../../shared/store/sqs-queues.js';
 import { deliveryLogStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
@@ -96,7 +95,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
   return response;
 }).use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(publishMetrics());
 
 async function setVisibility(changes: Array<{ receiptHandle: string; seconds: number }>) {
   for (let i = 0; i < changes.length; i += 10) {

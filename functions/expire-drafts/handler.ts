@@ -1,9 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { expireDueDrafts } from '../../shared/domain/drafts-service.js';
-import { count, logger, metrics, METRICS, tracer } from '../../shared/observability.js';
+import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
 import { draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
@@ -19,4 +18,4 @@ export const handler = middy(async () => {
 })
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(publishMetrics());

@@ -1,12 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as StreamAttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { count, logger, metrics, METRICS, tracer } from '../../shared/observability.js';
+import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
 import { fromItem } from '../../shared/store/drafts-store.js';
 import { deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { endpointSnapshot, fanOutDecision } from '../../shared/webhooks/fan-out.js';
@@ -41,4 +40,4 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
   );
 }).use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(publishMetrics());

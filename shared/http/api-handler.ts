@@ -1,10 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import type { ApiKeyStore } from '../domain/api-keys.js';
-import { logger, metrics, tracer } from '../observability.js';
+import { logger, publishMetrics, tracer } from '../observability.js';
 import type { ApiEvent, AuthorizedEvent } from './api-event.js';
 import { authorizeRoute, errorResponses, jsonBody, requestIdHeader } from './middlewares.js';
 import type { HttpResponse } from './responses.js';
@@ -25,7 +24,7 @@ export function apiHandler(deps: { keys?: ApiKeyStore }, routes: Record<string, 
   return middy<ApiEvent, HttpResponse, Error, Context>(dispatch)
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishMetrics())
     .use(requestIdHeader())
     .use(errorResponses())
     .use(authorizeRoute(deps.keys))

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { limits, routes, routeKey, type Role } from '../../infra/app-definition.js';
 import { DomainError } from '../domain/errors.js';
 import { resumeSession, tokensMatch, type Session, type SessionStore } from '../domain/sessions.js';
-import { logger, metrics, tracer } from '../observability.js';
+import { logger, publishMetrics, tracer } from '../observability.js';
 import { html, type SafeHtml } from './html.js';
 import { CONTENT_SECURITY_POLICY, layout, type Viewer } from './layout.js';
 
@@ -156,5 +155,5 @@ export function pageHandler(deps: { sessions: SessionStore }, pages: Record<stri
     }
   }).use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(publishMetrics());
 }
