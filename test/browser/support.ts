@@ -99,14 +99,15 @@ const screenshotDir = join(repoRoot, 'test-output', 'screenshots');
 const committedDir = join(repoRoot, 'test', 'screenshots');
 
 /**
- * Saves a full-page screenshot to test-output/screenshots/ (ignored by git); with `committedAs`,
- * also copies it to test/screenshots/ where the README links it.
+ * Saves a full-page screenshot to test-output/screenshots/ (ignored by git). With `committedAs`
+ * and UPDATE_SCREENSHOTS=1 it also refreshes test/screenshots/, which the README shows, so an
+ * ordinary test run leaves the working tree clean.
  */
 export async function screenshot(page: Page, name: string, committedAs?: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const file = join(screenshotDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  if (committedAs) {
+  if (committedAs && process.env.UPDATE_SCREENSHOTS === '1') {
     mkdirSync(committedDir, { recursive: true });
     copyFileSync(file, join(committedDir, committedAs));
   }
