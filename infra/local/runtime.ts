@@ -3,11 +3,12 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { deliveryRetry, queueConsumer, queues, schedules, streamConsumer, tables, type QueueName, type TableName } from '../app-definition.js';
+import { deliveryRetry, queueConsumer, schedules, streamConsumer } from '../app-definition.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
 import { createHttpGateway } from './http-gateway.js';
+import { localHandlerEnv } from './handler-env.js';
 import { lambdaContext, loadHandler } from './lambda-context.js';
 import { startQueuePump } from './queue-pump.js';
 import { startStreamPump } from './stream-pump.js';
@@ -69,20 +70,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Handlers read their configuration from the environment at import, exactly as in Lambda,
     // so it is complete before the first request can arrive.
     Object.assign(process.env, {
-      AWS_REGION: LOCAL_AWS.region,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      ...localHandlerEnv({ dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls }),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       // CloudWatch metrics (EMF lines) mean nothing on a laptop; set it to false to see them.
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-      // Only the local runtime may deliver to http://localhost; the stack never sets this.
-      PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
       PROCESSA_RETRY_BASE_SECONDS: process.env.PROCESSA_RETRY_BASE_SECONDS ?? '1',
       PROCESSA_WEBHOOK_TIMEOUT_MS: process.env.PROCESSA_WEBHOOK_TIMEOUT_MS ?? String(deliveryRetry.timeoutMs),
-      ...Object.fromEntries((Object.keys(tables) as TableName[]).map((t) => [tables[t].envVar, tableNames[t]])),
-      ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, queueUrls[q]])),
     });
     const server = createHttpGateway({ onRequest: options.onRequest });
     const port = await listen(server, options.port);

@@ -7,7 +7,8 @@
 import type { DynamoDBClient as DynamoDBClientType } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { deliveryRetry, queues, tables, type QueueName, type TableName } from '../../infra/app-definition.js';
+import { deliveryRetry, type QueueName, type TableName } from '../../infra/app-definition.js';
+import { localHandlerEnv } from '../../infra/local/handler-env.js';
 import { LOCAL_AWS, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
 import { startLocalSqs } from '../../infra/local/local-sqs.js';
 import { provisionQueues, provisionTables } from '../../infra/local/provision.js';
@@ -153,21 +154,13 @@ async function start(): Promise<LocalStack> {
   // What infra/local/runtime.ts gives the handlers, except the log level and metrics: the deployed
   // stack leaves both at their defaults (INFO, metrics on), and the log bytes are part of the cost.
   Object.assign(process.env, {
-    AWS_REGION: LOCAL_AWS.region,
-    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...localHandlerEnv({ dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls }),
     PUBLIC_BASE_URL: 'http://localhost:3000',
     POWERTOOLS_SERVICE_NAME: 'processa',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_METRICS_DISABLED: 'false',
-    PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
     PROCESSA_RETRY_BASE_SECONDS: '1',
     PROCESSA_WEBHOOK_TIMEOUT_MS: String(deliveryRetry.timeoutMs),
-    ...Object.fromEntries((Object.keys(tables) as TableName[]).map((t) => [tables[t].envVar, tableNames[t]])),
-    ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, queueUrls[q]])),
   });
   delete process.env.POWERTOOLS_DEV;
 

@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
-import { queueConsumer, queues, streamConsumer, tables, type QueueName, type TableName } from '../../infra/app-definition.js';
+import { queueConsumer, streamConsumer } from '../../infra/app-definition.js';
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamodb-local.js';
+import { localHandlerEnv } from '../../infra/local/handler-env.js';
 import { lambdaContext } from '../../infra/local/lambda-context.js';
 import { startLocalSqs } from '../../infra/local/local-sqs.js';
 import { freePort } from '../../infra/local/ports.js';
@@ -40,16 +41,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
     await sqsClient.send(new SetQueueAttributesCommand({ QueueUrl: queueUrls.deliveries, Attributes: { VisibilityTimeout: String(options.visibilitySeconds) } }));
   }
   Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-    AWS_REGION: LOCAL_AWS.region,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
+    ...localHandlerEnv({ dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls }),
     PROCESSA_RETRY_BASE_SECONDS: String(options.retryBaseSeconds ?? 1),
     PROCESSA_WEBHOOK_TIMEOUT_MS: '2000',
-    ...Object.fromEntries((Object.keys(tables) as TableName[]).map((t) => [tables[t].envVar, tableNames[t]])),
-    ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, queueUrls[q]])),
   });
   // Imported after the environment is set, as Lambda loads them.
   const fanOut = (await import('../../functions/fan-out-decisions/handler.js')).handler as unknown as Handler<DynamoDBStreamEvent>;
