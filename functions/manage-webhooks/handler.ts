@@ -5,7 +5,7 @@ import { pageQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
 import { apiKeyStoreFromEnv, deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
-import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import {
   createEndpoint,
   createEndpointSchema,
@@ -16,15 +16,12 @@ import {
   updateEndpoint,
   updateEndpointSchema,
 } from '../../shared/webhooks/endpoints.js';
-import { testEvent } from '../../shared/webhooks/events.js';
-import { redriveDeadDeliveries } from '../../shared/webhooks/redrive.js';
 
 const endpoints = endpointStoreFromEnv();
 const deliveries = deliveryLogStoreFromEnv();
 const queue = deliveryQueueFromEnv();
 const deadLetters = deadLetterQueueFromEnv();
 const policy = urlPolicyFromEnv();
-
 
 export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
   'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),
@@ -37,10 +34,8 @@ export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
     return json(200, { id: pathParameter(event, 'id'), deleted: true });
   },
   'POST /v1/webhooks/{id}/test': async (event) => {
-    const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
-    const test = testEvent();
-    await queue.send([deliveryMessage(test, endpoint.id)]);
-    return json(202, { eventId: test.id, draftId: test.draftId, eventType: test.type });
+    const { eventId, draftId, eventType } = await sendTestEvent(endpoints, queue, pathParameter(event, 'id'));
+    return json(202, { eventId, draftId, eventType });
   },
   'GET /v1/webhooks/{id}/deliveries': async (event) => {
     const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
@@ -50,7 +45,7 @@ export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
   },
   'POST /v1/webhooks/{id}/rotate-secret': async (event) => json(200, await rotateSecret(endpoints, pathParameter(event, 'id'))),
   'POST /v1/webhooks/{id}/redrive': async (event) => {
-    const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
-    return json(200, await redriveDeadDeliveries(endpoint.id, deadLetters, queue));
+    const { redriven, complete } = await redriveEndpoint(endpoints, deadLetters, queue, pathParameter(event, 'id'));
+    return json(200, { redriven, complete });
   },
 });

@@ -10,10 +10,8 @@ import {
   sessionStoreFromEnv,
 } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
-import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
-import { createEndpoint, createEndpointSchema, deleteEndpoint, getEndpoint, rotateSecret } from '../../shared/webhooks/endpoints.js';
-import { testEvent } from '../../shared/webhooks/events.js';
-import { redriveDeadDeliveries } from '../../shared/webhooks/redrive.js';
+import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
+import { createEndpoint, createEndpointSchema, deleteEndpoint, rotateSecret } from '../../shared/webhooks/endpoints.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 
 const endpoints = endpointStoreFromEnv();
@@ -65,18 +63,16 @@ export const handler = pageHandler({ sessions }, {
     }
   },
   'POST /settings/webhooks/{id}/test': async (request) => {
-    const endpoint = await getEndpoint(endpoints, endpointId(request));
-    await queue.send([deliveryMessage(testEvent(), endpoint.id)]);
-    return redirect(`/settings/webhooks?notice=test-sent#${endpoint.id}`);
+    const sent = await sendTestEvent(endpoints, queue, endpointId(request));
+    return redirect(`/settings/webhooks?notice=test-sent#${sent.endpointId}`);
   },
   'POST /settings/webhooks/{id}/rotate-secret': async (request) => {
     const rotated = await rotateSecret(endpoints, endpointId(request));
     return revealAfterRedirect(request, rotated.id, rotated.secret, 'New signing secret — copy it now. The previous one keeps signing for 24 hours:', 'rotated');
   },
   'POST /settings/webhooks/{id}/redrive': async (request) => {
-    const endpoint = await getEndpoint(endpoints, endpointId(request));
-    const { redriven } = await redriveDeadDeliveries(endpoint.id, deadLetters, queue);
-    return redirect(`/settings/webhooks?notice=redriven&n=${redriven}#${endpoint.id}`);
+    const { endpointId: id, redriven } = await redriveEndpoint(endpoints, deadLetters, queue, endpointId(request));
+    return redirect(`/settings/webhooks?notice=redriven&n=${redriven}#${id}`);
   },
   'POST /settings/webhooks/{id}/delete': async (request) => {
     if (request.form.get('confirm') !== 'yes') {

@@ -1,0 +1,19 @@
+import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
+import { deliveryMessage } from './delivery-message.js';
+import { getEndpoint, type EndpointStore } from './endpoints.js';
+import { testEvent } from './events.js';
+import { redriveDeadDeliveries } from './redrive.js';
+
+/** "Send test event": a test draft.approved through the real queue, signing and log (API and settings page). */
+export async function sendTestEvent(store: EndpointStore, queue: DeliveryQueue, endpointId: string) {
+  const endpoint = await getEndpoint(store, endpointId);
+  const event = testEvent();
+  await queue.send([deliveryMessage(event, endpoint.id)]);
+  return { endpointId: endpoint.id, eventId: event.id, draftId: event.draftId, eventType: event.type };
+}
+
+/** Redrive one existing endpoint's dead deliveries (API and settings page). */
+export async function redriveEndpoint(store: EndpointStore, deadLetters: DeadLetterQueue, queue: DeliveryQueue, endpointId: string) {
+  const endpoint = await getEndpoint(store, endpointId);
+  return { endpointId: endpoint.id, ...(await redriveDeadDeliveries(endpoint.id, deadLetters, queue)) };
+}
