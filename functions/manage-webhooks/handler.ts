@@ -6,6 +6,7 @@ import { json } from '../../shared/http/responses.js';
 import { apiKeyStoreFromEnv, deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
+import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import {
   createEndpoint,
   createEndpointSchema,
@@ -34,7 +35,9 @@ export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
     return json(200, { id: pathParameter(event, 'id'), deleted: true });
   },
   'POST /v1/webhooks/{id}/test': async (event) => {
-    const { eventId, draftId, eventType } = await sendTestEvent(endpoints, queue, pathParameter(event, 'id'));
+    // An empty body sends the default (a draft.rejected); a draft.approved sample only when named.
+    const input = parseOrThrow(sendTestEventSchema, event.jsonBody);
+    const { eventId, draftId, eventType } = await sendTestEvent(endpoints, queue, pathParameter(event, 'id'), input);
     return json(202, { eventId, draftId, eventType });
   },
   'GET /v1/webhooks/{id}/deliveries': async (event) => {

@@ -22,7 +22,10 @@ export interface DraftApprovedEvent {
     reviewedAt: string;
   };
   timestamp: string;
-  /** Only on test events ("Send test event"), whose draft id starts with `test_`. */
+  /**
+   * Only on test events ("Test Webhook"), whose draft id starts with `test_`. A test draft.approved
+   * is sent only when asked for explicitly (`{"event":"draft.approved"}`); check this before executing.
+   */
   test?: true;
 }
 
@@ -30,6 +33,8 @@ export interface DraftRejectedEvent {
   event: 'draft.rejected';
   draft: { id: string; title: string; rejectionReason: string | null; reviewedAt: string };
   timestamp: string;
+  /** Only on test events: "Test Webhook" sends a draft.rejected by default, with a `test_` draft id. */
+  test?: true;
 }
 
 /** Sent only to endpoints that subscribe to it explicitly (`events: [..., 'draft.expired']`). */

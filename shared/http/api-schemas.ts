@@ -4,7 +4,7 @@ import { ROLES } from '../../infra/app-definition.js';
 import { createKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
-import { EVENT_TYPES } from '../webhooks/events.js';
+import { EVENT_TYPES, sendTestEventSchema, TEST_EVENT_TYPES } from '../webhooks/events.js';
 import { listDraftsQuerySchema, pageQuerySchema } from './query.js';
 
 /**
@@ -114,7 +114,7 @@ export const operations = {
   'GET /v1/webhooks/{id}': { summary: 'Get a webhook endpoint', responses: { 200: { description: 'The endpoint', schema: endpointResponse }, ...errors(401, 403, 404) } },
   'PATCH /v1/webhooks/{id}': { summary: 'Change a webhook endpoint', body: updateEndpointSchema, responses: { 200: { description: 'Changed', schema: endpointResponse }, ...errors(400, 401, 403, 404, 415) } },
   'DELETE /v1/webhooks/{id}': { summary: 'Delete a webhook endpoint', responses: { 200: { description: 'Deleted', schema: z.object({ id: z.string(), deleted: z.literal(true) }) }, ...errors(401, 403, 404) } },
-  'POST /v1/webhooks/{id}/test': { summary: 'Send a test event through the delivery queue', responses: { 202: { description: 'Queued', schema: z.object({ eventId: z.string(), draftId: z.string(), eventType: z.literal('draft.approved') }) }, ...errors(401, 403, 404) } },
+  'POST /v1/webhooks/{id}/test': { summary: 'Send a test event ("Test Webhook") through the delivery queue: a draft.rejected with "test": true, or a sample draft.approved only if asked for', body: sendTestEventSchema, responses: { 202: { description: 'Queued', schema: z.object({ eventId: z.string(), draftId: z.string(), eventType: z.enum(TEST_EVENT_TYPES) }) }, ...errors(400, 401, 403, 404, 415) } },
   'GET /v1/webhooks/{id}/deliveries': { summary: 'Delivery attempts, newest first', query: pageQuerySchema, responses: { 200: { description: 'A page of attempts', schema: page(deliveryResponse) }, ...errors(400, 401, 403, 404) } },
   'POST /v1/webhooks/{id}/rotate-secret': { summary: 'Rotate the signing secret (the old one signs for 24 h more)', responses: { 200: { description: 'The new secret, shown once', schema: endpointResponse.extend({ secret: z.string(), previousSecretExpiresAt: timestamp.nullable() }) }, ...errors(401, 403, 404) } },
   'POST /v1/webhooks/{id}/redrive': { summary: 'Send dead deliveries out again', responses: { 200: { description: 'How many were re-queued', schema: z.object({ redriven: z.number().int(), complete: z.boolean() }) }, ...errors(401, 403, 404) } },

@@ -1,13 +1,16 @@
 import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
 import { deliveryMessage } from './delivery-message.js';
 import { getEndpoint, type EndpointStore } from './endpoints.js';
-import { testEvent } from './events.js';
+import { testEvent, type SendTestEventInput } from './events.js';
 import { redriveDeadDeliveries } from './redrive.js';
 
-/** "Send test event": a test draft.approved through the real queue, signing and log (API and settings page). */
-export async function sendTestEvent(store: EndpointStore, queue: DeliveryQueue, endpointId: string) {
+/**
+ * "Test Webhook": a test event through the real queue, signing and log (API and settings page).
+ * A draft.rejected unless a draft.approved sample is asked for, so the default never executes anything.
+ */
+export async function sendTestEvent(store: EndpointStore, queue: DeliveryQueue, endpointId: string, input: SendTestEventInput = {}) {
   const endpoint = await getEndpoint(store, endpointId);
-  const event = testEvent();
+  const event = testEvent({ event: input.event });
   await queue.send([deliveryMessage(event, endpoint.id)]);
   return { endpointId: endpoint.id, eventId: event.id, draftId: event.draftId, eventType: event.type };
 }

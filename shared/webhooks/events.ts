@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
 import type { Draft } from '../domain/draft.js';
 
 export const EVENT_TYPES = ['draft.approved', 'draft.rejected', 'draft.expired'] as const;
@@ -14,13 +16,15 @@ export interface DraftApprovedPayload {
   event: 'draft.approved';
   draft: { id: string; title: string; content: Record<string, unknown>; metadata: Record<string, unknown>; reviewedAt: string };
   timestamp: string;
-  /** Only on events sent with "Send test event". */
+  /** Only on test events ("Test Webhook"); a test draft.approved is sent only when asked for explicitly. */
   test?: true;
 }
 export interface DraftRejectedPayload {
   event: 'draft.rejected';
   draft: { id: string; title: string; rejectionReason: string | null; reviewedAt: string };
   timestamp: string;
+  /** Only on test events ("Test Webhook"): the default test event is a draft.rejected. */
+  test?: true;
 }
 export interface DraftExpiredPayload {
   event: 'draft.expired';
@@ -76,24 +80,47 @@ function expiryEvent(draft: Draft): WebhookEvent {
   return { id: decisionEventId(draft.id, 'draft.expired'), type: 'draft.expired', draftId: draft.id, body: JSON.stringify(payload), test: false };
 }
 
+/** Events "Test Webhook" can send. The first is the default. */
+export const TEST_EVENT_TYPES = ['draft.rejected', 'draft.approved'] as const;
+export type TestEventType = (typeof TEST_EVENT_TYPES)[number];
+
+/** Body of POST /v1/webhooks/{id}/test (and the settings page's test forms); an empty body means the default. */
+export const sendTestEventSchema = z.strictObject({
+  event: z.enum(TEST_EVENT_TYPES).optional().describe('draft.rejected (default: the documentation\'s receivers execute nothing) or draft.approved (a sample approval: receivers built from the documentation execute its content)'),
+});
+export type SendTestEventInput = z.output<typeof sendTestEventSchema>;
+
+export const TEST_REJECTION_REASON = 'Test event sent with "Test Webhook" from Processa. No draft was rejected; nothing needs to be done.';
+
 /**
- * "Send test event": a draft.approved with "test": true and a test_ draft id, so that receivers
- * written from the documentation accept it and can recognise it.
+ * "Test Webhook". By default a draft.rejected: the documentation's own receivers answer it 200 and
+ * only log it, so pressing a test button never executes an action (never sends an email). A sample
+ * draft.approved is built only when asked for, for receivers that want to try their execution path.
+ * Both carry the documented fields unchanged plus "test": true and a test_ draft id.
  */
-export function testEvent(now = new Date()): WebhookEvent {
+export function testEvent(options: { event?: TestEventType; now?: Date } = {}): WebhookEvent {
+  const type = options.event ?? 'draft.rejected';
   const draftId = `test_${randomBytes(12).toString('hex')}`;
-  const at = now.toISOString();
-  const payload: DraftApprovedPayload = {
-    event: 'draft.approved',
-    draft: {
-      id: draftId,
-      title: 'Test event from Processa',
-      content: { to: 'user@example.com', subject: 'Test webhook', body: 'This is a test event. No action is needed.' },
-      metadata: { source: 'processa_test' },
-      reviewedAt: at,
-    },
-    timestamp: at,
-    test: true,
-  };
-  return { id: `msg_test_${randomBytes(12).toString('base64url')}`, type: 'draft.approved', draftId, body: JSON.stringify(payload), test: true };
+  const at = (options.now ?? new Date()).toISOString();
+  const payload: DraftRejectedPayload | DraftApprovedPayload =
+    type === 'draft.rejected'
+      ? {
+          event: 'draft.rejected',
+          draft: { id: draftId, title: 'Test event from Processa', rejectionReason: TEST_REJECTION_REASON, reviewedAt: at },
+          timestamp: at,
+          test: true,
+        }
+      : {
+          event: 'draft.approved',
+          draft: {
+            id: draftId,
+            title: 'Sample approval from Processa (test)',
+            content: { to: 'user@example.com', subject: 'Test webhook', body: 'This is a sample approval sent with "Test Webhook". It was asked for explicitly.' },
+            metadata: { source: 'processa_test' },
+            reviewedAt: at,
+          },
+          timestamp: at,
+          test: true,
+        };
+  return { id: `msg_test_${randomBytes(12).toString('base64url')}`, type, draftId, body: JSON.stringify(payload), test: true };
 }

@@ -192,7 +192,8 @@ describe('the examples in shared/client/examples', () => {
     expect((await fetch(receiver.url)).status).toBe(405);
     await eventually(() => receiver.output().includes(`draft.approved for draft ${event.draft.id}`));
     const test = await apiClient(runtime.url, runtime.adminKey)('POST', `/v1/webhooks/${receiver.endpointId}/test`);
-    await eventually(() => receiver.output().includes(`draft.approved for draft ${test.body.draftId}`), 20_000, `the test event:\n${receiver.output()}`);
+    // "Test Webhook" sends a draft.rejected by default: acknowledged and logged, nothing executed.
+    await eventually(() => receiver.output().includes(`draft.rejected for draft ${test.body.draftId}`), 20_000, `the test event:\n${receiver.output()}`);
     expect(receiver.output().match(new RegExp(`for draft ${event.draft.id}`, 'g'))).toHaveLength(1);
   }, 60_000);
 });

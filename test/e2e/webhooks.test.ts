@@ -173,15 +173,22 @@ describe('delivery', () => {
     expect(redirecting.receiver.requests).toHaveLength(1);
   }, 60_000);
 
-  it('sends a test event through the same queue, signing and log', async () => {
+  it('sends a test event through the same queue, signing and log: a draft.rejected unless a draft.approved is asked for', async () => {
     const { receiver, endpoint } = await receiverEndpoint();
     const res = await admin('POST', `/v1/webhooks/${endpoint.id}/test`);
     expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ eventType: 'draft.rejected', draftId: expect.stringMatching(/^test_/) });
     const request = await eventually(() => receiver.forEvent(res.body.eventId)[0]);
     const payload = new Webhook(endpoint.secret).verify(request.body, request.headers as Record<string, string>) as Record<string, any>;
-    expect(payload).toMatchObject({ event: 'draft.approved', test: true, draft: { id: expect.stringMatching(/^test_/) } });
+    expect(payload).toMatchObject({ event: 'draft.rejected', test: true, draft: { id: res.body.draftId, rejectionReason: expect.stringMatching(/test/i) } });
     const log = await eventually(async () => (await deliveries(endpoint.id)).find((d) => d.eventId === res.body.eventId));
-    expect(log).toMatchObject({ outcome: 'succeeded', httpStatus: 200, attempt: 1, test: true, eventType: 'draft.approved' });
+    expect(log).toMatchObject({ outcome: 'succeeded', httpStatus: 200, attempt: 1, test: true, eventType: 'draft.rejected' });
+
+    const sample = await admin('POST', `/v1/webhooks/${endpoint.id}/test`, { event: 'draft.approved' });
+    expect(sample.status).toBe(202);
+    expect(sample.body.eventType).toBe('draft.approved');
+    const sampleRequest = await eventually(() => receiver.forEvent(sample.body.eventId)[0]);
+    expect(JSON.parse(sampleRequest.body)).toMatchObject({ event: 'draft.approved', test: true, draft: { id: expect.stringMatching(/^test_/), content: expect.any(Object) } });
   });
 
   it('after a secret rotation signs with both secrets for the grace period', async () => {

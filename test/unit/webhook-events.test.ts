@@ -2,7 +2,8 @@ import { Webhook } from 'standardwebhooks';
 import type { Draft } from '../../shared/domain/draft.js';
 import { retryDelaySeconds } from '../../shared/webhooks/backoff.js';
 import { activeSecrets, type WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
-import { decisionEvent, decisionEventId, testEvent } from '../../shared/webhooks/events.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { decisionEvent, decisionEventId, sendTestEventSchema, testEvent } from '../../shared/webhooks/events.js';
 import { generateSecret, signedHeaders } from '../../shared/webhooks/signing.js';
 
 const actor = { keyId: 'key_r', name: 'alice', role: 'reviewer' as const };
@@ -54,12 +55,42 @@ describe('webhook payloads (as the published documentation shows them)', () => {
     expect(() => decisionEvent({ ...base, status: 'pending' })).toThrow(/not decided/);
   });
 
-  it('test events are draft.approved with test: true and a test_ draft id', () => {
-    const event = testEvent(new Date('2026-02-10T12:05:00Z'));
+  it('the default test event ("Test Webhook") is a draft.rejected with test: true, a test_ draft id and a reason saying it is a test', () => {
+    const event = testEvent({ now: new Date('2026-02-10T12:05:00Z') });
     const payload = JSON.parse(event.body);
+    expect(event).toMatchObject({ type: 'draft.rejected', test: true, draftId: payload.draft.id });
+    expect(payload).toMatchObject({ event: 'draft.rejected', test: true, timestamp: '2026-02-10T12:05:00.000Z', draft: { id: expect.stringMatching(/^test_/), reviewedAt: '2026-02-10T12:05:00.000Z' } });
+    expect(payload.draft.rejectionReason).toMatch(/\btest\b/i);
+    // The documented draft.rejected fields, none renamed or dropped, and no content to execute.
+    expect(Object.keys(payload)).toEqual(['event', 'draft', 'timestamp', 'test']);
+    expect(Object.keys(payload.draft)).toEqual(['id', 'title', 'rejectionReason', 'reviewedAt']);
+    expect(testEvent().id).not.toBe(event.id);
+    expect(testEvent().draftId).not.toBe(event.draftId);
+  });
+
+  it('a sample draft.approved is built only when asked for, with the documented fields and test: true', () => {
+    const event = testEvent({ event: 'draft.approved', now: new Date('2026-02-10T12:05:00Z') });
+    const payload = JSON.parse(event.body);
+    expect(event).toMatchObject({ type: 'draft.approved', test: true });
     expect(payload).toMatchObject({ event: 'draft.approved', test: true, draft: { id: expect.stringMatching(/^test_/), reviewedAt: '2026-02-10T12:05:00.000Z' } });
     expect(Object.keys(payload.draft)).toEqual(['id', 'title', 'content', 'metadata', 'reviewedAt']);
-    expect(testEvent().id).not.toBe(event.id);
+  });
+
+  it('the test request body: empty means the default; anything but the two documented events is refused naming the field', () => {
+    expect(sendTestEventSchema.parse({})).toEqual({});
+    expect(sendTestEventSchema.parse({ event: 'draft.approved' })).toEqual({ event: 'draft.approved' });
+    expect(sendTestEventSchema.parse({ event: 'draft.rejected' })).toEqual({ event: 'draft.rejected' });
+    const fieldsOf = (input: unknown) => {
+      try {
+        parseOrThrow(sendTestEventSchema, input);
+      } catch (error) {
+        return ((error as { status: number; details: { fields: Array<{ field: string }> } }).details.fields.map((f) => f.field));
+      }
+      return [];
+    };
+    for (const bad of [{ event: 'draft.expired' }, { event: 'approved' }, { event: 1 }, { event: null }]) expect(fieldsOf(bad)).toEqual(['event']);
+    expect(fieldsOf({ evnt: 'draft.approved' })).toEqual(['evnt']);
+    expect(fieldsOf([])).toEqual(['body']);
   });
 });
 

@@ -14,9 +14,12 @@ createServer(async (req, res) => {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const { id, event } = verifyWebhookDelivery(Buffer.concat(chunks), req.headers, secret);
     if (!handled.has(id)) {
-      if (event.event === 'draft.approved') {
+      if (event.event === 'draft.approved' && event.test) {
+        // A sample approval sent with {"event":"draft.approved"}: acknowledge it, act on nothing.
+        console.log(`[test event] would send email for draft ${event.draft.id}; not executed`);
+      } else if (event.event === 'draft.approved') {
         const { to, subject } = event.draft.content as { to: string; subject: string };
-        console.log(`${event.test ? '[test event] ' : ''}sending email to ${to}: ${subject}`);
+        console.log(`sending email to ${to}: ${subject}`);
       } else if (event.event === 'draft.rejected') {
         console.log(`draft ${event.draft.id} rejected: ${event.draft.rejectionReason ?? 'no reason given'}`);
       }
