@@ -2,28 +2,32 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { limits, routeFor } from '../../infra/app-definition.js';
 import { authenticate, type ApiKeyStore } from '../domain/api-keys.js';
-import { DomainError, ForbiddenError, MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors.js';
+import { DomainError, ForbiddenError, MalformedJsonError, UnsupportedMediaTypeError } from '../domain/errors.js';
 import { logger } from '../observability.js';
 import { header, type ApiEvent } from './api-event.js';
-import { errorBody, json } from './responses.js';
+import { requestBody } from './body.js';
+import { errorBody, json, type HttpResponse } from './responses.js';
 
 type Middleware = middy.MiddlewareObj<ApiEvent, APIGatewayProxyResultV2, Error, Context>;
 
 /**
  * The one place errors become responses. Only DomainErrors, which carry a status and a public
- * code, are shown to clients; anything else is logged and answered with a generic 500.
+ * code, are shown to clients; anything else is logged and answered with a generic 500. The
+ * local gateway answers its own refusals (undecodable path, oversize request) through it too.
  */
+export function errorResponse(error: unknown, requestId: string | undefined): HttpResponse {
+  if (error instanceof DomainError) {
+    if (error.status >= 500) logger.warn('request failed', { code: error.code, status: error.status });
+    return json(error.status, errorBody(error.code, error.message, error.details), error.headers);
+  }
+  logger.error('unhandled error', error as Error);
+  return json(500, errorBody('internal_error', 'An internal error occurred; it has been logged', { requestId }));
+}
+
 export function errorResponses(): Middleware {
   return {
     onError: async (request) => {
-      const error = request.error;
-      if (error instanceof DomainError) {
-        if (error.status >= 500) logger.warn('request failed', { code: error.code, status: error.status });
-        request.response = json(error.status, errorBody(error.code, error.message, error.details), error.headers);
-        return;
-      }
-      logger.error('unhandled error', error as Error);
-      request.response = json(500, errorBody('internal_error', 'An internal error occurred; it has been logged', { requestId: request.event.requestContext?.requestId }));
+      request.response = errorResponse(request.error, request.event.requestContext?.requestId);
     },
   };
 }
@@ -50,22 +54,21 @@ export function authorizeRoute(keys: ApiKeyStore | undefined): Middleware {
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-/** Enforces the size limit and JSON content type, then parses. A POST without any body means {}. */
+/** Enforces the size limit, UTF-8 and the JSON content type, then parses. A POST without any body means {}. */
 export function jsonBody(maxBytes: number = limits.maxBodyBytes): Middleware {
   return {
     before: async (request) => {
       const event = request.event;
       if (!BODY_METHODS.has(event.requestContext.http.method)) return;
-      const raw = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-      const bytes = Buffer.byteLength(raw, 'utf8');
-      if (bytes > maxBytes) throw new PayloadTooLargeError('body', maxBytes, bytes);
+      const body = requestBody(event, maxBytes);
       const contentType = header(event, 'content-type');
-      if (raw.length === 0 && contentType === undefined) {
+      if (body.size === 0 && contentType === undefined) {
         event.jsonBody = {};
         return;
       }
       const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
       if (mediaType !== 'application/json') throw new UnsupportedMediaTypeError(contentType);
+      const raw = body.text();
       if (raw.trim().length === 0) {
         event.jsonBody = {};
         return;

@@ -4,8 +4,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { limits, routes, routeKey, type Role } from '../../infra/app-definition.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, PayloadTooLargeError } from '../domain/errors.js';
 import { resumeSession, tokensMatch, type Session, type SessionStore } from '../domain/sessions.js';
+import { formFields, requestBody } from '../http/body.js';
+import { InvalidEncodingError } from '../http/http-errors.js';
 import { logger, publishMetrics, tracer } from '../observability.js';
 import { html, type SafeHtml } from './html.js';
 import { CONTENT_SECURITY_POLICY, layout, type Viewer } from './layout.js';
@@ -124,11 +126,17 @@ export function pageHandler(deps: { sessions: SessionStore }, pages: Record<stri
 
     let form = new URLSearchParams();
     if (method === 'POST') {
-      const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
-      if (Buffer.byteLength(raw) > limits.maxBodyBytes) return errorPage(413, 'Too large', 'That form was too large to accept.', viewer);
-      const type = (event.headers?.['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (raw && type !== 'application/x-www-form-urlencoded') return errorPage(415, 'Unsupported form', 'Forms must be sent as application/x-www-form-urlencoded.', viewer);
-      form = new URLSearchParams(raw);
+      // Size on the bytes, then the type, then strict UTF-8: a form is never read with U+FFFD in it.
+      try {
+        const body = requestBody(event, limits.maxBodyBytes);
+        const type = (event.headers?.['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (body.size > 0 && type !== 'application/x-www-form-urlencoded') return errorPage(415, 'Unsupported form', 'Forms must be sent as application/x-www-form-urlencoded.', viewer);
+        form = formFields(body.text());
+      } catch (error) {
+        if (error instanceof PayloadTooLargeError) return errorPage(413, 'Too large', 'That form was too large to accept.', viewer);
+        if (error instanceof InvalidEncodingError) return errorPage(400, 'Unreadable form', 'The form’s body was not valid UTF-8, so nothing was done. Reload the page and try again.', viewer);
+        throw error;
+      }
       const expected = session && roles.length > 0 ? session.csrfToken : cookies[LOGIN_CSRF_COOKIE];
       if (!expected || !tokensMatch(expected, form.get('_csrf'))) {
         logger.warn('form refused: CSRF token missing or wrong', { routeKey: event.routeKey });
