@@ -168,7 +168,7 @@ export const functions = {
   },
   describeApi: {
     folder: 'describe-api',
-    description: 'GET /v1/openapi.json: the OpenAPI 3.1 document',
+    description: 'GET /v1/openapi.json: the OpenAPI 3.1 document; $default: the documented 404/405 for any other request',
     memoryMb: 256,
     timeoutSeconds: 5,
     tables: {},
@@ -280,6 +280,14 @@ export function routeFor(key: string): RouteDefinition {
   if (!route) throw new Error(`No route is defined for ${key}`);
   return route;
 }
+
+/**
+ * API Gateway's catch-all route: every request no route above matches (unknown path, or a known
+ * path with another method) goes to this function, which answers in the documented error shape
+ * instead of API Gateway's own {"message":"Not Found"}. The local gateway falls back to it too.
+ * Not an API operation, so it is kept out of `routes` (and of the OpenAPI document).
+ */
+export const defaultRoute = { key: '$default', function: 'describeApi' } as const satisfies { key: string; function: FunctionName };
 
 /**
  * Lambda event filter (same syntax as EventSourceMapping FilterCriteria) that lets only

@@ -1,12 +1,14 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { ApiKeyStore } from '../domain/api-keys.js';
 import { logger, publishMetrics, tracer } from '../observability.js';
 import type { ApiEvent, AuthorizedEvent } from './api-event.js';
+import { MethodNotAllowedError, RouteNotFoundError, UndecodablePathError } from './http-errors.js';
 import { authorizeRoute, errorResponses, jsonBody, requestIdHeader } from './middlewares.js';
 import type { HttpResponse } from './responses.js';
+import { matchRoute } from './routing.js';
 
 export type RouteHandler = (event: AuthorizedEvent) => Promise<HttpResponse>;
 
@@ -29,4 +31,37 @@ export function apiHandler(deps: { keys?: ApiKeyStore }, routes: Record<string, 
     .use(errorResponses())
     .use(authorizeRoute(deps.keys))
     .use(jsonBody());
+}
+
+/** The request path without the stage prefix that API Gateway puts in rawPath for named stages. */
+function routedPath(event: APIGatewayProxyEventV2): string {
+  const stage = event.requestContext.stage;
+  const prefix = stage && stage !== '$default' ? `/${stage}` : '';
+  return prefix && event.rawPath.startsWith(`${prefix}/`) ? event.rawPath.slice(prefix.length) : event.rawPath;
+}
+
+/**
+ * The handler of API Gateway's $default route, which gets every request no route matches: it
+ * answers in the documented error shape, 405 with Allow when the path exists with other methods,
+ * else 404. No key is needed to learn that a route does not exist (the OpenAPI document is public).
+ */
+export function unmatchedRouteHandler() {
+  const answer = async (event: ApiEvent, _context: Context): Promise<HttpResponse> => {
+    const method = event.requestContext.http.method;
+    const path = routedPath(event);
+    try {
+      decodeURIComponent(path);
+    } catch {
+      throw new UndecodablePathError();
+    }
+    const match = matchRoute(method, path);
+    if (match.kind === 'wrongMethod') throw new MethodNotAllowedError(method, path, match.allowed);
+    throw new RouteNotFoundError(method, path);
+  };
+  return middy<ApiEvent, HttpResponse, Error, Context>(answer)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics())
+    .use(requestIdHeader())
+    .use(errorResponses());
 }
