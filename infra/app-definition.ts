@@ -194,7 +194,8 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 20,
     // Sessions: read to sign in, write only for the one-time secret shown after a redirect.
-    tables: { webhooks: 'readWrite', deliveries: 'read', sessions: 'readWrite' },
+    // API keys: each request re-checks that the key behind the session is still valid.
+    tables: { webhooks: 'readWrite', deliveries: 'read', sessions: 'readWrite', apiKeys: 'read' },
     queues: { deliveries: 'send', deliveriesDlq: 'consume' },
   },
   expireDrafts: {

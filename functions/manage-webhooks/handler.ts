@@ -26,7 +26,7 @@ const policy = urlPolicyFromEnv();
 
 export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
   'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),
-  'GET /v1/webhooks': async () => json(200, { items: (await endpoints.listAll()).map(publicEndpoint) }),
+  'GET /v1/webhooks': async () => json(200, { items: (await endpoints.listAll()).map((e) => publicEndpoint(e)) }),
   'GET /v1/webhooks/{id}': async (event) => json(200, publicEndpoint(await getEndpoint(endpoints, pathParameter(event, 'id')))),
   'PATCH /v1/webhooks/{id}': async (event) =>
     json(200, await updateEndpoint(endpoints, pathParameter(event, 'id'), parseOrThrow(updateEndpointSchema, event.jsonBody), policy)),

@@ -2,7 +2,7 @@ import { authenticate } from '../../shared/domain/api-keys.js';
 import { AlreadyDecidedError, approveSchema, DraftExpiredError, DRAFT_STATUSES, rejectSchema, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
 import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
 import { DomainError, ValidationError } from '../../shared/domain/errors.js';
-import { PAGE_ROLES, recordSignInFailure, signInWait, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
+import { claimSignInAttempt, PAGE_ROLES, returnSignInAttempt, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { count, METRICS } from '../../shared/observability.js';
 import { cookie, loginCsrf, page, pageHandler, redirect, SESSION_COOKIE, signInPage, type PageRequest } from '../../shared/pages/page-handler.js';
@@ -66,7 +66,7 @@ async function decide(request: PageRequest, kind: 'approve' | 'reject') {
   }
 }
 
-export const handler = pageHandler({ sessions }, {
+export const handler = pageHandler({ sessions, keys }, {
   'GET /review': async (request) => {
     const requested = request.query.get('status') ?? 'pending';
     const status: DraftStatus = (DRAFT_STATUSES as readonly string[]).includes(requested) ? (requested as DraftStatus) : 'pending';
@@ -79,17 +79,17 @@ export const handler = pageHandler({ sessions }, {
     const client = request.event.requestContext.http.sourceIp;
     const next = safeNext(request.form.get('next'));
     const csrf = loginCsrf(request);
-    const wait = await signInWait(sessions, client);
+    // The attempt is claimed before the key is looked at, so parallel guesses cannot outrun the limit.
+    const wait = await claimSignInAttempt(sessions, client);
     if (wait > 0) {
       return signInPage(429, csrf.token, next, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minutes.`, { headers: { 'retry-after': String(wait) } });
     }
-    const actor = await authenticate(keys, request.form.get('key')?.trim() || undefined).catch(() => undefined);
+    const presented = request.form.get('key')?.trim() || undefined;
+    const actor = await authenticate(keys, presented).catch(() => undefined);
     // Unknown, revoked and agent keys all get the same answer: the form never says whether a key exists.
-    if (!actor || !PAGE_ROLES.includes(actor.role)) {
-      await recordSignInFailure(sessions, client);
-      return signInPage(401, csrf.token, next, SIGN_IN_FAILED);
-    }
-    const { cookieToken } = await startSession(sessions, actor);
+    if (!actor || !presented || !PAGE_ROLES.includes(actor.role)) return signInPage(401, csrf.token, next, SIGN_IN_FAILED);
+    await returnSignInAttempt(sessions, client);
+    const { cookieToken } = await startSession(sessions, actor, presented);
     return redirect(next, [cookie(SESSION_COOKIE, cookieToken, request.secureCookies, SESSION_TTL_SECONDS)]);
   },
 

@@ -3,6 +3,7 @@ import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
 import { page, pageHandler, redirect, type PageRequest } from '../../shared/pages/page-handler.js';
 import { settingsPage, type SettingsState } from '../../shared/pages/settings-views.js';
 import {
+  apiKeyStoreFromEnv,
   deadLetterQueueFromEnv,
   deliveryLogStoreFromEnv,
   deliveryQueueFromEnv,
@@ -19,6 +20,8 @@ const deliveries = deliveryLogStoreFromEnv();
 const queue = deliveryQueueFromEnv();
 const deadLetters = deadLetterQueueFromEnv();
 const sessions = sessionStoreFromEnv();
+// Every page request re-checks the key behind the session, so a revoked admin is signed out at once.
+const keys = apiKeyStoreFromEnv();
 const policy = urlPolicyFromEnv();
 
 /** Fixed notice texts by code: nothing from the query string is echoed into the page. */
@@ -44,7 +47,7 @@ async function render(request: PageRequest, status: number, state: SettingsState
 
 const endpointId = (request: PageRequest) => request.event.pathParameters!.id!;
 
-export const handler = pageHandler({ sessions }, {
+export const handler = pageHandler({ sessions, keys }, {
   'GET /settings/webhooks': async (request) => {
     const code = request.query.get('notice') ?? '';
     const count = Number.parseInt(request.query.get('n') ?? '0', 10) || 0;

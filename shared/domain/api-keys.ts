@@ -66,13 +66,28 @@ export async function createApiKey(store: ApiKeyStore, input: CreateKeyInput, cr
   return { ...publicKey(record), key: value };
 }
 
-/** Ensures a key with a known value exists (the dev runtime's bootstrap admin key). */
+/**
+ * Ensures a key with a known value exists (the dev runtime's bootstrap admin key). A revoked key
+ * stays revoked: restarting with the same value must not bring back a key an admin took away.
+ */
 export async function ensureApiKey(store: ApiKeyStore, value: string, input: CreateKeyInput, now = new Date()): Promise<ApiKeyRecord> {
   const existing = await store.findByHash(hashKey(value));
-  if (existing && !existing.revokedAt) return existing;
-  const record = { ...keyRecord(value, input, null, now), ...(existing ? { id: existing.id } : {}) };
+  if (existing?.revokedAt) throw new RevokedKeyError(existing.id, existing.revokedAt);
+  if (existing) return existing;
+  const record = keyRecord(value, input, null, now);
   await store.put(record);
   return record;
+}
+
+/** A key that was revoked cannot be made valid again; choose a new value instead. */
+export class RevokedKeyError extends Error {
+  constructor(
+    readonly keyId: string,
+    readonly revokedAt: string,
+  ) {
+    super(`The API key ${keyId} was revoked at ${revokedAt} and stays revoked; use a new key value`);
+    this.name = 'RevokedKeyError';
+  }
 }
 
 export async function revokeApiKey(store: ApiKeyStore, id: string, now = new Date()) {

@@ -1,11 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Role } from '../../infra/app-definition.js';
+import { hashKey, type ApiKeyStore } from './api-keys.js';
 import type { Actor } from './draft.js';
 
 /** A signed-in page visitor. The cookie holds a random token; the store keeps only its hash. */
 export interface Session {
   id: string;
   actor: Actor;
+  /** Hash of the API key that signed in (as the keys table stores it): every request re-checks that key. */
+  keyHash: string;
   csrfToken: string;
   createdAt: string;
   expiresAtEpoch: number;
@@ -27,9 +30,14 @@ export interface SessionStore {
   put(session: Session): Promise<void>;
   get(id: string): Promise<Session | undefined>;
   delete(id: string): Promise<void>;
-  /** Adds one to a counter that lives for windowSeconds from its first hit; returns the new count. */
-  hit(counterId: string, windowSeconds: number, now: Date): Promise<number>;
-  count(counterId: string, now: Date): Promise<number>;
+  /**
+   * Takes one of `limit` slots of a counter that lives for windowSeconds from its first slot,
+   * atomically: however many callers race, at most `limit` get a slot per window. Returns 0 when
+   * a slot was taken, else the seconds until the window ends.
+   */
+  takeSlot(counterId: string, limit: number, windowSeconds: number, now: Date): Promise<number>;
+  /** Gives a slot back (within the same window only). */
+  returnSlot(counterId: string, now: Date): Promise<void>;
 }
 
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
@@ -42,11 +50,12 @@ const token = () => randomBytes(32).toString('base64url');
 export const sessionIdOf = (cookieToken: string): string => `s#${createHash('sha256').update(cookieToken).digest('hex')}`;
 const throttleId = (client: string) => `rl#${createHash('sha256').update(client).digest('hex')}`;
 
-export async function startSession(store: SessionStore, actor: Actor, now = new Date()): Promise<{ cookieToken: string; session: Session }> {
+export async function startSession(store: SessionStore, actor: Actor, presentedKey: string, now = new Date()): Promise<{ cookieToken: string; session: Session }> {
   const cookieToken = token();
   const session: Session = {
     id: sessionIdOf(cookieToken),
     actor,
+    keyHash: hashKey(presentedKey),
     csrfToken: token(),
     createdAt: now.toISOString(),
     expiresAtEpoch: Math.floor(now.getTime() / 1000) + SESSION_TTL_SECONDS,
@@ -55,12 +64,23 @@ export async function startSession(store: SessionStore, actor: Actor, now = new 
   return { cookieToken, session };
 }
 
-/** The live session for a cookie token, or undefined (TTL deletion is lazy, so expiry is checked here too). */
-export async function resumeSession(store: SessionStore, cookieToken: string | undefined, now = new Date()): Promise<Session | undefined> {
+/**
+ * The live session for a cookie token, or undefined. A session lives only as long as the key that
+ * opened it: every request re-reads that key (consistently), so revoking it, or the key losing its
+ * page role, signs the session out on its very next request, and the session is deleted. TTL
+ * deletion is lazy, so expiry is checked here too. The actor comes from the key as it is now.
+ */
+export async function resumeSession(store: SessionStore, keys: ApiKeyStore, cookieToken: string | undefined, now = new Date()): Promise<Session | undefined> {
   if (!cookieToken || !/^[A-Za-z0-9_-]{20,100}$/.test(cookieToken)) return undefined;
   const session = await store.get(sessionIdOf(cookieToken));
   if (!session || session.expiresAtEpoch * 1000 <= now.getTime()) return undefined;
-  return session;
+  // Sessions from before keyHash was recorded cannot be re-checked: they end too.
+  const key = typeof session.keyHash === 'string' ? await keys.findByHash(session.keyHash) : undefined;
+  if (!key || key.revokedAt || !PAGE_ROLES.includes(key.role)) {
+    await store.delete(session.id);
+    return undefined;
+  }
+  return { ...session, actor: { keyId: key.id, name: key.name, role: key.role } };
 }
 
 export function tokensMatch(expected: string, presented: unknown): boolean {
@@ -70,9 +90,13 @@ export function tokensMatch(expected: string, presented: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Seconds the client must wait before trying again, or 0. */
-export async function signInWait(store: SessionStore, client: string, now = new Date()): Promise<number> {
-  return (await store.count(throttleId(client), now)) >= SIGN_IN_FAILURE_LIMIT ? SIGN_IN_WINDOW_SECONDS : 0;
-}
+/**
+ * Claims the right to evaluate one presented key for this client before it is evaluated, so
+ * parallel guesses cannot all pass a check made before any of them failed: at most
+ * SIGN_IN_FAILURE_LIMIT keys are evaluated per client per window. Returns 0 to go ahead, else the
+ * seconds the client must wait. A successful sign-in gives its claim back, so only failures count.
+ */
+export const claimSignInAttempt = (store: SessionStore, client: string, now = new Date()): Promise<number> =>
+  store.takeSlot(throttleId(client), SIGN_IN_FAILURE_LIMIT, SIGN_IN_WINDOW_SECONDS, now);
 
-export const recordSignInFailure = (store: SessionStore, client: string, now = new Date()) => store.hit(throttleId(client), SIGN_IN_WINDOW_SECONDS, now);
+export const returnSignInAttempt = (store: SessionStore, client: string, now = new Date()): Promise<void> => store.returnSlot(throttleId(client), now);

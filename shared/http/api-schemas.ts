@@ -60,6 +60,8 @@ export const endpointResponse = z
     createdAt: timestamp,
     updatedAt: timestamp,
     secretRotatedAt: timestamp.nullable(),
+    /** Rotated-out secrets that still sign, each until its own expiresAt. */
+    previousSecrets: z.array(z.object({ createdAt: timestamp, expiresAt: timestamp })),
   });
 
 export const deliveryResponse = z

@@ -4,6 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { limits, routes, routeKey, type Role } from '../../infra/app-definition.js';
+import type { ApiKeyStore } from '../domain/api-keys.js';
 import { DomainError, PayloadTooLargeError } from '../domain/errors.js';
 import { resumeSession, tokensMatch, type Session, type SessionStore } from '../domain/sessions.js';
 import { formFields, requestBody } from '../http/body.js';
@@ -101,7 +102,7 @@ const errorPage = (status: number, title: string, message: string, viewer?: View
  * → form parsing with size and type limits → CSRF on every POST → the page. Errors become
  * calm HTML pages; internals are logged, never shown. Every response carries the strict CSP.
  */
-export function pageHandler(deps: { sessions: SessionStore }, pages: Record<string, PageRoute>) {
+export function pageHandler(deps: { sessions: SessionStore; keys: ApiKeyStore }, pages: Record<string, PageRoute>) {
   const rolesByRoute = new Map<string, readonly Role[]>(routes.map((r) => [routeKey(r), r.roles]));
 
   const run = async (event: APIGatewayProxyEventV2, _context: Context): Promise<PageResponse> => {
@@ -110,7 +111,7 @@ export function pageHandler(deps: { sessions: SessionStore }, pages: Record<stri
     if (!route || !roles) throw new Error(`No page for ${event.routeKey}`);
     const cookies = parseCookies(event);
     const secureCookies = !isLocalhost(event);
-    const session = await resumeSession(deps.sessions, cookies[SESSION_COOKIE]);
+    const session = await resumeSession(deps.sessions, deps.keys, cookies[SESSION_COOKIE]);
     const viewer = session ? { name: session.actor.name, role: session.actor.role, csrfToken: session.csrfToken } : undefined;
     const method = event.requestContext.http.method;
     const base = { event, session, viewer, cookies, secureCookies, query: new URLSearchParams(event.rawQueryString ?? '') };

@@ -15,13 +15,15 @@ export class DynamoApiKeyStore implements ApiKeyStore {
 
   put(record: ApiKeyRecord): Promise<void> {
     return withStoreErrors(async () => {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: record }));
+      // Never overwrites: a key, once revoked, can only be revoked (a put over it would revive it).
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }));
     });
   }
 
   findByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
     return withStoreErrors(async () => {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { keyHash } }));
+      // Strongly consistent: a key revoked a moment ago must already be refused.
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { keyHash }, ConsistentRead: true }));
       return Item as ApiKeyRecord | undefined;
     });
   }

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Flash, Session, SessionStore } from '../domain/sessions.js';
 import { withStoreErrors } from './dynamo-client.js';
 
@@ -54,33 +54,42 @@ export class DynamoSessionStore implements SessionStore {
     });
   }
 
-  hit(counterId: string, windowSeconds: number, now: Date): Promise<number> {
+  takeSlot(counterId: string, limit: number, windowSeconds: number, now: Date): Promise<number> {
     return withStoreErrors(async () => {
-      // A counter past its window starts again at 1; otherwise it grows atomically.
-      try {
-        const { Attributes } = await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { id: counterId },
-            UpdateExpression: 'ADD hits :one',
-            ConditionExpression: 'attribute_exists(id) AND expiresAtEpoch > :now',
-            ExpressionAttributeValues: { ':one': 1, ':now': epoch(now) },
-            ReturnValues: 'ALL_NEW',
-          }),
+      // Each round either takes a slot with a conditional write or sees, consistently, why it
+      // could not; a lost race (another caller started the window first) simply goes round again.
+      for (let round = 0; round < 5; round++) {
+        if (await this.conditionally({ UpdateExpression: 'ADD hits :one', ConditionExpression: 'expiresAtEpoch > :now AND hits < :limit', ExpressionAttributeValues: { ':one': 1, ':now': epoch(now), ':limit': limit } }, counterId)) return 0;
+        const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id: counterId }, ConsistentRead: true }));
+        const live = Item !== undefined && Number(Item.expiresAtEpoch) > epoch(now);
+        if (live && Number(Item.hits) >= limit) return Math.max(1, Number(Item.expiresAtEpoch) - epoch(now));
+        if (live) continue;
+        // No window yet, or the last one ended: start a new one holding this slot.
+        const started = await this.conditionally(
+          { UpdateExpression: 'SET hits = :one, expiresAtEpoch = :end', ConditionExpression: 'attribute_not_exists(id) OR expiresAtEpoch <= :now', ExpressionAttributeValues: { ':one': 1, ':now': epoch(now), ':end': epoch(now) + windowSeconds } },
+          counterId,
         );
-        return Number(Attributes?.hits ?? 1);
-      } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-        await this.client.send(new PutCommand({ TableName: this.tableName, Item: { id: counterId, hits: 1, expiresAtEpoch: epoch(now) + windowSeconds } }));
-        return 1;
+        if (started) return 0;
       }
+      // Fail closed: a counter this contended is itself a sign of guessing.
+      return 1;
     });
   }
 
-  count(counterId: string, now: Date): Promise<number> {
+  returnSlot(counterId: string, now: Date): Promise<void> {
     return withStoreErrors(async () => {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id: counterId }, ConsistentRead: true }));
-      return Item && Number(Item.expiresAtEpoch) > epoch(now) ? Number(Item.hits) : 0;
+      await this.conditionally({ UpdateExpression: 'ADD hits :minusOne', ConditionExpression: 'expiresAtEpoch > :now AND hits > :zero', ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0, ':now': epoch(now) } }, counterId);
     });
+  }
+
+  /** An update that may be refused by its condition: true when it was applied. */
+  private async conditionally(update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>, id: string): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: { id }, ...update }));
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { EndpointStore, WebhookEndpoint } from '../webhooks/endpoints.js';
+import type { EndpointStore, ReplaceResult, WebhookEndpoint } from '../webhooks/endpoints.js';
 import { withStoreErrors } from './dynamo-client.js';
 
 const KIND = 'endpoint';
@@ -13,7 +13,7 @@ export class DynamoEndpointStore implements EndpointStore {
 
   put(endpoint: WebhookEndpoint): Promise<void> {
     return withStoreErrors(async () => {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...endpoint, kind: KIND }, ConditionExpression: 'attribute_not_exists(id)' }));
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...endpoint, version: 1, kind: KIND }, ConditionExpression: 'attribute_not_exists(id)' }));
     });
   }
 
@@ -24,13 +24,22 @@ export class DynamoEndpointStore implements EndpointStore {
     });
   }
 
-  replace(endpoint: WebhookEndpoint): Promise<boolean> {
+  replace(endpoint: WebhookEndpoint, expectedVersion: number): Promise<ReplaceResult> {
     return withStoreErrors(async () => {
       try {
-        await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...endpoint, kind: KIND }, ConditionExpression: 'attribute_exists(id)' }));
-        return true;
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...endpoint, version: expectedVersion + 1, kind: KIND },
+            // Endpoints stored before versions existed count as version 0.
+            ConditionExpression: expectedVersion === 0 ? 'attribute_exists(id) AND attribute_not_exists(version)' : 'version = :expected',
+            ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return 'replaced';
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
+        if (error instanceof ConditionalCheckFailedException) return error.Item ? 'conflict' : 'missing';
         throw error;
       }
     });
@@ -62,5 +71,5 @@ export class DynamoEndpointStore implements EndpointStore {
 
 function strip(item: Record<string, unknown>): WebhookEndpoint {
   const { kind: _kind, ...endpoint } = item;
-  return endpoint as unknown as WebhookEndpoint;
+  return { ...endpoint, version: typeof endpoint.version === 'number' ? endpoint.version : 0 } as unknown as WebhookEndpoint;
 }

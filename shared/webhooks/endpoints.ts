@@ -1,13 +1,22 @@
 import { init } from '@paralleldrive/cuid2';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
-import { NotFoundError } from '../domain/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { assertDeliverableUrl, type UrlPolicy } from './address-guard.js';
 import { DEFAULT_EVENT_TYPES, EVENT_TYPES, type EventType } from './events.js';
 import { generateSecret } from './signing.js';
 
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without downtime. */
 export const PREVIOUS_SECRET_GRACE_SECONDS = 24 * 60 * 60;
+/**
+ * Rotated-out secrets still in their grace period, at most. Each one adds a signature to every
+ * delivery, so the list is bounded; a rotation past it is refused rather than cutting a promised
+ * grace period short.
+ */
+export const MAX_SECRETS_IN_GRACE = 20;
+/** Optimistic-concurrency rounds before a contended endpoint write gives up with 409 conflict. */
+export const ENDPOINT_WRITE_ROUNDS = 8;
 
 export interface EndpointSecret {
   value: string;
@@ -26,13 +35,21 @@ export interface WebhookEndpoint {
   updatedAt: string;
   /** Newest first; the first is the current secret. */
   secrets: EndpointSecret[];
+  /** Bumped by every write; a write applies only over the version it read (optimistic concurrency). */
+  version: number;
 }
 
+export type ReplaceResult = 'replaced' | 'missing' | 'conflict';
+
 export interface EndpointStore {
+  /** Stores a new endpoint (its version is 1). */
   put(endpoint: WebhookEndpoint): Promise<void>;
   get(id: string): Promise<WebhookEndpoint | undefined>;
-  /** Replaces the endpoint only if it still exists; returns false otherwise. */
-  replace(endpoint: WebhookEndpoint): Promise<boolean>;
+  /**
+   * Stores `endpoint` with version expectedVersion + 1, only if the stored one still has
+   * expectedVersion: 'missing' when it was deleted, 'conflict' when another write came first.
+   */
+  replace(endpoint: WebhookEndpoint, expectedVersion: number): Promise<ReplaceResult>;
   delete(id: string): Promise<boolean>;
   listAll(): Promise<WebhookEndpoint[]>;
 }
@@ -64,10 +81,17 @@ export function activeSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
 
 export const subscribes = (endpoint: WebhookEndpoint, type: EventType): boolean => endpoint.enabled && endpoint.events.includes(type);
 
-/** The endpoint as the API shows it: never its secrets. */
-export function publicEndpoint(endpoint: WebhookEndpoint) {
-  const { secrets, ...rest } = endpoint;
-  return { ...rest, secretRotatedAt: secrets.length > 1 ? secrets[0]!.createdAt : null };
+/** Rotated-out secrets that still sign at `now`, with the time each stops (oldest last). */
+export function secretsInGrace(endpoint: WebhookEndpoint, now: Date): Array<{ createdAt: string; expiresAt: string }> {
+  return endpoint.secrets
+    .filter((s): s is EndpointSecret & { expiresAt: string } => s.expiresAt !== undefined && Date.parse(s.expiresAt) > now.getTime())
+    .map((s) => ({ createdAt: s.createdAt, expiresAt: s.expiresAt }));
+}
+
+/** The endpoint as the API shows it: never its secrets, but when each rotated-out one stops signing. */
+export function publicEndpoint(endpoint: WebhookEndpoint, now = new Date()) {
+  const { secrets, version: _version, ...rest } = endpoint;
+  return { ...rest, secretRotatedAt: secrets.length > 1 ? secrets[0]!.createdAt : null, previousSecrets: secretsInGrace(endpoint, now) };
 }
 
 export async function createEndpoint(store: EndpointStore, input: z.output<typeof createEndpointSchema>, policy: UrlPolicy, now = new Date()) {
@@ -82,6 +106,7 @@ export async function createEndpoint(store: EndpointStore, input: z.output<typeo
     createdAt: at,
     updatedAt: at,
     secrets: [{ value: generateSecret(), createdAt: at }],
+    version: 1,
   };
   await store.put(endpoint);
   return { ...publicEndpoint(endpoint), secret: endpoint.secrets[0]!.value };
@@ -93,33 +118,64 @@ export async function getEndpoint(store: EndpointStore, id: string): Promise<Web
   return endpoint;
 }
 
+/**
+ * Read-modify-write of one endpoint without lost updates: `change` is applied to the stored
+ * endpoint and written only over the version it was applied to. When another writer came first,
+ * the change is applied again to what that writer left, so concurrent PATCHes and rotations all
+ * take effect; only a write that loses ENDPOINT_WRITE_ROUNDS times in a row gets 409 conflict.
+ */
+export async function changeEndpoint(store: EndpointStore, id: string, change: (current: WebhookEndpoint) => WebhookEndpoint | Promise<WebhookEndpoint>): Promise<WebhookEndpoint> {
+  for (let round = 0; round < ENDPOINT_WRITE_ROUNDS; round++) {
+    if (round > 0) await sleep(Math.random() * 20 * 2 ** Math.min(round, 4));
+    const current = await getEndpoint(store, id);
+    const updated = { ...(await change(current)), version: current.version + 1 };
+    const result = await store.replace(updated, current.version);
+    if (result === 'replaced') return updated;
+    if (result === 'missing') throw new NotFoundError('webhook endpoint', id);
+  }
+  throw new ConflictError('conflict', `Webhook endpoint ${id} is being changed by other requests at the same time; retry`, { id });
+}
+
 export async function updateEndpoint(store: EndpointStore, id: string, patch: z.output<typeof updateEndpointSchema>, policy: UrlPolicy, now = new Date()) {
-  const endpoint = await getEndpoint(store, id);
-  const url = patch.url !== undefined ? (await assertDeliverableUrl(patch.url, policy)).href : endpoint.url;
-  const updated: WebhookEndpoint = {
+  // The URL is checked once, outside the retry loop: resolving it is slow and does not depend on the stored endpoint.
+  const url = patch.url !== undefined ? (await assertDeliverableUrl(patch.url, policy)).href : undefined;
+  const updated = await changeEndpoint(store, id, (endpoint) => ({
     ...endpoint,
-    url,
+    url: url ?? endpoint.url,
     events: patch.events ?? endpoint.events,
     description: patch.description ?? endpoint.description,
     enabled: patch.enabled ?? endpoint.enabled,
     updatedAt: now.toISOString(),
-  };
-  if (!(await store.replace(updated))) throw new NotFoundError('webhook endpoint', id);
-  return publicEndpoint(updated);
+  }));
+  return publicEndpoint(updated, now);
 }
 
 export async function deleteEndpoint(store: EndpointStore, id: string): Promise<void> {
   if (!isEndpointId(id) || !(await store.delete(id))) throw new NotFoundError('webhook endpoint', id);
 }
 
-/** A new current secret; the previous one keeps signing for 24 h. Older rotated secrets are dropped. */
+/**
+ * A new current secret. The one it replaces keeps signing for 24 h, and secrets rotated out
+ * earlier keep the end time they were promised: a second rotation never cuts the first short.
+ */
 export async function rotateSecret(store: EndpointStore, id: string, now = new Date()) {
-  const endpoint = await getEndpoint(store, id);
   const at = now.toISOString();
   const graceEnds = new Date(now.getTime() + PREVIOUS_SECRET_GRACE_SECONDS * 1000).toISOString();
-  const [current] = endpoint.secrets;
   const fresh: EndpointSecret = { value: generateSecret(), createdAt: at };
-  const updated: WebhookEndpoint = { ...endpoint, updatedAt: at, secrets: [fresh, ...(current ? [{ ...current, expiresAt: graceEnds }] : [])] };
-  if (!(await store.replace(updated))) throw new NotFoundError('webhook endpoint', id);
-  return { ...publicEndpoint(updated), secret: fresh.value, previousSecretExpiresAt: current ? graceEnds : null };
+  let replaced = false;
+  const updated = await changeEndpoint(store, id, (endpoint) => {
+    const [current, ...older] = endpoint.secrets;
+    // Secrets whose grace has ended are dropped; the rest keep their own end times.
+    const stillSigning = older.filter((s) => s.expiresAt !== undefined && Date.parse(s.expiresAt) > now.getTime());
+    if (stillSigning.length + (current ? 1 : 0) > MAX_SECRETS_IN_GRACE) {
+      const nextEnd = stillSigning.map((s) => s.expiresAt!).sort()[0];
+      throw new ConflictError('too_many_secrets', `${MAX_SECRETS_IN_GRACE} rotated-out secrets are still in their grace period; the next one stops signing at ${nextEnd}. Rotate again after that.`, {
+        id,
+        nextGraceEndsAt: nextEnd,
+      });
+    }
+    replaced = current !== undefined;
+    return { ...endpoint, updatedAt: at, secrets: [fresh, ...(current ? [{ ...current, expiresAt: graceEnds }] : []), ...stillSigning] };
+  });
+  return { ...publicEndpoint(updated, now), secret: fresh.value, previousSecretExpiresAt: replaced ? graceEnds : null };
 }

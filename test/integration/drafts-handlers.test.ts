@@ -183,12 +183,12 @@ describe('deciding drafts', () => {
   it('lets exactly one of many concurrent decisions win; the rest get 409 with the winner', async () => {
     const { body: draft } = await create({ title: unique(), content: {} });
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => (i % 2 ? decide(draft.id, 'approve', {}) : decide(draft.id, 'reject', { reason: `r${i}` }, keys.admin.key))),
+      Array.from({ length: 24 }, (_, i) => (i % 2 ? decide(draft.id, 'approve', {}) : decide(draft.id, 'reject', { reason: `r${i}` }, keys.admin.key))),
     );
     const winners = results.filter((r) => r.status === 200);
     const losers = results.filter((r) => r.status === 409);
     expect(winners).toHaveLength(1);
-    expect(losers).toHaveLength(7);
+    expect(losers).toHaveLength(23);
     const final = (await get(draft.id)).body;
     expect(final.history).toHaveLength(2);
     for (const loser of losers) {

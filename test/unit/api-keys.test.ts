@@ -1,4 +1,4 @@
-import { authenticate, createApiKey, ensureApiKey, hashKey, revokeApiKey } from '../../shared/domain/api-keys.js';
+import { authenticate, createApiKey, ensureApiKey, hashKey, RevokedKeyError, revokeApiKey } from '../../shared/domain/api-keys.js';
 import { NotFoundError, UnauthorizedError } from '../../shared/domain/errors.js';
 import { MemoryApiKeyStore } from '../support/memory-stores.js';
 
@@ -34,5 +34,14 @@ describe('API keys', () => {
     expect(second.id).toBe(first.id);
     expect(store.records.size).toBe(1);
     await expect(authenticate(store, 'prk_fixed')).resolves.toMatchObject({ role: 'admin' });
+  });
+
+  it('ensureApiKey never brings back a revoked bootstrap key', async () => {
+    const store = new MemoryApiKeyStore();
+    const first = await ensureApiKey(store, 'prk_fixed', { name: 'bootstrap-admin', role: 'admin' });
+    await revokeApiKey(store, first.id);
+    await expect(ensureApiKey(store, 'prk_fixed', { name: 'bootstrap-admin', role: 'admin' })).rejects.toBeInstanceOf(RevokedKeyError);
+    await expect(authenticate(store, 'prk_fixed')).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(store.records.size).toBe(1);
   });
 });

@@ -15,6 +15,7 @@ const endpoint: WebhookEndpoint = {
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',
   secrets: [{ value: generateSecret(), createdAt: '2026-01-01T00:00:00Z' }],
+  version: 1,
 };
 const message = deliveryMessage(testEvent(), 'ep_1');
 const answering = (result: Awaited<ReturnType<Poster>>): Poster & { calls: Array<Record<string, string>> } => {

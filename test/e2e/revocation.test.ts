@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+
+/**
+ * What a revoked key leaves behind, driven as a browser and an attacker would against `npm run
+ * dev`: page sessions it opened stop at once, parallel sign-in guesses cannot outrun the limit,
+ * and a revoked bootstrap key does not come back on restart.
+ */
+let runtime: DevRuntime;
+let admin: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  runtime = await startDevRuntime();
+  admin = apiClient(runtime.url, runtime.adminKey);
+}, 90_000);
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+/** Signs in through the form as a browser does; returns the session cookie. */
+async function signIn(key: string): Promise<string> {
+  const page = await fetch(`${runtime.url}/review`);
+  const csrfCookie = page.headers.getSetCookie().find((c) => c.startsWith('processa_login_csrf='))!.split(';')[0]!;
+  const res = await fetch(`${runtime.url}/review/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+    body: form({ _csrf: csrfCookie.split('=')[1]!, key, next: '/review' }),
+  });
+  expect(res.status).toBe(303);
+  return res.headers.getSetCookie().find((c) => c.startsWith('processa_session='))!.split(';')[0]!;
+}
+
+async function pageAs(cookie: string, path: string, fields?: Record<string, string>) {
+  const res = await fetch(`${runtime.url}${path}`, {
+    method: fields ? 'POST' : 'GET',
+    redirect: 'manual',
+    headers: { cookie, ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    body: fields ? form(fields) : undefined,
+  });
+  return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+}
+
+const csrfOf = (html: string) => html.match(/name="_csrf" value="([^"]+)"/)![1]!;
+const SIGN_IN_FORM = /action="\/review\/login"/;
+
+async function newKey(role: 'agent' | 'reviewer' | 'admin', name: string) {
+  const res = await admin('POST', '/v1/keys', { role, name });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; key: string };
+}
+
+describe('revoking a key ends its page sessions at once', () => {
+  it('a revoked reviewer can no longer read or decide through the page it had open', async () => {
+    const agentKey = await newKey('agent', 'bot');
+    const reviewer = await newKey('reviewer', 'leaver');
+    const draft = (await apiClient(runtime.url, agentKey.key)('POST', '/v1/drafts', { title: 'Refund order 1234', content: { amount: 50 } })).body;
+    const cookie = await signIn(reviewer.key);
+    const open = await pageAs(cookie, `/review/${draft.id}`);
+    expect(open.status).toBe(200);
+    expect(open.html).toContain('Refund order 1234');
+    const csrf = csrfOf(open.html);
+
+    expect((await admin('DELETE', `/v1/keys/${reviewer.id}`)).status).toBe(200);
+
+    const after = await pageAs(cookie, `/review/${draft.id}`);
+    expect(after.html).toMatch(SIGN_IN_FORM);
+    expect(after.html).not.toContain('Refund order 1234');
+    const approve = await pageAs(cookie, `/review/${draft.id}/approve`, { _csrf: csrf, content: '' });
+    expect(approve.status).toBe(303);
+    expect(approve.location).toBe('/review');
+    expect((await admin('GET', `/v1/drafts/${draft.id}`)).body.status).toBe('pending');
+  });
+
+  it('a revoked admin can no longer register webhook endpoints through the settings page', async () => {
+    const ops = await newKey('admin', 'ops');
+    const cookie = await signIn(ops.key);
+    const settings = await pageAs(cookie, '/settings/webhooks');
+    expect(settings.status).toBe(200);
+    const csrf = csrfOf(settings.html);
+
+    expect((await admin('DELETE', `/v1/keys/${ops.id}`)).status).toBe(200);
+
+    const url = 'http://localhost:9/after-revocation';
+    const add = await pageAs(cookie, '/settings/webhooks', { _csrf: csrf, url, description: 'should never exist' });
+    expect(add.status).toBe(303);
+    expect(add.location).toBe('/review');
+    const endpoints = (await admin('GET', '/v1/webhooks')).body.items as Array<{ url: string }>;
+    expect(endpoints.map((e) => e.url)).not.toContain(url);
+    expect((await pageAs(cookie, '/settings/webhooks')).html).toMatch(SIGN_IN_FORM);
+  });
+
+  it('other keys\' sessions are untouched by a revocation', async () => {
+    const stays = await newKey('reviewer', 'stays');
+    const goes = await newKey('reviewer', 'goes');
+    const [kept, ended] = await Promise.all([signIn(stays.key), signIn(goes.key)]);
+    await admin('DELETE', `/v1/keys/${goes.id}`);
+    expect((await pageAs(kept, '/review')).html).not.toMatch(SIGN_IN_FORM);
+    expect((await pageAs(ended, '/review')).html).toMatch(SIGN_IN_FORM);
+  });
+});
+
+// Last in this file: it locks this client (loopback) out of sign-in for the window.
+describe('sign-in lockout under parallel guesses', () => {
+  it('40 wrong keys at once from one client: exactly 5 are evaluated, the rest wait', async () => {
+    const page = await fetch(`${runtime.url}/review`);
+    const csrfCookie = page.headers.getSetCookie().find((c) => c.startsWith('processa_login_csrf='))!.split(';')[0]!;
+    const guesses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        fetch(`${runtime.url}/review/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+          body: form({ _csrf: csrfCookie.split('=')[1]!, key: `prk_guess_${i}_${Math.random().toString(36).slice(2)}`, next: '/review' }),
+        }).then((r) => ({ status: r.status, retryAfter: r.headers.get('retry-after') })),
+      ),
+    );
+    expect(guesses.filter((g) => g.status === 401)).toHaveLength(5);
+    const waited = guesses.filter((g) => g.status === 429);
+    expect(waited).toHaveLength(35);
+    expect(waited.every((g) => Number(g.retryAfter) > 0 && Number(g.retryAfter) <= 15 * 60)).toBe(true);
+  }, 60_000);
+});
+
+describe('the bootstrap admin key', () => {
+  it('stays revoked across a --persist restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'processa-bootstrap-'));
+    const bootstrapKey = `prk_bootstrap_${Math.random().toString(36).slice(2)}`;
+    try {
+      const first = await startDevRuntime({ dataDir, args: ['--persist'], env: { PROCESSA_BOOTSTRAP_KEY: bootstrapKey } });
+      try {
+        const root = apiClient(first.url, bootstrapKey);
+        const keys = (await root('GET', '/v1/keys')).body.items as Array<{ id: string; name: string }>;
+        const bootstrap = keys.find((k) => k.name === 'bootstrap-admin')!;
+        expect((await root('DELETE', `/v1/keys/${bootstrap.id}`)).status).toBe(200);
+        expect((await root('GET', '/v1/keys')).status).toBe(401);
+      } finally {
+        await first.stop();
+      }
+      // Same value again: refused with a clear reason instead of quietly revived.
+      await expect(startDevRuntime({ dataDir, args: ['--persist'], env: { PROCESSA_BOOTSTRAP_KEY: bootstrapKey } })).rejects.toThrow(/revoked/);
+      // With a new value the runtime starts; the revoked one stays refused.
+      const second = await startDevRuntime({ dataDir, args: ['--persist'], env: { PROCESSA_BOOTSTRAP_KEY: `prk_next_${Math.random().toString(36).slice(2)}` } });
+      try {
+        expect((await apiClient(second.url, bootstrapKey)('GET', '/v1/keys')).status).toBe(401);
+        expect((await apiClient(second.url, second.adminKey)('GET', '/v1/keys')).status).toBe(200);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
