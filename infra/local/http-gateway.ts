@@ -1,7 +1,12 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { routeKey, routes, type FunctionName } from '../app-definition.js';
+import { PayloadTooLargeError } from '../../shared/domain/errors.js';
+import { UndecodablePathError } from '../../shared/http/http-errors.js';
+import { errorResponse } from '../../shared/http/middlewares.js';
+import { matchRoute } from '../../shared/http/routing.js';
+import { defaultRoute, type FunctionName } from '../app-definition.js';
 import { lambdaContext, loadHandler } from './lambda-context.js';
 
 type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object>;
@@ -10,39 +15,20 @@ type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<A
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json)/i;
 
-interface CompiledRoute {
+/** Where a request goes: a route of the definition, or the $default route. */
+interface Target {
   key: string;
-  method: string;
-  pattern: RegExp;
-  params: string[];
   function: FunctionName;
-}
-
-function compile(path: string): { pattern: RegExp; params: string[] } {
-  const params: string[] = [];
-  const source = path
-    .split('/')
-    .map((segment) => {
-      const match = segment.match(/^\{(\w+)\}$/);
-      if (!match) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      params.push(match[1]!);
-      return '([^/]+)';
-    })
-    .join('/');
-  return { pattern: new RegExp(`^${source}$`), params };
+  pathParameters?: Record<string, string>;
 }
 
 /**
  * Serves the definition's routes the way API Gateway HTTP API does: each request becomes a
- * payload v2 event for the same handler module the stack deploys.
+ * payload v2 event for the same handler module the stack deploys, and a request no route matches
+ * goes to the $default route's function, as on AWS. What API Gateway refuses itself (a path it
+ * cannot decode, a payload over 10 MB) is answered here in the API's documented error shape.
  */
 export function createHttpGateway(options: { onRequest?: (line: string) => void } = {}): Server {
-  const compiled: CompiledRoute[] = routes.map((route) => ({
-    key: routeKey(route),
-    method: route.method,
-    function: route.function,
-    ...compile(route.path),
-  }));
   const handlers = new Map<FunctionName, Promise<ApiHandler>>();
   const handlerFor = (name: FunctionName) => {
     let loaded = handlers.get(name);
@@ -52,61 +38,59 @@ export function createHttpGateway(options: { onRequest?: (line: string) => void 
 
   return createServer((req, res) => {
     const started = performance.now();
-    serve(req, res, compiled, handlerFor)
-      .catch((error: unknown) => {
-        console.error('local gateway error', error);
-        send(res, { statusCode: 500, body: JSON.stringify({ message: 'Internal Server Error' }), headers: { 'content-type': 'application/json' } });
-      })
+    const requestId = randomUUID();
+    serve(req, res, requestId, handlerFor)
+      // errorResponse logs what is not a DomainError and answers a generic 500, as a handler would.
+      .catch((error: unknown) => (res.headersSent ? res.destroy() : reply(res, requestId, error)))
       .finally(() => options.onRequest?.(`${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
   });
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, compiled: CompiledRoute[], handlerFor: (name: FunctionName) => Promise<ApiHandler>) {
+/** A refusal of the gateway's own, through the API's one error mapper. */
+function reply(res: ServerResponse, requestId: string, error: unknown) {
+  const response = errorResponse(error, requestId);
+  send(res, { ...response, headers: { ...response.headers, 'x-request-id': requestId } });
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, requestId: string, handlerFor: (name: FunctionName) => Promise<ApiHandler>) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
-  let route: CompiledRoute | undefined;
-  let match: RegExpMatchArray | null = null;
-  for (const candidate of compiled) {
-    if (candidate.method !== method) continue;
-    match = url.pathname.match(candidate.pattern);
-    if (match) {
-      route = candidate;
-      break;
-    }
-  }
-  if (!route || !match) return send(res, { statusCode: 404, body: JSON.stringify({ message: 'Not Found' }), headers: { 'content-type': 'application/json' } });
 
-  // API Gateway refuses a path it cannot decode before any function runs.
+  // API Gateway refuses a path it cannot decode before any route or function runs.
   try {
-    match.slice(1).forEach((segment) => decodeURIComponent(segment));
+    decodeURIComponent(url.pathname);
   } catch {
-    return send(res, { statusCode: 400, body: JSON.stringify({ message: 'Bad Request' }), headers: { 'content-type': 'application/json' } });
+    return reply(res, requestId, new UndecodablePathError());
   }
-  const body = await readBody(req);
-  if (body === undefined) return send(res, { statusCode: 413, body: JSON.stringify({ message: 'Request Entity Too Large' }), headers: { 'content-type': 'application/json' } });
+  const { body, size } = await readBody(req);
+  if (body === undefined) return reply(res, requestId, new PayloadTooLargeError('body', MAX_PAYLOAD_BYTES, size));
 
-  const event = toEventV2(req, url, route, match, body);
-  const handler = await handlerFor(route.function);
-  const result = await handler(event, lambdaContext(route.function, event.requestContext.requestId));
+  const match = matchRoute(method, url.pathname);
+  const target: Target =
+    match.kind === 'route'
+      ? { key: match.key, function: match.route.function, pathParameters: Object.fromEntries(Object.entries(match.pathParameters).map(([k, v]) => [k, decodeURIComponent(v)])) }
+      : { key: defaultRoute.key, function: defaultRoute.function };
+  const event = toEventV2(req, url, target, body, requestId);
+  const handler = await handlerFor(target.function);
+  const result = await handler(event, lambdaContext(target.function, requestId));
   send(res, normalise(result));
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** Reads the whole body, keeping at most MAX_PAYLOAD_BYTES of it; size counts every byte sent. */
+function readBody(req: IncomingMessage): Promise<{ body?: Buffer; size: number }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
-      else chunks.push(chunk);
+      if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > MAX_PAYLOAD_BYTES ? { size } : { body: Buffer.concat(chunks), size }));
     req.on('error', reject);
   });
 }
 
-function toEventV2(req: IncomingMessage, url: URL, route: CompiledRoute, match: RegExpMatchArray, body: Buffer): APIGatewayProxyEventV2 {
+function toEventV2(req: IncomingMessage, url: URL, target: Target, body: Buffer, requestId: string): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, value] of Object.entries(req.headers)) {
@@ -116,19 +100,19 @@ function toEventV2(req: IncomingMessage, url: URL, route: CompiledRoute, match: 
   }
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-  const pathParameters = Object.fromEntries(route.params.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
-  const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? '');
+  // An event is JSON text, so bytes that are not UTF-8 cannot travel as a string: they go base64
+  // (a lossy toString would hand the handler U+FFFD it could not tell from what the client sent).
+  const isText = body.length === 0 || (TEXT_TYPES.test(headers['content-type'] ?? '') && isUtf8(body));
   const now = new Date();
-  const requestId = randomUUID();
   return {
     version: '2.0',
-    routeKey: route.key,
+    routeKey: target.key,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     ...(cookies.length > 0 ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    ...(route.params.length > 0 ? { pathParameters } : {}),
+    ...(target.pathParameters && Object.keys(target.pathParameters).length > 0 ? { pathParameters: target.pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -136,7 +120,7 @@ function toEventV2(req: IncomingMessage, url: URL, route: CompiledRoute, match: 
       domainPrefix: 'localhost',
       http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
       requestId,
-      routeKey: route.key,
+      routeKey: target.key,
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),

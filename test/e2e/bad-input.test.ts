@@ -1,0 +1,95 @@
+/**
+ * Bad input through `npm run dev`'s gateway, as a client sends it: bytes that are not UTF-8 are
+ * refused naming the body and nothing is stored; unknown routes, undecodable paths and oversize
+ * requests answer in the documented {"error":{code,message}} shape, never {"message":…}.
+ */
+import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+
+let runtime: DevRuntime;
+
+beforeAll(async () => {
+  runtime = await startDevRuntime();
+}, 90_000);
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+/** A raw request: the body goes out byte for byte. */
+async function raw(method: string, path: string, body?: Buffer, headers: Record<string, string> = {}) {
+  const res = await fetch(`${runtime.url}${path}`, { method, headers, body });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, body: json };
+}
+
+function expectDocumentedError(res: { body: any; headers: Headers }, status: number, code: string) {
+  expect({ status: (res as { status: number }).status, code: res.body?.error?.code }).toEqual({ status, code });
+  expect(res.body.error.message).toEqual(expect.any(String));
+  expect(Object.keys(res.body)).toEqual(['error']);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(res.headers.get('x-request-id')).toEqual(expect.any(String));
+}
+
+describe('request bodies that are not UTF-8', () => {
+  it('POST /v1/drafts: 400 naming the body, and no draft is stored', async () => {
+    const marker = `utf8-${Math.random().toString(36).slice(2)}`;
+    const admin = apiClient(runtime.url, runtime.adminKey);
+    for (const bad of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xe9, 0x74, 0xe9]]) {
+      const body = Buffer.concat([Buffer.from(`{"title":"${marker} `), Buffer.from(bad), Buffer.from('","content":{"to":"x"}}')]);
+      const res = await raw('POST', '/v1/drafts', body, { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' });
+      expectDocumentedError(res, 400, 'invalid_encoding');
+      expect(res.body.error.details.fields).toEqual([{ field: 'body', message: 'must be valid UTF-8' }]);
+    }
+    const listed = await admin('GET', '/v1/drafts?limit=100');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.filter((d: { title: string }) => d.title.startsWith(marker))).toEqual([]);
+
+    // The same request in valid UTF-8 goes through, so the refusal above was the encoding's.
+    const ok = await raw('POST', '/v1/drafts', Buffer.from(`{"title":"${marker} é","content":{"to":"x"}}`), { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' });
+    expect(ok.status).toBe(201);
+    expect(ok.body.title).toBe(`${marker} é`);
+  });
+
+  it('page forms: raw or percent-escaped, 400 and nothing done', async () => {
+    for (const body of [Buffer.from([...Buffer.from('_csrf=x&key='), 0xff]), Buffer.from('_csrf=x&key=%FF')]) {
+      const res = await raw('POST', '/review/login', body, { 'content-type': 'application/x-www-form-urlencoded' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(res.text).toContain('not valid UTF-8');
+    }
+  });
+});
+
+describe('answers of the gateway itself, in the documented shape', () => {
+  it('an unknown route: 404 not_found through the $default route, with or without a key', async () => {
+    for (const headers of [{}, { authorization: `Bearer ${runtime.adminKey}` }]) {
+      const res = await raw('GET', '/v1/nothing-here', undefined, headers);
+      expectDocumentedError(res, 404, 'not_found');
+    }
+    expectDocumentedError(await raw('POST', '/', Buffer.from('{}'), { 'content-type': 'application/json' }), 404, 'not_found');
+  });
+
+  it('a known path with another method: 405 with Allow', async () => {
+    const res = await raw('PUT', '/v1/drafts', Buffer.from('{}'), { 'content-type': 'application/json' });
+    expectDocumentedError(res, 405, 'method_not_allowed');
+    expect(res.headers.get('allow')).toBe('GET, POST');
+  });
+
+  it('an undecodable path: 400 invalid_path', async () => {
+    for (const path of ['/v1/drafts/%E0%A4%A', '/v1/drafts/%FF', '/nowhere/%C0%AF']) {
+      expectDocumentedError(await raw('GET', path, undefined, { authorization: `Bearer ${runtime.adminKey}` }), 400, 'invalid_path');
+    }
+  });
+
+  it('a request over API Gateway’s 10 MB: 413 payload_too_large with a message', async () => {
+    const res = await raw('POST', '/v1/drafts', Buffer.alloc(10 * 1024 * 1024 + 1, 0x20), { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' });
+    expectDocumentedError(res, 413, 'payload_too_large');
+    expect(res.body.error.message).toContain('10485760');
+  });
+});
