@@ -6,6 +6,8 @@ import type { CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClai
 export class MemoryApiKeyStore implements ApiKeyStore {
   readonly records = new Map<string, ApiKeyRecord>();
   async put(record: ApiKeyRecord) {
+    // As the DynamoDB store: a key is never overwritten (that would revive a revoked one).
+    if (this.records.has(record.keyHash)) throw new Error('ConditionalCheckFailed: key exists');
     this.records.set(record.keyHash, { ...record });
   }
   async findByHash(keyHash: string) {
