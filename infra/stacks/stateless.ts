@@ -1,12 +1,13 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, type HttpRoute, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  defaultRoute,
   functions,
   queueConsumer,
   routes,
@@ -55,7 +56,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 /**
  * The code side: one ProcessaFunction per entry of `functions`, each bound to exactly the tables
  * and queues its entry names, the stream and queue event sources of `streamConsumer` and
- * `queueConsumer`, and an HTTP API with one route per entry of `routes`. There is
+ * `queueConsumer`, and an HTTP API with one route per entry of `routes` plus the $default route
+ * (`defaultRoute`) for everything else. There is
  * no authorizer at API Gateway: the handlers authenticate the Bearer key and check the route's roles.
  */
 export class Stateless extends Construct {
@@ -64,6 +66,8 @@ export class Stateless extends Construct {
   readonly stage: HttpStage;
   /** Each route of the definition with the construct built for it. */
   readonly routes: ReadonlyArray<{ definition: RouteDefinition; route: HttpRoute }>;
+  /** The $default route: every request no route matches, answered in the API's error shape. */
+  readonly defaultRoute: HttpRoute;
 
   constructor(scope: Construct, id: string, props: StatelessProps) {
     super(scope, id);
@@ -126,6 +130,12 @@ export class Stateless extends Construct {
       });
       if (!route) throw new Error(`No route was built for ${definition.method} ${definition.path}`);
       return { definition, route };
+    });
+    // Without it API Gateway answers unknown routes itself, with {"message":"Not Found"}.
+    this.defaultRoute = new HttpRoute(this, 'DefaultRoute', {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration: integrationFor(defaultRoute.function),
     });
   }
 

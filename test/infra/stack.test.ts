@@ -12,6 +12,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import {
   decisionStreamFilter,
+  defaultRoute,
   deliveryRetry,
   functions,
   queueConsumer,
@@ -367,11 +368,11 @@ describe('queues', () => {
 });
 
 describe('HTTP API', () => {
-  it('has exactly the routes of the definition', () => {
+  it('has exactly the routes of the definition, plus $default', () => {
     const keys = Object.values(resources)
       .filter((r: Json) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r: Json) => r.Properties.RouteKey as string);
-    expect(keys.sort()).toEqual(routes.map(routeKey).sort());
+    expect(keys.sort()).toEqual([...routes.map(routeKey), defaultRoute.key].sort());
     // Including the webhooks API.
     for (const key of ['POST /v1/webhooks', 'GET /v1/webhooks/{id}/deliveries', 'POST /v1/webhooks/{id}/redrive']) expect(keys).toContain(key);
   });
@@ -387,8 +388,22 @@ describe('HTTP API', () => {
     expect([...referencedIds(integration.Properties.IntegrationUri)]).toEqual([functionId(fnName)]);
   });
 
+  it('$default (every request no route matches) goes to the definition\'s function, without an authorizer, so unknown routes get the documented error shape', () => {
+    const [route, ...others] = Object.values(resources).filter((r: Json) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === '$default');
+    expect(others).toHaveLength(0);
+    expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    const integration = resources[[...referencedIds(route.Properties.Target)][0] as string];
+    expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    expect([...referencedIds(integration.Properties.IntegrationUri)]).toEqual([functionId(defaultRoute.function)]);
+    // API Gateway may invoke that function for any method and path of this API.
+    const permissions = Object.values(resources).filter(
+      (r: Json) => r.Type === 'AWS::Lambda::Permission' && referencedIds(r.Properties.FunctionName).has(functionId(defaultRoute.function)),
+    );
+    expect(permissions.filter((p: Json) => p.Properties.SourceArn['Fn::Join'][1].at(-1) === '/*/*')).toHaveLength(1);
+  });
+
   it('shares one integration per function', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Integration', new Set(routes.map((r) => r.function)).size);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', new Set([...routes.map((r) => r.function), defaultRoute.function]).size);
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
 
