@@ -32,7 +32,9 @@ it('refuses the sixth sign-in in a row after five failures, even with the right 
 
   const sixth = await signIn(page, stack.runtime.url, 'prk_wrong_6_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx');
   expect(sixth.status()).toBe(429);
-  expect(sixth.headers()['retry-after']).toBe('900');
+  // What is left of the 15-minute window that the first failure opened.
+  expect(Number(sixth.headers()['retry-after'])).toBeGreaterThan(840);
+  expect(Number(sixth.headers()['retry-after'])).toBeLessThanOrEqual(900);
   expect(await alert()).toBe('Too many failed sign-ins. Try again in 15 minutes.');
   // The form is still there, so the person knows where to come back to.
   expect(await page.locator('#key').count()).toBe(1);
