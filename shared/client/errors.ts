@@ -102,8 +102,8 @@ const BY_STATUS: Record<number, ErrorClass> = {
 
 /**
  * Builds the typed error for a non-2xx response from its body text. API errors are
- * `{"error": {"code", "message", "details"?}}`; API Gateway's own answers (unknown route,
- * throttling) are `{"message"}`; anything else (a proxy's HTML page) keeps a short excerpt.
+ * `{"error": {"code", "message", "details"?}}`; API Gateway's own answers (throttling, a
+ * payload over 10 MB) are `{"message"}`; anything else (a proxy's HTML page) keeps a short excerpt.
  */
 export function errorFromResponse(status: number, bodyText: string, headers: Headers): ProcessaError {
   let code = `http_${status}`;
