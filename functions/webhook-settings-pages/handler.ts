@@ -13,6 +13,7 @@ import {
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import { createEndpoint, createEndpointSchema, deleteEndpoint, rotateSecret } from '../../shared/webhooks/endpoints.js';
+import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 
 const endpoints = endpointStoreFromEnv();
@@ -26,7 +27,8 @@ const policy = urlPolicyFromEnv();
 
 /** Fixed notice texts by code: nothing from the query string is echoed into the page. */
 const NOTICES: Record<string, (n: number) => string> = {
-  'test-sent': () => 'Test event queued. Its delivery appears below within a few seconds (reload).',
+  'test-sent': () => 'Test event queued: a draft.rejected marked "test": true, which receivers only log. Its delivery appears below within a few seconds (reload).',
+  'sample-sent': () => 'Sample draft.approved queued: receivers built from the documentation execute it. Its delivery appears below within a few seconds (reload).',
   redriven: (n) => `${n} dead ${n === 1 ? 'delivery' : 'deliveries'} sent out again.`,
   deleted: () => 'Endpoint deleted.',
   added: () => 'Endpoint added.',
@@ -66,8 +68,19 @@ export const handler = pageHandler({ sessions, keys }, {
     }
   },
   'POST /settings/webhooks/{id}/test': async (request) => {
-    const sent = await sendTestEvent(endpoints, queue, endpointId(request));
-    return redirect(`/settings/webhooks?notice=test-sent#${sent.endpointId}`);
+    try {
+      // "Test Webhook" posts no event (the default draft.rejected); the sample-approval form names draft.approved.
+      const input = parseOrThrow(sendTestEventSchema, { event: request.form.get('event') || undefined });
+      // The sample is executed by the documentation's receivers: never without the ticked box, even if a client skips `required`.
+      if (input.event === 'draft.approved' && request.form.get('confirm') !== 'yes') {
+        return render(request, 400, { error: 'Tick “Yes, my receiver will execute it” to send a sample approval.' });
+      }
+      const sent = await sendTestEvent(endpoints, queue, endpointId(request), input);
+      return redirect(`/settings/webhooks?notice=${sent.eventType === 'draft.approved' ? 'sample-sent' : 'test-sent'}#${sent.endpointId}`);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status >= 500 || error.status === 404) throw error;
+      return render(request, error.status, { error: error.message });
+    }
   },
   'POST /settings/webhooks/{id}/rotate-secret': async (request) => {
     const rotated = await rotateSecret(endpoints, endpointId(request));

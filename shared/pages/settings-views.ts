@@ -23,6 +23,24 @@ const deliveryRows = (attempts: DeliveryAttempt[]) =>
       <td class="nowrap">${a.durationMs} ms</td><td>${a.error ?? ''}</td></tr>`,
   );
 
+/**
+ * A sample draft.approved is an approval as far as a receiver can tell: the documentation's handlers
+ * execute its content. So it is a separate control, behind a warning and a confirmation box.
+ */
+function sampleApproval(action: (path: string, label: string, cls?: string, extra?: SafeHtml | '') => SafeHtml): SafeHtml {
+  return html`<div class="notice error" data-sample-warning>
+      <strong>Sample approval:</strong> sends a test <code>draft.approved</code>. Receivers built from the documentation
+      <em>execute</em> its content (their <code>executeAction</code> / <code>execute_action</code>), for example send its email.
+      Send it only to a receiver that checks <code>"test": true</code> or that may act on it.
+      <div class="actions">${action(
+        'test',
+        'Send sample approval',
+        'danger',
+        html`<input type="hidden" name="event" value="draft.approved"><label class="confirm"><input type="checkbox" name="confirm" value="yes" required> Yes, my receiver will execute it</label>`,
+      )}</div>
+    </div>`;
+}
+
 function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], state: SettingsState): SafeHtml {
   const action = (path: string, label: string, cls = 'secondary', extra: SafeHtml | '' = '') =>
     html`<form method="post" action="/settings/webhooks/${endpoint.id}/${path}"><input type="hidden" name="_csrf" value="${viewer.csrfToken}">${extra}<button class="${cls}" type="submit">${label}</button></form>`;
@@ -35,7 +53,9 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
       ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`
       : ''}
     ${dead > 0 ? html`<p class="notice error">${dead} dead ${dead === 1 ? 'delivery' : 'deliveries'} in the recent log. Fix the receiver, then redrive.</p>` : failing > 0 ? html`<p class="notice">${failing} failed ${failing === 1 ? 'attempt' : 'attempts'} recently; retries are scheduled.</p>` : ''}
-    <div class="actions">${action('test', 'Send test event', '')}${action('rotate-secret', 'Rotate secret')}${action('redrive', 'Redrive dead deliveries')}${action('delete', 'Delete endpoint', 'danger', html`<label class="confirm"><input type="checkbox" name="confirm" value="yes" required> Yes, delete it</label>`)}</div>
+    <div class="actions">${action('test', 'Test Webhook', '')}${action('rotate-secret', 'Rotate secret')}${action('redrive', 'Redrive dead deliveries')}${action('delete', 'Delete endpoint', 'danger', html`<label class="confirm"><input type="checkbox" name="confirm" value="yes" required> Yes, delete it</label>`)}</div>
+    <p class="muted">“Test Webhook” sends a <code>draft.rejected</code> marked <code>"test": true</code> (draft id <code>test_…</code>): receivers built from the documentation log it and execute nothing.</p>
+    ${sampleApproval(action)}
     <h2>Recent deliveries</h2>
     ${attempts.length === 0
       ? html`<p class="muted">No deliveries yet.</p>`

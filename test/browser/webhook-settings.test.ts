@@ -1,6 +1,6 @@
 /**
  * /settings/webhooks in a real browser against the dev runtime: adding an endpoint and seeing its
- * secret once, test events, the delivery log with failed and dead rows, redrive, rotation,
+ * secret once, "Test Webhook" and sample-approval test events, the delivery log with failed and dead rows, redrive, rotation,
  * deletion and refused input. Retries use a 1 s base so a dead delivery takes seconds.
  */
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -104,7 +104,7 @@ describe('webhook settings in the browser', () => {
     expect(await page.content()).not.toContain('whsec_');
   });
 
-  it('adds an endpoint, shows its secret once, and logs a test event as succeeded with HTTP 200', async () => {
+  it('adds an endpoint, shows its secret once, and logs a "Test Webhook" event (a test draft.rejected) as succeeded with HTTP 200', async () => {
     const ok = (state.ok = await receiver('ok'));
     const endpoint = (state.endpoint = await addEndpoint(ok.url, 'Order service'));
     expect(endpoint.id).toMatch(/^ep_/);
@@ -117,19 +117,19 @@ describe('webhook settings in the browser', () => {
     expect(await page.content()).not.toContain(endpoint.secret);
     expect(await text(card(ok.url))).toContain('No deliveries yet.');
 
-    const sent = await press(ok.url, 'Send test event');
+    const sent = await press(ok.url, 'Test Webhook');
     expect(sent.status()).toBe(200);
     expect(new URL(page.url()).hash).toBe(`#${endpoint.id}`);
-    expect(await text(page.locator('[role=status]'))).toBe('Test event queued. Its delivery appears below within a few seconds (reload).');
+    expect(await text(page.locator('[role=status]'))).toBe('Test event queued: a draft.rejected marked "test": true, which receivers only log. Its delivery appears below within a few seconds (reload).');
 
     const succeeded = await reloadUntilRow(ok.url, 'succeeded');
     const cells = (await succeeded.first().locator('td').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
     expect(cells.slice(0, 3)).toEqual(['succeeded', '200', '1']);
-    expect(cells[3]).toMatch(/^draft\.approved \(test\)/);
+    expect(cells[3]).toMatch(/^draft\.rejected \(test\) ?test_/);
     // What the receiver got verifies with the secret the page showed.
     expect(ok.requests).toHaveLength(1);
-    const payload = new Webhook(endpoint.secret).verify(ok.requests[0]!.body, ok.requests[0]!.headers as Record<string, string>) as { test?: boolean };
-    expect(payload.test).toBe(true);
+    const payload = new Webhook(endpoint.secret).verify(ok.requests[0]!.body, ok.requests[0]!.headers as Record<string, string>) as Record<string, any>;
+    expect(payload).toMatchObject({ event: 'draft.rejected', test: true, draft: { id: expect.stringMatching(/^test_/), rejectionReason: expect.stringMatching(/test/i) } });
 
     // For the README: a decision delivered to the demo receiver too.
     const draft = await createDraft(stack.agent, {
@@ -150,7 +150,7 @@ describe('webhook settings in the browser', () => {
   it('highlights failed attempts and the dead delivery, and redrives it once the receiver is fixed', async () => {
     const failing = await receiver('fail');
     const endpoint = await addEndpoint(failing.url, 'Flaky CRM');
-    await press(failing.url, 'Send test event');
+    await press(failing.url, 'Test Webhook');
 
     const failed = await reloadUntilRow(failing.url, 'failed');
     expect((await failed.first().locator('td').allTextContents())[1]!.trim()).toBe('500');
@@ -179,6 +179,24 @@ describe('webhook settings in the browser', () => {
     expect(await text(page.locator('[role=status]'))).toBe('0 dead deliveries sent out again.');
   }, 45_000);
 
+  it('sends a sample draft.approved only from its own control, behind a warning and a ticked box', async () => {
+    const sampled = await receiver('ok');
+    const endpoint = await addEndpoint(sampled.url, 'Sample approvals');
+    expect(await text(card(sampled.url).locator('[data-sample-warning]'))).toMatch(/Receivers built from the documentation execute its content/);
+    // Without the box ticked (the browser's `required` bypassed) nothing is sent.
+    await page.evaluate(() => document.querySelectorAll('input[name=confirm]').forEach((box) => box.removeAttribute('required')));
+    const unconfirmed = await press(sampled.url, 'Send sample approval');
+    expect(unconfirmed.status()).toBe(400);
+    expect(await text(page.locator('[role=alert]'))).toBe('Tick “Yes, my receiver will execute it” to send a sample approval.');
+    await card(sampled.url).getByLabel('Yes, my receiver will execute it').check();
+    const sent = await press(sampled.url, 'Send sample approval');
+    expect(sent.status()).toBe(200);
+    expect(await text(page.locator('[role=status]'))).toBe('Sample draft.approved queued: receivers built from the documentation execute it. Its delivery appears below within a few seconds (reload).');
+    await eventually(() => sampled.requests.length === 1, 15_000, 'the sample approval');
+    const payload = new Webhook(endpoint.secret).verify(sampled.requests[0]!.body, sampled.requests[0]!.headers as Record<string, string>) as Record<string, any>;
+    expect(payload).toMatchObject({ event: 'draft.approved', test: true, draft: { id: expect.stringMatching(/^test_/), content: expect.any(Object) } });
+  }, 30_000);
+
   it('rotates a secret (shown once, new) and deletes an endpoint', async () => {
     const { ok, endpoint } = state;
     expect(ok && endpoint).toBeTruthy();
@@ -194,7 +212,7 @@ describe('webhook settings in the browser', () => {
 
     // The next delivery is signed with the new secret.
     const before = ok!.requests.length;
-    await press(ok!.url, 'Send test event');
+    await press(ok!.url, 'Test Webhook');
     await eventually(() => ok!.requests.length > before, 15_000, 'a test event after rotation');
     const last = ok!.requests.at(-1)!;
     expect(() => new Webhook(fresh).verify(last.body, last.headers as Record<string, string>)).not.toThrow();
