@@ -138,8 +138,9 @@ describe('the draft lifecycle over HTTP', () => {
     }
   });
 
-  it('answers unknown routes as API Gateway does', async () => {
+  it('answers unknown routes in the documented error shape (the $default route)', async () => {
     const res = await agent('GET', '/v1/nothing');
     expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: { code: 'not_found', message: expect.any(String), details: { method: 'GET', path: '/v1/nothing' } } });
   });
 });
