@@ -71,18 +71,30 @@ export const tables = {
   },
   deliveries: {
     envVar: 'DELIVERIES_TABLE_NAME',
-    // One item per delivery attempt, newest first per endpoint; expired by TTL.
+    // Per endpoint: one item per delivery attempt (attemptKey = time#event#n, newest first) and one
+    // delivery state per event (attemptKey = state#event: attempt counter, status, the message).
+    // Both expire by TTL.
     partitionKey: { name: 'endpointId', type: 'S' },
     sortKey: { name: 'attemptKey', type: 'S' },
-    indexes: [],
+    // Sparse: only dead delivery states carry deadEndpointId, so redrive reads exactly an endpoint's
+    // dead deliveries (since a time), however many other messages the DLQ holds.
+    indexes: [{ name: 'dead-by-endpoint', partitionKey: { name: 'deadEndpointId', type: 'S' }, sortKey: { name: 'diedAt', type: 'S' } }],
     ttlAttribute: 'expiresAtEpoch',
   },
 } as const satisfies Record<string, TableDefinition>;
 export type TableName = keyof typeof tables;
 
-/** Webhook retry policy: 4 attempts in all, the last failure goes to the DLQ. */
+/**
+ * Webhook retry policy: 4 attempts in all, counted by the delivery itself (its state item), not by
+ * SQS receives; after the last failure the delivery function moves the message to the DLQ.
+ */
 export const deliveryRetry = {
   maxAttempts: 4,
+  /**
+   * The queue's maxReceiveCount: only a backstop for messages whose invocations keep dying. Receives
+   * lost to throttling or timeouts count there but are not attempts, so it sits well above 4.
+   */
+  backstopReceives: 12,
   /** First retry delay; later ones double, with full jitter. Overridden by PROCESSA_RETRY_BASE_SECONDS. */
   baseSeconds: 30,
   /** SQS allows a visibility timeout of at most 12 hours. */
@@ -103,9 +115,10 @@ export interface QueueDefinition {
 export const queues = {
   deliveries: {
     envVar: 'DELIVERIES_QUEUE_URL',
-    // Longer than the delivery function's timeout, as Lambda requires of an event source.
-    visibilityTimeoutSeconds: 60,
-    maxReceiveCount: deliveryRetry.maxAttempts,
+    // 6× the delivery function's timeout (30 s), as AWS recommends for an SQS event source, so a
+    // throttled or retried invocation does not make the message visible again mid-attempt.
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: deliveryRetry.backstopReceives,
     deadLetterQueue: 'deliveriesDlq',
     retentionDays: 4,
   },
@@ -178,7 +191,8 @@ export const functions = {
     description: '/v1/webhooks: endpoints, secrets, test events, delivery log and redrive',
     memoryMb: 512,
     timeoutSeconds: 20,
-    tables: { webhooks: 'readWrite', deliveries: 'read', apiKeys: 'read' },
+    // Deliveries: redrive turns dead delivery states back into waiting ones.
+    tables: { webhooks: 'readWrite', deliveries: 'readWrite', apiKeys: 'read' },
     queues: { deliveries: 'send', deliveriesDlq: 'consume' },
   },
   reviewPages: {
@@ -195,7 +209,7 @@ export const functions = {
     timeoutSeconds: 20,
     // Sessions: read to sign in, write only for the one-time secret shown after a redirect.
     // API keys: each request re-checks that the key behind the session is still valid.
-    tables: { webhooks: 'readWrite', deliveries: 'read', sessions: 'readWrite', apiKeys: 'read' },
+    tables: { webhooks: 'readWrite', deliveries: 'readWrite', sessions: 'readWrite', apiKeys: 'read' },
     queues: { deliveries: 'send', deliveriesDlq: 'consume' },
   },
   expireDrafts: {
@@ -217,10 +231,12 @@ export const functions = {
     folder: 'deliver-webhooks',
     description: 'Delivery queue → signed POST to the endpoint, retried with backoff, logged',
     memoryMb: 512,
-    // Per-attempt HTTP timeout (10 s) plus signing and logging; under the queue's visibility timeout.
+    // Per-attempt HTTP timeout (10 s) plus signing and logging; the queue's visibility timeout is 6× this.
     timeoutSeconds: 30,
-    tables: { webhooks: 'read', deliveries: 'write' },
-    queues: { deliveries: 'consume' },
+    // Deliveries: reads and conditionally writes each delivery's state (its attempt counter).
+    tables: { webhooks: 'read', deliveries: 'readWrite' },
+    // The DLQ: after the 4th failed attempt the function moves the message there itself.
+    queues: { deliveries: 'consume', deliveriesDlq: 'send' },
   },
 } as const satisfies Record<string, FunctionDefinition>;
 export type FunctionName = keyof typeof functions;

@@ -2,37 +2,41 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queueUrlFromEnv } from '../../shared/config.js';
+import { deliveryRetry } from '../../infra/app-definition.js';
 import { count, logger, publishMetrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
-import { sqsClient } from '../../shared/store/sqs-queues.js';
-import { deliveryLogStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
-import { attemptDelivery } from '../../shared/webhooks/deliver.js';
+import { deliverMessage } from '../../shared/webhooks/deliver.js';
 import type { DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
-import { parseDeliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { parseDeliveryMessage, type RetryLater as RetryLaterChange } from '../../shared/webhooks/delivery-message.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { createPoster } from '../../shared/webhooks/http-post.js';
 
+// Clients and configuration only: invocations may overlap in one process (the local pump runs
+// several pollers; Lambda's multi-concurrency modes do too), so everything per batch lives in the handler.
 const endpoints = endpointStoreFromEnv();
 const deliveryLog = deliveryLogStoreFromEnv();
-const queueUrl = queueUrlFromEnv('deliveries');
+const states = deliveryStateStoreFromEnv();
+const queue = deliveryQueueFromEnv();
+const deadLetters = deadLetterQueueFromEnv();
 const policy = deliveryPolicyFromEnv();
 const post = createPoster(urlPolicyFromEnv());
-const processor = new BatchProcessor(EventType.SQS);
 
 /** Thrown to report a message as failed after its visibility (backoff) was set. */
 class RetryLater extends Error {}
 
 /**
  * Delivery queue → signed POST. Messages are independent: each succeeds, or is reported as a
- * batch item failure after its visibility timeout was set to the backoff delay, so one failing
- * endpoint never holds up or repeats deliveries to the others. After the last attempt the
- * queue's redrive policy moves the message to the DLQ. Log writes are batched per invocation.
+ * batch item failure with its visibility timeout set to the backoff delay, so one failing
+ * endpoint never holds up or repeats deliveries to the others. Each delivery counts its own
+ * attempts (its state item); after the last one this function moves the message to the DLQ and
+ * acknowledges it. Log writes and visibility changes are batched per invocation.
  */
 export const handler = middy(async (event: SQSEvent, context: Context) => {
+  // One processor per invocation: its prepare() clears the failures it collects.
+  const processor = new BatchProcessor(EventType.SQS);
   const endpointCache = new Map<string, Promise<WebhookEndpoint | undefined>>();
   const endpointFor = (id: string) => {
     let found = endpointCache.get(id);
@@ -40,7 +44,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     return found;
   };
   const attempts: DeliveryAttempt[] = [];
-  const visibility: Array<{ receiptHandle: string; seconds: number }> = [];
+  const retries: RetryLaterChange[] = [];
 
   const response = await processPartialResponse(
     event,
@@ -51,34 +55,45 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
         logger.error('unreadable delivery message dropped', { messageId: record.messageId });
         return;
       }
-      const attemptNumber = Number(record.attributes.ApproximateReceiveCount) || 1;
-      const action = await attemptDelivery(message, attemptNumber, await endpointFor(message.endpointId), { post, policy });
-      const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, attempt: attemptNumber };
-      switch (action.kind) {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+      const step = await deliverMessage(message, receiveCount, { post, policy, states, endpointFor, backstopReceives: deliveryRetry.backstopReceives });
+      const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
+      switch (step.kind) {
         case 'dropped':
           logger.warn('endpoint no longer exists; delivery dropped', keys);
           return;
+        case 'skipped':
+          logger.info('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
+          return;
+        case 'superseded':
+          attempts.push(step.attempt);
+          logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
+          return;
         case 'delivered':
-          attempts.push(action.attempt);
+          attempts.push(step.attempt);
           count(METRICS.deliveriesSucceeded);
-          milliseconds(METRICS.deliveryDuration, action.attempt.durationMs);
+          milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
           milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
-          logger.info('webhook delivered', { ...keys, httpStatus: action.attempt.httpStatus, durationMs: action.attempt.durationMs });
+          logger.info('webhook delivered', { ...keys, attempt: step.attempt.attempt, httpStatus: step.attempt.httpStatus, durationMs: step.attempt.durationMs });
           return;
         case 'retry':
-          attempts.push(action.attempt);
+          attempts.push(step.attempt);
           count(METRICS.deliveriesFailed);
-          visibility.push({ receiptHandle: record.receiptHandle, seconds: action.delaySeconds });
-          logger.warn('webhook attempt failed; will retry', { ...keys, error: action.attempt.error, retryInSeconds: action.delaySeconds });
-          throw new RetryLater(action.attempt.error ?? 'failed');
+          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+          logger.warn('webhook attempt failed; will retry', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, retryInSeconds: step.delaySeconds });
+          throw new RetryLater(step.attempt.error ?? 'failed');
         case 'dead':
-          attempts.push(action.attempt);
-          count(METRICS.deliveriesFailed);
-          count(METRICS.deliveriesDead);
-          // Visible again at once, so SQS moves it to the DLQ on its next receive.
-          visibility.push({ receiptHandle: record.receiptHandle, seconds: 0 });
-          logger.error('webhook delivery dead after last attempt', { ...keys, error: action.attempt.error });
-          throw new RetryLater(action.attempt.error ?? 'dead');
+          if (step.attempt) {
+            attempts.push(step.attempt);
+            count(METRICS.deliveriesFailed);
+            count(METRICS.deliveriesDead);
+            logger.error('webhook delivery dead', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, reason: step.reason });
+          }
+          // Into the DLQ (the alarm's signal), then acknowledged so the ESM deletes it from this queue.
+          // If the send fails the message stays failed and comes back; its state still says dead, so
+          // the next receive only repeats this send.
+          await deadLetters.send([{ message, reason: step.reason }]);
+          return;
       }
     },
     processor,
@@ -86,7 +101,10 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
   );
 
   await Promise.all([
-    setVisibility(visibility),
+    queue.retryLater(retries).then((unchanged) => {
+      // Reported failed all the same: they come back after the queue's visibility timeout instead of the backoff.
+      if (unchanged.length > 0) logger.warn('backoff not set; messages return after the visibility timeout', { messages: unchanged.length });
+    }),
     deliveryLog.record(attempts).catch((error: unknown) => {
       // Deliveries already happened; a lost log line must not make them repeat.
       logger.error('delivery log write failed', { error: error as Error, attempts: attempts.length });
@@ -96,15 +114,3 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
 }).use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(publishMetrics());
-
-async function setVisibility(changes: Array<{ receiptHandle: string; seconds: number }>) {
-  for (let i = 0; i < changes.length; i += 10) {
-    const batch = changes.slice(i, i + 10);
-    await sqsClient().send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: batch.map((c, j) => ({ Id: String(j), ReceiptHandle: c.receiptHandle, VisibilityTimeout: c.seconds })),
-      }),
-    );
-  }
-}

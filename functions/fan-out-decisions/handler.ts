@@ -12,7 +12,6 @@ import { endpointSnapshot, fanOutDecision } from '../../shared/webhooks/fan-out.
 
 const endpoints = endpointStoreFromEnv();
 const queue = deliveryQueueFromEnv();
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 const image = (attributes: Record<string, StreamAttributeValue> | undefined) =>
   attributes ? unmarshall(attributes as Record<string, AttributeValue>) : undefined;
@@ -23,6 +22,8 @@ const image = (attributes: Record<string, StreamAttributeValue> | undefined) =>
  * alone, so Lambda retries from it without redoing the decisions before it.
  */
 export const handler = middy(async (event: DynamoDBStreamEvent, context: Context) => {
+  // One processor per invocation: invocations may overlap in one process, and prepare() clears its failures.
+  const processor = new BatchProcessor(EventType.DynamoDBStreams);
   const snapshot = endpointSnapshot(endpoints);
   return processPartialResponse(
     event,

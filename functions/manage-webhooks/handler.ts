@@ -3,9 +3,10 @@ import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
 import { pageQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
-import { apiKeyStoreFromEnv, deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import { apiKeyStoreFromEnv, deadDeliveriesFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
+import { redriveInputSchema } from '../../shared/webhooks/redrive.js';
 import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import {
   createEndpoint,
@@ -21,7 +22,7 @@ import {
 const endpoints = endpointStoreFromEnv();
 const deliveries = deliveryLogStoreFromEnv();
 const queue = deliveryQueueFromEnv();
-const deadLetters = deadLetterQueueFromEnv();
+const deadDeliveries = deadDeliveriesFromEnv();
 const policy = urlPolicyFromEnv();
 
 export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
@@ -48,7 +49,8 @@ export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
   },
   'POST /v1/webhooks/{id}/rotate-secret': async (event) => json(200, await rotateSecret(endpoints, pathParameter(event, 'id'))),
   'POST /v1/webhooks/{id}/redrive': async (event) => {
-    const { redriven, complete } = await redriveEndpoint(endpoints, deadLetters, queue, pathParameter(event, 'id'));
+    const input = parseOrThrow(redriveInputSchema, event.jsonBody);
+    const { redriven, complete } = await redriveEndpoint(endpoints, deadDeliveries, queue, pathParameter(event, 'id'), input);
     return json(200, { redriven, complete });
   },
 });

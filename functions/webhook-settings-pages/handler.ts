@@ -4,7 +4,7 @@ import { page, pageHandler, redirect, type PageRequest } from '../../shared/page
 import { settingsPage, type SettingsState } from '../../shared/pages/settings-views.js';
 import {
   apiKeyStoreFromEnv,
-  deadLetterQueueFromEnv,
+  deadDeliveriesFromEnv,
   deliveryLogStoreFromEnv,
   deliveryQueueFromEnv,
   endpointStoreFromEnv,
@@ -19,7 +19,7 @@ import { parseOrThrow } from '../../shared/domain/validation.js';
 const endpoints = endpointStoreFromEnv();
 const deliveries = deliveryLogStoreFromEnv();
 const queue = deliveryQueueFromEnv();
-const deadLetters = deadLetterQueueFromEnv();
+const deadDeliveries = deadDeliveriesFromEnv();
 const sessions = sessionStoreFromEnv();
 // Every page request re-checks the key behind the session, so a revoked admin is signed out at once.
 const keys = apiKeyStoreFromEnv();
@@ -87,7 +87,7 @@ export const handler = pageHandler({ sessions, keys }, {
     return revealAfterRedirect(request, rotated.id, rotated.secret, 'New signing secret — copy it now. The previous one keeps signing for 24 hours:', 'rotated');
   },
   'POST /settings/webhooks/{id}/redrive': async (request) => {
-    const { endpointId: id, redriven } = await redriveEndpoint(endpoints, deadLetters, queue, endpointId(request));
+    const { endpointId: id, redriven } = await redriveEndpoint(endpoints, deadDeliveries, queue, endpointId(request));
     return redirect(`/settings/webhooks?notice=redriven&n=${redriven}#${id}`);
   },
   'POST /settings/webhooks/{id}/delete': async (request) => {

@@ -1,41 +1,72 @@
 /**
- * `npm run redrive`: once a receiver is fixed, send its dead deliveries (in the DLQ) out again,
- * against the running dev runtime or, with --stack, a deployed stack.
+ * `npm run redrive`: once a receiver is fixed, send its dead deliveries out again, against the
+ * running dev runtime or, with --stack, a deployed stack. Dead deliveries are read from the
+ * delivery states by endpoint (not from the DLQ), so every one is reached however full the DLQ is.
  *
- *   npm run redrive -- --endpoint ep_abc123      # one endpoint's dead deliveries
- *   npm run redrive                              # every dead delivery
+ *   npm run redrive -- --endpoint ep_abc123                      # one endpoint's dead deliveries
+ *   npm run redrive -- --endpoint ep_abc123 --since 2026-02-10T12:00:00Z   # only those that died since
+ *   npm run redrive                                              # every endpoint's
  *   npm run redrive -- --stack Processa [--region eu-west-1] [--endpoint ep_abc123]
  */
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { createDocumentClient } from '../../shared/store/dynamo-client.js';
+import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
 import { SqsDeadLetterQueue, SqsDeliveryQueue } from '../../shared/store/sqs-queues.js';
-import { redriveDeadDeliveries } from '../../shared/webhooks/redrive.js';
+import { DynamoEndpointStore } from '../../shared/store/webhooks-store.js';
+import { redriveDeadDeliveries, redriveInputSchema, type DeadDeliveries } from '../../shared/webhooks/redrive.js';
 import { localTarget, requireOutput, stackOutputs, UsageError } from './targets.js';
 
-const USAGE = 'Usage: npm run redrive -- [--endpoint <ep_id>] [--stack <name>] [--region <r>]';
+const USAGE = 'Usage: npm run redrive -- [--endpoint <ep_id>] [--since <ISO time>] [--stack <name>] [--region <r>]';
 
 async function main() {
-  const { values } = parseArgs({ options: { endpoint: { type: 'string' }, stack: { type: 'string' }, region: { type: 'string' } } });
-  let client: SQSClient;
-  let queueUrl: string;
-  let dlqUrl: string;
+  const { values } = parseArgs({ options: { endpoint: { type: 'string' }, since: { type: 'string' }, stack: { type: 'string' }, region: { type: 'string' } } });
+  let since: string | undefined;
+  try {
+    since = parseOrThrow(redriveInputSchema, values.since === undefined ? {} : { since: values.since }).since;
+  } catch {
+    throw new UsageError(`--since must be an ISO 8601 time, got "${values.since}"`);
+  }
+  let sqs: SQSClient;
+  let dynamodb: DynamoDBClient;
+  let names: { queue: string; dlq: string; deliveries: string; webhooks: string };
   if (values.stack) {
     const outputs = await stackOutputs(values.stack, values.region);
-    client = new SQSClient({ region: values.region });
-    queueUrl = requireOutput(outputs, 'DeliveriesQueueUrl', values.stack);
-    dlqUrl = requireOutput(outputs, 'DeliveriesDlqUrl', values.stack);
+    sqs = new SQSClient({ region: values.region });
+    dynamodb = new DynamoDBClient({ region: values.region });
+    names = {
+      queue: requireOutput(outputs, 'DeliveriesQueueUrl', values.stack),
+      dlq: requireOutput(outputs, 'DeliveriesDlqUrl', values.stack),
+      deliveries: requireOutput(outputs, 'DeliveriesTableName', values.stack),
+      webhooks: requireOutput(outputs, 'WebhooksTableName', values.stack),
+    };
   } else {
-    const { info, sqs } = localTarget();
-    client = new SQSClient(sqs);
-    queueUrl = info.queues.deliveries;
-    dlqUrl = info.queues.deliveriesDlq;
+    const target = localTarget();
+    sqs = new SQSClient(target.sqs);
+    dynamodb = new DynamoDBClient(target.dynamodb);
+    names = { queue: target.info.queues.deliveries, dlq: target.info.queues.deliveriesDlq, deliveries: target.info.tables.deliveries, webhooks: target.info.tables.webhooks };
   }
+  const documents = createDocumentClient(dynamodb);
+  const dead: DeadDeliveries = {
+    states: new DynamoDeliveryStateStore(documents, names.deliveries),
+    dlq: new SqsDeadLetterQueue(sqs, names.dlq),
+    log: new DynamoDeliveryLogStore(documents, names.deliveries),
+  };
+  const queue = new SqsDeliveryQueue(sqs, names.queue);
+  const endpointIds = values.endpoint ? [values.endpoint] : (await new DynamoEndpointStore(documents, names.webhooks).listAll()).map((e) => e.id);
   let total = 0;
-  for (;;) {
-    const { redriven, complete } = await redriveDeadDeliveries(values.endpoint, new SqsDeadLetterQueue(client, dlqUrl), new SqsDeliveryQueue(client, queueUrl));
-    total += redriven;
-    if (complete) break;
+  for (const endpointId of endpointIds) {
+    // Each call is bounded; what it redrove is no longer dead, so the next call continues with the rest.
+    for (;;) {
+      const { redriven, complete } = await redriveDeadDeliveries(endpointId, dead, queue, { since });
+      total += redriven;
+      if (complete || redriven === 0) break;
+    }
   }
+  sqs.destroy();
+  dynamodb.destroy();
   console.log(`Redrove ${total} dead ${total === 1 ? 'delivery' : 'deliveries'}${values.endpoint ? ` of ${values.endpoint}` : ''}.`);
 }
 

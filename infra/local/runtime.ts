@@ -104,6 +104,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       onError: reportError('stream pump'),
     });
     stops.push(streamPump.stop);
+    if (options.persist) {
+      // The emulated queues live in memory: deliveries whose persisted state still has attempts to make go back on the queue.
+      const { requeueWaitingDeliveries } = await import('../../shared/webhooks/redrive.js');
+      const { DynamoDeliveryStateStore } = await import('../../shared/store/deliveries-store.js');
+      const { SqsDeliveryQueue } = await import('../../shared/store/sqs-queues.js');
+      const states = new DynamoDeliveryStateStore(createDocumentClient(dynamoClient), tableNames.deliveries);
+      const requeued = await requeueWaitingDeliveries(states, new SqsDeliveryQueue(sqsClient, queueUrls[queueConsumer.queue]));
+      if (requeued > 0) log(`re-queued ${requeued} pending ${requeued === 1 ? 'delivery' : 'deliveries'} from the persisted delivery states`);
+    }
     const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queueUrls[queueConsumer.queue], AttributeNames: ['QueueArn'] }));
     const queuePump = startQueuePump({
       client: sqsClient,

@@ -19,15 +19,18 @@ import {
   type TableName,
 } from '../app-definition.js';
 
+/** AWS's recommendation for an SQS event source: visibility timeout at least 6× the function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
 /** SQS caps a message's visibility timeout (and so ChangeMessageVisibility) at 12 hours. */
 export const SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 
 /** The parts of the definition the event-source limits depend on; the real one by default. */
 export interface EventSourceLimitsInput {
   functions: Record<string, Pick<FunctionDefinition, 'timeoutSeconds'>>;
-  queues: Record<string, Pick<QueueDefinition, 'visibilityTimeoutSeconds'>>;
+  queues: Record<string, Pick<QueueDefinition, 'visibilityTimeoutSeconds' | 'maxReceiveCount'>>;
   queueConsumer: { function: string; queue: string };
-  deliveryRetry: { baseSeconds: number; maxBackoffSeconds: number; timeoutMs: number };
+  deliveryRetry: { baseSeconds: number; maxBackoffSeconds: number; timeoutMs: number; maxAttempts: number };
   /** The first retry delay actually deployed (stack prop / context). */
   retryBaseSeconds: number;
   /** The per-attempt HTTP timeout actually deployed (stack prop / context). */
@@ -38,7 +41,8 @@ export interface EventSourceLimitsInput {
  * Checks, at synth time, the AWS limits a deploy would otherwise fail on (or silently break):
  *  - Lambda refuses an SQS event source whose queue's visibility timeout is shorter than the
  *    function's timeout (CreateEventSourceMapping: "Queue visibility timeout … is less than
- *    Function timeout");
+ *    Function timeout"), and AWS asks for 6× it;
+ *  - the queue's maxReceiveCount is a backstop above the delivery's own attempt count;
  *  - the backoff sets visibility with ChangeMessageVisibility, which accepts at most 12 hours;
  *  - a webhook attempt that outlives the delivery function would be cut off by Lambda.
  */
@@ -52,6 +56,21 @@ export function assertEventSourceLimits(input: EventSourceLimitsInput): void {
       `Queue ${input.queueConsumer.queue} has a visibility timeout of ${consumedQueue.visibilityTimeoutSeconds} s, shorter than ` +
         `the ${consumerFn.timeoutSeconds} s timeout of ${input.queueConsumer.function}, which consumes it; Lambda rejects such an ` +
         `event source. Raise visibilityTimeoutSeconds (AWS recommends 6× the function timeout) or lower timeoutSeconds.`,
+    );
+  }
+  // Lambda accepts less, but AWS asks for 6×: a throttled or retried batch must not become visible mid-attempt.
+  if (consumedQueue.visibilityTimeoutSeconds < VISIBILITY_TIMEOUT_FACTOR * consumerFn.timeoutSeconds) {
+    throw new Error(
+      `Queue ${input.queueConsumer.queue} has a visibility timeout of ${consumedQueue.visibilityTimeoutSeconds} s, less than ` +
+        `${VISIBILITY_TIMEOUT_FACTOR}× the ${consumerFn.timeoutSeconds} s timeout of ${input.queueConsumer.function} (AWS's recommendation for SQS event sources)`,
+    );
+  }
+  // The receive count is only a backstop: receives lost to throttling are not attempts, so it needs headroom above them.
+  const backstop = consumedQueue.maxReceiveCount;
+  if (backstop !== undefined && backstop < input.deliveryRetry.maxAttempts + 2) {
+    throw new Error(
+      `Queue ${input.queueConsumer.queue} has maxReceiveCount ${backstop}: as a backstop it must stay well above the ` +
+        `${input.deliveryRetry.maxAttempts} attempts the delivery counts itself (at least ${input.deliveryRetry.maxAttempts + 2})`,
     );
   }
   const { maxBackoffSeconds } = input.deliveryRetry;

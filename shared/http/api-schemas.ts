@@ -5,6 +5,7 @@ import { createKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
 import { EVENT_TYPES, sendTestEventSchema, TEST_EVENT_TYPES } from '../webhooks/events.js';
+import { redriveInputSchema } from '../webhooks/redrive.js';
 import { listDraftsQuerySchema, pageQuerySchema } from './query.js';
 
 /**
@@ -119,6 +120,6 @@ export const operations = {
   'POST /v1/webhooks/{id}/test': { summary: 'Send a test event ("Test Webhook") through the delivery queue: a draft.rejected with "test": true, or a sample draft.approved only if asked for', body: sendTestEventSchema, responses: { 202: { description: 'Queued', schema: z.object({ eventId: z.string(), draftId: z.string(), eventType: z.enum(TEST_EVENT_TYPES) }) }, ...errors(400, 401, 403, 404, 415) } },
   'GET /v1/webhooks/{id}/deliveries': { summary: 'Delivery attempts, newest first', query: pageQuerySchema, responses: { 200: { description: 'A page of attempts', schema: page(deliveryResponse) }, ...errors(400, 401, 403, 404) } },
   'POST /v1/webhooks/{id}/rotate-secret': { summary: 'Rotate the signing secret (the old one signs for 24 h more)', responses: { 200: { description: 'The new secret, shown once', schema: endpointResponse.extend({ secret: z.string(), previousSecretExpiresAt: timestamp.nullable() }) }, ...errors(401, 403, 404, 409) } },
-  'POST /v1/webhooks/{id}/redrive': { summary: 'Send dead deliveries out again', responses: { 200: { description: 'How many were re-queued', schema: z.object({ redriven: z.number().int(), complete: z.boolean() }) }, ...errors(401, 403, 404) } },
+  'POST /v1/webhooks/{id}/redrive': { summary: 'Send dead deliveries out again (optionally only those that died since a time); bounded per call', body: redriveInputSchema, responses: { 200: { description: 'How many were re-queued; complete is false when more are left for another call', schema: z.object({ redriven: z.number().int(), complete: z.boolean() }) }, ...errors(400, 401, 403, 404, 415) } },
   'GET /v1/openapi.json': { summary: 'This OpenAPI document', responses: { 200: { description: 'OpenAPI 3.1' } } },
 } satisfies Record<string, Operation>;

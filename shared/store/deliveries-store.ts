@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import { deliveryLogExpiry, type DeliveryAttempt, type DeliveryLogStore } from '../webhooks/delivery-log.js';
+import { parseDeliveryMessage } from '../webhooks/delivery-message.js';
+import type { DeliveryState, DeliveryStateStore, StateVersion } from '../webhooks/delivery-state.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { withStoreErrors } from './dynamo-client.js';
 
@@ -10,6 +13,12 @@ const positionSchema = (endpointId: string) => z.strictObject({ endpointId: z.li
 
 /** Newest first within an endpoint; the event id and attempt make keys unique. */
 const attemptKey = (a: DeliveryAttempt) => `${a.attemptedAt}#${a.eventId}#${a.attempt}`;
+/**
+ * Delivery states share the endpoint's partition under this prefix. It sorts after every attempt
+ * key (those start with a year), so the log reads `attemptKey < STATE_PREFIX` and never sees them.
+ */
+const STATE_PREFIX = 'state#';
+const stateKey = (eventId: string) => `${STATE_PREFIX}${eventId}`;
 
 export class DynamoDeliveryLogStore implements DeliveryLogStore {
   constructor(
@@ -40,8 +49,8 @@ export class DynamoDeliveryLogStore implements DeliveryLogStore {
       const { Items = [] } = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'endpointId = :e',
-          ExpressionAttributeValues: { ':e': endpointId },
+          KeyConditionExpression: 'endpointId = :e AND attemptKey < :states',
+          ExpressionAttributeValues: { ':e': endpointId, ':states': STATE_PREFIX },
           ScanIndexForward: false,
           Limit: limit + 1,
           ExclusiveStartKey: start,
@@ -53,6 +62,120 @@ export class DynamoDeliveryLogStore implements DeliveryLogStore {
         items: page,
         nextCursor: Items.length > limit && last ? encodeCursor(`deliveries:${endpointId}`, { endpointId, attemptKey: attemptKey(last) }) : undefined,
       };
+    });
+  }
+}
+
+const stateCursorSchema = z.strictObject({ endpointId: z.string().min(1).max(300), attemptKey: z.string().min(1).max(300), deadEndpointId: z.string().max(300).optional(), diedAt: z.string().max(100).optional() });
+
+function toStateItem(state: DeliveryState): Record<string, unknown> {
+  const { message, nextAttemptAt, diedAt, deadReason, ...rest } = state;
+  return {
+    ...rest,
+    attemptKey: stateKey(state.eventId),
+    // Stored as the queue's JSON, exactly what goes back on the queue.
+    message: JSON.stringify(message),
+    // Index keys must be absent rather than null: only dead states enter the dead-by-endpoint index.
+    ...(nextAttemptAt ? { nextAttemptAt } : {}),
+    ...(state.status === 'dead' && diedAt ? { diedAt, deadEndpointId: state.endpointId } : {}),
+    ...(deadReason ? { deadReason } : {}),
+    expiresAtEpoch: deliveryLogExpiry(new Date(state.updatedAt)),
+  };
+}
+
+function fromStateItem(item: Record<string, unknown>): DeliveryState | undefined {
+  const message = parseDeliveryMessage(String(item.message ?? ''));
+  if (!message) return undefined;
+  return {
+    endpointId: String(item.endpointId),
+    eventId: String(item.eventId),
+    generation: Number(item.generation),
+    attempts: Number(item.attempts),
+    status: item.status as DeliveryState['status'],
+    message,
+    updatedAt: String(item.updatedAt),
+    nextAttemptAt: (item.nextAttemptAt as string | undefined) ?? null,
+    diedAt: (item.diedAt as string | undefined) ?? null,
+    deadReason: (item.deadReason as string | undefined) ?? null,
+  };
+}
+
+const states = (items: Record<string, unknown>[]) => items.map(fromStateItem).filter((s): s is DeliveryState => s !== undefined);
+
+/** Delivery states in the deliveries table, next to the endpoint's log. */
+export class DynamoDeliveryStateStore implements DeliveryStateStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  get(endpointId: string, eventId: string): Promise<DeliveryState | undefined> {
+    return withStoreErrors(async () => {
+      // Strongly consistent: the attempt count decides whether this is the last attempt.
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { endpointId, attemptKey: stateKey(eventId) }, ConsistentRead: true }));
+      return Item ? fromStateItem(Item) : undefined;
+    });
+  }
+
+  save(state: DeliveryState, expected: StateVersion): Promise<boolean> {
+    return withStoreErrors(async () => {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: toStateItem(state),
+            ...(expected
+              ? {
+                  ConditionExpression: '#g = :g AND attempts = :a',
+                  ExpressionAttributeNames: { '#g': 'generation' },
+                  ExpressionAttributeValues: { ':g': expected.generation, ':a': expected.attempts },
+                }
+              : { ConditionExpression: 'attribute_not_exists(attemptKey)' }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    });
+  }
+
+  listDead(endpointId: string, options: { since?: string; limit: number; cursor?: string }): Promise<{ items: DeliveryState[]; cursor?: string }> {
+    const start = options.cursor !== undefined ? decodeCursor(options.cursor, `dead:${endpointId}`, stateCursorSchema) : undefined;
+    return withStoreErrors(async () => {
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'dead-by-endpoint',
+          KeyConditionExpression: options.since !== undefined ? 'deadEndpointId = :e AND diedAt >= :since' : 'deadEndpointId = :e',
+          ExpressionAttributeValues: { ':e': endpointId, ...(options.since !== undefined ? { ':since': options.since } : {}) },
+          Limit: options.limit,
+          ExclusiveStartKey: start,
+        }),
+      );
+      return {
+        items: states(Items).filter((s) => s.status === 'dead'),
+        cursor: LastEvaluatedKey ? encodeCursor(`dead:${endpointId}`, LastEvaluatedKey) : undefined,
+      };
+    });
+  }
+
+  listWaiting(options: { limit: number; cursor?: string }): Promise<{ items: DeliveryState[]; cursor?: string }> {
+    const start = options.cursor !== undefined ? decodeCursor(options.cursor, 'waiting', stateCursorSchema) : undefined;
+    return withStoreErrors(async () => {
+      // A scan: only the local runtime calls this, once at start, on a laptop-sized table.
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(attemptKey, :states) AND #s = :waiting',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':states': STATE_PREFIX, ':waiting': 'waiting' },
+          Limit: options.limit,
+          ExclusiveStartKey: start,
+        }),
+      );
+      return { items: states(Items), cursor: LastEvaluatedKey ? encodeCursor('waiting', LastEvaluatedKey) : undefined };
     });
   }
 }

@@ -1,6 +1,7 @@
 import { retryDelaySeconds } from './backoff.js';
 import { truncateError, type DeliveryAttempt } from './delivery-log.js';
 import type { DeliveryMessage } from './delivery-message.js';
+import { versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
 import { signedHeaders } from './signing.js';
 
@@ -22,7 +23,7 @@ export type Poster = (url: string, body: string, headers: Record<string, string>
 export type DeliveryAction =
   | { kind: 'delivered'; attempt: DeliveryAttempt }
   | { kind: 'retry'; attempt: DeliveryAttempt; delaySeconds: number }
-  /** Last attempt failed: the queue's redrive policy moves the message to the DLQ. */
+  /** Last attempt failed: the delivery function moves the message to the DLQ. */
   | { kind: 'dead'; attempt: DeliveryAttempt }
   /** The endpoint was deleted: nothing to deliver to, nothing to retry. */
   | { kind: 'dropped' };
@@ -74,4 +75,84 @@ export async function attemptDelivery(
     delaySeconds,
     attempt: { ...base, outcome: 'failed', error, nextAttemptAt: new Date(attemptedAt.getTime() + delaySeconds * 1000).toISOString() },
   };
+}
+
+/** What the delivery function does with one received message. */
+export type DeliveryStep =
+  /** The endpoint was deleted: acknowledged, nothing posted. */
+  | { kind: 'dropped' }
+  /** A copy that is already settled (delivered, or superseded by a redrive): acknowledged, nothing posted. */
+  | { kind: 'skipped'; reason: 'delivered' | 'stale' }
+  | { kind: 'delivered'; attempt: DeliveryAttempt }
+  /** Failed with attempts left: hide the message for `delaySeconds`, report it failed. */
+  | { kind: 'retry'; attempt: DeliveryAttempt; delaySeconds: number }
+  /**
+   * Dead: send the message to the DLQ, then acknowledge it. `attempt` is null when the state
+   * already said dead (a repeat, e.g. after a failed DLQ send), so nothing is logged twice.
+   */
+  | { kind: 'dead'; attempt: DeliveryAttempt | null; reason: string }
+  /** Another copy of the message recorded this attempt first: the POST is logged, the copy acknowledged. */
+  | { kind: 'superseded'; attempt: DeliveryAttempt };
+
+export interface DeliveryDeps {
+  post: Poster;
+  policy: DeliveryPolicy;
+  states: DeliveryStateStore;
+  endpointFor: (id: string) => Promise<WebhookEndpoint | undefined>;
+  /** The queue's maxReceiveCount: on the receive before it, a failure is final (dead) rather than left to SQS. */
+  backstopReceives: number;
+  now?: () => Date;
+  random?: () => number;
+}
+
+/**
+ * One received message, counted by its own delivery state rather than by SQS's receive count: a
+ * receive lost to throttling or a timeout before the POST costs no attempt, so there are exactly
+ * `maxAttempts` real POSTs. The count is written after the POST, conditionally on the state read
+ * before it, so two copies of one message never both take the same attempt number silently.
+ */
+export async function deliverMessage(message: DeliveryMessage, receiveCount: number, deps: DeliveryDeps): Promise<DeliveryStep> {
+  const stored = await deps.states.get(message.endpointId, message.eventId);
+  // A copy from before a redrive (e.g. its DLQ copy sent back by hand): the redriven one is in charge.
+  if (stored && message.redrives < stored.generation) return { kind: 'skipped', reason: 'stale' };
+  const current = stored?.generation === message.redrives ? stored : undefined;
+  if (current?.status === 'delivered') return { kind: 'skipped', reason: 'delivered' };
+  if (current?.status === 'dead') return { kind: 'dead', attempt: null, reason: current.deadReason ?? 'dead' };
+
+  const endpoint = await deps.endpointFor(message.endpointId);
+  if (!endpoint) return { kind: 'dropped' };
+  const attemptNumber = (current?.attempts ?? 0) + 1;
+  let action = await attemptDelivery(message, attemptNumber, endpoint, deps);
+  let deadReason: string | null = null;
+  if (action.kind === 'dead') {
+    deadReason = `all ${attemptNumber} attempts failed`;
+  } else if (action.kind === 'retry' && receiveCount >= deps.backstopReceives - 1) {
+    // SQS would dead-letter it on the next receive without a word: do it here, logged, with the reason.
+    deadReason = `the queue received it ${receiveCount} times (limit ${deps.backstopReceives}) in ${attemptNumber} attempts`;
+    action = { kind: 'dead', attempt: { ...action.attempt, outcome: 'dead', nextAttemptAt: null, error: truncateError(`${action.attempt.error}; dead: ${deadReason}`) } };
+  }
+  if (action.kind === 'dropped') return action;
+
+  const attempt = action.attempt;
+  const next: DeliveryState = {
+    endpointId: message.endpointId,
+    eventId: message.eventId,
+    generation: message.redrives,
+    attempts: attemptNumber,
+    status: action.kind === 'delivered' ? 'delivered' : action.kind === 'dead' ? 'dead' : 'waiting',
+    message,
+    updatedAt: attempt.attemptedAt,
+    nextAttemptAt: action.kind === 'retry' ? attempt.nextAttemptAt : null,
+    diedAt: action.kind === 'dead' ? attempt.attemptedAt : null,
+    deadReason,
+  };
+  if (!(await deps.states.save(next, versionOf(stored)))) return { kind: 'superseded', attempt };
+  switch (action.kind) {
+    case 'delivered':
+      return { kind: 'delivered', attempt };
+    case 'retry':
+      return { kind: 'retry', attempt, delaySeconds: action.delaySeconds };
+    case 'dead':
+      return { kind: 'dead', attempt, reason: deadReason! };
+  }
 }

@@ -11,7 +11,7 @@ export const deliveryMessageSchema = z.strictObject({
   endpointId: z.string().min(1),
   body: z.string(),
   test: z.boolean(),
-  /** How often an operator redrove it from the DLQ; attempts restart at 1 each time. */
+  /** How often an operator redrove it; attempts restart at 1 each time, and older copies are ignored. */
   redrives: z.number().int().min(0),
 });
 export type DeliveryMessage = z.output<typeof deliveryMessageSchema>;
@@ -42,13 +42,32 @@ export interface DeliveryQueue {
   send(messages: DeliveryMessage[]): Promise<void>;
 }
 
+/** A received message that failed and should come back after `delaySeconds` (its backoff). */
+export interface RetryLater {
+  receiptHandle: string;
+  delaySeconds: number;
+}
+
+/** The consumer's side of the delivery queue. */
+export interface RetryQueue {
+  /**
+   * Hides each message for its delay. Never throws: returns the receipt handles it could not
+   * change after retrying, which then come back after the queue's visibility timeout instead.
+   */
+  retryLater(messages: RetryLater[]): Promise<string[]>;
+}
+
 export interface DeadLetter {
   message: DeliveryMessage | undefined;
   receiptHandle: string;
 }
 
-/** The DLQ port used by redrive. */
+/**
+ * The DLQ port. The delivery function sends a message here itself when its attempts run out; the
+ * copy is an alarm signal, while redrive works from the delivery states (see redrive.ts).
+ */
 export interface DeadLetterQueue {
+  send(letters: Array<{ message: DeliveryMessage; reason: string }>): Promise<void>;
   /** Receives up to 10 messages and hides them from other readers for a while. */
   receive(): Promise<DeadLetter[]>;
   delete(receiptHandles: string[]): Promise<void>;

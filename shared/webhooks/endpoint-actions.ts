@@ -1,8 +1,8 @@
-import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
+import type { DeliveryQueue } from './delivery-message.js';
 import { deliveryMessage } from './delivery-message.js';
 import { getEndpoint, type EndpointStore } from './endpoints.js';
 import { testEvent, type SendTestEventInput } from './events.js';
-import { redriveDeadDeliveries } from './redrive.js';
+import { redriveDeadDeliveries, type DeadDeliveries, type RedriveInput } from './redrive.js';
 
 /**
  * "Test Webhook": a test event through the real queue, signing and log (API and settings page).
@@ -15,8 +15,12 @@ export async function sendTestEvent(store: EndpointStore, queue: DeliveryQueue, 
   return { endpointId: endpoint.id, eventId: event.id, draftId: event.draftId, eventType: event.type };
 }
 
-/** Redrive one existing endpoint's dead deliveries (API and settings page). */
-export async function redriveEndpoint(store: EndpointStore, deadLetters: DeadLetterQueue, queue: DeliveryQueue, endpointId: string) {
+/**
+ * Redrive one existing endpoint's dead deliveries (API and settings page); with `since`, only
+ * those that died at or after that time (what it missed during an outage). Bounded per call:
+ * `complete: false` means call again for the rest.
+ */
+export async function redriveEndpoint(store: EndpointStore, dead: DeadDeliveries, queue: DeliveryQueue, endpointId: string, input: RedriveInput = {}) {
   const endpoint = await getEndpoint(store, endpointId);
-  return { endpointId: endpoint.id, ...(await redriveDeadDeliveries(endpoint.id, deadLetters, queue)) };
+  return { endpointId: endpoint.id, ...(await redriveDeadDeliveries(endpoint.id, dead, queue, { since: input.since })) };
 }

@@ -1,33 +1,174 @@
-import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
-
-/** Receives from the DLQ at most this many times per call, so a huge DLQ cannot time the request out. */
-export const REDRIVE_MAX_RECEIVES = 50;
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
+import type { DeliveryAttempt, DeliveryLogStore } from './delivery-log.js';
+import type { DeadLetterQueue, DeliveryMessage, DeliveryQueue } from './delivery-message.js';
+import { versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 
 /**
- * Sends dead deliveries (one endpoint's, or all when endpointId is undefined) back to the
- * delivery queue with fresh attempts, and removes them from the DLQ only once they are safely
- * re-queued. Other endpoints' dead messages are released untouched.
+ * Where dead deliveries live. The delivery states are the record (each dead one keeps its message);
+ * the DLQ holds copies that raise the alarm.
  */
-export async function redriveDeadDeliveries(endpointId: string | undefined, dlq: DeadLetterQueue, queue: DeliveryQueue) {
+export interface DeadDeliveries {
+  states: DeliveryStateStore;
+  dlq: DeadLetterQueue;
+  log: DeliveryLogStore;
+}
+
+/** POST /v1/webhooks/{id}/redrive's optional body: `since` an ISO time, to recover what an endpoint missed since then. */
+export const redriveInputSchema = z.strictObject({
+  since: z.iso
+    .datetime({ offset: true })
+    // Normalised to UTC, the form stored death times compare with.
+    .transform((t) => new Date(t).toISOString())
+    .optional()
+    .describe('Only deliveries that died at or after this ISO 8601 time (everything the endpoint missed during an outage). Absent: every dead delivery.'),
+});
+export type RedriveInput = z.output<typeof redriveInputSchema>;
+
+/** Dead deliveries re-queued per call at most, so one request stays well inside its timeout; `complete` says if more are left. */
+export const REDRIVE_MAX_PER_CALL = 500;
+/** DLQ receives per call for tidying its copies (see sweepDeadLetters). */
+export const SWEEP_MAX_RECEIVES = 10;
+
+const PAGE = 100;
+
+/**
+ * Sends an endpoint's dead deliveries (those that died at or after `since`, when given) back to
+ * the delivery queue with fresh attempts. It reads them from the delivery states by endpoint, so
+ * it reaches every one of them however many other messages the DLQ holds. Each re-queued copy is
+ * a new generation (`redrives` + 1); the older copies, in the DLQ or anywhere else, are ignored
+ * by the delivery function from then on, so a DLQ copy never causes a second delivery.
+ */
+export async function redriveDeadDeliveries(
+  endpointId: string,
+  dead: DeadDeliveries,
+  queue: DeliveryQueue,
+  options: { since?: string; now?: () => Date; maxPerCall?: number } = {},
+): Promise<{ redriven: number; complete: boolean }> {
+  const now = options.now ?? (() => new Date());
+  const max = options.maxPerCall ?? REDRIVE_MAX_PER_CALL;
+  // First turn messages SQS dead-lettered on its own (the receive backstop) into logged dead deliveries.
+  await sweepDeadLetters(dead, now);
   let redriven = 0;
-  const others: string[] = [];
-  let exhausted = false;
+  let cursor: string | undefined;
+  do {
+    const page = await dead.states.listDead(endpointId, { since: options.since, limit: Math.min(PAGE, max - redriven), cursor });
+    cursor = page.cursor;
+    // The index is eventually consistent: re-read each one, so a delivery redriven a moment ago is not sent twice.
+    const fresh = (await Promise.all(page.items.map((s) => dead.states.get(s.endpointId, s.eventId)))).filter(
+      (s): s is DeliveryState => s?.status === 'dead',
+    );
+    if (fresh.length === 0) continue;
+    const revived = fresh.map((s) => revive(s, now()));
+    // Queued first, then marked waiting: a crash in between leaves a queued new generation, which the
+    // delivery function accepts on its own; the other order could lose the delivery.
+    await queue.send(revived.map((r) => r.next.message));
+    // A lost race means the delivery (or another redrive) moved it on already: nothing to undo.
+    await Promise.all(revived.map((r) => dead.states.save(r.next, r.expected)));
+    redriven += revived.length;
+  } while (cursor !== undefined && redriven < max);
+  return { redriven, complete: cursor === undefined };
+}
+
+function revive(state: DeliveryState, at: Date) {
+  const generation = state.generation + 1;
+  const message: DeliveryMessage = { ...state.message, redrives: generation };
+  const next: DeliveryState = {
+    ...state,
+    generation,
+    attempts: 0,
+    status: 'waiting',
+    message,
+    updatedAt: at.toISOString(),
+    nextAttemptAt: at.toISOString(),
+    diedAt: null,
+    deadReason: null,
+  };
+  return { next, expected: versionOf(state) };
+}
+
+/**
+ * A bounded pass over the front of the DLQ:
+ * - copies of deliveries that were delivered or redriven since are deleted (they only kept the alarm on);
+ * - messages SQS moved there itself after `maxReceiveCount` receives, whose state never said dead,
+ *   are marked dead in the state and the log with that reason, so redrive reaches them;
+ * - everything else (copies of deliveries still dead) stays, and keeps the alarm on.
+ */
+export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = () => new Date(), maxReceives = SWEEP_MAX_RECEIVES) {
+  let deleted = 0;
+  let markedDead = 0;
+  const keep: string[] = [];
   try {
-    for (let i = 0; i < REDRIVE_MAX_RECEIVES; i++) {
-      const batch = await dlq.receive();
-      if (batch.length === 0) {
-        exhausted = true;
-        break;
-      }
-      const mine = batch.filter((d) => d.message !== undefined && (endpointId === undefined || d.message.endpointId === endpointId));
-      others.push(...batch.filter((d) => !mine.includes(d)).map((d) => d.receiptHandle));
-      if (mine.length === 0) continue;
-      await queue.send(mine.map((d) => ({ ...d.message!, redrives: d.message!.redrives + 1 })));
-      await dlq.delete(mine.map((d) => d.receiptHandle));
-      redriven += mine.length;
+    for (let i = 0; i < maxReceives; i++) {
+      const batch = await dead.dlq.receive();
+      if (batch.length === 0) break;
+      const settled: string[] = [];
+      const logged: DeliveryAttempt[] = [];
+      await Promise.all(
+        batch.map(async ({ message, receiptHandle }) => {
+          if (!message) return void keep.push(receiptHandle);
+          const state = await dead.states.get(message.endpointId, message.eventId);
+          if (state && (state.generation > message.redrives || (state.generation === message.redrives && state.status === 'delivered'))) {
+            return void settled.push(receiptHandle);
+          }
+          keep.push(receiptHandle);
+          if (state?.generation === message.redrives && state.status === 'dead') return;
+          const at = now().toISOString();
+          const reason = 'SQS moved it to the DLQ after its receive limit (the delivery function never finished an attempt there)';
+          const attempts = state?.generation === message.redrives ? state.attempts : 0;
+          const next: DeliveryState = {
+            endpointId: message.endpointId,
+            eventId: message.eventId,
+            generation: message.redrives,
+            attempts,
+            status: 'dead',
+            message,
+            updatedAt: at,
+            nextAttemptAt: null,
+            diedAt: at,
+            deadReason: reason,
+          };
+          if (!(await dead.states.save(next, versionOf(state)))) return;
+          markedDead++;
+          logged.push({
+            endpointId: message.endpointId,
+            eventId: message.eventId,
+            eventType: message.eventType,
+            draftId: message.draftId,
+            attempt: attempts,
+            outcome: 'dead',
+            httpStatus: null,
+            durationMs: 0,
+            error: reason,
+            attemptedAt: at,
+            nextAttemptAt: null,
+            test: message.test,
+          });
+        }),
+      );
+      if (settled.length > 0) await dead.dlq.delete(settled);
+      deleted += settled.length;
+      if (logged.length > 0) await dead.log.record(logged);
     }
   } finally {
-    if (others.length > 0) await dlq.release(others);
+    if (keep.length > 0) await dead.dlq.release(keep);
   }
-  return { redriven, complete: exhausted };
+  return { deleted, markedDead };
+}
+
+/**
+ * After the local runtime restarts on persisted data, its in-memory queue is empty: re-queue every
+ * delivery whose state says it still has attempts to make. Copies that survived anyway would only
+ * be repeats with the same webhook-id and attempt counter.
+ */
+export async function requeueWaitingDeliveries(states: DeliveryStateStore, queue: DeliveryQueue): Promise<number> {
+  let requeued = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await states.listWaiting({ limit: 200, cursor });
+    cursor = page.cursor;
+    if (page.items.length > 0) await queue.send(page.items.map((s) => s.message));
+    requeued += page.items.length;
+  } while (cursor !== undefined);
+  return requeued;
 }

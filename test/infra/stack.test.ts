@@ -294,7 +294,7 @@ describe('tables', () => {
     expect(props.TimeToLiveSpecification).toBeUndefined();
   });
 
-  it('deliveries: endpointId + attemptKey, TTL on expiresAtEpoch, no indexes', () => {
+  it('deliveries: endpointId + attemptKey, TTL on expiresAtEpoch, a sparse index of dead deliveries by endpoint', () => {
     const props = resources[tableId('deliveries')].Properties;
     expect(props.KeySchema).toEqual([
       { AttributeName: 'endpointId', KeyType: 'HASH' },
@@ -307,7 +307,16 @@ describe('tables', () => {
       ]),
     );
     expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAtEpoch', Enabled: true });
-    expect(props.GlobalSecondaryIndexes).toBeUndefined();
+    expect(props.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'dead-by-endpoint',
+        KeySchema: [
+          { AttributeName: 'deadEndpointId', KeyType: 'HASH' },
+          { AttributeName: 'diedAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
   });
 
   it('has no hard-coded physical names', () => {
@@ -318,9 +327,9 @@ describe('tables', () => {
 });
 
 describe('queues', () => {
-  it('deliveries: redrive to the DLQ after 4 receives, retention and visibility from the definition', () => {
+  it('deliveries: SQS redrives to the DLQ only as a backstop (12 receives, above the 4 attempts the delivery counts), retention and visibility from the definition', () => {
     expect(resources[queueId('deliveries')].Properties).toEqual({
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId('deliveriesDlq'), 'Arn'] }, maxReceiveCount: 4 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId('deliveriesDlq'), 'Arn'] }, maxReceiveCount: 12 },
       VisibilityTimeout: queues.deliveries.visibilityTimeoutSeconds,
       MessageRetentionPeriod: queues.deliveries.retentionDays * 24 * 60 * 60,
       SqsManagedSseEnabled: true,
@@ -343,10 +352,10 @@ describe('queues', () => {
     expect(props.RedrivePolicy).toBeUndefined();
   });
 
-  it('the consumed queue: visibility timeout at least the consuming function timeout (Lambda requires it)', () => {
+  it('the consumed queue: visibility timeout at least 6× the consuming function timeout (AWS recommends it; Lambda requires 1×)', () => {
     const visibility = resources[queueId(queueConsumer.queue)].Properties.VisibilityTimeout as number;
     const timeout = resources[functionId(queueConsumer.function)].Properties.Timeout as number;
-    expect(visibility).toBeGreaterThanOrEqual(timeout);
+    expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
     expect(deliveryRetry.maxBackoffSeconds).toBeLessThanOrEqual(12 * 60 * 60);
   });
 
@@ -478,6 +487,10 @@ describe('event sources', () => {
     expect(() => assertEventSourceLimits(valid)).not.toThrow();
     const shortVisibility = { ...valid, queues: { ...valid.queues, deliveries: { visibilityTimeoutSeconds: 20 } } };
     expect(() => assertEventSourceLimits(shortVisibility)).toThrow(/visibility timeout of 20 s, shorter than the 30 s timeout of deliverWebhooks/);
+    const underSixTimes = { ...valid, queues: { ...valid.queues, deliveries: { visibilityTimeoutSeconds: 60 } } };
+    expect(() => assertEventSourceLimits(underSixTimes)).toThrow(/visibility timeout of 60 s, less than 6× the 30 s timeout of deliverWebhooks/);
+    const tightBackstop = { ...valid, queues: { ...valid.queues, deliveries: { visibilityTimeoutSeconds: 180, maxReceiveCount: 4 } } };
+    expect(() => assertEventSourceLimits(tightBackstop)).toThrow(/maxReceiveCount 4: as a backstop/);
     const longBackoff = { ...valid, deliveryRetry: { ...valid.deliveryRetry, maxBackoffSeconds: 12 * 60 * 60 + 1 } };
     expect(() => assertEventSourceLimits(longBackoff)).toThrow(/maxBackoffSeconds.*43200/);
     expect(() => assertEventSourceLimits({ ...valid, webhookTimeoutMs: 30_000 })).toThrow(/webhookTimeoutMs/);
@@ -546,13 +559,15 @@ describe('least privilege', () => {
     }
   });
 
-  it('deliverWebhooks reads webhooks, writes deliveries, consumes the deliveries queue, nothing on drafts or apiKeys', () => {
+  it('deliverWebhooks reads webhooks, reads and writes deliveries (states and log), consumes the deliveries queue, sends to the DLQ, nothing on drafts or apiKeys', () => {
     for (const action of READ_ACTIONS) expect(dynamoActionsOn('deliverWebhooks', 'webhooks')).toContain(action);
     for (const action of WRITE_ACTIONS) expect(dynamoActionsOn('deliverWebhooks', 'webhooks')).not.toContain(action);
     const deliveriesTable = dynamoActionsOn('deliverWebhooks', 'deliveries');
-    for (const action of ['dynamodb:BatchWriteItem', 'dynamodb:PutItem']) expect(deliveriesTable).toContain(action);
+    for (const action of ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem']) expect(deliveriesTable).toContain(action);
     for (const action of CONSUME_ACTIONS) expect(sqsActionsOn('deliverWebhooks', 'deliveries')).toContain(action);
-    for (const queue of ['deliveriesDlq', 'fanOutFailures'] as const) expect([...sqsActionsOn('deliverWebhooks', queue)]).toEqual([]);
+    // It moves dead messages to the DLQ itself, and does nothing else there.
+    expect([...sqsActionsOn('deliverWebhooks', 'deliveriesDlq')].sort()).toEqual([...SEND_ACTIONS, ...SEND_METADATA].sort());
+    expect([...sqsActionsOn('deliverWebhooks', 'fanOutFailures')]).toEqual([]);
     const forbidden = new Set([tableId('drafts'), tableId('apiKeys')]);
     for (const statement of roleStatements('deliverWebhooks')) {
       for (const id of referencedIds(statement.Resource)) expect(forbidden.has(id)).toBe(false);

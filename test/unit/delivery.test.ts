@@ -1,9 +1,10 @@
-import { attemptDelivery, type DeliveryPolicy, type Poster } from '../../shared/webhooks/deliver.js';
-import { deliveryMessage, type DeadLetter, type DeadLetterQueue, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { attemptDelivery, deliverMessage, type DeliveryDeps, type DeliveryPolicy, type Poster } from '../../shared/webhooks/deliver.js';
+import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
-import { redriveDeadDeliveries } from '../../shared/webhooks/redrive.js';
+import { redriveDeadDeliveries, requeueWaitingDeliveries } from '../../shared/webhooks/redrive.js';
 import { generateSecret } from '../../shared/webhooks/signing.js';
+import { MemoryDeliveryLog, MemoryDeliveryStateStore, MemoryDlq, MemoryQueue } from '../support/memory-deliveries.js';
 
 const policy: DeliveryPolicy = { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000 };
 const endpoint: WebhookEndpoint = {
@@ -60,42 +61,177 @@ describe('one delivery attempt', () => {
   });
 });
 
-class FakeDlq implements DeadLetterQueue {
-  hidden = new Set<string>();
-  constructor(public messages: Map<string, DeliveryMessage>) {}
-  async receive(): Promise<DeadLetter[]> {
-    const visible = [...this.messages].filter(([h]) => !this.hidden.has(h)).slice(0, 10);
-    for (const [h] of visible) this.hidden.add(h);
-    return visible.map(([receiptHandle, message]) => ({ receiptHandle, message }));
-  }
-  async delete(handles: string[]) {
-    for (const h of handles) {
-      this.messages.delete(h);
-      this.hidden.delete(h);
-    }
-  }
-  async release(handles: string[]) {
-    for (const h of handles) this.hidden.delete(h);
+const failing = () => answering({ status: 500, durationMs: 3 });
+const deps = (states: MemoryDeliveryStateStore, post: Poster, extra: Partial<DeliveryDeps> = {}): DeliveryDeps => ({
+  post,
+  policy,
+  states,
+  endpointFor: async (id) => (id === endpoint.id ? endpoint : undefined),
+  backstopReceives: 12,
+  now,
+  random: () => 0,
+  ...extra,
+});
+
+describe('a delivery counts its own attempts', () => {
+  it('makes exactly 4 real POSTs whatever the receive count says, then is dead', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const post = failing();
+    // Receives 2, 4, 6 and 8 were lost to throttling or timed out before posting: the SQS count runs ahead.
+    const steps = [];
+    for (const receiveCount of [1, 3, 5, 7]) steps.push(await deliverMessage(message, receiveCount, deps(states, post)));
+    expect(post.calls).toHaveLength(4);
+    expect(steps.map((s) => s.kind)).toEqual(['retry', 'retry', 'retry', 'dead']);
+    expect(steps.map((s) => ('attempt' in s ? s.attempt?.attempt : undefined))).toEqual([1, 2, 3, 4]);
+    expect(steps[3]).toMatchObject({ kind: 'dead', reason: 'all 4 attempts failed', attempt: { outcome: 'dead', httpStatus: 500 } });
+    expect(await states.get('ep_1', message.eventId)).toMatchObject({ status: 'dead', attempts: 4, generation: 0, message });
+    // A repeat of the dead message posts nothing more; it is only sent to the DLQ again.
+    expect(await deliverMessage(message, 9, deps(states, post))).toEqual({ kind: 'dead', attempt: null, reason: 'all 4 attempts failed' });
+    expect(post.calls).toHaveLength(4);
+  });
+
+  it('counts receives that never reached the POST as nothing (a timeout before posting)', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const post = failing();
+    // The state is read, then the invocation dies before posting: no attempt is recorded.
+    await deliverMessage(message, 1, deps(states, post));
+    const stalled = deps(states, (async () => new Promise(() => undefined)) as Poster);
+    void deliverMessage(message, 2, stalled);
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await states.get('ep_1', message.eventId))?.attempts).toBe(1);
+    const next = await deliverMessage(message, 3, deps(states, post));
+    expect(next).toMatchObject({ kind: 'retry', attempt: { attempt: 2 } });
+  });
+
+  it('does not post a delivered message again when a copy comes back', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const post = answering({ status: 200, durationMs: 1 });
+    expect((await deliverMessage(message, 1, deps(states, post))).kind).toBe('delivered');
+    expect(await deliverMessage(message, 2, deps(states, post))).toEqual({ kind: 'skipped', reason: 'delivered' });
+    expect(post.calls).toHaveLength(1);
+  });
+
+  it('dead-letters a failure itself, with the reason, on the receive before the queue backstop', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const step = await deliverMessage(message, 11, deps(states, failing()));
+    expect(step).toMatchObject({ kind: 'dead', attempt: { attempt: 1, outcome: 'dead' } });
+    if (step.kind === 'dead') expect(step.attempt!.error).toContain('the queue received it 11 times (limit 12)');
+    expect(await states.get('ep_1', message.eventId)).toMatchObject({ status: 'dead', deadReason: expect.stringContaining('limit 12') });
+  });
+
+  it('lets only one of two concurrent copies record an attempt number', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const post = failing();
+    const [a, b] = await Promise.all([deliverMessage(message, 1, deps(states, post)), deliverMessage(message, 1, deps(states, post))]);
+    expect([a.kind, b.kind].sort()).toEqual(['retry', 'superseded']);
+    expect((await states.get('ep_1', message.eventId))?.attempts).toBe(1);
+  });
+});
+
+async function killAfter4(states: MemoryDeliveryStateStore, dlq: MemoryDlq, m: DeliveryMessage) {
+  for (let n = 1; n <= 4; n++) {
+    const step = await deliverMessage(m, n, deps(states, failing()));
+    if (step.kind === 'dead') await dlq.send([{ message: m, reason: step.reason }]);
   }
 }
 
-describe('redrive', () => {
-  it("re-queues only the endpoint's dead messages, with a redrive count, and releases the others", async () => {
+describe('redrive from the delivery states', () => {
+  it("re-queues every dead delivery of the endpoint, not others', however many copies the DLQ holds", async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    const log = new MemoryDeliveryLog();
+    const queue = new MemoryQueue();
+    // 200 other dead copies in front of the DLQ.
+    for (let i = 0; i < 200; i++) await dlq.send([{ message: deliveryMessage(testEvent(), 'ep_2'), reason: 'x' }]);
     const mine = Array.from({ length: 15 }, () => deliveryMessage(testEvent(), 'ep_1'));
-    const theirs = Array.from({ length: 7 }, () => deliveryMessage(testEvent(), 'ep_2'));
-    const dlq = new FakeDlq(new Map([...mine, ...theirs].map((m, i) => [`h${i}`, m])));
-    const sent: DeliveryMessage[] = [];
-    const result = await redriveDeadDeliveries('ep_1', dlq, { send: async (m) => void sent.push(...m) });
+    for (const m of mine) await killAfter4(states, dlq, m);
+    const result = await redriveDeadDeliveries('ep_1', { states, dlq, log }, queue, { now });
     expect(result).toEqual({ redriven: 15, complete: true });
-    expect(sent.map((m) => m.eventId).sort()).toEqual(mine.map((m) => m.eventId).sort());
-    expect(sent.every((m) => m.redrives === 1)).toBe(true);
-    expect([...dlq.messages.values()].map((m) => m.endpointId)).toEqual(Array(7).fill('ep_2'));
+    expect(queue.sent.map((m) => m.eventId).sort()).toEqual(mine.map((m) => m.eventId).sort());
+    expect(queue.sent.every((m) => m.redrives === 1)).toBe(true);
+    for (const m of mine) expect(await states.get('ep_1', m.eventId)).toMatchObject({ status: 'waiting', generation: 1, attempts: 0 });
+    expect(await redriveDeadDeliveries('ep_1', { states, dlq, log }, queue, { now })).toEqual({ redriven: 0, complete: true });
     expect(dlq.hidden.size).toBe(0);
   });
 
-  it('keeps messages in the DLQ when re-queueing fails', async () => {
-    const dlq = new FakeDlq(new Map([['h0', deliveryMessage(testEvent(), 'ep_1')]]));
-    await expect(redriveDeadDeliveries('ep_1', dlq, { send: async () => Promise.reject(new Error('SQS down')) })).rejects.toThrow('SQS down');
+  it("ignores a redriven delivery's old DLQ copy: it cannot be delivered twice", async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    const queue = new MemoryQueue();
+    await killAfter4(states, dlq, message);
+    await redriveDeadDeliveries('ep_1', { states, dlq, log: new MemoryDeliveryLog() }, queue, { now });
+    const post = answering({ status: 200, durationMs: 1 });
+    expect((await deliverMessage(queue.sent[0]!, 1, deps(states, post))).kind).toBe('delivered');
+    // Someone sends the DLQ copy back to the queue by hand: it is older than the redrive.
+    expect(await deliverMessage(message, 1, deps(states, post))).toEqual({ kind: 'skipped', reason: 'stale' });
+    expect(post.calls).toHaveLength(1);
+    // And the next sweep removes the copy, so the DLQ alarm can clear.
+    await redriveDeadDeliveries('ep_1', { states, dlq, log: new MemoryDeliveryLog() }, queue, { now });
+    expect(dlq.messages.size).toBe(0);
+  });
+
+  it('with since, re-queues only what died at or after it', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    const queue = new MemoryQueue();
+    const before = deliveryMessage(testEvent(), 'ep_1');
+    const after = deliveryMessage(testEvent(), 'ep_1');
+    for (const [m, at] of [
+      [before, '2026-02-10T11:00:00Z'],
+      [after, '2026-02-10T13:00:00Z'],
+    ] as const) {
+      for (let n = 1; n <= 4; n++) await deliverMessage(m, n, deps(states, failing(), { now: () => new Date(at) }));
+    }
+    const result = await redriveDeadDeliveries('ep_1', { states, dlq, log: new MemoryDeliveryLog() }, queue, { since: '2026-02-10T12:00:00.000Z', now });
+    expect(result).toEqual({ redriven: 1, complete: true });
+    expect(queue.sent.map((m) => m.eventId)).toEqual([after.eventId]);
+  });
+
+  it('is bounded per call and says when more are left', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    for (let i = 0; i < 5; i++) await killAfter4(states, dlq, deliveryMessage(testEvent(), 'ep_1'));
+    const queue = new MemoryQueue();
+    const dead = { states, dlq, log: new MemoryDeliveryLog() };
+    expect(await redriveDeadDeliveries('ep_1', dead, queue, { now, maxPerCall: 3 })).toEqual({ redriven: 3, complete: false });
+    expect(await redriveDeadDeliveries('ep_1', dead, queue, { now, maxPerCall: 3 })).toEqual({ redriven: 2, complete: true });
+  });
+
+  it('keeps deliveries dead when re-queueing fails', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    await killAfter4(states, dlq, message);
+    const down = { send: async () => Promise.reject(new Error('SQS down')) };
+    await expect(redriveDeadDeliveries('ep_1', { states, dlq, log: new MemoryDeliveryLog() }, down, { now })).rejects.toThrow('SQS down');
+    expect((await states.get('ep_1', message.eventId))?.status).toBe('dead');
     expect(dlq.messages.size).toBe(1);
+  });
+
+  it('logs a message SQS dead-lettered on its own (receive backstop) as dead, then redrives it', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    const log = new MemoryDeliveryLog();
+    const queue = new MemoryQueue();
+    // One real attempt, then invocations that kept dying until SQS gave up on it.
+    await deliverMessage(message, 1, deps(states, failing()));
+    await dlq.send([{ message, reason: 'by SQS' }]);
+    const result = await redriveDeadDeliveries('ep_1', { states, dlq, log }, queue, { now });
+    expect(result).toEqual({ redriven: 1, complete: true });
+    expect(log.attempts).toEqual([expect.objectContaining({ eventId: message.eventId, outcome: 'dead', attempt: 1, error: expect.stringContaining('receive limit') })]);
+    expect(queue.sent).toEqual([{ ...message, redrives: 1 }]);
+  });
+});
+
+describe('after a restart on persisted data', () => {
+  it('re-queues the deliveries still waiting for an attempt, not delivered or dead ones', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    const waiting = deliveryMessage(testEvent(), 'ep_1');
+    await deliverMessage(waiting, 1, deps(states, failing()));
+    await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, deps(states, answering({ status: 200, durationMs: 1 })));
+    await killAfter4(states, dlq, deliveryMessage(testEvent(), 'ep_1'));
+    const queue = new MemoryQueue();
+    expect(await requeueWaitingDeliveries(states, queue)).toBe(1);
+    expect(queue.sent).toEqual([waiting]);
   });
 });
