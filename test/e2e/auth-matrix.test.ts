@@ -242,7 +242,7 @@ describe('path ids the store cannot hold', () => {
 describe('the $default route (requests no route of the definition matches)', () => {
   it('is open: every credential, or none, gets the same 404 or 405, never a 401 that tells keys apart', async () => {
     for (const authorization of [undefined, 'Bearer prk_wrong', `Bearer ${keys.revoked}`, ...ROLES.map((role) => `Bearer ${keys[role]}`)]) {
-      const headers = authorization === undefined ? {} : { authorization };
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
       const unknown = await apiClient(runtime.url)('GET', '/v1/drafts/x/y', undefined, headers);
       expect({ authorization, status: unknown.status, code: unknown.body?.error?.code }).toEqual({ authorization, status: 404, code: 'not_found' });
       const wrongMethod = await apiClient(runtime.url)('PUT', '/v1/keys', {}, headers);

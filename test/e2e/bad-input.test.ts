@@ -17,7 +17,7 @@ afterAll(async () => {
 
 /** A raw request: the body goes out byte for byte. */
 async function raw(method: string, path: string, body?: Buffer, headers: Record<string, string> = {}) {
-  const res = await fetch(`${runtime.url}${path}`, { method, headers, body });
+  const res = await fetch(`${runtime.url}${path}`, { method, headers, body: body === undefined ? undefined : new Uint8Array(body) });
   const text = await res.text();
   let json: any;
   try {
@@ -28,8 +28,8 @@ async function raw(method: string, path: string, body?: Buffer, headers: Record<
   return { status: res.status, headers: res.headers, text, body: json };
 }
 
-function expectDocumentedError(res: { body: any; headers: Headers }, status: number, code: string) {
-  expect({ status: (res as { status: number }).status, code: res.body?.error?.code }).toEqual({ status, code });
+function expectDocumentedError(res: { status: number; body: any; headers: Headers }, status: number, code: string) {
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
   expect(res.body.error.message).toEqual(expect.any(String));
   expect(Object.keys(res.body)).toEqual(['error']);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -68,7 +68,7 @@ describe('request bodies that are not UTF-8', () => {
 
 describe('answers of the gateway itself, in the documented shape', () => {
   it('an unknown route: 404 not_found through the $default route, with or without a key', async () => {
-    for (const headers of [{}, { authorization: `Bearer ${runtime.adminKey}` }]) {
+    for (const headers of [{}, { authorization: `Bearer ${runtime.adminKey}` }] as Array<Record<string, string>>) {
       const res = await raw('GET', '/v1/nothing-here', undefined, headers);
       expectDocumentedError(res, 404, 'not_found');
     }
