@@ -1,5 +1,5 @@
 import type { DeliveryAttempt } from '../webhooks/delivery-log.js';
-import type { WebhookEndpoint } from '../webhooks/endpoints.js';
+import { secretsInGrace, type WebhookEndpoint } from '../webhooks/endpoints.js';
 import { DEFAULT_EVENT_TYPES, EVENT_TYPES } from '../webhooks/events.js';
 import { html, type SafeHtml } from './html.js';
 import type { Viewer } from './layout.js';
@@ -41,6 +41,14 @@ function sampleApproval(action: (path: string, label: string, cls?: string, extr
     </div>`;
 }
 
+/** Rotated-out secrets still signing, each with the end time its rotation promised. */
+function previousSecrets(endpoint: WebhookEndpoint): SafeHtml | '' {
+  const grace = secretsInGrace(endpoint, new Date());
+  if (grace.length === 0) return '';
+  const ends = grace.map((s, i) => html`${i > 0 ? ', ' : ''}<time datetime="${s.expiresAt}">${s.expiresAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`);
+  return html`<p class="muted" data-previous-secrets>${grace.length === 1 ? 'The previous secret still signs until' : `${grace.length} previous secrets still sign, until`} ${ends}.</p>`;
+}
+
 function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], state: SettingsState): SafeHtml {
   const action = (path: string, label: string, cls = 'secondary', extra: SafeHtml | '' = '') =>
     html`<form method="post" action="/settings/webhooks/${endpoint.id}/${path}"><input type="hidden" name="_csrf" value="${viewer.csrfToken}">${extra}<button class="${cls}" type="submit">${label}</button></form>`;
@@ -49,6 +57,7 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
   return html`<section class="card" id="${endpoint.id}">
     <h2>${endpoint.url}</h2>
     <p class="muted">${endpoint.description || 'No description'} · ${endpoint.events.join(', ')} · ${endpoint.enabled ? 'enabled' : 'disabled'} · ${endpoint.id}</p>
+    ${previousSecrets(endpoint)}
     ${state.revealed?.endpointId === endpoint.id
       ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`
       : ''}

@@ -209,6 +209,12 @@ describe('webhook settings in the browser', () => {
     expect(await text(card(ok!.url).locator('[role=status]'))).toContain('The previous one keeps signing for 24 hours');
     await page.goto(settingsUrl());
     expect(await page.locator('[data-secret]').count()).toBe(0);
+    // The old secret's promised end is shown, and matches the API's view.
+    const shown = await card(ok!.url).locator('[data-previous-secrets] time').getAttribute('datetime');
+    const apiView = (await stack.admin('GET', `/v1/webhooks/${endpoint!.id}`)).body;
+    expect(apiView.previousSecrets).toHaveLength(1);
+    expect(shown).toBe(apiView.previousSecrets[0].expiresAt);
+    expect(Date.parse(shown!) - Date.now()).toBeGreaterThan(23 * 3600 * 1000);
 
     // The next delivery is signed with the new secret.
     const before = ok!.requests.length;
