@@ -1,9 +1,10 @@
 /**
- * A typed client for the Processa API. Its only runtime dependency is the global `fetch`
- * (Node 20+, Deno, Bun, browsers); this folder can be copied into another project as is.
- * Webhook verification lives in ./webhooks.ts (it needs node:crypto, so it is not re-exported here).
+ * A typed client for the Processa API, published from this folder as the `@processa/client`
+ * package (README.md; `npm run build:client`, `npm run pack:client`). Its only runtime dependency
+ * is the global `fetch` (Node 20+, Deno, Bun, browsers). Webhook verification lives in
+ * ./webhooks.ts, `@processa/client/webhooks` (it needs node:crypto, so it is not re-exported here).
  *
- *   const processa = new ProcessaClient({ baseUrl: 'http://localhost:3000', apiKey: process.env.PROCESSA_API_KEY! });
+ *   const processa = new ProcessaClient({ baseUrl: 'http://localhost:3000/v1', apiKey: process.env.PROCESSA_API_KEY! });
  *   const draft = await processa.createDraft({ title: 'Send welcome email', content: { to, subject, body } });
  *   const decided = await processa.waitForDecision(draft.id, { timeoutMs: 60 * 60_000 });
  */
@@ -16,7 +17,10 @@ export type * from './types.js';
 export type { RetryMode } from './transport.js';
 
 export interface ProcessaClientOptions {
-  /** Where the API is served, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com` or `http://localhost:3000`. */
+  /**
+   * Where the API is served, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com` or the
+   * `http://localhost:3000/v1` that `npm run dev` prints; with or without `/v1` and a trailing slash.
+   */
   baseUrl: string;
   apiKey: string;
   /** A fetch implementation; the global one by default. */

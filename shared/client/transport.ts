@@ -70,11 +70,33 @@ export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+/**
+ * The API's root without a trailing slash or `/v1`, whichever of these it is given:
+ * `http://localhost:3000`, `http://localhost:3000/`, `http://localhost:3000/v1` (as `npm run dev`
+ * prints it) or `http://localhost:3000/v1/`. A path before `/v1` (an API Gateway stage, a proxy
+ * prefix) is kept. Throws TypeError for anything that is not an absolute http(s) URL without a
+ * query or fragment.
+ */
+export function normalizeBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl.trim());
+  } catch {
+    throw new TypeError(`ProcessaClient: baseUrl must be an absolute URL such as http://localhost:3000, got ${JSON.stringify(baseUrl)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`ProcessaClient: baseUrl must be http:// or https://, got ${JSON.stringify(baseUrl)}`);
+  if (url.search || url.hash || baseUrl.includes('?') || baseUrl.includes('#')) {
+    throw new TypeError(`ProcessaClient: baseUrl must not have a query or fragment, got ${JSON.stringify(baseUrl)}`);
+  }
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
+  return `${url.origin}${path}`;
+}
+
 export class Transport {
   private readonly baseUrl: string;
 
   constructor(private readonly options: TransportOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = normalizeBaseUrl(options.baseUrl);
   }
 
   /** Exponential backoff with equal jitter: attempt n waits between half and all of base·2ⁿ, capped. */
