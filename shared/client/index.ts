@@ -72,7 +72,8 @@ export class ProcessaClient {
   constructor(options: ProcessaClientOptions) {
     if (!options.baseUrl) throw new TypeError('ProcessaClient: baseUrl is required');
     if (!options.apiKey) throw new TypeError('ProcessaClient: apiKey is required');
-    const fetchImpl = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+    // Looked up at each call, so that a fetch patched or mocked after construction is used.
+    const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
     this.sleep = options.sleep ?? defaultSleep;
     this.transport = new Transport({
       baseUrl: options.baseUrl,
