@@ -26,6 +26,7 @@ let sqs: LocalSqs;
 let client: SQSClient;
 let queueUrls: QueueUrls;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
+const receivers: Array<Awaited<ReturnType<typeof startReceiver>>> = [];
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
@@ -44,6 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await receiver?.stop();
+  await Promise.all(receivers.map((r) => r.stop()));
   client?.destroy();
   await sqs?.stop();
   process.env = savedEnv;
@@ -101,6 +103,44 @@ describe('overlapping invocations in one module', () => {
     for (const m of messages) expect(await states.get(endpoint.id, m.eventId)).toMatchObject({ status: 'waiting', attempts: 1 });
   }, 30_000);
 
+  it('delivery: when setting the backoff fails, the delivered records still count as successes (no second POST)', async () => {
+    const { DynamoEndpointStore } = await import('../../shared/store/webhooks-store.js');
+    const { createDocumentClient } = await import('../../shared/store/dynamo-client.js');
+    const { sqsClient } = await import('../../shared/store/sqs-queues.js');
+    const store = new DynamoEndpointStore(createDocumentClient(), process.env.WEBHOOKS_TABLE_NAME!);
+    const healthy = await startReceiver('ok');
+    receivers.push(healthy);
+    const ok = await createEndpoint(store, { url: healthy.url }, { allowLocalhostHttp: true });
+    const failing = await createEndpoint(store, { url: receiver.url }, { allowLocalhostHttp: true });
+    const messages = [...Array.from({ length: 5 }, () => deliveryMessage(testEvent(), ok.id)), ...Array.from({ length: 5 }, () => deliveryMessage(testEvent(), failing.id))];
+    await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrls.deliveries, Entries: messages.map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })) }));
+    const records = (await receiveAll(10)).map(toRecord);
+    const byEndpoint = (id: string) => records.filter((r) => JSON.parse(r.body).endpointId === id).map((r) => r.messageId).sort();
+
+    // Every ChangeMessageVisibilityBatch call fails.
+    let refused = 0;
+    sqsClient().middlewareStack.add(
+      ((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        if (context.commandName === 'ChangeMessageVisibilityBatchCommand') {
+          refused++;
+          throw new Error('SQS: visibility change refused');
+        }
+        return next(args);
+      }) as never,
+      { step: 'initialize', name: 'refuse-visibility' },
+    );
+    try {
+      const deliver = (await import('../../functions/deliver-webhooks/handler.js')).handler as unknown as Handler<SQSEvent>;
+      const response = await deliver({ Records: records }, lambdaContext('deliverWebhooks'));
+      expect(refused).toBeGreaterThan(1);
+      // Only the failed ones are reported (they come back after the visibility timeout instead of the backoff).
+      expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(byEndpoint(failing.id));
+      expect(healthy.requests).toHaveLength(5);
+    } finally {
+      sqsClient().middlewareStack.remove('refuse-visibility');
+    }
+  }, 30_000);
+
   it('fan-out: every failing decision of every concurrent batch is reported failed', async () => {
     // Sends to a queue that does not exist fail after real I/O, so the invocations overlap.
     process.env.DELIVERIES_QUEUE_URL = `${sqs.endpoint}/000000000000/no-such-queue`;
@@ -112,7 +152,7 @@ describe('overlapping invocations in one module', () => {
     let sequence = 0;
     const record = (): DynamoDBRecord => {
       const pending = newDraft({ title: 'reentrant', content: { n: 1 } }, actor, new Date());
-      const approved = { ...pending, status: 'approved' as const, reviewedAt: new Date().toISOString(), reviewedBy: 'alice' };
+      const approved = { ...pending, status: 'approved' as const, reviewedAt: new Date().toISOString(), reviewedBy: { keyId: 'key_r', name: 'alice', role: 'reviewer' as const } };
       return {
         eventName: 'MODIFY',
         dynamodb: {

@@ -4,6 +4,7 @@ import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { redriveDeadDeliveries, requeueWaitingDeliveries } from '../../shared/webhooks/redrive.js';
 import { generateSecret } from '../../shared/webhooks/signing.js';
+import { SqsDeliveryQueue } from '../../shared/store/sqs-queues.js';
 import { MemoryDeliveryLog, MemoryDeliveryStateStore, MemoryDlq, MemoryQueue } from '../support/memory-deliveries.js';
 
 const policy: DeliveryPolicy = { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000 };
@@ -233,5 +234,40 @@ describe('after a restart on persisted data', () => {
     const queue = new MemoryQueue();
     expect(await requeueWaitingDeliveries(states, queue)).toBe(1);
     expect(queue.sent).toEqual([waiting]);
+  });
+});
+
+describe('retry later (the backoff, on the queue port)', () => {
+  const handles = Array.from({ length: 12 }, (_, i) => ({ receiptHandle: `rh${i}`, delaySeconds: i }));
+  const fakeSqs = (answer: (entries: Array<{ Id: string; ReceiptHandle: string }>, call: number) => unknown) => {
+    const calls: Array<Array<{ Id: string; ReceiptHandle: string }>> = [];
+    const client = {
+      send: async (command: { input: { Entries: Array<{ Id: string; ReceiptHandle: string }> } }) => {
+        calls.push(command.input.Entries);
+        return answer(command.input.Entries, calls.length);
+      },
+    };
+    return { queue: new SqsDeliveryQueue(client as never, 'https://sqs.local/q'), calls };
+  };
+
+  it('retries the entries that failed, and the whole call when it throws', async () => {
+    const { queue, calls } = fakeSqs((entries, call) => {
+      if (call === 1) throw new Error('throttled');
+      if (call === 2) return { Failed: [{ Id: entries[0]!.Id, SenderFault: false, Code: 'InternalError' }] };
+      return { Failed: [] };
+    });
+    expect(await queue.retryLater(handles)).toEqual([]);
+    // Batch of 10: thrown, then all but one changed, then the one; then the batch of 2.
+    expect(calls.map((c) => c.length)).toEqual([10, 10, 1, 2]);
+    expect(calls[2]![0]!.ReceiptHandle).toBe('rh0');
+  });
+
+  it('never throws: entries it cannot change are returned (they come back after the visibility timeout)', async () => {
+    const { queue } = fakeSqs((entries) => ({ Failed: entries.filter((e) => e.ReceiptHandle === 'rh3' || e.ReceiptHandle === 'rh11').map((e) => ({ Id: e.Id, SenderFault: e.ReceiptHandle === 'rh3', Code: 'x' })) }));
+    expect((await queue.retryLater(handles)).sort()).toEqual(['rh11', 'rh3']);
+    const down = fakeSqs(() => {
+      throw new Error('SQS down');
+    });
+    expect(await down.queue.retryLater(handles.slice(0, 3))).toEqual(['rh0', 'rh1', 'rh2']);
   });
 });
