@@ -167,10 +167,11 @@ export class Operations extends Construct {
       metric: dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: ONE_MINUTE }),
       threshold: 1,
       description:
-        `Webhook deliveries failed all ${deliveryRetry.maxAttempts} attempts and are dead in the deliveries DLQ (kept ` +
-        `${queues.deliveriesDlq.retentionDays} days). Read the failed attempts with GET /v1/webhooks/{id}/deliveries, fix the ` +
-        'receiver, then redrive: POST /v1/webhooks/{id}/redrive, the Redrive button on /settings/webhooks, or ' +
-        `npm run redrive -- --stack ${stackName} [--endpoint <id>]. OK once the DLQ is empty.`,
+        `Webhook deliveries failed all ${deliveryRetry.maxAttempts} attempts (or SQS gave up after ${queues.deliveries.maxReceiveCount} ` +
+        `receives): dead, with a copy in the deliveries DLQ (kept ${queues.deliveriesDlq.retentionDays} days). Read them with ` +
+        'GET /v1/webhooks/{id}/deliveries, fix the receiver, then redrive (from the delivery log, whatever the DLQ holds): ' +
+        'POST /v1/webhooks/{id}/redrive [{"since": "<ISO time>"}], the Redrive button on /settings/webhooks, or ' +
+        `npm run redrive -- --stack ${stackName} [--endpoint <id>]. Redrives delete the copies of redriven deliveries; OK once the DLQ is empty.`,
     });
     this.alarm('DeliveriesFailing', {
       metric: this.customMetric(METRICS.deliveriesFailed, 'Sum', FIVE_MINUTES),
