@@ -4,28 +4,81 @@ import { ROLES } from '../../infra/app-definition.js';
 import { createKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
-import { EVENT_TYPES, sendTestEventSchema, TEST_EVENT_TYPES } from '../webhooks/events.js';
+import {
+  EVENT_TYPES,
+  sendTestEventSchema,
+  TEST_EVENT_TYPES,
+  type DraftApprovedPayload,
+  type DraftExpiredPayload,
+  type DraftRejectedPayload,
+  type EventType,
+} from '../webhooks/events.js';
 import { redriveInputSchema } from '../webhooks/redrive.js';
 import { listDraftsQuerySchema, pageQuerySchema } from './query.js';
 
 /**
- * The API's request and response shapes, for the OpenAPI document (shared/http/openapi.ts).
- * Requests reuse the very schemas the handlers validate with; responses describe what the
- * views return, and tests check real responses against them.
+ * The API's request and response shapes and the webhook event bodies, for the OpenAPI document
+ * (shared/http/openapi.ts). Requests reuse the very schemas the handlers validate with; responses
+ * describe what the views return and event bodies what the delivery sends, and tests check real
+ * responses and real event bodies against them.
+ *
+ * Every schema that has a name is registered in one of two registries and becomes
+ * components.schemas.<name>, referenced by $ref wherever it appears. Requests are described by
+ * what they accept (zod's input side), responses and events by what they produce (output side).
  */
+export interface SchemaMeta {
+  id: string;
+  description: string;
+}
+export const requestSchemas = z.registry<SchemaMeta>();
+export const responseSchemas = z.registry<SchemaMeta>();
+
+function named<T extends z.ZodType>(registry: typeof requestSchemas, id: string, description: string, schema: T): T {
+  registry.add(schema, { id, description });
+  return schema;
+}
+const response = <T extends z.ZodType>(id: string, description: string, schema: T): T => named(responseSchemas, id, description, schema);
+const request = <T extends z.ZodType>(id: string, description: string, schema: T): T => named(requestSchemas, id, description, schema);
+
 const timestamp = z.string().meta({ format: 'date-time' });
-const actor = z.object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES) });
 const jsonObject = z.record(z.string(), z.unknown());
+const metadata = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
-export const errorResponse = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
+export const errorResponse = response(
+  'Error',
+  'Every error the API itself answers: a stable machine-readable code, a human message, and details (details.fields names each bad field on 400, 413 and 415).',
+  z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) }),
+);
 
-export const draftResponse = z
-  .object({
+/** What API Gateway answers by itself, before any function runs (e.g. its throttle's 429). */
+export const gatewayErrorResponse = response(
+  'GatewayError',
+  'An answer API Gateway gives by itself, before any Processa function runs (its own body shape, e.g. {"message": "Too Many Requests"}).',
+  z.object({ message: z.string() }),
+);
+
+const actor = response('Actor', 'The API key that did something: its id, name and role (never its value).', z.object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES) }));
+
+const historyEntry = response(
+  'DraftHistoryEntry',
+  'One change to a draft: who did it and when. actor is null for changes nobody made (expiry).',
+  z.object({
+    action: z.enum(['created', 'approved', 'rejected', 'expired']),
+    at: timestamp,
+    actor: actor.nullable(),
+    contentEdited: z.boolean().optional(),
+    reason: z.string().optional(),
+  }),
+);
+
+export const draftResponse = response(
+  'Draft',
+  'A draft of an action an agent wants to take, with its review state and history. originalContent is present when a reviewer approved edited content.',
+  z.object({
     id: z.string(),
     title: z.string(),
     content: jsonObject,
-    metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    metadata,
     status: z.enum(DRAFT_STATUSES),
     createdAt: timestamp,
     createdBy: actor,
@@ -34,39 +87,50 @@ export const draftResponse = z
     rejectionReason: z.string().nullable(),
     originalContent: jsonObject.optional(),
     expiresAt: timestamp.nullable(),
-    history: z.array(
-      z.object({
-        action: z.enum(['created', 'approved', 'rejected', 'expired']),
-        at: timestamp,
-        actor: actor.nullable(),
-        contentEdited: z.boolean().optional(),
-        reason: z.string().optional(),
-      }),
-    ),
+    history: z.array(historyEntry),
     reviewUrl: z.string(),
-  });
+  }),
+);
 
-const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+const page = <T extends z.ZodType>(id: string, what: string, item: T) =>
+  response(id, `A page of ${what}; pass nextCursor as ?cursor= for the next page (null on the last one).`, z.object({ items: z.array(item), nextCursor: z.string().nullable() }));
 
-export const keyResponse = z
-  .object({ id: z.string(), name: z.string(), role: z.enum(ROLES), prefix: z.string(), createdAt: timestamp, createdBy: z.string().nullable(), revokedAt: timestamp.nullable() });
+const keyFields = { id: z.string(), name: z.string(), role: z.enum(ROLES), prefix: z.string(), createdAt: timestamp, createdBy: z.string().nullable(), revokedAt: timestamp.nullable() };
+export const keyResponse = response('ApiKey', 'An API key as stored: never its value, only its first characters (prefix).', z.object({ ...keyFields }));
+const newKeyResponse = response('NewApiKey', 'A new API key, with its value (key): shown in this response only, since only a hash is stored.', z.object({ ...keyFields, key: z.string() }));
 
-export const endpointResponse = z
-  .object({
-    id: z.string(),
-    url: z.string(),
-    events: z.array(z.enum(EVENT_TYPES)),
-    description: z.string(),
-    enabled: z.boolean(),
-    createdAt: timestamp,
-    updatedAt: timestamp,
-    secretRotatedAt: timestamp.nullable(),
-    /** Rotated-out secrets that still sign, each until its own expiresAt. */
-    previousSecrets: z.array(z.object({ createdAt: timestamp, expiresAt: timestamp })),
-  });
+const endpointFields = {
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.enum(EVENT_TYPES)),
+  description: z.string(),
+  enabled: z.boolean(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  secretRotatedAt: timestamp.nullable(),
+  /** Rotated-out secrets that still sign, each until its own expiresAt. */
+  previousSecrets: z.array(z.object({ createdAt: timestamp, expiresAt: timestamp })),
+};
+export const endpointResponse = response(
+  'WebhookEndpoint',
+  'A receiver of webhook events (never its secret). previousSecrets lists rotated-out secrets that still sign, each until its expiresAt.',
+  z.object({ ...endpointFields }),
+);
+const newEndpointResponse = response(
+  'NewWebhookEndpoint',
+  'A new webhook endpoint with its signing secret (whsec_…), shown in this response only.',
+  z.object({ ...endpointFields, secret: z.string() }),
+);
+const rotatedEndpointResponse = response(
+  'RotatedWebhookEndpoint',
+  'The endpoint after a rotation, with its new secret (shown in this response only) and when the secret it replaced stops signing.',
+  z.object({ ...endpointFields, secret: z.string(), previousSecretExpiresAt: timestamp.nullable() }),
+);
 
-export const deliveryResponse = z
-  .object({
+export const deliveryResponse = response(
+  'Delivery',
+  'One delivery attempt of one event to one endpoint. outcome dead means the last attempt failed; it goes out again only when redriven.',
+  z.object({
     endpointId: z.string(),
     eventId: z.string(),
     eventType: z.enum(EVENT_TYPES),
@@ -79,47 +143,229 @@ export const deliveryResponse = z
     attemptedAt: timestamp,
     nextAttemptAt: timestamp.nullable(),
     test: z.boolean(),
-  });
+  }),
+);
+
+// Webhook event bodies, exactly as shared/webhooks/events.ts builds them and the published webhook
+// documentation shows them. Fields may be added in later versions; none is renamed or dropped.
+const testFlag = z
+  .literal(true)
+  .optional()
+  .describe('Present (true) only on test events sent with "Test Webhook"; their draft id starts with test_ and no real draft was decided.');
+const laterFields = 'Fields may be added in later versions; none is renamed or dropped.';
+
+export const draftApprovedEvent = response(
+  'DraftApprovedEvent',
+  `Body of a draft.approved event: the approved content (as edited by the reviewer, if it was) to execute. ${laterFields}`,
+  z.object({
+    event: z.literal('draft.approved'),
+    draft: z.object({ id: z.string(), title: z.string(), content: jsonObject, metadata, reviewedAt: timestamp }),
+    timestamp,
+    test: testFlag,
+  }),
+);
+export const draftRejectedEvent = response(
+  'DraftRejectedEvent',
+  `Body of a draft.rejected event; rejectionReason is null when the reviewer gave none. The default "Test Webhook" event is one of these with "test": true. ${laterFields}`,
+  z.object({
+    event: z.literal('draft.rejected'),
+    draft: z.object({ id: z.string(), title: z.string(), rejectionReason: z.string().nullable(), reviewedAt: timestamp }),
+    timestamp,
+    test: testFlag,
+  }),
+);
+export const draftExpiredEvent = response(
+  'DraftExpiredEvent',
+  `Body of a draft.expired event (opt-in): a draft passed its expiresAt undecided; timestamp is when it was marked expired. ${laterFields}`,
+  z.object({
+    event: z.literal('draft.expired'),
+    draft: z.object({ id: z.string(), title: z.string(), metadata, expiresAt: timestamp }),
+    timestamp,
+  }),
+);
+
+/** The event schemas have exactly the payload types' fields (the tests check real bodies against them too). */
+type Keys<T> = T extends object ? keyof T : never;
+type SameKeys<A, B> = [Exclude<Keys<A>, Keys<B>>, Exclude<Keys<B>, Keys<A>>] extends [never, never] ? true : false;
+type SameShape<A, B> = SameKeys<A, B> extends true ? (SameKeys<A extends { draft: infer D } ? D : never, B extends { draft: infer E } ? E : never> extends true ? true : false) : false;
+const sameShape: [
+  SameShape<z.output<typeof draftApprovedEvent>, DraftApprovedPayload>,
+  SameShape<z.output<typeof draftRejectedEvent>, DraftRejectedPayload>,
+  SameShape<z.output<typeof draftExpiredEvent>, DraftExpiredPayload>,
+] = [true, true, true];
+void sameShape;
+
+/** The webhooks section: one entry per event type (a missing one fails to compile). */
+export const webhookEvents: Record<EventType, { summary: string; schema: z.ZodType; examples: Record<string, { summary: string; value: unknown }> }> = {
+  'draft.approved': {
+    summary: 'A draft was approved: execute its content',
+    schema: draftApprovedEvent,
+    examples: {
+      approved: {
+        summary: 'An approved email (from the webhook documentation)',
+        value: {
+          event: 'draft.approved',
+          draft: {
+            id: 'cmlgx2hvq0002k6gve9fuaz0k',
+            title: 'Send welcome email',
+            content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' },
+            metadata: { source: 'ai_agent_v1' },
+            reviewedAt: '2026-02-10T12:05:00Z',
+          },
+          timestamp: '2026-02-10T12:05:00Z',
+        },
+      },
+    },
+  },
+  'draft.rejected': {
+    summary: 'A draft was rejected: do not execute it',
+    schema: draftRejectedEvent,
+    examples: {
+      rejected: {
+        summary: 'A rejection with a reason (from the webhook documentation)',
+        value: {
+          event: 'draft.rejected',
+          draft: { id: 'cmlgx2hvq0002k6gve9fuaz0k', title: 'Send welcome email', rejectionReason: 'Content violates policy', reviewedAt: '2026-02-10T12:05:00Z' },
+          timestamp: '2026-02-10T12:05:00Z',
+        },
+      },
+      test: {
+        summary: 'The default "Test Webhook" event',
+        value: {
+          event: 'draft.rejected',
+          draft: {
+            id: 'test_5f0c2b9e8d7a6f5e4d3c2b1a',
+            title: 'Test event from Processa',
+            rejectionReason: 'Test event sent with "Test Webhook" from Processa. No draft was rejected; nothing needs to be done.',
+            reviewedAt: '2026-02-10T12:05:00.000Z',
+          },
+          timestamp: '2026-02-10T12:05:00.000Z',
+          test: true,
+        },
+      },
+    },
+  },
+  'draft.expired': {
+    summary: 'A draft expired undecided (opt-in: only endpoints subscribed to draft.expired get it)',
+    schema: draftExpiredEvent,
+    examples: {
+      expired: {
+        summary: 'A draft that nobody decided before its expiresAt',
+        value: {
+          event: 'draft.expired',
+          draft: { id: 'cmlgx2hvq0002k6gve9fuaz0k', title: 'Send welcome email', metadata: { source: 'ai_agent_v1' }, expiresAt: '2026-02-11T12:00:00.000Z' },
+          timestamp: '2026-02-11T12:00:04.000Z',
+        },
+      },
+    },
+  },
+};
+
+/** Error statuses only some routes answer; the document adds those every route of a kind can answer (see openapi.ts). */
+export type RouteErrorStatus = 400 | 404 | 422;
 
 export interface Operation {
   summary: string;
   body?: z.ZodType;
   query?: z.ZodType;
+  /** The success response, keyed by its status. */
   responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Errors this route answers beyond the ones derived from its kind: 400 for a bad query or path id, 404, 422. */
+  errors?: readonly RouteErrorStatus[];
+  /** 409: when the route answers it, what the conflict is and its codes. */
+  conflict?: string;
 }
 
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: ERROR_TEXT[s] ?? 'Error', schema: errorResponse }]));
-const ERROR_TEXT: Record<number, string> = {
-  400: 'Invalid request; details.fields names each bad field',
-  401: 'Missing, unknown or revoked API key',
-  403: 'The key’s role may not do this',
-  404: 'Not found',
-  409: 'Conflict: a decided draft (details.draft shows the state that won), or an endpoint write that kept losing to concurrent ones (retry)',
-  413: 'Body or content too large',
-  415: 'Content-Type is not application/json',
-  422: 'Idempotency-Key reused with a different body',
-  503: 'Busy; retry after Retry-After seconds',
-};
+const decided =
+  'The draft is no longer pending: code already_decided (details.draft shows the state that won, with who decided and when) or draft_expired.';
+const endpointRace = 'code conflict: the endpoint kept being changed by concurrent requests; retry.';
 
 /** One entry per API route key of the definition (the compiler and a test keep them in step). */
 export const operations = {
-  'POST /v1/drafts': { summary: 'Submit a draft for review', body: createDraftSchema, responses: { 201: { description: 'Created (or replayed for a repeated Idempotency-Key)', schema: draftResponse }, ...errors(400, 401, 403, 413, 415, 422, 503) } },
-  'GET /v1/drafts': { summary: 'List drafts, newest first', query: listDraftsQuerySchema, responses: { 200: { description: 'A page of drafts', schema: page(draftResponse) }, ...errors(400, 401) } },
-  'GET /v1/drafts/{id}': { summary: 'Get a draft', responses: { 200: { description: 'The draft', schema: draftResponse }, ...errors(400, 401, 404) } },
-  'POST /v1/drafts/{id}/approve': { summary: 'Approve a draft, optionally with edited content', body: approveSchema, responses: { 200: { description: 'Approved', schema: draftResponse }, ...errors(400, 401, 403, 404, 409, 413, 415) } },
-  'POST /v1/drafts/{id}/reject': { summary: 'Reject a draft with an optional reason', body: rejectSchema, responses: { 200: { description: 'Rejected', schema: draftResponse }, ...errors(400, 401, 403, 404, 409, 415) } },
-  'POST /v1/keys': { summary: 'Create an API key (its value is in this response only)', body: createKeySchema, responses: { 201: { description: 'Created', schema: keyResponse.extend({ key: z.string() }) }, ...errors(400, 401, 403, 415) } },
-  'GET /v1/keys': { summary: 'List API keys', query: pageQuerySchema, responses: { 200: { description: 'Keys (never their values)', schema: page(keyResponse) }, ...errors(400, 401, 403) } },
-  'DELETE /v1/keys/{id}': { summary: 'Revoke an API key', responses: { 200: { description: 'Revoked', schema: keyResponse }, ...errors(401, 403, 404) } },
-  'POST /v1/webhooks': { summary: 'Add a webhook endpoint (its secret is in this response only)', body: createEndpointSchema, responses: { 201: { description: 'Created', schema: endpointResponse.extend({ secret: z.string() }) }, ...errors(400, 401, 403, 415) } },
-  'GET /v1/webhooks': { summary: 'List webhook endpoints', responses: { 200: { description: 'Endpoints', schema: z.object({ items: z.array(endpointResponse) }) }, ...errors(401, 403) } },
-  'GET /v1/webhooks/{id}': { summary: 'Get a webhook endpoint', responses: { 200: { description: 'The endpoint', schema: endpointResponse }, ...errors(401, 403, 404) } },
-  'PATCH /v1/webhooks/{id}': { summary: 'Change a webhook endpoint', body: updateEndpointSchema, responses: { 200: { description: 'Changed', schema: endpointResponse }, ...errors(400, 401, 403, 404, 409, 415) } },
-  'DELETE /v1/webhooks/{id}': { summary: 'Delete a webhook endpoint', responses: { 200: { description: 'Deleted', schema: z.object({ id: z.string(), deleted: z.literal(true) }) }, ...errors(401, 403, 404) } },
-  'POST /v1/webhooks/{id}/test': { summary: 'Send a test event ("Test Webhook") through the delivery queue: a draft.rejected with "test": true, or a sample draft.approved only if asked for', body: sendTestEventSchema, responses: { 202: { description: 'Queued', schema: z.object({ eventId: z.string(), draftId: z.string(), eventType: z.enum(TEST_EVENT_TYPES) }) }, ...errors(400, 401, 403, 404, 415) } },
-  'GET /v1/webhooks/{id}/deliveries': { summary: 'Delivery attempts, newest first', query: pageQuerySchema, responses: { 200: { description: 'A page of attempts', schema: page(deliveryResponse) }, ...errors(400, 401, 403, 404) } },
-  'POST /v1/webhooks/{id}/rotate-secret': { summary: 'Rotate the signing secret (the old one signs for 24 h more)', responses: { 200: { description: 'The new secret, shown once', schema: endpointResponse.extend({ secret: z.string(), previousSecretExpiresAt: timestamp.nullable() }) }, ...errors(401, 403, 404, 409) } },
-  'POST /v1/webhooks/{id}/redrive': { summary: 'Send dead deliveries out again (optionally only those that died since a time); bounded per call', body: redriveInputSchema, responses: { 200: { description: 'How many were re-queued; complete is false when more are left for another call', schema: z.object({ redriven: z.number().int(), complete: z.boolean() }) }, ...errors(400, 401, 403, 404, 415) } },
+  'POST /v1/drafts': {
+    summary: 'Submit a draft for review',
+    body: request('CreateDraftRequest', 'A draft to review: content is any JSON object (at most 64 KiB serialized), metadata a flat object of scalars.', createDraftSchema),
+    responses: { 201: { description: 'Created (or replayed for a repeated Idempotency-Key)', schema: draftResponse } },
+    errors: [422],
+  },
+  'GET /v1/drafts': { summary: 'List drafts, newest first', query: listDraftsQuerySchema, responses: { 200: { description: 'A page of drafts', schema: page('DraftPage', 'drafts, newest first', draftResponse) } } },
+  'GET /v1/drafts/{id}': { summary: 'Get a draft', responses: { 200: { description: 'The draft', schema: draftResponse } }, errors: [400, 404] },
+  'POST /v1/drafts/{id}/approve': {
+    summary: 'Approve a draft, optionally with edited content',
+    body: request('ApproveDraftRequest', 'An approval; content replaces the draft’s content (the webhook carries the edited content).', approveSchema),
+    responses: { 200: { description: 'Approved', schema: draftResponse } },
+    errors: [400, 404],
+    conflict: decided,
+  },
+  'POST /v1/drafts/{id}/reject': {
+    summary: 'Reject a draft with an optional reason',
+    body: request('RejectDraftRequest', 'A rejection, with an optional reason for the agent.', rejectSchema),
+    responses: { 200: { description: 'Rejected', schema: draftResponse } },
+    errors: [400, 404],
+    conflict: decided,
+  },
+  'POST /v1/keys': {
+    summary: 'Create an API key (its value is in this response only)',
+    body: request('CreateApiKeyRequest', 'A new API key: a name to recognise it by and its role.', createKeySchema),
+    responses: { 201: { description: 'Created', schema: newKeyResponse } },
+  },
+  'GET /v1/keys': { summary: 'List API keys', query: pageQuerySchema, responses: { 200: { description: 'Keys (never their values)', schema: page('ApiKeyPage', 'API keys', keyResponse) } } },
+  'DELETE /v1/keys/{id}': { summary: 'Revoke an API key', responses: { 200: { description: 'Revoked', schema: keyResponse } }, errors: [404] },
+  'POST /v1/webhooks': {
+    summary: 'Add a webhook endpoint (its secret is in this response only)',
+    body: request('CreateWebhookEndpointRequest', 'A new webhook endpoint: an https URL and the events it subscribes to (default draft.approved and draft.rejected).', createEndpointSchema),
+    responses: { 201: { description: 'Created', schema: newEndpointResponse } },
+  },
+  'GET /v1/webhooks': {
+    summary: 'List webhook endpoints',
+    responses: { 200: { description: 'Endpoints', schema: response('WebhookEndpointList', 'Every webhook endpoint (never their secrets).', z.object({ items: z.array(endpointResponse) })) } },
+  },
+  'GET /v1/webhooks/{id}': { summary: 'Get a webhook endpoint', responses: { 200: { description: 'The endpoint', schema: endpointResponse } }, errors: [404] },
+  'PATCH /v1/webhooks/{id}': {
+    summary: 'Change a webhook endpoint',
+    body: request('UpdateWebhookEndpointRequest', 'The fields to change (at least one).', updateEndpointSchema),
+    responses: { 200: { description: 'Changed', schema: endpointResponse } },
+    errors: [404],
+    conflict: endpointRace,
+  },
+  'DELETE /v1/webhooks/{id}': {
+    summary: 'Delete a webhook endpoint',
+    responses: { 200: { description: 'Deleted', schema: response('DeletedWebhookEndpoint', 'The id of the endpoint that was deleted.', z.object({ id: z.string(), deleted: z.literal(true) })) } },
+    errors: [404],
+  },
+  'POST /v1/webhooks/{id}/test': {
+    summary: 'Send a test event ("Test Webhook") through the delivery queue: a draft.rejected with "test": true, or a sample draft.approved only if asked for',
+    body: request('SendTestEventRequest', 'Which test event to send; an empty body sends the default draft.rejected.', sendTestEventSchema),
+    responses: {
+      202: {
+        description: 'Queued',
+        schema: response('TestEventQueued', 'The test event that was queued: its webhook-id (eventId), its test_ draft id and its type.', z.object({ eventId: z.string(), draftId: z.string(), eventType: z.enum(TEST_EVENT_TYPES) })),
+      },
+    },
+    errors: [404],
+  },
+  'GET /v1/webhooks/{id}/deliveries': {
+    summary: 'Delivery attempts, newest first',
+    query: pageQuerySchema,
+    responses: { 200: { description: 'A page of attempts', schema: page('DeliveryPage', 'delivery attempts, newest first', deliveryResponse) } },
+    errors: [404],
+  },
+  'POST /v1/webhooks/{id}/rotate-secret': {
+    summary: 'Rotate the signing secret (the old one signs for 24 h more)',
+    responses: { 200: { description: 'The new secret, shown once', schema: rotatedEndpointResponse } },
+    errors: [404],
+    conflict: `${endpointRace} Or code too_many_secrets: too many rotated-out secrets are still in their grace period (details.nextGraceEndsAt says when the next one stops signing).`,
+  },
+  'POST /v1/webhooks/{id}/redrive': {
+    summary: 'Send dead deliveries out again (optionally only those that died since a time); bounded per call',
+    body: request('RedriveRequest', 'Which dead deliveries to send again; an empty body means all of them.', redriveInputSchema),
+    responses: {
+      200: {
+        description: 'How many were re-queued; complete is false when more are left for another call',
+        schema: response('RedriveResult', 'How many dead deliveries were queued again, and whether none is left (false: call again).', z.object({ redriven: z.number().int(), complete: z.boolean() })),
+      },
+    },
+    errors: [404],
+  },
   'GET /v1/openapi.json': { summary: 'This OpenAPI document', responses: { 200: { description: 'OpenAPI 3.1' } } },
 } satisfies Record<string, Operation>;
