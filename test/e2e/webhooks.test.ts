@@ -136,9 +136,16 @@ describe('delivery', () => {
     expect(new Set(failing.receiver.forEvent(mine[0]!.eventId).map((r) => r.headers['webhook-id'])).size).toBe(1);
     expect(healthy.receiver.forEvent(mine[0]!.eventId)).toHaveLength(1);
 
+    // `since` must be a time; one after the death finds nothing to redrive.
+    const badSince = await admin('POST', `/v1/webhooks/${failing.endpoint.id}/redrive`, { since: 'yesterday' });
+    expect(badSince.status).toBe(400);
+    expect(badSince.body.error.details.fields).toEqual([expect.objectContaining({ field: 'since' })]);
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect((await admin('POST', `/v1/webhooks/${failing.endpoint.id}/redrive`, { since: later })).body).toEqual({ redriven: 0, complete: true });
+
     // Once the receiver is fixed, redrive delivers the dead message once, and only once.
     failing.receiver.setMode('ok');
-    const redrive = await admin('POST', `/v1/webhooks/${failing.endpoint.id}/redrive`);
+    const redrive = await admin('POST', `/v1/webhooks/${failing.endpoint.id}/redrive`, { since: mine[0]!.attemptedAt });
     expect(redrive.status).toBe(200);
     expect(redrive.body).toEqual({ redriven: 1, complete: true });
     await eventually(async () => (await deliveries(failing.endpoint.id)).some((d) => d.draftId === draft.id && d.outcome === 'succeeded'), 20_000, 'redriven delivery');
