@@ -100,15 +100,15 @@ const sharedResponses: Record<number, { name: string; response: Record<string, u
     name: 'TooManyRequests',
     response: {
       description:
-        'Throttled by API Gateway (the API stage’s rate and burst limits, shared by all callers), before any function runs and with API Gateway’s own body. ' +
-        'Nothing was done; retry with backoff.',
+        'Throttled by API Gateway (the deployed API stage’s rate and burst limits, shared by all callers), before any function runs and with API Gateway’s own body. ' +
+        'Nothing was done; retry with backoff. (The local runtime has no such throttle.)',
       content: { 'application/json': { schema: schemaRef('GatewayError') } },
     },
   },
   503: {
     name: 'ServiceUnavailable',
     response: {
-      description: 'The store is throttling and the request gave up after its own retries: code service_unavailable. Nothing was half-written; retry after Retry-After seconds.',
+      description: 'The store is throttling (or a write kept meeting concurrent ones) and the request gave up after its own retries: code service_unavailable. Nothing was half-written; retry after Retry-After seconds.',
       headers: { 'Retry-After': componentRef('headers', 'RetryAfter') },
       content: errorContent,
     },
