@@ -51,11 +51,24 @@ try {
   process.exit(1);
 }
 
+// What to do next. The keys CLI finds this runtime by its data folder and, when several run, by PORT.
+const apiPort = new URL(runtime.apiUrl).port;
+const cliEnv = `${process.env.PROCESSA_DATA_DIR ? `PROCESSA_DATA_DIR=${dataDir} ` : ''}${apiPort !== '3000' ? `PORT=${apiPort} ` : ''}`;
 console.log(`
 Processa is running locally${flags.persist ? ` (data kept in ${dataDir})` : ' (in memory; --persist keeps data)'}
   API:        ${runtime.apiUrl}/v1
   Admin key:  ${runtime.adminKey}
   DynamoDB:   ${runtime.dynamodbEndpoint}
   SQS:        ${runtime.sqsEndpoint}${runtime.demoReceiver ? `\n  Receiver:   ${runtime.demoReceiver.url} (registered as a webhook endpoint; prints each verified event)` : ''}
+
+Next:
+  Review drafts:  ${runtime.apiUrl}/review (sign in with the admin key or a reviewer key)
+  Webhooks:       ${runtime.apiUrl}/settings/webhooks (admin key: add your endpoint, send a test event, see deliveries)
+  OpenAPI:        ${runtime.apiUrl}/v1/openapi.json
+  Clients:        baseUrl ${runtime.apiUrl}/v1
+                  TypeScript: npm run pack:client (shared/client/README.md); Python: pip install ./shared/client/python
+  Make keys:      ${cliEnv}npm run keys -- create --role agent --name my-agent (or --role reviewer; list, revoke)${
+    runtime.demoReceiver ? '' : '\n  Demo receiver:  npm run dev -- --demo-receiver starts a receiver that prints every verified event'
+  }
 ready ${runtime.apiUrl}
 Ctrl-C stops everything.`);

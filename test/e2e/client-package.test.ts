@@ -170,17 +170,55 @@ receiver.close();
 process.exit(0);
 `;
 
+/** What `npm run dev` printed after "Next:", by label. */
+function nextSteps(): Record<string, string> {
+  const banner = runtime.output().split('\nNext:\n')[1]?.split('\nready ')[0] ?? '';
+  return Object.fromEntries([...banner.matchAll(/^  ([A-Z][A-Za-z ]+):\s+(.+)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+/** The agent key made with the command the banner prints. */
+let agentKey: string | undefined;
+
+describe("npm run dev's banner", () => {
+  it('says what to do next, and every URL and command it gives works', async () => {
+    const next = nextSteps();
+    expect(Object.keys(next)).toEqual(['Review drafts', 'Webhooks', 'OpenAPI', 'Clients', 'Make keys', 'Demo receiver']);
+    expect(runtime.output()).toMatch(/^ready http:\/\/\S+$/m);
+
+    expect(next['Review drafts']).toMatch(new RegExp(`^${runtime.url}/review \\(`));
+    expect(next['Webhooks']).toMatch(new RegExp(`^${runtime.url}/settings/webhooks \\(`));
+    expect(next['OpenAPI']).toBe(`${runtime.url}/v1/openapi.json`);
+    expect(next['Clients']).toBe(`baseUrl ${runtime.url}/v1`);
+    expect(next['Demo receiver']).toMatch(/^npm run dev -- --demo-receiver /);
+    for (const url of [next['Review drafts']!, next['Webhooks']!].map((text) => text.split(' ')[0]!)) {
+      const page = await fetch(url);
+      expect([url, page.status, page.headers.get('content-type')]).toEqual([url, 200, expect.stringMatching(/^text\/html/)]);
+    }
+    const spec = await fetch(next['OpenAPI']!);
+    expect((await spec.json()).openapi).toMatch(/^3\.1\./);
+
+    // The keys command, as printed (it names this runtime's folder and port), from a fresh shell.
+    const command = next['Make keys']!.replace(/ \(or --role reviewer.*$/, '');
+    expect(command).toMatch(/npm run keys -- create --role agent --name my-agent$/);
+    const env = cleanEnv();
+    delete env.PROCESSA_DATA_DIR;
+    delete env.PORT;
+    const { stdout } = await exec('sh', ['-c', command], { cwd: repoRoot, env });
+    agentKey = stdout.match(/^(prk_\S+)$/m)?.[1];
+    expect(stdout).toContain('Created agent key "my-agent"');
+    expect((await apiClient(runtime.url, agentKey)('GET', '/v1/drafts?limit=1')).status).toBe(200);
+  }, 60_000);
+});
+
 describe('the installed package under plain node', () => {
   it('creates a draft, waits for the decision a reviewer makes, and verifies its signed webhook', async () => {
     const adminApi = apiClient(runtime.url, runtime.adminKey);
-    const agentKey = await adminApi('POST', '/v1/keys', { role: 'agent', name: 'package-bot' });
-    expect(agentKey.status).toBe(201);
+    agentKey ??= (await adminApi('POST', '/v1/keys', { role: 'agent', name: 'package-bot' })).body.key;
     writeFileSync(join(project, 'agent.mjs'), consumerScript);
 
-    // The URL exactly as `npm run dev` prints it for clients, with /v1 and a trailing slash.
+    // The base URL `npm run dev` prints for clients (the unit tests try the other spellings).
     const child = spawn(process.execPath, ['agent.mjs'], {
       cwd: project,
-      env: { ...cleanEnv(), PROCESSA_URL: `${runtime.url}/v1/`, PROCESSA_API_KEY: agentKey.body.key, PROCESSA_ADMIN_KEY: runtime.adminKey },
+      env: { ...cleanEnv(), PROCESSA_URL: nextSteps()['Clients']?.replace(/^baseUrl /, '') ?? `${runtime.url}/v1`, PROCESSA_API_KEY: agentKey!, PROCESSA_ADMIN_KEY: runtime.adminKey },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
