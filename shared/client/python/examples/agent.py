@@ -31,7 +31,7 @@ def main() -> int:
         print(f"Processa refused: {error}", file=sys.stderr)  # e.g. HTTP 401 unauthorized: ...
         return 1
 
-    who = (decided.get("reviewedBy") or {}).get("name", "someone")
+    who = decided["reviewedBy"]["name"] if decided["reviewedBy"] else "someone"
     if decided["status"] == "approved":
         # Execute the approved content: the reviewer may have edited it.
         print(f"Approved by {who}: {json.dumps(decided['content'])}")

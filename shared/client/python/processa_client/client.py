@@ -28,7 +28,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from .errors import (
     APIConnectionError,
@@ -220,11 +220,11 @@ class ProcessaClient:
         if expires_at is not None:
             body["expiresAt"] = _iso(expires_at)
         key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
-        return self._request("POST", "/v1/drafts", body=body, headers={"Idempotency-Key": key}, retry="safe")
+        return cast(Draft, self._request("POST", "/v1/drafts", body=body, headers={"Idempotency-Key": key}, retry="safe"))
 
     def get(self, draft_id: str) -> Draft:
         """GET /v1/drafts/{id}. Raises NotFoundError for an unknown id."""
-        return self._request("GET", _draft_path(draft_id), retry="safe")
+        return cast(Draft, self._request("GET", _draft_path(draft_id), retry="safe"))
 
     def list_drafts(self, status: DraftStatus | None = None, limit: int | None = None, cursor: str | None = None) -> DraftPage:
         """GET /v1/drafts: one page ``{"items": [...], "nextCursor": ...}``, newest first.
@@ -233,7 +233,7 @@ class ProcessaClient:
         ``nextCursor`` as ``cursor`` for the next one. See iter_drafts for all of them.
         """
         query = {"status": status, "limit": limit, "cursor": cursor}
-        return self._request("GET", "/v1/drafts", query=query, retry="safe")
+        return cast(DraftPage, self._request("GET", "/v1/drafts", query=query, retry="safe"))
 
     def iter_drafts(self, status: DraftStatus | None = None, limit: int | None = None) -> Iterator[Draft]:
         """Every draft matching ``status``, newest first, fetching pages of ``limit`` as the
@@ -257,13 +257,13 @@ class ProcessaClient:
         draft was already decided. Not retried after an ambiguous failure: get() tells what happened.
         """
         body = {} if content is None else {"content": dict(content)}
-        return self._request("POST", _draft_path(draft_id) + "/approve", body=body, retry="conditional")
+        return cast(Draft, self._request("POST", _draft_path(draft_id) + "/approve", body=body, retry="conditional"))
 
     def reject(self, draft_id: str, reason: str | None = None) -> Draft:
         """POST /v1/drafts/{id}/reject (reviewer, admin), optionally with a reason (≤ 1000 chars).
         Raises ConflictError if already decided."""
         body = {} if reason is None else {"reason": reason}
-        return self._request("POST", _draft_path(draft_id) + "/reject", body=body, retry="conditional")
+        return cast(Draft, self._request("POST", _draft_path(draft_id) + "/reject", body=body, retry="conditional"))
 
     def wait_for_decision(self, draft_id: str, timeout: float, *, poll_interval: float = 1.0, max_poll_interval: float = 10.0) -> Draft:
         """Polls the draft until it is no longer pending and returns it.
@@ -293,7 +293,7 @@ class ProcessaClient:
 
     def backoff(self, retry: int) -> float:
         """Exponential backoff with equal jitter: retry n waits between half and all of base·2ⁿ, capped."""
-        ceiling = min(self.retry_max, self.retry_base * 2**retry)
+        ceiling = min(self.retry_max, self.retry_base * 2.0**retry)
         return ceiling / 2 + self._random() * ceiling / 2
 
     def _request(

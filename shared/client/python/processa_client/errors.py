@@ -148,7 +148,7 @@ class APIConnectionError(ProcessaError):
 class DecisionTimeoutError(ProcessaError):
     """``wait_for_decision`` gave up; ``draft`` is the last (still pending) state seen."""
 
-    def __init__(self, draft: dict[str, Any], timeout: float) -> None:
+    def __init__(self, draft: Mapping[str, Any], timeout: float) -> None:
         super().__init__(
             "decision_timeout",
             f"Draft {draft.get('id')} was still {draft.get('status')} after {timeout:g} s",

@@ -158,7 +158,9 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(caught.exception.fields, [{"field": "id", "message": "must be a non-empty string"}])
 
     def test_iter_drafts_follows_cursors(self) -> None:
-        page = lambda ids, cursor: (200, {}, {"items": [{**DRAFT, "id": i} for i in ids], "nextCursor": cursor})
+        def page(ids: list[str], cursor: str | None) -> Answer:
+            return (200, {}, {"items": [{**DRAFT, "id": i} for i in ids], "nextCursor": cursor})
+
         self.api.script = [page(["c3", "c2"], "n1"), page(["c1"], None)]
         self.assertEqual([d["id"] for d in self.client.iter_drafts(status="pending", limit=2)], ["c3", "c2", "c1"])
         self.assertEqual([r["path"] for r in self.api.requests], ["/v1/drafts?status=pending&limit=2", "/v1/drafts?status=pending&limit=2&cursor=n1"])
@@ -188,9 +190,9 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(error.request_id, f"req-{len(self.api.requests)}")
             self.assertIn(error.code, str(error))
         self.api.script = [cases[0][0]]
-        with self.assertRaises(ValidationError) as caught:
+        with self.assertRaises(ValidationError) as invalid:
             self.client.create("", {})
-        self.assertEqual(caught.exception.fields, [{"field": "title", "message": "required"}])
+        self.assertEqual(invalid.exception.fields, [{"field": "title", "message": "required"}])
         self.api.script = [cases[4][0]]
         with self.assertRaises(ConflictError) as conflict:
             self.client.approve("c1")
@@ -281,7 +283,7 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(len(self.api.requests), 1)
 
     def test_wait_for_decision_polls_with_growing_pauses(self) -> None:
-        pending = (200, {}, DRAFT)
+        pending: Answer = (200, {}, DRAFT)
         self.api.script = [pending] * 5 + [(200, {}, {**DRAFT, "status": "rejected", "rejectionReason": "no"})]
         decided = self.client.wait_for_decision("c1", timeout=60, poll_interval=1, max_poll_interval=4)
         self.assertEqual(decided["rejectionReason"], "no")

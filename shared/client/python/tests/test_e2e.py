@@ -28,6 +28,10 @@ EMAIL = {"to": "user@example.com", "subject": "Welcome!", "body": "Hello..."}
 
 @unittest.skipUnless(URL and os.environ.get("PROCESSA_AGENT_KEY"), "PROCESSA_URL and keys not set (test/e2e/python-client.test.ts sets them)")
 class AgainstTheDevRuntime(unittest.TestCase):
+    agent: ProcessaClient
+    reviewer: ProcessaClient
+    admin: ProcessaClient
+
     @classmethod
     def setUpClass(cls) -> None:
         cls.agent = ProcessaClient(URL, os.environ["PROCESSA_AGENT_KEY"])
@@ -88,6 +92,7 @@ class AgainstTheDevRuntime(unittest.TestCase):
         error = caught.exception
         self.assertEqual((error.status, error.code), (409, "already_decided"))
         self.assertTrue(error.request_id)
+        assert error.draft is not None
         self.assertEqual((error.draft["status"], error.draft["reviewedAt"]), ("approved", approved["reviewedAt"]))
         with self.assertRaises(ConflictError):
             self.reviewer.approve(draft["id"])
@@ -112,7 +117,7 @@ class AgainstTheDevRuntime(unittest.TestCase):
         self.assertEqual([f["field"] for f in invalid.exception.fields], ["title"])
         self.assertIn("title", invalid.exception.message)
         with self.assertRaises(ValidationError) as nested:
-            self.agent.create("x", EMAIL, metadata={"nested": {"a": 1}})  # type: ignore[dict-item]
+            self.agent.create("x", EMAIL, metadata={"nested": {"a": 1}})  # type: ignore[dict-item]  # deliberately invalid
         self.assertTrue(nested.exception.fields[0]["field"].startswith("metadata"))
         for error in (unknown.exception, forbidden.exception, invalid.exception):
             self.assertIsInstance(error, ProcessaError)

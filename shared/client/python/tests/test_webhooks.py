@@ -117,7 +117,8 @@ class SignedHere(unittest.TestCase):
             self.assertEqual(self.reason(body, signed, SECRET, now=NOW), "invalid_payload", body)
 
     def test_bad_secrets_are_programming_errors(self) -> None:
-        for secret in ("whsec_", "whsec_***", "", []):
+        secrets: list[str | list[str]] = ["whsec_", "whsec_***", "", []]
+        for secret in secrets:
             with self.subTest(secret=secret), self.assertRaises(ValueError):
                 verify_webhook(BODY, headers(), secret, now=NOW)
 
