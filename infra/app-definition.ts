@@ -224,7 +224,8 @@ export const functions = {
     description: 'Drafts stream → one delivery message per decision and subscribed endpoint',
     memoryMb: 512,
     timeoutSeconds: 30,
-    tables: { webhooks: 'read' },
+    // Deliveries: records each delivery's state (waiting) before queueing it.
+    tables: { webhooks: 'read', deliveries: 'write' },
     queues: { deliveries: 'send' },
   },
   deliverWebhooks: {

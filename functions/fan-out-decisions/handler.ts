@@ -7,11 +7,12 @@ import type { AttributeValue as StreamAttributeValue, Context, DynamoDBRecord, D
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
 import { fromItem } from '../../shared/store/drafts-store.js';
-import { deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { endpointSnapshot, fanOutDecision } from '../../shared/webhooks/fan-out.js';
 
 const endpoints = endpointStoreFromEnv();
 const queue = deliveryQueueFromEnv();
+const states = deliveryStateStoreFromEnv();
 
 const image = (attributes: Record<string, StreamAttributeValue> | undefined) =>
   attributes ? unmarshall(attributes as Record<string, AttributeValue>) : undefined;
@@ -32,7 +33,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
       const after = image(record.dynamodb?.NewImage);
       if (before?.status !== 'pending' || !after || !['approved', 'rejected', 'expired'].includes(String(after.status))) return;
       const draft = fromItem(after);
-      const messages = await fanOutDecision(draft, snapshot, queue);
+      const messages = await fanOutDecision(draft, snapshot, queue, states);
       count(METRICS.webhooksEnqueued, messages.length);
       logger.info('decision fanned out', { draftId: draft.id, eventType: messages[0]?.eventType, eventId: messages[0]?.eventId, endpoints: messages.length });
     },

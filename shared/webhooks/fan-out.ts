@@ -2,6 +2,7 @@ import type { Draft } from '../domain/draft.js';
 import { subscribes, type EndpointStore } from './endpoints.js';
 import { decisionEvent } from './events.js';
 import { deliveryMessage, type DeliveryMessage, type DeliveryQueue } from './delivery-message.js';
+import type { DeliveryState, DeliveryStateStore } from './delivery-state.js';
 
 /** The endpoints, read once per batch of decisions rather than once per decision. */
 export type EndpointSnapshot = () => Promise<Awaited<ReturnType<EndpointStore['listAll']>>>;
@@ -11,10 +12,38 @@ export function endpointSnapshot(store: EndpointStore): EndpointSnapshot {
   return () => (loaded ??= store.listAll());
 }
 
-/** One message per subscribed endpoint: each endpoint gets its own copy, retried on its own. */
-export async function fanOutDecision(draft: Draft, endpoints: EndpointSnapshot, queue: DeliveryQueue): Promise<DeliveryMessage[]> {
+/** A delivery that is queued and not attempted yet. */
+export const queuedState = (message: DeliveryMessage, at: Date): DeliveryState => ({
+  endpointId: message.endpointId,
+  eventId: message.eventId,
+  generation: message.redrives,
+  attempts: 0,
+  status: 'waiting',
+  message,
+  updatedAt: at.toISOString(),
+  nextAttemptAt: at.toISOString(),
+  diedAt: null,
+  deadReason: null,
+});
+
+/**
+ * One message per subscribed endpoint: each endpoint gets its own copy, retried on its own. Each
+ * delivery's state is recorded (waiting) before its message is queued, so no delivery exists only
+ * as a queue message: the local runtime re-queues waiting ones after a --persist restart. Event
+ * ids are derived from the decision, so a repeated fan-out finds its states already there.
+ */
+export async function fanOutDecision(
+  draft: Draft,
+  endpoints: EndpointSnapshot,
+  queue: DeliveryQueue,
+  states: DeliveryStateStore,
+  now: () => Date = () => new Date(),
+): Promise<DeliveryMessage[]> {
   const event = decisionEvent(draft);
   const messages = (await endpoints()).filter((e) => subscribes(e, event.type)).map((e) => deliveryMessage(event, e.id));
-  if (messages.length > 0) await queue.send(messages);
+  if (messages.length === 0) return messages;
+  // A refused write means the state exists (an earlier fan-out of this decision): it is left as it is.
+  await Promise.all(messages.map((m) => states.save(queuedState(m, now()), undefined)));
+  await queue.send(messages);
   return messages;
 }

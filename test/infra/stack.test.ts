@@ -523,11 +523,14 @@ describe('least privilege', () => {
     expect(variables[tables.drafts.envVar]).toBeUndefined();
   });
 
-  it('fanOutDecisions reads webhooks, writes no table, reads drafts only through its stream', () => {
+  it('fanOutDecisions reads webhooks, writes only delivery states (deliveries), reads drafts only through its stream', () => {
     for (const action of READ_ACTIONS) expect(dynamoActionsOn('fanOutDecisions', 'webhooks')).toContain(action);
+    expect(dynamoActionsOn('fanOutDecisions', 'deliveries')).toContain('dynamodb:PutItem');
+    for (const action of READ_ACTIONS) expect(dynamoActionsOn('fanOutDecisions', 'deliveries')).not.toContain(action);
     const statements = roleStatements('fanOutDecisions');
     for (const statement of statements) {
-      for (const action of WRITE_ACTIONS) expect(actionsOf(statement)).not.toContain(action);
+      const onDeliveries = referencedIds(statement.Resource).has(tableId('deliveries'));
+      if (!onDeliveries) for (const action of WRITE_ACTIONS) expect(actionsOf(statement)).not.toContain(action);
       expect(actionsOf(statement).filter((a) => a.endsWith(':*'))).toEqual([]);
     }
     // Not the drafts items, nor the name: only the stream.
@@ -537,13 +540,13 @@ describe('least privilege', () => {
     // ListStreams has no resource-level permissions in IAM, so it can only be granted on "*".
     const onAnything = statements.filter((s) => JSON.stringify(s.Resource) === '"*"').flatMap(actionsOf);
     expect(onAnything.filter((a) => !a.startsWith('xray:'))).toEqual(['dynamodb:ListStreams']);
-    // Only the webhooks table's items and the drafts stream.
+    // Only the webhooks table's items, the deliveries table's (states) and the drafts stream.
     const dynamoTargets = new Set(
       statements
         .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && s.Resource !== '*')
         .flatMap((s) => [...referencedAttributes(s.Resource)]),
     );
-    expect([...dynamoTargets].sort()).toEqual([`${tableId('drafts')}.StreamArn`, `${tableId('webhooks')}.Arn`].sort());
+    expect([...dynamoTargets].sort()).toEqual([`${tableId('drafts')}.StreamArn`, `${tableId('webhooks')}.Arn`, `${tableId('deliveries')}.Arn`].sort());
   });
 
   it('fanOutDecisions may only send: to the deliveries queue, and to fanOutFailures as the on-failure destination', () => {

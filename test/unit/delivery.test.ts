@@ -5,6 +5,8 @@ import { testEvent } from '../../shared/webhooks/events.js';
 import { redriveDeadDeliveries, requeueWaitingDeliveries } from '../../shared/webhooks/redrive.js';
 import { generateSecret } from '../../shared/webhooks/signing.js';
 import { SqsDeliveryQueue } from '../../shared/store/sqs-queues.js';
+import { newDraft } from '../../shared/domain/draft.js';
+import { fanOutDecision } from '../../shared/webhooks/fan-out.js';
 import { MemoryDeliveryLog, MemoryDeliveryStateStore, MemoryDlq, MemoryQueue } from '../support/memory-deliveries.js';
 
 const policy: DeliveryPolicy = { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000 };
@@ -269,5 +271,34 @@ describe('retry later (the backoff, on the queue port)', () => {
       throw new Error('SQS down');
     });
     expect(await down.queue.retryLater(handles.slice(0, 3))).toEqual(['rh0', 'rh1', 'rh2']);
+  });
+});
+
+describe('fan-out records each delivery before queueing it', () => {
+  const decided = () => {
+    const draft = newDraft({ title: 'fan out', content: { n: 1 } }, { keyId: 'key_a', name: 'bot', role: 'agent' }, now());
+    return { ...draft, status: 'approved' as const, reviewedAt: now().toISOString(), reviewedBy: { keyId: 'key_r', name: 'alice', role: 'reviewer' as const } };
+  };
+
+  it('as waiting, so a restart that lost the queue re-queues it; a repeated fan-out leaves the state as it is', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const queue = new MemoryQueue();
+    const draft = decided();
+    const [sent] = await fanOutDecision(draft, async () => [endpoint], queue, states, now);
+    expect(await states.get('ep_1', sent!.eventId)).toMatchObject({ status: 'waiting', attempts: 0, generation: 0, message: sent });
+    // Delivered, then the stream hands the same decision to the fan-out again.
+    expect((await deliverMessage(sent!, 1, deps(states, answering({ status: 200, durationMs: 1 })))).kind).toBe('delivered');
+    await fanOutDecision(draft, async () => [endpoint], queue, states, now);
+    expect(await states.get('ep_1', sent!.eventId)).toMatchObject({ status: 'delivered', attempts: 1 });
+    // The repeat copy is acknowledged without a POST.
+    expect(await deliverMessage(queue.sent[1]!, 1, deps(states, answering({ status: 200, durationMs: 1 })))).toEqual({ kind: 'skipped', reason: 'delivered' });
+  });
+
+  it('queued but never attempted when the runtime died: re-queued at the restart', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const [sent] = await fanOutDecision(decided(), async () => [endpoint], new MemoryQueue(), states, now);
+    const afterRestart = new MemoryQueue();
+    expect(await requeueWaitingDeliveries(states, afterRestart)).toBe(1);
+    expect(afterRestart.sent).toEqual([sent]);
   });
 });
