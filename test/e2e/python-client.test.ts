@@ -1,8 +1,8 @@
 /**
  * The Python client (shared/client/python) run by the machine's python3 against the dev runtime:
- * - its unittest suites: the offline one (retries, Retry-After, typed errors), verify_webhook
- *   against signatures made here by the server's own signing code (shared/webhooks/signing.ts),
- *   and the API end to end (idempotent create, get, pages, approve with edits, reject, typed
+ * - its unittest suites: the offline one (retries, Retry-After, typed errors), packaging (pip
+ *   installs it with no index), verify_webhook against signatures made here by the server's own
+ *   signing code (shared/webhooks/signing.ts), and the API end to end (idempotent create, get, pages, approve with edits, reject, typed
  *   401/403/400/409, wait_for_decision);
  * - examples/agent.py blocking in wait_for_decision while a reviewer decides from here;
  * - examples/flask_receiver.py, the webhook documentation's Flask handler completed with
@@ -91,6 +91,10 @@ afterAll(async () => {
 describe('the Python unittest suites', () => {
   it('offline: retries with backoff and Retry-After, Idempotency-Key reuse, typed errors, no redirects, polling', async () => {
     expect(await unittest('tests.test_client')).toBeGreaterThanOrEqual(15);
+  }, 60_000);
+
+  it('packaging: the standard-library build backend makes an importable wheel and sdist; pip installs the folder with no index', async () => {
+    expect(await unittest('tests.test_packaging')).toBe(3);
   }, 60_000);
 
   it('verify_webhook accepts and refuses exactly the deliveries signed by shared/webhooks/signing.ts', async () => {

@@ -162,6 +162,8 @@ class ProcessaClient:
         sleep, random: for tests: how to wait, and the jitter source in [0, 1).
         opener: a urllib opener (proxies, TLS context). The default follows the environment's
             proxy settings and never follows redirects.
+
+    A client keeps no per-request state: one instance may be shared between threads.
     """
 
     def __init__(
