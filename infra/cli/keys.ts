@@ -1,7 +1,8 @@
 /**
  * `npm run keys -- <create|list|revoke>`: manage API keys straight in the keys table, against
- * the running dev runtime (found through .processa/runtime.json) or, with --stack, a deployed
- * stack (table name from its outputs, credentials from the usual AWS SDK chain).
+ * the running dev runtime (found through its .processa/runtime-<pid>.json; with several running,
+ * PORT picks one) or, with --stack, a deployed stack (table name from its outputs, credentials
+ * from the usual AWS SDK chain).
  *
  *   npm run keys -- create --role agent --name bot [--json]
  *   npm run keys -- list

@@ -16,7 +16,7 @@ export function requireOutput(outputs: Record<string, string>, key: string, stac
   return value;
 }
 
-/** Client settings and resource names for the running dev runtime. */
+/** Client settings and resource names for the running dev runtime (with several, the one PORT names; see readRuntimeInfo). */
 export function localTarget() {
   const info = readRuntimeInfo();
   return { info, dynamodb: { ...LOCAL_AWS, endpoint: info.dynamodbEndpoint }, sqs: { ...LOCAL_AWS, endpoint: info.sqsEndpoint } };

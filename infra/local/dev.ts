@@ -3,11 +3,17 @@
  * verifying webhook receiver and registers it; --persist keeps data under
  * .processa/ (or PROCESSA_DATA_DIR)
  * across restarts; --quiet drops the request log. Environment: PORT, PROCESSA_BOOTSTRAP_KEY.
+ *
+ * Lifecycle: SIGINT/SIGTERM/SIGHUP stop everything (the npm script `exec`s node, so a signal npm
+ * forwards reaches us, not a shell that would swallow it); so does the death of whoever started
+ * us (see launcher-watch.ts), which covers SIGKILL of npm. Java dies with this process even on
+ * SIGKILL (see dynamodb-local.ts). With --persist the data folder is ours alone (claimDataDir).
  */
 import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb-local.js';
+import { watchLauncher } from './launcher-watch.js';
 import { startLocalRuntime, type LocalRuntime } from './runtime.js';
-import { dataDir as resolveDataDir } from './runtime-info.js';
+import { claimDataDir, DataDirInUseError, dataDir as resolveDataDir, liveRuntimes } from './runtime-info.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -26,17 +32,29 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 const dataDir = resolveDataDir();
 let runtime: LocalRuntime | undefined;
+let releaseDataDir: (() => void) | undefined;
 let stopping = false;
+
+// Once npm and the terminal are gone, writing to a closed stdout must not crash us before java is stopped.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
-  await runtime?.stop();
+  // A stop that hangs must not keep us (and so java, whose guard waits for our exit) alive.
+  setTimeout(() => process.exit(code || 1), 15_000).unref();
+  await runtime?.stop().catch(() => undefined);
+  releaseDataDir?.();
   process.exit(code);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+watchLauncher((pid) => {
+  console.error(`Processa: the process that started it (pid ${pid}) is gone; stopping.`);
+  void shutdown(0);
+});
 
 try {
+  if (flags.persist) releaseDataDir = claimDataDir(dataDir);
   runtime = await startLocalRuntime({
     port,
     persist: flags.persist,
@@ -46,8 +64,14 @@ try {
     onRequest: flags.quiet ? undefined : (line) => console.log(line),
   });
 } catch (error) {
-  if (error instanceof JavaMissingError) console.error(error.message);
-  else console.error('Processa failed to start:', error);
+  releaseDataDir?.();
+  if (error instanceof JavaMissingError || error instanceof DataDirInUseError) console.error(error.message);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    const other = liveRuntimes(dataDir).find((info) => new URL(info.apiUrl).port === String(port));
+    console.error(
+      `Port ${port} is already in use${other ? ` by another Processa dev runtime (pid ${other.pid})` : ''}: start this one with another PORT, e.g. PORT=0 npm run dev (0 picks a free port).`,
+    );
+  } else console.error('Processa failed to start:', error);
   process.exit(1);
 }
 
