@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RuntimeInfo } from '../../infra/local/runtime-info.js';
+import { liveRuntimes, type RuntimeInfo } from '../../infra/local/runtime-info.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const tsxBin = join(repoRoot, 'node_modules', '.bin', 'tsx');
@@ -12,8 +12,10 @@ export interface DevRuntime {
   url: string;
   adminKey: string;
   dataDir: string;
+  /** tsx's process, or npm's when started with `npm: true`; the runtime itself is info().pid. */
   process: ChildProcess;
   output(): string;
+  /** This instance's runtime file (found by its URL: several instances may share a data folder). */
   info(): RuntimeInfo;
   stop(): Promise<number | null>;
 }
@@ -21,11 +23,14 @@ export interface DevRuntime {
 /**
  * Starts `npm run dev`'s entry point as a separate process on a free port, with its data in a
  * temporary folder, and waits for its "ready" line. Fails loudly with the runtime's output.
+ * `npm: true` starts it through `npm run dev` itself (npm → sh → tsx → node), as a user does.
  */
-export async function startDevRuntime(options: { args?: string[]; env?: Record<string, string>; dataDir?: string } = {}): Promise<DevRuntime> {
+export async function startDevRuntime(options: { args?: string[]; env?: Record<string, string>; dataDir?: string; npm?: boolean } = {}): Promise<DevRuntime> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'processa-e2e-'));
   const adminKey = options.env?.PROCESSA_BOOTSTRAP_KEY ?? `prk_e2e_${Math.random().toString(36).slice(2)}`;
-  const child = spawn(tsxBin, ['infra/local/dev.ts', '--quiet', ...(options.args ?? [])], {
+  const args = ['--quiet', ...(options.args ?? [])];
+  const [command, argv] = options.npm ? ['npm', ['run', '--silent', 'dev', '--', ...args]] : [tsxBin, ['infra/local/dev.ts', ...args]];
+  const child = spawn(command, argv, {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', PROCESSA_DATA_DIR: dataDir, PROCESSA_BOOTSTRAP_KEY: adminKey, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,10 +60,16 @@ export async function startDevRuntime(options: { args?: string[]; env?: Record<s
     dataDir,
     process: child,
     output: () => output,
-    info: () => JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo,
+    info: () => {
+      const info = liveRuntimes(dataDir).find((candidate) => candidate.apiUrl === url);
+      if (!info) throw new Error(`no runtime file for ${url} in ${dataDir}`);
+      return info;
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGINT');
-      const code = await exited;
+      // A runtime that ignores Ctrl-C must not hang the suite: SIGKILL its launcher, which it notices and stops.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited.finally(() => clearTimeout(timer));
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
