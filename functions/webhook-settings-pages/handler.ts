@@ -30,6 +30,8 @@ const NOTICES: Record<string, (n: number) => string> = {
   'test-sent': () => 'Test event queued: a draft.rejected marked "test": true, which receivers only log. Its delivery appears below within a few seconds (reload).',
   'sample-sent': () => 'Sample draft.approved queued: receivers built from the documentation execute it. Its delivery appears below within a few seconds (reload).',
   redriven: (n) => `${n} dead ${n === 1 ? 'delivery' : 'deliveries'} sent out again.`,
+  // Redrive is bounded per request; the rest wait for the next press.
+  'redriven-more': (n) => `${n} dead deliveries sent out again; more are left: press Redrive again.`,
   deleted: () => 'Endpoint deleted.',
   added: () => 'Endpoint added.',
   rotated: () => 'Secret rotated.',
@@ -87,8 +89,8 @@ export const handler = pageHandler({ sessions, keys }, {
     return revealAfterRedirect(request, rotated.id, rotated.secret, 'New signing secret — copy it now. The previous one keeps signing for 24 hours:', 'rotated');
   },
   'POST /settings/webhooks/{id}/redrive': async (request) => {
-    const { endpointId: id, redriven } = await redriveEndpoint(endpoints, deadDeliveries, queue, endpointId(request));
-    return redirect(`/settings/webhooks?notice=redriven&n=${redriven}#${id}`);
+    const { endpointId: id, redriven, complete } = await redriveEndpoint(endpoints, deadDeliveries, queue, endpointId(request));
+    return redirect(`/settings/webhooks?notice=${complete ? 'redriven' : 'redriven-more'}&n=${redriven}#${id}`);
   },
   'POST /settings/webhooks/{id}/delete': async (request) => {
     if (request.form.get('confirm') !== 'yes') {
