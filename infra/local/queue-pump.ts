@@ -38,7 +38,9 @@ function toLambdaRecord(message: Message, queueArn: string): SQSRecord {
 /**
  * Lambda's SQS event source, locally: several pollers receive batches, invoke the handler, and
  * delete only the messages it did not report as failed. Failed ones stay for the visibility
- * timeout the handler gave them; the queue's own redrive policy moves them to the DLQ.
+ * timeout the handler gave them. Pollers overlap, so the handler must be reentrant. After the
+ * last attempt the handler moves a message to the DLQ itself; the queue's redrive policy is only
+ * a backstop, as on AWS.
  */
 export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<void> } {
   let running = true;
