@@ -12,7 +12,7 @@ export interface DevRuntime {
   url: string;
   adminKey: string;
   dataDir: string;
-  /** tsx's process, or npm's when started with `npm: true`; the runtime itself is info().pid. */
+  /** The runtime's node process, or npm's when started with `npm: true` (the runtime is then info().pid). */
   process: ChildProcess;
   output(): string;
   /** This instance's runtime file (found by its URL: several instances may share a data folder). */
@@ -29,7 +29,9 @@ export async function startDevRuntime(options: { args?: string[]; env?: Record<s
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'processa-e2e-'));
   const adminKey = options.env?.PROCESSA_BOOTSTRAP_KEY ?? `prk_e2e_${Math.random().toString(36).slice(2)}`;
   const args = ['--quiet', ...(options.args ?? [])];
-  const [command, argv] = options.npm ? ['npm', ['run', '--silent', 'dev', '--', ...args]] : [tsxBin, ['infra/local/dev.ts', ...args]];
+  // As `npm run dev` runs it: node with tsx's loader, no tsx CLI in between (that CLI SIGKILLs its
+  // child when the child is slow to acknowledge a relayed Ctrl-C, which a loaded machine often is).
+  const [command, argv] = options.npm ? ['npm', ['run', '--silent', 'dev', '--', ...args]] : [process.execPath, ['--import', 'tsx', 'infra/local/dev.ts', ...args]];
   const child = spawn(command, argv, {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', PROCESSA_DATA_DIR: dataDir, PROCESSA_BOOTSTRAP_KEY: adminKey, ...options.env },
