@@ -28,10 +28,16 @@ export interface RuntimeInfo {
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists, it just is not ours to signal.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed runtime its parent has not reaped yet still answers kill(0); on Linux, see that it is a zombie.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return process.platform !== 'linux'; // no /proc (macOS): kill(0) is the answer; on Linux it just exited
   }
 }
 
