@@ -165,6 +165,10 @@ describe('delivery', () => {
     expect(stdout).toContain(`Redrove 1 dead delivery of ${endpoint.id}`);
     await eventually(async () => (await deliveries(endpoint.id)).some((d) => d.eventId === test.body.eventId && d.outcome === 'succeeded'), 20_000, 'redriven delivery');
     expect(receiver.forEvent(test.body.eventId)).toHaveLength(5);
+    // Without --endpoint it goes through every endpoint, and finishes.
+    const all = await promisify(execFile)(tsxBin, ['infra/cli/redrive.ts'], { cwd: repoRoot, env: { ...process.env, PROCESSA_DATA_DIR: runtime.dataDir }, timeout: 60_000 });
+    expect(all.stdout).toMatch(/^Redrove \d+ dead deliver(y|ies)\.$/m);
+    expect(receiver.forEvent(test.body.eventId)).toHaveLength(5);
   }, 90_000);
 
   it('records timeouts, refused connections and redirects as failed attempts', async () => {
