@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type DynamoDBClient,
@@ -50,9 +51,27 @@ export async function provisionTables(client: DynamoDBClient, prefix: string): P
       }
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
+      // A --persist folder from an older version: add the indexes the definition has gained since.
+      await addMissingIndexes(client, physical, definition);
     }
   }
   return names;
+}
+
+async function addMissingIndexes(client: DynamoDBClient, physical: string, definition: TableDefinition) {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: physical }));
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const wanted = createTableInput(physical, definition);
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (existing.has(index.IndexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: physical,
+        AttributeDefinitions: wanted.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+  }
 }
 
 export async function streamArn(client: DynamoDBClient, tableName: string): Promise<string> {
