@@ -69,6 +69,10 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           attempts.push(step.attempt);
           logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
           return;
+        case 'held':
+          attempts.push(step.attempt);
+          logger.warn('endpoint disabled; delivery held for a redrive', keys);
+          return;
         case 'delivered':
           attempts.push(step.attempt);
           count(METRICS.deliveriesSucceeded);

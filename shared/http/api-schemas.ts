@@ -278,6 +278,7 @@ export interface Operation {
 
 const decided =
   'The draft is no longer pending: code already_decided (details.draft shows the state that won, with who decided and when) or draft_expired.';
+const endpointDisabled = 'code endpoint_disabled: the endpoint is disabled; enable it (PATCH {"enabled": true}) first.';
 const endpointRace = 'code conflict: the endpoint kept being changed by concurrent requests; retry.';
 
 /** One entry per API route key of the definition (the compiler and a test keep them in step). */
@@ -343,6 +344,7 @@ export const operations = {
       },
     },
     errors: [404],
+    conflict: endpointDisabled,
   },
   'GET /v1/webhooks/{id}/deliveries': {
     summary: 'Delivery attempts, newest first',
@@ -366,6 +368,7 @@ export const operations = {
       },
     },
     errors: [404],
+    conflict: endpointDisabled,
   },
   'GET /v1/openapi.json': { summary: 'This OpenAPI document', responses: { 200: { description: 'OpenAPI 3.1' } } },
 } satisfies Record<string, Operation>;

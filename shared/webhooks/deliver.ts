@@ -92,7 +92,12 @@ export type DeliveryStep =
    */
   | { kind: 'dead'; attempt: DeliveryAttempt | null; reason: string }
   /** Another copy of the message recorded this attempt first: the POST is logged, the copy acknowledged. */
-  | { kind: 'superseded'; attempt: DeliveryAttempt };
+  | { kind: 'superseded'; attempt: DeliveryAttempt }
+  /**
+   * The endpoint is disabled: nothing is posted; the delivery is kept as dead (reason "endpoint
+   * disabled") so a redrive after re-enabling sends it, but it is not dead-lettered: an admin chose this.
+   */
+  | { kind: 'held'; attempt: DeliveryAttempt };
 
 export interface DeliveryDeps {
   post: Poster;
@@ -121,6 +126,7 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
 
   const endpoint = await deps.endpointFor(message.endpointId);
   if (!endpoint) return { kind: 'dropped' };
+  if (!endpoint.enabled) return holdForDisabledEndpoint(message, stored, current, deps);
   const attemptNumber = (current?.attempts ?? 0) + 1;
   let action = await attemptDelivery(message, attemptNumber, endpoint, deps);
   let deadReason: string | null = null;
@@ -155,4 +161,40 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     case 'dead':
       return { kind: 'dead', attempt, reason: deadReason! };
   }
+}
+
+export const DISABLED_REASON = 'endpoint disabled';
+
+/** Disabling an endpoint stops its queued retries too: each is parked as dead, for a redrive once it is enabled again. */
+async function holdForDisabledEndpoint(message: DeliveryMessage, stored: DeliveryState | undefined, current: DeliveryState | undefined, deps: DeliveryDeps): Promise<DeliveryStep> {
+  const at = (deps.now ?? (() => new Date()))().toISOString();
+  const attempts = current?.attempts ?? 0;
+  const next: DeliveryState = {
+    endpointId: message.endpointId,
+    eventId: message.eventId,
+    generation: message.redrives,
+    attempts,
+    status: 'dead',
+    message,
+    updatedAt: at,
+    nextAttemptAt: null,
+    diedAt: at,
+    deadReason: DISABLED_REASON,
+  };
+  const attempt: DeliveryAttempt = {
+    endpointId: message.endpointId,
+    eventId: message.eventId,
+    eventType: message.eventType,
+    draftId: message.draftId,
+    attempt: attempts + 1,
+    outcome: 'dead',
+    httpStatus: null,
+    durationMs: 0,
+    error: 'not sent: the endpoint is disabled (enable it, then redrive)',
+    attemptedAt: at,
+    nextAttemptAt: null,
+    test: message.test,
+  };
+  if (!(await deps.states.save(next, versionOf(stored)))) return { kind: 'skipped', reason: 'stale' };
+  return { kind: 'held', attempt };
 }

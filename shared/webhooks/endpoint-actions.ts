@@ -1,6 +1,7 @@
 import type { DeliveryQueue } from './delivery-message.js';
 import { deliveryMessage } from './delivery-message.js';
-import { getEndpoint, type EndpointStore } from './endpoints.js';
+import { ConflictError } from '../domain/errors.js';
+import { getEndpoint, type EndpointStore, type WebhookEndpoint } from './endpoints.js';
 import { testEvent, type SendTestEventInput } from './events.js';
 import { redriveDeadDeliveries, type DeadDeliveries, type RedriveInput } from './redrive.js';
 
@@ -9,7 +10,7 @@ import { redriveDeadDeliveries, type DeadDeliveries, type RedriveInput } from '.
  * A draft.rejected unless a draft.approved sample is asked for, so the default never executes anything.
  */
 export async function sendTestEvent(store: EndpointStore, queue: DeliveryQueue, endpointId: string, input: SendTestEventInput = {}) {
-  const endpoint = await getEndpoint(store, endpointId);
+  const endpoint = enabled(await getEndpoint(store, endpointId), 'send it a test event');
   const event = testEvent({ event: input.event });
   await queue.send([deliveryMessage(event, endpoint.id)]);
   return { endpointId: endpoint.id, eventId: event.id, draftId: event.draftId, eventType: event.type };
@@ -21,6 +22,12 @@ export async function sendTestEvent(store: EndpointStore, queue: DeliveryQueue, 
  * `complete: false` means call again for the rest.
  */
 export async function redriveEndpoint(store: EndpointStore, dead: DeadDeliveries, queue: DeliveryQueue, endpointId: string, input: RedriveInput = {}) {
-  const endpoint = await getEndpoint(store, endpointId);
+  const endpoint = enabled(await getEndpoint(store, endpointId), 'redrive its deliveries');
   return { endpointId: endpoint.id, ...(await redriveDeadDeliveries(endpoint.id, dead, queue, { since: input.since })) };
+}
+
+/** A disabled endpoint receives nothing, so sending it anything is refused rather than quietly parked. */
+function enabled(endpoint: WebhookEndpoint, toDo: string): WebhookEndpoint {
+  if (!endpoint.enabled) throw new ConflictError('endpoint_disabled', `Webhook endpoint ${endpoint.id} is disabled; enable it (PATCH {"enabled": true}) to ${toDo}`, { id: endpoint.id });
+  return endpoint;
 }

@@ -302,3 +302,36 @@ describe('fan-out records each delivery before queueing it', () => {
     expect(afterRestart.sent).toEqual([sent]);
   });
 });
+
+describe('a disabled endpoint receives nothing, not even retries already queued', () => {
+  it('parks a queued delivery without posting or dead-lettering it; after re-enabling, a redrive sends it', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    const log = new MemoryDeliveryLog();
+    const queue = new MemoryQueue();
+    const post = failing();
+    // One failed attempt, then an admin disables the endpoint while the retry waits.
+    expect(await deliverMessage(message, 1, deps(states, post))).toMatchObject({ kind: 'retry' });
+    const disabled = { ...endpoint, enabled: false };
+    const held = await deliverMessage(message, 2, deps(states, post, { endpointFor: async () => disabled }));
+    expect(held).toMatchObject({ kind: 'held', attempt: { outcome: 'dead', httpStatus: null, error: expect.stringContaining('disabled') } });
+    expect(post.calls).toHaveLength(1);
+    expect(await states.get('ep_1', message.eventId)).toMatchObject({ status: 'dead', deadReason: 'endpoint disabled', attempts: 1 });
+
+    // Enabled again: the redrive (by endpoint, with since) reaches it, and it is delivered.
+    expect(await redriveDeadDeliveries('ep_1', { states, dlq, log }, queue, { now, since: '2026-02-10T11:00:00.000Z' })).toEqual({ redriven: 1, complete: true });
+    const ok = answering({ status: 200, durationMs: 2 });
+    expect(await deliverMessage(queue.sent[0]!, 1, deps(states, ok))).toMatchObject({ kind: 'delivered', attempt: { attempt: 1 } });
+    expect(ok.calls).toHaveLength(1);
+  });
+
+  it('refuses test events and redrives for a disabled endpoint with 409 endpoint_disabled', async () => {
+    const { sendTestEvent, redriveEndpoint } = await import('../../shared/webhooks/endpoint-actions.js');
+    const store = { get: async () => ({ ...endpoint, enabled: false }) } as unknown as Parameters<typeof sendTestEvent>[0];
+    const queue = new MemoryQueue();
+    await expect(sendTestEvent(store, queue, 'ep_1')).rejects.toMatchObject({ status: 409, code: 'endpoint_disabled' });
+    const dead = { states: new MemoryDeliveryStateStore(), dlq: new MemoryDlq(), log: new MemoryDeliveryLog() };
+    await expect(redriveEndpoint(store, dead, queue, 'ep_1')).rejects.toMatchObject({ status: 409, code: 'endpoint_disabled' });
+    expect(queue.sent).toHaveLength(0);
+  });
+});
