@@ -157,13 +157,16 @@ export async function deleteEndpoint(store: EndpointStore, id: string): Promise<
 /**
  * A new current secret. The one it replaces keeps signing for 24 h, and secrets rotated out
  * earlier keep the end time they were promised: a second rotation never cuts the first short.
+ * `clock` is read in each write round, so a rotation that had to be re-applied over a concurrent
+ * one dates its secret and grace period from when it actually took effect.
  */
-export async function rotateSecret(store: EndpointStore, id: string, now = new Date()) {
-  const at = now.toISOString();
-  const graceEnds = new Date(now.getTime() + PREVIOUS_SECRET_GRACE_SECONDS * 1000).toISOString();
-  const fresh: EndpointSecret = { value: generateSecret(), createdAt: at };
-  let replaced = false;
+export async function rotateSecret(store: EndpointStore, id: string, clock: () => Date = () => new Date()) {
+  const secret = generateSecret();
+  let now = clock();
+  let graceEnds: string | null = null;
   const updated = await changeEndpoint(store, id, (endpoint) => {
+    now = clock();
+    const at = now.toISOString();
     const [current, ...older] = endpoint.secrets;
     // Secrets whose grace has ended are dropped; the rest keep their own end times.
     const stillSigning = older.filter((s) => s.expiresAt !== undefined && Date.parse(s.expiresAt) > now.getTime());
@@ -174,8 +177,9 @@ export async function rotateSecret(store: EndpointStore, id: string, now = new D
         nextGraceEndsAt: nextEnd,
       });
     }
-    replaced = current !== undefined;
-    return { ...endpoint, updatedAt: at, secrets: [fresh, ...(current ? [{ ...current, expiresAt: graceEnds }] : []), ...stillSigning] };
+    graceEnds = current ? new Date(now.getTime() + PREVIOUS_SECRET_GRACE_SECONDS * 1000).toISOString() : null;
+    const fresh: EndpointSecret = { value: secret, createdAt: at };
+    return { ...endpoint, updatedAt: at, secrets: [fresh, ...(current && graceEnds ? [{ ...current, expiresAt: graceEnds }] : []), ...stillSigning] };
   });
-  return { ...publicEndpoint(updated, now), secret: fresh.value, previousSecretExpiresAt: replaced ? graceEnds : null };
+  return { ...publicEndpoint(updated, now), secret, previousSecretExpiresAt: graceEnds };
 }

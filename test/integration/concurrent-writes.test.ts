@@ -53,6 +53,11 @@ describe('webhook endpoints under concurrent writers', () => {
     const stored = await getEndpoint(endpoints, created.id);
     expect(stored.secrets).toHaveLength(rotations.length + 1);
     expect(stored.version).toBe(rotations.length + 1);
+    // Each secret is dated from when its rotation took effect: newest first, and every rotated-out
+    // secret signs for 24 h from the moment the one after it replaced it.
+    const created_ = stored.secrets.map((s) => Date.parse(s.createdAt));
+    expect([...created_].sort((a, b) => b - a)).toEqual(created_);
+    stored.secrets.slice(1).forEach((s, i) => expect(Date.parse(s.expiresAt!)).toBe(Date.parse(stored.secrets[i]!.createdAt) + PREVIOUS_SECRET_GRACE_SECONDS * 1000));
   }, 30_000);
 
   it('rotations beside PATCHes: both take effect, no rotation is undone', async () => {
@@ -75,9 +80,9 @@ describe('webhook endpoints under concurrent writers', () => {
   it('a second rotation keeps the first old secret signing until the end it was promised', async () => {
     const created = await createEndpoint(endpoints, { url: 'http://localhost:9/hook' }, policy);
     const t0 = new Date();
-    const first = await rotateSecret(endpoints, created.id, t0);
+    const first = await rotateSecret(endpoints, created.id, () => t0);
     const t1 = new Date(t0.getTime() + 3600_000);
-    const second = await rotateSecret(endpoints, created.id, t1);
+    const second = await rotateSecret(endpoints, created.id, () => t1);
     expect(first.previousSecretExpiresAt).toBe(new Date(t0.getTime() + PREVIOUS_SECRET_GRACE_SECONDS * 1000).toISOString());
     // Both rotated-out secrets are shown with their own end times.
     expect(second.previousSecrets.map((s) => s.expiresAt)).toEqual([second.previousSecretExpiresAt, first.previousSecretExpiresAt]);
@@ -95,7 +100,7 @@ describe('webhook endpoints under concurrent writers', () => {
     await expect(rotateSecret(endpoints, created.id)).rejects.toMatchObject({ status: 409, code: 'too_many_secrets' });
     // Once the grace periods end, rotation works again and the expired secrets are dropped.
     const later = new Date(Date.now() + PREVIOUS_SECRET_GRACE_SECONDS * 1000 + 1000);
-    const rotated = await rotateSecret(endpoints, created.id, later);
+    const rotated = await rotateSecret(endpoints, created.id, () => later);
     expect(rotated.previousSecrets).toHaveLength(1);
     expect((await getEndpoint(endpoints, created.id)).secrets).toHaveLength(2);
   }, 30_000);
