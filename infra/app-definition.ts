@@ -1,12 +1,21 @@
 /**
  * The one description of Processa's resources. The CDK stack (infra/stacks) and the local
  * runtime (infra/local) both build from it, so tables, queues, functions, routes and retry
- * settings cannot drift between AWS and a laptop. Pure data: no CDK or SDK imports, so that
- * handlers may read route roles from it without pulling infrastructure code into bundles.
+ * settings cannot drift between AWS and a laptop. Pure data: no CDK or SDK imports. It imports
+ * the domain's words (roles, limits, retry policy, routes, stream filters) from shared/; nothing
+ * in shared/ or functions/ imports it.
  */
 
-export const ROLES = ['agent', 'reviewer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../shared/domain/roles.js';
+import { queueEnvVars, tableEnvVars } from '../shared/config.js';
+import { limits } from '../shared/http/limits.js';
+import { defaultRoute, routeFor, routeKey, routes as routeTable, type RouteShape } from '../shared/http/routes.js';
+import { decisionStreamFilter, expiryStreamFilter } from '../shared/store/drafts-stream.js';
+import { deliveryLogRetentionDays, deliveryRetry } from '../shared/webhooks/delivery-policy.js';
+
+// Domain vocabulary and the HTTP contract live in shared/ (which never imports infra/); they are
+// re-exported here so infra code and tests keep one place to read the whole app from.
+export { decisionStreamFilter, defaultRoute, deliveryLogRetentionDays, deliveryRetry, expiryStreamFilter, limits, routeFor, routeKey, ROLES, type Role };
 
 export type AttributeType = 'S' | 'N';
 export interface KeyAttribute {
@@ -30,7 +39,7 @@ export interface TableDefinition {
 
 export const tables = {
   drafts: {
-    envVar: 'DRAFTS_TABLE_NAME',
+    envVar: tableEnvVars.drafts,
     partitionKey: { name: 'id', type: 'S' },
     indexes: [
       // Newest first within one status: the review queue ("pending") and decided drafts.
@@ -45,32 +54,32 @@ export const tables = {
     stream: 'NEW_AND_OLD_IMAGES',
   },
   apiKeys: {
-    envVar: 'API_KEYS_TABLE_NAME',
+    envVar: tableEnvVars.apiKeys,
     // Looked up on every request by the SHA-256 of the presented key; the key itself is never stored.
     partitionKey: { name: 'keyHash', type: 'S' },
     indexes: [{ name: 'by-id', partitionKey: { name: 'id', type: 'S' } }],
   },
   idempotency: {
-    envVar: 'IDEMPOTENCY_TABLE_NAME',
+    envVar: tableEnvVars.idempotency,
     partitionKey: { name: 'id', type: 'S' },
     indexes: [],
     ttlAttribute: 'expiresAtEpoch',
   },
   webhooks: {
-    envVar: 'WEBHOOKS_TABLE_NAME',
+    envVar: tableEnvVars.webhooks,
     partitionKey: { name: 'id', type: 'S' },
     // Every endpoint item carries kind = "endpoint": fan-out and listing query it, never scan.
     indexes: [{ name: 'by-kind', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } }],
   },
   sessions: {
-    envVar: 'SESSIONS_TABLE_NAME',
+    envVar: tableEnvVars.sessions,
     // Page sign-in sessions (by token hash) and sign-in throttling counters, both expiring by TTL.
     partitionKey: { name: 'id', type: 'S' },
     indexes: [],
     ttlAttribute: 'expiresAtEpoch',
   },
   deliveries: {
-    envVar: 'DELIVERIES_TABLE_NAME',
+    envVar: tableEnvVars.deliveries,
     // Per endpoint: one item per delivery attempt (attemptKey = time#event#n, newest first) and one
     // delivery state per event (attemptKey = state#event: attempt counter, status, the message).
     // Both expire by TTL.
@@ -81,27 +90,10 @@ export const tables = {
     indexes: [{ name: 'dead-by-endpoint', partitionKey: { name: 'deadEndpointId', type: 'S' }, sortKey: { name: 'diedAt', type: 'S' } }],
     ttlAttribute: 'expiresAtEpoch',
   },
-} as const satisfies Record<string, TableDefinition>;
+} as const satisfies Record<keyof typeof tableEnvVars, TableDefinition>;
 export type TableName = keyof typeof tables;
 
-/**
- * Webhook retry policy: 4 attempts in all, counted by the delivery itself (its state item), not by
- * SQS receives; after the last failure the delivery function moves the message to the DLQ.
- */
-export const deliveryRetry = {
-  maxAttempts: 4,
-  /**
-   * The queue's maxReceiveCount: only a backstop for messages whose invocations keep dying. Receives
-   * lost to throttling or timeouts count there but are not attempts, so it sits well above 4.
-   */
-  backstopReceives: 12,
-  /** First retry delay; later ones double, with full jitter. Overridden by PROCESSA_RETRY_BASE_SECONDS. */
-  baseSeconds: 30,
-  /** SQS allows a visibility timeout of at most 12 hours. */
-  maxBackoffSeconds: 12 * 60 * 60,
-  /** Per-attempt HTTP timeout. Overridden by PROCESSA_WEBHOOK_TIMEOUT_MS. */
-  timeoutMs: 10_000,
-} as const;
+// deliveryRetry (shared/webhooks/delivery-policy.ts) sets the delivery queue's maxReceiveCount below.
 
 export interface QueueDefinition {
   envVar: string;
@@ -114,7 +106,7 @@ export interface QueueDefinition {
 
 export const queues = {
   deliveries: {
-    envVar: 'DELIVERIES_QUEUE_URL',
+    envVar: queueEnvVars.deliveries,
     // 6× the delivery function's timeout (30 s), as AWS recommends for an SQS event source, so a
     // throttled or retried invocation does not make the message visible again mid-attempt.
     visibilityTimeoutSeconds: 180,
@@ -123,17 +115,17 @@ export const queues = {
     retentionDays: 4,
   },
   deliveriesDlq: {
-    envVar: 'DELIVERIES_DLQ_URL',
+    envVar: queueEnvVars.deliveriesDlq,
     visibilityTimeoutSeconds: 60,
     retentionDays: 14,
   },
   /** Stream batches the fan-out could not process after all retries: kept for an operator, alarmed on. */
   fanOutFailures: {
-    envVar: 'FAN_OUT_FAILURES_QUEUE_URL',
+    envVar: queueEnvVars.fanOutFailures,
     visibilityTimeoutSeconds: 60,
     retentionDays: 14,
   },
-} as const satisfies Record<string, QueueDefinition>;
+} as const satisfies Record<keyof typeof queueEnvVars, QueueDefinition>;
 export type QueueName = 'deliveries' | 'deliveriesDlq' | 'fanOutFailures';
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
@@ -242,91 +234,12 @@ export const functions = {
 } as const satisfies Record<string, FunctionDefinition>;
 export type FunctionName = keyof typeof functions;
 
-export interface RouteDefinition {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  /** API Gateway path syntax: /v1/drafts/{id}. */
-  path: string;
-  function: FunctionName;
-  /** Roles allowed to call the route; every route must name them ([] only for the sign-in form). */
-  roles: readonly Role[];
-  /** How callers prove their role: a Bearer API key (the default), a page session cookie, or not at all (roles must be []). */
-  auth?: 'bearer' | 'session' | 'none';
-}
+/** A route of shared/http/routes.ts, whose `function` is one of the functions above. */
+export type RouteDefinition = RouteShape<FunctionName>;
+/** The route table (shared/http/routes.ts); here every route's function is checked to exist. */
+export const routes = routeTable satisfies readonly RouteDefinition[];
 
-const anyRole = ROLES;
-const deciders = ['reviewer', 'admin'] as const;
-const adminOnly = ['admin'] as const;
-
-export const routes = [
-  { method: 'POST', path: '/v1/drafts', function: 'createDraft', roles: ['agent', 'admin'] },
-  { method: 'GET', path: '/v1/drafts', function: 'readDrafts', roles: anyRole },
-  { method: 'GET', path: '/v1/drafts/{id}', function: 'readDrafts', roles: anyRole },
-  { method: 'POST', path: '/v1/drafts/{id}/approve', function: 'decideDraft', roles: deciders },
-  { method: 'POST', path: '/v1/drafts/{id}/reject', function: 'decideDraft', roles: deciders },
-  { method: 'POST', path: '/v1/keys', function: 'manageKeys', roles: adminOnly },
-  { method: 'GET', path: '/v1/keys', function: 'manageKeys', roles: adminOnly },
-  { method: 'DELETE', path: '/v1/keys/{id}', function: 'manageKeys', roles: adminOnly },
-  { method: 'POST', path: '/v1/webhooks', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'GET', path: '/v1/webhooks', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'GET', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'PATCH', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'DELETE', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'POST', path: '/v1/webhooks/{id}/test', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'GET', path: '/v1/webhooks/{id}/deliveries', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'POST', path: '/v1/webhooks/{id}/redrive', function: 'manageWebhooks', roles: adminOnly },
-  { method: 'GET', path: '/v1/openapi.json', function: 'describeApi', roles: [], auth: 'none' },
-  // Hosted pages: GET /review shows the sign-in form to visitors without a session.
-  { method: 'GET', path: '/review', function: 'reviewPages', roles: deciders, auth: 'session' },
-  { method: 'POST', path: '/review/login', function: 'reviewPages', roles: [], auth: 'session' },
-  { method: 'POST', path: '/review/logout', function: 'reviewPages', roles: deciders, auth: 'session' },
-  { method: 'GET', path: '/review/{id}', function: 'reviewPages', roles: deciders, auth: 'session' },
-  { method: 'POST', path: '/review/{id}/approve', function: 'reviewPages', roles: deciders, auth: 'session' },
-  { method: 'POST', path: '/review/{id}/reject', function: 'reviewPages', roles: deciders, auth: 'session' },
-  { method: 'GET', path: '/settings/webhooks', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
-  { method: 'POST', path: '/settings/webhooks', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
-  { method: 'POST', path: '/settings/webhooks/{id}/test', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
-  { method: 'POST', path: '/settings/webhooks/{id}/rotate-secret', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
-  { method: 'POST', path: '/settings/webhooks/{id}/redrive', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
-  { method: 'POST', path: '/settings/webhooks/{id}/delete', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
-] as const satisfies readonly RouteDefinition[];
-
-export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;
-
-export function routeFor(key: string): RouteDefinition {
-  const route = (routes as readonly RouteDefinition[]).find((r) => routeKey(r) === key);
-  if (!route) throw new Error(`No route is defined for ${key}`);
-  return route;
-}
-
-/**
- * API Gateway's catch-all route: every request no route above matches (unknown path, or a known
- * path with another method) goes to this function, which answers in the documented error shape
- * instead of API Gateway's own {"message":"Not Found"}. The local gateway falls back to it too.
- * Not an API operation, so it is kept out of `routes` (and of the OpenAPI document).
- */
-export const defaultRoute = { key: '$default', function: 'describeApi' } as const satisfies { key: string; function: FunctionName };
-
-/**
- * Lambda event filter (same syntax as EventSourceMapping FilterCriteria) that lets only
- * decisions through: an update whose old image is pending and new image is decided.
- */
-export const decisionStreamFilter = {
-  eventName: ['MODIFY'],
-  dynamodb: {
-    OldImage: { status: { S: ['pending'] } },
-    NewImage: { status: { S: ['approved', 'rejected'] } },
-  },
-} as const;
-
-/** Expiry, as a filter: pending → expired. */
-export const expiryStreamFilter = {
-  eventName: ['MODIFY'],
-  dynamodb: {
-    OldImage: { status: { S: ['pending'] } },
-    NewImage: { status: { S: ['expired'] } },
-  },
-} as const;
+// decisionStreamFilter and expiryStreamFilter: shared/store/drafts-stream.ts (the fan-out matches records by the same data).
 
 /**
  * Scheduled functions. Expiry is a sweep rather than DynamoDB TTL: TTL deletes the item (we keep
@@ -360,10 +273,3 @@ export const queueConsumer = {
   reportBatchItemFailures: true,
 } as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
 
-/** Delivery attempts stay in the log this long. */
-export const deliveryLogRetentionDays = 30;
-
-/** Request limits enforced by every JSON handler (API Gateway itself allows 10 MB). */
-export const limits = {
-  maxBodyBytes: 256 * 1024,
-} as const;

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deliveryRetry } from '../../infra/app-definition.js';
+import { deliveryRetry } from '../../shared/webhooks/delivery-policy.js';
 import { count, logger, publishMetrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
 import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { defaultRoute } from '../../infra/app-definition.js';
+import { defaultRoute } from '../../shared/http/routes.js';
 import { publicBaseUrl } from '../../shared/http/api-event.js';
 import { apiHandler, unmatchedRouteHandler } from '../../shared/http/api-handler.js';
 import { openApiDocument } from '../../shared/http/openapi.js';

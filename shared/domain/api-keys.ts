@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { init } from '@paralleldrive/cuid2';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
-import { ROLES, type Role } from '../../infra/app-definition.js';
+import { ROLES, type Role } from './roles.js';
 import { NotFoundError, UnauthorizedError } from './errors.js';
 import type { Actor } from './draft.js';
 

@@ -1,7 +1,7 @@
 import { init } from '@paralleldrive/cuid2';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
-import type { Role } from '../../infra/app-definition.js';
+import type { Role } from './roles.js';
 import { ConflictError, PayloadTooLargeError, ValidationError } from './errors.js';
 
 export const DRAFT_LIMITS = {

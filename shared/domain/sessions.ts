@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Role } from '../../infra/app-definition.js';
+import type { Role } from './roles.js';
 import { hashKey, type ApiKeyStore } from './api-keys.js';
 import type { Actor } from './draft.js';
 

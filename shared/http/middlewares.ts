@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { limits, routeFor } from '../../infra/app-definition.js';
+import { limits } from './limits.js';
+import { routeFor } from './routes.js';
 import { authenticate, type ApiKeyStore } from '../domain/api-keys.js';
 import { DomainError, ForbiddenError, MalformedJsonError, UnsupportedMediaTypeError } from '../domain/errors.js';
 import { logger } from '../observability.js';

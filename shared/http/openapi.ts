@@ -1,6 +1,9 @@
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
-import { deliveryRetry, limits, ROLES, routeKey, routes, type RouteDefinition } from '../../infra/app-definition.js';
+import { ROLES } from '../domain/roles.js';
+import { deliveryRetry } from '../webhooks/delivery-policy.js';
+import { limits } from './limits.js';
+import { routeKey, routes, type RouteDefinition } from './routes.js';
 import { DRAFT_LIMITS } from '../domain/draft.js';
 import { EVENT_TYPES } from '../webhooks/events.js';
 import { operations, requestSchemas, responseSchemas, webhookEvents, type Operation, type SchemaMeta } from './api-schemas.js';

@@ -1,4 +1,4 @@
-import { routeKey, routes, type RouteDefinition } from '../../infra/app-definition.js';
+import { routeKey, routes, type RouteDefinition } from './routes.js';
 
 /**
  * Route matching as API Gateway HTTP APIs do it, over the definition's routes: literal segments

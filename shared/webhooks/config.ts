@@ -1,4 +1,4 @@
-import { deliveryRetry } from '../../infra/app-definition.js';
+import { deliveryRetry } from './delivery-policy.js';
 import type { DeliveryPolicy } from './deliver.js';
 
 function positiveNumber(name: string, fallback: number): number {

@@ -1,4 +1,4 @@
-import { deliveryLogRetentionDays } from '../../infra/app-definition.js';
+import { deliveryLogRetentionDays } from './delivery-policy.js';
 import type { EventType } from './events.js';
 
 export type DeliveryOutcome = 'succeeded' | 'failed' | 'dead';
