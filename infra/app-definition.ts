@@ -227,7 +227,8 @@ export const functions = {
     // Per-attempt HTTP timeout (10 s) plus signing and logging; the queue's visibility timeout is 6× this.
     timeoutSeconds: 30,
     // Deliveries: reads and conditionally writes each delivery's state (its attempt counter).
-    tables: { webhooks: 'read', deliveries: 'readWrite' },
+    // Webhooks: writes only to disable an endpoint whose receiver answered 410 Gone.
+    tables: { webhooks: 'readWrite', deliveries: 'readWrite' },
     // The DLQ: after the 4th failed attempt the function moves the message there itself.
     queues: { deliveries: 'consume', deliveriesDlq: 'send' },
   },

@@ -11,7 +11,7 @@ import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { deliverMessage } from '../../shared/webhooks/deliver.js';
 import type { DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
 import { parseDeliveryMessage, type RetryLater as RetryLaterChange } from '../../shared/webhooks/delivery-message.js';
-import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
+import { disableEndpoint, type WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { createPoster } from '../../shared/webhooks/http-post.js';
 
 // Clients and configuration only: invocations may overlap in one process (the local pump runs
@@ -43,6 +43,12 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     if (!found) endpointCache.set(id, (found = endpoints.get(id)));
     return found;
   };
+  const disable = async (id: string, reason: 'gone') => {
+    await disableEndpoint(endpoints, id, reason);
+    // The rest of this batch sees it disabled, so its other deliveries are held rather than posted.
+    endpointCache.delete(id);
+    logger.warn('endpoint disabled', { endpointId: id, reason });
+  };
   const attempts: DeliveryAttempt[] = [];
   const retries: RetryLaterChange[] = [];
 
@@ -56,7 +62,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
         return;
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-      const step = await deliverMessage(message, receiveCount, { post, policy, states, endpointFor, backstopReceives: deliveryRetry.backstopReceives });
+      const step = await deliverMessage(message, receiveCount, { post, policy, states, endpointFor, disableEndpoint: disable, backstopReceives: deliveryRetry.backstopReceives });
       const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
       switch (step.kind) {
         case 'dropped':

@@ -41,6 +41,15 @@ function sampleApproval(action: (path: string, label: string, cls?: string, extr
     </div>`;
 }
 
+const disabledText = (endpoint: WebhookEndpoint) =>
+  endpoint.disabledReason === 'gone' ? 'disabled: its receiver answered 410 Gone (enable it to resume, then redrive)' : 'disabled';
+const retryText = (endpoint: WebhookEndpoint) =>
+  endpoint.retry === undefined || endpoint.retry === 'standard'
+    ? 'standard (4 attempts)'
+    : endpoint.retry === 'extended'
+      ? 'extended (8 attempts over about 27 h)'
+      : `${endpoint.retry.attempts} attempts, ${endpoint.retry.baseSeconds} s doubling up to ${endpoint.retry.maxDelaySeconds} s`;
+
 /** Rotated-out secrets still signing, each with the end time its rotation promised. */
 function previousSecrets(endpoint: WebhookEndpoint): SafeHtml | '' {
   const grace = secretsInGrace(endpoint, new Date());
@@ -56,7 +65,7 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
   const failing = attempts.filter((a) => a.outcome === 'failed').length;
   return html`<section class="card" id="${endpoint.id}">
     <h2>${endpoint.url}</h2>
-    <p class="muted">${endpoint.description || 'No description'} · ${endpoint.events.join(', ')} · ${endpoint.enabled ? 'enabled' : 'disabled'} · ${endpoint.id}</p>
+    <p class="muted">${endpoint.description || 'No description'} · ${endpoint.events.join(', ')} · ${endpoint.enabled ? 'enabled' : disabledText(endpoint)} · retries: ${retryText(endpoint)} · ${endpoint.id}</p>
     ${previousSecrets(endpoint)}
     ${state.revealed?.endpointId === endpoint.id
       ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`

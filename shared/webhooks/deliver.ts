@@ -1,8 +1,8 @@
-import { retryDelaySeconds } from './backoff.js';
 import { truncateError, type DeliveryAttempt } from './delivery-log.js';
 import type { DeliveryMessage } from './delivery-message.js';
 import { versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
+import { delayAfterFailure, isGone, MAX_RETRY_DELAY_SECONDS, retrySchedule } from './retry-policy.js';
 import { signedHeaders } from './signing.js';
 
 export interface DeliveryPolicy {
@@ -17,6 +17,8 @@ export interface PostResult {
   status?: number;
   error?: string;
   durationMs: number;
+  /** The receiver's Retry-After header on a failure, as sent. */
+  retryAfter?: string;
 }
 export type Poster = (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<PostResult>;
 
@@ -25,6 +27,8 @@ export type DeliveryAction =
   | { kind: 'retry'; attempt: DeliveryAttempt; delaySeconds: number }
   /** Last attempt failed: the delivery function moves the message to the DLQ. */
   | { kind: 'dead'; attempt: DeliveryAttempt }
+  /** 410 Gone: the receiver retired the endpoint; it is disabled and the delivery is dead. */
+  | { kind: 'gone'; attempt: DeliveryAttempt }
   /** The endpoint was deleted: nothing to deliver to, nothing to retry. */
   | { kind: 'dropped' };
 
@@ -68,8 +72,12 @@ export async function attemptDelivery(
   };
   if (isSuccess(result.status)) return { kind: 'delivered', attempt: base };
   const error = failureText(result);
-  if (attemptNumber >= deps.policy.maxAttempts) return { kind: 'dead', attempt: { ...base, outcome: 'dead', error } };
-  const delaySeconds = retryDelaySeconds(attemptNumber, deps.policy.retryBaseSeconds, deps.policy.maxBackoffSeconds, deps.random);
+  if (isGone(result.status)) return { kind: 'gone', attempt: { ...base, outcome: 'dead', error } };
+  // The endpoint's own retry setting, or the stack's default (the doc's 1 + 3 retries).
+  const schedule = retrySchedule(endpoint.retry, { attempts: deps.policy.maxAttempts, baseSeconds: deps.policy.retryBaseSeconds, maxSeconds: Math.min(deps.policy.maxBackoffSeconds, MAX_RETRY_DELAY_SECONDS) });
+  if (attemptNumber >= schedule.attempts) return { kind: 'dead', attempt: { ...base, outcome: 'dead', error } };
+  // A 429/503 with Retry-After waits at least that long (within the cap).
+  const delaySeconds = delayAfterFailure(schedule, attemptNumber, result, attemptedAt, deps.random);
   return {
     kind: 'retry',
     delaySeconds,
@@ -106,6 +114,8 @@ export interface DeliveryDeps {
   endpointFor: (id: string) => Promise<WebhookEndpoint | undefined>;
   /** The queue's maxReceiveCount: on the receive before it, a failure is final (dead) rather than left to SQS. */
   backstopReceives: number;
+  /** Disables the endpoint, e.g. after its receiver answered 410 Gone. */
+  disableEndpoint: (endpointId: string, reason: 'gone') => Promise<void>;
   now?: () => Date;
   random?: () => number;
 }
@@ -130,7 +140,12 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   const attemptNumber = (current?.attempts ?? 0) + 1;
   let action = await attemptDelivery(message, attemptNumber, endpoint, deps);
   let deadReason: string | null = null;
-  if (action.kind === 'dead') {
+  if (action.kind === 'gone') {
+    // Disabled before the state is written: the endpoint's other queued deliveries are then held, not posted.
+    await deps.disableEndpoint(endpoint.id, 'gone');
+    deadReason = GONE_REASON;
+    action = { kind: 'dead', attempt: action.attempt };
+  } else if (action.kind === 'dead') {
     deadReason = `all ${attemptNumber} attempts failed`;
   } else if (action.kind === 'retry' && receiveCount >= deps.backstopReceives - 1) {
     // SQS would dead-letter it on the next receive without a word: do it here, logged, with the reason.
@@ -164,6 +179,7 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
 }
 
 export const DISABLED_REASON = 'endpoint disabled';
+export const GONE_REASON = 'the receiver answered 410 Gone: the endpoint was disabled';
 
 /** Disabling an endpoint stops its queued retries too: each is parked as dead, for a redrive once it is enabled again. */
 async function holdForDisabledEndpoint(message: DeliveryMessage, stored: DeliveryState | undefined, current: DeliveryState | undefined, deps: DeliveryDeps): Promise<DeliveryStep> {

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { assertDeliverableUrl, type UrlPolicy } from './address-guard.js';
 import { DEFAULT_EVENT_TYPES, EVENT_TYPES, type EventType } from './events.js';
+import { retrySettingSchema, type RetrySetting } from './retry-policy.js';
 import { generateSecret } from './signing.js';
 
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without downtime. */
@@ -37,7 +38,14 @@ export interface WebhookEndpoint {
   secrets: EndpointSecret[];
   /** Bumped by every write; a write applies only over the version it read (optimistic concurrency). */
   version: number;
+  /** How failed deliveries are retried; absent: the stack's default (1 + 3 retries). */
+  retry?: RetrySetting;
+  /** Why and when it was disabled: by an admin (manual) or because its receiver answered 410 (gone). */
+  disabledReason?: DisabledReason;
+  disabledAt?: string;
 }
+
+export type DisabledReason = 'manual' | 'gone';
 
 export type ReplaceResult = 'replaced' | 'missing' | 'conflict';
 
@@ -69,10 +77,11 @@ export const createEndpointSchema = z.strictObject({
   url: urlSchema,
   events: eventsSchema.optional(),
   description: descriptionSchema.optional(),
+  retry: retrySettingSchema.optional(),
 });
 export const updateEndpointSchema = z
-  .strictObject({ url: urlSchema.optional(), events: eventsSchema.optional(), description: descriptionSchema.optional(), enabled: z.boolean().optional() })
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'must change at least one of url, events, description, enabled' });
+  .strictObject({ url: urlSchema.optional(), events: eventsSchema.optional(), description: descriptionSchema.optional(), enabled: z.boolean().optional(), retry: retrySettingSchema.optional() })
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'must change at least one of url, events, description, enabled, retry' });
 
 /** Secrets that may sign at `now`: the current one, plus rotated-out ones still in their grace period. */
 export function activeSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
@@ -90,8 +99,15 @@ export function secretsInGrace(endpoint: WebhookEndpoint, now: Date): Array<{ cr
 
 /** The endpoint as the API shows it: never its secrets, but when each rotated-out one stops signing. */
 export function publicEndpoint(endpoint: WebhookEndpoint, now = new Date()) {
-  const { secrets, version: _version, ...rest } = endpoint;
-  return { ...rest, secretRotatedAt: secrets.length > 1 ? secrets[0]!.createdAt : null, previousSecrets: secretsInGrace(endpoint, now) };
+  const { secrets, version: _version, retry, disabledReason, disabledAt, ...rest } = endpoint;
+  return {
+    ...rest,
+    retry: retry ?? 'standard',
+    disabledReason: endpoint.enabled ? null : (disabledReason ?? 'manual'),
+    disabledAt: endpoint.enabled ? null : (disabledAt ?? null),
+    secretRotatedAt: secrets.length > 1 ? secrets[0]!.createdAt : null,
+    previousSecrets: secretsInGrace(endpoint, now),
+  };
 }
 
 export async function createEndpoint(store: EndpointStore, input: z.output<typeof createEndpointSchema>, policy: UrlPolicy, now = new Date()) {
@@ -107,6 +123,7 @@ export async function createEndpoint(store: EndpointStore, input: z.output<typeo
     updatedAt: at,
     secrets: [{ value: generateSecret(), createdAt: at }],
     version: 1,
+    ...(input.retry !== undefined ? { retry: input.retry } : {}),
   };
   await store.put(endpoint);
   return { ...publicEndpoint(endpoint), secret: endpoint.secrets[0]!.value };
@@ -139,14 +156,21 @@ export async function changeEndpoint(store: EndpointStore, id: string, change: (
 export async function updateEndpoint(store: EndpointStore, id: string, patch: z.output<typeof updateEndpointSchema>, policy: UrlPolicy, now = new Date()) {
   // The URL is checked once, outside the retry loop: resolving it is slow and does not depend on the stored endpoint.
   const url = patch.url !== undefined ? (await assertDeliverableUrl(patch.url, policy)).href : undefined;
-  const updated = await changeEndpoint(store, id, (endpoint) => ({
-    ...endpoint,
-    url: url ?? endpoint.url,
-    events: patch.events ?? endpoint.events,
-    description: patch.description ?? endpoint.description,
-    enabled: patch.enabled ?? endpoint.enabled,
-    updatedAt: now.toISOString(),
-  }));
+  const updated = await changeEndpoint(store, id, (endpoint) => {
+    const enabled = patch.enabled ?? endpoint.enabled;
+    const { disabledReason: _reason, disabledAt: _at, ...rest } = endpoint;
+    return {
+      ...rest,
+      url: url ?? endpoint.url,
+      events: patch.events ?? endpoint.events,
+      description: patch.description ?? endpoint.description,
+      enabled,
+      ...(patch.retry !== undefined ? { retry: patch.retry } : {}),
+      updatedAt: now.toISOString(),
+      // Enabling clears the record; disabling by hand records it (an already disabled endpoint keeps its reason).
+      ...(!enabled ? (endpoint.enabled ? { disabledReason: 'manual' as const, disabledAt: now.toISOString() } : { disabledReason: endpoint.disabledReason, disabledAt: endpoint.disabledAt }) : {}),
+    };
+  });
   return publicEndpoint(updated, now);
 }
 
@@ -182,4 +206,11 @@ export async function rotateSecret(store: EndpointStore, id: string, clock: () =
     return { ...endpoint, updatedAt: at, secrets: [fresh, ...(current && graceEnds ? [{ ...current, expiresAt: graceEnds }] : []), ...stillSigning] };
   });
   return { ...publicEndpoint(updated, now), secret, previousSecretExpiresAt: graceEnds };
+}
+
+/** Disables an endpoint for a reason of the system's (e.g. its receiver answered 410 Gone); already disabled: unchanged. */
+export async function disableEndpoint(store: EndpointStore, id: string, reason: DisabledReason, now = new Date()): Promise<void> {
+  await changeEndpoint(store, id, (endpoint) =>
+    endpoint.enabled ? { ...endpoint, enabled: false, disabledReason: reason, disabledAt: now.toISOString(), updatedAt: now.toISOString() } : endpoint,
+  );
 }

@@ -65,7 +65,8 @@ export function createPoster(policy: UrlPolicy): Poster {
             if (snippet.length < RESPONSE_SNIPPET_BYTES) snippet += chunk;
           });
           const said = status >= 300 && status < 400 ? 'redirects are not followed' : snippet.slice(0, RESPONSE_SNIPPET_BYTES).trim();
-          const done = () => finish({ status, error: `HTTP ${status}${said ? `: ${said}` : ''}` });
+          const retryAfter = response.headers['retry-after'];
+          const done = () => finish({ status, error: `HTTP ${status}${said ? `: ${said}` : ''}`, ...(retryAfter ? { retryAfter } : {}) });
           response.once('end', done);
           response.once('error', done);
         },

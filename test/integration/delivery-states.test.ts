@@ -37,6 +37,9 @@ function deps(endpointId: string, answer: () => number, posts: { n: number }): D
     policy: { maxAttempts: 4, retryBaseSeconds: 1, maxBackoffSeconds: 60, timeoutMs: 1000 },
     states,
     endpointFor: async (id) => (id === endpointId ? endpointOf(endpointId) : undefined),
+    disableEndpoint: async () => {
+      throw new Error('not expected in this test');
+    },
     backstopReceives: 12,
   };
 }

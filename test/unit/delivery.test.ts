@@ -70,6 +70,9 @@ const deps = (states: MemoryDeliveryStateStore, post: Poster, extra: Partial<Del
   policy,
   states,
   endpointFor: async (id) => (id === endpoint.id ? endpoint : undefined),
+  disableEndpoint: async () => {
+    throw new Error('not expected in this test');
+  },
   backstopReceives: 12,
   now,
   random: () => 0,
