@@ -4,11 +4,45 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'processa';
 
+/** The namespace of every custom metric; infra/stacks/operations.ts alarms on it. */
+export const METRICS_NAMESPACE = 'Processa';
+
+/**
+ * The default dimension that keeps two stacks in one account apart: `service` is the same in all
+ * of them, so without it a dev stack's dead deliveries would trip prod's alarms. Every alarm on a
+ * custom metric filters on its own stack's value.
+ */
+export const STACK_DIMENSION = 'stack';
+
+/** Set on every function by the CDK stack (infra/stacks/operations.ts) to the stack's name. */
+export const STACK_NAME_ENV = 'PROCESSA_STACK_NAME';
+
+/** The `stack` dimension where no stack set one: the local runtime, tests, benches. */
+export const LOCAL_STACK_NAME = 'local';
+
+/** The stack dimension's value for an environment: its PROCESSA_STACK_NAME, or `local` when unset or blank. */
+export const stackNameFrom = (env: NodeJS.ProcessEnv): string => env[STACK_NAME_ENV]?.trim() || LOCAL_STACK_NAME;
+
+/**
+ * A Metrics instance publishing under the Processa namespace with the `service` and `stack`
+ * default dimensions. POWERTOOLS_METRICS_DISABLED still applies (the local runtime sets it).
+ */
+export const createMetrics = (env: NodeJS.ProcessEnv = process.env): Metrics =>
+  new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'processa',
+    defaultDimensions: { [STACK_DIMENSION]: stackNameFrom(env) },
+  });
+
 /** One structured JSON logger for every function; POWERTOOLS_LOG_LEVEL sets the level. */
 export const logger = new Logger({ serviceName });
 
-/** CloudWatch metrics as EMF log lines, flushed by the logMetrics middleware after each invocation. */
-export const metrics = new Metrics({ namespace: 'Processa', serviceName });
+/**
+ * CloudWatch metrics as EMF log lines, flushed by publishMetrics() after each invocation. Each
+ * carries the dimensions service and stack; alarms must name both, since CloudWatch identifies a
+ * metric by its whole dimension set.
+ */
+export const metrics = createMetrics();
 
 /** X-Ray tracing; a no-op outside Lambda (the local runtime, tests). */
 export const tracer = new Tracer({ serviceName });

@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS } from '../../shared/observability.js';
+import { METRICS, METRICS_NAMESPACE, STACK_DIMENSION, STACK_NAME_ENV } from '../../shared/observability.js';
 import {
   deliveryRetry,
   functions,
@@ -25,8 +25,11 @@ import {
 import { pascalCase, tableId } from './names.js';
 import { SERVICE_NAME } from './processa-function.js';
 
-/** The namespace shared/observability.ts gives Powertools Metrics; its default dimension is `service`. */
-export const METRICS_NAMESPACE = 'Processa';
+/**
+ * The namespace shared/observability.ts gives Powertools Metrics; its default dimensions are
+ * `service` and `stack` (STACK_DIMENSION, the stack's name, handed to every function below).
+ */
+export { METRICS_NAMESPACE, STACK_DIMENSION, STACK_NAME_ENV };
 
 /**
  * Alarm thresholds, exported for the stack test. Every alarm fires at `>= threshold` and treats
@@ -39,6 +42,13 @@ export const ALARM_THRESHOLDS = {
   minDeliveryQueueAgeSeconds: 15 * 60,
   /** Oldest drafts-stream record not yet handed to fanOutDecisions. */
   fanOutIteratorAgeMs: 60_000,
+  /** Window of the stalled-decisions rule: decisions made in it and not one handled by the fan-out. */
+  decisionsStalledWindowMinutes: 15,
+  /**
+   * How long the stalled-decisions alarm waits for the fan-out to show up before it notifies:
+   * the decision's metric and the fan-out's reach CloudWatch separately, seconds apart.
+   */
+  fanOutGraceSeconds: 180,
   /** API 5xx responses as a percentage of requests, over 5 minutes... */
   api5xxPercent: 1,
   /** ...once the API served at least this many requests in those 5 minutes. */
@@ -80,7 +90,8 @@ export function deliveryQueueAgeThresholdSeconds(retryBaseSeconds: number): numb
 }
 
 export interface OperationsProps {
-  functions: Record<FunctionName, lambda.IFunction>;
+  /** Each is given STACK_NAME_ENV, the `stack` dimension of the metrics it publishes. */
+  functions: Record<FunctionName, lambda.Function>;
   tables: Record<TableName, dynamodb.ITable>;
   queues: Record<QueueName, sqs.IQueue>;
   /** The HTTP API's $default stage: its metrics carry the ApiId and Stage dimensions. */
@@ -96,14 +107,18 @@ export interface OperationsProps {
 /**
  * What an operator needs once Processa is deployed: an encrypted SNS topic that receives every
  * alarm's ALARM and OK transitions (optionally by email), alarms on dead and failing deliveries,
- * backlogs, function errors and throttles, the API's 5xx rate and DynamoDB throttling, and one
- * dashboard with the custom metrics the functions publish (shared/observability.ts).
+ * backlogs, a stalled decisions pipeline, function errors and throttles, the API's 5xx rate and
+ * DynamoDB throttling, and one dashboard with the custom metrics the functions publish
+ * (shared/observability.ts). Every custom metric is filtered on this stack's `stack` dimension;
+ * every AWS metric names a resource of this stack (queue, function, table, API).
  */
 export class Operations extends Construct {
   readonly topic: sns.Topic;
   readonly topicKey: kms.Key;
   readonly dashboard: cloudwatch.Dashboard;
+  /** Every metric alarm, the two without actions that the DecisionsStalled composite alarm reads included. */
   readonly alarms: cloudwatch.Alarm[] = [];
+  readonly compositeAlarms: cloudwatch.CompositeAlarm[] = [];
   private readonly alarmPrefix: string;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
@@ -162,6 +177,9 @@ export class Operations extends Construct {
     const fanOutFailures = builtQueues[streamConsumer.onFailure];
     const stackName = stack.stackName;
 
+    // The `stack` dimension of every metric the functions publish; the alarms below filter on it.
+    for (const fn of Object.values(fns)) fn.addEnvironment(STACK_NAME_ENV, stackName);
+
     // Dead and failing deliveries.
     this.alarm('DeliveriesDead', {
       metric: dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: ONE_MINUTE }),
@@ -172,6 +190,23 @@ export class Operations extends Construct {
         'GET /v1/webhooks/{id}/deliveries, fix the receiver, then redrive (from the delivery log, whatever the DLQ holds): ' +
         'POST /v1/webhooks/{id}/redrive [{"since": "<ISO time>"}], the Redrive button on /settings/webhooks, or ' +
         `npm run redrive -- --stack ${stackName} [--endpoint <id>]. Redrives delete the copies of redriven deliveries; OK once the DLQ is empty.`,
+    });
+    // The DLQ alarm above stays in ALARM while the DLQ holds anything, so it notifies once: this one
+    // notifies again for every later death. A 1-minute Sum of the per-event metric, missing data not
+    // breaching: ALARM in the minute a delivery dies, OK again once the minutes after it publish
+    // none, ALARM again at the next death. It notifies on ALARM only (its OK means nothing).
+    this.alarm('NewDeadDeliveries', {
+      metric: this.customMetric(METRICS.deliveriesDead, 'Sum', ONE_MINUTE),
+      threshold: 1,
+      okAction: false,
+      description:
+        `A webhook delivery died just now (custom metric ${METRICS_NAMESPACE}/${METRICS.deliveriesDead}, summed per minute; ` +
+        'the datapoint is how many died that minute). Unlike DeliveriesDead, which stays in ALARM while the DLQ holds anything, ' +
+        'this one returns to OK by itself a few minutes later and fires again at the next death, so each is heard even ' +
+        'while earlier ones wait for a redrive (deaths within the same few minutes share one notification); it sends no ' +
+        'OK notification. Read ' +
+        'the dead delivery in GET /v1/webhooks/{id}/deliveries or /settings/webhooks, fix the receiver, then redrive ' +
+        `(POST /v1/webhooks/{id}/redrive or npm run redrive -- --stack ${stackName}).`,
     });
     this.alarm('DeliveriesFailing', {
       metric: this.customMetric(METRICS.deliveriesFailed, 'Sum', FIVE_MINUTES),
@@ -208,8 +243,10 @@ export class Operations extends Construct {
       description:
         `${pascalCase(streamConsumer.function)} is ${ALARM_THRESHOLDS.fanOutIteratorAgeMs / 1000} s or more behind the ` +
         'drafts stream: decisions reach webhooks late, and records older than 24 hours are lost. Check the function for ' +
-        'errors (a failing batch is retried before the stream moves on), throttles and its duration.',
+        'errors (a failing batch is retried before the stream moves on), throttles and its duration. A disabled or ' +
+        'stalled mapping publishes no iterator age at all: DecisionsStalled covers that.',
     });
+    this.decisionsStalledAlarm(fns[streamConsumer.function]);
 
     // Every function: errors and throttles.
     for (const name of Object.keys(functions) as FunctionName[]) {
@@ -281,8 +318,15 @@ export class Operations extends Construct {
     this.dashboard = this.buildDashboard(props);
   }
 
-  /** An alarm named `<stack>-<id>`, firing at >= threshold in one period, notifying the topic on ALARM and OK. */
-  private alarm(id: string, options: { metric: cloudwatch.IMetric; threshold: number; description: string }): cloudwatch.Alarm {
+  /**
+   * An alarm named `<stack>-<id>`, firing at >= threshold in one period, notifying the topic on
+   * ALARM and (unless okAction is false) OK; with `actions: false`, an input of a composite alarm
+   * that notifies nobody itself.
+   */
+  private alarm(
+    id: string,
+    options: { metric: cloudwatch.IMetric; threshold: number; description: string; okAction?: boolean; actions?: boolean },
+  ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, `${id}Alarm`, {
       alarmName: `${this.alarmPrefix}-${id}`,
       alarmDescription: options.description,
@@ -293,19 +337,97 @@ export class Operations extends Construct {
       datapointsToAlarm: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const action = new SnsAction(this.topic);
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
+    if (options.actions !== false) {
+      const action = new SnsAction(this.topic);
+      alarm.addAlarmAction(action);
+      if (options.okAction !== false) alarm.addOkAction(action);
+    }
     this.alarms.push(alarm);
     return alarm;
   }
 
-  /** A metric the functions publish through Powertools (EMF): namespace Processa, dimension service. */
+  /**
+   * A stalled decisions pipeline: a disabled or stuck drafts-stream mapping invokes nothing, so
+   * no error, throttle or iterator-age alarm can see it. The rule compares what the decision side
+   * counts (DraftsApproved + DraftsRejected + DraftsExpired, one per decided draft) with what the
+   * fan-out side counts: FanOutDecisions adds one WebhooksEnqueued sample per decision it handles
+   * (its value is the deliveries enqueued, 0 when no endpoint subscribes), so its SampleCount is
+   * the decisions fanned out and the rule holds with or without endpoints. Stalled = at least one
+   * decision in the window and not one handled.
+   *
+   * The two counts reach CloudWatch from different functions seconds apart, so the rule is briefly
+   * true after every isolated decision. A composite alarm therefore notifies, and holds its
+   * actions while FanOutActive (the fan-out handled a decision in the last minute or so) is in
+   * ALARM, waiting up to fanOutGraceSeconds for it: an ordinary decision is followed by its
+   * fan-out within that time, a stalled one never is.
+   */
+  private decisionsStalledAlarm(fanOut: lambda.IFunction): void {
+    const window = Duration.minutes(ALARM_THRESHOLDS.decisionsStalledWindowMinutes);
+    const minutes = ALARM_THRESHOLDS.decisionsStalledWindowMinutes;
+    const fanOutName = pascalCase(streamConsumer.function);
+    const unhandled = this.alarm('DecisionsWithoutFanOut', {
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(decisions >= 1 AND FILL(fannedOut, 0) == 0, decisions, 0)',
+        usingMetrics: {
+          // Each series exists only in windows where it was published: fill the gaps before adding.
+          decisions: new cloudwatch.MathExpression({
+            expression: 'FILL(approved, 0) + FILL(rejected, 0) + FILL(expired, 0)',
+            usingMetrics: {
+              approved: this.customMetric(METRICS.draftsApproved, 'Sum', window),
+              rejected: this.customMetric(METRICS.draftsRejected, 'Sum', window),
+              expired: this.customMetric(METRICS.draftsExpired, 'Sum', window),
+            },
+            label: 'Decisions',
+            period: window,
+          }),
+          fannedOut: this.customMetric(METRICS.webhooksEnqueued, 'SampleCount', window),
+        },
+        label: 'Decisions not fanned out',
+        period: window,
+      }),
+      threshold: 1,
+      actions: false,
+      description:
+        `Input of ${this.alarmPrefix}-DecisionsStalled, which notifies: in ${minutes} minutes, drafts were decided or expired ` +
+        `(${METRICS.draftsApproved} + ${METRICS.draftsRejected} + ${METRICS.draftsExpired}) and ${fanOutName} handled none of ` +
+        `them (SampleCount of ${METRICS.webhooksEnqueued}); the datapoint is the number of decisions. Briefly in ALARM after ` +
+        'a lone decision, until its fan-out reaches CloudWatch.',
+    });
+    const active = this.alarm('FanOutActive', {
+      metric: this.customMetric(METRICS.webhooksEnqueued, 'SampleCount', ONE_MINUTE),
+      threshold: 1,
+      actions: false,
+      description:
+        `Not a problem: ${fanOutName} handled at least one decision in the last minute (SampleCount of ` +
+        `${METRICS.webhooksEnqueued}). It suppresses ${this.alarmPrefix}-DecisionsStalled's notifications while the fan-out ` +
+        'is visibly working, and notifies nobody itself.',
+    });
+    const stalled = new cloudwatch.CompositeAlarm(this, 'DecisionsStalledAlarm', {
+      compositeAlarmName: `${this.alarmPrefix}-DecisionsStalled`,
+      alarmRule: cloudwatch.AlarmRule.fromAlarm(unhandled, cloudwatch.AlarmState.ALARM),
+      actionsSuppressor: active,
+      actionsSuppressorWaitPeriod: Duration.seconds(ALARM_THRESHOLDS.fanOutGraceSeconds),
+      actionsSuppressorExtensionPeriod: Duration.seconds(60),
+      alarmDescription:
+        `Decisions are not reaching webhooks: in ${minutes} minutes drafts were approved, rejected or expired and ` +
+        `${fanOutName} handled none of them (no error follows when nothing is invoked). Check the drafts-stream event ` +
+        `source mapping of ${fanOutName} (aws lambda list-event-source-mappings --function-name <its name>, or the ` +
+        'console\'s Triggers): enable it if disabled, read its LastProcessingResult, check the drafts table still has its ' +
+        'stream, and the FanOutIteratorAge, FanOutFailures and function alarms. Records stay in the stream 24 hours and ' +
+        'are fanned out once the mapping runs again; decisions older than that produced no webhook and must be sent by hand.',
+    });
+    const action = new SnsAction(this.topic);
+    stalled.addAlarmAction(action);
+    stalled.addOkAction(action);
+    this.compositeAlarms.push(stalled);
+  }
+
+  /** A metric the functions publish through Powertools (EMF): namespace Processa, dimensions service and this stack. */
   private customMetric(name: string, statistic: string, period: cloudwatch.MetricOptions['period'] = FIVE_MINUTES, label?: string) {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName: name,
-      dimensionsMap: { service: SERVICE_NAME },
+      dimensionsMap: { service: SERVICE_NAME, [STACK_DIMENSION]: Stack.of(this).stackName },
       statistic,
       period,
       // A label would turn the alarm into a metric-math alarm; graphs show the metric name anyway.
@@ -409,9 +531,9 @@ export class Operations extends Construct {
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: this.alarms,
+        alarms: [...this.compositeAlarms, ...this.alarms],
         width: 24,
-        height: Math.ceil(this.alarms.length / 4) + 1,
+        height: Math.ceil((this.compositeAlarms.length + this.alarms.length) / 4) + 1,
       }),
     );
     return dashboard;

@@ -12,7 +12,7 @@ import { App, type CfnElement, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { METRICS, metrics } from '../../shared/observability.js';
+import { createMetrics, METRICS } from '../../shared/observability.js';
 import {
   deliveryRetry,
   functions,
@@ -30,6 +30,8 @@ import {
   ALARM_THRESHOLDS,
   deliveryQueueAgeThresholdSeconds,
   METRICS_NAMESPACE,
+  STACK_DIMENSION,
+  STACK_NAME_ENV,
   THROTTLE_OPERATIONS,
 } from '../../infra/stacks/operations.js';
 import { ProcessaStack } from '../../infra/stacks/processa-stack.js';
@@ -39,8 +41,15 @@ type Json = any;
 const functionNames = Object.keys(functions) as FunctionName[];
 const tableNames = Object.keys(tables) as TableName[];
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
-/** DeliveriesDead, DeliveriesFailing, DeliveryQueueAge, FanOutFailures, FanOutIteratorAge, Api5xxRate. */
-const FIXED_ALARMS = 6;
+/**
+ * DeliveriesDead, NewDeadDeliveries, DeliveriesFailing, DeliveryQueueAge, FanOutFailures, FanOutIteratorAge,
+ * DecisionsWithoutFanOut and FanOutActive (the inputs of the DecisionsStalled composite alarm), Api5xxRate.
+ */
+const FIXED_ALARMS = 9;
+/** Metric alarms that notify nobody: inputs of a composite alarm. */
+const COMPOSITE_INPUTS = ['DecisionsWithoutFanOut', 'FanOutActive'];
+/** Metric alarms that notify on ALARM only: each new occurrence, whose OK means nothing. */
+const ALARM_ONLY = ['NewDeadDeliveries'];
 
 let outdir: string;
 let stack: ProcessaStack;
@@ -68,6 +77,8 @@ const logicalId = (construct: IConstruct): string => stack.getLogicalId(construc
 const topicId = () => logicalId(stack.operations.topic);
 const ofType = (type: string): Json[] => Object.values(resources).filter((r: Json) => r.Type === type);
 const alarms = (): Json[] => ofType('AWS::CloudWatch::Alarm');
+const compositeAlarms = (): Json[] => ofType('AWS::CloudWatch::CompositeAlarm');
+const shortName = (props: Json): string => String(props.AlarmName).slice(stack.stackName.length + 1);
 
 function alarm(id: string): Json {
   const found = alarms().filter((a) => a.Properties.AlarmName === `${stack.stackName}-${id}`);
@@ -83,6 +94,18 @@ const singleMetric = (props: Json) => ({
   Statistic: props.Statistic,
   Period: props.Period,
 });
+
+/** Every metric an alarm reads: its own, or each MetricStat of its metric math. */
+const alarmMetrics = (props: Json): Json[] =>
+  props.Metrics
+    ? (props.Metrics as Json[]).filter((q) => q.MetricStat).map((q) => ({ ...q.MetricStat.Metric, Stat: q.MetricStat.Stat, Period: q.MetricStat.Period }))
+    : [{ Namespace: props.Namespace, MetricName: props.MetricName, Dimensions: props.Dimensions, Stat: props.Statistic, Period: props.Period }];
+
+/** The dimensions of a Processa custom metric in this stack. */
+const customDimensions = (stackName = stack.stackName) => [
+  { Name: 'service', Value: 'processa' },
+  { Name: STACK_DIMENSION, Value: stackName },
+];
 
 const queueDimension = (construct: IConstruct) => [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(construct), 'QueueName'] } }];
 const functionDimension = (name: FunctionName) => [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.stateless.functions[name]) } }];
@@ -142,9 +165,11 @@ describe('alarm topic', () => {
 });
 
 describe('alarms', () => {
-  it('one per fixed concern, two per function (errors, throttles) and one per table (throttling)', () => {
+  it('one per fixed concern, two per function (errors, throttles) and one per table (throttling); one composite', () => {
     expect(alarms()).toHaveLength(FIXED_ALARMS + 2 * functionNames.length + tableNames.length);
     expect(stack.operations.alarms).toHaveLength(alarms().length);
+    expect(compositeAlarms()).toHaveLength(1);
+    expect(stack.operations.compositeAlarms).toHaveLength(1);
   });
 
   it('every alarm: named after the stack, explained, >= threshold in one period, missing data not breaching', () => {
@@ -164,14 +189,130 @@ describe('alarms', () => {
     expect(names.size).toBe(alarms().length);
   });
 
-  it('every alarm notifies the topic on ALARM and on OK', () => {
-    for (const { Properties: props } of alarms()) {
-      expect({ name: props.AlarmName, alarm: props.AlarmActions, ok: props.OKActions }).toEqual({
-        name: props.AlarmName,
-        alarm: [{ Ref: topicId() }],
-        ok: [{ Ref: topicId() }],
-      });
+  it('every alarm notifies the topic on ALARM and on OK, but the per-death alarm (ALARM only) and the composite’s inputs (nothing)', () => {
+    for (const { Properties: props } of [...alarms(), ...compositeAlarms()]) {
+      const name = shortName(props);
+      const topic = [{ Ref: topicId() }];
+      const expected = COMPOSITE_INPUTS.includes(name)
+        ? { alarm: undefined, ok: undefined }
+        : ALARM_ONLY.includes(name)
+          ? { alarm: topic, ok: undefined }
+          : { alarm: topic, ok: topic };
+      expect({ name, alarm: props.AlarmActions, ok: props.OKActions }).toEqual({ name, ...expected });
     }
+  });
+
+  it('every alarm filters on its own stack: custom metrics by the stack dimension, AWS metrics by a resource of this stack', () => {
+    const own = new Set(Object.keys(resources));
+    const refersToOwnResource = (value: Json): boolean => {
+      const id = value?.Ref ?? value?.['Fn::GetAtt']?.[0];
+      return typeof id === 'string' && own.has(id);
+    };
+    let custom = 0;
+    for (const { Properties: props } of alarms()) {
+      for (const metric of alarmMetrics(props)) {
+        const where = `${props.AlarmName}: ${metric.Namespace}/${metric.MetricName}`;
+        if (metric.Namespace === METRICS_NAMESPACE) {
+          custom++;
+          expect({ where, dimensions: metric.Dimensions }).toEqual({ where, dimensions: customDimensions() });
+        } else {
+          expect({ where, own: (metric.Dimensions as Json[]).some((d) => refersToOwnResource(d.Value)) }).toEqual({ where, own: true });
+        }
+      }
+    }
+    expect(custom).toBeGreaterThanOrEqual(6);
+  });
+
+  it('two stacks in one account (dev and prod): each one’s custom-metric alarms and functions name only its own stack', () => {
+    const app = new App({ outdir: join(outdir, 'two'), context: NO_BUNDLING });
+    const dev = new ProcessaStack(app, 'ProcessaDev', { stage: 'dev' });
+    const prod = new ProcessaStack(app, 'ProcessaProd');
+    for (const [built, other] of [[dev, prod], [prod, dev]] as const) {
+      const json = Template.fromStack(built).toJSON();
+      const body = JSON.stringify(json.Resources);
+      expect(body).not.toContain(`"${other.stackName}"`);
+      const fns = Object.values(json.Resources as Record<string, Json>).filter((r) => r.Type === 'AWS::Lambda::Function');
+      expect(fns.map((f) => f.Properties.Environment.Variables[STACK_NAME_ENV])).toEqual(fns.map(() => built.stackName));
+      const dims = Object.values(json.Resources as Record<string, Json>)
+        .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+        .flatMap((r) => alarmMetrics(r.Properties))
+        .filter((m) => m.Namespace === METRICS_NAMESPACE)
+        .map((m) => m.Dimensions);
+      expect(dims.length).toBeGreaterThan(0);
+      for (const d of dims) expect(d).toEqual(customDimensions(built.stackName));
+    }
+  });
+
+  it('NewDeadDeliveries: every dead delivery notifies, even while earlier ones sit in the DLQ (1-minute Sum of DeliveriesDead)', () => {
+    const props = alarm('NewDeadDeliveries');
+    expect(singleMetric(props)).toEqual({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRICS.deliveriesDead,
+      Dimensions: customDimensions(),
+      Statistic: 'Sum',
+      Period: 60,
+    });
+    expect(props).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      // Back to OK in the minutes without a death, so the next death is a new ALARM transition.
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topicId() }],
+    });
+    expect(props.OKActions).toBeUndefined();
+    expect(props.AlarmDescription).toContain('POST /v1/webhooks/{id}/redrive');
+    expect(props.AlarmDescription).toContain('DeliveriesDead');
+  });
+
+  it('DecisionsStalled: decisions in 15 minutes and none fanned out, notified unless the fan-out shows up within the grace period', () => {
+    const [composite] = compositeAlarms();
+    const props = composite.Properties;
+    expect(props.AlarmName).toBe(`${stack.stackName}-DecisionsStalled`);
+    expect(props.AlarmActions).toEqual([{ Ref: topicId() }]);
+    expect(props.OKActions).toEqual([{ Ref: topicId() }]);
+    expect(props.AlarmDescription.length).toBeGreaterThan(80);
+    expect(props.AlarmDescription.length).toBeLessThanOrEqual(1024);
+    expect(props.AlarmDescription).toMatch(/event source mapping/);
+    const input = stack.operations.alarms.find((a) => a.node.id === 'DecisionsWithoutFanOutAlarm')!;
+    const suppressor = stack.operations.alarms.find((a) => a.node.id === 'FanOutActiveAlarm')!;
+    expect(JSON.stringify(props.AlarmRule)).toContain(logicalId(input));
+    expect(JSON.stringify(props.AlarmRule)).toMatch(/^.*ALARM\(.*$/);
+    expect(JSON.stringify(props.ActionsSuppressor)).toContain(logicalId(suppressor));
+    expect(props.ActionsSuppressorWaitPeriod).toBe(ALARM_THRESHOLDS.fanOutGraceSeconds);
+    expect(props.ActionsSuppressorExtensionPeriod).toBe(60);
+
+    // Its input: the decisions of the window when the fan-out handled none of them.
+    const rule = alarm('DecisionsWithoutFanOut');
+    expect(rule).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1, TreatMissingData: 'notBreaching' });
+    const queries = rule.Metrics as Json[];
+    const returned = queries.filter((q) => q.ReturnData !== false);
+    expect(returned).toHaveLength(1);
+    expect(returned[0].Expression).toBe('IF(decisions >= 1 AND FILL(fannedOut, 0) == 0, decisions, 0)');
+    expect(queries.find((q) => q.Id === 'decisions').Expression).toBe('FILL(approved, 0) + FILL(rejected, 0) + FILL(expired, 0)');
+    const stat = (id: string) => queries.find((q) => q.Id === id)?.MetricStat;
+    const custom = (name: string, statName: string) => ({
+      Metric: { Namespace: METRICS_NAMESPACE, MetricName: name, Dimensions: customDimensions() },
+      Period: 15 * 60,
+      Stat: statName,
+    });
+    expect(stat('approved')).toEqual(custom(METRICS.draftsApproved, 'Sum'));
+    expect(stat('rejected')).toEqual(custom(METRICS.draftsRejected, 'Sum'));
+    expect(stat('expired')).toEqual(custom(METRICS.draftsExpired, 'Sum'));
+    // One sample per decision handled, whether or not an endpoint subscribes (see test/unit/observability.test.ts).
+    expect(stat('fannedOut')).toEqual(custom(METRICS.webhooksEnqueued, 'SampleCount'));
+
+    // The suppressor: the fan-out handled a decision in the last minute.
+    const active = alarm('FanOutActive');
+    expect(singleMetric(active)).toEqual({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRICS.webhooksEnqueued,
+      Dimensions: customDimensions(),
+      Statistic: 'SampleCount',
+      Period: 60,
+    });
+    expect(active).toMatchObject({ Threshold: 1, TreatMissingData: 'notBreaching' });
   });
 
   it('DeliveriesDead: any visible message in the deliveries DLQ, and says how to redrive', () => {
@@ -205,7 +346,7 @@ describe('alarms', () => {
     expect(singleMetric(props)).toEqual({
       Namespace: METRICS_NAMESPACE,
       MetricName: METRICS.deliveriesFailed,
-      Dimensions: [{ Name: 'service', Value: 'processa' }],
+      Dimensions: customDimensions(),
       Statistic: 'Sum',
       Period: 300,
     });
@@ -213,16 +354,21 @@ describe('alarms', () => {
   });
 
   it('custom metrics: the namespace and dimensions are the ones Powertools writes in the functions’ EMF lines', () => {
-    metrics.addMetric(METRICS.deliveriesFailed, 'Count', 1);
-    const emf = metrics.serializeMetrics() as Json;
-    metrics.clearMetrics();
-    const [directive] = emf._aws.CloudWatchMetrics;
-    expect(directive.Namespace).toBe(METRICS_NAMESPACE);
-    expect(directive.Dimensions).toEqual([['service']]);
-    expect(emf.service).toBe('processa');
     for (const name of functionNames) {
-      const fn = resources[logicalId(stack.stateless.functions[name])];
-      expect(fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe(emf.service);
+      const variables = resources[logicalId(stack.stateless.functions[name])].Properties.Environment.Variables;
+      // The metrics each function publishes, built from the environment the stack gives it.
+      const fnMetrics = createMetrics(variables);
+      fnMetrics.addMetric(METRICS.deliveriesFailed, 'Count', 1);
+      const emf = fnMetrics.serializeMetrics() as Json;
+      fnMetrics.clearMetrics();
+      const [directive] = emf._aws.CloudWatchMetrics;
+      expect(directive.Namespace).toBe(METRICS_NAMESPACE);
+      expect(directive.Dimensions).toEqual([['service', STACK_DIMENSION]]);
+      expect(variables[STACK_NAME_ENV]).toBe(stack.stackName);
+      expect([
+        { Name: 'service', Value: emf.service },
+        { Name: STACK_DIMENSION, Value: emf[STACK_DIMENSION] },
+      ]).toEqual(customDimensions());
     }
   });
 

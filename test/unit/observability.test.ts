@@ -1,0 +1,77 @@
+/**
+ * The EMF lines the functions write: every metric carries the `service` and `stack` dimensions
+ * (the stack's alarms filter on both), the stack coming from PROCESSA_STACK_NAME and falling back
+ * to `local` where no stack set it (the dev runtime, tests).
+ */
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  count,
+  createMetrics,
+  LOCAL_STACK_NAME,
+  METRICS,
+  METRICS_NAMESPACE,
+  metrics,
+  STACK_DIMENSION,
+  STACK_NAME_ENV,
+  stackNameFrom,
+} from '../../shared/observability.js';
+
+type Emf = {
+  _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+  [key: string]: unknown;
+};
+
+function emfOf(instance: Metrics, record: (m: Metrics) => void): Emf {
+  record(instance);
+  const emf = instance.serializeMetrics() as unknown as Emf;
+  instance.clearMetrics();
+  return emf;
+}
+
+describe('stack dimension', () => {
+  it('is the stack name the CDK stack sets, on every metric of the line', () => {
+    const emf = emfOf(createMetrics({ [STACK_NAME_ENV]: 'ProcessaProd' }), (m) => {
+      m.addMetric(METRICS.deliveriesDead, 'Count', 1);
+      m.addMetric(METRICS.deliveryLag, 'Milliseconds', 1200);
+    });
+    const [directive] = emf._aws.CloudWatchMetrics;
+    expect(directive!.Namespace).toBe(METRICS_NAMESPACE);
+    expect(directive!.Dimensions).toEqual([['service', STACK_DIMENSION]]);
+    expect(directive!.Metrics.map((d) => d.Name)).toEqual([METRICS.deliveriesDead, METRICS.deliveryLag]);
+    expect(emf).toMatchObject({ service: 'processa', [STACK_DIMENSION]: 'ProcessaProd', DeliveriesDead: 1 });
+  });
+
+  it('keeps the service name POWERTOOLS_SERVICE_NAME gives', () => {
+    const emf = emfOf(createMetrics({ POWERTOOLS_SERVICE_NAME: 'other', [STACK_NAME_ENV]: 'Dev' }), (m) => m.addMetric('X', 'Count', 1));
+    expect(emf).toMatchObject({ service: 'other', stack: 'Dev' });
+  });
+
+  it.each([
+    ['unset', {}],
+    ['empty', { [STACK_NAME_ENV]: '' }],
+    ['blank', { [STACK_NAME_ENV]: '  ' }],
+  ])('falls back to "local" when PROCESSA_STACK_NAME is %s, without failing', (_, env) => {
+    expect(stackNameFrom(env)).toBe(LOCAL_STACK_NAME);
+    const emf = emfOf(createMetrics(env), (m) => m.addMetric('X', 'Count', 1));
+    expect(emf._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'stack']]);
+    expect(emf.stack).toBe('local');
+  });
+
+  it('the shared instance the handlers use carries it too (local here: the tests set no stack)', () => {
+    expect(process.env[STACK_NAME_ENV]).toBeUndefined();
+    const emf = emfOf(metrics, () => count(METRICS.draftsApproved));
+    expect(emf._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'stack']]);
+    expect(emf).toMatchObject({ service: 'processa', stack: 'local', DraftsApproved: 1 });
+  });
+});
+
+describe('WebhooksEnqueued', () => {
+  it('a decision fanned out to no endpoint still publishes a sample (value 0): the stalled-decisions alarm counts samples', () => {
+    const instance = createMetrics({ [STACK_NAME_ENV]: 'P' });
+    instance.addMetric(METRICS.webhooksEnqueued, 'Count', 0);
+    expect(instance.hasStoredMetrics()).toBe(true);
+    const line = emfOf(instance, (m) => m.addMetric(METRICS.webhooksEnqueued, 'Count', 2));
+    // Two decisions in one invocation: two samples (0 and 2), so SampleCount is 2 and Sum 2.
+    expect(line.WebhooksEnqueued).toEqual([0, 2]);
+  });
+});
