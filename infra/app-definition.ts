@@ -274,3 +274,62 @@ export const queueConsumer = {
   reportBatchItemFailures: true,
 } as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
 
+
+export interface SettingDefinition {
+  /** The environment variable that carries it. */
+  envVar: string;
+  /** The functions that read it: only these are given it, by the stack and by the local runtime. */
+  functions: readonly FunctionName[];
+  description: string;
+  /**
+   * Where its value comes from. `stack`: the stack sets it on AWS from a context value (the key)
+   * or the default; `local`: only the local runtime sets it (the stack never does); when both
+   * leave it unset the reader falls back as described.
+   */
+  stack?: { context: string; default: number | string };
+  /** When the reader looks at it: at import (cold start) or on every request. */
+  readAt: 'import' | 'request';
+}
+
+/**
+ * Every setting a function reads from its environment besides its tables and queues, declared
+ * once: infra/stacks binds each only to the functions listed here, and so does the local runtime
+ * (infra/function-environment.ts builds both). The local runtime's own switches (PORT,
+ * PROCESSA_BOOTSTRAP_KEY, PROCESSA_DATA_DIR, PROCESSA_SCHEDULE_SECONDS) are not functions' settings.
+ */
+export const settings = {
+  retryBaseSeconds: {
+    envVar: 'PROCESSA_RETRY_BASE_SECONDS',
+    functions: ['deliverWebhooks'],
+    description: 'First webhook retry delay in seconds; later ones double, with full jitter. Locally 1 unless set.',
+    stack: { context: 'retryBaseSeconds', default: deliveryRetry.baseSeconds },
+    readAt: 'import',
+  },
+  webhookTimeoutMs: {
+    envVar: 'PROCESSA_WEBHOOK_TIMEOUT_MS',
+    functions: ['deliverWebhooks'],
+    description: 'Per-attempt webhook HTTP timeout in milliseconds.',
+    stack: { context: 'webhookTimeoutMs', default: deliveryRetry.timeoutMs },
+    readAt: 'import',
+  },
+  allowLocalhostWebhooks: {
+    envVar: 'PROCESSA_ALLOW_LOCALHOST_WEBHOOKS',
+    functions: ['manageWebhooks', 'webhookSettingsPages', 'deliverWebhooks'],
+    description: 'Only the local runtime sets it ("true"): webhook endpoints may be http://localhost. The stack never sets it.',
+    readAt: 'import',
+  },
+  stackName: {
+    envVar: 'PROCESSA_STACK_NAME',
+    functions: Object.keys(functions) as FunctionName[],
+    description: 'The `stack` dimension of the custom metrics: the stack name on AWS; unset locally (the metrics then say "local").',
+    stack: { context: 'stackName', default: 'Processa' },
+    readAt: 'import',
+  },
+  publicBaseUrl: {
+    envVar: 'PUBLIC_BASE_URL',
+    functions: ['createDraft', 'readDrafts', 'decideDraft', 'describeApi'],
+    description: 'Public origin of the API and pages, for links such as reviewUrl. Unset on AWS (derived from the request); locally the URL npm run dev prints.',
+    readAt: 'request',
+  },
+} as const satisfies Record<string, SettingDefinition>;
+export type SettingName = keyof typeof settings;

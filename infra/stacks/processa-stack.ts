@@ -57,8 +57,8 @@ export class ProcessaStack extends Stack {
       tables: this.stateful.tables,
       queues: this.stateful.queues,
       removalPolicy,
-      retryBaseSeconds,
-      webhookTimeoutMs,
+      // The settings the stack sets; the others are never set on AWS (see `settings`).
+      settings: { retryBaseSeconds: String(retryBaseSeconds), webhookTimeoutMs: String(webhookTimeoutMs), stackName: this.stackName },
     });
     this.operations = new Operations(this, 'Operations', {
       functions: this.stateless.functions,

@@ -9,7 +9,6 @@ import { Construct } from 'constructs';
 import {
   defaultRoute,
   functions,
-  queueConsumer,
   routes,
   type FunctionDefinition,
   type FunctionName,
@@ -19,6 +18,7 @@ import {
   type TableAccess,
   type TableName,
 } from '../app-definition.js';
+import { settingsEnvironment, type SettingValues } from '../function-environment.js';
 import { addEventSources } from './event-sources.js';
 import { pascalCase } from './names.js';
 import { ProcessaFunction } from './processa-function.js';
@@ -28,10 +28,8 @@ export interface StatelessProps {
   queues: Record<QueueName, sqs.IQueue>;
   /** For log groups: dev stacks drop them with the stack. */
   removalPolicy: RemovalPolicy;
-  /** First webhook retry delay, handed to the functions that send to or consume the delivery queue. */
-  retryBaseSeconds: number;
-  /** Per-attempt webhook HTTP timeout, handed to the same functions. */
-  webhookTimeoutMs: number;
+  /** The definition's settings with the values this stack gives them; each goes only to the functions that read it. */
+  settings: SettingValues;
 }
 
 /** Steady-state requests per second and burst for the whole API: a gate, not a data plane. */
@@ -83,12 +81,8 @@ export class Stateless extends Construct {
       }
       const queueAccess = Object.entries(definition.queues ?? {}) as Array<[QueueName, QueueAccess]>;
       for (const [queue, access] of queueAccess) fn.bindQueue(queue, props.queues[queue], access);
-      // Whoever enqueues a delivery (fan-out, test events, redrive) or works one (the consumer)
-      // applies the same retry policy.
-      if (definition.queues?.[queueConsumer.queue] !== undefined) {
-        fn.addEnvironment('PROCESSA_RETRY_BASE_SECONDS', String(props.retryBaseSeconds));
-        fn.addEnvironment('PROCESSA_WEBHOOK_TIMEOUT_MS', String(props.webhookTimeoutMs));
-      }
+      // The settings it reads (the definition's `settings`), and no others.
+      for (const [envVar, value] of Object.entries(settingsEnvironment(name, props.settings))) fn.addEnvironment(envVar, value);
       built[name] = fn;
     }
     this.functions = built;

@@ -19,15 +19,19 @@ import {
   queues,
   routeKey,
   routes,
+  settings,
   streamConsumer,
   tables,
   type FunctionName,
+  type SettingDefinition,
+  type SettingName,
   type QueueAccess,
   type QueueName,
   type TableAccess,
   type TableDefinition,
   type TableName,
 } from '../../infra/app-definition.js';
+import { functionEnvironment } from '../../infra/function-environment.js';
 import { configFromContext } from '../../infra/stacks/context.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from '../../infra/stacks/event-sources.js';
 import { ProcessaStack } from '../../infra/stacks/processa-stack.js';
@@ -618,11 +622,20 @@ describe('least privilege', () => {
     if (!sends && !consumes) expect([...actions]).toEqual([]);
   });
 
-  it.each(functionNames)('%s: retry settings in the environment exactly when it sends to or consumes the delivery queue', (fn) => {
-    const worksDeliveries = (functions[fn] as { queues?: Partial<Record<QueueName, QueueAccess>> }).queues?.[queueConsumer.queue] !== undefined;
+  it.each(functionNames)('%s: its environment is exactly its tables, queues and declared settings', (fn) => {
     const variables = resources[functionId(fn)].Properties.Environment.Variables;
-    expect(variables.PROCESSA_RETRY_BASE_SECONDS).toEqual(worksDeliveries ? String(deliveryRetry.baseSeconds) : undefined);
-    expect(variables.PROCESSA_WEBHOOK_TIMEOUT_MS).toEqual(worksDeliveries ? String(deliveryRetry.timeoutMs) : undefined);
+    const declared = functionEnvironment(fn, {
+      table: (table) => ({ Ref: tableId(table) }),
+      queue: (queue) => ({ Ref: queueId(queue) }),
+      settings: { retryBaseSeconds: String(deliveryRetry.baseSeconds), webhookTimeoutMs: String(deliveryRetry.timeoutMs), stackName: stack.stackName },
+    });
+    expect(variables).toEqual({ POWERTOOLS_SERVICE_NAME: 'processa', NODE_OPTIONS: '--enable-source-maps', ...declared });
+    // Each setting only where the definition says it is read; the local-only ones never.
+    for (const setting of Object.keys(settings) as SettingName[]) {
+      const definition: SettingDefinition = settings[setting];
+      const expected = definition.stack && (definition.functions as readonly FunctionName[]).includes(fn) ? String(definition.stack.default) : undefined;
+      expect({ setting, value: variables[definition.envVar] }).toEqual({ setting, value: expected });
+    }
   });
 
   // Derived from the definition: every function gets exactly the tables it names, at its level.
@@ -715,7 +728,7 @@ describe('stack', () => {
     }
   });
 
-  it('passes retryBaseSeconds and webhookTimeoutMs context to the functions working the delivery queue', () => {
+  it('passes retryBaseSeconds and webhookTimeoutMs context to the functions that read them, and to no other', () => {
     const app = new App({
       outdir: join(outdir, 'retry'),
       context: { retryBaseSeconds: '2', webhookTimeoutMs: '5000', 'aws:cdk:bundling-stacks': [] },
@@ -723,12 +736,14 @@ describe('stack', () => {
     const config = configFromContext(app.node);
     const custom = new ProcessaStack(app, config.stackName, config.props);
     const customResources = Template.fromStack(custom).toJSON().Resources as Record<string, Json>;
-    for (const fn of [queueConsumer.function, streamConsumer.function] as const) {
+    const given = { retryBaseSeconds: '2', webhookTimeoutMs: '5000' } as const;
+    for (const fn of functionNames) {
       const id = custom.getLogicalId(custom.stateless.functions[fn].node.defaultChild as CfnElement);
-      expect(customResources[id].Properties.Environment.Variables).toMatchObject({
-        PROCESSA_RETRY_BASE_SECONDS: '2',
-        PROCESSA_WEBHOOK_TIMEOUT_MS: '5000',
-      });
+      const variables = customResources[id].Properties.Environment.Variables;
+      for (const setting of ['retryBaseSeconds', 'webhookTimeoutMs'] as const) {
+        const reads = (settings[setting].functions as readonly FunctionName[]).includes(fn);
+        expect({ fn, value: variables[settings[setting].envVar] }).toEqual({ fn, value: reads ? given[setting] : undefined });
+      }
     }
   });
 
