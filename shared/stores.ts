@@ -8,7 +8,9 @@ import { DynamoEndpointStore } from './store/webhooks-store.js';
 import { DynamoSessionStore } from './store/sessions-store.js';
 
 /** Store and queue factories for handlers: each reads its table names from the environment once, at cold start. */
-export const draftStoreFromEnv = () => new DynamoDraftStore(documentClient(), tableNameFromEnv('drafts'), tableNameFromEnv('idempotency'));
+/** `idempotency`: also the idempotency table, for idempotent creates; only createDraft is bound to it. */
+export const draftStoreFromEnv = (options: { idempotency?: boolean } = {}) =>
+  new DynamoDraftStore(documentClient(), tableNameFromEnv('drafts'), options.idempotency ? tableNameFromEnv('idempotency') : undefined);
 export const apiKeyStoreFromEnv = () => new DynamoApiKeyStore(documentClient(), tableNameFromEnv('apiKeys'));
 
 export const endpointStoreFromEnv = () => new DynamoEndpointStore(documentClient(), tableNameFromEnv('webhooks'));

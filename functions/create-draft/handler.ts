@@ -8,7 +8,7 @@ import { count, METRICS } from '../../shared/observability.js';
 import { draftView } from '../../shared/http/views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
-const drafts = draftStoreFromEnv();
+const drafts = draftStoreFromEnv({ idempotency: true });
 
 export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
   'POST /v1/drafts': async (event) => {

@@ -90,8 +90,14 @@ export class DynamoDraftStore implements DraftStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly idempotencyTableName: string,
+    /** Only the store of the function that creates drafts has it (createDraft alone is bound to that table). */
+    private readonly idempotencyTableName?: string,
   ) {}
+
+  private claimsTable(): string {
+    if (!this.idempotencyTableName) throw new Error('This draft store was built without the idempotency table: draftStoreFromEnv({ idempotency: true })');
+    return this.idempotencyTableName;
+  }
 
   create(draft: Draft, claim?: IdempotencyClaim): Promise<CreateResult> {
     return withStoreErrors(() => (claim ? this.createWithClaim(draft, claim) : this.createPlain(draft)));
@@ -113,7 +119,7 @@ export class DynamoDraftStore implements DraftStore {
             TransactItems: [
               {
                 Put: {
-                  TableName: this.idempotencyTableName,
+                  TableName: this.claimsTable(),
                   Item: { id: claim.id, draftId: draft.id, requestHash: claim.requestHash, expiresAtEpoch: claim.expiresAtEpoch },
                   // An expired claim that TTL has not yet deleted may be taken over.
                   ConditionExpression: 'attribute_not_exists(id) OR expiresAtEpoch < :nowEpoch',
@@ -145,7 +151,7 @@ export class DynamoDraftStore implements DraftStore {
 
   private async replay(claimId: string): Promise<CreateResult | undefined> {
     const { Item: record } = await this.client.send(
-      new GetCommand({ TableName: this.idempotencyTableName, Key: { id: claimId }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.claimsTable(), Key: { id: claimId }, ConsistentRead: true }),
     );
     if (!record) return undefined;
     const draft = await this.getConsistent(String(record.draftId));
