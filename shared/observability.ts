@@ -57,6 +57,8 @@ export const METRICS = {
   deliveriesSucceeded: 'DeliveriesSucceeded',
   deliveriesFailed: 'DeliveriesFailed',
   deliveriesDead: 'DeliveriesDead',
+  /** An endpoint the system disabled (its receiver answered 410 Gone). */
+  endpointsDisabled: 'EndpointsDisabled',
   /** Time of the POST itself. */
   deliveryDuration: 'DeliveryDuration',
   /** From the message's enqueueing (the decision) to its successful delivery. */

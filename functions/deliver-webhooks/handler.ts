@@ -47,6 +47,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     await disableEndpoint(endpoints, id, reason);
     // The rest of this batch sees it disabled, so its other deliveries are held rather than posted.
     endpointCache.delete(id);
+    count(METRICS.endpointsDisabled);
     logger.warn('endpoint disabled', { endpointId: id, reason });
   };
   const attempts: DeliveryAttempt[] = [];

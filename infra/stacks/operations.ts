@@ -208,6 +208,16 @@ export class Operations extends Construct {
         'the dead delivery in GET /v1/webhooks/{id}/deliveries or /settings/webhooks, fix the receiver, then redrive ' +
         `(POST /v1/webhooks/{id}/redrive or npm run redrive -- --stack ${stackName}).`,
     });
+    this.alarm('EndpointDisabled', {
+      metric: this.customMetric(METRICS.endpointsDisabled, 'Sum', ONE_MINUTE),
+      threshold: 1,
+      okAction: false,
+      description:
+        `A webhook endpoint was disabled by Processa (custom metric ${METRICS_NAMESPACE}/${METRICS.endpointsDisabled}): its ` +
+        'receiver answered 410 Gone, so nothing more is sent to it and its queued deliveries are held. Find it in ' +
+        'GET /v1/webhooks (enabled false, disabledReason "gone") or /settings/webhooks. If the receiver moved, PATCH its url; ' +
+        'then PATCH {"enabled": true} and redrive with since (POST /v1/webhooks/{id}/redrive) to send what it missed.',
+    });
     this.alarm('DeliveriesFailing', {
       metric: this.customMetric(METRICS.deliveriesFailed, 'Sum', FIVE_MINUTES),
       threshold: ALARM_THRESHOLDS.deliveriesFailedPer5Min,
@@ -467,7 +477,7 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Deliveries (per 5 min)',
-        left: [METRICS.webhooksEnqueued, METRICS.deliveriesSucceeded, METRICS.deliveriesFailed, METRICS.deliveriesDead].map(sum),
+        left: [METRICS.webhooksEnqueued, METRICS.deliveriesSucceeded, METRICS.deliveriesFailed, METRICS.deliveriesDead, METRICS.endpointsDisabled].map(sum),
         width,
       }),
       new cloudwatch.GraphWidget({

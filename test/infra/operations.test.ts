@@ -42,14 +42,14 @@ const functionNames = Object.keys(functions) as FunctionName[];
 const tableNames = Object.keys(tables) as TableName[];
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 /**
- * DeliveriesDead, NewDeadDeliveries, DeliveriesFailing, DeliveryQueueAge, FanOutFailures, FanOutIteratorAge,
+ * DeliveriesDead, NewDeadDeliveries, EndpointDisabled, DeliveriesFailing, DeliveryQueueAge, FanOutFailures, FanOutIteratorAge,
  * DecisionsWithoutFanOut and FanOutActive (the inputs of the DecisionsStalled composite alarm), Api5xxRate.
  */
-const FIXED_ALARMS = 9;
+const FIXED_ALARMS = 10;
 /** Metric alarms that notify nobody: inputs of a composite alarm. */
 const COMPOSITE_INPUTS = ['DecisionsWithoutFanOut', 'FanOutActive'];
 /** Metric alarms that notify on ALARM only: each new occurrence, whose OK means nothing. */
-const ALARM_ONLY = ['NewDeadDeliveries'];
+const ALARM_ONLY = ['NewDeadDeliveries', 'EndpointDisabled'];
 
 let outdir: string;
 let stack: ProcessaStack;
@@ -241,6 +241,14 @@ describe('alarms', () => {
       expect(dims.length).toBeGreaterThan(0);
       for (const d of dims) expect(d).toEqual(customDimensions(built.stackName));
     }
+  });
+
+  it('EndpointDisabled: every endpoint Processa disables (410 Gone) notifies (1-minute Sum of EndpointsDisabled)', () => {
+    const props = alarm('EndpointDisabled');
+    expect(singleMetric(props)).toEqual({ Namespace: METRICS_NAMESPACE, MetricName: METRICS.endpointsDisabled, Dimensions: customDimensions(), Statistic: 'Sum', Period: 60 });
+    expect(props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching', AlarmActions: [{ Ref: topicId() }] });
+    expect(props.OKActions).toBeUndefined();
+    expect(props.AlarmDescription).toContain('{"enabled": true}');
   });
 
   it('NewDeadDeliveries: every dead delivery notifies, even while earlier ones sit in the DLQ (1-minute Sum of DeliveriesDead)', () => {
