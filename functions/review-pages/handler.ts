@@ -1,11 +1,11 @@
 import { authenticate } from '../../shared/domain/api-keys.js';
 import { AlreadyDecidedError, approveSchema, DraftExpiredError, DRAFT_STATUSES, rejectSchema, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
 import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
-import { DomainError, ValidationError } from '../../shared/domain/errors.js';
+import { ValidationError } from '../../shared/domain/errors.js';
 import { claimSignInAttempt, PAGE_ROLES, returnSignInAttempt, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { count, METRICS } from '../../shared/observability.js';
-import { cookie, loginCsrf, page, pageHandler, redirect, SESSION_COOKIE, signInPage, type PageRequest } from '../../shared/pages/page-handler.js';
+import { cookie, loginCsrf, page, pageHandler, pageProblem, redirect, SESSION_COOKIE, signInPage, type PageRequest } from '../../shared/pages/page-handler.js';
 import { draftPage, listPage } from '../../shared/pages/review-views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
 
@@ -18,11 +18,6 @@ const NOTICES: Record<string, string> = { approved: 'Approved. The webhook is on
 
 /** Only same-site paths may follow sign-in; anything else goes to the list. */
 const safeNext = (next: string | null) => (next && /^\/(review|settings)(\/[\w/-]*)?$/.test(next) ? next : '/review');
-
-function problemText(error: DomainError): string {
-  const fields = (error.details as { fields?: Array<{ field: string; message: string }> } | undefined)?.fields;
-  return fields?.length ? fields.map((f) => `${f.field} ${f.message}`).join('; ') : error.message;
-}
 
 async function showDraft(request: PageRequest, draft: Draft, status = 200, state: Parameters<typeof draftPage>[2] = {}) {
   return page(status, draft.title, draftPage(request.viewer!, draft, state), request.viewer);
@@ -59,10 +54,9 @@ async function decide(request: PageRequest, kind: 'approve' | 'reject') {
       return showDraft(request, error.current, 409, { error: `This draft was already ${error.current.status} by ${error.current.reviewedBy?.name ?? 'someone else'}; your decision was not applied.` });
     }
     // Refused edits come back inline with the reviewer's text intact.
-    if (error instanceof DomainError && error.status < 500) {
-      return showDraft(request, draft, error.status, { error: problemText(error), editText: request.form.get('content') ?? undefined });
-    }
-    throw error;
+    const problem = pageProblem(error);
+    if (!problem) throw error;
+    return showDraft(request, draft, problem.status, { error: problem.fieldsText, editText: request.form.get('content') ?? undefined });
   }
 }
 

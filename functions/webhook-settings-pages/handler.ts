@@ -1,6 +1,5 @@
-import { DomainError } from '../../shared/domain/errors.js';
 import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
-import { page, pageHandler, redirect, type PageRequest } from '../../shared/pages/page-handler.js';
+import { page, pageHandler, pageProblem, redirect, type PageRequest } from '../../shared/pages/page-handler.js';
 import { settingsPage, type SettingsState } from '../../shared/pages/settings-views.js';
 import {
   apiKeyStoreFromEnv,
@@ -65,8 +64,9 @@ export const handler = pageHandler({ sessions, keys }, {
       const created = await createEndpoint(endpoints, input, policy);
       return revealAfterRedirect(request, created.id, created.secret, 'Signing secret — copy it now; it is not shown again:', 'added');
     } catch (error) {
-      if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      return render(request, error.status, { error: error.message, form });
+      const problem = pageProblem(error);
+      if (!problem) throw error;
+      return render(request, problem.status, { error: problem.message, form });
     }
   },
   'POST /settings/webhooks/{id}/test': async (request) => {
@@ -80,8 +80,10 @@ export const handler = pageHandler({ sessions, keys }, {
       const sent = await sendTestEvent(endpoints, queue, endpointId(request), input);
       return redirect(`/settings/webhooks?notice=${sent.eventType === 'draft.approved' ? 'sample-sent' : 'test-sent'}#${sent.endpointId}`);
     } catch (error) {
-      if (!(error instanceof DomainError) || error.status >= 500 || error.status === 404) throw error;
-      return render(request, error.status, { error: error.message });
+      // A missing endpoint is the pipeline's own "Cannot do that" page, not the settings list.
+      const problem = pageProblem(error);
+      if (!problem || problem.status === 404) throw error;
+      return render(request, problem.status, { error: problem.message });
     }
   },
   'POST /settings/webhooks/{id}/rotate-secret': async (request) => {

@@ -6,20 +6,22 @@ import { authenticate, type ApiKeyStore } from '../domain/api-keys.js';
 import { DomainError, ForbiddenError, MalformedJsonError, UnsupportedMediaTypeError } from '../domain/errors.js';
 import { logger } from '../observability.js';
 import { header, type ApiEvent } from './api-event.js';
+import { httpHeadersOf, httpStatusOf } from './error-status.js';
 import { requestBody } from './body.js';
 import { errorBody, json, type HttpResponse } from './responses.js';
 
 type Middleware = middy.MiddlewareObj<ApiEvent, APIGatewayProxyResultV2, Error, Context>;
 
 /**
- * The one place errors become responses. Only DomainErrors, which carry a status and a public
- * code, are shown to clients; anything else is logged and answered with a generic 500. The
+ * The one place errors become responses. Only DomainErrors, which carry a public code, are
+ * shown to clients (error-status.ts decides their status and headers); anything else is logged and answered with a generic 500. The
  * local gateway answers its own refusals (undecodable path, oversize request) through it too.
  */
 export function errorResponse(error: unknown, requestId: string | undefined): HttpResponse {
   if (error instanceof DomainError) {
-    if (error.status >= 500) logger.warn('request failed', { code: error.code, status: error.status });
-    return json(error.status, errorBody(error.code, error.message, error.details), error.headers);
+    const status = httpStatusOf(error);
+    if (status >= 500) logger.warn('request failed', { code: error.code, status });
+    return json(status, errorBody(error.code, error.message, error.details), httpHeadersOf(error));
   }
   logger.error('unhandled error', error as Error);
   return json(500, errorBody('internal_error', 'An internal error occurred; it has been logged', { requestId }));

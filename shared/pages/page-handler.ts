@@ -10,6 +10,7 @@ import type { ApiKeyStore } from '../domain/api-keys.js';
 import { DomainError, PayloadTooLargeError } from '../domain/errors.js';
 import { resumeSession, tokensMatch, type Session, type SessionStore } from '../domain/sessions.js';
 import { formFields, requestBody } from '../http/body.js';
+import { httpStatusOf } from '../http/error-status.js';
 import { InvalidEncodingError } from '../http/http-errors.js';
 import { logger, publishMetrics, tracer } from '../observability.js';
 import { html, type SafeHtml } from './html.js';
@@ -96,6 +97,26 @@ export function loginCsrf(request: Pick<PageRequest, 'cookies' | 'secureCookies'
   return { token, cookies: [cookie(LOGIN_CSRF_COOKIE, token, request.secureCookies, 3600)] };
 }
 
+/**
+ * How a refused request reads on a page: the status the one error mapper gives it (as the API
+ * would answer), its message, and the bad fields spelled out when it names them. Undefined for
+ * faults (not a DomainError, or a 5xx), which pages never explain: they are logged and shown as
+ * "Something went wrong".
+ */
+export interface PageProblem {
+  status: number;
+  message: string;
+  /** "field message; field message" when the error names fields, else the message. */
+  fieldsText: string;
+}
+export function pageProblem(error: unknown): PageProblem | undefined {
+  if (!(error instanceof DomainError)) return undefined;
+  const status = httpStatusOf(error);
+  if (status >= 500) return undefined;
+  const fields = (error.details as { fields?: Array<{ field: string; message: string }> } | undefined)?.fields;
+  return { status, message: error.message, fieldsText: fields?.length ? fields.map((f) => `${f.field} ${f.message}`).join('; ') : error.message };
+}
+
 const errorPage = (status: number, title: string, message: string, viewer?: Viewer) =>
   page(status, title, html`<h1>${title}</h1><p class="notice error">${message}</p><p><a href="/review">Back to drafts</a></p>`, viewer);
 
@@ -160,9 +181,10 @@ export function pageHandler(deps: { sessions: SessionStore; keys: ApiKeyStore },
     try {
       return toResult(await run(event, context));
     } catch (error) {
-      if (error instanceof DomainError && error.status < 500) return toResult(errorPage(error.status, 'Cannot do that', error.message));
+      const problem = pageProblem(error);
+      if (problem) return toResult(errorPage(problem.status, 'Cannot do that', problem.message));
       logger.error('page failed', error as Error);
-      return toResult(errorPage(error instanceof DomainError ? error.status : 500, 'Something went wrong', 'The page could not be shown. The error has been logged; try again shortly.'));
+      return toResult(errorPage(error instanceof DomainError ? httpStatusOf(error) : 500, 'Something went wrong', 'The page could not be shown. The error has been logged; try again shortly.'));
     }
   }).use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -38,7 +38,7 @@ describe('expiry against DynamoDB Local', () => {
 
   it('a decision after expiresAt fails its condition even before any sweep', async () => {
     const draft = await stored('late', 120);
-    await expect(decideDraft(store, draft.id, { kind: 'approve' }, reviewer, at(121))).rejects.toMatchObject({ status: 409, code: 'draft_expired' });
+    await expect(decideDraft(store, draft.id, { kind: 'approve' }, reviewer, at(121))).rejects.toMatchObject({ code: 'draft_expired' });
     expect((await store.get(draft.id))!.status).toBe('pending');
     await expect(decideDraft(store, draft.id, { kind: 'approve' }, reviewer, at(119))).resolves.toMatchObject({ status: 'approved' });
   });

@@ -332,9 +332,9 @@ describe('a disabled endpoint receives nothing, not even retries already queued'
     const { sendTestEvent, redriveEndpoint } = await import('../../shared/webhooks/endpoint-actions.js');
     const store = { get: async () => ({ ...endpoint, enabled: false }) } as unknown as Parameters<typeof sendTestEvent>[0];
     const queue = new MemoryQueue();
-    await expect(sendTestEvent(store, queue, 'ep_1')).rejects.toMatchObject({ status: 409, code: 'endpoint_disabled' });
+    await expect(sendTestEvent(store, queue, 'ep_1')).rejects.toMatchObject({ code: 'endpoint_disabled' });
     const dead = { states: new MemoryDeliveryStateStore(), dlq: new MemoryDlq(), log: new MemoryDeliveryLog() };
-    await expect(redriveEndpoint(store, dead, queue, 'ep_1')).rejects.toMatchObject({ status: 409, code: 'endpoint_disabled' });
+    await expect(redriveEndpoint(store, dead, queue, 'ep_1')).rejects.toMatchObject({ code: 'endpoint_disabled' });
     expect(queue.sent).toHaveLength(0);
   });
 });

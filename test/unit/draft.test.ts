@@ -10,6 +10,7 @@ import {
   type Actor,
 } from '../../shared/domain/draft.js';
 import { PayloadTooLargeError, ValidationError } from '../../shared/domain/errors.js';
+import { httpStatusOf } from '../../shared/http/error-status.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { listDraftsQuerySchema } from '../../shared/http/query.js';
 
@@ -142,7 +143,7 @@ describe('decisions', () => {
   it('a 409 carries the state that won', () => {
     const decided = { ...newDraft(valid, agent, now), status: 'approved' as const, reviewedBy: reviewer, reviewedAt: now.toISOString() };
     const error = new AlreadyDecidedError(decided);
-    expect(error.status).toBe(409);
+    expect(httpStatusOf(error)).toBe(409);
     expect(error.code).toBe('already_decided');
     expect((error.details as { draft: { status: string; reviewedBy: Actor } }).draft).toMatchObject({ status: 'approved', reviewedBy: reviewer });
   });

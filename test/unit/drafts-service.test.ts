@@ -23,7 +23,7 @@ describe('the draft lifecycle', () => {
     await decideDraft(store, draft.id, { kind: 'reject', reason: 'no' }, reviewer);
     const second = decideDraft(store, draft.id, { kind: 'approve' }, reviewer);
     await expect(second).rejects.toBeInstanceOf(ConflictError);
-    await expect(second).rejects.toMatchObject({ status: 409, details: { draft: { status: 'rejected', rejectionReason: 'no' } } });
+    await expect(second).rejects.toMatchObject({ code: 'already_decided', details: { draft: { status: 'rejected', rejectionReason: 'no' } } });
   });
 
   it('404s unknown drafts and 400s malformed ids', async () => {
@@ -59,7 +59,7 @@ describe('idempotent creation', () => {
 
   it.each(['', 'has space', 'x'.repeat(256), 'ünïcode'])('rejects the malformed key %p', async (key) => {
     await expect(createDraft(new MemoryDraftStore(), input, agent, { idempotencyKey: key })).rejects.toMatchObject({
-      status: 400,
+      code: 'validation_failed',
       details: { fields: [{ field: 'idempotency-key' }] },
     });
   });

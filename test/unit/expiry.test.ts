@@ -39,7 +39,7 @@ describe('draft expiry', () => {
     const { draft } = await createDraft(store, { title: 't', content: {}, expiresAt: at(120).toISOString() }, agent, { now: t0 });
     const late = decideDraft(store, draft.id, { kind: 'approve' }, reviewer, at(121));
     await expect(late).rejects.toBeInstanceOf(ConflictError);
-    await expect(late).rejects.toMatchObject({ status: 409, code: 'draft_expired' });
+    await expect(late).rejects.toMatchObject({ code: 'draft_expired' });
   });
 
   it('produces a draft.expired event', async () => {
