@@ -10,7 +10,7 @@ import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv({ idempotency: true });
 
-export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
+export const handler = apiHandler('createDraft', { keys: apiKeyStoreFromEnv() }, {
   'POST /v1/drafts': async (event) => {
     const input = parseOrThrow(createDraftSchema, event.jsonBody);
     const { draft, replayed } = await createDraft(drafts, input, event.actor, { idempotencyKey: header(event, 'idempotency-key') });

@@ -10,7 +10,7 @@ import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
 
-export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
+export const handler = apiHandler('decideDraft', { keys: apiKeyStoreFromEnv() }, {
   'POST /v1/drafts/{id}/approve': async (event) => {
     const { content } = parseOrThrow(approveSchema, event.jsonBody);
     const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'approve', editedContent: content }, event.actor);

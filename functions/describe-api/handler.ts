@@ -8,7 +8,7 @@ import { json } from '../../shared/http/responses.js';
 /** Built once per cold start; only the server URL depends on the request. */
 const document = openApiDocument();
 
-const describe = apiHandler({}, {
+const describe = apiHandler('describeApi', {}, {
   'GET /v1/openapi.json': async (event) => json(200, { ...document, servers: [{ url: publicBaseUrl(event) }] }),
 });
 const unmatched = unmatchedRouteHandler();

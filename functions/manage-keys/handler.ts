@@ -9,7 +9,7 @@ import { apiKeyStoreFromEnv } from '../../shared/stores.js';
 const keys = apiKeyStoreFromEnv();
 
 
-export const handler = apiHandler({ keys }, {
+export const handler = apiHandler('manageKeys', { keys }, {
   'POST /v1/keys': async (event) => {
     const input = parseOrThrow(createKeySchema, event.jsonBody);
     return json(201, await createApiKey(keys, input, event.actor.keyId));

@@ -25,7 +25,7 @@ const queue = deliveryQueueFromEnv();
 const deadDeliveries = deadDeliveriesFromEnv();
 const policy = urlPolicyFromEnv();
 
-export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
+export const handler = apiHandler('manageWebhooks', { keys: apiKeyStoreFromEnv() }, {
   'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),
   'GET /v1/webhooks': async () => json(200, { items: (await endpoints.listAll()).map((e) => publicEndpoint(e)) }),
   'GET /v1/webhooks/{id}': async (event) => json(200, publicEndpoint(await getEndpoint(endpoints, pathParameter(event, 'id')))),

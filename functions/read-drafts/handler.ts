@@ -9,7 +9,7 @@ import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
 
-export const handler = apiHandler({ keys: apiKeyStoreFromEnv() }, {
+export const handler = apiHandler('readDrafts', { keys: apiKeyStoreFromEnv() }, {
   'GET /v1/drafts': async (event) => {
     const query = parseOrThrow(listDraftsQuerySchema, event.queryStringParameters ?? {});
     const page = await listDrafts(drafts, query);

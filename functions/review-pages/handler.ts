@@ -4,8 +4,9 @@ import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-se
 import { ValidationError } from '../../shared/domain/errors.js';
 import { claimSignInAttempt, PAGE_ROLES, returnSignInAttempt, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
+import { pathParameter } from '../../shared/http/api-event.js';
 import { count, METRICS } from '../../shared/observability.js';
-import { cookie, loginCsrf, page, pageHandler, pageProblem, redirect, SESSION_COOKIE, signInPage, type PageRequest } from '../../shared/pages/page-handler.js';
+import { cookie, loginCsrf, page, pageHandler, pageProblem, redirect, SESSION_COOKIE, signInPage, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
 import { draftPage, listPage } from '../../shared/pages/review-views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
 
@@ -19,8 +20,8 @@ const NOTICES: Record<string, string> = { approved: 'Approved. The webhook is on
 /** Only same-site paths may follow sign-in; anything else goes to the list. */
 const safeNext = (next: string | null) => (next && /^\/(review|settings)(\/[\w/-]*)?$/.test(next) ? next : '/review');
 
-async function showDraft(request: PageRequest, draft: Draft, status = 200, state: Parameters<typeof draftPage>[2] = {}) {
-  return page(status, draft.title, draftPage(request.viewer!, draft, state), request.viewer);
+async function showDraft(request: SignedInPageRequest, draft: Draft, status = 200, state: Parameters<typeof draftPage>[2] = {}) {
+  return page(status, draft.title, draftPage(request.viewer, draft, state), request.viewer);
 }
 
 /** Reads the approve form: an unchanged textarea means "approve as is". */
@@ -36,14 +37,14 @@ function editedContent(text: string | null, draft: Draft) {
   return JSON.stringify(content) === JSON.stringify(draft.content) ? undefined : content;
 }
 
-async function decide(request: PageRequest, kind: 'approve' | 'reject') {
-  const draft = await getDraft(drafts, request.event.pathParameters!.id!);
+async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') {
+  const draft = await getDraft(drafts, pathParameter(request.event, 'id'));
   try {
     const decision =
       kind === 'approve'
         ? { kind, editedContent: editedContent(request.form.get('content'), draft) }
         : { kind, reason: parseOrThrow(rejectSchema, { reason: request.form.get('reason') || undefined }).reason };
-    await decideDraft(drafts, draft.id, decision, request.session!.actor);
+    await decideDraft(drafts, draft.id, decision, request.session.actor);
     count(kind === 'approve' ? METRICS.draftsApproved : METRICS.draftsRejected);
     return redirect(`/review/${draft.id}?done=${kind === 'approve' ? 'approved' : 'rejected'}`);
   } catch (error) {
@@ -60,13 +61,13 @@ async function decide(request: PageRequest, kind: 'approve' | 'reject') {
   }
 }
 
-export const handler = pageHandler({ sessions, keys }, {
+export const handler = pageHandler('reviewPages', { sessions, keys }, {
   'GET /review': async (request) => {
     const requested = request.query.get('status') ?? 'pending';
     const status: DraftStatus = (DRAFT_STATUSES as readonly string[]).includes(requested) ? (requested as DraftStatus) : 'pending';
     const cursor = request.query.get('cursor') ?? undefined;
     const [list, pendingCount] = await Promise.all([listDrafts(drafts, { status, limit: 25, cursor }), drafts.count('pending')]);
-    return page(200, 'Drafts', listPage(request.viewer!, { status, items: list.items, nextCursor: list.nextCursor, pendingCount, now: new Date() }), request.viewer);
+    return page(200, 'Drafts', listPage(request.viewer, { status, items: list.items, nextCursor: list.nextCursor, pendingCount, now: new Date() }), request.viewer);
   },
 
   'POST /review/login': async (request) => {
@@ -94,7 +95,7 @@ export const handler = pageHandler({ sessions, keys }, {
   },
 
   'GET /review/{id}': async (request) => {
-    const draft = await getDraft(drafts, request.event.pathParameters!.id!);
+    const draft = await getDraft(drafts, pathParameter(request.event, 'id'));
     const done = request.query.get('done');
     return showDraft(request, draft, 200, { notice: done ? NOTICES[done] : undefined });
   },

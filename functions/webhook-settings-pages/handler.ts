@@ -1,5 +1,5 @@
 import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
-import { page, pageHandler, pageProblem, redirect, type PageRequest } from '../../shared/pages/page-handler.js';
+import { page, pageHandler, pageProblem, redirect, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
 import { settingsPage, type SettingsState } from '../../shared/pages/settings-views.js';
 import {
   apiKeyStoreFromEnv,
@@ -14,6 +14,7 @@ import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-a
 import { createEndpoint, createEndpointSchema, deleteEndpoint, rotateSecret } from '../../shared/webhooks/endpoints.js';
 import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
+import { pathParameter } from '../../shared/http/api-event.js';
 
 const endpoints = endpointStoreFromEnv();
 const deliveries = deliveryLogStoreFromEnv();
@@ -37,24 +38,24 @@ const NOTICES: Record<string, (n: number) => string> = {
 };
 
 /** Shows a new secret once, on the page the browser is redirected to, so a reload never repeats the POST. */
-async function revealAfterRedirect(request: PageRequest, endpointId: string, secret: string, note: string, notice: string) {
-  await sessions.setFlash(request.session!.id, { endpointId, secret, note }, Math.floor(Date.now() / 1000) + FLASH_TTL_SECONDS);
+async function revealAfterRedirect(request: SignedInPageRequest, endpointId: string, secret: string, note: string, notice: string) {
+  await sessions.setFlash(request.session.id, { endpointId, secret, note }, Math.floor(Date.now() / 1000) + FLASH_TTL_SECONDS);
   return redirect(`/settings/webhooks?notice=${notice}#${endpointId}`);
 }
 
-async function render(request: PageRequest, status: number, state: SettingsState) {
+async function render(request: SignedInPageRequest, status: number, state: SettingsState) {
   const all = await endpoints.listAll();
   const withLog = await Promise.all(all.map(async (endpoint) => ({ endpoint, attempts: (await deliveries.list(endpoint.id, 10)).items })));
-  return page(status, 'Webhooks', settingsPage(request.viewer!, withLog, state), request.viewer);
+  return page(status, 'Webhooks', settingsPage(request.viewer, withLog, state), request.viewer);
 }
 
-const endpointId = (request: PageRequest) => request.event.pathParameters!.id!;
+const endpointId = (request: SignedInPageRequest) => pathParameter(request.event, 'id');
 
-export const handler = pageHandler({ sessions, keys }, {
+export const handler = pageHandler('webhookSettingsPages', { sessions, keys }, {
   'GET /settings/webhooks': async (request) => {
     const code = request.query.get('notice') ?? '';
     const count = Number.parseInt(request.query.get('n') ?? '0', 10) || 0;
-    const flash = await sessions.takeFlash(request.session!.id, new Date());
+    const flash = await sessions.takeFlash(request.session.id, new Date());
     return render(request, 200, { notice: NOTICES[code]?.(count), revealed: flash });
   },
   'POST /settings/webhooks': async (request) => {

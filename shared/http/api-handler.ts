@@ -8,16 +8,25 @@ import type { ApiEvent, AuthorizedEvent } from './api-event.js';
 import { MethodNotAllowedError, RouteNotFoundError, UndecodablePathError } from './http-errors.js';
 import { authorizeRoute, errorResponses, jsonBody, requestIdHeader } from './middlewares.js';
 import type { HttpResponse } from './responses.js';
+import type { RouteKeyOf, RoutedFunction } from './routes.js';
 import { matchRoute } from './routing.js';
 
 export type RouteHandler = (event: AuthorizedEvent) => Promise<HttpResponse>;
 
+/** One handler per route key the definition gives function F: a missing or extra route does not compile. */
+export type ApiRoutes<F extends RoutedFunction> = { readonly [K in RouteKeyOf<F>]: RouteHandler };
+
 /**
- * Builds a function's Lambda handler from its routes, keyed by API Gateway route key
+ * Builds function F's Lambda handler from its routes, keyed by API Gateway route key
  * ("POST /v1/drafts/{id}/approve"). Every route is authenticated, role-checked, size- and
  * type-checked before its code runs; errors are mapped in one place.
  */
-export function apiHandler(deps: { keys?: ApiKeyStore }, routes: Record<string, RouteHandler>) {
+export function apiHandler<F extends RoutedFunction>(_fn: F, deps: { keys?: ApiKeyStore }, routes: NoInfer<ApiRoutes<F>>) {
+  return apiPipeline(deps, routes);
+}
+
+/** The pipeline over any route map, unchecked against the definition: tests build partial ones with it. */
+export function apiPipeline(deps: { keys?: ApiKeyStore }, routes: Readonly<Partial<Record<string, RouteHandler>>>) {
   const dispatch = async (event: ApiEvent, _context: Context): Promise<HttpResponse> => {
     const route = routes[event.routeKey];
     if (!route) throw new Error(`This function has no route ${event.routeKey}`);

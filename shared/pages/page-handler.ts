@@ -5,7 +5,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Role } from '../domain/roles.js';
 import { limits } from '../http/limits.js';
-import { routes, routeKey } from '../http/routes.js';
+import { routes, routeKey, type RouteKeyOf, type RoutedFunction, type SignedInRouteKeyOf } from '../http/routes.js';
 import type { ApiKeyStore } from '../domain/api-keys.js';
 import { DomainError, PayloadTooLargeError } from '../domain/errors.js';
 import { resumeSession, tokensMatch, type Session, type SessionStore } from '../domain/sessions.js';
@@ -38,7 +38,22 @@ export interface PageResponse {
   cookies?: string[];
 }
 
+/** A request to a page whose route names roles: the pipeline only calls it with a session of one of them. */
+export interface SignedInPageRequest extends PageRequest {
+  session: Session;
+  viewer: Viewer;
+}
+
 export type PageRoute = (request: PageRequest) => Promise<PageResponse>;
+export type SignedInPageRoute = (request: SignedInPageRequest) => Promise<PageResponse>;
+
+/**
+ * One page per route key the definition gives function F (a missing or extra page does not
+ * compile); pages of routes with roles get a SignedInPageRequest, the others (sign-in) a PageRequest.
+ */
+export type PageRoutes<F extends RoutedFunction> = {
+  readonly [K in RouteKeyOf<F>]: K extends SignedInRouteKeyOf<F> ? SignedInPageRoute : PageRoute;
+};
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -125,11 +140,13 @@ const errorPage = (status: number, title: string, message: string, viewer?: View
  * → form parsing with size and type limits → CSRF on every POST → the page. Errors become
  * calm HTML pages; internals are logged, never shown. Every response carries the strict CSP.
  */
-export function pageHandler(deps: { sessions: SessionStore; keys: ApiKeyStore }, pages: Record<string, PageRoute>) {
-  const rolesByRoute = new Map<string, readonly Role[]>(routes.map((r) => [routeKey(r), r.roles]));
+export function pageHandler<F extends RoutedFunction>(fn: F, deps: { sessions: SessionStore; keys: ApiKeyStore }, pages: NoInfer<PageRoutes<F>>) {
+  const rolesByRoute = new Map<string, readonly Role[]>(routes.filter((r) => r.function === fn).map((r) => [routeKey(r), r.roles]));
+  // The route-key types above match the definition's; at runtime the key is a plain string.
+  const pageFor = (key: string) => (pages as Readonly<Partial<Record<string, PageRoute | SignedInPageRoute>>>)[key];
 
   const run = async (event: APIGatewayProxyEventV2, _context: Context): Promise<PageResponse> => {
-    const route = pages[event.routeKey];
+    const route = pageFor(event.routeKey);
     const roles = rolesByRoute.get(event.routeKey);
     if (!route || !roles) throw new Error(`No page for ${event.routeKey}`);
     const cookies = parseCookies(event);
@@ -167,7 +184,11 @@ export function pageHandler(deps: { sessions: SessionStore; keys: ApiKeyStore },
         return errorPage(403, 'Form expired', 'This form has expired or did not come from this site. Reload the page and try again.', viewer);
       }
     }
-    return route({ ...base, form });
+    // A route without roles is typed a PageRoute (PageRoutes above), so it takes a request that may lack a session.
+    if (roles.length === 0) return (route as PageRoute)({ ...base, form });
+    // Routes with roles returned above without a session of one of them, and a session always has its viewer.
+    if (!session || !viewer) throw new Error(`Page ${event.routeKey} reached without a session`);
+    return route({ ...base, session, viewer, form });
   };
 
   const toResult = (response: PageResponse): APIGatewayProxyStructuredResultV2 => ({

@@ -1,5 +1,5 @@
 import { createApiKey } from '../../shared/domain/api-keys.js';
-import { apiHandler } from '../../shared/http/api-handler.js';
+import { apiPipeline } from '../../shared/http/api-handler.js';
 import { json } from '../../shared/http/responses.js';
 import { apiEvent, invoke } from '../support/api-events.js';
 import { MemoryApiKeyStore } from '../support/memory-stores.js';
@@ -11,7 +11,7 @@ const reviewer = await createApiKey(keys, { name: 'alice', role: 'reviewer' }, n
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
 const seen: unknown[] = [];
-const handler = apiHandler(
+const handler = apiPipeline(
   { keys },
   {
     'POST /v1/drafts': async (event) => {

@@ -6,7 +6,7 @@
 import { handler as describeApi } from '../../functions/describe-api/handler.js';
 import { defaultRoute, routeKey, routes } from '../../infra/app-definition.js';
 import { createApiKey } from '../../shared/domain/api-keys.js';
-import { apiHandler } from '../../shared/http/api-handler.js';
+import { apiPipeline } from '../../shared/http/api-handler.js';
 import { formFields, requestBody } from '../../shared/http/body.js';
 import { InvalidEncodingError } from '../../shared/http/http-errors.js';
 import { openApiDocument } from '../../shared/http/openapi.js';
@@ -18,7 +18,7 @@ import { MemoryApiKeyStore } from '../support/memory-stores.js';
 const keys = new MemoryApiKeyStore();
 const agent = await createApiKey(keys, { name: 'bot', role: 'agent' }, null);
 const seen: unknown[] = [];
-const handler = apiHandler({ keys }, {
+const handler = apiPipeline({ keys }, {
   'POST /v1/drafts': async (event) => {
     seen.push(event.jsonBody);
     return json(201, { body: event.jsonBody });

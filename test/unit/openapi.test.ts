@@ -6,7 +6,7 @@ import { routeKey, ROLES, type RouteDefinition } from '../../infra/app-definitio
 import { createApiKey, type ApiKeyStore } from '../../shared/domain/api-keys.js';
 import type { Actor } from '../../shared/domain/draft.js';
 import { createDraft, decideDraft, expireDueDrafts } from '../../shared/domain/drafts-service.js';
-import { apiHandler } from '../../shared/http/api-handler.js';
+import { apiPipeline } from '../../shared/http/api-handler.js';
 import { apiRoutes, openApiDocument } from '../../shared/http/openapi.js';
 import { json } from '../../shared/http/responses.js';
 import { withStoreErrors } from '../../shared/store/dynamo-client.js';
@@ -79,7 +79,7 @@ describe('the error responses every route really answers are documented', () => 
   const bodyRoutes = keyedRoutes.filter((r) => r.method === 'POST' || r.method === 'PATCH');
   const keys = new MemoryApiKeyStore();
   // Every route's pipeline (auth, roles, body limits) exactly as the functions build it; no route code runs.
-  const handlerFor = (store: ApiKeyStore, route: RouteDefinition) => apiHandler({ keys: store }, { [routeKey(route)]: async () => json(200, {}) });
+  const handlerFor = (store: ApiKeyStore, route: RouteDefinition) => apiPipeline({ keys: store }, { [routeKey(route)]: async () => json(200, {}) });
   const event = (route: RouteDefinition, key: string, extra: { body?: string; headers?: Record<string, string> } = {}) =>
     apiEvent({ routeKey: routeKey(route), pathParameters: route.path.includes('{id}') ? { id: 'x' } : undefined, body: extra.body, headers: { authorization: `Bearer ${key}`, ...extra.headers } });
 
