@@ -4,6 +4,7 @@ import { ROLES } from '../domain/roles.js';
 import { createKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
+import { retrySettingSchema } from '../webhooks/retry-policy.js';
 import {
   EVENT_TYPES,
   sendTestEventSchema,
@@ -110,10 +111,15 @@ const endpointFields = {
   secretRotatedAt: timestamp.nullable(),
   /** Rotated-out secrets that still sign, each until its own expiresAt. */
   previousSecrets: z.array(z.object({ createdAt: timestamp, expiresAt: timestamp })),
+  /** How failed deliveries are retried: "standard" (the default), "extended", or a custom ladder. */
+  retry: retrySettingSchema,
+  /** Why it is disabled (null while enabled): manual (an admin) or gone (its receiver answered 410). */
+  disabledReason: z.enum(['manual', 'gone']).nullable(),
+  disabledAt: timestamp.nullable(),
 };
 export const endpointResponse = response(
   'WebhookEndpoint',
-  'A receiver of webhook events (never its secret). previousSecrets lists rotated-out secrets that still sign, each until its expiresAt.',
+  'A receiver of webhook events (never its secret). previousSecrets lists rotated-out secrets that still sign, each until its expiresAt; retry is its retry policy; disabledReason says why it is disabled.',
   z.object({ ...endpointFields }),
 );
 const newEndpointResponse = response(
