@@ -1,19 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { deliveryRetry, queueConsumer, schedules, streamConsumer } from '../app-definition.js';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { deliveryRetry, queueConsumer, schedules, settings } from '../app-definition.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
 import { createHttpGateway } from './http-gateway.js';
-import { localHandlerEnv } from './handler-env.js';
 import { lambdaContext, loadHandler } from './lambda-context.js';
-import { startQueuePump } from './queue-pump.js';
-import { startStreamPump } from './stream-pump.js';
-import { startLocalSqs, type LocalSqs } from './local-sqs.js';
-import { provisionQueues, provisionTables, streamArn, type QueueUrls, type TableNames } from './provision.js';
+import { startPipeline, type Pipeline } from './pipeline.js';
+import type { QueueUrls, TableNames } from './provision.js';
 import { runtimeFile, type RuntimeInfo } from './runtime-info.js';
 
 export interface LocalRuntimeOptions {
@@ -56,73 +49,51 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
+  mkdirSync(options.dataDir, { recursive: true });
+  const log = options.log ?? ((line: string) => console.log(line));
+  const reportError = (what: string) => (error: unknown) => log(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   try {
-    const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dbPath: options.persist ? join(options.dataDir, 'dynamodb') : undefined });
-    stops.push(dynamo.stop);
-    const sqs: LocalSqs = await startLocalSqs();
-    stops.push(sqs.stop);
-
-    const dynamoClient = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
-    const sqsClient = new SQSClient({ ...LOCAL_AWS, endpoint: sqs.endpoint });
-    const tableNames = await provisionTables(dynamoClient, RESOURCE_PREFIX);
-    const queueUrls = await provisionQueues(sqsClient, RESOURCE_PREFIX);
-
-    // Handlers read their configuration from the environment at import, exactly as in Lambda,
-    // so it is complete before the first request can arrive.
-    Object.assign(process.env, {
-      ...localHandlerEnv({ dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls }),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      // CloudWatch metrics (EMF lines) mean nothing on a laptop; set it to false to see them.
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-      PROCESSA_RETRY_BASE_SECONDS: process.env.PROCESSA_RETRY_BASE_SECONDS ?? '1',
-      PROCESSA_WEBHOOK_TIMEOUT_MS: process.env.PROCESSA_WEBHOOK_TIMEOUT_MS ?? String(deliveryRetry.timeoutMs),
+    const pipeline: Pipeline = await startPipeline({
+      resourcePrefix: RESOURCE_PREFIX,
+      dbPath: options.persist ? join(options.dataDir, 'dynamodb') : undefined,
+      settings: {
+        retryBaseSeconds: process.env.PROCESSA_RETRY_BASE_SECONDS ?? '1',
+        webhookTimeoutMs: process.env.PROCESSA_WEBHOOK_TIMEOUT_MS ?? String(deliveryRetry.timeoutMs),
+      },
+      processEnv: {
+        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+        // CloudWatch metrics (EMF lines) mean nothing on a laptop; set it to false to see them.
+        POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+      },
+      checkpointFile: options.persist ? join(options.dataDir, 'stream-checkpoints.json') : undefined,
+      beforePumps: async ({ dynamoClient, sqsClient, tables, queues }) => {
+        if (!options.persist) return;
+        // The emulated queues live in memory: deliveries whose persisted state still has attempts to make go back on the queue.
+        const { requeueWaitingDeliveries } = await import('../../shared/webhooks/redrive.js');
+        const { DynamoDeliveryStateStore } = await import('../../shared/store/deliveries-store.js');
+        const { SqsDeliveryQueue } = await import('../../shared/store/sqs-queues.js');
+        const { createDocumentClient } = await import('../../shared/store/dynamo-client.js');
+        const states = new DynamoDeliveryStateStore(createDocumentClient(dynamoClient), tables.deliveries);
+        const requeued = await requeueWaitingDeliveries(states, new SqsDeliveryQueue(sqsClient, queues[queueConsumer.queue]));
+        if (requeued > 0) log(`re-queued ${requeued} pending ${requeued === 1 ? 'delivery' : 'deliveries'} from the persisted delivery states`);
+      },
+      onError: (source, error) => reportError(source)(error),
     });
+    stops.push(pipeline.stop);
+    const { dynamoClient, tables: tableNames, queues: queueUrls } = pipeline;
+
     const server = createHttpGateway({ onRequest: options.onRequest });
     const port = await listen(server, options.port);
     stops.push(() => close(server));
     const apiUrl = `http://localhost:${port}`;
-    process.env.PUBLIC_BASE_URL = apiUrl;
+    // Read on every request, while other handlers run: in one process it can only be process-wide.
+    process.env[settings.publicBaseUrl.envVar] = apiUrl;
 
     const { ensureApiKey, generateKeyValue } = await import('../../shared/domain/api-keys.js');
     const { DynamoApiKeyStore } = await import('../../shared/store/api-keys-store.js');
     const { createDocumentClient } = await import('../../shared/store/dynamo-client.js');
     const adminKey = options.bootstrapKey ?? generateKeyValue();
     await ensureApiKey(new DynamoApiKeyStore(createDocumentClient(dynamoClient), tableNames.apiKeys), adminKey, { name: 'bootstrap-admin', role: 'admin' });
-
-    mkdirSync(options.dataDir, { recursive: true });
-    const log = options.log ?? ((line: string) => console.log(line));
-    const reportError = (what: string) => (error: unknown) => log(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-
-    // The event sources: the drafts stream into the fan-out, the delivery queue into delivery.
-    const streamPump = startStreamPump({
-      dynamodbEndpoint: dynamo.endpoint,
-      streamArn: await streamArn(dynamoClient, tableNames[streamConsumer.table]),
-      handler: await loadHandler(streamConsumer.function),
-      context: () => lambdaContext(streamConsumer.function),
-      failures: { client: sqsClient, queueUrl: queueUrls[streamConsumer.onFailure] },
-      checkpointFile: options.persist ? join(options.dataDir, 'stream-checkpoints.json') : undefined,
-      onError: reportError('stream pump'),
-    });
-    stops.push(streamPump.stop);
-    if (options.persist) {
-      // The emulated queues live in memory: deliveries whose persisted state still has attempts to make go back on the queue.
-      const { requeueWaitingDeliveries } = await import('../../shared/webhooks/redrive.js');
-      const { DynamoDeliveryStateStore } = await import('../../shared/store/deliveries-store.js');
-      const { SqsDeliveryQueue } = await import('../../shared/store/sqs-queues.js');
-      const states = new DynamoDeliveryStateStore(createDocumentClient(dynamoClient), tableNames.deliveries);
-      const requeued = await requeueWaitingDeliveries(states, new SqsDeliveryQueue(sqsClient, queueUrls[queueConsumer.queue]));
-      if (requeued > 0) log(`re-queued ${requeued} pending ${requeued === 1 ? 'delivery' : 'deliveries'} from the persisted delivery states`);
-    }
-    const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queueUrls[queueConsumer.queue], AttributeNames: ['QueueArn'] }));
-    const queuePump = startQueuePump({
-      client: sqsClient,
-      queueUrl: queueUrls[queueConsumer.queue],
-      queueArn: Attributes!.QueueArn!,
-      handler: await loadHandler(queueConsumer.function),
-      context: () => lambdaContext(queueConsumer.function),
-      onError: reportError('queue pump'),
-    });
-    stops.push(queuePump.stop);
 
     // Scheduled functions on a timer; PROCESSA_SCHEDULE_SECONDS shortens the period for tests.
     for (const schedule of schedules) {
@@ -159,22 +130,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const file = runtimeFile(options.dataDir);
     const info: RuntimeInfo = {
       pid: process.pid,
-      dynamodbPid: dynamo.process.pid,
+      dynamodbPid: pipeline.dynamoProcess().pid,
       apiUrl,
-      dynamodbEndpoint: dynamo.endpoint,
-      sqsEndpoint: sqs.endpoint,
+      dynamodbEndpoint: pipeline.dynamodbEndpoint,
+      sqsEndpoint: pipeline.sqsEndpoint,
       tables: tableNames,
       queues: queueUrls,
       ...(demoReceiver ? { demoReceiverUrl: demoReceiver.url } : {}),
     };
     writeFileSync(file, JSON.stringify(info, null, 2));
     stops.push(async () => rmSync(file, { force: true }));
-    stops.push(async () => {
-      dynamoClient.destroy();
-      sqsClient.destroy();
-    });
 
-    return { apiUrl, adminKey, dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls, demoReceiver, stop: stopAll };
+    return { apiUrl, adminKey, dynamodbEndpoint: pipeline.dynamodbEndpoint, sqsEndpoint: pipeline.sqsEndpoint, tables: tableNames, queues: queueUrls, demoReceiver, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,17 +1,13 @@
 /**
  * DynamoDB Local and the SQS emulator in this process's reach, with the tables and queues of the
- * definition, the environment the handlers read at import (as infra/local/runtime.ts sets it), one
+ * definition, each handler's own environment (infra/local/pipeline.ts, as the dev runtime), one
  * webhook endpoint pointing at a keep-alive loopback receiver, and counters on the SDK clients the
  * handlers share (documentClient(), sqsClient()) — so the real handlers can be invoked in-process.
  */
 import type { DynamoDBClient as DynamoDBClientType } from '@aws-sdk/client-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { deliveryRetry, type QueueName, type TableName } from '../../infra/app-definition.js';
-import { localHandlerEnv } from '../../infra/local/handler-env.js';
-import { LOCAL_AWS, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
-import { startLocalSqs } from '../../infra/local/local-sqs.js';
-import { provisionQueues, provisionTables } from '../../infra/local/provision.js';
+import { startPipeline } from '../../infra/local/pipeline.js';
 import { startBenchReceiver } from './bench-receiver.js';
 
 export interface ConsumedCapacityLike {
@@ -139,29 +135,32 @@ export function localStack(): Promise<LocalStack> {
 }
 
 async function start(): Promise<LocalStack> {
-  const dynamo = await startDynamoDbLocal();
+  // What infra/local/runtime.ts starts, without the pumps (the bench invokes the handlers itself)
+  // and without its log level and metrics: the deployed stack leaves both at their defaults
+  // (INFO, metrics on), and the log bytes are part of the cost.
+  const pipeline = await startPipeline({
+    resourcePrefix: 'processa-bench',
+    pumps: false,
+    settings: { retryBaseSeconds: '1', webhookTimeoutMs: String(deliveryRetry.timeoutMs) },
+    processEnv: {
+      PUBLIC_BASE_URL: 'http://localhost:3000',
+      POWERTOOLS_SERVICE_NAME: 'processa',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+    },
+    // The bench's own code (keys, endpoint) uses the stores directly; handlers still get only their own variables.
+    exposeResources: true,
+  });
   // Never leave a java child behind, whatever way this process ends.
   process.once('exit', () => {
-    if (dynamo.process.exitCode === null && dynamo.process.signalCode === null) dynamo.process.kill('SIGKILL');
+    const java = pipeline.dynamoProcess();
+    if (java.exitCode === null && java.signalCode === null) java.kill('SIGKILL');
   });
-  const sqs = await startLocalSqs();
-  const rawDynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
-  const rawSqs = new SQSClient({ ...LOCAL_AWS, endpoint: sqs.endpoint });
-  const tableNames = await provisionTables(rawDynamo, 'processa-bench');
-  const queueUrls = await provisionQueues(rawSqs, 'processa-bench');
+  const rawDynamo = pipeline.dynamoClient;
+  const rawSqs = pipeline.sqsClient;
+  const tableNames = pipeline.tables;
+  const queueUrls = pipeline.queues;
   const receiver = await startBenchReceiver({ keepReceipts: false });
-
-  // What infra/local/runtime.ts gives the handlers, except the log level and metrics: the deployed
-  // stack leaves both at their defaults (INFO, metrics on), and the log bytes are part of the cost.
-  Object.assign(process.env, {
-    ...localHandlerEnv({ dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables: tableNames, queues: queueUrls }),
-    PUBLIC_BASE_URL: 'http://localhost:3000',
-    POWERTOOLS_SERVICE_NAME: 'processa',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    POWERTOOLS_METRICS_DISABLED: 'false',
-    PROCESSA_RETRY_BASE_SECONDS: '1',
-    PROCESSA_WEBHOOK_TIMEOUT_MS: String(deliveryRetry.timeoutMs),
-  });
   delete process.env.POWERTOOLS_DEV;
 
   const { createEndpoint } = await import('../../shared/webhooks/endpoints.js');
@@ -221,12 +220,9 @@ async function start(): Promise<LocalStack> {
     async stop() {
       output.restore();
       await receiver.stop();
-      rawDynamo.destroy();
-      rawSqs.destroy();
       documentClient().destroy();
       sqsClient().destroy();
-      await sqs.stop();
-      await dynamo.stop();
+      await pipeline.stop();
     },
   };
 }
