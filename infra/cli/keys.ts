@@ -16,6 +16,7 @@ import { DomainError } from '../../shared/domain/errors.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { DynamoApiKeyStore } from '../../shared/store/api-keys-store.js';
 import { createDocumentClient } from '../../shared/store/dynamo-client.js';
+import { outputNames } from '../stacks/outputs.js';
 import { localTarget, requireOutput, stackOutputs, UsageError } from './targets.js';
 
 const USAGE = `Usage:
@@ -25,7 +26,7 @@ const USAGE = `Usage:
 
 async function keyStore(stack: string | undefined, region: string | undefined): Promise<DynamoApiKeyStore> {
   if (stack) {
-    const tableName = requireOutput(await stackOutputs(stack, region), 'ApiKeysTableName', stack);
+    const tableName = requireOutput(await stackOutputs(stack, region), outputNames.table('apiKeys'), stack);
     return new DynamoApiKeyStore(createDocumentClient(new DynamoDBClient({ region })), tableName);
   }
   const { info, dynamodb } = localTarget();

@@ -17,6 +17,7 @@ import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from '../../shared/s
 import { SqsDeadLetterQueue, SqsDeliveryQueue } from '../../shared/store/sqs-queues.js';
 import { DynamoEndpointStore } from '../../shared/store/webhooks-store.js';
 import { redriveDeadDeliveries, redriveInputSchema, type DeadDeliveries } from '../../shared/webhooks/redrive.js';
+import { outputNames } from '../stacks/outputs.js';
 import { localTarget, requireOutput, stackOutputs, UsageError } from './targets.js';
 
 const USAGE = 'Usage: npm run redrive -- [--endpoint <ep_id>] [--since <ISO time>] [--stack <name>] [--region <r>]';
@@ -37,10 +38,10 @@ async function main() {
     sqs = new SQSClient({ region: values.region });
     dynamodb = new DynamoDBClient({ region: values.region });
     names = {
-      queue: requireOutput(outputs, 'DeliveriesQueueUrl', values.stack),
-      dlq: requireOutput(outputs, 'DeliveriesDlqUrl', values.stack),
-      deliveries: requireOutput(outputs, 'DeliveriesTableName', values.stack),
-      webhooks: requireOutput(outputs, 'WebhooksTableName', values.stack),
+      queue: requireOutput(outputs, outputNames.queue('deliveries'), values.stack),
+      dlq: requireOutput(outputs, outputNames.queue('deliveriesDlq'), values.stack),
+      deliveries: requireOutput(outputs, outputNames.table('deliveries'), values.stack),
+      webhooks: requireOutput(outputs, outputNames.table('webhooks'), values.stack),
     };
   } else {
     const target = localTarget();

@@ -4,7 +4,7 @@ import { readRuntimeInfo } from '../local/runtime-info.js';
 
 export class UsageError extends Error {}
 
-/** A deployed stack's outputs by key (ApiKeysTableName, DeliveriesQueueUrl, ...). */
+/** A deployed stack's outputs by key (the names in infra/stacks/outputs.ts). */
 export async function stackOutputs(stack: string, region: string | undefined): Promise<Record<string, string>> {
   const { Stacks } = await new CloudFormationClient({ region }).send(new DescribeStacksCommand({ StackName: stack }));
   return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));

@@ -2,9 +2,9 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deliveryRetry, queues, tables, type QueueName, type TableName } from '../app-definition.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
-import { queueId, tableId } from './names.js';
 import { acknowledgeNagFindings, type NagAcknowledgment } from './nag-suppressions.js';
 import { Operations } from './operations.js';
+import { outputNames } from './outputs.js';
 import { Stateful } from './stateful.js';
 import { Stateless } from './stateless.js';
 
@@ -25,8 +25,7 @@ const EMAIL = /^[^\s@<>()",;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-
 /**
  * Everything Processa deploys (data, code, and the alarms, topic and dashboard that watch them),
  * environment-agnostic so that `cdk synth` needs no credentials
- * and one template fits any account. Output names are a contract: the keys CLI reads
- * `ApiKeysTableName` from DescribeStacks.
+ * and one template fits any account. Output names are a contract with the CLIs (infra/stacks/outputs.ts).
  */
 export class ProcessaStack extends Stack {
   readonly stateful: Stateful;
@@ -72,16 +71,16 @@ export class ProcessaStack extends Stack {
     this.nagAcknowledgments = acknowledgeNagFindings(this.stateful, this.stateless);
 
     // Outputs live on the stack itself so their logical ids are exactly these names.
-    new CfnOutput(this, 'ApiUrl', { value: this.stateless.apiUrl, description: 'Base URL of the HTTP API' });
-    new CfnOutput(this, 'AlarmTopicArn', {
+    new CfnOutput(this, outputNames.apiUrl, { value: this.stateless.apiUrl, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, outputNames.alarmTopicArn, {
       value: this.operations.topic.topicArn,
       description: 'SNS topic every alarm notifies (ALARM and OK); subscribe on-call tools to it',
     });
     for (const name of Object.keys(tables) as TableName[]) {
-      new CfnOutput(this, `${tableId(name)}Name`, { value: this.stateful.tables[name].tableName });
+      new CfnOutput(this, outputNames.table(name), { value: this.stateful.tables[name].tableName });
     }
     for (const name of Object.keys(queues) as QueueName[]) {
-      new CfnOutput(this, `${queueId(name)}Url`, { value: this.stateful.queues[name].queueUrl });
+      new CfnOutput(this, outputNames.queue(name), { value: this.stateful.queues[name].queueUrl });
     }
   }
 }

@@ -34,6 +34,7 @@ import {
 import { functionEnvironment } from '../../infra/function-environment.js';
 import { configFromContext } from '../../infra/stacks/context.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from '../../infra/stacks/event-sources.js';
+import { outputNames } from '../../infra/stacks/outputs.js';
 import { ProcessaStack } from '../../infra/stacks/processa-stack.js';
 
 // The template is plain JSON; `any` keeps the walking code short.
@@ -671,6 +672,12 @@ describe('stack', () => {
     template.hasOutput('FanOutFailuresQueueUrl', { Value: { Ref: queueId('fanOutFailures') } });
     // And nothing else: one per table, one per queue, the API URL and the alarm topic.
     expect(Object.keys(template.toJSON().Outputs)).toHaveLength(2 + tableNames.length + queueNames.length);
+  });
+
+  it('names its outputs as infra/stacks/outputs.ts does, the module the CLIs read them by', () => {
+    const names = [outputNames.apiUrl, outputNames.alarmTopicArn, ...tableNames.map(outputNames.table), ...queueNames.map(outputNames.queue)];
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(names.sort());
+    expect([outputNames.table('apiKeys'), outputNames.queue('deliveriesDlq')]).toEqual(['ApiKeysTableName', 'DeliveriesDlqUrl']);
   });
 
   it('keeps stateful resources when the stack is deleted (default stage)', () => {
