@@ -274,7 +274,6 @@ export const queueConsumer = {
   reportBatchItemFailures: true,
 } as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
 
-
 export interface SettingDefinition {
   /** The environment variable that carries it. */
   envVar: string;
