@@ -1,0 +1,52 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { tables } from '../../infra/app-definition.js';
+import { createDocumentClient } from '../../shared/store/dynamo-client.js';
+import { DynamoEndpointHealthStore } from '../../shared/store/endpoint-health-store.js';
+import { deliveryLogStoreFromEnv } from '../../shared/stores.js';
+import { endpointHealth, failingTooLong } from '../../shared/webhooks/endpoint-health.js';
+
+const health = new DynamoEndpointHealthStore(createDocumentClient(new DynamoDBClient({})), process.env[tables.deliveries.envVar]!);
+const log = deliveryLogStoreFromEnv();
+const unique = () => `ep_health${Math.random().toString(36).slice(2, 10)}`;
+const at = (iso: string) => new Date(iso);
+
+describe('endpoint health against DynamoDB Local', () => {
+  it('counts 24 parallel attempts exactly (atomic updates, no lost increments)', async () => {
+    const id = unique();
+    const now = at('2026-12-01T10:30:00Z');
+    await Promise.all(Array.from({ length: 24 }, (_, i) => health.record(id, { succeeded: i % 3 !== 0, at: now, error: 'HTTP 500' })));
+    const summary = endpointHealth({ enabled: true }, await health.get(id), 0, now);
+    expect(summary.attempts24h).toBe(24);
+    expect(summary.successRate24h).toBe(Math.round((16 / 24) * 1000) / 1000);
+  });
+
+  it('tracks the failing streak: set by the first failure, kept by later ones, cleared by a success', async () => {
+    const id = unique();
+    await health.record(id, { succeeded: false, at: at('2026-12-01T00:00:00Z'), error: 'connection refused' });
+    const later = await health.record(id, { succeeded: false, at: at('2026-12-03T00:00:00Z'), error: 'HTTP 503' });
+    expect(later).toMatchObject({ failingSince: '2026-12-01T00:00:00.000Z', lastError: 'HTTP 503', lastFailureAt: '2026-12-03T00:00:00.000Z' });
+    expect(failingTooLong(later, at('2026-12-05T23:59:00Z'), 5)).toBe(false);
+    expect(failingTooLong(later, at('2026-12-06T00:00:00Z'), 5)).toBe(true);
+    expect(endpointHealth({ enabled: true }, later, 2, at('2026-12-03T00:00:00Z'))).toMatchObject({ state: 'failing', lastFailure: { error: 'HTTP 503' }, waitingForRetry: 2 });
+    const healed = await health.record(id, { succeeded: true, at: at('2026-12-03T01:00:00Z') });
+    expect(healed.failingSince).toBeNull();
+    expect(endpointHealth({ enabled: true }, healed, 0, at('2026-12-03T01:00:00Z'))).toMatchObject({ state: 'healthy', lastSuccessAt: '2026-12-03T01:00:00.000Z' });
+    expect(endpointHealth({ enabled: false }, healed, 0, at('2026-12-03T01:00:00Z')).state).toBe('disabled');
+  });
+
+  it('counts only the last 24 hours, and prunes old hourly buckets as it goes', async () => {
+    const id = unique();
+    await health.record(id, { succeeded: false, at: at('2026-12-01T00:10:00Z'), error: 'x' });
+    await health.record(id, { succeeded: true, at: at('2026-12-02T00:20:00Z') });
+    const record = await health.record(id, { succeeded: true, at: at('2026-12-02T02:00:00Z') });
+    expect(endpointHealth({ enabled: true }, record, 0, at('2026-12-02T02:00:00Z'))).toMatchObject({ attempts24h: 2, successRate24h: 1 });
+    expect(Object.keys(record.hours)).not.toContain('2026120100');
+  });
+
+  it('stays out of the delivery log', async () => {
+    const id = unique();
+    await health.record(id, { succeeded: true, at: new Date() });
+    expect((await log.list(id, 10)).items).toEqual([]);
+    expect(await health.countWaiting(id)).toEqual({ count: 0, atLeast: false });
+  });
+});
