@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
@@ -7,6 +6,7 @@ import { deliveryLogExpiry, type DeliveryAttempt, type DeliveryLogStore } from '
 import { parseDeliveryMessage } from '../webhooks/delivery-message.js';
 import type { DeliveryState, DeliveryStateStore, StateVersion } from '../webhooks/delivery-state.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { retryUnprocessed } from './batch-retry.js';
 import { withStoreErrors } from './dynamo-client.js';
 
 const positionSchema = (endpointId: string) => z.strictObject({ endpointId: z.literal(endpointId), attemptKey: z.string().min(1).max(300) });
@@ -29,16 +29,15 @@ export class DynamoDeliveryLogStore implements DeliveryLogStore {
   record(attempts: DeliveryAttempt[]): Promise<void> {
     return withStoreErrors(async () => {
       for (let i = 0; i < attempts.length; i += 25) {
-        let pending: Record<string, unknown>[] = attempts.slice(i, i + 25).map((a) => ({
+        const requests: Record<string, unknown>[] = attempts.slice(i, i + 25).map((a) => ({
           PutRequest: { Item: { ...a, attemptKey: attemptKey(a), expiresAtEpoch: deliveryLogExpiry(new Date(a.attemptedAt)) } },
         }));
         // BatchWrite may leave items unprocessed under load: retry those with backoff.
-        for (let round = 0; pending.length > 0; round++) {
-          if (round >= 6) throw new Error(`Delivery log: ${pending.length} attempts left unwritten`);
-          if (round > 0) await sleep(50 * 2 ** round);
-          const { UnprocessedItems } = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-          pending = (UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined) ?? [];
-        }
+        const unwritten = await retryUnprocessed(requests, async (pending) => {
+          const { UnprocessedItems } = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: [...pending] } }));
+          return (UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined) ?? [];
+        });
+        if (unwritten.length > 0) throw new Error(`Delivery log: ${unwritten.length} attempts left unwritten`);
       }
     });
   }

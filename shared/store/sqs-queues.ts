@@ -1,11 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
+  type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
+import { retryUnprocessed } from './batch-retry.js';
 import { tracer } from '../observability.js';
 import {
   parseDeliveryMessage,
@@ -21,6 +22,14 @@ let shared: SQSClient | undefined;
 /** Built once per process; AWS_ENDPOINT_URL_SQS points it at the emulator locally. */
 export const sqsClient = (): SQSClient => (shared ??= tracer.captureAWSv3Client(new SQSClient({})));
 
+/** SendMessageBatch, resending the entries that failed; returns those SQS still refused. */
+const sendBatch = <E extends SendMessageBatchRequestEntry>(client: SQSClient, queueUrl: string, entries: E[]) =>
+  retryUnprocessed(entries, async (pending) => {
+    const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...pending] }));
+    const failed = new Set(Failed.map((f) => f.Id));
+    return pending.filter((p) => failed.has(p.Id));
+  });
+
 const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
@@ -31,38 +40,33 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
 
   async send(messages: DeliveryMessage[]): Promise<void> {
     for (const batch of chunks(messages, 10)) {
-      let pending = batch.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) }));
       // SendMessageBatch succeeds per entry: resend only the entries that failed.
-      for (let round = 0; pending.length > 0; round++) {
-        if (round >= 5) throw new Error(`SQS refused ${pending.length} delivery messages: ${pending.map((p) => p.Id).join(',')}`);
-        if (round > 0) await sleep(50 * 2 ** round);
-        const { Failed = [] } = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
-        const failed = new Set(Failed.map((f) => f.Id));
-        pending = pending.filter((p) => failed.has(p.Id));
-      }
+      const refused = await sendBatch(this.client, this.queueUrl, batch.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) })));
+      if (refused.length > 0) throw new Error(`SQS refused ${refused.length} delivery messages: ${refused.map((p) => p.Id).join(',')}`);
     }
   }
 
   async retryLater(messages: RetryLater[]): Promise<string[]> {
     const failed: string[] = [];
     for (const batch of chunks(messages, 10)) {
-      let pending = batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle, VisibilityTimeout: m.delaySeconds }));
+      const entries = batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle, VisibilityTimeout: m.delaySeconds }));
       // Entries fail one by one (and the call may throw): retry the failed ones a few times, then give up
       // on them quietly. A message whose backoff could not be set only comes back sooner; its attempt
       // count lives in the delivery state, so nothing is attempted twice by mistake.
-      for (let round = 0; pending.length > 0 && round < 4; round++) {
-        if (round > 0) await sleep(50 * 2 ** round);
+      const unchanged = await retryUnprocessed(entries, async (pending) => {
         try {
-          const { Failed = [] } = await this.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
+          const { Failed = [] } = await this.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: [...pending] }));
           // Sender faults (e.g. a receipt handle that expired) will not succeed on a retry.
+          const senderFaults = new Set(Failed.filter((f) => f.SenderFault).map((f) => f.Id));
           const retry = new Set(Failed.filter((f) => !f.SenderFault).map((f) => f.Id));
-          failed.push(...Failed.filter((f) => f.SenderFault).map((f) => pending.find((p) => p.Id === f.Id)!.ReceiptHandle));
-          pending = pending.filter((p) => retry.has(p.Id));
+          failed.push(...pending.filter((p) => senderFaults.has(p.Id)).map((p) => p.ReceiptHandle));
+          return pending.filter((p) => retry.has(p.Id));
         } catch {
           // The whole call failed: every entry of this batch is retried.
+          return pending;
         }
-      }
-      failed.push(...pending.map((p) => p.ReceiptHandle));
+      });
+      failed.push(...unchanged.map((p) => p.ReceiptHandle));
     }
     return failed;
   }
@@ -78,19 +82,13 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
 
   async send(letters: Array<{ message: DeliveryMessage; reason: string }>): Promise<void> {
     for (const batch of chunks(letters, 10)) {
-      let pending = batch.map((l, i) => ({
+      const refused = await sendBatch(this.client, this.queueUrl, batch.map((l, i) => ({
         Id: String(i),
         MessageBody: JSON.stringify(l.message),
         // Why it died, for whoever reads the DLQ in the console; the delivery log says it too.
         MessageAttributes: { reason: { DataType: 'String', StringValue: l.reason.slice(0, 1000) || 'dead' } },
-      }));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round >= 5) throw new Error(`SQS refused ${pending.length} dead letters`);
-        if (round > 0) await sleep(50 * 2 ** round);
-        const { Failed = [] } = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
-        const failed = new Set(Failed.map((f) => f.Id));
-        pending = pending.filter((p) => failed.has(p.Id));
-      }
+      })));
+      if (refused.length > 0) throw new Error(`SQS refused ${refused.length} dead letters`);
     }
   }
 
