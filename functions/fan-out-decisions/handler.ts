@@ -2,20 +2,15 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue as StreamAttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
-import { fromItem } from '../../shared/store/drafts-store.js';
+import { decodeDraftImage, isDecisionRecord } from '../../shared/store/drafts-stream.js';
 import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { endpointSnapshot, fanOutDecision } from '../../shared/webhooks/fan-out.js';
 
 const endpoints = endpointStoreFromEnv();
 const queue = deliveryQueueFromEnv();
 const states = deliveryStateStoreFromEnv();
-
-const image = (attributes: Record<string, StreamAttributeValue> | undefined) =>
-  attributes ? unmarshall(attributes as Record<string, AttributeValue>) : undefined;
 
 /**
  * Drafts stream → delivery queue. The event source filter passes only pending → decided (or
@@ -29,10 +24,11 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
   return processPartialResponse(
     event,
     async (record: DynamoDBRecord) => {
-      const before = image(record.dynamodb?.OldImage);
-      const after = image(record.dynamodb?.NewImage);
-      if (before?.status !== 'pending' || !after || !['approved', 'rejected', 'expired'].includes(String(after.status))) return;
-      const draft = fromItem(after);
+      // The event source mapping passes only these records; checked again by the same filters, so a
+      // record that slips through (a filter edited on one side only) is skipped, never fanned out.
+      if (!isDecisionRecord(record)) return;
+      const draft = decodeDraftImage(record.dynamodb?.NewImage);
+      if (!draft) return;
       const messages = await fanOutDecision(draft, snapshot, queue, states);
       count(METRICS.webhooksEnqueued, messages.length);
       logger.info('decision fanned out', { draftId: draft.id, eventType: messages[0]?.eventType, eventId: messages[0]?.eventId, endpoints: messages.length });
