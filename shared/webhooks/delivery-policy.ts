@@ -15,7 +15,7 @@ export const deliveryRetry = {
    * lost to throttling or timeouts count there but are not attempts, so it sits well above 4.
    */
   backstopReceives: 12,
-  /** First retry delay; later ones double, with full jitter. Overridden by PROCESSA_RETRY_BASE_SECONDS. */
+  /** First retry delay; later ones double, with equal jitter (backoff.ts). Overridden by PROCESSA_RETRY_BASE_SECONDS. */
   baseSeconds: 30,
   /** SQS allows a visibility timeout of at most 12 hours. */
   maxBackoffSeconds: 12 * 60 * 60,
