@@ -628,7 +628,13 @@ describe('least privilege', () => {
     const declared = functionEnvironment(fn, {
       table: (table) => ({ Ref: tableId(table) }),
       queue: (queue) => ({ Ref: queueId(queue) }),
-      settings: { retryBaseSeconds: String(deliveryRetry.baseSeconds), webhookTimeoutMs: String(deliveryRetry.timeoutMs), stackName: stack.stackName },
+      // The default stack: every setting the stack sets has its default (the stack name is Processa).
+      settings: Object.fromEntries(
+        (Object.keys(settings) as SettingName[]).flatMap((setting) => {
+          const definition: SettingDefinition = settings[setting];
+          return definition.stack ? [[setting, String(definition.stack.default)]] : [];
+        }),
+      ),
     });
     expect(variables).toEqual({ POWERTOOLS_SERVICE_NAME: 'processa', NODE_OPTIONS: '--enable-source-maps', ...declared });
     // Each setting only where the definition says it is read; the local-only ones never.
