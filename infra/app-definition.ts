@@ -6,6 +6,7 @@
  * in shared/ or functions/ imports it.
  */
 
+import { DEFAULT_AUTO_DISABLE_DAYS } from '../shared/webhooks/endpoint-health.js';
 import { ROLES, type Role } from '../shared/domain/roles.js';
 import { queueEnvVars, tableEnvVars } from '../shared/config.js';
 import { limits } from '../shared/http/limits.js';
@@ -300,7 +301,7 @@ export const settings = {
   retryBaseSeconds: {
     envVar: 'PROCESSA_RETRY_BASE_SECONDS',
     functions: ['deliverWebhooks'],
-    description: 'First webhook retry delay in seconds; later ones double, with full jitter. Locally 1 unless set.',
+    description: 'First webhook retry delay in seconds; later ones double, with equal jitter. Locally 1 unless set.',
     stack: { context: 'retryBaseSeconds', default: deliveryRetry.baseSeconds },
     readAt: 'import',
   },
@@ -309,6 +310,13 @@ export const settings = {
     functions: ['deliverWebhooks'],
     description: 'Per-attempt webhook HTTP timeout in milliseconds.',
     stack: { context: 'webhookTimeoutMs', default: deliveryRetry.timeoutMs },
+    readAt: 'import',
+  },
+  autoDisableDays: {
+    envVar: 'PROCESSA_AUTO_DISABLE_DAYS',
+    functions: ['deliverWebhooks'],
+    description: 'An endpoint whose every attempt failed for this many days is disabled (disabledReason "failing").',
+    stack: { context: 'autoDisableDays', default: DEFAULT_AUTO_DISABLE_DAYS },
     readAt: 'import',
   },
   allowLocalhostWebhooks: {

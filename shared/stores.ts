@@ -1,4 +1,5 @@
 import { DynamoApiKeyStore } from './store/api-keys-store.js';
+import { DynamoEndpointHealthStore } from './store/endpoint-health-store.js';
 import { documentClient } from './store/dynamo-client.js';
 import { DynamoDraftStore } from './store/drafts-store.js';
 import { queueUrlFromEnv, tableNameFromEnv } from './config.js';
@@ -16,6 +17,7 @@ export const apiKeyStoreFromEnv = () => new DynamoApiKeyStore(documentClient(), 
 export const endpointStoreFromEnv = () => new DynamoEndpointStore(documentClient(), tableNameFromEnv('webhooks'));
 export const deliveryLogStoreFromEnv = () => new DynamoDeliveryLogStore(documentClient(), tableNameFromEnv('deliveries'));
 export const deliveryStateStoreFromEnv = () => new DynamoDeliveryStateStore(documentClient(), tableNameFromEnv('deliveries'));
+export const endpointHealthStoreFromEnv = () => new DynamoEndpointHealthStore(documentClient(), tableNameFromEnv('deliveries'));
 export const deliveryQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('deliveries'));
 export const deadLetterQueueFromEnv = () => new SqsDeadLetterQueue(sqsClient(), queueUrlFromEnv('deliveriesDlq'));
 /** What redrive works with: the delivery states (the record of dead deliveries), the DLQ (their alarm copies) and the log. */

@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deliveryRetry } from '../../shared/webhooks/delivery-policy.js';
 import { count, logger, publishMetrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
-import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointHealthStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { deliverMessage } from '../../shared/webhooks/deliver.js';
@@ -23,6 +23,14 @@ const queue = deliveryQueueFromEnv();
 const deadLetters = deadLetterQueueFromEnv();
 const policy = deliveryPolicyFromEnv();
 const post = createPoster(urlPolicyFromEnv());
+const health = endpointHealthStoreFromEnv();
+
+/** Health is bookkeeping: a failure to record it is logged, never a reason to POST the webhook again. */
+const recordHealth = (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) =>
+  health.record(endpointId, outcome).catch((error: unknown) => {
+    logger.error('endpoint health not recorded', { endpointId, error: error as Error });
+    return undefined;
+  });
 
 /** Thrown to report a message as failed after its visibility (backoff) was set. */
 class RetryLater extends Error {}
@@ -43,7 +51,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     if (!found) endpointCache.set(id, (found = endpoints.get(id)));
     return found;
   };
-  const disable = async (id: string, reason: 'gone') => {
+  const disable = async (id: string, reason: 'gone' | 'failing') => {
     await disableEndpoint(endpoints, id, reason);
     // The rest of this batch sees it disabled, so its other deliveries are held rather than posted.
     endpointCache.delete(id);
@@ -63,7 +71,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
         return;
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-      const step = await deliverMessage(message, receiveCount, { post, policy, states, endpointFor, disableEndpoint: disable, backstopReceives: deliveryRetry.backstopReceives });
+      const step = await deliverMessage(message, receiveCount, { post, policy, states, endpointFor, disableEndpoint: disable, recordHealth, backstopReceives: deliveryRetry.backstopReceives });
       const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
       switch (step.kind) {
         case 'dropped':

@@ -3,9 +3,10 @@ import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
 import { pageQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
-import { apiKeyStoreFromEnv, deadDeliveriesFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import { apiKeyStoreFromEnv, deadDeliveriesFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointHealthStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
+import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
 import { redriveInputSchema } from '../../shared/webhooks/redrive.js';
 import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import {
@@ -24,11 +25,15 @@ const deliveries = deliveryLogStoreFromEnv();
 const queue = deliveryQueueFromEnv();
 const deadDeliveries = deadDeliveriesFromEnv();
 const policy = urlPolicyFromEnv();
+const health = endpointHealthStoreFromEnv();
 
 export const handler = apiHandler('manageWebhooks', { keys: apiKeyStoreFromEnv() }, {
   'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),
   'GET /v1/webhooks': async () => json(200, { items: (await endpoints.listAll()).map((e) => publicEndpoint(e)) }),
-  'GET /v1/webhooks/{id}': async (event) => json(200, publicEndpoint(await getEndpoint(endpoints, pathParameter(event, 'id')))),
+  'GET /v1/webhooks/{id}': async (event) => {
+    const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
+    return json(200, { ...publicEndpoint(endpoint), health: await endpointWithHealth(health, endpoint) });
+  },
   'PATCH /v1/webhooks/{id}': async (event) =>
     json(200, await updateEndpoint(endpoints, pathParameter(event, 'id'), parseOrThrow(updateEndpointSchema, event.jsonBody), policy)),
   'DELETE /v1/webhooks/{id}': async (event) => {

@@ -1,4 +1,5 @@
 import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
+import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
 import { page, pageHandler, pageProblem, redirect, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
 import { settingsPage, type SettingsState } from '../../shared/pages/settings-views.js';
 import {
@@ -7,6 +8,7 @@ import {
   deliveryLogStoreFromEnv,
   deliveryQueueFromEnv,
   endpointStoreFromEnv,
+  endpointHealthStoreFromEnv,
   sessionStoreFromEnv,
 } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
@@ -16,6 +18,7 @@ import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';
 
+const health = endpointHealthStoreFromEnv();
 const endpoints = endpointStoreFromEnv();
 const deliveries = deliveryLogStoreFromEnv();
 const queue = deliveryQueueFromEnv();
@@ -45,7 +48,9 @@ async function revealAfterRedirect(request: SignedInPageRequest, endpointId: str
 
 async function render(request: SignedInPageRequest, status: number, state: SettingsState) {
   const all = await endpoints.listAll();
-  const withLog = await Promise.all(all.map(async (endpoint) => ({ endpoint, attempts: (await deliveries.list(endpoint.id, 10)).items })));
+  const withLog = await Promise.all(
+    all.map(async (endpoint) => ({ endpoint, attempts: (await deliveries.list(endpoint.id, 10)).items, health: await endpointWithHealth(health, endpoint) })),
+  );
   return page(status, 'Webhooks', settingsPage(request.viewer, withLog, state), request.viewer);
 }
 

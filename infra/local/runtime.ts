@@ -59,6 +59,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       settings: {
         retryBaseSeconds: process.env.PROCESSA_RETRY_BASE_SECONDS ?? '1',
         webhookTimeoutMs: process.env.PROCESSA_WEBHOOK_TIMEOUT_MS ?? String(deliveryRetry.timeoutMs),
+        // Unset: the default (5 days); tests shorten it to see an endpoint auto-disabled.
+        autoDisableDays: process.env.PROCESSA_AUTO_DISABLE_DAYS || undefined,
       },
       processEnv: {
         POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

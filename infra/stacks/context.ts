@@ -10,7 +10,7 @@ export interface ProcessaAppConfig {
 
 /**
  * Reads the app's context (`-c key=value` or cdk.json): stackName (default Processa), stage
- * (`dev` lets stateful resources be destroyed), retryBaseSeconds, webhookTimeoutMs, alarmEmail
+ * (`dev` lets stateful resources be destroyed), retryBaseSeconds, webhookTimeoutMs, autoDisableDays, alarmEmail
  * (subscribed to the alarm topic) and nag. Kept apart from app.ts, which synthesizes on import,
  * so tests can check the wiring.
  */
@@ -32,6 +32,7 @@ export function configFromContext(node: Node): ProcessaAppConfig {
       stage: read('stage'),
       retryBaseSeconds: number('retryBaseSeconds'),
       webhookTimeoutMs: number('webhookTimeoutMs'),
+      autoDisableDays: number('autoDisableDays'),
       alarmEmail: read('alarmEmail'),
     },
     nag: nag === 'true',

@@ -1,4 +1,5 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { DEFAULT_AUTO_DISABLE_DAYS } from '../../shared/webhooks/endpoint-health.js';
 import type { Construct } from 'constructs';
 import { deliveryRetry, queues, tables, type QueueName, type TableName } from '../app-definition.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
@@ -15,6 +16,8 @@ export interface ProcessaStackProps extends StackProps {
   retryBaseSeconds?: number;
   /** Per-attempt webhook HTTP timeout in milliseconds (default deliveryRetry.timeoutMs). */
   webhookTimeoutMs?: number;
+  /** Days of nothing but failed attempts after which an endpoint is disabled (default 5). */
+  autoDisableDays?: number;
   /** Subscribed by email to the alarm topic; validated as an address. */
   alarmEmail?: string;
 }
@@ -50,6 +53,8 @@ export class ProcessaStack extends Stack {
     }
     // Fail the synth, not the deploy, when the definition breaks a Lambda or SQS limit.
     assertEventSourceLimits(definedEventSourceLimits(retryBaseSeconds, webhookTimeoutMs));
+    const autoDisableDays = props.autoDisableDays ?? DEFAULT_AUTO_DISABLE_DAYS;
+    if (!(autoDisableDays > 0 && autoDisableDays <= 90)) throw new Error(`autoDisableDays must be a number of days from 0 (exclusive) to 90, got ${autoDisableDays}`);
 
     this.stateful = new Stateful(this, 'Stateful', { removalPolicy });
     this.stateless = new Stateless(this, 'Stateless', {
@@ -57,7 +62,7 @@ export class ProcessaStack extends Stack {
       queues: this.stateful.queues,
       removalPolicy,
       // The settings the stack sets; the others are never set on AWS (see `settings`).
-      settings: { retryBaseSeconds: String(retryBaseSeconds), webhookTimeoutMs: String(webhookTimeoutMs), stackName: this.stackName },
+      settings: { retryBaseSeconds: String(retryBaseSeconds), webhookTimeoutMs: String(webhookTimeoutMs), autoDisableDays: String(autoDisableDays), stackName: this.stackName },
     });
     this.operations = new Operations(this, 'Operations', {
       functions: this.stateless.functions,

@@ -113,14 +113,30 @@ const endpointFields = {
   previousSecrets: z.array(z.object({ createdAt: timestamp, expiresAt: timestamp })),
   /** How failed deliveries are retried: "standard" (the default), "extended", or a custom ladder. */
   retry: retrySettingSchema,
-  /** Why it is disabled (null while enabled): manual (an admin) or gone (its receiver answered 410). */
-  disabledReason: z.enum(['manual', 'gone']).nullable(),
+  /** Why it is disabled (null while enabled): manual (an admin), gone (its receiver answered 410) or failing (every attempt failed for days). */
+  disabledReason: z.enum(['manual', 'gone', 'failing']).nullable(),
   disabledAt: timestamp.nullable(),
 };
 export const endpointResponse = response(
   'WebhookEndpoint',
   'A receiver of webhook events (never its secret). previousSecrets lists rotated-out secrets that still sign, each until its expiresAt; retry is its retry policy; disabledReason says why it is disabled.',
   z.object({ ...endpointFields }),
+);
+const endpointWithHealthResponse = response(
+  'WebhookEndpointWithHealth',
+  'A webhook endpoint with its delivery health: state (healthy, failing: the last attempt failed, disabled), success rate and attempts over 24 h, last success, last failure with its error, since when every attempt failed, and deliveries waiting for a retry.',
+  z.object({
+    ...endpointFields,
+    health: z.object({
+      state: z.enum(['healthy', 'failing', 'disabled']),
+      successRate24h: z.number().min(0).max(1).nullable(),
+      attempts24h: z.number().int(),
+      lastSuccessAt: timestamp.nullable(),
+      lastFailure: z.object({ at: timestamp, error: z.string().nullable() }).nullable(),
+      failingSince: timestamp.nullable(),
+      waitingForRetry: z.number().int(),
+    }),
+  }),
 );
 const newEndpointResponse = response(
   'NewWebhookEndpoint',
@@ -327,7 +343,7 @@ export const operations = {
     summary: 'List webhook endpoints',
     responses: { 200: { description: 'Endpoints', schema: response('WebhookEndpointList', 'Every webhook endpoint (never their secrets).', z.object({ items: z.array(endpointResponse) })) } },
   },
-  'GET /v1/webhooks/{id}': { summary: 'Get a webhook endpoint', responses: { 200: { description: 'The endpoint', schema: endpointResponse } }, errors: [404] },
+  'GET /v1/webhooks/{id}': { summary: 'Get a webhook endpoint and its delivery health', responses: { 200: { description: 'The endpoint, with its health', schema: endpointWithHealthResponse } }, errors: [404] },
   'PATCH /v1/webhooks/{id}': {
     summary: 'Change a webhook endpoint',
     body: request('UpdateWebhookEndpointRequest', 'The fields to change (at least one).', updateEndpointSchema),

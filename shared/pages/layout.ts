@@ -46,6 +46,8 @@ fieldset{border:0;padding:0;margin:.75rem 0 0}
 fieldset label,label.confirm{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.25rem 1rem .25rem 0}
 .card>h2:first-child{margin-top:0}
 td.nowrap{white-space:nowrap}
+.wrap{overflow-wrap:anywhere;word-break:break-word}td.wrap{min-width:12rem}
+.health strong{text-transform:capitalize}.health.healthy strong{color:var(--ok)}.health.failing strong{color:var(--warn)}.health.disabled strong{color:var(--bad)}
 @media (max-width:560px){main{padding:.75rem}dl{grid-template-columns:1fr}.card{padding:.75rem}}
 `.trim();
 

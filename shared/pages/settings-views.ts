@@ -1,4 +1,5 @@
 import type { DeliveryAttempt } from '../webhooks/delivery-log.js';
+import type { EndpointHealth } from '../webhooks/endpoint-health.js';
 import { secretsInGrace, type WebhookEndpoint } from '../webhooks/endpoints.js';
 import { DEFAULT_EVENT_TYPES, EVENT_TYPES } from '../webhooks/events.js';
 import { html, type SafeHtml } from './html.js';
@@ -20,7 +21,7 @@ const deliveryRows = (attempts: DeliveryAttempt[]) =>
       <td>${a.httpStatus ?? '—'}</td><td>${a.attempt}</td>
       <td>${a.eventType}${a.test ? ' (test)' : ''}<br><span class="muted">${a.draftId}</span></td>
       <td class="nowrap"><time datetime="${a.attemptedAt}">${a.attemptedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></td>
-      <td class="nowrap">${a.durationMs} ms</td><td>${a.error ?? ''}</td></tr>`,
+      <td class="nowrap">${a.durationMs} ms</td><td class="wrap">${a.error ?? ''}</td></tr>`,
   );
 
 /**
@@ -58,7 +59,16 @@ function previousSecrets(endpoint: WebhookEndpoint): SafeHtml | '' {
   return html`<p class="muted" data-previous-secrets>${grace.length === 1 ? 'The previous secret still signs until' : `${grace.length} previous secrets still sign, until`} ${ends}.</p>`;
 }
 
-function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], state: SettingsState): SafeHtml {
+/** One line an operator can act on: state, success rate, last success and last failure, retries waiting. */
+function healthLine(health: EndpointHealth): SafeHtml {
+  const rate = health.successRate24h === null ? 'no attempts in 24 h' : `${Math.round(health.successRate24h * 1000) / 10} % of ${health.attempts24h} attempts succeeded in 24 h`;
+  const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`;
+  return html`<p class="health ${health.state}" data-health="${health.state}"><strong>${health.state}</strong> · ${rate}${health.lastSuccessAt ? html` · last success ${when(health.lastSuccessAt)}` : ''}${
+    health.lastFailure ? html` · last failure ${when(health.lastFailure.at)}: <span class="wrap">${health.lastFailure.error ?? ''}</span>` : ''
+  }${health.failingSince ? html` · failing since ${when(health.failingSince)}` : ''} · ${health.waitingForRetry} waiting for a retry</p>`;
+}
+
+function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], health: EndpointHealth, state: SettingsState): SafeHtml {
   const action = (path: string, label: string, cls = 'secondary', extra: SafeHtml | '' = '') =>
     html`<form method="post" action="/settings/webhooks/${endpoint.id}/${path}"><input type="hidden" name="_csrf" value="${viewer.csrfToken}">${extra}<button class="${cls}" type="submit">${label}</button></form>`;
   const dead = attempts.filter((a) => a.outcome === 'dead').length;
@@ -66,6 +76,7 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
   return html`<section class="card" id="${endpoint.id}">
     <h2>${endpoint.url}</h2>
     <p class="muted">${endpoint.description || 'No description'} · ${endpoint.events.join(', ')} · ${endpoint.enabled ? 'enabled' : disabledText(endpoint)} · retries: ${retryText(endpoint)} · ${endpoint.id}</p>
+    ${healthLine(health)}
     ${previousSecrets(endpoint)}
     ${state.revealed?.endpointId === endpoint.id
       ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`
@@ -82,7 +93,7 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
   </section>`;
 }
 
-export function settingsPage(viewer: Viewer, endpoints: Array<{ endpoint: WebhookEndpoint; attempts: DeliveryAttempt[] }>, state: SettingsState = {}): SafeHtml {
+export function settingsPage(viewer: Viewer, endpoints: Array<{ endpoint: WebhookEndpoint; attempts: DeliveryAttempt[]; health: EndpointHealth }>, state: SettingsState = {}): SafeHtml {
   const form = state.form ?? { url: '', description: '', events: [...DEFAULT_EVENT_TYPES] };
   return html`<h1>Webhooks</h1>
     ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
@@ -97,5 +108,5 @@ export function settingsPage(viewer: Viewer, endpoints: Array<{ endpoint: Webhoo
       </fieldset>
       <div class="actions"><button type="submit">Add endpoint</button></div>
     </form>
-    ${endpoints.length === 0 ? html`<p class="muted">No endpoints yet.</p>` : endpoints.map((e) => endpointCard(viewer, e.endpoint, e.attempts, state))}`;
+    ${endpoints.length === 0 ? html`<p class="muted">No endpoints yet.</p>` : endpoints.map((e) => endpointCard(viewer, e.endpoint, e.attempts, e.health, state))}`;
 }

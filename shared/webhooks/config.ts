@@ -1,5 +1,6 @@
 import { deliveryRetry } from './delivery-policy.js';
 import type { DeliveryPolicy } from './deliver.js';
+import { DEFAULT_AUTO_DISABLE_DAYS } from './endpoint-health.js';
 
 function positiveNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -16,5 +17,6 @@ export function deliveryPolicyFromEnv(): DeliveryPolicy {
     retryBaseSeconds: positiveNumber('PROCESSA_RETRY_BASE_SECONDS', deliveryRetry.baseSeconds),
     maxBackoffSeconds: deliveryRetry.maxBackoffSeconds,
     timeoutMs: positiveNumber('PROCESSA_WEBHOOK_TIMEOUT_MS', deliveryRetry.timeoutMs),
+    autoDisableDays: positiveNumber('PROCESSA_AUTO_DISABLE_DAYS', DEFAULT_AUTO_DISABLE_DAYS),
   };
 }

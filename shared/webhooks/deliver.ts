@@ -2,6 +2,7 @@ import { truncateError, type DeliveryAttempt } from './delivery-log.js';
 import type { DeliveryMessage } from './delivery-message.js';
 import { versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
+import { failingTooLong, type HealthRecord } from './endpoint-health.js';
 import { delayAfterFailure, isGone, MAX_RETRY_DELAY_SECONDS, retrySchedule } from './retry-policy.js';
 import { signedHeaders } from './signing.js';
 
@@ -10,6 +11,8 @@ export interface DeliveryPolicy {
   retryBaseSeconds: number;
   maxBackoffSeconds: number;
   timeoutMs: number;
+  /** An endpoint whose every attempt failed for this many days is disabled. */
+  autoDisableDays: number;
 }
 
 /** The outcome of one HTTP POST; posters never throw. */
@@ -114,8 +117,10 @@ export interface DeliveryDeps {
   endpointFor: (id: string) => Promise<WebhookEndpoint | undefined>;
   /** The queue's maxReceiveCount: on the receive before it, a failure is final (dead) rather than left to SQS. */
   backstopReceives: number;
-  /** Disables the endpoint, e.g. after its receiver answered 410 Gone. */
-  disableEndpoint: (endpointId: string, reason: 'gone') => Promise<void>;
+  /** Disables the endpoint: its receiver answered 410 Gone, or every attempt failed for too long. */
+  disableEndpoint: (endpointId: string, reason: 'gone' | 'failing') => Promise<void>;
+  /** Counts the attempt in the endpoint's health; undefined when that could not be recorded (never fails the delivery). */
+  recordHealth: (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) => Promise<HealthRecord | undefined>;
   now?: () => Date;
   random?: () => number;
 }
@@ -138,21 +143,34 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   if (!endpoint) return { kind: 'dropped' };
   if (!endpoint.enabled) return holdForDisabledEndpoint(message, stored, current, deps);
   const attemptNumber = (current?.attempts ?? 0) + 1;
-  let action = await attemptDelivery(message, attemptNumber, endpoint, deps);
+  const attempted = await attemptDelivery(message, attemptNumber, endpoint, deps);
+  if (attempted.kind === 'dropped') return attempted;
+  const attemptedAt = new Date(attempted.attempt.attemptedAt);
+  const health = await deps.recordHealth(endpoint.id, { succeeded: attempted.kind === 'delivered', at: attemptedAt, error: attempted.attempt.error });
+  const failedForDays = attempted.kind !== 'delivered' && health !== undefined && failingTooLong(health, attemptedAt, deps.policy.autoDisableDays);
+  const dead = (reason: string, attempt: DeliveryAttempt) => ({ kind: 'dead' as const, attempt: { ...attempt, outcome: 'dead' as const, nextAttemptAt: null, error: truncateError(`${attempt.error}; dead: ${reason}`) } });
   let deadReason: string | null = null;
-  if (action.kind === 'gone') {
+  let action: Exclude<DeliveryAction, { kind: 'gone' } | { kind: 'dropped' }>;
+  if (attempted.kind === 'gone') {
     // Disabled before the state is written: the endpoint's other queued deliveries are then held, not posted.
     await deps.disableEndpoint(endpoint.id, 'gone');
     deadReason = GONE_REASON;
-    action = { kind: 'dead', attempt: action.attempt };
-  } else if (action.kind === 'dead') {
+    action = { kind: 'dead', attempt: attempted.attempt };
+  } else if (failedForDays) {
+    // Every attempt failed for days: disabled the same way; its other deliveries are held for a redrive.
+    await deps.disableEndpoint(endpoint.id, 'failing');
+    deadReason = failingReason(deps.policy.autoDisableDays);
+    action = dead(deadReason, attempted.attempt);
+  } else if (attempted.kind === 'dead') {
     deadReason = `all ${attemptNumber} attempts failed`;
-  } else if (action.kind === 'retry' && receiveCount >= deps.backstopReceives - 1) {
+    action = attempted;
+  } else if (attempted.kind === 'retry' && receiveCount >= deps.backstopReceives - 1) {
     // SQS would dead-letter it on the next receive without a word: do it here, logged, with the reason.
     deadReason = `the queue received it ${receiveCount} times (limit ${deps.backstopReceives}) in ${attemptNumber} attempts`;
-    action = { kind: 'dead', attempt: { ...action.attempt, outcome: 'dead', nextAttemptAt: null, error: truncateError(`${action.attempt.error}; dead: ${deadReason}`) } };
+    action = dead(deadReason, attempted.attempt);
+  } else {
+    action = attempted;
   }
-  if (action.kind === 'dropped') return action;
 
   const attempt = action.attempt;
   const next: DeliveryState = {
@@ -180,6 +198,7 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
 
 export const DISABLED_REASON = 'endpoint disabled';
 export const GONE_REASON = 'the receiver answered 410 Gone: the endpoint was disabled';
+export const failingReason = (days: number) => `every attempt failed for ${days} days: the endpoint was disabled`;
 
 /** Disabling an endpoint stops its queued retries too: each is parked as dead, for a redrive once it is enabled again. */
 async function holdForDisabledEndpoint(message: DeliveryMessage, stored: DeliveryState | undefined, current: DeliveryState | undefined, deps: DeliveryDeps): Promise<DeliveryStep> {

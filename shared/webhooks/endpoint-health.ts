@@ -66,6 +66,12 @@ export function endpointHealth(endpoint: Pick<WebhookEndpoint, 'enabled'>, recor
   };
 }
 
+/** The endpoint with its health, as GET /v1/webhooks/{id} and the settings page show it. */
+export async function endpointWithHealth(store: EndpointHealthStore, endpoint: WebhookEndpoint, now = new Date()): Promise<EndpointHealth> {
+  const [record, waiting] = await Promise.all([store.get(endpoint.id), store.countWaiting(endpoint.id)]);
+  return endpointHealth(endpoint, record, waiting.count, now);
+}
+
 /** True once every attempt has failed for `days` (the auto-disable rule). */
 export function failingTooLong(record: HealthRecord, now: Date, days: number): boolean {
   return record.failingSince !== null && now.getTime() - Date.parse(record.failingSince) >= days * 86_400_000;

@@ -40,12 +40,12 @@ export interface WebhookEndpoint {
   version: number;
   /** How failed deliveries are retried; absent: the stack's default (1 + 3 retries). */
   retry?: RetrySetting;
-  /** Why and when it was disabled: by an admin (manual) or because its receiver answered 410 (gone). */
+  /** Why and when it was disabled: by an admin (manual), its receiver answered 410 (gone), or every attempt failed for days (failing). */
   disabledReason?: DisabledReason;
   disabledAt?: string;
 }
 
-export type DisabledReason = 'manual' | 'gone';
+export type DisabledReason = 'manual' | 'gone' | 'failing';
 
 export type ReplaceResult = 'replaced' | 'missing' | 'conflict';
 

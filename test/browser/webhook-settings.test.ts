@@ -108,7 +108,7 @@ describe('webhook settings in the browser', () => {
     const ok = (state.ok = await receiver('ok'));
     const endpoint = (state.endpoint = await addEndpoint(ok.url, 'Order service'));
     expect(endpoint.id).toMatch(/^ep_/);
-    expect(await text(card(ok.url).locator('p.muted'))).toBe(`Order service · draft.approved, draft.rejected · enabled · ${endpoint.id}`);
+    expect(await text(card(ok.url).locator('p.muted'))).toBe(`Order service · draft.approved, draft.rejected · enabled · retries: standard (4 attempts) · ${endpoint.id}`);
 
     // Reloaded, the secret is gone for good and no second endpoint appears (the POST is not repeated).
     await page.reload();

@@ -12,7 +12,8 @@ let admin: ReturnType<typeof apiClient>;
 const servers: Server[] = [];
 
 beforeAll(async () => {
-  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', PROCESSA_WEBHOOK_TIMEOUT_MS: '1500' } });
+  // Auto-disable after 0.00004 days (about 3.5 s) of nothing but failures, instead of 5 days.
+  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', PROCESSA_WEBHOOK_TIMEOUT_MS: '1500', PROCESSA_AUTO_DISABLE_DAYS: '0.00004' } });
   admin = apiClient(runtime.url, runtime.adminKey);
 }, 90_000);
 
@@ -74,6 +75,9 @@ describe('receiver signals', () => {
     await eventually(() => receiver.arrivals.length >= 2, 30_000, 'the retry');
     expect(receiver.arrivals[1]! - receiver.arrivals[0]!).toBeGreaterThanOrEqual(3000);
     expect(await eventually(async () => (await deliveries(endpoint.id)).find((d) => d.outcome === 'succeeded'))).toMatchObject({ attempt: 2 });
+    // Its health: healthy again, one of two attempts succeeded, the failure and its error kept.
+    const { body } = await admin('GET', `/v1/webhooks/${endpoint.id}`);
+    expect(body.health).toMatchObject({ state: 'healthy', successRate24h: 0.5, attempts24h: 2, lastSuccessAt: expect.any(String), lastFailure: { error: expect.stringContaining('HTTP 503') }, failingSince: null, waitingForRetry: 0 });
   }, 60_000);
 
   it("an endpoint's own retry policy sets its attempts; a bad one is refused naming the field", async () => {
@@ -90,5 +94,21 @@ describe('receiver signals', () => {
     expect(refused.body.error.details.fields.map((f: { field: string }) => f.field)).toContain('retry.maxDelaySeconds');
     expect((await admin('PATCH', `/v1/webhooks/${endpoint.id}`, { retry: 'extended' })).body.retry).toBe('extended');
     expect((await admin('GET', '/v1/webhooks')).body.items.find((e: { id: string }) => e.id === endpoint.id).retry).toBe('extended');
+  }, 60_000);
+
+  it('an endpoint whose every attempt failed for the auto-disable window is disabled (failing), with its health saying so', async () => {
+    const receiver = await scriptedReceiver([{ status: 500 }]);
+    const { body: endpoint } = await admin('POST', '/v1/webhooks', { url: receiver.url, retry: { attempts: 10, baseSeconds: 1, maxDelaySeconds: 1 } });
+    await approveOne();
+    const disabled = await eventually(async () => {
+      const { body } = await admin('GET', `/v1/webhooks/${endpoint.id}`);
+      return body.enabled === false && body;
+    }, 30_000, 'the auto-disable');
+    expect(disabled).toMatchObject({ disabledReason: 'failing', health: { state: 'disabled', successRate24h: 0, failingSince: expect.any(String), lastFailure: { error: expect.stringContaining('HTTP 500') } } });
+    const dead = await eventually(async () => (await deliveries(endpoint.id)).find((d) => d.outcome === 'dead'));
+    expect(dead.error).toContain('every attempt failed for');
+    expect(receiver.arrivals.length).toBeLessThan(10);
+    // Enabled again: the record clears; what it missed can be redriven.
+    expect((await admin('PATCH', `/v1/webhooks/${endpoint.id}`, { enabled: true })).body).toMatchObject({ enabled: true, disabledReason: null });
   }, 60_000);
 });

@@ -34,12 +34,13 @@ function deps(endpointId: string, answer: () => number, posts: { n: number }): D
   };
   return {
     post,
-    policy: { maxAttempts: 4, retryBaseSeconds: 1, maxBackoffSeconds: 60, timeoutMs: 1000 },
+    policy: { maxAttempts: 4, retryBaseSeconds: 1, maxBackoffSeconds: 60, timeoutMs: 1000, autoDisableDays: 5 },
     states,
     endpointFor: async (id) => (id === endpointId ? endpointOf(endpointId) : undefined),
     disableEndpoint: async () => {
       throw new Error('not expected in this test');
     },
+    recordHealth: async () => undefined,
     backstopReceives: 12,
   };
 }

@@ -9,7 +9,7 @@ import { newDraft } from '../../shared/domain/draft.js';
 import { fanOutDecision } from '../../shared/webhooks/fan-out.js';
 import { MemoryDeliveryLog, MemoryDeliveryStateStore, MemoryDlq, MemoryQueue } from '../support/memory-deliveries.js';
 
-const policy: DeliveryPolicy = { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000 };
+const policy: DeliveryPolicy = { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000, autoDisableDays: 5 };
 const endpoint: WebhookEndpoint = {
   id: 'ep_1',
   url: 'https://receiver.example/hook',
@@ -73,6 +73,7 @@ const deps = (states: MemoryDeliveryStateStore, post: Poster, extra: Partial<Del
   disableEndpoint: async () => {
     throw new Error('not expected in this test');
   },
+  recordHealth: async () => undefined,
   backstopReceives: 12,
   now,
   random: () => 0,

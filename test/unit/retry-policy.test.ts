@@ -121,10 +121,11 @@ describe('delivery applies the endpoint policy and the receiver signals', () => 
   const now = () => new Date('2026-02-10T12:00:00Z');
   const deps = (ep: WebhookEndpoint, post: Poster, disabled: string[] = []): DeliveryDeps => ({
     post,
-    policy: { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000 },
+    policy: { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000, autoDisableDays: 5 },
     states: new MemoryDeliveryStateStore(),
     endpointFor: async () => ep,
     disableEndpoint: async (id) => void disabled.push(id),
+    recordHealth: async () => undefined,
     backstopReceives: 12,
     now,
     random: low,
@@ -158,5 +159,19 @@ describe('delivery applies the endpoint policy and the receiver signals', () => 
     expect(kinds).toEqual(['retry', 'retry', 'retry', 'retry', 'retry', 'dead']);
     const once = { ...endpoint, retry: { attempts: 1, baseSeconds: 1, maxDelaySeconds: 1 } };
     expect((await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, deps(once, async () => ({ status: 500, durationMs: 1 })))).kind).toBe('dead');
+  });
+
+  it('auto-disable: a failure after every attempt failed for autoDisableDays disables the endpoint; a success never does', async () => {
+    const disabled: string[] = [];
+    const failingFor = (days: number) => async () => ({ hours: {}, lastSuccessAt: null, lastFailureAt: now().toISOString(), lastError: 'HTTP 500', failingSince: new Date(now().getTime() - days * 86_400_000).toISOString() });
+    const failing = async () => ({ status: 500, durationMs: 1 });
+    const young = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, { ...deps(endpoint, failing, disabled), recordHealth: failingFor(4.9) });
+    expect(young.kind).toBe('retry');
+    const old = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, { ...deps(endpoint, failing, disabled), recordHealth: failingFor(5) });
+    expect(old).toMatchObject({ kind: 'dead', reason: 'every attempt failed for 5 days: the endpoint was disabled', attempt: { outcome: 'dead' } });
+    expect(disabled).toEqual(['ep_1']);
+    // Unrecordable health never stops or repeats a delivery.
+    const unknown = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, { ...deps(endpoint, failing, disabled), recordHealth: async () => undefined });
+    expect(unknown.kind).toBe('retry');
   });
 });
