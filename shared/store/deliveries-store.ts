@@ -96,6 +96,7 @@ function fromStateItem(item: Record<string, unknown>): DeliveryState | undefined
     nextAttemptAt: (item.nextAttemptAt as string | undefined) ?? null,
     diedAt: (item.diedAt as string | undefined) ?? null,
     deadReason: (item.deadReason as string | undefined) ?? null,
+    ...(typeof item.writeId === 'string' ? { writeId: item.writeId } : {}),
   };
 }
 

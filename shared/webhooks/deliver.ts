@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { truncateError, type DeliveryAttempt } from './delivery-log.js';
 import type { DeliveryMessage } from './delivery-message.js';
 import { versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
@@ -184,8 +185,9 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     nextAttemptAt: action.kind === 'retry' ? attempt.nextAttemptAt : null,
     diedAt: action.kind === 'dead' ? attempt.attemptedAt : null,
     deadReason,
+    writeId: randomUUID(),
   };
-  if (!(await deps.states.save(next, versionOf(stored)))) return { kind: 'superseded', attempt };
+  if (!(await deps.states.save(next, versionOf(stored))) && !(await wroteItOurselves(deps.states, next))) return { kind: 'superseded', attempt };
   switch (action.kind) {
     case 'delivered':
       return { kind: 'delivered', attempt };
@@ -194,6 +196,16 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     case 'dead':
       return { kind: 'dead', attempt, reason: deadReason! };
   }
+}
+
+/**
+ * A refused conditional write may be our own: the store committed it, the answer was lost, and the
+ * SDK's retry then found the item already changed (by us). The state then says exactly what we
+ * wrote; treating that as "another copy won" would acknowledge a message whose retry is still due.
+ */
+async function wroteItOurselves(states: DeliveryStateStore, next: DeliveryState): Promise<boolean> {
+  const stored = await states.get(next.endpointId, next.eventId);
+  return next.writeId !== undefined && stored?.writeId === next.writeId;
 }
 
 export const DISABLED_REASON = 'endpoint disabled';

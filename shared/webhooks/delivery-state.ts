@@ -25,6 +25,8 @@ export interface DeliveryState {
   nextAttemptAt: string | null;
   /** Dead only. */
   diedAt: string | null;
+  /** A random token per write, so a writer can recognise its own write after a lost answer. */
+  writeId?: string;
   deadReason: string | null;
 }
 

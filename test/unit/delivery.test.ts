@@ -126,6 +126,19 @@ describe('a delivery counts its own attempts', () => {
     expect(await states.get('ep_1', message.eventId)).toMatchObject({ status: 'dead', deadReason: expect.stringContaining('limit 12') });
   });
 
+  it('recognises its own write when the store committed it but the answer was lost (the retry is not dropped)', async () => {
+    const states = new MemoryDeliveryStateStore();
+    // Commits, then answers "condition failed", as an SDK retry of a committed conditional write does.
+    const lossy = Object.assign(Object.create(states) as MemoryDeliveryStateStore, {
+      save: async (...args: Parameters<MemoryDeliveryStateStore['save']>) => {
+        await states.save(...args);
+        return false;
+      },
+    });
+    const step = await deliverMessage(message, 1, deps(lossy, failing()));
+    expect(step).toMatchObject({ kind: 'retry', attempt: { attempt: 1 } });
+  });
+
   it('lets only one of two concurrent copies record an attempt number', async () => {
     const states = new MemoryDeliveryStateStore();
     const post = failing();
