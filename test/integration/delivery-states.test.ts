@@ -1,3 +1,4 @@
+import { sampleEndpoint, samplePolicy } from '../support/endpoint-fixture.js';
 import fc from 'fast-check';
 import { deliveryLogStoreFromEnv, deliveryStateStoreFromEnv } from '../../shared/stores.js';
 import { deliverMessage, type DeliveryDeps, type Poster } from '../../shared/webhooks/deliver.js';
@@ -6,7 +7,6 @@ import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import type { DeliveryState } from '../../shared/webhooks/delivery-state.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
-import { generateSecret } from '../../shared/webhooks/signing.js';
 
 /**
  * The delivery states against the real DynamoDB Local: the conditional write that owns the attempt
@@ -14,17 +14,7 @@ import { generateSecret } from '../../shared/webhooks/signing.js';
  */
 const states = deliveryStateStoreFromEnv();
 const log = deliveryLogStoreFromEnv();
-const endpointOf = (id: string): WebhookEndpoint => ({
-  id,
-  url: 'https://receiver.example/hook',
-  events: ['draft.approved', 'draft.rejected'],
-  description: '',
-  enabled: true,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-  secrets: [{ value: generateSecret(), createdAt: '2026-01-01T00:00:00Z' }],
-  version: 1,
-} as WebhookEndpoint);
+const endpointOf = (id: string): WebhookEndpoint => sampleEndpoint({ id });
 const unique = (prefix: string) => `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
 
 function deps(endpointId: string, answer: () => number, posts: { n: number }): DeliveryDeps {
@@ -34,7 +24,7 @@ function deps(endpointId: string, answer: () => number, posts: { n: number }): D
   };
   return {
     post,
-    policy: { maxAttempts: 4, retryBaseSeconds: 1, maxBackoffSeconds: 60, timeoutMs: 1000, autoDisableDays: 5 },
+    policy: samplePolicy({ retryBaseSeconds: 1, maxBackoffSeconds: 60, timeoutMs: 1000 }),
     states,
     endpointFor: async (id) => (id === endpointId ? endpointOf(endpointId) : undefined),
     disableEndpoint: async () => {

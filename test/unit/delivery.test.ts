@@ -1,26 +1,16 @@
+import { sampleEndpoint, samplePolicy } from '../support/endpoint-fixture.js';
 import { attemptDelivery, deliverMessage, type DeliveryDeps, type DeliveryPolicy, type Poster } from '../../shared/webhooks/deliver.js';
 import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { redriveDeadDeliveries, requeueWaitingDeliveries } from '../../shared/webhooks/redrive.js';
-import { generateSecret } from '../../shared/webhooks/signing.js';
 import { SqsDeliveryQueue } from '../../shared/store/sqs-queues.js';
 import { newDraft } from '../../shared/domain/draft.js';
 import { fanOutDecision } from '../../shared/webhooks/fan-out.js';
 import { MemoryDeliveryLog, MemoryDeliveryStateStore, MemoryDlq, MemoryQueue } from '../support/memory-deliveries.js';
 
-const policy: DeliveryPolicy = { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000, autoDisableDays: 5 };
-const endpoint: WebhookEndpoint = {
-  id: 'ep_1',
-  url: 'https://receiver.example/hook',
-  events: ['draft.approved', 'draft.rejected'],
-  description: '',
-  enabled: true,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-  secrets: [{ value: generateSecret(), createdAt: '2026-01-01T00:00:00Z' }],
-  version: 1,
-};
+const policy: DeliveryPolicy = samplePolicy();
+const endpoint: WebhookEndpoint = sampleEndpoint();
 const message = deliveryMessage(testEvent(), 'ep_1');
 const answering = (result: Awaited<ReturnType<Poster>>): Poster & { calls: Array<Record<string, string>> } => {
   const calls: Array<Record<string, string>> = [];

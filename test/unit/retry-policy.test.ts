@@ -1,3 +1,4 @@
+import { sampleEndpoint, samplePolicy } from '../support/endpoint-fixture.js';
 import { deliverMessage, GONE_REASON, type DeliveryDeps, type Poster } from '../../shared/webhooks/deliver.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
@@ -11,7 +12,6 @@ import {
   retrySettingSchema,
   type RetrySetting,
 } from '../../shared/webhooks/retry-policy.js';
-import { generateSecret } from '../../shared/webhooks/signing.js';
 import { MemoryDeliveryStateStore } from '../support/memory-deliveries.js';
 
 const defaults = { attempts: 4, baseSeconds: 30, maxSeconds: 12 * 3600 };
@@ -107,21 +107,11 @@ describe('Retry-After', () => {
 });
 
 describe('delivery applies the endpoint policy and the receiver signals', () => {
-  const endpoint: WebhookEndpoint = {
-    id: 'ep_1',
-    url: 'https://receiver.example/hook',
-    events: ['draft.approved', 'draft.rejected'],
-    description: '',
-    enabled: true,
-    createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z',
-    secrets: [{ value: generateSecret(), createdAt: '2026-01-01T00:00:00Z' }],
-    version: 1,
-  };
+  const endpoint: WebhookEndpoint = sampleEndpoint();
   const now = () => new Date('2026-02-10T12:00:00Z');
   const deps = (ep: WebhookEndpoint, post: Poster, disabled: string[] = []): DeliveryDeps => ({
     post,
-    policy: { maxAttempts: 4, retryBaseSeconds: 10, maxBackoffSeconds: 43_200, timeoutMs: 10_000, autoDisableDays: 5 },
+    policy: samplePolicy(),
     states: new MemoryDeliveryStateStore(),
     endpointFor: async () => ep,
     disableEndpoint: async (id) => void disabled.push(id),
