@@ -12,7 +12,8 @@ export class DynamoSessionStore implements SessionStore {
 
   put(session: Session): Promise<void> {
     return withStoreErrors(async () => {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: session }));
+      // A new session only: its id is the hash of 256 random bits, so an existing one is never overwritten.
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: session, ConditionExpression: 'attribute_not_exists(id)' }));
     });
   }
 

@@ -156,6 +156,7 @@ describe('page sessions live only as long as their key', () => {
     const { cookieToken, session } = await startSession(sessions, { keyId: 'key_ghost', name: 'ghost', role: 'admin' }, 'prk_never_stored');
     expect(await resumeSession(sessions, keys, cookieToken)).toBeUndefined();
     const { keyHash: _dropped, ...legacy } = session;
+    await sessions.delete(session.id);
     await sessions.put(legacy as typeof session);
     expect(await resumeSession(sessions, keys, cookieToken)).toBeUndefined();
   });
