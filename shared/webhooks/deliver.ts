@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { truncateError, type DeliveryAttempt } from './delivery-log.js';
+import { truncateError, unsentAttempt, type DeliveryAttempt } from './delivery-log.js';
 import type { DeliveryMessage } from './delivery-message.js';
-import { versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
+import { deadState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
 import { failingTooLong, type HealthRecord } from './endpoint-health.js';
 import { delayAfterFailure, isGone, MAX_RETRY_DELAY_SECONDS, retrySchedule } from './retry-policy.js';
@@ -216,32 +216,8 @@ export const failingReason = (days: number) => `every attempt failed for ${days}
 async function holdForDisabledEndpoint(message: DeliveryMessage, stored: DeliveryState | undefined, current: DeliveryState | undefined, deps: DeliveryDeps): Promise<DeliveryStep> {
   const at = (deps.now ?? (() => new Date()))().toISOString();
   const attempts = current?.attempts ?? 0;
-  const next: DeliveryState = {
-    endpointId: message.endpointId,
-    eventId: message.eventId,
-    generation: message.redrives,
-    attempts,
-    status: 'dead',
-    message,
-    updatedAt: at,
-    nextAttemptAt: null,
-    diedAt: at,
-    deadReason: DISABLED_REASON,
-  };
-  const attempt: DeliveryAttempt = {
-    endpointId: message.endpointId,
-    eventId: message.eventId,
-    eventType: message.eventType,
-    draftId: message.draftId,
-    attempt: attempts + 1,
-    outcome: 'dead',
-    httpStatus: null,
-    durationMs: 0,
-    error: 'not sent: the endpoint is disabled (enable it, then redrive)',
-    attemptedAt: at,
-    nextAttemptAt: null,
-    test: message.test,
-  };
+  const next = deadState(message, attempts, at, DISABLED_REASON);
+  const attempt = unsentAttempt(message, attempts + 1, at, 'not sent: the endpoint is disabled (enable it, then redrive)');
   if (!(await deps.states.save(next, versionOf(stored)))) return { kind: 'skipped', reason: 'stale' };
   return { kind: 'held', attempt };
 }

@@ -1,4 +1,5 @@
 import { deliveryLogRetentionDays } from './delivery-policy.js';
+import type { DeliveryMessage } from './delivery-message.js';
 import type { EventType } from './events.js';
 
 export type DeliveryOutcome = 'succeeded' | 'failed' | 'dead';
@@ -31,3 +32,19 @@ export const truncateError = (text: string): string => (text.length > ERROR_TEXT
 
 export const deliveryLogExpiry = (attemptedAt: Date, days = deliveryLogRetentionDays): number =>
   Math.floor(attemptedAt.getTime() / 1000) + days * 24 * 60 * 60;
+
+/** The log line of a delivery that died without a POST: no HTTP status, no duration, the reason as its error. */
+export const unsentAttempt = (message: DeliveryMessage, attempt: number, at: string, error: string): DeliveryAttempt => ({
+  endpointId: message.endpointId,
+  eventId: message.eventId,
+  eventType: message.eventType,
+  draftId: message.draftId,
+  attempt,
+  outcome: 'dead',
+  httpStatus: null,
+  durationMs: 0,
+  error,
+  attemptedAt: at,
+  nextAttemptAt: null,
+  test: message.test,
+});

@@ -44,3 +44,31 @@ export interface DeliveryStateStore {
 }
 
 export const versionOf = (state: DeliveryState | undefined): StateVersion => (state ? { generation: state.generation, attempts: state.attempts } : undefined);
+
+/** A delivery that is queued and not attempted yet (fan-out, and each redrive's new generation). */
+export const queuedState = (message: DeliveryMessage, at: Date): DeliveryState => ({
+  endpointId: message.endpointId,
+  eventId: message.eventId,
+  generation: message.redrives,
+  attempts: 0,
+  status: 'waiting',
+  message,
+  updatedAt: at.toISOString(),
+  nextAttemptAt: at.toISOString(),
+  diedAt: null,
+  deadReason: null,
+});
+
+/** A delivery made dead without a POST (its endpoint disabled, or SQS dead-lettered it): redrivable like any dead one. */
+export const deadState = (message: DeliveryMessage, attempts: number, at: string, reason: string): DeliveryState => ({
+  endpointId: message.endpointId,
+  eventId: message.eventId,
+  generation: message.redrives,
+  attempts,
+  status: 'dead',
+  message,
+  updatedAt: at,
+  nextAttemptAt: null,
+  diedAt: at,
+  deadReason: reason,
+});

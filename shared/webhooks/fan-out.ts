@@ -2,7 +2,7 @@ import type { Draft } from '../domain/draft.js';
 import { subscribes, type EndpointStore } from './endpoints.js';
 import { decisionEvent } from './events.js';
 import { deliveryMessage, type DeliveryMessage, type DeliveryQueue } from './delivery-message.js';
-import type { DeliveryState, DeliveryStateStore } from './delivery-state.js';
+import { queuedState, type DeliveryStateStore } from './delivery-state.js';
 
 /** The endpoints, read once per batch of decisions rather than once per decision. */
 export type EndpointSnapshot = () => Promise<Awaited<ReturnType<EndpointStore['listAll']>>>;
@@ -11,20 +11,6 @@ export function endpointSnapshot(store: EndpointStore): EndpointSnapshot {
   let loaded: ReturnType<EndpointStore['listAll']> | undefined;
   return () => (loaded ??= store.listAll());
 }
-
-/** A delivery that is queued and not attempted yet. */
-export const queuedState = (message: DeliveryMessage, at: Date): DeliveryState => ({
-  endpointId: message.endpointId,
-  eventId: message.eventId,
-  generation: message.redrives,
-  attempts: 0,
-  status: 'waiting',
-  message,
-  updatedAt: at.toISOString(),
-  nextAttemptAt: at.toISOString(),
-  diedAt: null,
-  deadReason: null,
-});
 
 /**
  * One message per subscribed endpoint: each endpoint gets its own copy, retried on its own. Each

@@ -1,8 +1,8 @@
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
-import type { DeliveryAttempt, DeliveryLogStore } from './delivery-log.js';
+import { unsentAttempt, type DeliveryAttempt, type DeliveryLogStore } from './delivery-log.js';
 import type { DeadLetterQueue, DeliveryMessage, DeliveryQueue } from './delivery-message.js';
-import { versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
+import { deadState, queuedState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 
 /**
  * Where dead deliveries live. The delivery states are the record (each dead one keeps its message);
@@ -71,19 +71,8 @@ export async function redriveDeadDeliveries(
 }
 
 function revive(state: DeliveryState, at: Date) {
-  const generation = state.generation + 1;
-  const message: DeliveryMessage = { ...state.message, redrives: generation };
-  const next: DeliveryState = {
-    ...state,
-    generation,
-    attempts: 0,
-    status: 'waiting',
-    message,
-    updatedAt: at.toISOString(),
-    nextAttemptAt: at.toISOString(),
-    diedAt: null,
-    deadReason: null,
-  };
+  // A new generation, queued afresh: attempts restart, and older copies are ignored from now on.
+  const next = queuedState({ ...state.message, redrives: state.generation + 1 }, at);
   return { next, expected: versionOf(state) };
 }
 
@@ -116,34 +105,10 @@ export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = (
           const at = now().toISOString();
           const reason = 'SQS moved it to the DLQ after its receive limit (the delivery function never finished an attempt there)';
           const attempts = state?.generation === message.redrives ? state.attempts : 0;
-          const next: DeliveryState = {
-            endpointId: message.endpointId,
-            eventId: message.eventId,
-            generation: message.redrives,
-            attempts,
-            status: 'dead',
-            message,
-            updatedAt: at,
-            nextAttemptAt: null,
-            diedAt: at,
-            deadReason: reason,
-          };
+          const next = deadState(message, attempts, at, reason);
           if (!(await dead.states.save(next, versionOf(state)))) return;
           markedDead++;
-          logged.push({
-            endpointId: message.endpointId,
-            eventId: message.eventId,
-            eventType: message.eventType,
-            draftId: message.draftId,
-            attempt: attempts,
-            outcome: 'dead',
-            httpStatus: null,
-            durationMs: 0,
-            error: reason,
-            attemptedAt: at,
-            nextAttemptAt: null,
-            test: message.test,
-          });
+          logged.push(unsentAttempt(message, attempts, at, reason));
         }),
       );
       if (settled.length > 0) await dead.dlq.delete(settled);
