@@ -21,6 +21,7 @@ import { expressWebhookMiddleware } from '../../shared/client/webhooks.js';
 import { signedHeaders } from '../../shared/webhooks/signing.js';
 import { apiClient, repoRoot, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually } from '../support/receiver.js';
+import { printedLines } from '../support/printed-lines.js';
 
 const SEED_DOC = join(repoRoot, '..', 'shared', 'seeds', '000_a0c6f85ddfae60b5.txt');
 
@@ -140,7 +141,7 @@ async function startFlask(): Promise<FlaskReceiver> {
       reject(new Error(`the Flask app exited (python3 -c 'import flask' must work; Debian: apt-get install -y python3-flask):\n${output}`));
     });
   });
-  const lines = () => output.split('\n');
+  const lines = () => printedLines(output, ['EXECUTED ', 'Draft ']);
   return {
     url: `http://127.0.0.1:${port}/webhooks/processa`,
     executed: () => lines().filter((l) => l.startsWith('EXECUTED ')).map((l) => JSON.parse(l.slice('EXECUTED '.length))),
@@ -371,8 +372,9 @@ describe("the documentation's Flask handler, as written", () => {
     const rejected = await decide('reject', { reason: 'Content violates policy' });
     expect(await deliveryOf(flaskEndpointId, (d) => d.draftId === approved.id)).toMatchObject({ outcome: 'succeeded', httpStatus: 200 });
     expect(await deliveryOf(flaskEndpointId, (d) => d.draftId === rejected.id)).toMatchObject({ outcome: 'succeeded', httpStatus: 200 });
-    expect(flask.executed()).toContainEqual(edited);
-    expect(flask.logged()).toContain(`Draft ${rejected.id} rejected: Content violates policy`);
+    // Its prints arrive through a pipe, possibly after the responses were logged.
+    await eventually(() => flask.executed().some((c) => JSON.stringify(c) === JSON.stringify(edited)), 5_000, `execute_action(edited):\n${flask.output()}`);
+    await eventually(() => flask.logged().includes(`Draft ${rejected.id} rejected: Content violates policy`), 5_000, `the rejection logged:\n${flask.output()}`);
   });
 
   it('"Test Webhook" (API and settings page): answered 200, nothing executed', async () => {
@@ -387,7 +389,8 @@ describe("the documentation's Flask handler, as written", () => {
     expect(fromPage).toMatchObject({ eventType: 'draft.rejected', outcome: 'succeeded', httpStatus: 200 });
     expect(flask.executed().length).toBe(before);
     for (const draftId of [sent.body.draftId, fromPage.draftId]) {
-      expect(flask.logged().find((l) => l.startsWith(`Draft ${draftId} rejected: `))).toMatch(/test/i);
+      const line = await eventually(() => flask.logged().find((l) => l.startsWith(`Draft ${draftId} rejected: `)), 5_000, `Draft ${draftId} logged:\n${flask.output()}`);
+      expect(line).toMatch(/test/i);
     }
   });
 

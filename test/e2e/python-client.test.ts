@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { generateSecret, signedHeaders } from '../../shared/webhooks/signing.js';
 import { apiClient, repoRoot, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually } from '../support/receiver.js';
+import { printedLines } from '../support/printed-lines.js';
 
 const pythonRoot = join(repoRoot, 'shared', 'client', 'python');
 const email = { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' };
@@ -181,9 +182,7 @@ describe("examples/flask_receiver.py: the documentation's Flask handler complete
   let secret = '';
   let endpointId = '';
   const executed = () =>
-    receiver
-      .output()
-      .split('\n')
+    printedLines(receiver.output(), ['executing approved action: ', 'Draft '])
       .filter((l) => l.startsWith('executing approved action: '))
       .map((l) => JSON.parse(l.slice('executing approved action: '.length)) as unknown);
   const deliveriesOf = async () => (await admin('GET', `/v1/webhooks/${endpointId}/deliveries?limit=100`)).body.items as Array<Record<string, any>>;
