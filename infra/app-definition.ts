@@ -335,7 +335,8 @@ export const settings = {
   publicBaseUrl: {
     envVar: 'PUBLIC_BASE_URL',
     functions: ['createDraft', 'readDrafts', 'decideDraft', 'describeApi'],
-    description: 'Public origin of the API and pages, for links such as reviewUrl. Unset on AWS (derived from the request); locally the URL npm run dev prints.',
+    description:
+      'Public origin of the API and pages, for links such as reviewUrl. Unset on AWS (derived from the request); locally the URL npm run dev prints.',
     readAt: 'request',
   },
 } as const satisfies Record<string, SettingDefinition>;

@@ -10,11 +10,15 @@ import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv({ idempotency: true });
 
-export const handler = apiHandler('createDraft', { keys: apiKeyStoreFromEnv() }, {
-  'POST /v1/drafts': async (event) => {
-    const input = parseOrThrow(createDraftSchema, event.jsonBody);
-    const { draft, replayed } = await createDraft(drafts, input, event.actor, { idempotencyKey: header(event, 'idempotency-key') });
-    if (!replayed) count(METRICS.draftsCreated);
-    return json(201, draftView(draft, event), replayed ? { 'idempotent-replayed': 'true' } : {});
+export const handler = apiHandler(
+  'createDraft',
+  { keys: apiKeyStoreFromEnv() },
+  {
+    'POST /v1/drafts': async (event) => {
+      const input = parseOrThrow(createDraftSchema, event.jsonBody);
+      const { draft, replayed } = await createDraft(drafts, input, event.actor, { idempotencyKey: header(event, 'idempotency-key') });
+      if (!replayed) count(METRICS.draftsCreated);
+      return json(201, draftView(draft, event), replayed ? { 'idempotent-replayed': 'true' } : {});
+    },
   },
-});
+);

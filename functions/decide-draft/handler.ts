@@ -10,17 +10,21 @@ import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
 
-export const handler = apiHandler('decideDraft', { keys: apiKeyStoreFromEnv() }, {
-  'POST /v1/drafts/{id}/approve': async (event) => {
-    const { content } = parseOrThrow(approveSchema, event.jsonBody);
-    const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'approve', editedContent: content }, event.actor);
-    count(METRICS.draftsApproved);
-    return json(200, draftView(draft, event));
+export const handler = apiHandler(
+  'decideDraft',
+  { keys: apiKeyStoreFromEnv() },
+  {
+    'POST /v1/drafts/{id}/approve': async (event) => {
+      const { content } = parseOrThrow(approveSchema, event.jsonBody);
+      const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'approve', editedContent: content }, event.actor);
+      count(METRICS.draftsApproved);
+      return json(200, draftView(draft, event));
+    },
+    'POST /v1/drafts/{id}/reject': async (event) => {
+      const { reason } = parseOrThrow(rejectSchema, event.jsonBody);
+      const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'reject', reason }, event.actor);
+      count(METRICS.draftsRejected);
+      return json(200, draftView(draft, event));
+    },
   },
-  'POST /v1/drafts/{id}/reject': async (event) => {
-    const { reason } = parseOrThrow(rejectSchema, event.jsonBody);
-    const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'reject', reason }, event.actor);
-    count(METRICS.draftsRejected);
-    return json(200, draftView(draft, event));
-  },
-});
+);

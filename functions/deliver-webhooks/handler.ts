@@ -5,7 +5,14 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deliveryRetry } from '../../shared/webhooks/delivery-policy.js';
 import { count, logger, publishMetrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
-import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointHealthStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import {
+  deadLetterQueueFromEnv,
+  deliveryLogStoreFromEnv,
+  deliveryQueueFromEnv,
+  deliveryStateStoreFromEnv,
+  endpointHealthStoreFromEnv,
+  endpointStoreFromEnv,
+} from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { deliverMessage } from '../../shared/webhooks/deliver.js';
@@ -71,7 +78,15 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
         return;
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-      const step = await deliverMessage(message, receiveCount, { post, policy, states, endpointFor, disableEndpoint: disable, recordHealth, backstopReceives: deliveryRetry.backstopReceives });
+      const step = await deliverMessage(message, receiveCount, {
+        post,
+        policy,
+        states,
+        endpointFor,
+        disableEndpoint: disable,
+        recordHealth,
+        backstopReceives: deliveryRetry.backstopReceives,
+      });
       const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
       switch (step.kind) {
         case 'dropped':
@@ -93,13 +108,23 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           count(METRICS.deliveriesSucceeded);
           milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
           milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
-          logger.info('webhook delivered', { ...keys, attempt: step.attempt.attempt, httpStatus: step.attempt.httpStatus, durationMs: step.attempt.durationMs });
+          logger.info('webhook delivered', {
+            ...keys,
+            attempt: step.attempt.attempt,
+            httpStatus: step.attempt.httpStatus,
+            durationMs: step.attempt.durationMs,
+          });
           return;
         case 'retry':
           attempts.push(step.attempt);
           count(METRICS.deliveriesFailed);
           retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-          logger.warn('webhook attempt failed; will retry', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, retryInSeconds: step.delaySeconds });
+          logger.warn('webhook attempt failed; will retry', {
+            ...keys,
+            attempt: step.attempt.attempt,
+            error: step.attempt.error,
+            retryInSeconds: step.delaySeconds,
+          });
           throw new RetryLater(step.attempt.error ?? 'failed');
         case 'dead':
           if (step.attempt) {
@@ -130,6 +155,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     }),
   ]);
   return response;
-}).use(captureLambdaHandler(tracer))
+})
+  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(publishMetrics());

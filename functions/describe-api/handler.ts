@@ -8,9 +8,13 @@ import { json } from '../../shared/http/responses.js';
 /** Built once per cold start; only the server URL depends on the request. */
 const document = openApiDocument();
 
-const describe = apiHandler('describeApi', {}, {
-  'GET /v1/openapi.json': async (event) => json(200, { ...document, servers: [{ url: publicBaseUrl(event) }] }),
-});
+const describe = apiHandler(
+  'describeApi',
+  {},
+  {
+    'GET /v1/openapi.json': async (event) => json(200, { ...document, servers: [{ url: publicBaseUrl(event) }] }),
+  },
+);
 const unmatched = unmatchedRouteHandler();
 
 /** The API's self-description: its OpenAPI document, and the documented 404/405 for any route it does not have. */

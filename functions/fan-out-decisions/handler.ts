@@ -36,6 +36,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
     processor,
     { context },
   );
-}).use(captureLambdaHandler(tracer))
+})
+  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(publishMetrics());

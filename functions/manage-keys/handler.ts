@@ -8,16 +8,19 @@ import { apiKeyStoreFromEnv } from '../../shared/stores.js';
 
 const keys = apiKeyStoreFromEnv();
 
-
-export const handler = apiHandler('manageKeys', { keys }, {
-  'POST /v1/keys': async (event) => {
-    const input = parseOrThrow(createKeySchema, event.jsonBody);
-    return json(201, await createApiKey(keys, input, event.actor.keyId));
+export const handler = apiHandler(
+  'manageKeys',
+  { keys },
+  {
+    'POST /v1/keys': async (event) => {
+      const input = parseOrThrow(createKeySchema, event.jsonBody);
+      return json(201, await createApiKey(keys, input, event.actor.keyId));
+    },
+    'GET /v1/keys': async (event) => {
+      const query = parseOrThrow(pageQuerySchema, event.queryStringParameters ?? {});
+      const page = await keys.list(query.limit ?? 50, query.cursor);
+      return json(200, { items: page.items.map(publicKey), nextCursor: page.nextCursor ?? null });
+    },
+    'DELETE /v1/keys/{id}': async (event) => json(200, await revokeApiKey(keys, pathParameter(event, 'id'))),
   },
-  'GET /v1/keys': async (event) => {
-    const query = parseOrThrow(pageQuerySchema, event.queryStringParameters ?? {});
-    const page = await keys.list(query.limit ?? 50, query.cursor);
-    return json(200, { items: page.items.map(publicKey), nextCursor: page.nextCursor ?? null });
-  },
-  'DELETE /v1/keys/{id}': async (event) => json(200, await revokeApiKey(keys, pathParameter(event, 'id'))),
-});
+);

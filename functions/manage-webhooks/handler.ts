@@ -3,7 +3,14 @@ import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
 import { pageQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
-import { apiKeyStoreFromEnv, deadDeliveriesFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointHealthStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import {
+  apiKeyStoreFromEnv,
+  deadDeliveriesFromEnv,
+  deliveryLogStoreFromEnv,
+  deliveryQueueFromEnv,
+  endpointHealthStoreFromEnv,
+  endpointStoreFromEnv,
+} from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
@@ -27,35 +34,39 @@ const deadDeliveries = deadDeliveriesFromEnv();
 const policy = urlPolicyFromEnv();
 const health = endpointHealthStoreFromEnv();
 
-export const handler = apiHandler('manageWebhooks', { keys: apiKeyStoreFromEnv() }, {
-  'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),
-  'GET /v1/webhooks': async () => json(200, { items: (await endpoints.listAll()).map((e) => publicEndpoint(e)) }),
-  'GET /v1/webhooks/{id}': async (event) => {
-    const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
-    return json(200, { ...publicEndpoint(endpoint), health: await endpointWithHealth(health, endpoint) });
+export const handler = apiHandler(
+  'manageWebhooks',
+  { keys: apiKeyStoreFromEnv() },
+  {
+    'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),
+    'GET /v1/webhooks': async () => json(200, { items: (await endpoints.listAll()).map((e) => publicEndpoint(e)) }),
+    'GET /v1/webhooks/{id}': async (event) => {
+      const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
+      return json(200, { ...publicEndpoint(endpoint), health: await endpointWithHealth(health, endpoint) });
+    },
+    'PATCH /v1/webhooks/{id}': async (event) =>
+      json(200, await updateEndpoint(endpoints, pathParameter(event, 'id'), parseOrThrow(updateEndpointSchema, event.jsonBody), policy)),
+    'DELETE /v1/webhooks/{id}': async (event) => {
+      await deleteEndpoint(endpoints, pathParameter(event, 'id'));
+      return json(200, { id: pathParameter(event, 'id'), deleted: true });
+    },
+    'POST /v1/webhooks/{id}/test': async (event) => {
+      // An empty body sends the default (a draft.rejected); a draft.approved sample only when named.
+      const input = parseOrThrow(sendTestEventSchema, event.jsonBody);
+      const { eventId, draftId, eventType } = await sendTestEvent(endpoints, queue, pathParameter(event, 'id'), input);
+      return json(202, { eventId, draftId, eventType });
+    },
+    'GET /v1/webhooks/{id}/deliveries': async (event) => {
+      const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
+      const query = parseOrThrow(pageQuerySchema, event.queryStringParameters ?? {});
+      const page = await deliveries.list(endpoint.id, query.limit ?? 50, query.cursor);
+      return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
+    },
+    'POST /v1/webhooks/{id}/rotate-secret': async (event) => json(200, await rotateSecret(endpoints, pathParameter(event, 'id'))),
+    'POST /v1/webhooks/{id}/redrive': async (event) => {
+      const input = parseOrThrow(redriveInputSchema, event.jsonBody);
+      const { redriven, complete } = await redriveEndpoint(endpoints, deadDeliveries, queue, pathParameter(event, 'id'), input);
+      return json(200, { redriven, complete });
+    },
   },
-  'PATCH /v1/webhooks/{id}': async (event) =>
-    json(200, await updateEndpoint(endpoints, pathParameter(event, 'id'), parseOrThrow(updateEndpointSchema, event.jsonBody), policy)),
-  'DELETE /v1/webhooks/{id}': async (event) => {
-    await deleteEndpoint(endpoints, pathParameter(event, 'id'));
-    return json(200, { id: pathParameter(event, 'id'), deleted: true });
-  },
-  'POST /v1/webhooks/{id}/test': async (event) => {
-    // An empty body sends the default (a draft.rejected); a draft.approved sample only when named.
-    const input = parseOrThrow(sendTestEventSchema, event.jsonBody);
-    const { eventId, draftId, eventType } = await sendTestEvent(endpoints, queue, pathParameter(event, 'id'), input);
-    return json(202, { eventId, draftId, eventType });
-  },
-  'GET /v1/webhooks/{id}/deliveries': async (event) => {
-    const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
-    const query = parseOrThrow(pageQuerySchema, event.queryStringParameters ?? {});
-    const page = await deliveries.list(endpoint.id, query.limit ?? 50, query.cursor);
-    return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
-  },
-  'POST /v1/webhooks/{id}/rotate-secret': async (event) => json(200, await rotateSecret(endpoints, pathParameter(event, 'id'))),
-  'POST /v1/webhooks/{id}/redrive': async (event) => {
-    const input = parseOrThrow(redriveInputSchema, event.jsonBody);
-    const { redriven, complete } = await redriveEndpoint(endpoints, deadDeliveries, queue, pathParameter(event, 'id'), input);
-    return json(200, { redriven, complete });
-  },
-});
+);

@@ -9,11 +9,15 @@ import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
 
-export const handler = apiHandler('readDrafts', { keys: apiKeyStoreFromEnv() }, {
-  'GET /v1/drafts': async (event) => {
-    const query = parseOrThrow(listDraftsQuerySchema, event.queryStringParameters ?? {});
-    const page = await listDrafts(drafts, query);
-    return json(200, { items: page.items.map((d) => draftView(d, event)), nextCursor: page.nextCursor ?? null });
+export const handler = apiHandler(
+  'readDrafts',
+  { keys: apiKeyStoreFromEnv() },
+  {
+    'GET /v1/drafts': async (event) => {
+      const query = parseOrThrow(listDraftsQuerySchema, event.queryStringParameters ?? {});
+      const page = await listDrafts(drafts, query);
+      return json(200, { items: page.items.map((d) => draftView(d, event)), nextCursor: page.nextCursor ?? null });
+    },
+    'GET /v1/drafts/{id}': async (event) => json(200, draftView(await getDraft(drafts, pathParameter(event, 'id')), event)),
   },
-  'GET /v1/drafts/{id}': async (event) => json(200, draftView(await getDraft(drafts, pathParameter(event, 'id')), event)),
-});
+);

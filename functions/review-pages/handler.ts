@@ -1,12 +1,30 @@
 import { authenticate } from '../../shared/domain/api-keys.js';
-import { AlreadyDecidedError, approveSchema, DraftExpiredError, DRAFT_STATUSES, rejectSchema, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
+import {
+  AlreadyDecidedError,
+  approveSchema,
+  DraftExpiredError,
+  DRAFT_STATUSES,
+  rejectSchema,
+  type Draft,
+  type DraftStatus,
+} from '../../shared/domain/draft.js';
 import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { claimSignInAttempt, PAGE_ROLES, returnSignInAttempt, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';
 import { count, METRICS } from '../../shared/observability.js';
-import { cookie, loginCsrf, page, pageHandler, pageProblem, redirect, SESSION_COOKIE, signInPage, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
+import {
+  cookie,
+  loginCsrf,
+  page,
+  pageHandler,
+  pageProblem,
+  redirect,
+  SESSION_COOKIE,
+  signInPage,
+  type SignedInPageRequest,
+} from '../../shared/pages/page-handler.js';
 import { draftPage, listPage } from '../../shared/pages/review-views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
 
@@ -52,7 +70,9 @@ async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') 
       return showDraft(request, error.current, 409, { error: 'This draft has expired; your decision was not applied.' });
     }
     if (error instanceof AlreadyDecidedError) {
-      return showDraft(request, error.current, 409, { error: `This draft was already ${error.current.status} by ${error.current.reviewedBy?.name ?? 'someone else'}; your decision was not applied.` });
+      return showDraft(request, error.current, 409, {
+        error: `This draft was already ${error.current.status} by ${error.current.reviewedBy?.name ?? 'someone else'}; your decision was not applied.`,
+      });
     }
     // Refused edits come back inline with the reviewer's text intact.
     const problem = pageProblem(error);
@@ -61,46 +81,56 @@ async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') 
   }
 }
 
-export const handler = pageHandler('reviewPages', { sessions, keys }, {
-  'GET /review': async (request) => {
-    const requested = request.query.get('status') ?? 'pending';
-    const status: DraftStatus = (DRAFT_STATUSES as readonly string[]).includes(requested) ? (requested as DraftStatus) : 'pending';
-    const cursor = request.query.get('cursor') ?? undefined;
-    const [list, pendingCount] = await Promise.all([listDrafts(drafts, { status, limit: 25, cursor }), drafts.count('pending')]);
-    return page(200, 'Drafts', listPage(request.viewer, { status, items: list.items, nextCursor: list.nextCursor, pendingCount, now: new Date() }), request.viewer);
+export const handler = pageHandler(
+  'reviewPages',
+  { sessions, keys },
+  {
+    'GET /review': async (request) => {
+      const requested = request.query.get('status') ?? 'pending';
+      const status: DraftStatus = (DRAFT_STATUSES as readonly string[]).includes(requested) ? (requested as DraftStatus) : 'pending';
+      const cursor = request.query.get('cursor') ?? undefined;
+      const [list, pendingCount] = await Promise.all([listDrafts(drafts, { status, limit: 25, cursor }), drafts.count('pending')]);
+      return page(
+        200,
+        'Drafts',
+        listPage(request.viewer, { status, items: list.items, nextCursor: list.nextCursor, pendingCount, now: new Date() }),
+        request.viewer,
+      );
+    },
+
+    'POST /review/login': async (request) => {
+      const client = request.event.requestContext.http.sourceIp;
+      const next = safeNext(request.form.get('next'));
+      const csrf = loginCsrf(request);
+      // The attempt is claimed before the key is looked at, so parallel guesses cannot outrun the limit.
+      const wait = await claimSignInAttempt(sessions, client);
+      if (wait > 0) {
+        return signInPage(429, csrf.token, next, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minutes.`, {
+          headers: { 'retry-after': String(wait) },
+        });
+      }
+      const presented = request.form.get('key')?.trim() || undefined;
+      const actor = await authenticate(keys, presented).catch(() => undefined);
+      // Unknown, revoked and agent keys all get the same answer: the form never says whether a key exists.
+      if (!actor || !presented || !PAGE_ROLES.includes(actor.role)) return signInPage(401, csrf.token, next, SIGN_IN_FAILED);
+      await returnSignInAttempt(sessions, client);
+      const { cookieToken } = await startSession(sessions, actor, presented);
+      return redirect(next, [cookie(SESSION_COOKIE, cookieToken, request.secureCookies, SESSION_TTL_SECONDS)]);
+    },
+
+    'POST /review/logout': async (request) => {
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) await sessions.delete(sessionIdOf(token));
+      return redirect('/review', [cookie(SESSION_COOKIE, '', request.secureCookies, 0)]);
+    },
+
+    'GET /review/{id}': async (request) => {
+      const draft = await getDraft(drafts, pathParameter(request.event, 'id'));
+      const done = request.query.get('done');
+      return showDraft(request, draft, 200, { notice: done ? NOTICES[done] : undefined });
+    },
+
+    'POST /review/{id}/approve': (request) => decide(request, 'approve'),
+    'POST /review/{id}/reject': (request) => decide(request, 'reject'),
   },
-
-  'POST /review/login': async (request) => {
-    const client = request.event.requestContext.http.sourceIp;
-    const next = safeNext(request.form.get('next'));
-    const csrf = loginCsrf(request);
-    // The attempt is claimed before the key is looked at, so parallel guesses cannot outrun the limit.
-    const wait = await claimSignInAttempt(sessions, client);
-    if (wait > 0) {
-      return signInPage(429, csrf.token, next, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minutes.`, { headers: { 'retry-after': String(wait) } });
-    }
-    const presented = request.form.get('key')?.trim() || undefined;
-    const actor = await authenticate(keys, presented).catch(() => undefined);
-    // Unknown, revoked and agent keys all get the same answer: the form never says whether a key exists.
-    if (!actor || !presented || !PAGE_ROLES.includes(actor.role)) return signInPage(401, csrf.token, next, SIGN_IN_FAILED);
-    await returnSignInAttempt(sessions, client);
-    const { cookieToken } = await startSession(sessions, actor, presented);
-    return redirect(next, [cookie(SESSION_COOKIE, cookieToken, request.secureCookies, SESSION_TTL_SECONDS)]);
-  },
-
-  'POST /review/logout': async (request) => {
-    const token = request.cookies[SESSION_COOKIE];
-    if (token) await sessions.delete(sessionIdOf(token));
-    return redirect('/review', [cookie(SESSION_COOKIE, '', request.secureCookies, 0)]);
-  },
-
-  'GET /review/{id}': async (request) => {
-    const draft = await getDraft(drafts, pathParameter(request.event, 'id'));
-    const done = request.query.get('done');
-    return showDraft(request, draft, 200, { notice: done ? NOTICES[done] : undefined });
-  },
-
-  'POST /review/{id}/approve': (request) => decide(request, 'approve'),
-  'POST /review/{id}/reject': (request) => decide(request, 'reject'),
-});
-
+);

@@ -47,7 +47,12 @@ async function main() {
     const target = localTarget();
     sqs = new SQSClient(target.sqs);
     dynamodb = new DynamoDBClient(target.dynamodb);
-    names = { queue: target.info.queues.deliveries, dlq: target.info.queues.deliveriesDlq, deliveries: target.info.tables.deliveries, webhooks: target.info.tables.webhooks };
+    names = {
+      queue: target.info.queues.deliveries,
+      dlq: target.info.queues.deliveriesDlq,
+      deliveries: target.info.tables.deliveries,
+      webhooks: target.info.tables.webhooks,
+    };
   }
   const documents = createDocumentClient(dynamodb);
   const dead: DeadDeliveries = {

@@ -39,7 +39,8 @@ export async function startDemoReceiver(log: (line: string) => void = console.lo
         const payload = webhook.verify(body, req.headers as Record<string, string>) as ReceivedEvent['payload'];
         const webhookId = String(req.headers['webhook-id']);
         events.push({ webhookId, timestamp: String(req.headers['webhook-timestamp']), payload, receivedAt: new Date().toISOString() });
-        const detail = payload.event === 'draft.rejected' ? `reason: ${payload.draft.rejectionReason ?? '(none)'}` : `content: ${JSON.stringify(payload.draft.content)}`;
+        const detail =
+          payload.event === 'draft.rejected' ? `reason: ${payload.draft.rejectionReason ?? '(none)'}` : `content: ${JSON.stringify(payload.draft.content)}`;
         log(`demo receiver ✔ ${payload.event}${payload.test ? ' (test)' : ''} ${payload.draft.id} "${payload.draft.title}" ${detail} [${webhookId}]`);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ received: true }));

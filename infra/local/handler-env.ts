@@ -45,7 +45,10 @@ export type FunctionEnvironments = Record<FunctionName, Record<string, string>>;
 export function localFunctionEnvironments(local: LocalResources, values: SettingValues): FunctionEnvironments {
   const environments = {} as FunctionEnvironments;
   for (const name of Object.keys(functions) as FunctionName[]) {
-    environments[name] = functionEnvironment(name, { table: (t) => local.tables[t], queue: (q) => local.queues[q], settings: values }) as Record<string, string>;
+    environments[name] = functionEnvironment(name, { table: (t) => local.tables[t], queue: (q) => local.queues[q], settings: values }) as Record<
+      string,
+      string
+    >;
   }
   return environments;
 }

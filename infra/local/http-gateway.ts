@@ -68,7 +68,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, requestId: strin
   const match = matchRoute(method, url.pathname);
   const target: Target =
     match.kind === 'route'
-      ? { key: match.key, function: match.route.function, pathParameters: Object.fromEntries(Object.entries(match.pathParameters).map(([k, v]) => [k, decodeURIComponent(v)])) }
+      ? {
+          key: match.key,
+          function: match.route.function,
+          pathParameters: Object.fromEntries(Object.entries(match.pathParameters).map(([k, v]) => [k, decodeURIComponent(v)])),
+        }
       : { key: defaultRoute.key, function: defaultRoute.function };
   const event = toEventV2(req, url, target, body, requestId);
   const handler = await handlerFor(target.function);
@@ -118,7 +122,13 @@ function toEventV2(req: IncomingMessage, url: URL, target: Target, body: Buffer,
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: target.key,
       stage: '$default',

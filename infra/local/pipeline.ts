@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { queueConsumer, streamConsumer } from '../app-definition.js';
 import type { SettingValues } from '../function-environment.js';
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
@@ -19,7 +19,8 @@ import { provisionQueues, provisionTables, streamArn, type QueueUrls, type Table
 import { startQueuePump } from './queue-pump.js';
 import { startStreamPump } from './stream-pump.js';
 
-type Handler<E> = (event: E, context: Context) => Promise<any>;
+/** A batch handler as Lambda calls it: it may report partial failures. */
+type Handler<E> = (event: E, context: Context) => Promise<(E extends SQSEvent ? SQSBatchResponse : DynamoDBBatchResponse) | void>;
 
 export interface PipelineOptions {
   /** Physical names are `<prefix>-<table or queue>`. */

@@ -76,7 +76,8 @@ const portOf = (info: RuntimeInfo) => new URL(info.apiUrl).port;
  */
 export function readRuntimeInfo(dir: string = dataDir(), port: string = process.env.PORT || '3000'): RuntimeInfo {
   const live = liveRuntimes(dir);
-  if (live.length === 0) throw new Error(`No dev runtime is running (none recorded in ${dir}): start it with \`npm run dev\` (or pass --stack <name> for a deployed stack)`);
+  if (live.length === 0)
+    throw new Error(`No dev runtime is running (none recorded in ${dir}): start it with \`npm run dev\` (or pass --stack <name> for a deployed stack)`);
   if (live.length === 1) return live[0]!;
   const chosen = live.filter((info) => portOf(info) === port);
   if (chosen.length === 1) return chosen[0]!;

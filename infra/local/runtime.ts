@@ -143,7 +143,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     writeFileSync(file, JSON.stringify(info, null, 2));
     stops.push(async () => rmSync(file, { force: true }));
 
-    return { apiUrl, adminKey, dynamodbEndpoint: pipeline.dynamodbEndpoint, sqsEndpoint: pipeline.sqsEndpoint, tables: tableNames, queues: queueUrls, demoReceiver, stop: stopAll };
+    return {
+      apiUrl,
+      adminKey,
+      dynamodbEndpoint: pipeline.dynamodbEndpoint,
+      sqsEndpoint: pipeline.sqsEndpoint,
+      tables: tableNames,
+      queues: queueUrls,
+      demoReceiver,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

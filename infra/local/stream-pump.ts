@@ -130,7 +130,10 @@ export function startStreamPump(options: StreamPumpOptions): { stop(): Promise<v
       await options.failures.client.send(
         new SendMessageCommand({
           QueueUrl: options.failures.queueUrl,
-          MessageBody: JSON.stringify({ requestContext: { condition: 'RetryAttemptsExhausted' }, DDBStreamBatchInfo: { shardId, startSequenceNumber: failedAt, streamArn: options.streamArn } }),
+          MessageBody: JSON.stringify({
+            requestContext: { condition: 'RetryAttemptsExhausted' },
+            DDBStreamBatchInfo: { shardId, startSequenceNumber: failedAt, streamArn: options.streamArn },
+          }),
         }),
       );
       retries.delete(failedAt);

@@ -113,18 +113,24 @@ export function acknowledgeNagFindings(stateful: Stateful, stateless: Stateless)
 function routeAuthReason(route: RouteDefinition): string {
   const auth = route.auth ?? 'bearer';
   if (auth === 'none') {
-    return `Public on purpose: ${route.method} ${route.path} serves a static document (${route.function} reads no table); the ` +
-      'stage throttle limits it like every route.';
+    return (
+      `Public on purpose: ${route.method} ${route.path} serves a static document (${route.function} reads no table); the ` +
+      'stage throttle limits it like every route.'
+    );
   }
   if (route.roles.length === 0) {
-    return 'The sign-in form must be reachable without credentials: the handler checks the submitted API key itself and ' +
-      'locks a client out after repeated failures; the stage throttle limits the whole API.';
+    return (
+      'The sign-in form must be reachable without credentials: the handler checks the submitted API key itself and ' +
+      'locks a client out after repeated failures; the stage throttle limits the whole API.'
+    );
   }
   const credential =
     auth === 'session'
       ? 'a page session cookie (a random token whose SHA-256 is looked up in the sessions table)'
       : 'a Bearer API key (looked up by SHA-256 in the apiKeys table)';
-  return `The ${route.function} handler authorizes every request: it requires ${credential} whose role is one of ` +
+  return (
+    `The ${route.function} handler authorizes every request: it requires ${credential} whose role is one of ` +
     `${route.roles.join(', ')}, per the route table in infra/app-definition.ts. A Lambda authorizer would repeat the same ` +
-    'lookup in a second invocation.';
+    'lookup in a second invocation.'
+  );
 }

@@ -256,7 +256,7 @@ export class Operations extends Construct {
         'errors (a failing batch is retried before the stream moves on), throttles and its duration. A disabled or ' +
         'stalled mapping publishes no iterator age at all: DecisionsStalled covers that.',
     });
-    this.decisionsStalledAlarm(fns[streamConsumer.function]);
+    this.decisionsStalledAlarm();
 
     // Every function: errors and throttles.
     for (const name of Object.keys(functions) as FunctionName[]) {
@@ -371,7 +371,7 @@ export class Operations extends Construct {
    * ALARM, waiting up to fanOutGraceSeconds for it: an ordinary decision is followed by its
    * fan-out within that time, a stalled one never is.
    */
-  private decisionsStalledAlarm(fanOut: lambda.IFunction): void {
+  private decisionsStalledAlarm(): void {
     const window = Duration.minutes(ALARM_THRESHOLDS.decisionsStalledWindowMinutes);
     const minutes = ALARM_THRESHOLDS.decisionsStalledWindowMinutes;
     const fanOutName = pascalCase(streamConsumer.function);
@@ -422,7 +422,7 @@ export class Operations extends Construct {
         `Decisions are not reaching webhooks: in ${minutes} minutes drafts were approved, rejected or expired and ` +
         `${fanOutName} handled none of them (no error follows when nothing is invoked). Check the drafts-stream event ` +
         `source mapping of ${fanOutName} (aws lambda list-event-source-mappings --function-name <its name>, or the ` +
-        'console\'s Triggers): enable it if disabled, read its LastProcessingResult, check the drafts table still has its ' +
+        "console's Triggers): enable it if disabled, read its LastProcessingResult, check the drafts table still has its " +
         'stream, and the FanOutIteratorAge, FanOutFailures and function alarms. Records stay in the stream 24 hours and ' +
         'are fanned out once the mapping runs again; decisions older than that produced no webhook and must be sent by hand.',
     });
@@ -525,10 +525,7 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'API requests and errors',
-        left: [
-          stage.metricClientError({ statistic: 'Sum', label: '4xx' }),
-          stage.metricServerError({ statistic: 'Sum', label: '5xx' }),
-        ],
+        left: [stage.metricClientError({ statistic: 'Sum', label: '4xx' }), stage.metricServerError({ statistic: 'Sum', label: '5xx' })],
         right: [stage.metricCount({ statistic: 'Sum', label: 'Requests' })],
         width,
       }),

@@ -7,15 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import {
-  queues,
-  tables,
-  type FunctionDefinition,
-  type QueueAccess,
-  type QueueName,
-  type TableAccess,
-  type TableName,
-} from '../app-definition.js';
+import { queues, tables, type FunctionDefinition, type QueueAccess, type QueueName, type TableAccess, type TableName } from '../app-definition.js';
 
 export interface ProcessaFunctionProps {
   definition: FunctionDefinition;

@@ -54,7 +54,8 @@ export class ProcessaStack extends Stack {
     // Fail the synth, not the deploy, when the definition breaks a Lambda or SQS limit.
     assertEventSourceLimits(definedEventSourceLimits(retryBaseSeconds, webhookTimeoutMs));
     const autoDisableDays = props.autoDisableDays ?? DEFAULT_AUTO_DISABLE_DAYS;
-    if (!(autoDisableDays > 0 && autoDisableDays <= 90)) throw new Error(`autoDisableDays must be a number of days from 0 (exclusive) to 90, got ${autoDisableDays}`);
+    if (!(autoDisableDays > 0 && autoDisableDays <= 90))
+      throw new Error(`autoDisableDays must be a number of days from 0 (exclusive) to 90, got ${autoDisableDays}`);
 
     this.stateful = new Stateful(this, 'Stateful', { removalPolicy });
     this.stateless = new Stateless(this, 'Stateless', {
@@ -62,7 +63,12 @@ export class ProcessaStack extends Stack {
       queues: this.stateful.queues,
       removalPolicy,
       // The settings the stack sets; the others are never set on AWS (see `settings`).
-      settings: { retryBaseSeconds: String(retryBaseSeconds), webhookTimeoutMs: String(webhookTimeoutMs), autoDisableDays: String(autoDisableDays), stackName: this.stackName },
+      settings: {
+        retryBaseSeconds: String(retryBaseSeconds),
+        webhookTimeoutMs: String(webhookTimeoutMs),
+        autoDisableDays: String(autoDisableDays),
+        stackName: this.stackName,
+      },
     });
     this.operations = new Operations(this, 'Operations', {
       functions: this.stateless.functions,

@@ -2,15 +2,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  queues,
-  tables,
-  type KeyAttribute,
-  type QueueDefinition,
-  type QueueName,
-  type TableDefinition,
-  type TableName,
-} from '../app-definition.js';
+import { queues, tables, type KeyAttribute, type QueueDefinition, type QueueName, type TableDefinition, type TableName } from '../app-definition.js';
 import { queueId, tableId } from './names.js';
 
 export interface StatefulProps {

@@ -171,7 +171,11 @@ export class ProcessaClient {
 
 function draftPath(id: string): string {
   if (typeof id !== 'string' || id.length === 0) {
-    throw new ValidationError({ code: 'validation_failed', message: 'Invalid request: id: must be a non-empty string', details: { fields: [{ field: 'id', message: 'must be a non-empty string' }] } });
+    throw new ValidationError({
+      code: 'validation_failed',
+      message: 'Invalid request: id: must be a non-empty string',
+      details: { fields: [{ field: 'id', message: 'must be a non-empty string' }] },
+    });
   }
   return `/v1/drafts/${encodeURIComponent(id)}`;
 }

@@ -84,7 +84,8 @@ export function normalizeBaseUrl(baseUrl: string): string {
   } catch {
     throw new TypeError(`ProcessaClient: baseUrl must be an absolute URL such as http://localhost:3000, got ${JSON.stringify(baseUrl)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`ProcessaClient: baseUrl must be http:// or https://, got ${JSON.stringify(baseUrl)}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError(`ProcessaClient: baseUrl must be http:// or https://, got ${JSON.stringify(baseUrl)}`);
   if (url.search || url.hash || baseUrl.includes('?') || baseUrl.includes('#')) {
     throw new TypeError(`ProcessaClient: baseUrl must not have a query or fragment, got ${JSON.stringify(baseUrl)}`);
   }

@@ -46,7 +46,8 @@ export interface DraftExpiredEvent {
 
 export type ProcessaWebhookEvent = DraftApprovedEvent | DraftRejectedEvent | DraftExpiredEvent;
 
-export type WebhookVerificationFailure = 'missing_headers' | 'invalid_timestamp' | 'timestamp_too_old' | 'timestamp_too_new' | 'invalid_signature' | 'invalid_payload';
+export type WebhookVerificationFailure =
+  'missing_headers' | 'invalid_timestamp' | 'timestamp_too_old' | 'timestamp_too_new' | 'invalid_signature' | 'invalid_payload';
 
 export class WebhookVerificationError extends Error {
   constructor(
@@ -79,12 +80,22 @@ export interface VerifiedWebhook {
  * several of them while you rotate. Throws WebhookVerificationError on missing headers, a
  * timestamp outside the tolerance, or no matching signature; answer those with a 4xx.
  */
-export function verifyWebhook(rawBody: string | Uint8Array, headers: WebhookHeaders, secret: string | readonly string[], options: VerifyWebhookOptions = {}): ProcessaWebhookEvent {
+export function verifyWebhook(
+  rawBody: string | Uint8Array,
+  headers: WebhookHeaders,
+  secret: string | readonly string[],
+  options: VerifyWebhookOptions = {},
+): ProcessaWebhookEvent {
   return verifyWebhookDelivery(rawBody, headers, secret, options).event;
 }
 
 /** As verifyWebhook, also returning the verified webhook-id and timestamp. */
-export function verifyWebhookDelivery(rawBody: string | Uint8Array, headers: WebhookHeaders, secret: string | readonly string[], options: VerifyWebhookOptions = {}): VerifiedWebhook {
+export function verifyWebhookDelivery(
+  rawBody: string | Uint8Array,
+  headers: WebhookHeaders,
+  secret: string | readonly string[],
+  options: VerifyWebhookOptions = {},
+): VerifiedWebhook {
   const keys = (typeof secret === 'string' ? [secret] : [...secret]).map(decodeSecret);
   if (keys.length === 0) throw new TypeError('verifyWebhook: at least one secret is required');
 
@@ -101,7 +112,8 @@ export function verifyWebhookDelivery(rawBody: string | Uint8Array, headers: Web
   const tolerance = options.toleranceSeconds ?? 300;
   const nowSeconds = Math.floor((options.now === undefined ? Date.now() : typeof options.now === 'number' ? options.now : options.now.getTime()) / 1000);
   if (nowSeconds - timestamp > tolerance) throw new WebhookVerificationError('timestamp_too_old', `webhook-timestamp is more than ${tolerance} s old`);
-  if (timestamp - nowSeconds > tolerance) throw new WebhookVerificationError('timestamp_too_new', `webhook-timestamp is more than ${tolerance} s in the future`);
+  if (timestamp - nowSeconds > tolerance)
+    throw new WebhookVerificationError('timestamp_too_new', `webhook-timestamp is more than ${tolerance} s in the future`);
 
   const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
   const expected = keys.map((key) => createHmac('sha256', key).update(`${id}.${timestampText}.`).update(body).digest());
@@ -116,7 +128,11 @@ export function verifyWebhookDelivery(rawBody: string | Uint8Array, headers: Web
       if (signature.length === digest.length && timingSafeEqual(signature, digest)) matched = true;
     }
   }
-  if (!matched) throw new WebhookVerificationError('invalid_signature', 'No webhook-signature matches: wrong secret, or the body was changed (verify the raw bytes, before any JSON parsing)');
+  if (!matched)
+    throw new WebhookVerificationError(
+      'invalid_signature',
+      'No webhook-signature matches: wrong secret, or the body was changed (verify the raw bytes, before any JSON parsing)',
+    );
 
   let event: unknown;
   try {
@@ -202,7 +218,9 @@ export function expressWebhookMiddleware(secret: string | readonly string[], opt
   return async (req: WebhookRequestLike, res: WebhookResponseLike, next: NextLike): Promise<void> => {
     const body = req.body;
     if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
-      next(new TypeError('expressWebhookMiddleware needs the raw body: mount express.raw({ type: "application/json" }) on this route, before any express.json()'));
+      next(
+        new TypeError('expressWebhookMiddleware needs the raw body: mount express.raw({ type: "application/json" }) on this route, before any express.json()'),
+      );
       return;
     }
     let verified: VerifiedWebhook;

@@ -99,10 +99,9 @@ export const contentSchema = z.custom<JsonObject>(isPlainObject, { message: 'mus
   if (nonFinite) ctx.addIssue({ code: 'custom', message: 'must not contain numbers too large to represent (e.g. 1e400)' });
 });
 
-const metadataValueSchema = z.union(
-  [text(DRAFT_LIMITS.metadataValueMaxChars), z.number().finite(), z.boolean(), z.null()],
-  { error: 'must be a string, number, boolean or null (metadata is flat)' },
-);
+const metadataValueSchema = z.union([text(DRAFT_LIMITS.metadataValueMaxChars), z.number().finite(), z.boolean(), z.null()], {
+  error: 'must be a string, number, boolean or null (metadata is flat)',
+});
 
 export const metadataSchema = z
   .custom<Record<string, unknown>>(isPlainObject, { message: 'must be an object of scalar values' })
@@ -180,9 +179,7 @@ export class DraftExpiredError extends ConflictError {
   }
 }
 
-export type Decision =
-  | { kind: 'approve'; editedContent?: JsonObject }
-  | { kind: 'reject'; reason?: string };
+export type Decision = { kind: 'approve'; editedContent?: JsonObject } | { kind: 'reject'; reason?: string };
 
 /** The fields a decision writes, computed without knowing the stored item; the store applies them only while it is still pending. */
 export interface DecisionChange {

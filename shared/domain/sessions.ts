@@ -50,7 +50,12 @@ const token = () => randomBytes(32).toString('base64url');
 export const sessionIdOf = (cookieToken: string): string => `s#${createHash('sha256').update(cookieToken).digest('hex')}`;
 const throttleId = (client: string) => `rl#${createHash('sha256').update(client).digest('hex')}`;
 
-export async function startSession(store: SessionStore, actor: Actor, presentedKey: string, now = new Date()): Promise<{ cookieToken: string; session: Session }> {
+export async function startSession(
+  store: SessionStore,
+  actor: Actor,
+  presentedKey: string,
+  now = new Date(),
+): Promise<{ cookieToken: string; session: Session }> {
   const cookieToken = token();
   const session: Session = {
     id: sessionIdOf(cookieToken),

@@ -58,7 +58,11 @@ export const gatewayErrorResponse = response(
   z.object({ message: z.string() }),
 );
 
-const actor = response('Actor', 'The API key that did something: its id, name and role (never its value).', z.object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES) }));
+const actor = response(
+  'Actor',
+  'The API key that did something: its id, name and role (never its value).',
+  z.object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES) }),
+);
 
 const historyEntry = response(
   'DraftHistoryEntry',
@@ -94,11 +98,27 @@ export const draftResponse = response(
 );
 
 const page = <T extends z.ZodType>(id: string, what: string, item: T) =>
-  response(id, `A page of ${what}; pass nextCursor as ?cursor= for the next page (null on the last one).`, z.object({ items: z.array(item), nextCursor: z.string().nullable() }));
+  response(
+    id,
+    `A page of ${what}; pass nextCursor as ?cursor= for the next page (null on the last one).`,
+    z.object({ items: z.array(item), nextCursor: z.string().nullable() }),
+  );
 
-const keyFields = { id: z.string(), name: z.string(), role: z.enum(ROLES), prefix: z.string(), createdAt: timestamp, createdBy: z.string().nullable(), revokedAt: timestamp.nullable() };
+const keyFields = {
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  prefix: z.string(),
+  createdAt: timestamp,
+  createdBy: z.string().nullable(),
+  revokedAt: timestamp.nullable(),
+};
 export const keyResponse = response('ApiKey', 'An API key as stored: never its value, only its first characters (prefix).', z.object({ ...keyFields }));
-const newKeyResponse = response('NewApiKey', 'A new API key, with its value (key): shown in this response only, since only a hash is stored.', z.object({ ...keyFields, key: z.string() }));
+const newKeyResponse = response(
+  'NewApiKey',
+  'A new API key, with its value (key): shown in this response only, since only a hash is stored.',
+  z.object({ ...keyFields, key: z.string() }),
+);
 
 const endpointFields = {
   id: z.string(),
@@ -209,7 +229,12 @@ export const draftExpiredEvent = response(
 /** The event schemas have exactly the payload types' fields (the tests check real bodies against them too). */
 type Keys<T> = T extends object ? keyof T : never;
 type SameKeys<A, B> = [Exclude<Keys<A>, Keys<B>>, Exclude<Keys<B>, Keys<A>>] extends [never, never] ? true : false;
-type SameShape<A, B> = SameKeys<A, B> extends true ? (SameKeys<A extends { draft: infer D } ? D : never, B extends { draft: infer E } ? E : never> extends true ? true : false) : false;
+type SameShape<A, B> =
+  SameKeys<A, B> extends true
+    ? SameKeys<A extends { draft: infer D } ? D : never, B extends { draft: infer E } ? E : never> extends true
+      ? true
+      : false
+    : false;
 const sameShape: [
   SameShape<z.output<typeof draftApprovedEvent>, DraftApprovedPayload>,
   SameShape<z.output<typeof draftRejectedEvent>, DraftRejectedPayload>,
@@ -247,7 +272,12 @@ export const webhookEvents: Record<EventType, { summary: string; schema: z.ZodTy
         summary: 'A rejection with a reason (from the webhook documentation)',
         value: {
           event: 'draft.rejected',
-          draft: { id: 'cmlgx2hvq0002k6gve9fuaz0k', title: 'Send welcome email', rejectionReason: 'Content violates policy', reviewedAt: '2026-02-10T12:05:00Z' },
+          draft: {
+            id: 'cmlgx2hvq0002k6gve9fuaz0k',
+            title: 'Send welcome email',
+            rejectionReason: 'Content violates policy',
+            reviewedAt: '2026-02-10T12:05:00Z',
+          },
           timestamp: '2026-02-10T12:05:00Z',
         },
       },
@@ -298,8 +328,7 @@ export interface Operation {
   conflict?: string;
 }
 
-const decided =
-  'The draft is no longer pending: code already_decided (details.draft shows the state that won, with who decided and when) or draft_expired.';
+const decided = 'The draft is no longer pending: code already_decided (details.draft shows the state that won, with who decided and when) or draft_expired.';
 const endpointDisabled = 'code endpoint_disabled: the endpoint is disabled; enable it (PATCH {"enabled": true}) first.';
 const endpointRace = 'code conflict: the endpoint kept being changed by concurrent requests; retry.';
 
@@ -307,11 +336,19 @@ const endpointRace = 'code conflict: the endpoint kept being changed by concurre
 export const operations = {
   'POST /v1/drafts': {
     summary: 'Submit a draft for review',
-    body: request('CreateDraftRequest', 'A draft to review: content is any JSON object (at most 64 KiB serialized), metadata a flat object of scalars.', createDraftSchema),
+    body: request(
+      'CreateDraftRequest',
+      'A draft to review: content is any JSON object (at most 64 KiB serialized), metadata a flat object of scalars.',
+      createDraftSchema,
+    ),
     responses: { 201: { description: 'Created (or replayed for a repeated Idempotency-Key)', schema: draftResponse } },
     errors: [422],
   },
-  'GET /v1/drafts': { summary: 'List drafts, newest first', query: listDraftsQuerySchema, responses: { 200: { description: 'A page of drafts', schema: page('DraftPage', 'drafts, newest first', draftResponse) } } },
+  'GET /v1/drafts': {
+    summary: 'List drafts, newest first',
+    query: listDraftsQuerySchema,
+    responses: { 200: { description: 'A page of drafts', schema: page('DraftPage', 'drafts, newest first', draftResponse) } },
+  },
   'GET /v1/drafts/{id}': { summary: 'Get a draft', responses: { 200: { description: 'The draft', schema: draftResponse } }, errors: [400, 404] },
   'POST /v1/drafts/{id}/approve': {
     summary: 'Approve a draft, optionally with edited content',
@@ -332,18 +369,35 @@ export const operations = {
     body: request('CreateApiKeyRequest', 'A new API key: a name to recognise it by and its role.', createKeySchema),
     responses: { 201: { description: 'Created', schema: newKeyResponse } },
   },
-  'GET /v1/keys': { summary: 'List API keys', query: pageQuerySchema, responses: { 200: { description: 'Keys (never their values)', schema: page('ApiKeyPage', 'API keys', keyResponse) } } },
+  'GET /v1/keys': {
+    summary: 'List API keys',
+    query: pageQuerySchema,
+    responses: { 200: { description: 'Keys (never their values)', schema: page('ApiKeyPage', 'API keys', keyResponse) } },
+  },
   'DELETE /v1/keys/{id}': { summary: 'Revoke an API key', responses: { 200: { description: 'Revoked', schema: keyResponse } }, errors: [404] },
   'POST /v1/webhooks': {
     summary: 'Add a webhook endpoint (its secret is in this response only)',
-    body: request('CreateWebhookEndpointRequest', 'A new webhook endpoint: an https URL and the events it subscribes to (default draft.approved and draft.rejected).', createEndpointSchema),
+    body: request(
+      'CreateWebhookEndpointRequest',
+      'A new webhook endpoint: an https URL and the events it subscribes to (default draft.approved and draft.rejected).',
+      createEndpointSchema,
+    ),
     responses: { 201: { description: 'Created', schema: newEndpointResponse } },
   },
   'GET /v1/webhooks': {
     summary: 'List webhook endpoints',
-    responses: { 200: { description: 'Endpoints', schema: response('WebhookEndpointList', 'Every webhook endpoint (never their secrets).', z.object({ items: z.array(endpointResponse) })) } },
+    responses: {
+      200: {
+        description: 'Endpoints',
+        schema: response('WebhookEndpointList', 'Every webhook endpoint (never their secrets).', z.object({ items: z.array(endpointResponse) })),
+      },
+    },
   },
-  'GET /v1/webhooks/{id}': { summary: 'Get a webhook endpoint and its delivery health', responses: { 200: { description: 'The endpoint, with its health', schema: endpointWithHealthResponse } }, errors: [404] },
+  'GET /v1/webhooks/{id}': {
+    summary: 'Get a webhook endpoint and its delivery health',
+    responses: { 200: { description: 'The endpoint, with its health', schema: endpointWithHealthResponse } },
+    errors: [404],
+  },
   'PATCH /v1/webhooks/{id}': {
     summary: 'Change a webhook endpoint',
     body: request('UpdateWebhookEndpointRequest', 'The fields to change (at least one).', updateEndpointSchema),
@@ -353,7 +407,12 @@ export const operations = {
   },
   'DELETE /v1/webhooks/{id}': {
     summary: 'Delete a webhook endpoint',
-    responses: { 200: { description: 'Deleted', schema: response('DeletedWebhookEndpoint', 'The id of the endpoint that was deleted.', z.object({ id: z.string(), deleted: z.literal(true) })) } },
+    responses: {
+      200: {
+        description: 'Deleted',
+        schema: response('DeletedWebhookEndpoint', 'The id of the endpoint that was deleted.', z.object({ id: z.string(), deleted: z.literal(true) })),
+      },
+    },
     errors: [404],
   },
   'POST /v1/webhooks/{id}/test': {
@@ -362,7 +421,11 @@ export const operations = {
     responses: {
       202: {
         description: 'Queued',
-        schema: response('TestEventQueued', 'The test event that was queued: its webhook-id (eventId), its test_ draft id and its type.', z.object({ eventId: z.string(), draftId: z.string(), eventType: z.enum(TEST_EVENT_TYPES) })),
+        schema: response(
+          'TestEventQueued',
+          'The test event that was queued: its webhook-id (eventId), its test_ draft id and its type.',
+          z.object({ eventId: z.string(), draftId: z.string(), eventType: z.enum(TEST_EVENT_TYPES) }),
+        ),
       },
     },
     errors: [404],
@@ -386,7 +449,11 @@ export const operations = {
     responses: {
       200: {
         description: 'How many were re-queued; complete is false when more are left for another call',
-        schema: response('RedriveResult', 'How many dead deliveries were queued again, and whether none is left (false: call again).', z.object({ redriven: z.number().int(), complete: z.boolean() })),
+        schema: response(
+          'RedriveResult',
+          'How many dead deliveries were queued again, and whether none is left (false: call again).',
+          z.object({ redriven: z.number().int(), complete: z.boolean() }),
+        ),
       },
     },
     errors: [404],

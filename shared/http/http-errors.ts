@@ -34,7 +34,11 @@ export class RouteNotFoundError extends DomainError {
 
 /** The path exists, with other methods. */
 export class MethodNotAllowedError extends DomainError {
-  constructor(method: string, path: string, readonly allowed: readonly string[]) {
+  constructor(
+    method: string,
+    path: string,
+    readonly allowed: readonly string[],
+  ) {
     super('method_not_allowed', `${method} is not allowed on ${shownPath(path)}; allowed: ${allowed.join(', ')}`, { method, allowedMethods: allowed });
   }
 }

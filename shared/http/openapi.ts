@@ -84,9 +84,16 @@ const sharedResponses: Record<number, { name: string; response: Record<string, u
   },
   401: {
     name: 'Unauthorized',
-    response: { description: 'Missing, unknown or revoked API key: code unauthorized.', headers: { 'WWW-Authenticate': componentRef('headers', 'WwwAuthenticate') }, content: errorContent },
+    response: {
+      description: 'Missing, unknown or revoked API key: code unauthorized.',
+      headers: { 'WWW-Authenticate': componentRef('headers', 'WwwAuthenticate') },
+      content: errorContent,
+    },
   },
-  403: { name: 'Forbidden', response: { description: 'The key’s role may not do this: code forbidden (details.allowedRoles lists the roles that may).', content: errorContent } },
+  403: {
+    name: 'Forbidden',
+    response: { description: 'The key’s role may not do this: code forbidden (details.allowedRoles lists the roles that may).', content: errorContent },
+  },
   404: { name: 'NotFound', response: { description: 'No such resource: code not_found.', content: errorContent } },
   413: {
     name: 'PayloadTooLarge',
@@ -97,8 +104,14 @@ const sharedResponses: Record<number, { name: string; response: Record<string, u
       content: { 'application/json': { schema: { anyOf: [schemaRef('Error'), schemaRef('GatewayError')] } } },
     },
   },
-  415: { name: 'UnsupportedMediaType', response: { description: 'A body that is not Content-Type: application/json: code unsupported_media_type.', content: errorContent } },
-  422: { name: 'IdempotencyKeyReused', response: { description: 'The Idempotency-Key was used before with a different body: code idempotency_key_reused.', content: errorContent } },
+  415: {
+    name: 'UnsupportedMediaType',
+    response: { description: 'A body that is not Content-Type: application/json: code unsupported_media_type.', content: errorContent },
+  },
+  422: {
+    name: 'IdempotencyKeyReused',
+    response: { description: 'The Idempotency-Key was used before with a different body: code idempotency_key_reused.', content: errorContent },
+  },
   429: {
     name: 'TooManyRequests',
     response: {
@@ -111,7 +124,8 @@ const sharedResponses: Record<number, { name: string; response: Record<string, u
   503: {
     name: 'ServiceUnavailable',
     response: {
-      description: 'The store is throttling (or a write kept meeting concurrent ones) and the request gave up after its own retries: code service_unavailable. Nothing was half-written; retry after Retry-After seconds.',
+      description:
+        'The store is throttling (or a write kept meeting concurrent ones) and the request gave up after its own retries: code service_unavailable. Nothing was half-written; retry after Retry-After seconds.',
       headers: { 'Retry-After': componentRef('headers', 'RetryAfter') },
       content: errorContent,
     },
@@ -143,9 +157,21 @@ function errorStatuses(route: RouteDefinition, operation: Operation): number[] {
 }
 
 const TAGS = [
-  { name: 'Drafts', prefix: '/v1/drafts', description: 'Agents submit drafts of actions; reviewers approve (possibly with edits) or reject them, exactly once.' },
-  { name: 'API keys', prefix: '/v1/keys', description: 'Keys for agents, reviewers and admins (admin only). A key’s value is shown once; only a hash is stored.' },
-  { name: 'Webhook endpoints', prefix: '/v1/webhooks', description: 'Where decisions are delivered (admin only): endpoints, their secrets, test events, the delivery log and redrive.' },
+  {
+    name: 'Drafts',
+    prefix: '/v1/drafts',
+    description: 'Agents submit drafts of actions; reviewers approve (possibly with edits) or reject them, exactly once.',
+  },
+  {
+    name: 'API keys',
+    prefix: '/v1/keys',
+    description: 'Keys for agents, reviewers and admins (admin only). A key’s value is shown once; only a hash is stored.',
+  },
+  {
+    name: 'Webhook endpoints',
+    prefix: '/v1/webhooks',
+    description: 'Where decisions are delivered (admin only): endpoints, their secrets, test events, the delivery log and redrive.',
+  },
   { name: 'API description', prefix: '/v1/openapi.json', description: 'This document.' },
   { name: 'Webhook events', description: 'What Processa POSTs to your endpoints, signed with the Standard Webhooks scheme.' },
 ] as const;
@@ -189,7 +215,9 @@ function webhooksSection() {
             parameters: ['WebhookId', 'WebhookTimestamp', 'WebhookSignature'].map((p) => componentRef('parameters', p)),
             requestBody: { required: true, content: { 'application/json': { schema: schemaRef(name), examples: event.examples } } },
             responses: {
-              '2XX': { description: `Received: any 2xx within the timeout (${deliveryRetry.timeoutMs / 1000} s) ends the delivery; the response body is ignored.` },
+              '2XX': {
+                description: `Received: any 2xx within the timeout (${deliveryRetry.timeoutMs / 1000} s) ends the delivery; the response body is ignored.`,
+              },
               '3XX': { description: `${failed} Redirects are not followed.` },
               '4XX': { description: failed },
               '5XX': { description: failed },
@@ -228,13 +256,17 @@ const webhookParameters = {
     name: 'Idempotency-Key',
     in: 'header',
     required: false,
-    description: 'Repeating a request with the same key (1–255 visible ASCII characters) replays the first 201 instead of creating another draft; with a different body it is refused (422).',
+    description:
+      'Repeating a request with the same key (1–255 visible ASCII characters) replays the first 201 instead of creating another draft; with a different body it is refused (422).',
     schema: { type: 'string', minLength: 1, maxLength: 255 },
   },
 };
 
 /** The local runtime's address; a deployment's own document (GET /v1/openapi.json) names itself instead. */
-const DEFAULT_SERVER = { url: 'http://localhost:3000', description: 'The local runtime (`npm run dev`). A deployed API is at the stack’s ApiUrl output; its GET /v1/openapi.json names itself here.' };
+const DEFAULT_SERVER = {
+  url: 'http://localhost:3000',
+  description: 'The local runtime (`npm run dev`). A deployed API is at the stack’s ApiUrl output; its GET /v1/openapi.json names itself here.',
+};
 
 const description = [
   'A human approval gate for AI agents: an agent submits a *draft* of an action, a person approves it (possibly after editing it) or rejects it, and the decision is delivered to your endpoint as a signed webhook (see `webhooks`).',
@@ -285,12 +317,22 @@ export function openApiDocument(serverUrl?: string) {
         ...(operation.query ? queryParameters(operation.query) : []),
         ...(key === 'POST /v1/drafts' ? [componentRef('parameters', 'IdempotencyKey')] : []),
       ],
-      ...(operation.body ? { requestBody: { required: route.method !== 'POST' || key === 'POST /v1/drafts' || key.endsWith('/v1/keys') || key === 'POST /v1/webhooks', content: { 'application/json': { schema: jsonSchema(operation.body, 'input') } } } } : {}),
+      ...(operation.body
+        ? {
+            requestBody: {
+              required: route.method !== 'POST' || key === 'POST /v1/drafts' || key.endsWith('/v1/keys') || key === 'POST /v1/webhooks',
+              content: { 'application/json': { schema: jsonSchema(operation.body, 'input') } },
+            },
+          }
+        : {}),
       responses: {
         ...Object.fromEntries(
           Object.entries(operation.responses).map(([status, response]) => [
             status,
-            { description: response.description, content: { 'application/json': { schema: response.schema ? jsonSchema(response.schema, 'output') : { type: 'object' } } } },
+            {
+              description: response.description,
+              content: { 'application/json': { schema: response.schema ? jsonSchema(response.schema, 'output') : { type: 'object' } } },
+            },
           ]),
         ),
         ...errors,

@@ -68,18 +68,20 @@ export type RouteDefinition = RouteShape<RoutedFunction>;
 export const routeKey = (route: Pick<RouteShape, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
 /** "POST /v1/drafts" etc.: the API Gateway route keys of one function's routes, as a type. */
-export type RouteKeyOf<F extends RoutedFunction> = Extract<DefinedRoute, { function: F }> extends infer R
-  ? R extends { method: infer M extends string; path: infer P extends string }
-    ? `${M} ${P}`
-    : never
-  : never;
+export type RouteKeyOf<F extends RoutedFunction> =
+  Extract<DefinedRoute, { function: F }> extends infer R
+    ? R extends { method: infer M extends string; path: infer P extends string }
+      ? `${M} ${P}`
+      : never
+    : never;
 
 /** Route keys of one function whose routes need a signed-in caller (some role), as a type. */
-export type SignedInRouteKeyOf<F extends RoutedFunction> = Extract<DefinedRoute, { function: F; roles: readonly [Role, ...Role[]] }> extends infer R
-  ? R extends { method: infer M extends string; path: infer P extends string }
-    ? `${M} ${P}`
-    : never
-  : never;
+export type SignedInRouteKeyOf<F extends RoutedFunction> =
+  Extract<DefinedRoute, { function: F; roles: readonly [Role, ...Role[]] }> extends infer R
+    ? R extends { method: infer M extends string; path: infer P extends string }
+      ? `${M} ${P}`
+      : never
+    : never;
 
 export function routeFor(key: string): RouteDefinition {
   const route = (routes as readonly RouteDefinition[]).find((r) => routeKey(r) === key);

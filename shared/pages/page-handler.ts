@@ -171,11 +171,13 @@ export function pageHandler<F extends RoutedFunction>(fn: F, deps: { sessions: S
       try {
         const body = requestBody(event, limits.maxBodyBytes);
         const type = (event.headers?.['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (body.size > 0 && type !== 'application/x-www-form-urlencoded') return errorPage(415, 'Unsupported form', 'Forms must be sent as application/x-www-form-urlencoded.', viewer);
+        if (body.size > 0 && type !== 'application/x-www-form-urlencoded')
+          return errorPage(415, 'Unsupported form', 'Forms must be sent as application/x-www-form-urlencoded.', viewer);
         form = formFields(body.text());
       } catch (error) {
         if (error instanceof PayloadTooLargeError) return errorPage(413, 'Too large', 'That form was too large to accept.', viewer);
-        if (error instanceof InvalidEncodingError) return errorPage(400, 'Unreadable form', 'The form’s body was not valid UTF-8, so nothing was done. Reload the page and try again.', viewer);
+        if (error instanceof InvalidEncodingError)
+          return errorPage(400, 'Unreadable form', 'The form’s body was not valid UTF-8, so nothing was done. Reload the page and try again.', viewer);
         throw error;
       }
       const expected = session && roles.length > 0 ? session.csrfToken : cookies[LOGIN_CSRF_COOKIE];
@@ -205,9 +207,16 @@ export function pageHandler<F extends RoutedFunction>(fn: F, deps: { sessions: S
       const problem = pageProblem(error);
       if (problem) return toResult(errorPage(problem.status, 'Cannot do that', problem.message));
       logger.error('page failed', error as Error);
-      return toResult(errorPage(error instanceof DomainError ? httpStatusOf(error) : 500, 'Something went wrong', 'The page could not be shown. The error has been logged; try again shortly.'));
+      return toResult(
+        errorPage(
+          error instanceof DomainError ? httpStatusOf(error) : 500,
+          'Something went wrong',
+          'The page could not be shown. The error has been logged; try again shortly.',
+        ),
+      );
     }
-  }).use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(publishMetrics());
+  })
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics());
 }

@@ -19,7 +19,11 @@ export function age(iso: string, now: Date): string {
   return `${Math.round(hours / 24)} days ago`;
 }
 
-const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC')}</time>`;
+const when = (iso: string) =>
+  html`<time datetime="${iso}">${iso
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')
+    .replace(/Z$/, ' UTC')}</time>`;
 const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
 
 export function listPage(viewer: Viewer, view: { status: DraftStatus; items: Draft[]; nextCursor?: string; pendingCount: number; now: Date }): SafeHtml {
@@ -63,15 +67,18 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
   const expired = draft.status === 'expired' || (draft.status === 'pending' && isPastExpiry(draft, new Date()));
   const decided = draft.status !== 'pending' || expired;
   const history = draft.history.map(
-    (h) => html`<li>${h.action} ${h.actor ? html`by ${h.actor.name} (${h.actor.role})` : ''} · ${when(h.at)}${h.contentEdited ? ' · content edited' : ''}${h.reason ? html` · “${h.reason}”` : ''}</li>`,
+    (h) =>
+      html`<li>${h.action} ${h.actor ? html`by ${h.actor.name} (${h.actor.role})` : ''} · ${when(h.at)}${h.contentEdited ? ' · content edited' : ''}${h.reason ? html` · “${h.reason}”` : ''}</li>`,
   );
   return html`<p><a href="/review">← All drafts</a></p>
     <h1>${draft.title} ${badge(draft.status)}</h1>
     ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
     ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}
-    ${decided && draft.reviewedBy && draft.reviewedAt
-      ? html`<p class="notice" id="decided">${draft.status === 'approved' ? 'Approved' : 'Rejected'} by ${draft.reviewedBy.name} (${draft.reviewedBy.role}) · ${when(draft.reviewedAt)}${draft.rejectionReason ? html` · reason: “${draft.rejectionReason}”` : ''}</p>`
-      : ''}
+    ${
+      decided && draft.reviewedBy && draft.reviewedAt
+        ? html`<p class="notice" id="decided">${draft.status === 'approved' ? 'Approved' : 'Rejected'} by ${draft.reviewedBy.name} (${draft.reviewedBy.role}) · ${when(draft.reviewedAt)}${draft.rejectionReason ? html` · reason: “${draft.rejectionReason}”` : ''}</p>`
+        : ''
+    }
     ${expired ? html`<p class="notice error" id="expired">Expired at ${when(draft.expiresAt!)}; it can no longer be decided.</p>` : ''}
     ${!decided && draft.expiresAt ? html`<p class="notice">Decide before ${when(draft.expiresAt)}.</p>` : ''}
     <section class="card"><h2>Content</h2>${readableContent(draft.content)}
@@ -82,9 +89,10 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
       <dt>Created</dt><dd>${when(draft.createdAt)} by ${draft.createdBy.name}</dd>
       ${metadata.map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}
       <dt>Id</dt><dd>${draft.id}</dd></dl></section>
-    ${decided
-      ? ''
-      : html`<section class="card"><h2>Decide</h2>
+    ${
+      decided
+        ? ''
+        : html`<section class="card"><h2>Decide</h2>
       <form method="post" action="/review/${draft.id}/approve">
         <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
         <label for="content">Content to approve (edit the JSON to change it)</label>
@@ -96,6 +104,7 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
         <label for="reason">Reason for rejecting (optional)</label>
         <input id="reason" name="reason" type="text" maxlength="1000">
         <div class="actions"><button class="danger" type="submit">Reject</button></div>
-      </form></section>`}
+      </form></section>`
+    }
     <section class="card"><h2>History</h2><ul>${history}</ul></section>`;
 }

@@ -55,13 +55,18 @@ const retryText = (endpoint: WebhookEndpoint) =>
 function previousSecrets(endpoint: WebhookEndpoint): SafeHtml | '' {
   const grace = secretsInGrace(endpoint, new Date());
   if (grace.length === 0) return '';
-  const ends = grace.map((s, i) => html`${i > 0 ? ', ' : ''}<time datetime="${s.expiresAt}">${s.expiresAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`);
+  const ends = grace.map(
+    (s, i) => html`${i > 0 ? ', ' : ''}<time datetime="${s.expiresAt}">${s.expiresAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`,
+  );
   return html`<p class="muted" data-previous-secrets>${grace.length === 1 ? 'The previous secret still signs until' : `${grace.length} previous secrets still sign, until`} ${ends}.</p>`;
 }
 
 /** One line an operator can act on: state, success rate, last success and last failure, retries waiting. */
 function healthLine(health: EndpointHealth): SafeHtml {
-  const rate = health.successRate24h === null ? 'no attempts in 24 h' : `${Math.round(health.successRate24h * 1000) / 10} % of ${health.attempts24h} attempts succeeded in 24 h`;
+  const rate =
+    health.successRate24h === null
+      ? 'no attempts in 24 h'
+      : `${Math.round(health.successRate24h * 1000) / 10} % of ${health.attempts24h} attempts succeeded in 24 h`;
   const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`;
   return html`<p class="health ${health.state}" data-health="${health.state}"><strong>${health.state}</strong> · ${rate}${health.lastSuccessAt ? html` · last success ${when(health.lastSuccessAt)}` : ''}${
     health.lastFailure ? html` · last failure ${when(health.lastFailure.at)}: <span class="wrap">${health.lastFailure.error ?? ''}</span>` : ''
@@ -78,22 +83,30 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
     <p class="muted">${endpoint.description || 'No description'} · ${endpoint.events.join(', ')} · ${endpoint.enabled ? 'enabled' : disabledText(endpoint)} · retries: ${retryText(endpoint)} · ${endpoint.id}</p>
     ${healthLine(health)}
     ${previousSecrets(endpoint)}
-    ${state.revealed?.endpointId === endpoint.id
-      ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`
-      : ''}
+    ${
+      state.revealed?.endpointId === endpoint.id
+        ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`
+        : ''
+    }
     ${dead > 0 ? html`<p class="notice error">${dead} dead ${dead === 1 ? 'delivery' : 'deliveries'} in the recent log. Fix the receiver, then redrive.</p>` : failing > 0 ? html`<p class="notice">${failing} failed ${failing === 1 ? 'attempt' : 'attempts'} recently; retries are scheduled.</p>` : ''}
     <div class="actions">${action('test', 'Test Webhook', '')}${action('rotate-secret', 'Rotate secret')}${action('redrive', 'Redrive dead deliveries')}${action('delete', 'Delete endpoint', 'danger', html`<label class="confirm"><input type="checkbox" name="confirm" value="yes" required> Yes, delete it</label>`)}</div>
     <p class="muted">“Test Webhook” sends a <code>draft.rejected</code> marked <code>"test": true</code> (draft id <code>test_…</code>): receivers built from the documentation log it and execute nothing.</p>
     ${sampleApproval(action)}
     <h2>Recent deliveries</h2>
-    ${attempts.length === 0
-      ? html`<p class="muted">No deliveries yet.</p>`
-      : html`<div class="table-wrap"><table><thead><tr><th>Outcome</th><th>HTTP</th><th>Attempt</th><th>Event</th><th>Time</th><th>Took</th><th>Error</th></tr></thead>
-        <tbody>${deliveryRows(attempts)}</tbody></table></div>`}
+    ${
+      attempts.length === 0
+        ? html`<p class="muted">No deliveries yet.</p>`
+        : html`<div class="table-wrap"><table><thead><tr><th>Outcome</th><th>HTTP</th><th>Attempt</th><th>Event</th><th>Time</th><th>Took</th><th>Error</th></tr></thead>
+        <tbody>${deliveryRows(attempts)}</tbody></table></div>`
+    }
   </section>`;
 }
 
-export function settingsPage(viewer: Viewer, endpoints: Array<{ endpoint: WebhookEndpoint; attempts: DeliveryAttempt[]; health: EndpointHealth }>, state: SettingsState = {}): SafeHtml {
+export function settingsPage(
+  viewer: Viewer,
+  endpoints: Array<{ endpoint: WebhookEndpoint; attempts: DeliveryAttempt[]; health: EndpointHealth }>,
+  state: SettingsState = {},
+): SafeHtml {
   const form = state.form ?? { url: '', description: '', events: [...DEFAULT_EVENT_TYPES] };
   return html`<h1>Webhooks</h1>
     ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}

@@ -41,9 +41,7 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   list(limit: number, cursor?: string): Promise<{ items: ApiKeyRecord[]; nextCursor?: string }> {
     const start = cursor !== undefined ? decodeCursor(cursor, 'keys', positionSchema) : undefined;
     return withStoreErrors(async () => {
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey: start }),
-      );
+      const { Items = [], LastEvaluatedKey } = await this.client.send(new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey: start }));
       return {
         items: Items as ApiKeyRecord[],
         nextCursor: LastEvaluatedKey ? encodeCursor('keys', { keyHash: String(LastEvaluatedKey.keyHash) }) : undefined,

@@ -19,7 +19,11 @@ export const BATCH_RETRY: Readonly<BatchRetryPolicy> = { calls: 5, baseDelayMs: 
  * Returns what is still unprocessed after the last call; the caller decides whether that is an
  * error (throw) or tolerable. An error thrown by `send` propagates unless `send` catches it.
  */
-export async function retryUnprocessed<T>(items: readonly T[], send: (pending: readonly T[]) => Promise<readonly T[]>, policy: Readonly<BatchRetryPolicy> = BATCH_RETRY): Promise<readonly T[]> {
+export async function retryUnprocessed<T>(
+  items: readonly T[],
+  send: (pending: readonly T[]) => Promise<readonly T[]>,
+  policy: Readonly<BatchRetryPolicy> = BATCH_RETRY,
+): Promise<readonly T[]> {
   let pending = items;
   for (let call = 0; pending.length > 0 && call < policy.calls; call++) {
     if (call > 0) await sleep(policy.baseDelayMs * 2 ** call);

@@ -65,7 +65,12 @@ export class DynamoDeliveryLogStore implements DeliveryLogStore {
   }
 }
 
-const stateCursorSchema = z.strictObject({ endpointId: z.string().min(1).max(300), attemptKey: z.string().min(1).max(300), deadEndpointId: z.string().max(300).optional(), diedAt: z.string().max(100).optional() });
+const stateCursorSchema = z.strictObject({
+  endpointId: z.string().min(1).max(300),
+  attemptKey: z.string().min(1).max(300),
+  deadEndpointId: z.string().max(300).optional(),
+  diedAt: z.string().max(100).optional(),
+});
 
 function toStateItem(state: DeliveryState): Record<string, unknown> {
   const { message, nextAttemptAt, diedAt, deadReason, ...rest } = state;
@@ -112,7 +117,9 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
   get(endpointId: string, eventId: string): Promise<DeliveryState | undefined> {
     return withStoreErrors(async () => {
       // Strongly consistent: the attempt count decides whether this is the last attempt.
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { endpointId, attemptKey: stateKey(eventId) }, ConsistentRead: true }));
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { endpointId, attemptKey: stateKey(eventId) }, ConsistentRead: true }),
+      );
       return Item ? fromStateItem(Item) : undefined;
     });
   }

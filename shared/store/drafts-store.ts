@@ -104,9 +104,7 @@ export class DynamoDraftStore implements DraftStore {
   }
 
   private async createPlain(draft: Draft): Promise<CreateResult> {
-    await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: toItem(draft), ConditionExpression: 'attribute_not_exists(id)' }),
-    );
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: toItem(draft), ConditionExpression: 'attribute_not_exists(id)' }));
     return { kind: 'created', draft };
   }
 
@@ -150,9 +148,7 @@ export class DynamoDraftStore implements DraftStore {
   }
 
   private async replay(claimId: string): Promise<CreateResult | undefined> {
-    const { Item: record } = await this.client.send(
-      new GetCommand({ TableName: this.claimsTable(), Key: { id: claimId }, ConsistentRead: true }),
-    );
+    const { Item: record } = await this.client.send(new GetCommand({ TableName: this.claimsTable(), Key: { id: claimId }, ConsistentRead: true }));
     if (!record) return undefined;
     const draft = await this.getConsistent(String(record.draftId));
     if (!draft) return undefined;

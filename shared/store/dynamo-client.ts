@@ -13,12 +13,7 @@ export function createDocumentClient(client = new DynamoDBClient({})): DynamoDBD
 let shared: DynamoDBDocumentClient | undefined;
 export const documentClient = (): DynamoDBDocumentClient => (shared ??= createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))));
 
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-]);
+const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException']);
 
 export const isThrottling = (error: unknown): boolean => error instanceof Error && THROTTLING.has(error.name);
 

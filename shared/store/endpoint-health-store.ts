@@ -25,7 +25,9 @@ export class DynamoEndpointHealthStore implements EndpointHealthStore {
     return withStoreErrors(async () => {
       const at = outcome.at.toISOString();
       const bucket = `${outcome.succeeded ? 's' : 'f'}_${hourKey(outcome.at)}`;
-      const stale = Array.from({ length: PRUNE_HOURS }, (_, i) => hourKey(new Date(outcome.at.getTime() - (HEALTH_WINDOW_HOURS + 1 + i) * 3600_000))).flatMap((h) => [`s_${h}`, `f_${h}`]);
+      const stale = Array.from({ length: PRUNE_HOURS }, (_, i) => hourKey(new Date(outcome.at.getTime() - (HEALTH_WINDOW_HOURS + 1 + i) * 3600_000))).flatMap(
+        (h) => [`s_${h}`, `f_${h}`],
+      );
       const names: Record<string, string> = { '#bucket': bucket, ...Object.fromEntries(stale.map((name, i) => [`#old${i}`, name])) };
       const remove = stale.map((_, i) => `#old${i}`);
       // One atomic update per attempt: counters by ADD, the failing streak by if_not_exists/REMOVE.
@@ -91,5 +93,11 @@ function toRecord(item: Record<string, unknown>): HealthRecord {
     else hour.failed += Number(value);
   }
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
-  return { hours, lastSuccessAt: text(item.lastSuccessAt), lastFailureAt: text(item.lastFailureAt), lastError: text(item.lastError), failingSince: text(item.failingSince) };
+  return {
+    hours,
+    lastSuccessAt: text(item.lastSuccessAt),
+    lastFailureAt: text(item.lastFailureAt),
+    lastError: text(item.lastError),
+    failingSince: text(item.failingSince),
+  };
 }

@@ -41,7 +41,13 @@ export class DynamoSessionStore implements SessionStore {
   takeFlash(id: string, now: Date): Promise<Flash | undefined> {
     return withStoreErrors(async () => {
       const { Attributes } = await this.client.send(
-        new UpdateCommand({ TableName: this.tableName, Key: { id }, UpdateExpression: 'REMOVE flash', ConditionExpression: 'attribute_exists(id)', ReturnValues: 'UPDATED_OLD' }),
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'REMOVE flash',
+          ConditionExpression: 'attribute_exists(id)',
+          ReturnValues: 'UPDATED_OLD',
+        }),
       );
       const flash = Attributes?.flash as (Flash & { expiresAtEpoch: number }) | undefined;
       if (!flash || flash.expiresAtEpoch <= epoch(now)) return undefined;
@@ -60,14 +66,28 @@ export class DynamoSessionStore implements SessionStore {
       // Each round either takes a slot with a conditional write or sees, consistently, why it
       // could not; a lost race (another caller started the window first) simply goes round again.
       for (let round = 0; round < 5; round++) {
-        if (await this.conditionally({ UpdateExpression: 'ADD hits :one', ConditionExpression: 'expiresAtEpoch > :now AND hits < :limit', ExpressionAttributeValues: { ':one': 1, ':now': epoch(now), ':limit': limit } }, counterId)) return 0;
+        if (
+          await this.conditionally(
+            {
+              UpdateExpression: 'ADD hits :one',
+              ConditionExpression: 'expiresAtEpoch > :now AND hits < :limit',
+              ExpressionAttributeValues: { ':one': 1, ':now': epoch(now), ':limit': limit },
+            },
+            counterId,
+          )
+        )
+          return 0;
         const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id: counterId }, ConsistentRead: true }));
         const live = Item !== undefined && Number(Item.expiresAtEpoch) > epoch(now);
         if (live && Number(Item.hits) >= limit) return Math.max(1, Number(Item.expiresAtEpoch) - epoch(now));
         if (live) continue;
         // No window yet, or the last one ended: start a new one holding this slot.
         const started = await this.conditionally(
-          { UpdateExpression: 'SET hits = :one, expiresAtEpoch = :end', ConditionExpression: 'attribute_not_exists(id) OR expiresAtEpoch <= :now', ExpressionAttributeValues: { ':one': 1, ':now': epoch(now), ':end': epoch(now) + windowSeconds } },
+          {
+            UpdateExpression: 'SET hits = :one, expiresAtEpoch = :end',
+            ConditionExpression: 'attribute_not_exists(id) OR expiresAtEpoch <= :now',
+            ExpressionAttributeValues: { ':one': 1, ':now': epoch(now), ':end': epoch(now) + windowSeconds },
+          },
           counterId,
         );
         if (started) return 0;
@@ -79,12 +99,22 @@ export class DynamoSessionStore implements SessionStore {
 
   returnSlot(counterId: string, now: Date): Promise<void> {
     return withStoreErrors(async () => {
-      await this.conditionally({ UpdateExpression: 'ADD hits :minusOne', ConditionExpression: 'expiresAtEpoch > :now AND hits > :zero', ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0, ':now': epoch(now) } }, counterId);
+      await this.conditionally(
+        {
+          UpdateExpression: 'ADD hits :minusOne',
+          ConditionExpression: 'expiresAtEpoch > :now AND hits > :zero',
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0, ':now': epoch(now) },
+        },
+        counterId,
+      );
     });
   }
 
   /** An update that may be refused by its condition: true when it was applied. */
-  private async conditionally(update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>, id: string): Promise<boolean> {
+  private async conditionally(
+    update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>,
+    id: string,
+  ): Promise<boolean> {
     try {
       await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: { id }, ...update }));
       return true;

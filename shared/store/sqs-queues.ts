@@ -41,7 +41,11 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
   async send(messages: DeliveryMessage[]): Promise<void> {
     for (const batch of chunks(messages, 10)) {
       // SendMessageBatch succeeds per entry: resend only the entries that failed.
-      const refused = await sendBatch(this.client, this.queueUrl, batch.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) })));
+      const refused = await sendBatch(
+        this.client,
+        this.queueUrl,
+        batch.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) })),
+      );
       if (refused.length > 0) throw new Error(`SQS refused ${refused.length} delivery messages: ${refused.map((p) => p.Id).join(',')}`);
     }
   }
@@ -82,12 +86,16 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
 
   async send(letters: Array<{ message: DeliveryMessage; reason: string }>): Promise<void> {
     for (const batch of chunks(letters, 10)) {
-      const refused = await sendBatch(this.client, this.queueUrl, batch.map((l, i) => ({
-        Id: String(i),
-        MessageBody: JSON.stringify(l.message),
-        // Why it died, for whoever reads the DLQ in the console; the delivery log says it too.
-        MessageAttributes: { reason: { DataType: 'String', StringValue: l.reason.slice(0, 1000) || 'dead' } },
-      })));
+      const refused = await sendBatch(
+        this.client,
+        this.queueUrl,
+        batch.map((l, i) => ({
+          Id: String(i),
+          MessageBody: JSON.stringify(l.message),
+          // Why it died, for whoever reads the DLQ in the console; the delivery log says it too.
+          MessageAttributes: { reason: { DataType: 'String', StringValue: l.reason.slice(0, 1000) || 'dead' } },
+        })),
+      );
       if (refused.length > 0) throw new Error(`SQS refused ${refused.length} dead letters`);
     }
   }
@@ -108,7 +116,10 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   async release(receiptHandles: string[]): Promise<void> {
     for (const batch of chunks(receiptHandles, 10)) {
       await this.client.send(
-        new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: 0 })) }),
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: 0 })),
+        }),
       );
     }
   }

@@ -13,7 +13,9 @@ export class DynamoEndpointStore implements EndpointStore {
 
   put(endpoint: WebhookEndpoint): Promise<void> {
     return withStoreErrors(async () => {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...endpoint, version: 1, kind: KIND }, ConditionExpression: 'attribute_not_exists(id)' }));
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: { ...endpoint, version: 1, kind: KIND }, ConditionExpression: 'attribute_not_exists(id)' }),
+      );
     });
   }
 
@@ -59,7 +61,13 @@ export class DynamoEndpointStore implements EndpointStore {
       let start: Record<string, unknown> | undefined;
       do {
         const page = await this.client.send(
-          new QueryCommand({ TableName: this.tableName, IndexName: 'by-kind', KeyConditionExpression: 'kind = :k', ExpressionAttributeValues: { ':k': KIND }, ExclusiveStartKey: start }),
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'by-kind',
+            KeyConditionExpression: 'kind = :k',
+            ExpressionAttributeValues: { ':k': KIND },
+            ExclusiveStartKey: start,
+          }),
         );
         all.push(...(page.Items ?? []).map(strip));
         start = page.LastEvaluatedKey;

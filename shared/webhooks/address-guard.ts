@@ -231,9 +231,7 @@ function firstForbidden(hostname: string, addresses: LookupAddress[], policy: Ur
 
 function answer(hostname: string, addresses: string[], options: LookupOptions, policy: UrlPolicy, callback: LookupCallback): void {
   const family = wantedFamily(options);
-  const usable = addresses
-    .map((address) => ({ address, family: isIP(address) }))
-    .filter((entry) => family === 0 || entry.family === family);
+  const usable = addresses.map((address) => ({ address, family: isIP(address) })).filter((entry) => family === 0 || entry.family === family);
   if (usable.length === 0) return callback(notFound(hostname), options.all ? [] : '');
 
   // Judge every address handed to the socket; with all: true (happy eyeballs) that is the whole list.

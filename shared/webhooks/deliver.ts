@@ -78,7 +78,11 @@ export async function attemptDelivery(
   const error = failureText(result);
   if (isGone(result.status)) return { kind: 'gone', attempt: { ...base, outcome: 'dead', error } };
   // The endpoint's own retry setting, or the stack's default (the doc's 1 + 3 retries).
-  const schedule = retrySchedule(endpoint.retry, { attempts: deps.policy.maxAttempts, baseSeconds: deps.policy.retryBaseSeconds, maxSeconds: Math.min(deps.policy.maxBackoffSeconds, MAX_RETRY_DELAY_SECONDS) });
+  const schedule = retrySchedule(endpoint.retry, {
+    attempts: deps.policy.maxAttempts,
+    baseSeconds: deps.policy.retryBaseSeconds,
+    maxSeconds: Math.min(deps.policy.maxBackoffSeconds, MAX_RETRY_DELAY_SECONDS),
+  });
   if (attemptNumber >= schedule.attempts) return { kind: 'dead', attempt: { ...base, outcome: 'dead', error } };
   // A 429/503 with Retry-After waits at least that long (within the cap).
   const delaySeconds = delayAfterFailure(schedule, attemptNumber, result, attemptedAt, deps.random);
@@ -149,7 +153,10 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   const attemptedAt = new Date(attempted.attempt.attemptedAt);
   const health = await deps.recordHealth(endpoint.id, { succeeded: attempted.kind === 'delivered', at: attemptedAt, error: attempted.attempt.error });
   const failedForDays = attempted.kind !== 'delivered' && health !== undefined && failingTooLong(health, attemptedAt, deps.policy.autoDisableDays);
-  const dead = (reason: string, attempt: DeliveryAttempt) => ({ kind: 'dead' as const, attempt: { ...attempt, outcome: 'dead' as const, nextAttemptAt: null, error: truncateError(`${attempt.error}; dead: ${reason}`) } });
+  const dead = (reason: string, attempt: DeliveryAttempt) => ({
+    kind: 'dead' as const,
+    attempt: { ...attempt, outcome: 'dead' as const, nextAttemptAt: null, error: truncateError(`${attempt.error}; dead: ${reason}`) },
+  });
   let deadReason: string | null = null;
   let action: Exclude<DeliveryAction, { kind: 'gone' } | { kind: 'dropped' }>;
   if (attempted.kind === 'gone') {
@@ -213,7 +220,12 @@ export const GONE_REASON = 'the receiver answered 410 Gone: the endpoint was dis
 export const failingReason = (days: number) => `every attempt failed for ${days} days: the endpoint was disabled`;
 
 /** Disabling an endpoint stops its queued retries too: each is parked as dead, for a redrive once it is enabled again. */
-async function holdForDisabledEndpoint(message: DeliveryMessage, stored: DeliveryState | undefined, current: DeliveryState | undefined, deps: DeliveryDeps): Promise<DeliveryStep> {
+async function holdForDisabledEndpoint(
+  message: DeliveryMessage,
+  stored: DeliveryState | undefined,
+  current: DeliveryState | undefined,
+  deps: DeliveryDeps,
+): Promise<DeliveryStep> {
   const at = (deps.now ?? (() => new Date()))().toISOString();
   const attempts = current?.attempts ?? 0;
   const next = deadState(message, attempts, at, DISABLED_REASON);

@@ -30,8 +30,7 @@ export interface DeliveryLogStore {
 export const ERROR_TEXT_MAX = 500;
 export const truncateError = (text: string): string => (text.length > ERROR_TEXT_MAX ? `${text.slice(0, ERROR_TEXT_MAX - 1)}…` : text);
 
-export const deliveryLogExpiry = (attemptedAt: Date, days = deliveryLogRetentionDays): number =>
-  Math.floor(attemptedAt.getTime() / 1000) + days * 24 * 60 * 60;
+export const deliveryLogExpiry = (attemptedAt: Date, days = deliveryLogRetentionDays): number => Math.floor(attemptedAt.getTime() / 1000) + days * 24 * 60 * 60;
 
 /** The log line of a delivery that died without a POST: no HTTP status, no duration, the reason as its error. */
 export const unsentAttempt = (message: DeliveryMessage, attempt: number, at: string, error: string): DeliveryAttempt => ({

@@ -28,6 +28,9 @@ export async function redriveEndpoint(store: EndpointStore, dead: DeadDeliveries
 
 /** A disabled endpoint receives nothing, so sending it anything is refused rather than quietly parked. */
 function enabled(endpoint: WebhookEndpoint, toDo: string): WebhookEndpoint {
-  if (!endpoint.enabled) throw new ConflictError('endpoint_disabled', `Webhook endpoint ${endpoint.id} is disabled; enable it (PATCH {"enabled": true}) to ${toDo}`, { id: endpoint.id });
+  if (!endpoint.enabled)
+    throw new ConflictError('endpoint_disabled', `Webhook endpoint ${endpoint.id} is disabled; enable it (PATCH {"enabled": true}) to ${toDo}`, {
+      id: endpoint.id,
+    });
   return endpoint;
 }

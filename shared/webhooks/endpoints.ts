@@ -71,7 +71,10 @@ const eventsSchema = z
   .array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }))
   .min(1, { message: 'must name at least one event' })
   .transform((events) => [...new Set(events)]);
-const descriptionSchema = z.string().max(500, { message: 'must be at most 500 characters' }).refine((s) => s.isWellFormed(), { message: 'must be valid Unicode text' });
+const descriptionSchema = z
+  .string()
+  .max(500, { message: 'must be at most 500 characters' })
+  .refine((s) => s.isWellFormed(), { message: 'must be valid Unicode text' });
 
 export const createEndpointSchema = z.strictObject({
   url: urlSchema,
@@ -80,7 +83,13 @@ export const createEndpointSchema = z.strictObject({
   retry: retrySettingSchema.optional(),
 });
 export const updateEndpointSchema = z
-  .strictObject({ url: urlSchema.optional(), events: eventsSchema.optional(), description: descriptionSchema.optional(), enabled: z.boolean().optional(), retry: retrySettingSchema.optional() })
+  .strictObject({
+    url: urlSchema.optional(),
+    events: eventsSchema.optional(),
+    description: descriptionSchema.optional(),
+    enabled: z.boolean().optional(),
+    retry: retrySettingSchema.optional(),
+  })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'must change at least one of url, events, description, enabled, retry' });
 
 /** Secrets that may sign at `now`: the current one, plus rotated-out ones still in their grace period. */
@@ -141,7 +150,11 @@ export async function getEndpoint(store: EndpointStore, id: string): Promise<Web
  * the change is applied again to what that writer left, so concurrent PATCHes and rotations all
  * take effect; only a write that loses ENDPOINT_WRITE_ROUNDS times in a row gets 409 conflict.
  */
-export async function changeEndpoint(store: EndpointStore, id: string, change: (current: WebhookEndpoint) => WebhookEndpoint | Promise<WebhookEndpoint>): Promise<WebhookEndpoint> {
+export async function changeEndpoint(
+  store: EndpointStore,
+  id: string,
+  change: (current: WebhookEndpoint) => WebhookEndpoint | Promise<WebhookEndpoint>,
+): Promise<WebhookEndpoint> {
   for (let round = 0; round < ENDPOINT_WRITE_ROUNDS; round++) {
     if (round > 0) await sleep(Math.random() * 20 * 2 ** Math.min(round, 4));
     const current = await getEndpoint(store, id);
@@ -168,7 +181,11 @@ export async function updateEndpoint(store: EndpointStore, id: string, patch: z.
       ...(patch.retry !== undefined ? { retry: patch.retry } : {}),
       updatedAt: now.toISOString(),
       // Enabling clears the record; disabling by hand records it (an already disabled endpoint keeps its reason).
-      ...(!enabled ? (endpoint.enabled ? { disabledReason: 'manual' as const, disabledAt: now.toISOString() } : { disabledReason: endpoint.disabledReason, disabledAt: endpoint.disabledAt }) : {}),
+      ...(!enabled
+        ? endpoint.enabled
+          ? { disabledReason: 'manual' as const, disabledAt: now.toISOString() }
+          : { disabledReason: endpoint.disabledReason, disabledAt: endpoint.disabledAt }
+        : {}),
     };
   });
   return publicEndpoint(updated, now);
@@ -196,10 +213,14 @@ export async function rotateSecret(store: EndpointStore, id: string, clock: () =
     const stillSigning = older.filter((s) => s.expiresAt !== undefined && Date.parse(s.expiresAt) > now.getTime());
     if (stillSigning.length + (current ? 1 : 0) > MAX_SECRETS_IN_GRACE) {
       const nextEnd = stillSigning.map((s) => s.expiresAt!).sort()[0];
-      throw new ConflictError('too_many_secrets', `${MAX_SECRETS_IN_GRACE} rotated-out secrets are still in their grace period; the next one stops signing at ${nextEnd}. Rotate again after that.`, {
-        id,
-        nextGraceEndsAt: nextEnd,
-      });
+      throw new ConflictError(
+        'too_many_secrets',
+        `${MAX_SECRETS_IN_GRACE} rotated-out secrets are still in their grace period; the next one stops signing at ${nextEnd}. Rotate again after that.`,
+        {
+          id,
+          nextGraceEndsAt: nextEnd,
+        },
+      );
     }
     graceEnds = current ? new Date(now.getTime() + PREVIOUS_SECRET_GRACE_SECONDS * 1000).toISOString() : null;
     const fresh: EndpointSecret = { value: secret, createdAt: at };

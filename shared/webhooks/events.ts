@@ -86,7 +86,12 @@ export type TestEventType = (typeof TEST_EVENT_TYPES)[number];
 
 /** Body of POST /v1/webhooks/{id}/test (and the settings page's test forms); an empty body means the default. */
 export const sendTestEventSchema = z.strictObject({
-  event: z.enum(TEST_EVENT_TYPES).optional().describe('draft.rejected (default: the documentation\'s receivers execute nothing) or draft.approved (a sample approval: receivers built from the documentation execute its content)'),
+  event: z
+    .enum(TEST_EVENT_TYPES)
+    .optional()
+    .describe(
+      "draft.rejected (default: the documentation's receivers execute nothing) or draft.approved (a sample approval: receivers built from the documentation execute its content)",
+    ),
 });
 export type SendTestEventInput = z.output<typeof sendTestEventSchema>;
 
@@ -115,7 +120,11 @@ export function testEvent(options: { event?: TestEventType; now?: Date } = {}): 
           draft: {
             id: draftId,
             title: 'Sample approval from Processa (test)',
-            content: { to: 'user@example.com', subject: 'Test webhook', body: 'This is a sample approval sent with "Test Webhook". It was asked for explicitly.' },
+            content: {
+              to: 'user@example.com',
+              subject: 'Test webhook',
+              body: 'This is a sample approval sent with "Test Webhook". It was asked for explicitly.',
+            },
             metadata: { source: 'processa_test' },
             reviewedAt: at,
           },

@@ -1,7 +1,7 @@
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import { unsentAttempt, type DeliveryAttempt, type DeliveryLogStore } from './delivery-log.js';
-import type { DeadLetterQueue, DeliveryMessage, DeliveryQueue } from './delivery-message.js';
+import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
 import { deadState, queuedState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 
 /**
@@ -55,9 +55,7 @@ export async function redriveDeadDeliveries(
     const page = await dead.states.listDead(endpointId, { since: options.since, limit: Math.min(PAGE, max - redriven), cursor });
     cursor = page.cursor;
     // The index is eventually consistent: re-read each one, so a delivery redriven a moment ago is not sent twice.
-    const fresh = (await Promise.all(page.items.map((s) => dead.states.get(s.endpointId, s.eventId)))).filter(
-      (s): s is DeliveryState => s?.status === 'dead',
-    );
+    const fresh = (await Promise.all(page.items.map((s) => dead.states.get(s.endpointId, s.eventId)))).filter((s): s is DeliveryState => s?.status === 'dead');
     if (fresh.length === 0) continue;
     const revived = fresh.map((s) => revive(s, now()));
     // Queued first, then marked waiting: a crash in between leaves a queued new generation, which the

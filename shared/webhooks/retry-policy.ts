@@ -24,9 +24,19 @@ export const EXTENDED_DELAYS_SECONDS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 
 
 export const customRetrySchema = z
   .strictObject({
-    attempts: z.number().int().min(1, { message: 'must be at least 1' }).max(MAX_ATTEMPTS, { message: `must be at most ${MAX_ATTEMPTS}` }),
-    baseSeconds: z.number().min(1, { message: 'must be at least 1' }).max(MAX_RETRY_DELAY_SECONDS, { message: `must be at most ${MAX_RETRY_DELAY_SECONDS}` }),
-    maxDelaySeconds: z.number().min(1, { message: 'must be at least 1' }).max(MAX_RETRY_DELAY_SECONDS, { message: `must be at most ${MAX_RETRY_DELAY_SECONDS} (SQS's 12 h visibility limit)` }),
+    attempts: z
+      .number()
+      .int()
+      .min(1, { message: 'must be at least 1' })
+      .max(MAX_ATTEMPTS, { message: `must be at most ${MAX_ATTEMPTS}` }),
+    baseSeconds: z
+      .number()
+      .min(1, { message: 'must be at least 1' })
+      .max(MAX_RETRY_DELAY_SECONDS, { message: `must be at most ${MAX_RETRY_DELAY_SECONDS}` }),
+    maxDelaySeconds: z
+      .number()
+      .min(1, { message: 'must be at least 1' })
+      .max(MAX_RETRY_DELAY_SECONDS, { message: `must be at most ${MAX_RETRY_DELAY_SECONDS} (SQS's 12 h visibility limit)` }),
   })
   .refine((r) => r.maxDelaySeconds >= r.baseSeconds, { message: 'maxDelaySeconds must be at least baseSeconds', path: ['maxDelaySeconds'] });
 
@@ -80,7 +90,8 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text);
   // Only the HTTP-date forms: Date.parse alone would also accept "1" or "tomorrow"-like strings.
-  if (!/^[A-Za-z]{3},? \d{1,2}[ -][A-Za-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{2} GMT$|^[A-Za-z]{3} [A-Za-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}$/.test(text)) return undefined;
+  if (!/^[A-Za-z]{3},? \d{1,2}[ -][A-Za-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{2} GMT$|^[A-Za-z]{3} [A-Za-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}$/.test(text))
+    return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
@@ -90,7 +101,13 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
  * The delay after a failed attempt: the schedule's, or longer when a 429/503 asked for it with
  * Retry-After, never past the cap.
  */
-export function delayAfterFailure(schedule: RetrySchedule, n: number, response: { status?: number; retryAfter?: string }, now: Date, random?: () => number): number {
+export function delayAfterFailure(
+  schedule: RetrySchedule,
+  n: number,
+  response: { status?: number; retryAfter?: string },
+  now: Date,
+  random?: () => number,
+): number {
   const planned = schedule.delayAfter(n, random);
   const asked = response.status === 429 || response.status === 503 ? parseRetryAfter(response.retryAfter, now) : undefined;
   return Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(planned, asked ?? 0));

@@ -180,7 +180,10 @@ async function receiveOne(stack: LocalStack) {
 async function lifecycle(stack: LocalStack, i: number): Promise<Record<LifecycleFunction, Invocation>> {
   const { agent, reviewer } = await (keys ??= (async () => {
     const store = apiKeyStoreFromEnv();
-    const [a, r] = await Promise.all([createApiKey(store, { name: 'cost-agent', role: 'agent' }, null), createApiKey(store, { name: 'cost-reviewer', role: 'reviewer' }, null)]);
+    const [a, r] = await Promise.all([
+      createApiKey(store, { name: 'cost-agent', role: 'agent' }, null),
+      createApiKey(store, { name: 'cost-reviewer', role: 'reviewer' }, null),
+    ]);
     return { agent: a!.key, reviewer: r!.key };
   })());
   const create = await handlerFor('createDraft');
@@ -188,24 +191,31 @@ async function lifecycle(stack: LocalStack, i: number): Promise<Record<Lifecycle
   const fanOut = await handlerFor('fanOutDecisions');
   const deliver = await handlerFor('deliverWebhooks');
 
-  const created = await measure(stack, async () =>
-    (await create(apiEvent({ routeKey: 'POST /v1/drafts', headers: { authorization: `Bearer ${agent}` }, body: draftInput(i) }), lambdaContext('createDraft'))) as APIGatewayProxyStructuredResultV2,
+  const created = await measure(
+    stack,
+    async () =>
+      (await create(
+        apiEvent({ routeKey: 'POST /v1/drafts', headers: { authorization: `Bearer ${agent}` }, body: draftInput(i) }),
+        lambdaContext('createDraft'),
+      )) as APIGatewayProxyStructuredResultV2,
   );
   if (created.result.statusCode !== 201) throw new Error(`create answered ${created.result.statusCode}: ${created.result.body}`);
   const id = (JSON.parse(String(created.result.body)) as { id: string }).id;
   const oldImage = await getRaw(stack, id);
 
   const approve = i % 2 === 0;
-  const decided = await measure(stack, async () =>
-    (await decide(
-      apiEvent({
-        routeKey: `POST /v1/drafts/{id}/${approve ? 'approve' : 'reject'}`,
-        pathParameters: { id },
-        headers: { authorization: `Bearer ${reviewer}` },
-        body: approve ? {} : { reason: 'Rejected by the benchmark' },
-      }),
-      lambdaContext('decideDraft'),
-    )) as APIGatewayProxyStructuredResultV2,
+  const decided = await measure(
+    stack,
+    async () =>
+      (await decide(
+        apiEvent({
+          routeKey: `POST /v1/drafts/{id}/${approve ? 'approve' : 'reject'}`,
+          pathParameters: { id },
+          headers: { authorization: `Bearer ${reviewer}` },
+          body: approve ? {} : { reason: 'Rejected by the benchmark' },
+        }),
+        lambdaContext('decideDraft'),
+      )) as APIGatewayProxyStructuredResultV2,
   );
   if (decided.result.statusCode !== 200) throw new Error(`decide answered ${decided.result.statusCode}: ${decided.result.body}`);
   const newImage = await getRaw(stack, id);
@@ -257,9 +267,16 @@ const MAX_REPLAY_FAILURES = 3;
 /** Deletes whatever is on the delivery queue (bounded). */
 async function drainQueue(stack: LocalStack): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const { Messages = [] } = await stack.rawSqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.deliveries, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await stack.rawSqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queues.deliveries, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     if (Messages.length === 0) return;
-    await stack.rawSqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues.deliveries, Entries: Messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
+    await stack.rawSqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: stack.queues.deliveries,
+        Entries: Messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
 }
 
@@ -307,15 +324,26 @@ export async function runCost(options: BenchOptions, runIndex: number): Promise<
     const reads: Invocation[] = [];
     let lastId = '';
     for (let i = 0; i < 5; i++) {
-      const r = await measure(stack, async () =>
-        (await create(
-          apiEvent({ routeKey: 'POST /v1/drafts', headers: { authorization: `Bearer ${agent}`, 'idempotency-key': `bench-${runIndex}-${i}-${randomUUID()}` }, body: draftInput(1000 + i) }),
-          lambdaContext('createDraft'),
-        )) as APIGatewayProxyStructuredResultV2,
+      const r = await measure(
+        stack,
+        async () =>
+          (await create(
+            apiEvent({
+              routeKey: 'POST /v1/drafts',
+              headers: { authorization: `Bearer ${agent}`, 'idempotency-key': `bench-${runIndex}-${i}-${randomUUID()}` },
+              body: draftInput(1000 + i),
+            }),
+            lambdaContext('createDraft'),
+          )) as APIGatewayProxyStructuredResultV2,
       );
       lastId = (JSON.parse(String(r.result.body)) as { id: string }).id;
       idem.push(r.invocation);
-      const g = await measure(stack, () => read(apiEvent({ routeKey: 'GET /v1/drafts/{id}', pathParameters: { id: lastId }, headers: { authorization: `Bearer ${agent}` } }), lambdaContext('readDrafts')));
+      const g = await measure(stack, () =>
+        read(
+          apiEvent({ routeKey: 'GET /v1/drafts/{id}', pathParameters: { id: lastId }, headers: { authorization: `Bearer ${agent}` } }),
+          lambdaContext('readDrafts'),
+        ),
+      );
       reads.push(g.invocation);
       bar.tick(2);
     }
@@ -325,14 +353,31 @@ export async function runCost(options: BenchOptions, runIndex: number): Promise<
     const pending = await getRaw(stack, lastId);
     const decidedItem = await (async () => {
       const { Items = [] } = await stack.rawDynamo.send(
-        new QueryCommand({ TableName: stack.tables.drafts, IndexName: 'by-status', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'approved' } }, Limit: 1 }),
+        new QueryCommand({
+          TableName: stack.tables.drafts,
+          IndexName: 'by-status',
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': { S: 'approved' } },
+          Limit: 1,
+        }),
       );
       return Items[0] ?? pending;
     })();
     const { Items: logItems = [] } = await stack.rawDynamo.send(
-      new QueryCommand({ TableName: stack.tables.deliveries, KeyConditionExpression: 'endpointId = :e', ExpressionAttributeValues: { ':e': { S: stack.endpointId } }, Limit: 1, ScanIndexForward: false }),
+      new QueryCommand({
+        TableName: stack.tables.deliveries,
+        KeyConditionExpression: 'endpointId = :e',
+        ExpressionAttributeValues: { ':e': { S: stack.endpointId } },
+        Limit: 1,
+        ScanIndexForward: false,
+      }),
     );
-    const itemBytes = { pendingDraft: itemSize(pending), decidedDraft: itemSize(decidedItem), deliveryLogItem: logItems[0] ? itemSize(logItems[0]) : Number.NaN };
+    const itemBytes = {
+      pendingDraft: itemSize(pending),
+      decidedDraft: itemSize(decidedItem),
+      deliveryLogItem: logItems[0] ? itemSize(logItems[0]) : Number.NaN,
+    };
     // Drafts table: the base item plus by-status and by-created (pending-by-expiry only with expiresAt). A decision moves the
     // by-status key (delete + put) and rewrites the by-created entry (projection ALL).
     const ruleWru = {
@@ -434,10 +479,38 @@ export function costModel(inputs: CostInputs): { lines: CostLine[]; processaTota
   const logBytes = (names: LifecycleFunction[]) => sum(names, (n) => f[n].logBytes + PLATFORM_LOG_BYTES) + 2 * API_ACCESS_LOG_BYTES;
   const lines: CostLine[] = [
     line('API Gateway HTTP API requests', 2, 2, 'requests', PRICES.apiGatewayHttpRequests.usd, 'create + decide (counted in the pipeline run: 2 per draft)'),
-    line('Lambda requests', all.length, lambdaBoth.length, 'invocations', PRICES.lambdaRequests.usd, 'one per function per draft (batches of 1); Step Functions: no fan-out function'),
-    line('Lambda duration (arm64)', sum(all, gbSeconds), sum(lambdaBoth, gbSeconds), 'GB-s', PRICES.lambdaArmGbSecond.usd, 'measured mean billed ms × configured memory, per function'),
-    line('DynamoDB writes', sum(all, (n) => f[n].wru), sum(lambdaBoth, (n) => f[n].wru), 'WRU', PRICES.dynamoWriteRequestUnit.usd, 'ReturnConsumedCapacity of every call the handlers made'),
-    line('DynamoDB reads', sum(all, (n) => f[n].rru), sum(lambdaBoth, (n) => f[n].rru), 'RRU', PRICES.dynamoReadRequestUnit.usd, 'ReturnConsumedCapacity (auth lookups, endpoint reads, fan-out endpoint query)'),
+    line(
+      'Lambda requests',
+      all.length,
+      lambdaBoth.length,
+      'invocations',
+      PRICES.lambdaRequests.usd,
+      'one per function per draft (batches of 1); Step Functions: no fan-out function',
+    ),
+    line(
+      'Lambda duration (arm64)',
+      sum(all, gbSeconds),
+      sum(lambdaBoth, gbSeconds),
+      'GB-s',
+      PRICES.lambdaArmGbSecond.usd,
+      'measured mean billed ms × configured memory, per function',
+    ),
+    line(
+      'DynamoDB writes',
+      sum(all, (n) => f[n].wru),
+      sum(lambdaBoth, (n) => f[n].wru),
+      'WRU',
+      PRICES.dynamoWriteRequestUnit.usd,
+      'ReturnConsumedCapacity of every call the handlers made',
+    ),
+    line(
+      'DynamoDB reads',
+      sum(all, (n) => f[n].rru),
+      sum(lambdaBoth, (n) => f[n].rru),
+      'RRU',
+      PRICES.dynamoReadRequestUnit.usd,
+      'ReturnConsumedCapacity (auth lookups, endpoint reads, fan-out endpoint query)',
+    ),
     line('DynamoDB Streams reads', 1, 0, 'GetRecords', PRICES.dynamoStreamsForLambda.usd, 'free for a Lambda trigger'),
     line(
       'SQS requests',
@@ -447,9 +520,30 @@ export function costModel(inputs: CostInputs): { lines: CostLine[]; processaTota
       PRICES.sqsRequests.usd,
       `measured SendMessageBatch + ${ESM_SQS_REQUESTS_PER_BATCH} by the event source mapping (receive, delete) per batch`,
     ),
-    line('Step Functions state transitions', 0, STEP_FUNCTIONS_FLOW.length, 'transitions', PRICES.stepFunctionsStandardTransitions.usd, `Standard workflow, ${STEP_FUNCTIONS_FLOW.length} states per draft (see below)`),
-    line('CloudWatch Logs ingestion', logBytes(all) / 1024 ** 3, logBytes(lambdaBoth) / 1024 ** 3, 'GB', PRICES.logsIngestedGb.usd, `measured handler output (INFO, metrics on) + ${PLATFORM_LOG_BYTES} B of Lambda platform lines per invocation + ${API_ACCESS_LOG_BYTES} B API access log per request`),
-    line('X-Ray traces', all.length * XRAY_MARGINAL_SAMPLING, lambdaBoth.length * XRAY_MARGINAL_SAMPLING + XRAY_MARGINAL_SAMPLING, 'traces', PRICES.xrayTraces.usd, `active tracing; ${XRAY_MARGINAL_SAMPLING * 100}% marginal sampling (default rule above its 1/s reservoir); Step Functions adds its own trace`),
+    line(
+      'Step Functions state transitions',
+      0,
+      STEP_FUNCTIONS_FLOW.length,
+      'transitions',
+      PRICES.stepFunctionsStandardTransitions.usd,
+      `Standard workflow, ${STEP_FUNCTIONS_FLOW.length} states per draft (see below)`,
+    ),
+    line(
+      'CloudWatch Logs ingestion',
+      logBytes(all) / 1024 ** 3,
+      logBytes(lambdaBoth) / 1024 ** 3,
+      'GB',
+      PRICES.logsIngestedGb.usd,
+      `measured handler output (INFO, metrics on) + ${PLATFORM_LOG_BYTES} B of Lambda platform lines per invocation + ${API_ACCESS_LOG_BYTES} B API access log per request`,
+    ),
+    line(
+      'X-Ray traces',
+      all.length * XRAY_MARGINAL_SAMPLING,
+      lambdaBoth.length * XRAY_MARGINAL_SAMPLING + XRAY_MARGINAL_SAMPLING,
+      'traces',
+      PRICES.xrayTraces.usd,
+      `active tracing; ${XRAY_MARGINAL_SAMPLING * 100}% marginal sampling (default rule above its 1/s reservoir); Step Functions adds its own trace`,
+    ),
   ];
   return {
     lines,

@@ -55,7 +55,10 @@ export function parseOptions(argv: string[], defaultOut: string): BenchOptions {
     process.exit(0);
   }
   const quick = values.quick ?? false;
-  const only = (values.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+  const only = (values.only ?? [])
+    .flatMap((o) => o.split(','))
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const section of only) {
     if (!(SECTIONS as readonly string[]).includes(section)) throw new Error(`--only must be one of ${SECTIONS.join(', ')}, got "${section}"`);
   }

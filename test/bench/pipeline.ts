@@ -322,7 +322,17 @@ export async function runPipeline(options: BenchOptions, runIndex: number): Prom
     const probeIds = created.ids.slice(n + refCount);
 
     const main = await decideAndDrain(decidePool, reviewerKey, mainIds, options.rate, tracker, receiver, options.drainSeconds, label, pids);
-    const reference = await decideAndDrain(decidePool, reviewerKey, refIds, referenceRate(options.rate), tracker, receiver, options.drainSeconds, `${label} (reference)`, pids);
+    const reference = await decideAndDrain(
+      decidePool,
+      reviewerKey,
+      refIds,
+      referenceRate(options.rate),
+      tracker,
+      receiver,
+      options.drainSeconds,
+      `${label} (reference)`,
+      pids,
+    );
 
     const decidedIds = new Set([...mainIds, ...refIds].filter((id): id is string => id !== undefined));
     let unexpected = 0;

@@ -47,7 +47,8 @@ export const TARGETS = {
 // ---------------------------------------------------------------------------------------------
 
 const isNum = (v: number) => Number.isFinite(v);
-export const ms = (v: number) => (!isNum(v) ? 'n/a' : Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} s` : Math.abs(v) >= 10 ? `${Math.round(v)} ms` : `${v.toFixed(1)} ms`);
+export const ms = (v: number) =>
+  !isNum(v) ? 'n/a' : Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} s` : Math.abs(v) >= 10 ? `${Math.round(v)} ms` : `${v.toFixed(1)} ms`;
 const kb = (bytes: number) => (!isNum(bytes) ? 'n/a' : `${Math.round(bytes / 1024)} KB`);
 const int = (v: number) => (!isNum(v) ? 'n/a' : Math.round(v).toLocaleString('en-US'));
 const num = (v: number, digits = 1) => (!isNum(v) ? 'n/a' : v.toFixed(digits));
@@ -63,7 +64,12 @@ function sp(s: Spread, fmt: (v: number) => string): string {
 }
 const over = <T>(runs: readonly T[], pick: (r: T) => number) => spread(runs.map(pick));
 const pcts = <T>(runs: readonly T[], pick: (r: T) => Percentiles, fmt = ms) =>
-  (['p50', 'p95', 'p99'] as const).map((p) => sp(over(runs, (r) => pick(r)[p]), fmt));
+  (['p50', 'p95', 'p99'] as const).map((p) =>
+    sp(
+      over(runs, (r) => pick(r)[p]),
+      fmt,
+    ),
+  );
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -139,7 +145,13 @@ function headline(r: Results): string {
     ]);
     rows.push([
       `Throughput at ${r.options.rate} decisions/s offered`,
-      `${sp(over(runs, (x) => x.main.achievedDecisionRate), (v) => num(v, 0))} decisions/s answered; ${sp(over(runs, (x) => x.main.deliveryThroughput), (v) => num(v, 0))} webhooks/s delivered`,
+      `${sp(
+        over(runs, (x) => x.main.achievedDecisionRate),
+        (v) => num(v, 0),
+      )} decisions/s answered; ${sp(
+        over(runs, (x) => x.main.deliveryThroughput),
+        (v) => num(v, 0),
+      )} webhooks/s delivered`,
       '—',
       '—',
     ]);
@@ -154,7 +166,10 @@ function headline(r: Results): string {
     const ratio = over(r.worker, (x) => x.ratio);
     rows.push([
       'Delivery handler ÷ raw undici POSTs (same bodies, same concurrency)',
-      `${sp(ratio, (v) => num(v, 2))} — with DynamoDB answered in-process: ${sp(over(r.worker, (x) => x.stubbedRatio), (v) => num(v, 2))}`,
+      `${sp(ratio, (v) => num(v, 2))} — with DynamoDB answered in-process: ${sp(
+        over(r.worker, (x) => x.stubbedRatio),
+        (v) => num(v, 2),
+      )}`,
       `≥ ${TARGETS.workerRatio}`,
       verdict(ratio.median >= TARGETS.workerRatio),
     ]);
@@ -175,7 +190,9 @@ function headline(r: Results): string {
     ]);
     rows.push([
       'Worst import overhead over an empty handler, as deployed',
-      zodFixSaves(bundles) ? `${ms(worst)} — with the zod import fixed ${ms(worstZod)}` : `${ms(worst)} (${ms(maxOf(names.map((n) => overhead(n, 'noSourceMaps').median)))} without --enable-source-maps)`,
+      zodFixSaves(bundles)
+        ? `${ms(worst)} — with the zod import fixed ${ms(worstZod)}`
+        : `${ms(worst)} (${ms(maxOf(names.map((n) => overhead(n, 'noSourceMaps').median)))} without --enable-source-maps)`,
       `≤ ${ms(TARGETS.importOverheadMs)}`,
       verdict(worst <= TARGETS.importOverheadMs),
     ]);
@@ -239,29 +256,184 @@ function pipelineSection(r: Results): string {
   const integrity = table(
     ['figure', `at ${o.rate}/s offered`, `at ${ref}/s (reference)`],
     [
-      ['decisions answered 200 (per run)', sp(main((p) => p.decided), int), sp(refd((p) => p.decided), int)],
-      ['decision errors (non-200 or transport)', sp(main((p) => p.decideErrors), int), sp(refd((p) => p.decideErrors), int)],
-      ['achieved decisions/s', sp(main((p) => p.achievedDecisionRate), (v) => num(v, 1)), sp(refd((p) => p.achievedDecisionRate), (v) => num(v, 1))],
-      ['webhooks/s (first decision sent → last webhook)', sp(main((p) => p.deliveryThroughput), (v) => num(v, 1)), sp(refd((p) => p.deliveryThroughput), (v) => num(v, 1))],
-      ['drain: last decision answered → last webhook', sp(main((p) => p.drainMs), ms), sp(refd((p) => p.drainMs), ms)],
-      ['lost (decided, no webhook within the drain timeout)', sp(main((p) => p.lost), int), sp(refd((p) => p.lost), int)],
-      ['duplicate receipts (same webhook-id again)', sp(main((p) => p.duplicateReceipts), int), sp(refd((p) => p.duplicateReceipts), int)],
-      ['scheduler lateness, max (client-side health check)', sp(main((p) => p.schedulerLagMaxMs), ms), sp(refd((p) => p.schedulerLagMaxMs), ms)],
-      ['CPU: DynamoDB Local (java), % of one core', sp(cpuJava, pct), sp(refd((p) => p.cpu.dynamodbLocal), pct)],
-      ['CPU: dev runtime (node: gateway, handlers, pumps)', sp(cpuRuntime, pct), sp(refd((p) => p.cpu.runtime), pct)],
-      ['CPU: this bench process (clients, receiver)', sp(cpuBench, pct), sp(refd((p) => p.cpu.bench), pct)],
+      [
+        'decisions answered 200 (per run)',
+        sp(
+          main((p) => p.decided),
+          int,
+        ),
+        sp(
+          refd((p) => p.decided),
+          int,
+        ),
+      ],
+      [
+        'decision errors (non-200 or transport)',
+        sp(
+          main((p) => p.decideErrors),
+          int,
+        ),
+        sp(
+          refd((p) => p.decideErrors),
+          int,
+        ),
+      ],
+      [
+        'achieved decisions/s',
+        sp(
+          main((p) => p.achievedDecisionRate),
+          (v) => num(v, 1),
+        ),
+        sp(
+          refd((p) => p.achievedDecisionRate),
+          (v) => num(v, 1),
+        ),
+      ],
+      [
+        'webhooks/s (first decision sent → last webhook)',
+        sp(
+          main((p) => p.deliveryThroughput),
+          (v) => num(v, 1),
+        ),
+        sp(
+          refd((p) => p.deliveryThroughput),
+          (v) => num(v, 1),
+        ),
+      ],
+      [
+        'drain: last decision answered → last webhook',
+        sp(
+          main((p) => p.drainMs),
+          ms,
+        ),
+        sp(
+          refd((p) => p.drainMs),
+          ms,
+        ),
+      ],
+      [
+        'lost (decided, no webhook within the drain timeout)',
+        sp(
+          main((p) => p.lost),
+          int,
+        ),
+        sp(
+          refd((p) => p.lost),
+          int,
+        ),
+      ],
+      [
+        'duplicate receipts (same webhook-id again)',
+        sp(
+          main((p) => p.duplicateReceipts),
+          int,
+        ),
+        sp(
+          refd((p) => p.duplicateReceipts),
+          int,
+        ),
+      ],
+      [
+        'scheduler lateness, max (client-side health check)',
+        sp(
+          main((p) => p.schedulerLagMaxMs),
+          ms,
+        ),
+        sp(
+          refd((p) => p.schedulerLagMaxMs),
+          ms,
+        ),
+      ],
+      [
+        'CPU: DynamoDB Local (java), % of one core',
+        sp(cpuJava, pct),
+        sp(
+          refd((p) => p.cpu.dynamodbLocal),
+          pct,
+        ),
+      ],
+      [
+        'CPU: dev runtime (node: gateway, handlers, pumps)',
+        sp(cpuRuntime, pct),
+        sp(
+          refd((p) => p.cpu.runtime),
+          pct,
+        ),
+      ],
+      [
+        'CPU: this bench process (clients, receiver)',
+        sp(cpuBench, pct),
+        sp(
+          refd((p) => p.cpu.bench),
+          pct,
+        ),
+      ],
     ],
   );
   const other = table(
     ['figure', 'value'],
     [
-      ['creates/s with 20 concurrent agents', sp(over(runs, (x) => x.createThroughput), (v) => num(v, 1))],
-      ['create errors', sp(over(runs, (x) => x.createErrors), int)],
-      ['receipts for no decision of the run / bad signatures', `${sp(over(runs, (x) => x.unexpected), int)} / ${sp(over(runs, (x) => x.invalidSignatures), int)}`],
-      ['delivery log: succeeded attempts for the decided drafts', `${sp(over(runs, (x) => x.deliveryLogSucceeded), int)} (of ${sp(over(runs, (x) => x.main.decided + x.reference.decided), int)} decided; other outcomes: ${sp(over(runs, (x) => x.deliveryLogOther), int)})`],
-      ['dev runtime WARN / ERROR lines', `${sp(over(runs, (x) => x.runtimeWarnings), int)} / ${sp(over(runs, (x) => x.runtimeErrors), int)}`],
-      ['dev runtime start-up (DynamoDB Local, SQS, tables, queues)', sp(over(runs, (x) => x.startupMs), ms)],
-      ['API requests per draft (create + decide)', sp(over(runs, (x) => x.apiRequestsPerDraft), int)],
+      [
+        'creates/s with 20 concurrent agents',
+        sp(
+          over(runs, (x) => x.createThroughput),
+          (v) => num(v, 1),
+        ),
+      ],
+      [
+        'create errors',
+        sp(
+          over(runs, (x) => x.createErrors),
+          int,
+        ),
+      ],
+      [
+        'receipts for no decision of the run / bad signatures',
+        `${sp(
+          over(runs, (x) => x.unexpected),
+          int,
+        )} / ${sp(
+          over(runs, (x) => x.invalidSignatures),
+          int,
+        )}`,
+      ],
+      [
+        'delivery log: succeeded attempts for the decided drafts',
+        `${sp(
+          over(runs, (x) => x.deliveryLogSucceeded),
+          int,
+        )} (of ${sp(
+          over(runs, (x) => x.main.decided + x.reference.decided),
+          int,
+        )} decided; other outcomes: ${sp(
+          over(runs, (x) => x.deliveryLogOther),
+          int,
+        )})`,
+      ],
+      [
+        'dev runtime WARN / ERROR lines',
+        `${sp(
+          over(runs, (x) => x.runtimeWarnings),
+          int,
+        )} / ${sp(
+          over(runs, (x) => x.runtimeErrors),
+          int,
+        )}`,
+      ],
+      [
+        'dev runtime start-up (DynamoDB Local, SQS, tables, queues)',
+        sp(
+          over(runs, (x) => x.startupMs),
+          ms,
+        ),
+      ],
+      [
+        'API requests per draft (create + decide)',
+        sp(
+          over(runs, (x) => x.apiRequestsPerDraft),
+          int,
+        ),
+      ],
     ],
   );
 
@@ -310,7 +482,13 @@ function pipelineSection(r: Results): string {
       ? `Duplicates: none in these runs. They are possible by design (at-least-once): a delivery that reached the receiver but whose message was not deleted (the handler or the pump died after the POST, the receiver answered after the 10 s timeout, a DeleteMessageBatch failed) is delivered again with the same \`webhook-id\`, which is derived from the draft id and event type, so receivers dedupe on it. The stream side can also re-read a batch after a failed fan-out; that re-sends the same webhook-id too.`
       : `Duplicates: ${dupReceipts} extra receipts across ${dupIds} webhook-ids, each a repeat of the same \`webhook-id\` (derived from draft id and event type), so receivers that dedupe as documented see each decision once. Causes by design (at-least-once): a delivery whose message was not deleted after the POST (handler or pump failure, receiver slower than the timeout, a failed DeleteMessageBatch) is delivered again, and a stream batch re-read after a failed fan-out re-sends its messages.`,
   );
-  if (errors.length > 0) notes.push(`Runtime errors seen (first lines): ${errors.slice(0, 3).map((e) => `\`${e.replace(/`/g, "'")}\``).join('; ')}`);
+  if (errors.length > 0)
+    notes.push(
+      `Runtime errors seen (first lines): ${errors
+        .slice(0, 3)
+        .map((e) => `\`${e.replace(/`/g, "'")}\``)
+        .join('; ')}`,
+    );
 
   return `## 1. Pipeline on the dev runtime
 
@@ -338,25 +516,127 @@ function workerSection(r: Results): string {
   const rate = (pick: (w: WorkerRun) => number) => over(runs, pick);
   const rawMedian = rate((w) => w.rawRate).median;
   const rows = [
-    ['delivery handler (sign, POST, log to DynamoDB Local)', sp(rate((w) => w.handlerRate), (v) => num(v, 0)), sp(rate((w) => w.ratio), (v) => num(v, 2))],
-    ['delivery handler, its DynamoDB calls answered in-process', sp(rate((w) => w.stubbedRate), (v) => num(v, 0)), sp(rate((w) => w.stubbedRatio), (v) => num(v, 2))],
-    ['raw node:http POSTs, keep-alive agent (the poster\'s client)', sp(rate((w) => w.nodeHttpRate), (v) => num(v, 0)), sp(rate((w) => w.nodeHttpRate / w.rawRate), (v) => num(v, 2))],
-    ['raw undici Pool POSTs, keep-alive (the wire)', sp(rate((w) => w.rawRate), (v) => num(v, 0)), '1.00'],
+    [
+      'delivery handler (sign, POST, log to DynamoDB Local)',
+      sp(
+        rate((w) => w.handlerRate),
+        (v) => num(v, 0),
+      ),
+      sp(
+        rate((w) => w.ratio),
+        (v) => num(v, 2),
+      ),
+    ],
+    [
+      'delivery handler, its DynamoDB calls answered in-process',
+      sp(
+        rate((w) => w.stubbedRate),
+        (v) => num(v, 0),
+      ),
+      sp(
+        rate((w) => w.stubbedRatio),
+        (v) => num(v, 2),
+      ),
+    ],
+    [
+      "raw node:http POSTs, keep-alive agent (the poster's client)",
+      sp(
+        rate((w) => w.nodeHttpRate),
+        (v) => num(v, 0),
+      ),
+      sp(
+        rate((w) => w.nodeHttpRate / w.rawRate),
+        (v) => num(v, 2),
+      ),
+    ],
+    [
+      'raw undici Pool POSTs, keep-alive (the wire)',
+      sp(
+        rate((w) => w.rawRate),
+        (v) => num(v, 0),
+      ),
+      '1.00',
+    ],
   ];
   const calls = runs[0]!.dynamoCallsByCommand;
   const detail = table(
     ['figure', 'value'],
     [
       ['handler invocation, batch of 10: p50 / p95 / p99', pcts(runs, (w) => w.invocationMs).join(' / ')],
-      ['DynamoDB Local GetItem (endpoint, once per batch): p50 / p99', `${sp(rate((w) => w.getItemMs.p50), ms)} / ${sp(rate((w) => w.getItemMs.p99), ms)}`],
-      ['DynamoDB Local BatchWriteItem (delivery log): p50 / p99', `${sp(rate((w) => w.batchWriteMs.p50), ms)} / ${sp(rate((w) => w.batchWriteMs.p99), ms)}`],
-      ['DynamoDB round-trips per message', `${sp(rate((w) => w.dynamoCallsPerMessage), (v) => num(v, 2))} (${Object.entries(calls).map(([k, v]) => `${k.replace('Command', '')} ${int(v)}`).join(', ')} in run 1)`],
-      ['BatchWriteItem calls per invocation (delivery-log writes batched?)', `${sp(rate((w) => w.batchWritesPerInvocation), (v) => num(v, 2))} — ${rate((w) => w.batchWritesPerInvocation).max <= 1 ? 'yes: one per batch of 10, not one per message' : 'more than one per batch'}`],
-      ['delivery-log items written ÷ messages', sp(rate((w) => w.logItemsWritten / w.handlerMessages), (v) => num(v, 2))],
-      ['SQS requests per message (visibility changes, only on failures)', sp(rate((w) => w.sqsCallsPerMessage), (v) => num(v, 2))],
-      ['messages the handler failed / POSTs missing at the receiver', `${sp(rate((w) => w.failures), int)} / ${sp(rate((w) => w.receiverMismatch), int)}`],
-      ['log output per message (INFO line + EMF metrics)', sp(rate((w) => w.logBytesPerMessage), (v) => `${int(v)} B`)],
-      ['handler messages per run', sp(rate((w) => w.handlerMessages), int)],
+      [
+        'DynamoDB Local GetItem (endpoint, once per batch): p50 / p99',
+        `${sp(
+          rate((w) => w.getItemMs.p50),
+          ms,
+        )} / ${sp(
+          rate((w) => w.getItemMs.p99),
+          ms,
+        )}`,
+      ],
+      [
+        'DynamoDB Local BatchWriteItem (delivery log): p50 / p99',
+        `${sp(
+          rate((w) => w.batchWriteMs.p50),
+          ms,
+        )} / ${sp(
+          rate((w) => w.batchWriteMs.p99),
+          ms,
+        )}`,
+      ],
+      [
+        'DynamoDB round-trips per message',
+        `${sp(
+          rate((w) => w.dynamoCallsPerMessage),
+          (v) => num(v, 2),
+        )} (${Object.entries(calls)
+          .map(([k, v]) => `${k.replace('Command', '')} ${int(v)}`)
+          .join(', ')} in run 1)`,
+      ],
+      [
+        'BatchWriteItem calls per invocation (delivery-log writes batched?)',
+        `${sp(
+          rate((w) => w.batchWritesPerInvocation),
+          (v) => num(v, 2),
+        )} — ${rate((w) => w.batchWritesPerInvocation).max <= 1 ? 'yes: one per batch of 10, not one per message' : 'more than one per batch'}`,
+      ],
+      [
+        'delivery-log items written ÷ messages',
+        sp(
+          rate((w) => w.logItemsWritten / w.handlerMessages),
+          (v) => num(v, 2),
+        ),
+      ],
+      [
+        'SQS requests per message (visibility changes, only on failures)',
+        sp(
+          rate((w) => w.sqsCallsPerMessage),
+          (v) => num(v, 2),
+        ),
+      ],
+      [
+        'messages the handler failed / POSTs missing at the receiver',
+        `${sp(
+          rate((w) => w.failures),
+          int,
+        )} / ${sp(
+          rate((w) => w.receiverMismatch),
+          int,
+        )}`,
+      ],
+      [
+        'log output per message (INFO line + EMF metrics)',
+        sp(
+          rate((w) => w.logBytesPerMessage),
+          (v) => `${int(v)} B`,
+        ),
+      ],
+      [
+        'handler messages per run',
+        sp(
+          rate((w) => w.handlerMessages),
+          int,
+        ),
+      ],
     ],
   );
   const ratio = rate((w) => w.ratio).median;
@@ -374,7 +654,13 @@ ${detail}
 
 - **Target: handler ÷ raw ≥ ${TARGETS.workerRatio} — ${ratio >= TARGETS.workerRatio ? 'met' : 'not met'} (${num(ratio, 2)}).** The raw side keeps ${POSTS_IN_FLIGHT} POSTs in flight all the time; the handler has them in flight only between its two DynamoDB round-trips per batch: GetItem of the endpoint before any POST (p50 ${ms(getP50)} on DynamoDB Local) and the delivery-log BatchWriteItem after the last (p50 ${ms(writeP50)}), out of a ${ms(invP50)} invocation. With ${CONCURRENT_BATCHES} batches in flight its ceiling is ${CONCURRENT_BATCHES} × ${BATCH_SIZE} ÷ invocation time, whatever the wire could do; on AWS the same shape holds with DynamoDB's latency instead of DynamoDB Local's, and throughput scales with the number of concurrent batches rather than per process.
 - With its DynamoDB calls answered in-process, the handler's own work (zod parse, Standard Webhooks signing, node:http POST, Powertools batch/logger/metrics) reaches ${num(stubbed, 2)} of the raw undici rate${stubbed >= TARGETS.workerRatio ? ', meeting the target' : ', still short of the target'}; node:http itself runs at ${num(rate((w) => w.nodeHttpRate).median / rawMedian, 2)} of undici here.
-- Delivery-log writes are batched: one BatchWriteItem per invocation (${sp(rate((w) => w.batchWritesPerInvocation), (v) => num(v, 2))}), ${sp(rate((w) => w.dynamoCallsPerMessage), (v) => num(v, 2))} DynamoDB round-trips per message in all.
+- Delivery-log writes are batched: one BatchWriteItem per invocation (${sp(
+    rate((w) => w.batchWritesPerInvocation),
+    (v) => num(v, 2),
+  )}), ${sp(
+    rate((w) => w.dynamoCallsPerMessage),
+    (v) => num(v, 2),
+  )} DynamoDB round-trips per message in all.
 - Timings on a ${r.machine.cores}-core machine vary between runs (DynamoDB Local's java shares the cores); the min–max shows how much.
 `;
 }
@@ -412,7 +698,8 @@ function coldStartSection(r: Results): string {
   const empty = over(cs.runs, (x) => x.emptyMs);
   const mean = (t: Timing) => bundles.reduce((a, b) => a + overhead(b.function, t).median, 0) / bundles.length;
   const meanBytes = (v: Variant) => bundles.reduce((a, b) => a + b.bytes[v], 0) / bundles.length;
-  const zodShare = bundles.reduce((a, b) => a + (b.top.bundled.find((c) => c.name === 'zod')?.bytes ?? 0), 0) / bundles.reduce((a, b) => a + b.bytes.bundled, 0);
+  const zodShare =
+    bundles.reduce((a, b) => a + (b.top.bundled.find((c) => c.name === 'zod')?.bytes ?? 0), 0) / bundles.reduce((a, b) => a + b.bytes.bundled, 0);
   const mapBytes = maxOf(bundles.map((b) => b.mapBytes));
   const worst = maxOf(bundles.map((b) => overhead(b.function, 'bundled').median));
   const largest = maxOf(bundles.map((b) => b.bytes.bundled));
@@ -447,12 +734,20 @@ function costSection(r: Results): string {
   const totals = runs.map((run) => costModel(costInputs([run])));
   const total = spread(totals.map((t) => t.processaTotal));
   const sfnTotal = spread(totals.map((t) => t.stepFunctionsTotal));
-  const fmtQty = (v: number, unit: string) => (unit === 'GB' ? `${int(v * 1024 ** 3)} B` : unit === 'GB-s' ? `${num(v, 4)} GB-s` : `${num(v, v < 1 && v > 0 ? 2 : v % 1 === 0 ? 0 : 2)} ${unit}`);
+  const fmtQty = (v: number, unit: string) =>
+    unit === 'GB' ? `${int(v * 1024 ** 3)} B` : unit === 'GB-s' ? `${num(v, 4)} GB-s` : `${num(v, v < 1 && v > 0 ? 2 : v % 1 === 0 ? 0 : 2)} ${unit}`;
   const lines = table(
     ['item', 'Processa per draft', 'Processa $/M drafts', 'Step Functions per draft', 'Step Functions $/M drafts', 'basis'],
     [
       ...model.lines.map((l) => [l.item, fmtQty(l.processa, l.unit), usd(l.processaUsd), fmtQty(l.stepFunctions, l.unit), usd(l.stepFunctionsUsd), l.basis]),
-      ['**total**', '', `**${usd(model.processaTotal)}**`, '', `**${usd(model.stepFunctionsTotal)}**`, `per run: Processa ${sp(total, usd)}, Step Functions ${sp(sfnTotal, usd)}`],
+      [
+        '**total**',
+        '',
+        `**${usd(model.processaTotal)}**`,
+        '',
+        `**${usd(model.stepFunctionsTotal)}**`,
+        `per run: Processa ${sp(total, usd)}, Step Functions ${sp(sfnTotal, usd)}`,
+      ],
     ],
   );
   const fn = (f: LifecycleFunction, pick: (c: CostRun['perFunction'][LifecycleFunction]) => number) => over(runs, (x) => pick(x.perFunction[f]));
@@ -461,15 +756,36 @@ function costSection(r: Results): string {
     LIFECYCLE.map((f) => [
       `\`${f}\``,
       `${functions[f].memoryMb} MB`,
-      `${sp(fn(f, (c) => c.ms.p50), ms)} / ${sp(fn(f, (c) => c.ms.p95), ms)}`,
-      sp(fn(f, (c) => c.billedMsMean), (v) => `${num(v, 1)} ms`),
-      sp(fn(f, (c) => c.wru), (v) => num(v, 1)),
-      sp(fn(f, (c) => c.rru), (v) => num(v, 1)),
+      `${sp(
+        fn(f, (c) => c.ms.p50),
+        ms,
+      )} / ${sp(
+        fn(f, (c) => c.ms.p95),
+        ms,
+      )}`,
+      sp(
+        fn(f, (c) => c.billedMsMean),
+        (v) => `${num(v, 1)} ms`,
+      ),
+      sp(
+        fn(f, (c) => c.wru),
+        (v) => num(v, 1),
+      ),
+      sp(
+        fn(f, (c) => c.rru),
+        (v) => num(v, 1),
+      ),
       Object.entries(runs[0]!.perFunction[f].dynamoCalls)
         .map(([k, v]) => `${k.replace('Command', '')} ×${num(v, v % 1 === 0 ? 0 : 2)}`)
         .join(', '),
-      sp(fn(f, (c) => c.sqsRequests), (v) => num(v, 1)),
-      sp(fn(f, (c) => c.logBytes), (v) => `${int(v)} B`),
+      sp(
+        fn(f, (c) => c.sqsRequests),
+        (v) => num(v, 1),
+      ),
+      sp(
+        fn(f, (c) => c.logBytes),
+        (v) => `${int(v)} B`,
+      ),
     ]),
   );
   const extra = (pick: (x: CostRun) => CostRun['readDraft']) => ({
@@ -511,7 +827,16 @@ ${lines}
 
 **Target: ≤ ${usd(TARGETS.usdPerMillionDrafts)} per million drafts — ${model.processaTotal <= TARGETS.usdPerMillionDrafts ? 'met' : 'not met'}: ${usd(model.processaTotal)}.** The Step Functions flow costs ${usd(model.stepFunctionsTotal)}, ${num(model.stepFunctionsTotal / model.processaTotal, 0)}× as much, almost all of it ${STEP_FUNCTIONS_FLOW.length} state transitions at $25 per million (Express workflows are cheaper but cannot wait for a task token).
 
-${runs.some((x) => x.replayFailures.length > 0) ? `> ${runs.reduce((a, x) => a + x.replayFailures.length, 0)} replay(s) failed and were replaced by a fresh draft: ${[...new Set(runs.flatMap((x) => x.replayFailures))].slice(0, 3).map((e) => `\`${e.replace(/`/g, "'")}\``).join('; ')}\n\n` : ''}### Measured per invocation (medians of runs)
+${
+  runs.some((x) => x.replayFailures.length > 0)
+    ? `> ${runs.reduce((a, x) => a + x.replayFailures.length, 0)} replay(s) failed and were replaced by a fresh draft: ${[
+        ...new Set(runs.flatMap((x) => x.replayFailures)),
+      ]
+        .slice(0, 3)
+        .map((e) => `\`${e.replace(/`/g, "'")}\``)
+        .join('; ')}\n\n`
+    : ''
+}### Measured per invocation (medians of runs)
 ${perFunction}
 
 - A create with an \`Idempotency-Key\` is a TransactWriteItems (draft + claim; transactions cost double): ${sp(idem.wru, (v) => num(v, 1))} WRU and ${sp(idem.rru, (v) => num(v, 1))} RRU instead of ${sp(create, (v) => num(v, 1))} WRU — ${usd((idem.wru.median - create.median) * PRICES.dynamoWriteRequestUnit.usd * 1e6)} more per million drafts when agents send one.
@@ -549,9 +874,10 @@ function findings(r: Results): string {
     const bundles = cs.bundles.filter((b) => b.function !== 'empty');
     const mean = (t: Timing) => bundles.reduce((a, b) => a + overhead(b.function, t).median, 0) / bundles.length;
     const meanBytes = (v: Variant) => bundles.reduce((a, b) => a + b.bytes[v], 0) / bundles.length;
-    if (zodFixSaves(bundles)) items.push(
-      `**zod is bundled whole into every function** (${kb(meanBytes('bundled') - meanBytes('zodNamespace'))} of each bundle could go). \`import { z } from 'zod'\` in 11 files under \`shared/\` imports zod's namespace object as a value, which defeats tree-shaking (all 64 locales ship). Fix: \`import * as z from 'zod'\` (the form zod 4 documents; the code only uses \`z.<member>\`, so nothing else changes). Measured here: average bundle ${kb(meanBytes('bundled'))} → ${kb(meanBytes('zodNamespace'))}, import overhead ${ms(mean('bundled'))} → ${ms(mean('zodNamespace'))}.`,
-    );
+    if (zodFixSaves(bundles))
+      items.push(
+        `**zod is bundled whole into every function** (${kb(meanBytes('bundled') - meanBytes('zodNamespace'))} of each bundle could go). \`import { z } from 'zod'\` in 11 files under \`shared/\` imports zod's namespace object as a value, which defeats tree-shaking (all 64 locales ship). Fix: \`import * as z from 'zod'\` (the form zod 4 documents; the code only uses \`z.<member>\`, so nothing else changes). Measured here: average bundle ${kb(meanBytes('bundled'))} → ${kb(meanBytes('zodNamespace'))}, import overhead ${ms(mean('bundled'))} → ${ms(mean('zodNamespace'))}.`,
+      );
     items.push(
       `**\`NODE_OPTIONS=--enable-source-maps\` costs ${ms(mean('bundled') - mean('noSourceMaps'))} per cold start** (the source map, up to ${kb(maxOf(bundles.map((b) => b.mapBytes)))}, is read and parsed at import). ${STACK_BUNDLING.sourcesContent ? 'Fix options: drop the flag in production stages and keep the map for offline symbolication, or shrink the map (`sourcesContent: false`).' : 'The maps already leave the sources out; dropping the flag in production stages (symbolicating offline) would save the rest.'}`,
     );

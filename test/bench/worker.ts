@@ -147,7 +147,14 @@ function rawClient(kind: 'undici' | 'node:http', origin: string): { post: Post; 
     const pool = new Pool(origin, { connections: POSTS_IN_FLIGHT, keepAliveTimeout: 60_000 });
     return {
       post: async (body) => {
-        const res = await pool.request({ path: '/webhooks/processa', method: 'POST', headers: { 'content-type': 'application/json' }, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+        const res = await pool.request({
+          path: '/webhooks/processa',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          headersTimeout: 10_000,
+          bodyTimeout: 10_000,
+        });
         await res.body.dump();
         return res.statusCode;
       },
@@ -159,10 +166,14 @@ function rawClient(kind: 'undici' | 'node:http', origin: string): { post: Post; 
   return {
     post: (body) =>
       new Promise<number>((resolve) => {
-        const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 }, (res) => {
-          res.resume();
-          res.once('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+          url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
+          (res) => {
+            res.resume();
+            res.once('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.once('error', () => resolve(0));
         req.end(body);
       }),

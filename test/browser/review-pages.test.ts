@@ -119,7 +119,9 @@ describe('a reviewer in the browser', () => {
     expect(await text(page, 'dt:text-is("campaign") + dd')).toBe('onboarding');
     expect(await text(page, 'dt:text-is("Created") + dd')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by bot$/);
     expect(await text(page, 'dt:text-is("Id") + dd')).toBe(seeded.welcome.id);
-    expect(await page.locator('section:has(h2:text-is("History")) li').allTextContents()).toEqual([expect.stringMatching(/^created by bot \(agent\) · \d{4}-/)]);
+    expect(await page.locator('section:has(h2:text-is("History")) li').allTextContents()).toEqual([
+      expect.stringMatching(/^created by bot \(agent\) · \d{4}-/),
+    ]);
     expect(JSON.parse(await page.locator('#content').inputValue())).toEqual(welcome.content);
     await screenshot(page, 'draft', 'draft.png');
 
@@ -191,8 +193,16 @@ describe('a reviewer in the browser', () => {
   }, 60_000);
 
   it('sees a draft decided elsewhere as decided, and a stale form gets a calm 409 instead of a second decision', async () => {
-    const approvedElsewhere = await createDraft(stack.agent, { title: 'Cancel subscription for cus_771', content: { customer: 'cus_771', atPeriodEnd: true }, metadata: { source: 'ai_agent_v1' } });
-    const rejectedElsewhere = await createDraft(stack.agent, { title: 'Post launch note to #general', content: { channel: '#general', text: 'We shipped v2!' }, metadata: { source: 'ai_agent_v1' } });
+    const approvedElsewhere = await createDraft(stack.agent, {
+      title: 'Cancel subscription for cus_771',
+      content: { customer: 'cus_771', atPeriodEnd: true },
+      metadata: { source: 'ai_agent_v1' },
+    });
+    const rejectedElsewhere = await createDraft(stack.agent, {
+      title: 'Post launch note to #general',
+      content: { channel: '#general', text: 'We shipped v2!' },
+      metadata: { source: 'ai_agent_v1' },
+    });
     const { context, page, problems } = await open();
     await signIn(page, stack.runtime.url, reviewerKey, `/review/${approvedElsewhere.id}`);
     expect(new URL(page.url()).pathname).toBe(`/review/${approvedElsewhere.id}`);
@@ -254,11 +264,19 @@ describe('hostile draft text', () => {
       cc: payloads.svg,
       extra: { nested: [payloads.pre, payloads.attr] },
     },
-    metadata: { source: payloads.js, [payloads.img]: payloads.script, [payloads.script]: payloads.textarea, link: `<a href="${payloads.js}">click</a>`, [payloads.attr]: payloads.attr },
+    metadata: {
+      source: payloads.js,
+      [payloads.img]: payloads.script,
+      [payloads.script]: payloads.textarea,
+      link: `<a href="${payloads.js}">click</a>`,
+      [payloads.attr]: payloads.attr,
+    },
   };
   const nested = {
     title: `${payloads.textarea}${payloads.attr}`,
-    content: { [payloads.script]: { [payloads.textarea]: [payloads.img, { href: payloads.js, [payloads.pre]: payloads.svg }], '`${alert(6)}`': payloads.style } },
+    content: {
+      [payloads.script]: { [payloads.textarea]: [payloads.img, { href: payloads.js, [payloads.pre]: payloads.svg }], '`${alert(6)}`': payloads.style },
+    },
     metadata: { source: `${payloads.pre}${payloads.img}` },
   };
 
@@ -270,7 +288,9 @@ describe('hostile draft text', () => {
       svgs: document.querySelectorAll('svg').length,
       styles: document.querySelectorAll('style').length,
       javascriptLinks: [...document.querySelectorAll('a')].filter((a) => /^\s*javascript:/i.test(a.getAttribute('href') ?? '')).length,
-      handlers: [...document.querySelectorAll('*')].flatMap((el) => [...el.attributes].map((a) => a.name).filter((n) => n.startsWith('on') || n === 'autofocus')),
+      handlers: [...document.querySelectorAll('*')].flatMap((el) =>
+        [...el.attributes].map((a) => a.name).filter((n) => n.startsWith('on') || n === 'autofocus'),
+      ),
       hidden: getComputedStyle(document.body).display === 'none',
     }));
   const clean = { scripts: 0, images: 0, svgs: 0, styles: 1, javascriptLinks: 0, handlers: [], hidden: false };
@@ -417,7 +437,8 @@ describe('other ways in', () => {
   it('fits a phone: no horizontal scrolling on the list or a draft with long unbroken text', async () => {
     const long = await createDraft(stack.agent, {
       // Ids and addresses do not break at spaces; a page must still fit the phone.
-      title: 'Reset password for jordan.alexander.whitfield-montgomery@enterprise-customer-example.com (charge ch_3PqZ8x2eZvKi9yFh1x0Yq7Tm4Vb6Nc8Rd2We5Gf7Hk9Jl)',
+      title:
+        'Reset password for jordan.alexander.whitfield-montgomery@enterprise-customer-example.com (charge ch_3PqZ8x2eZvKi9yFh1x0Yq7Tm4Vb6Nc8Rd2We5Gf7Hk9Jl)',
       content: {
         to: 'jordan.alexander.whitfield-montgomery@enterprise-customer-example.com',
         subject: 'Reset your password',
@@ -440,8 +461,16 @@ describe('other ways in', () => {
   });
 
   it('works without JavaScript: sign in, approve, reject, sign out are plain forms', async () => {
-    const first = await createDraft(stack.agent, { title: 'Send invoice reminder', content: { to: 'ap@example.org', subject: 'Invoice 2291 is due', body: 'Hello, a friendly reminder.' }, metadata: { source: 'ai_agent_v1' } });
-    const second = await createDraft(stack.agent, { title: 'Close duplicate ticket #1043', content: { ticket: 1043, duplicateOf: 1042 }, metadata: { source: 'support_bot' } });
+    const first = await createDraft(stack.agent, {
+      title: 'Send invoice reminder',
+      content: { to: 'ap@example.org', subject: 'Invoice 2291 is due', body: 'Hello, a friendly reminder.' },
+      metadata: { source: 'ai_agent_v1' },
+    });
+    const second = await createDraft(stack.agent, {
+      title: 'Close duplicate ticket #1043',
+      content: { ticket: 1043, duplicateOf: 1042 },
+      metadata: { source: 'support_bot' },
+    });
     const { page } = await open({ javaScriptEnabled: false });
     expect((await signIn(page, stack.runtime.url, reviewerKey)).status()).toBe(200);
     expect(await page.getByRole('link', { name: first.title }).count()).toBe(1);

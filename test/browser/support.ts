@@ -15,7 +15,16 @@ export const CHROMIUM = process.env.PROCESSA_CHROMIUM ?? '/usr/bin/chromium';
 export const launchBrowser = (): Promise<Browser> =>
   chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 
 export type Api = ReturnType<typeof apiClient>;
@@ -90,7 +99,8 @@ export function watchForScripts(page: Page) {
   });
   // The pages load nothing but themselves (the stylesheet is inline); the browser's own favicon probe aside.
   page.on('request', (request) => {
-    if (!request.isNavigationRequest() && new URL(request.url()).pathname !== '/favicon.ico') problems.push(`subresource: ${request.method()} ${request.url()}`);
+    if (!request.isNavigationRequest() && new URL(request.url()).pathname !== '/favicon.ico')
+      problems.push(`subresource: ${request.method()} ${request.url()}`);
   });
   return problems;
 }
@@ -119,7 +129,9 @@ export async function newContext(browser: Browser, options: Parameters<Browser['
 }
 
 /** Verified events the demo receiver got, from its GET /events. */
-export async function demoReceiverEvents(runtime: DevRuntime): Promise<Array<{ webhookId: string; payload: { event: string; test?: boolean; draft: Record<string, any> } }>> {
+export async function demoReceiverEvents(
+  runtime: DevRuntime,
+): Promise<Array<{ webhookId: string; payload: { event: string; test?: boolean; draft: Record<string, any> } }>> {
   const receiverUrl = runtime.info().demoReceiverUrl;
   if (!receiverUrl) throw new Error('the dev runtime was started without --demo-receiver');
   const res = await fetch(new URL('/events', receiverUrl));

@@ -108,7 +108,9 @@ describe('webhook settings in the browser', () => {
     const ok = (state.ok = await receiver('ok'));
     const endpoint = (state.endpoint = await addEndpoint(ok.url, 'Order service'));
     expect(endpoint.id).toMatch(/^ep_/);
-    expect(await text(card(ok.url).locator('p.muted'))).toBe(`Order service · draft.approved, draft.rejected · enabled · retries: standard (4 attempts) · ${endpoint.id}`);
+    expect(await text(card(ok.url).locator('p.muted'))).toBe(
+      `Order service · draft.approved, draft.rejected · enabled · retries: standard (4 attempts) · ${endpoint.id}`,
+    );
 
     // Reloaded, the secret is gone for good and no second endpoint appears (the POST is not repeated).
     await page.reload();
@@ -120,7 +122,9 @@ describe('webhook settings in the browser', () => {
     const sent = await press(ok.url, 'Test Webhook');
     expect(sent.status()).toBe(200);
     expect(new URL(page.url()).hash).toBe(`#${endpoint.id}`);
-    expect(await text(page.locator('[role=status]'))).toBe('Test event queued: a draft.rejected marked "test": true, which receivers only log. Its delivery appears below within a few seconds (reload).');
+    expect(await text(page.locator('[role=status]'))).toBe(
+      'Test event queued: a draft.rejected marked "test": true, which receivers only log. Its delivery appears below within a few seconds (reload).',
+    );
 
     const succeeded = await reloadUntilRow(ok.url, 'succeeded');
     const cells = (await succeeded.first().locator('td').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
@@ -129,7 +133,11 @@ describe('webhook settings in the browser', () => {
     // What the receiver got verifies with the secret the page showed.
     expect(ok.requests).toHaveLength(1);
     const payload = new Webhook(endpoint.secret).verify(ok.requests[0]!.body, ok.requests[0]!.headers as Record<string, string>) as Record<string, any>;
-    expect(payload).toMatchObject({ event: 'draft.rejected', test: true, draft: { id: expect.stringMatching(/^test_/), rejectionReason: expect.stringMatching(/test/i) } });
+    expect(payload).toMatchObject({
+      event: 'draft.rejected',
+      test: true,
+      draft: { id: expect.stringMatching(/^test_/), rejectionReason: expect.stringMatching(/test/i) },
+    });
 
     // For the README: a decision delivered to the demo receiver too.
     const draft = await createDraft(stack.agent, {
@@ -140,10 +148,14 @@ describe('webhook settings in the browser', () => {
     expect((await stack.admin('POST', `/v1/drafts/${draft.id}/approve`, {})).status).toBe(200);
     await reloadUntilRow(stack.runtime.info().demoReceiverUrl!, 'succeeded');
     await reloadUntilRow(ok.url, 'succeeded');
-    await eventually(async () => {
-      await page.goto(settingsUrl());
-      return (await rows(ok.url, 'succeeded').count()) === 2;
-    }, 15_000, 'the decision at the order service');
+    await eventually(
+      async () => {
+        await page.goto(settingsUrl());
+        return (await rows(ok.url, 'succeeded').count()) === 2;
+      },
+      15_000,
+      'the decision at the order service',
+    );
     await screenshot(page, 'settings-webhooks', 'settings-webhooks.png');
   }, 45_000);
 
@@ -154,13 +166,25 @@ describe('webhook settings in the browser', () => {
 
     const failed = await reloadUntilRow(failing.url, 'failed');
     expect((await failed.first().locator('td').allTextContents())[1]!.trim()).toBe('500');
-    expect(await failed.first().locator('td').first().evaluate((td) => getComputedStyle(td).backgroundColor)).toBe('rgb(255, 248, 230)');
+    expect(
+      await failed
+        .first()
+        .locator('td')
+        .first()
+        .evaluate((td) => getComputedStyle(td).backgroundColor),
+    ).toBe('rgb(255, 248, 230)');
 
     const dead = await reloadUntilRow(failing.url, 'dead', 20_000);
     const deadCells = (await dead.first().locator('td').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
     expect(deadCells.slice(0, 3)).toEqual(['dead', '500', '4']);
     expect(deadCells[6]).toContain('HTTP 500');
-    expect(await dead.first().locator('td').first().evaluate((td) => getComputedStyle(td).backgroundColor)).toBe('rgb(253, 236, 234)');
+    expect(
+      await dead
+        .first()
+        .locator('td')
+        .first()
+        .evaluate((td) => getComputedStyle(td).backgroundColor),
+    ).toBe('rgb(253, 236, 234)');
     expect(await rows(failing.url, 'failed').count()).toBe(3);
     expect(await text(card(failing.url).locator('p.notice.error'))).toBe('1 dead delivery in the recent log. Fix the receiver, then redrive.');
     await screenshot(page, 'settings-webhooks-dead');
@@ -191,9 +215,14 @@ describe('webhook settings in the browser', () => {
     await card(sampled.url).getByLabel('Yes, my receiver will execute it').check();
     const sent = await press(sampled.url, 'Send sample approval');
     expect(sent.status()).toBe(200);
-    expect(await text(page.locator('[role=status]'))).toBe('Sample draft.approved queued: receivers built from the documentation execute it. Its delivery appears below within a few seconds (reload).');
+    expect(await text(page.locator('[role=status]'))).toBe(
+      'Sample draft.approved queued: receivers built from the documentation execute it. Its delivery appears below within a few seconds (reload).',
+    );
     await eventually(() => sampled.requests.length === 1, 15_000, 'the sample approval');
-    const payload = new Webhook(endpoint.secret).verify(sampled.requests[0]!.body, sampled.requests[0]!.headers as Record<string, string>) as Record<string, any>;
+    const payload = new Webhook(endpoint.secret).verify(sampled.requests[0]!.body, sampled.requests[0]!.headers as Record<string, string>) as Record<
+      string,
+      any
+    >;
     expect(payload).toMatchObject({ event: 'draft.approved', test: true, draft: { id: expect.stringMatching(/^test_/), content: expect.any(Object) } });
   }, 30_000);
 

@@ -44,7 +44,10 @@ describe('API keys over HTTP and the CLI', () => {
     expect(created).toMatchObject({ role: 'agent', name: 'cli-bot', key: expect.stringMatching(/^prk_/) });
     const res = await apiClient(runtime.url, created.key)('POST', '/v1/drafts', { title: 'from a CLI key', content: {} });
     expect(res.status).toBe(201);
-    const { stdout: listing } = await run(tsxBin, ['infra/cli/keys.ts', 'list'], { cwd: repoRoot, env: { ...process.env, PROCESSA_DATA_DIR: runtime.dataDir } });
+    const { stdout: listing } = await run(tsxBin, ['infra/cli/keys.ts', 'list'], {
+      cwd: repoRoot,
+      env: { ...process.env, PROCESSA_DATA_DIR: runtime.dataDir },
+    });
     expect(listing).toContain('cli-bot');
   });
 
@@ -73,7 +76,11 @@ describe('API keys over HTTP and the CLI', () => {
 
 describe('the draft lifecycle over HTTP', () => {
   it('create → get → approve with edits; a retried create is the same draft', async () => {
-    const body = { title: 'Send welcome email', content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' }, metadata: { source: 'ai_agent_v1' } };
+    const body = {
+      title: 'Send welcome email',
+      content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' },
+      metadata: { source: 'ai_agent_v1' },
+    };
     const first = await agent('POST', '/v1/drafts', body, { 'idempotency-key': 'welcome-1' });
     const retry = await agent('POST', '/v1/drafts', body, { 'idempotency-key': 'welcome-1' });
     expect(first.status).toBe(201);
@@ -131,7 +138,11 @@ describe('the draft lifecycle over HTTP', () => {
     expect(cases[0]).toBe(401);
     const [, malformed, wrongType, tooBig, missingTitle, agentDecides] = cases as Array<{ status: number; body: any }>;
     expect([malformed!.status, wrongType!.status, tooBig!.status, missingTitle!.status, agentDecides!.status]).toEqual([400, 415, 413, 400, 403]);
-    expect(missingTitle!.body.error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('title'), details: { fields: [{ field: 'title' }] } });
+    expect(missingTitle!.body.error).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('title'),
+      details: { fields: [{ field: 'title' }] },
+    });
     for (const res of [malformed, wrongType, tooBig, missingTitle, agentDecides]) {
       expect(Object.keys(res!.body)).toEqual(['error']);
       expect(JSON.stringify(res!.body)).not.toMatch(/\bat \/|node_modules|Exception/);

@@ -181,7 +181,10 @@ describe('session routes (pages): no session → the sign-in form or a redirect;
 /** Signs in through the form as a browser does: the login CSRF cookie from GET /review, then POST /review/login. */
 async function signIn(key: string): Promise<{ status: number; cookie?: string }> {
   const form = await fetch(`${runtime.url}/review`, { redirect: 'manual' });
-  const csrfCookie = form.headers.getSetCookie().find((c) => c.startsWith('processa_login_csrf='))!.split(';')[0]!;
+  const csrfCookie = form.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('processa_login_csrf='))!
+    .split(';')[0]!;
   const res = await fetch(`${runtime.url}/review/login`, {
     method: 'POST',
     redirect: 'manual',
@@ -189,7 +192,13 @@ async function signIn(key: string): Promise<{ status: number; cookie?: string }>
     body: new URLSearchParams({ _csrf: csrfCookie.split('=')[1]!, key, next: '/review' }).toString(),
   });
   await res.text();
-  return { status: res.status, cookie: res.headers.getSetCookie().find((c) => c.startsWith('processa_session='))?.split(';')[0] };
+  return {
+    status: res.status,
+    cookie: res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('processa_session='))
+      ?.split(';')[0],
+  };
 }
 
 describe('session routes with a signed-in session: each role → 403 unless the route names it', () => {
@@ -228,15 +237,18 @@ describe('session routes with a signed-in session: each role → 403 unless the 
 
 describe('path ids the store cannot hold', () => {
   const odd = ['x'.repeat(2100), 'é'.repeat(1100), ' ', 'a.b', '..%2F..', '%F0%9F%8E%89', '%00'];
-  it.each(bearerRoutes.filter((r) => r.path.includes('{id}')).map((r) => [routeKey(r), r] as const))('%s: 4xx with the error shape, never 5xx', async (_key, route) => {
-    for (const id of odd) {
-      const path = route.path.replace('{id}', id.startsWith('%') || id.includes('%') ? id : encodeURIComponent(id));
-      const res = await apiClient(runtime.url, keys.admin)(route.method, path, bodyFor(route));
-      const verdict = res.status >= 400 && res.status < 500 ? '4xx' : res.status;
-      expect({ id: id.slice(0, 20), status: verdict }).toEqual({ id: id.slice(0, 20), status: '4xx' });
-      expect(Object.keys(res.body ?? {})).toEqual(['error']);
-    }
-  });
+  it.each(bearerRoutes.filter((r) => r.path.includes('{id}')).map((r) => [routeKey(r), r] as const))(
+    '%s: 4xx with the error shape, never 5xx',
+    async (_key, route) => {
+      for (const id of odd) {
+        const path = route.path.replace('{id}', id.startsWith('%') || id.includes('%') ? id : encodeURIComponent(id));
+        const res = await apiClient(runtime.url, keys.admin)(route.method, path, bodyFor(route));
+        const verdict = res.status >= 400 && res.status < 500 ? '4xx' : res.status;
+        expect({ id: id.slice(0, 20), status: verdict }).toEqual({ id: id.slice(0, 20), status: '4xx' });
+        expect(Object.keys(res.body ?? {})).toEqual(['error']);
+      }
+    },
+  );
 });
 
 describe('the $default route (requests no route of the definition matches)', () => {
@@ -246,7 +258,11 @@ describe('the $default route (requests no route of the definition matches)', () 
       const unknown = await apiClient(runtime.url)('GET', '/v1/drafts/x/y', undefined, headers);
       expect({ authorization, status: unknown.status, code: unknown.body?.error?.code }).toEqual({ authorization, status: 404, code: 'not_found' });
       const wrongMethod = await apiClient(runtime.url)('PUT', '/v1/keys', {}, headers);
-      expect({ authorization, status: wrongMethod.status, code: wrongMethod.body?.error?.code }).toEqual({ authorization, status: 405, code: 'method_not_allowed' });
+      expect({ authorization, status: wrongMethod.status, code: wrongMethod.body?.error?.code }).toEqual({
+        authorization,
+        status: 405,
+        code: 'method_not_allowed',
+      });
     }
   });
 });

@@ -51,7 +51,10 @@ describe('request bodies that are not UTF-8', () => {
     expect(listed.body.items.filter((d: { title: string }) => d.title.startsWith(marker))).toEqual([]);
 
     // The same request in valid UTF-8 goes through, so the refusal above was the encoding's.
-    const ok = await raw('POST', '/v1/drafts', Buffer.from(`{"title":"${marker} é","content":{"to":"x"}}`), { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' });
+    const ok = await raw('POST', '/v1/drafts', Buffer.from(`{"title":"${marker} é","content":{"to":"x"}}`), {
+      authorization: `Bearer ${runtime.adminKey}`,
+      'content-type': 'application/json',
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.title).toBe(`${marker} é`);
   });
@@ -88,7 +91,10 @@ describe('answers of the gateway itself, in the documented shape', () => {
   });
 
   it('a request over API Gateway’s 10 MB: 413 payload_too_large with a message', async () => {
-    const res = await raw('POST', '/v1/drafts', Buffer.alloc(10 * 1024 * 1024 + 1, 0x20), { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' });
+    const res = await raw('POST', '/v1/drafts', Buffer.alloc(10 * 1024 * 1024 + 1, 0x20), {
+      authorization: `Bearer ${runtime.adminKey}`,
+      'content-type': 'application/json',
+    });
     expectDocumentedError(res, 413, 'payload_too_large');
     expect(res.body.error.message).toContain('10485760');
   });

@@ -71,7 +71,9 @@ async function endpointFor(mode: Parameters<typeof startReceiver>[0]) {
 
 async function deadLetters(): Promise<number> {
   const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
-  const { Attributes } = await pipeline.sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: pipeline.queueUrls.deliveriesDlq, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  const { Attributes } = await pipeline.sqsClient.send(
+    new GetQueueAttributesCommand({ QueueUrl: pipeline.queueUrls.deliveriesDlq, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 
@@ -128,7 +130,11 @@ describe('faults in mid-flight', () => {
     const draftId = await decide('dropped mid-response');
     await eventually(() => receiver.requests.some((r) => bodyDraftId(r) === draftId), 20_000);
     receiver.setMode('ok');
-    await eventually(async () => (await pipeline.deliveryLog.list(endpoint.id, 100)).items.some((a) => a.draftId === draftId && a.outcome === 'succeeded'), 20_000, 'the retry');
+    await eventually(
+      async () => (await pipeline.deliveryLog.list(endpoint.id, 100)).items.some((a) => a.draftId === draftId && a.outcome === 'succeeded'),
+      20_000,
+      'the retry',
+    );
     expect(new Set(receiver.requests.filter((r) => bodyDraftId(r) === draftId).map((r) => r.headers['webhook-id'])).size).toBe(1);
     const log = await expectConsistentLog(endpoint.id, draftId);
     expect(log[0]).toMatchObject({ attempt: 1, outcome: 'failed', error: 'connection closed before the response completed (HTTP 200)' });
@@ -155,4 +161,3 @@ describe('faults in mid-flight', () => {
     expect((await pipeline.drafts.get(draftId))!.status).toBe('approved');
   }, 60_000);
 });
-

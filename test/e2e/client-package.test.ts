@@ -18,7 +18,8 @@ const tscBin = join(repoRoot, 'node_modules', '.bin', 'tsc');
  * The environment of a fresh shell: without what npm and jest put there for their own children
  * (npm_config_* would steer the nested npm to this repo; NODE_OPTIONS carries jest's VM flag).
  */
-const cleanEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'NODE_OPTIONS' && name !== 'INIT_CWD'));
+const cleanEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'NODE_OPTIONS' && name !== 'INIT_CWD'));
 const npm = (args: string[], cwd: string) => exec('npm', args, { cwd, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 });
 
 let work: string;
@@ -173,7 +174,7 @@ process.exit(0);
 /** What `npm run dev` printed after "Next:", by label. */
 function nextSteps(): Record<string, string> {
   const banner = runtime.output().split('\nNext:\n')[1]?.split('\nready ')[0] ?? '';
-  return Object.fromEntries([...banner.matchAll(/^  ([A-Z][A-Za-z ]+):\s+(.+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  return Object.fromEntries([...banner.matchAll(/^ {2}([A-Z][A-Za-z ]+):\s+(.+)$/gm)].map((m) => [m[1]!, m[2]!]));
 }
 /** The agent key made with the command the banner prints. */
 let agentKey: string | undefined;
@@ -218,7 +219,12 @@ describe('the installed package under plain node', () => {
     // The base URL `npm run dev` prints for clients (the unit tests try the other spellings).
     const child = spawn(process.execPath, ['agent.mjs'], {
       cwd: project,
-      env: { ...cleanEnv(), PROCESSA_URL: nextSteps()['Clients']?.replace(/^baseUrl /, '') ?? `${runtime.url}/v1`, PROCESSA_API_KEY: agentKey!, PROCESSA_ADMIN_KEY: runtime.adminKey },
+      env: {
+        ...cleanEnv(),
+        PROCESSA_URL: nextSteps()['Clients']?.replace(/^baseUrl /, '') ?? `${runtime.url}/v1`,
+        PROCESSA_API_KEY: agentKey!,
+        PROCESSA_ADMIN_KEY: runtime.adminKey,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -249,7 +255,9 @@ describe('the installed package under plain node', () => {
     expect(done).toMatchObject({
       step: 'done',
       decided: { status: 'approved', content: edited, reviewedBy: expect.any(String) },
-      webhook: { event: { event: 'draft.approved', draft: { id: created.id, title: 'Send welcome email', content: edited, metadata: { source: 'package-test' } } } },
+      webhook: {
+        event: { event: 'draft.approved', draft: { id: created.id, title: 'Send welcome email', content: edited, metadata: { source: 'package-test' } } },
+      },
       verifyWebhook: { event: 'draft.approved', draft: { id: created.id, content: edited } },
       tampered: 'invalid_signature',
       wrongSecret: 'invalid_signature',
@@ -274,7 +282,16 @@ describe('the installed package from TypeScript', () => {
   async function typecheck(name: string, source: string, compilerOptions: Record<string, unknown>) {
     writeFileSync(join(project, `${name}.ts`), source);
     const config = {
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, skipDefaultLibCheck: true, ...compilerOptions },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        skipDefaultLibCheck: true,
+        ...compilerOptions,
+      },
       files: [`${name}.ts`],
     };
     writeFileSync(join(project, `tsconfig.${name}.json`), JSON.stringify(config, null, 2));

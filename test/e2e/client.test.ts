@@ -51,9 +51,18 @@ describe('the client against the dev runtime', () => {
     expect(draft).toMatchObject({ status: 'pending', reviewUrl: `${runtime.url}/review/${draft.id}`, metadata: { source: 'ai_agent_v1' } });
     const waiting = agent.waitForDecision(draft.id, { timeoutMs: 20_000, pollIntervalMs: 200 });
     const edited = { ...email, body: 'Hello, edited' };
-    const [decided, approved] = await Promise.all([waiting, new Promise((r) => setTimeout(r, 500)).then(() => reviewer.approveDraft(draft.id, { content: edited }))]);
+    const [decided, approved] = await Promise.all([
+      waiting,
+      new Promise((r) => setTimeout(r, 500)).then(() => reviewer.approveDraft(draft.id, { content: edited })),
+    ]);
     expect(approved.status).toBe('approved');
-    expect(decided).toMatchObject({ id: draft.id, status: 'approved', content: edited, originalContent: email, reviewedBy: { name: 'alice', role: 'reviewer' } });
+    expect(decided).toMatchObject({
+      id: draft.id,
+      status: 'approved',
+      content: edited,
+      originalContent: email,
+      reviewedBy: { name: 'alice', role: 'reviewer' },
+    });
     expect(decided.reviewedAt).toBe(approved.reviewedAt);
   });
 
@@ -122,7 +131,11 @@ describe('the client against the dev runtime', () => {
 describe('the examples in shared/client/examples', () => {
   const children: ChildProcess[] = [];
   afterAll(async () => {
-    await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) : null)));
+    await Promise.all(
+      children
+        .filter((child) => child.exitCode === null && child.signalCode === null)
+        .map((child) => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')))),
+    );
   });
 
   function run(script: string, env: Record<string, string>) {
@@ -153,7 +166,9 @@ describe('the examples in shared/client/examples', () => {
   /** Posts a delivery signed like Processa's, as a retry would resend it. */
   const deliver = (url: string, secret: string, id: string, body: object) => {
     const text = JSON.stringify(body);
-    return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders(id, text, [secret], new Date()) }, body: text }).then((r) => r.status);
+    return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders(id, text, [secret], new Date()) }, body: text }).then(
+      (r) => r.status,
+    );
   };
   const approvedEvent = (to: string) => ({
     event: 'draft.approved',
@@ -164,7 +179,11 @@ describe('the examples in shared/client/examples', () => {
   it('agent.ts waits for the decision that receiver.ts then executes', async () => {
     const receiver = await receiverExample('receiver.ts');
     const agentRun = run('agent.ts', { PROCESSA_URL: runtime.url, PROCESSA_API_KEY: agentKey });
-    const [, draftId] = await eventually(() => agentRun.output().match(/Draft (\S+) is waiting for review: http/), 30_000, `the agent's draft:\n${agentRun.output()}`);
+    const [, draftId] = await eventually(
+      () => agentRun.output().match(/Draft (\S+) is waiting for review: http/),
+      30_000,
+      `the agent's draft:\n${agentRun.output()}`,
+    );
     await reviewer.approveDraft(draftId!, { content: { ...email, to: 'edited@example.com' } });
     expect(await agentRun.exited).toBe(0);
     expect(agentRun.output()).toContain('Approved by alice: {"to":"edited@example.com"');
@@ -172,13 +191,19 @@ describe('the examples in shared/client/examples', () => {
 
     const rejected = await agent.createDraft({ title: 'Refund', content: { amount: 10 } });
     await reviewer.rejectDraft(rejected.id, { reason: 'Content violates policy' });
-    await eventually(() => receiver.output().includes(`draft ${rejected.id} rejected: Content violates policy`), 20_000, `the rejection log:\n${receiver.output()}`);
+    await eventually(
+      () => receiver.output().includes(`draft ${rejected.id} rejected: Content violates policy`),
+      20_000,
+      `the rejection log:\n${receiver.output()}`,
+    );
 
     // A redelivered event (same webhook-id) is acknowledged but not executed twice; forgeries get 400.
     const event = approvedEvent('dup@example.com');
     expect(await deliver(receiver.url, receiver.secret, 'msg_dup_1', event)).toBe(200);
     expect(await deliver(receiver.url, receiver.secret, 'msg_dup_1', event)).toBe(200);
-    expect(await deliver(receiver.url, `whsec_${Buffer.from('not the secret').toString('base64')}`, 'msg_dup_2', approvedEvent('forged@example.com'))).toBe(400);
+    expect(await deliver(receiver.url, `whsec_${Buffer.from('not the secret').toString('base64')}`, 'msg_dup_2', approvedEvent('forged@example.com'))).toBe(
+      400,
+    );
     expect(receiver.output().match(/sending email to dup@example\.com/g)).toHaveLength(1);
     expect(receiver.output()).not.toContain('forged@example.com');
   }, 60_000);

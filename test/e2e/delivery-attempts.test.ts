@@ -50,7 +50,10 @@ afterAll(async () => {
 
 async function dlqDepth(): Promise<number> {
   const { Attributes } = await pipeline.sqsClient.send(
-    new GetQueueAttributesCommand({ QueueUrl: pipeline.queueUrls.deliveriesDlq, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: pipeline.queueUrls.deliveriesDlq,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
@@ -65,7 +68,10 @@ describe('a delivery owns its attempt count', () => {
     const others = Array.from({ length: 1000 }, () => deliveryMessage(testEvent(), 'ep_someone_else'));
     for (let i = 0; i < others.length; i += 10) {
       await pipeline.sqsClient.send(
-        new SendMessageBatchCommand({ QueueUrl: pipeline.queueUrls.deliveriesDlq, Entries: others.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })) }),
+        new SendMessageBatchCommand({
+          QueueUrl: pipeline.queueUrls.deliveriesDlq,
+          Entries: others.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })),
+        }),
       );
     }
     receiver = await startReceiver('fail');
@@ -78,10 +84,14 @@ describe('a delivery owns its attempt count', () => {
     await pipeline.drafts.create(draft);
     await decideDraft(pipeline.drafts, draft.id, { kind: 'approve' }, reviewer);
 
-    const log = await eventually(async () => {
-      const { items } = await pipeline.deliveryLog.list(endpoint.id, 100);
-      return items.some((a) => a.outcome === 'dead') && items.filter((a) => a.draftId === draft.id).reverse();
-    }, 60_000, 'a dead delivery');
+    const log = await eventually(
+      async () => {
+        const { items } = await pipeline.deliveryLog.list(endpoint.id, 100);
+        return items.some((a) => a.outcome === 'dead') && items.filter((a) => a.draftId === draft.id).reverse();
+      },
+      60_000,
+      'a dead delivery',
+    );
     expect(log.map((a) => [a.attempt, a.outcome, a.httpStatus])).toEqual([
       [1, 'failed', 500],
       [2, 'failed', 500],
@@ -113,10 +123,14 @@ describe('a delivery owns its attempt count', () => {
     const started = Date.now();
     expect(await redriveDeadDeliveries(endpointId, deadDeliveriesFromEnv(), deliveryQueueFromEnv())).toEqual({ redriven: 1, complete: true });
     expect(Date.now() - started).toBeLessThan(15_000);
-    const delivered = await eventually(async () => {
-      const { items } = await pipeline.deliveryLog.list(endpointId, 100);
-      return items.find((a) => a.draftId === draftId && a.outcome === 'succeeded');
-    }, 20_000, 'the redriven delivery');
+    const delivered = await eventually(
+      async () => {
+        const { items } = await pipeline.deliveryLog.list(endpointId, 100);
+        return items.find((a) => a.draftId === draftId && a.outcome === 'succeeded');
+      },
+      20_000,
+      'the redriven delivery',
+    );
     expect(delivered.attempt).toBe(1);
     expect(receiver.requests).toHaveLength(5);
 
@@ -126,7 +140,9 @@ describe('a delivery owns its attempt count', () => {
     const { deliveryStateStoreFromEnv } = await import('../../shared/stores.js');
     const state = (await deliveryStateStoreFromEnv().get(endpointId, eventId))!;
     expect(state).toMatchObject({ status: 'delivered', generation: 1 });
-    await pipeline.sqsClient.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrls.deliveries, MessageBody: JSON.stringify({ ...state.message, redrives: 0 }) }));
+    await pipeline.sqsClient.send(
+      new SendMessageCommand({ QueueUrl: pipeline.queueUrls.deliveries, MessageBody: JSON.stringify({ ...state.message, redrives: 0 }) }),
+    );
     await new Promise((r) => setTimeout(r, 2500));
     expect(receiver.requests).toHaveLength(5);
     expect((await pipeline.deliveryLog.list(endpointId, 100)).items.filter((a) => a.draftId === draftId)).toHaveLength(5);

@@ -20,10 +20,11 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-const answers = (url: string) => fetch(`${url}/v1/drafts`).then(
-  () => true,
-  () => false,
-);
+const answers = (url: string) =>
+  fetch(`${url}/v1/drafts`).then(
+    () => true,
+    () => false,
+  );
 const runtimeFiles = (dir: string) => readdirSync(dir).filter((name) => /^runtime.*\.json$/.test(name));
 
 describe('npm run dev', () => {
@@ -78,19 +79,23 @@ describe('npm run dev', () => {
     }
   }, 120_000);
 
-  it.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)('stops everything when the `npm run dev` process gets %s', async (signal) => {
-    const runtime = await startDevRuntime({ npm: true });
-    try {
-      const { pid, dynamodbPid } = runtime.info();
-      expect(await answers(runtime.url)).toBe(true);
-      process.kill(runtime.process.pid!, signal);
-      await waitFor('the API to stop answering', async () => !(await answers(runtime.url)));
-      await waitFor('the runtime and java to exit', () => !isAlive(pid) && !isAlive(dynamodbPid!));
-      expect(runtimeFiles(runtime.dataDir)).toEqual([]);
-    } finally {
-      await runtime.stop();
-    }
-  }, 120_000);
+  it.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)(
+    'stops everything when the `npm run dev` process gets %s',
+    async (signal) => {
+      const runtime = await startDevRuntime({ npm: true });
+      try {
+        const { pid, dynamodbPid } = runtime.info();
+        expect(await answers(runtime.url)).toBe(true);
+        process.kill(runtime.process.pid!, signal);
+        await waitFor('the API to stop answering', async () => !(await answers(runtime.url)));
+        await waitFor('the runtime and java to exit', () => !isAlive(pid) && !isAlive(dynamodbPid!));
+        expect(runtimeFiles(runtime.dataDir)).toEqual([]);
+      } finally {
+        await runtime.stop();
+      }
+    },
+    120_000,
+  );
 
   it('keeps runtime state per instance: two in one folder each keep their file, and the CLI picks by PORT', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'processa-two-'));

@@ -55,20 +55,20 @@ function docApp(executeAction: (content: unknown) => Promise<void>, before?: (ap
   if (before) before(app);
   else app.use(express.json()); // added: the snippet reads req.body as parsed JSON
   // --- begin: verbatim from the webhook documentation, "Example: Node.js/Express" ---
-app.post('/webhooks/processa', async (req, res) => {
-const { event, draft } = req.body
-if (event === 'draft.approved') {
-// Execute the approved action
-await executeAction(draft.content)
-// Respond with 200 to acknowledge receipt
-res.status(200).json({ received: true })
-}
-if (event === 'draft.rejected') {
-// Log rejection for monitoring
-console.log(`Draft ${draft.id} rejected: ${draft.rejectionReason}`)
-res.status(200).json({ received: true })
-}
-})
+  app.post('/webhooks/processa', async (req, res) => {
+    const { event, draft } = req.body;
+    if (event === 'draft.approved') {
+      // Execute the approved action
+      await executeAction(draft.content);
+      // Respond with 200 to acknowledge receipt
+      res.status(200).json({ received: true });
+    }
+    if (event === 'draft.rejected') {
+      // Log rejection for monitoring
+      console.log(`Draft ${draft.id} rejected: ${draft.rejectionReason}`);
+      res.status(200).json({ received: true });
+    }
+  });
   // --- end ---
   return app;
 }
@@ -144,7 +144,10 @@ async function startFlask(): Promise<FlaskReceiver> {
   const lines = () => printedLines(output, ['EXECUTED ', 'Draft ']);
   return {
     url: `http://127.0.0.1:${port}/webhooks/processa`,
-    executed: () => lines().filter((l) => l.startsWith('EXECUTED ')).map((l) => JSON.parse(l.slice('EXECUTED '.length))),
+    executed: () =>
+      lines()
+        .filter((l) => l.startsWith('EXECUTED '))
+        .map((l) => JSON.parse(l.slice('EXECUTED '.length))),
     logged: () => lines().filter((l) => l.startsWith('Draft ')),
     output: () => output,
     async stop() {
@@ -164,7 +167,11 @@ async function listen(app: ExpressApp): Promise<string> {
 }
 
 /** The doc's code between the `--- begin` and `--- end` markers of a snippet, as trimmed lines. */
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 function fromDoc(after: string, before?: string): string[] | undefined {
   if (!existsSync(SEED_DOC)) return undefined;
   const doc = readFileSync(SEED_DOC, 'utf8');
@@ -185,7 +192,10 @@ beforeAll(async () => {
   const agentKey = await admin('POST', '/v1/keys', { role: 'agent', name: 'bot' });
   agent = apiClient(runtime.url, agentKey.body.key);
   // http://127.0.0.1 endpoints: the dev runtime allows localhost receivers.
-  const expressEndpoint = await admin('POST', '/v1/webhooks', { url: await listen(docApp(async (content) => void expressReceiver.executed.push(content))), description: 'doc example' });
+  const expressEndpoint = await admin('POST', '/v1/webhooks', {
+    url: await listen(docApp(async (content) => void expressReceiver.executed.push(content))),
+    description: 'doc example',
+  });
   expect(expressEndpoint.status).toBe(201);
   expressReceiver.endpointId = expressEndpoint.body.id;
   const flaskEndpoint = await admin('POST', '/v1/webhooks', { url: flask.url, description: 'doc example (Flask)' });
@@ -203,19 +213,28 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-const deliveriesOf = async (endpointId: string) => (await admin('GET', `/v1/webhooks/${endpointId}/deliveries?limit=100`)).body.items as Array<Record<string, any>>;
+const deliveriesOf = async (endpointId: string) =>
+  (await admin('GET', `/v1/webhooks/${endpointId}/deliveries?limit=100`)).body.items as Array<Record<string, any>>;
 const deliveryOf = async (endpointId: string, match: (d: Record<string, any>) => boolean) =>
   eventually(async () => (await deliveriesOf(endpointId)).find(match), 20_000, 'a delivery');
 
 /** Waits until every decision of this file so far has reached the endpoint, so what a receiver does next is the next event's doing. */
 const settled = (endpointId: string) =>
-  eventually(async () => {
-    const delivered = new Set((await deliveriesOf(endpointId)).filter((d) => d.outcome === 'succeeded').map((d) => d.draftId));
-    return decided.every((id) => delivered.has(id));
-  }, 20_000, 'earlier decisions to be delivered');
+  eventually(
+    async () => {
+      const delivered = new Set((await deliveriesOf(endpointId)).filter((d) => d.outcome === 'succeeded').map((d) => d.draftId));
+      return decided.every((id) => delivered.has(id));
+    },
+    20_000,
+    'earlier decisions to be delivered',
+  );
 
 async function decide(action: 'approve' | 'reject', decision: Record<string, unknown>) {
-  const created = await agent('POST', '/v1/drafts', { title: 'Send welcome email', content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' }, metadata: { source: 'ai_agent_v1' } });
+  const created = await agent('POST', '/v1/drafts', {
+    title: 'Send welcome email',
+    content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' },
+    metadata: { source: 'ai_agent_v1' },
+  });
   const result = await admin('POST', `/v1/drafts/${created.body.id}/${action}`, decision);
   expect(result.status).toBe(200);
   decided.push(result.body.id);
@@ -228,7 +247,13 @@ interface Form {
   button: string;
   fields: Array<{ name: string; value: string; type: string }>;
 }
-const decode = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const decode = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 const attr = (tag: string, name: string) => {
   const m = tag.match(new RegExp(`\\s${name}="([^"]*)"`));
   return m ? decode(m[1]!) : undefined;
@@ -237,7 +262,11 @@ function formsIn(html: string): Form[] {
   return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)].map(([, open, inner]) => ({
     action: attr(open!, 'action')!,
     button: decode((inner!.match(/<button\b[^>]*>([\s\S]*?)<\/button>/)?.[1] ?? '').replace(/<[^>]+>/g, '').trim()),
-    fields: [...inner!.matchAll(/<input\b[^>]*>/g)].map(([tag]) => ({ name: attr(tag, 'name') ?? '', value: attr(tag, 'value') ?? '', type: attr(tag, 'type') ?? 'text' })),
+    fields: [...inner!.matchAll(/<input\b[^>]*>/g)].map(([tag]) => ({
+      name: attr(tag, 'name') ?? '',
+      value: attr(tag, 'value') ?? '',
+      type: attr(tag, 'type') ?? 'text',
+    })),
   }));
 }
 async function submitForm(form: Form, cookie: string, fill: Record<string, string> = {}, check: string[] = []) {
@@ -247,14 +276,22 @@ async function submitForm(form: Form, cookie: string, fill: Record<string, strin
       if (check.includes(f.name)) body.append(f.name, f.value);
     } else if (f.name) body.append(f.name, fill[f.name] ?? f.value);
   }
-  const res = await fetch(`${runtime.url}${form.action}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: body.toString() });
+  const res = await fetch(`${runtime.url}${form.action}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: body.toString(),
+  });
   return { status: res.status, location: res.headers.get('location'), cookies: res.headers.getSetCookie(), html: await res.text() };
 }
 let pageSession: string | undefined;
 async function settingsPageSession(): Promise<string> {
   if (pageSession) return pageSession;
   const signInPage = await fetch(`${runtime.url}/settings/webhooks`, { redirect: 'manual' });
-  const loginCookie = signInPage.headers.getSetCookie().map((c) => c.split(';')[0]!).join('; ');
+  const loginCookie = signInPage.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .join('; ');
   const signIn = formsIn(await signInPage.text()).find((f) => f.button === 'Sign in')!;
   const signedIn = await submitForm(signIn, loginCookie, { key: runtime.adminKey });
   expect(signedIn.status).toBe(303);
@@ -267,7 +304,12 @@ async function pressOnSettingsPage(endpointId: string, button: string, check: st
   const card = html.match(new RegExp(`<section class="card" id="${endpointId}">([\\s\\S]*?)</section>`))?.[1];
   expect(card).toBeDefined();
   const form = formsIn(card!).find((f) => f.button === button);
-  if (!form) throw new Error(`no "${button}" button on ${endpointId}'s card; buttons: ${formsIn(card!).map((f) => f.button).join(', ')}`);
+  if (!form)
+    throw new Error(
+      `no "${button}" button on ${endpointId}'s card; buttons: ${formsIn(card!)
+        .map((f) => f.button)
+        .join(', ')}`,
+    );
   return submitForm(form, cookie, {}, check);
 }
 
@@ -328,7 +370,12 @@ describe("the documentation's Express handler, as written", () => {
     const sent = await admin('POST', `/v1/webhooks/${endpointId()}/test`, { event: 'draft.approved' });
     expect(sent.status).toBe(202);
     expect(sent.body.eventType).toBe('draft.approved');
-    expect(await deliveryOf(endpointId(), (d) => d.eventId === sent.body.eventId)).toMatchObject({ eventType: 'draft.approved', test: true, outcome: 'succeeded', httpStatus: 200 });
+    expect(await deliveryOf(endpointId(), (d) => d.eventId === sent.body.eventId)).toMatchObject({
+      eventType: 'draft.approved',
+      test: true,
+      outcome: 'succeeded',
+      httpStatus: 200,
+    });
     expect(executed.length).toBe(before + 1);
     expect(executed.at(-1)).toEqual(expect.objectContaining({ to: expect.any(String), subject: expect.any(String), body: expect.any(String) }));
 
@@ -350,7 +397,12 @@ describe("the documentation's Express handler, as written", () => {
     expect(empty.status).toBe(202);
     expect((await empty.json()).eventType).toBe('draft.rejected');
     expect((await admin('POST', `/v1/webhooks/${endpointId()}/test`, {})).body.eventType).toBe('draft.rejected');
-    for (const [body, field] of [[{ event: 'draft.expired' }, 'event'], [{ event: 'approved' }, 'event'], [{ event: 7 }, 'event'], [{ evnt: 'draft.approved' }, 'evnt']] as const) {
+    for (const [body, field] of [
+      [{ event: 'draft.expired' }, 'event'],
+      [{ event: 'approved' }, 'event'],
+      [{ event: 7 }, 'event'],
+      [{ evnt: 'draft.approved' }, 'evnt'],
+    ] as const) {
       const res = await admin('POST', `/v1/webhooks/${endpointId()}/test`, body);
       expect({ body, status: res.status, code: res.body.error?.code }).toEqual({ body, status: 400, code: 'validation_failed' });
       expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual([field]);
@@ -374,7 +426,11 @@ describe("the documentation's Flask handler, as written", () => {
     expect(await deliveryOf(flaskEndpointId, (d) => d.draftId === rejected.id)).toMatchObject({ outcome: 'succeeded', httpStatus: 200 });
     // Its prints arrive through a pipe, possibly after the responses were logged.
     await eventually(() => flask.executed().some((c) => JSON.stringify(c) === JSON.stringify(edited)), 5_000, `execute_action(edited):\n${flask.output()}`);
-    await eventually(() => flask.logged().includes(`Draft ${rejected.id} rejected: Content violates policy`), 5_000, `the rejection logged:\n${flask.output()}`);
+    await eventually(
+      () => flask.logged().includes(`Draft ${rejected.id} rejected: Content violates policy`),
+      5_000,
+      `the rejection logged:\n${flask.output()}`,
+    );
   });
 
   it('"Test Webhook" (API and settings page): answered 200, nothing executed', async () => {
@@ -382,14 +438,23 @@ describe("the documentation's Flask handler, as written", () => {
     const before = flask.executed().length;
     const sent = await admin('POST', `/v1/webhooks/${flaskEndpointId}/test`);
     expect(sent.status).toBe(202);
-    expect(await deliveryOf(flaskEndpointId, (d) => d.eventId === sent.body.eventId)).toMatchObject({ eventType: 'draft.rejected', test: true, outcome: 'succeeded', httpStatus: 200 });
+    expect(await deliveryOf(flaskEndpointId, (d) => d.eventId === sent.body.eventId)).toMatchObject({
+      eventType: 'draft.rejected',
+      test: true,
+      outcome: 'succeeded',
+      httpStatus: 200,
+    });
     const known = new Set((await deliveriesOf(flaskEndpointId)).map((d) => d.eventId));
     expect((await pressOnSettingsPage(flaskEndpointId, 'Test Webhook')).status).toBe(303);
     const fromPage = await deliveryOf(flaskEndpointId, (d) => !known.has(d.eventId) && d.test === true);
     expect(fromPage).toMatchObject({ eventType: 'draft.rejected', outcome: 'succeeded', httpStatus: 200 });
     expect(flask.executed().length).toBe(before);
     for (const draftId of [sent.body.draftId, fromPage.draftId]) {
-      const line = await eventually(() => flask.logged().find((l) => l.startsWith(`Draft ${draftId} rejected: `)), 5_000, `Draft ${draftId} logged:\n${flask.output()}`);
+      const line = await eventually(
+        () => flask.logged().find((l) => l.startsWith(`Draft ${draftId} rejected: `)),
+        5_000,
+        `Draft ${draftId} logged:\n${flask.output()}`,
+      );
       expect(line).toMatch(/test/i);
     }
   });
@@ -398,7 +463,12 @@ describe("the documentation's Flask handler, as written", () => {
     await settled(flaskEndpointId);
     const before = flask.executed().length;
     const sent = await admin('POST', `/v1/webhooks/${flaskEndpointId}/test`, { event: 'draft.approved' });
-    expect(await deliveryOf(flaskEndpointId, (d) => d.eventId === sent.body.eventId)).toMatchObject({ eventType: 'draft.approved', test: true, outcome: 'succeeded', httpStatus: 200 });
+    expect(await deliveryOf(flaskEndpointId, (d) => d.eventId === sent.body.eventId)).toMatchObject({
+      eventType: 'draft.approved',
+      test: true,
+      outcome: 'succeeded',
+      httpStatus: 200,
+    });
     await eventually(() => flask.executed().length === before + 1, 5_000, `execute_action:\n${flask.output()}`);
   });
 });
@@ -438,13 +508,22 @@ describe('the same Express handler behind expressWebhookMiddleware', () => {
     expect(executed).toContainEqual(edited);
     const before = executed.length;
     const sent = await admin('POST', `/v1/webhooks/${endpointId}/test`);
-    expect(await deliveryOf(endpointId, (d) => d.eventId === sent.body.eventId)).toMatchObject({ outcome: 'succeeded', httpStatus: 200, eventType: 'draft.rejected' });
+    expect(await deliveryOf(endpointId, (d) => d.eventId === sent.body.eventId)).toMatchObject({
+      outcome: 'succeeded',
+      httpStatus: 200,
+      eventType: 'draft.rejected',
+    });
     expect(executed.length).toBe(before);
   });
   it('refuses a forged delivery with 400 before the handler runs', async () => {
     const before = executed.length;
-    const body = JSON.stringify({ event: 'draft.approved', draft: { id: 'cdirect', title: 'x', content: { to: 'someone@example.com' }, metadata: {}, reviewedAt: new Date().toISOString() }, timestamp: new Date().toISOString() });
-    const post = (headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then((r) => r.status);
+    const body = JSON.stringify({
+      event: 'draft.approved',
+      draft: { id: 'cdirect', title: 'x', content: { to: 'someone@example.com' }, metadata: {}, reviewedAt: new Date().toISOString() },
+      timestamp: new Date().toISOString(),
+    });
+    const post = (headers: Record<string, string>) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then((r) => r.status);
     expect(await post({ ...signedHeaders('msg_forged', body, [`whsec_${Buffer.from('guessed').toString('base64')}`], new Date()) })).toBe(400);
     expect(await post({})).toBe(400);
     expect(executed.length).toBe(before);

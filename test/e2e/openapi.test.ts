@@ -52,7 +52,10 @@ describe('the OpenAPI document', () => {
     expect(spec.openapi).toBe('3.1.0');
     expect(spec.servers).toEqual([{ url: runtime.url }]);
     for (const route of apiRoutes) {
-      expect({ route: routeKey(route), documented: Boolean(spec.paths[route.path]?.[route.method.toLowerCase()]) }).toEqual({ route: routeKey(route), documented: true });
+      expect({ route: routeKey(route), documented: Boolean(spec.paths[route.path]?.[route.method.toLowerCase()]) }).toEqual({
+        route: routeKey(route),
+        documented: true,
+      });
     }
     const documented = Object.entries(spec.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual(apiRoutes.map(routeKey).sort());
@@ -65,7 +68,13 @@ describe('the OpenAPI document', () => {
       expectConforms(method, template, res);
       return res;
     };
-    const created = await call('POST', '/v1/drafts', '/v1/drafts', { title: 'Spec', content: { a: 1 }, metadata: { source: 'x' }, expiresAt: new Date(Date.now() + 3_600_000).toISOString() }, { 'idempotency-key': 'spec-1' });
+    const created = await call(
+      'POST',
+      '/v1/drafts',
+      '/v1/drafts',
+      { title: 'Spec', content: { a: 1 }, metadata: { source: 'x' }, expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
+      { 'idempotency-key': 'spec-1' },
+    );
     await call('POST', '/v1/drafts', '/v1/drafts', { title: 'Spec', content: { a: 1 }, metadata: { source: 'x' }, expiresAt: 'soon' });
     const id = created.body.id;
     await call('GET', `/v1/drafts/${id}`, '/v1/drafts/{id}');
@@ -77,10 +86,18 @@ describe('the OpenAPI document', () => {
     await call('GET', '/v1/drafts?limit=1000', '/v1/drafts');
 
     // The refusals of the JSON pipeline, documented on every route with a body.
-    const big = await call('POST', '/v1/drafts', '/v1/drafts', JSON.stringify({ title: 'Big', content: { text: 'x'.repeat(300 * 1024) } }), { 'content-type': 'application/json' });
+    const big = await call('POST', '/v1/drafts', '/v1/drafts', JSON.stringify({ title: 'Big', content: { text: 'x'.repeat(300 * 1024) } }), {
+      'content-type': 'application/json',
+    });
     expect(big.status).toBe(413);
     expect((await call('POST', '/v1/drafts', '/v1/drafts', { title: 'Big content', content: { text: 'x'.repeat(65 * 1024) } })).status).toBe(413);
-    expect((await call('POST', `/v1/drafts/${id}/reject`, '/v1/drafts/{id}/reject', JSON.stringify({ reason: 'x'.repeat(300 * 1024) }), { 'content-type': 'application/json' })).status).toBe(413);
+    expect(
+      (
+        await call('POST', `/v1/drafts/${id}/reject`, '/v1/drafts/{id}/reject', JSON.stringify({ reason: 'x'.repeat(300 * 1024) }), {
+          'content-type': 'application/json',
+        })
+      ).status,
+    ).toBe(413);
     expect((await call('POST', '/v1/drafts', '/v1/drafts', 'title=x', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
     expect((await call('POST', '/v1/drafts', '/v1/drafts', '{"title":', { 'content-type': 'application/json' })).status).toBe(400);
     expect((await call('POST', '/v1/drafts', '/v1/drafts', { title: 'Spec', content: { a: 3 } }, { 'idempotency-key': 'spec-1' })).status).toBe(422);
@@ -113,18 +130,30 @@ describe('the OpenAPI document', () => {
       // A real decision, delivered to the endpoint subscribed to it.
       const decided = await call('POST', '/v1/drafts', '/v1/drafts', { title: 'Delivered', content: { to: 'user@example.com' }, metadata: { source: 'spec' } });
       await call('POST', `/v1/drafts/${decided.body.id}/approve`, '/v1/drafts/{id}/approve', { content: { to: 'edited@example.com' } });
-      const delivered = await eventually(() => {
-        const ids = [test.body.eventId, sample.body.eventId];
-        const requests = [...ids.map((i) => receiver.forEvent(i)[0]), receiver.requests.find((r) => JSON.parse(r.body).draft.id === decided.body.id)];
-        return requests.every(Boolean) && (requests as ReceivedRequest[]);
-      }, 20_000, 'the test events and the decision to be delivered');
+      const delivered = await eventually(
+        () => {
+          const ids = [test.body.eventId, sample.body.eventId];
+          const requests = [...ids.map((i) => receiver.forEvent(i)[0]), receiver.requests.find((r) => JSON.parse(r.body).draft.id === decided.body.id)];
+          return requests.every(Boolean) && (requests as ReceivedRequest[]);
+        },
+        20_000,
+        'the test events and the decision to be delivered',
+      );
       const bodies = delivered.map(expectWebhookConforms);
-      expect(bodies.map((b) => [b.event, b.test ?? false])).toEqual([['draft.rejected', true], ['draft.approved', true], ['draft.approved', false]]);
+      expect(bodies.map((b) => [b.event, b.test ?? false])).toEqual([
+        ['draft.rejected', true],
+        ['draft.approved', true],
+        ['draft.approved', false],
+      ]);
       expect(bodies[2].draft.content).toEqual({ to: 'edited@example.com' });
-      const log = await eventually(async () => {
-        const page = await call('GET', `/v1/webhooks/${ep}/deliveries`, '/v1/webhooks/{id}/deliveries');
-        return page.body.items.length >= 3 && page;
-      }, 20_000, 'the delivery log');
+      const log = await eventually(
+        async () => {
+          const page = await call('GET', `/v1/webhooks/${ep}/deliveries`, '/v1/webhooks/{id}/deliveries');
+          return page.body.items.length >= 3 && page;
+        },
+        20_000,
+        'the delivery log',
+      );
       expect(log.body.items.length).toBeGreaterThan(0);
       await call('POST', `/v1/webhooks/${ep}/rotate-secret`, '/v1/webhooks/{id}/rotate-secret');
       await call('POST', `/v1/webhooks/${ep}/redrive`, '/v1/webhooks/{id}/redrive');

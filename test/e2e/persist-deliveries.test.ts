@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 const start = (retryBaseSeconds: number) =>
-  startDevRuntime({ args: ['--persist'], dataDir, env: { PROCESSA_BOOTSTRAP_KEY: key, PROCESSA_RETRY_BASE_SECONDS: String(retryBaseSeconds), PROCESSA_WEBHOOK_TIMEOUT_MS: '1500' } });
+  startDevRuntime({
+    args: ['--persist'],
+    dataDir,
+    env: { PROCESSA_BOOTSTRAP_KEY: key, PROCESSA_RETRY_BASE_SECONDS: String(retryBaseSeconds), PROCESSA_WEBHOOK_TIMEOUT_MS: '1500' },
+  });
 
 /** Kills the runtime with SIGKILL (no cleanup at all), and DynamoDB Local too if it outlived it. */
 async function crash(runtime: DevRuntime) {
@@ -43,7 +47,11 @@ describe('--persist after a crash', () => {
     let api = apiClient(runtime.url, key);
     const deadEndpoint = (await api('POST', '/v1/webhooks', { url: dead.url })).body as { id: string };
     const deadEvent = (await api('POST', `/v1/webhooks/${deadEndpoint.id}/test`)).body as { eventId: string };
-    await eventually(async () => (await api('GET', `/v1/webhooks/${deadEndpoint.id}/deliveries`)).body.items.some((d: any) => d.outcome === 'dead'), 40_000, 'a dead delivery');
+    await eventually(
+      async () => (await api('GET', `/v1/webhooks/${deadEndpoint.id}/deliveries`)).body.items.some((d: any) => d.outcome === 'dead'),
+      40_000,
+      'a dead delivery',
+    );
     await crash(runtime);
 
     // Run 2: slow retries (15-30 s), so a first failure leaves the delivery waiting; then a crash.
@@ -51,7 +59,11 @@ describe('--persist after a crash', () => {
     api = apiClient(runtime.url, key);
     const waitingEndpoint = (await api('POST', '/v1/webhooks', { url: waiting.url })).body as { id: string };
     const waitingEvent = (await api('POST', `/v1/webhooks/${waitingEndpoint.id}/test`)).body as { eventId: string };
-    const failed = await eventually(async () => (await api('GET', `/v1/webhooks/${waitingEndpoint.id}/deliveries`)).body.items.find((d: any) => d.outcome === 'failed'), 20_000, 'a first failed attempt');
+    const failed = await eventually(
+      async () => (await api('GET', `/v1/webhooks/${waitingEndpoint.id}/deliveries`)).body.items.find((d: any) => d.outcome === 'failed'),
+      20_000,
+      'a first failed attempt',
+    );
     expect(failed).toMatchObject({ eventId: waitingEvent.eventId, attempt: 1, nextAttemptAt: expect.any(String) });
     await crash(runtime);
 
@@ -64,7 +76,11 @@ describe('--persist after a crash', () => {
       api = apiClient(runtime.url, key);
       expect(runtime.output()).toContain('re-queued 1 pending delivery');
       // The waiting delivery goes out again on its own, as attempt 2, with the same webhook-id.
-      const retried = await eventually(async () => (await api('GET', `/v1/webhooks/${waitingEndpoint.id}/deliveries`)).body.items.find((d: any) => d.outcome === 'succeeded'), 20_000, 'the retried delivery');
+      const retried = await eventually(
+        async () => (await api('GET', `/v1/webhooks/${waitingEndpoint.id}/deliveries`)).body.items.find((d: any) => d.outcome === 'succeeded'),
+        20_000,
+        'the retried delivery',
+      );
       expect(retried).toMatchObject({ eventId: waitingEvent.eventId, attempt: 2 });
       expect(Date.now() - restartedAt).toBeLessThan(60_000);
       expect(new Set(waiting.forEvent(waitingEvent.eventId).map((r) => r.headers['webhook-id']))).toEqual(new Set([waitingEvent.eventId]));
@@ -74,7 +90,11 @@ describe('--persist after a crash', () => {
       expect(log[0]).toMatchObject({ eventId: deadEvent.eventId, attempt: 4, outcome: 'dead' });
       expect(dead.forEvent(deadEvent.eventId)).toHaveLength(4);
       expect((await api('POST', `/v1/webhooks/${deadEndpoint.id}/redrive`)).body).toEqual({ redriven: 1, complete: true });
-      await eventually(async () => (await api('GET', `/v1/webhooks/${deadEndpoint.id}/deliveries`)).body.items.some((d: any) => d.outcome === 'succeeded'), 20_000, 'the redriven delivery');
+      await eventually(
+        async () => (await api('GET', `/v1/webhooks/${deadEndpoint.id}/deliveries`)).body.items.some((d: any) => d.outcome === 'succeeded'),
+        20_000,
+        'the redriven delivery',
+      );
       expect(dead.forEvent(deadEvent.eventId)).toHaveLength(5);
     } finally {
       await runtime.stop();

@@ -75,7 +75,10 @@ beforeAll(async () => {
   if (version.stdout.trim() !== 'True') throw new Error(`python3 3.11+ is needed: ${version.stdout}${version.stderr}${version.error ?? ''}`);
   runtime = await startDevRuntime();
   admin = apiClient(runtime.url, runtime.adminKey);
-  const [agentKey, reviewerKey] = await Promise.all([admin('POST', '/v1/keys', { role: 'agent', name: 'bot' }), admin('POST', '/v1/keys', { role: 'reviewer', name: 'alice' })]);
+  const [agentKey, reviewerKey] = await Promise.all([
+    admin('POST', '/v1/keys', { role: 'agent', name: 'bot' }),
+    admin('POST', '/v1/keys', { role: 'reviewer', name: 'alice' }),
+  ]);
   expect([agentKey.status, reviewerKey.status]).toEqual([201, 201]);
   keys.agent = agentKey.body.key;
   keys.reviewer = reviewerKey.body.key;
@@ -84,7 +87,11 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) : null)));
+  await Promise.all(
+    children
+      .filter((child) => child.exitCode === null && child.signalCode === null)
+      .map((child) => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')))),
+  );
   await runtime?.stop();
   rmSync(tempDir, { recursive: true, force: true });
 });
@@ -105,18 +112,45 @@ describe('the Python unittest suites', () => {
     const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
     const approved = JSON.stringify({
       event: 'draft.approved',
-      draft: { id: 'cmlgx2hvq0002k6gve9fuaz0k', title: 'Send welcome email', content: { ...email, subject: 'Grüße ✓ — 👋' }, metadata: { source: 'ai_agent_v1' }, reviewedAt: now.toISOString() },
+      draft: {
+        id: 'cmlgx2hvq0002k6gve9fuaz0k',
+        title: 'Send welcome email',
+        content: { ...email, subject: 'Grüße ✓ — 👋' },
+        metadata: { source: 'ai_agent_v1' },
+        reviewedAt: now.toISOString(),
+      },
       timestamp: now.toISOString(),
     });
-    const rejected = JSON.stringify({ event: 'draft.rejected', draft: { id: 'cmlgx2hvq0002k6gve9fuaz0l', title: 'Refund', rejectionReason: 'Content violates policy', reviewedAt: now.toISOString() }, timestamp: now.toISOString() });
+    const rejected = JSON.stringify({
+      event: 'draft.rejected',
+      draft: { id: 'cmlgx2hvq0002k6gve9fuaz0l', title: 'Refund', rejectionReason: 'Content violates policy', reviewedAt: now.toISOString() },
+      timestamp: now.toISOString(),
+    });
     const single = signedHeaders('msg_single', approved, [current], now);
     // During a rotation the server signs with the new secret and the old one, space-separated.
     const rotated = signedHeaders('msg_rotated', approved, [current, previous], now);
     expect(rotated['webhook-signature'].split(' ')).toHaveLength(2);
-    const capitalised = Object.fromEntries(Object.entries(signedHeaders('msg_caps', rejected, [current], now)).map(([k, v]) => [k.replace(/(^|-)[a-z]/g, (m) => m.toUpperCase()), v]));
+    const capitalised = Object.fromEntries(
+      Object.entries(signedHeaders('msg_caps', rejected, [current], now)).map(([k, v]) => [k.replace(/(^|-)[a-z]/g, (m) => m.toUpperCase()), v]),
+    );
     const { ['webhook-signature']: _, ...unsigned } = single;
-    const ok = (name: string, id: string, body: string, headers: object, secret: string | string[], at: number | null = nowSeconds) => ({ name, id, body, headers, secret, now: at, expect: 'ok' });
-    const refused = (name: string, expectReason: string, body: string, headers: object, secret: string | string[], at: number | null = nowSeconds) => ({ name, body, headers, secret, now: at, expect: expectReason });
+    const ok = (name: string, id: string, body: string, headers: object, secret: string | string[], at: number | null = nowSeconds) => ({
+      name,
+      id,
+      body,
+      headers,
+      secret,
+      now: at,
+      expect: 'ok',
+    });
+    const refused = (name: string, expectReason: string, body: string, headers: object, secret: string | string[], at: number | null = nowSeconds) => ({
+      name,
+      body,
+      headers,
+      secret,
+      now: at,
+      expect: expectReason,
+    });
     const cases = [
       ok('one signature', 'msg_single', approved, single, current),
       ok('one signature, the real clock', 'msg_single', approved, single, current, null),
@@ -152,7 +186,11 @@ describe('the Python unittest suites', () => {
 describe('examples/agent.py', () => {
   it('waits in wait_for_decision while a reviewer approves an edited version from another process', async () => {
     const run = python(['examples/agent.py'], { PROCESSA_URL: `${runtime.url}/v1`, PROCESSA_API_KEY: keys.agent });
-    const [, draftId, reviewUrl] = await eventually(() => run.output().match(/^Draft (\S+) is waiting for review: (\S+)$/m), 30_000, `the agent's draft:\n${run.output()}`);
+    const [, draftId, reviewUrl] = await eventually(
+      () => run.output().match(/^Draft (\S+) is waiting for review: (\S+)$/m),
+      30_000,
+      `the agent's draft:\n${run.output()}`,
+    );
     expect(reviewUrl).toBe(`${runtime.url}/review/${draftId}`);
     await new Promise((r) => setTimeout(r, 1_500)); // it is polling by now
     expect(run.child.exitCode).toBeNull();
@@ -186,7 +224,8 @@ describe("examples/flask_receiver.py: the documentation's Flask handler complete
       .filter((l) => l.startsWith('executing approved action: '))
       .map((l) => JSON.parse(l.slice('executing approved action: '.length)) as unknown);
   const deliveriesOf = async () => (await admin('GET', `/v1/webhooks/${endpointId}/deliveries?limit=100`)).body.items as Array<Record<string, any>>;
-  const deliveryOf = (match: (d: Record<string, any>) => boolean) => eventually(async () => (await deliveriesOf()).find(match), 20_000, `a delivery; the receiver said:\n${receiver.output()}`);
+  const deliveryOf = (match: (d: Record<string, any>) => boolean) =>
+    eventually(async () => (await deliveriesOf()).find(match), 20_000, `a delivery; the receiver said:\n${receiver.output()}`);
   const decide = async (action: 'approve' | 'reject', decision: object) => {
     const created = await agent('POST', '/v1/drafts', { title: 'Send welcome email', content: email, metadata: { source: 'ai_agent_v1' } });
     expect(created.status).toBe(201);
@@ -199,7 +238,11 @@ describe("examples/flask_receiver.py: the documentation's Flask handler complete
     return { status: res.status, body: (await res.json()) as any };
   };
   const approvedEvent = (to: string) =>
-    JSON.stringify({ event: 'draft.approved', draft: { id: `c${Date.now()}`, title: 't', content: { ...email, to }, metadata: {}, reviewedAt: new Date().toISOString() }, timestamp: new Date().toISOString() });
+    JSON.stringify({
+      event: 'draft.approved',
+      draft: { id: `c${Date.now()}`, title: 't', content: { ...email, to }, metadata: {}, reviewedAt: new Date().toISOString() },
+      timestamp: new Date().toISOString(),
+    });
 
   beforeAll(async () => {
     const flask = spawnSync('python3', ['-c', 'import flask'], { encoding: 'utf8' });
@@ -211,7 +254,12 @@ describe("examples/flask_receiver.py: the documentation's Flask handler complete
     [secret, endpointId] = [endpoint.body.secret, endpoint.body.id];
     receiver = python(['examples/flask_receiver.py'], { PORT: String(port), PROCESSA_WEBHOOK_SECRET: secret });
     await eventually(
-      async () => receiver.child.exitCode === null && (await fetch(url).then((r) => r.status === 405, () => false)),
+      async () =>
+        receiver.child.exitCode === null &&
+        (await fetch(url).then(
+          (r) => r.status === 405,
+          () => false,
+        )),
       20_000,
       `the Flask receiver to listen:\n${receiver.output()}`,
     );
@@ -223,7 +271,11 @@ describe("examples/flask_receiver.py: the documentation's Flask handler complete
     const rejectedId = await decide('reject', { reason: 'Content violates policy' });
     expect(await deliveryOf((d) => d.draftId === approvedId)).toMatchObject({ eventType: 'draft.approved', outcome: 'succeeded', httpStatus: 200, attempt: 1 });
     expect(await deliveryOf((d) => d.draftId === rejectedId)).toMatchObject({ eventType: 'draft.rejected', outcome: 'succeeded', httpStatus: 200, attempt: 1 });
-    await eventually(() => receiver.output().includes(`Draft ${rejectedId} rejected: Content violates policy`), 5_000, `the rejection logged:\n${receiver.output()}`);
+    await eventually(
+      () => receiver.output().includes(`Draft ${rejectedId} rejected: Content violates policy`),
+      5_000,
+      `the rejection logged:\n${receiver.output()}`,
+    );
     await eventually(() => executed().length > 0, 5_000, `the action:\n${receiver.output()}`);
     expect(executed()).toEqual([edited]);
   }, 40_000);

@@ -77,7 +77,15 @@ describe('receiver signals', () => {
     expect(await eventually(async () => (await deliveries(endpoint.id)).find((d) => d.outcome === 'succeeded'))).toMatchObject({ attempt: 2 });
     // Its health: healthy again, one of two attempts succeeded, the failure and its error kept.
     const { body } = await admin('GET', `/v1/webhooks/${endpoint.id}`);
-    expect(body.health).toMatchObject({ state: 'healthy', successRate24h: 0.5, attempts24h: 2, lastSuccessAt: expect.any(String), lastFailure: { error: expect.stringContaining('HTTP 503') }, failingSince: null, waitingForRetry: 0 });
+    expect(body.health).toMatchObject({
+      state: 'healthy',
+      successRate24h: 0.5,
+      attempts24h: 2,
+      lastSuccessAt: expect.any(String),
+      lastFailure: { error: expect.stringContaining('HTTP 503') },
+      failingSince: null,
+      waitingForRetry: 0,
+    });
   }, 60_000);
 
   it("an endpoint's own retry policy sets its attempts; a bad one is refused naming the field", async () => {
@@ -100,11 +108,18 @@ describe('receiver signals', () => {
     const receiver = await scriptedReceiver([{ status: 500 }]);
     const { body: endpoint } = await admin('POST', '/v1/webhooks', { url: receiver.url, retry: { attempts: 10, baseSeconds: 1, maxDelaySeconds: 1 } });
     await approveOne();
-    const disabled = await eventually(async () => {
-      const { body } = await admin('GET', `/v1/webhooks/${endpoint.id}`);
-      return body.enabled === false && body;
-    }, 30_000, 'the auto-disable');
-    expect(disabled).toMatchObject({ disabledReason: 'failing', health: { state: 'disabled', successRate24h: 0, failingSince: expect.any(String), lastFailure: { error: expect.stringContaining('HTTP 500') } } });
+    const disabled = await eventually(
+      async () => {
+        const { body } = await admin('GET', `/v1/webhooks/${endpoint.id}`);
+        return body.enabled === false && body;
+      },
+      30_000,
+      'the auto-disable',
+    );
+    expect(disabled).toMatchObject({
+      disabledReason: 'failing',
+      health: { state: 'disabled', successRate24h: 0, failingSince: expect.any(String), lastFailure: { error: expect.stringContaining('HTTP 500') } },
+    });
     const dead = await eventually(async () => (await deliveries(endpoint.id)).find((d) => d.outcome === 'dead'));
     expect(dead.error).toContain('every attempt failed for');
     expect(receiver.arrivals.length).toBeLessThan(10);

@@ -25,7 +25,10 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 /** Signs in through the form as a browser does; returns the session cookie. */
 async function signIn(key: string): Promise<string> {
   const page = await fetch(`${runtime.url}/review`);
-  const csrfCookie = page.headers.getSetCookie().find((c) => c.startsWith('processa_login_csrf='))!.split(';')[0]!;
+  const csrfCookie = page.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('processa_login_csrf='))!
+    .split(';')[0]!;
   const res = await fetch(`${runtime.url}/review/login`, {
     method: 'POST',
     redirect: 'manual',
@@ -33,7 +36,10 @@ async function signIn(key: string): Promise<string> {
     body: form({ _csrf: csrfCookie.split('=')[1]!, key, next: '/review' }),
   });
   expect(res.status).toBe(303);
-  return res.headers.getSetCookie().find((c) => c.startsWith('processa_session='))!.split(';')[0]!;
+  return res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('processa_session='))!
+    .split(';')[0]!;
 }
 
 async function pageAs(cookie: string, path: string, fields?: Record<string, string>) {
@@ -95,7 +101,7 @@ describe('revoking a key ends its page sessions at once', () => {
     expect((await pageAs(cookie, '/settings/webhooks')).html).toMatch(SIGN_IN_FORM);
   });
 
-  it('other keys\' sessions are untouched by a revocation', async () => {
+  it("other keys' sessions are untouched by a revocation", async () => {
     const stays = await newKey('reviewer', 'stays');
     const goes = await newKey('reviewer', 'goes');
     const [kept, ended] = await Promise.all([signIn(stays.key), signIn(goes.key)]);
@@ -109,7 +115,10 @@ describe('revoking a key ends its page sessions at once', () => {
 describe('sign-in lockout under parallel guesses', () => {
   it('40 wrong keys at once from one client: exactly 5 are evaluated, the rest wait', async () => {
     const page = await fetch(`${runtime.url}/review`);
-    const csrfCookie = page.headers.getSetCookie().find((c) => c.startsWith('processa_login_csrf='))!.split(';')[0]!;
+    const csrfCookie = page.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('processa_login_csrf='))!
+      .split(';')[0]!;
     const guesses = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         fetch(`${runtime.url}/review/login`, {
@@ -145,7 +154,11 @@ describe('the bootstrap admin key', () => {
       // Same value again: refused with a clear reason instead of quietly revived.
       await expect(startDevRuntime({ dataDir, args: ['--persist'], env: { PROCESSA_BOOTSTRAP_KEY: bootstrapKey } })).rejects.toThrow(/revoked/);
       // With a new value the runtime starts; the revoked one stays refused.
-      const second = await startDevRuntime({ dataDir, args: ['--persist'], env: { PROCESSA_BOOTSTRAP_KEY: `prk_next_${Math.random().toString(36).slice(2)}` } });
+      const second = await startDevRuntime({
+        dataDir,
+        args: ['--persist'],
+        env: { PROCESSA_BOOTSTRAP_KEY: `prk_next_${Math.random().toString(36).slice(2)}` },
+      });
       try {
         expect((await apiClient(second.url, bootstrapKey)('GET', '/v1/keys')).status).toBe(401);
         expect((await apiClient(second.url, second.adminKey)('GET', '/v1/keys')).status).toBe(200);

@@ -27,7 +27,11 @@ describe('webhook secrets', () => {
       await eventually(() => ok.requests.length > 0 && failing.requests.length >= 2, 20_000, 'deliveries and a retry');
 
       // The structured log lines (the startup banner prints the dev admin key on purpose).
-      const logs = runtime.output().split('\n').filter((line) => line.startsWith('{')).join('\n');
+      const logs = runtime
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .join('\n');
       expect(logs).toMatch(/"level":"INFO","message":"webhook delivered"/); // the logs were really captured
       expect(logs).toContain(draft.id);
       for (const secret of secrets) {

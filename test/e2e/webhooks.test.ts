@@ -34,7 +34,11 @@ async function receiverEndpoint(mode: Parameters<typeof startReceiver>[0] = 'ok'
 }
 
 async function decidedDraft(action: 'approve' | 'reject', decision: Record<string, unknown> = {}) {
-  const { body: draft } = await admin('POST', '/v1/drafts', { title: `Draft ${Math.random()}`, content: { to: 'user@example.com', subject: 'Hi', body: 'Hello' }, metadata: { source: 'e2e' } });
+  const { body: draft } = await admin('POST', '/v1/drafts', {
+    title: `Draft ${Math.random()}`,
+    content: { to: 'user@example.com', subject: 'Hi', body: 'Hello' },
+    metadata: { source: 'e2e' },
+  });
   const decided = await admin('POST', `/v1/drafts/${draft.id}/${action}`, decision);
   expect(decided.status).toBe(200);
   return decided.body as { id: string; reviewedAt: string; title: string };
@@ -84,11 +88,21 @@ describe('delivery', () => {
     const rejected = await decidedDraft('reject', { reason: 'Content violates policy' });
 
     for (const { receiver, endpoint } of [a, b]) {
-      const [approval] = await eventually(() => receiver.requests.filter((r) => JSON.parse(r.body).draft.id === approved.id).length > 0 && receiver.requests.filter((r) => JSON.parse(r.body).draft.id === approved.id));
+      const [approval] = await eventually(
+        () =>
+          receiver.requests.filter((r) => JSON.parse(r.body).draft.id === approved.id).length > 0 &&
+          receiver.requests.filter((r) => JSON.parse(r.body).draft.id === approved.id),
+      );
       const payload = new Webhook(endpoint.secret).verify(approval!.body, approval!.headers as Record<string, string>);
       expect(payload).toEqual({
         event: 'draft.approved',
-        draft: { id: approved.id, title: approved.title, content: { to: 'user@example.com', subject: 'Hi', body: 'Hello, edited' }, metadata: { source: 'e2e' }, reviewedAt: approved.reviewedAt },
+        draft: {
+          id: approved.id,
+          title: approved.title,
+          content: { to: 'user@example.com', subject: 'Hi', body: 'Hello, edited' },
+          metadata: { source: 'e2e' },
+          reviewedAt: approved.reviewedAt,
+        },
         timestamp: approved.reviewedAt,
       });
       expect(approval!.headers['content-type']).toBe('application/json');
@@ -113,10 +127,14 @@ describe('delivery', () => {
     const healthy = await receiverEndpoint('ok');
     const failing = await receiverEndpoint('fail');
     const draft = await decidedDraft('approve');
-    const attempts = await eventually(async () => {
-      const items = await deliveries(failing.endpoint.id);
-      return items.some((d) => d.outcome === 'dead') && items;
-    }, 40_000, 'a dead delivery');
+    const attempts = await eventually(
+      async () => {
+        const items = await deliveries(failing.endpoint.id);
+        return items.some((d) => d.outcome === 'dead') && items;
+      },
+      40_000,
+      'a dead delivery',
+    );
     const mine = attempts.filter((d) => d.draftId === draft.id).reverse();
     expect(mine.map((d) => [d.attempt, d.outcome, d.httpStatus])).toEqual([
       [1, 'failed', 500],
@@ -148,7 +166,11 @@ describe('delivery', () => {
     const redrive = await admin('POST', `/v1/webhooks/${failing.endpoint.id}/redrive`, { since: mine[0]!.attemptedAt });
     expect(redrive.status).toBe(200);
     expect(redrive.body).toEqual({ redriven: 1, complete: true });
-    await eventually(async () => (await deliveries(failing.endpoint.id)).some((d) => d.draftId === draft.id && d.outcome === 'succeeded'), 20_000, 'redriven delivery');
+    await eventually(
+      async () => (await deliveries(failing.endpoint.id)).some((d) => d.draftId === draft.id && d.outcome === 'succeeded'),
+      20_000,
+      'redriven delivery',
+    );
     expect(failing.receiver.forEvent(mine[0]!.eventId)).toHaveLength(5);
     expect((await admin('POST', `/v1/webhooks/${failing.endpoint.id}/redrive`)).body).toEqual({ redriven: 0, complete: true });
   }, 90_000);
@@ -163,10 +185,18 @@ describe('delivery', () => {
       env: { ...process.env, PROCESSA_DATA_DIR: runtime.dataDir },
     });
     expect(stdout).toContain(`Redrove 1 dead delivery of ${endpoint.id}`);
-    await eventually(async () => (await deliveries(endpoint.id)).some((d) => d.eventId === test.body.eventId && d.outcome === 'succeeded'), 20_000, 'redriven delivery');
+    await eventually(
+      async () => (await deliveries(endpoint.id)).some((d) => d.eventId === test.body.eventId && d.outcome === 'succeeded'),
+      20_000,
+      'redriven delivery',
+    );
     expect(receiver.forEvent(test.body.eventId)).toHaveLength(5);
     // Without --endpoint it goes through every endpoint, and finishes.
-    const all = await promisify(execFile)(tsxBin, ['infra/cli/redrive.ts'], { cwd: repoRoot, env: { ...process.env, PROCESSA_DATA_DIR: runtime.dataDir }, timeout: 60_000 });
+    const all = await promisify(execFile)(tsxBin, ['infra/cli/redrive.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, PROCESSA_DATA_DIR: runtime.dataDir },
+      timeout: 60_000,
+    });
     expect(all.stdout).toMatch(/^Redrove \d+ dead deliver(y|ies)\.$/m);
     expect(receiver.forEvent(test.body.eventId)).toHaveLength(5);
   }, 90_000);
@@ -199,7 +229,11 @@ describe('delivery', () => {
     expect(sample.status).toBe(202);
     expect(sample.body.eventType).toBe('draft.approved');
     const sampleRequest = await eventually(() => receiver.forEvent(sample.body.eventId)[0]);
-    expect(JSON.parse(sampleRequest.body)).toMatchObject({ event: 'draft.approved', test: true, draft: { id: expect.stringMatching(/^test_/), content: expect.any(Object) } });
+    expect(JSON.parse(sampleRequest.body)).toMatchObject({
+      event: 'draft.approved',
+      test: true,
+      draft: { id: expect.stringMatching(/^test_/), content: expect.any(Object) },
+    });
   });
 
   it('after a secret rotation signs with both secrets for the grace period', async () => {

@@ -23,7 +23,10 @@ const local = {
   tables: new Proxy({} as TableNames, { get: (_, name) => `test-${String(name)}` }),
   queues: new Proxy({} as QueueUrls, { get: (_, name) => `http://127.0.0.1:9/000000000000/test-${String(name)}` }),
 };
-const environments = localFunctionEnvironments(local, localSettingValues({ retryBaseSeconds: '1', webhookTimeoutMs: '2000', publicBaseUrl: 'http://localhost:3000' }));
+const environments = localFunctionEnvironments(
+  local,
+  localSettingValues({ retryBaseSeconds: '1', webhookTimeoutMs: '2000', publicBaseUrl: 'http://localhost:3000' }),
+);
 
 /** Imports the function's handler in a new node process whose environment is exactly `env` (plus PATH). */
 function coldStart(name: FunctionName, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
@@ -46,10 +49,14 @@ function coldStart(name: FunctionName, env: Record<string, string>): Promise<{ c
 const commonEnv = { ...localCommonEnv(local), POWERTOOLS_SERVICE_NAME: 'processa' };
 
 describe('each handler loads with only its own environment', () => {
-  it.each(functionNames)('%s', async (name) => {
-    const { code, output } = await coldStart(name, { ...commonEnv, ...environments[name] });
-    expect({ name, code, output: code === 0 ? '' : output }).toEqual({ name, code: 0, output: '' });
-  }, 60_000);
+  it.each(functionNames)(
+    '%s',
+    async (name) => {
+      const { code, output } = await coldStart(name, { ...commonEnv, ...environments[name] });
+      expect({ name, code, output: code === 0 ? '' : output }).toEqual({ name, code: 0, output: '' });
+    },
+    60_000,
+  );
 
   it('fails, naming the variable, when a function lacks one of its bindings', async () => {
     const { DRAFTS_TABLE_NAME: _dropped, ...withoutDrafts } = environments.createDraft;

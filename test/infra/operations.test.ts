@@ -13,16 +13,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { createMetrics, METRICS } from '../../shared/observability.js';
-import {
-  deliveryRetry,
-  functions,
-  queueConsumer,
-  routes,
-  streamConsumer,
-  tables,
-  type FunctionName,
-  type TableName,
-} from '../../infra/app-definition.js';
+import { deliveryRetry, functions, queueConsumer, routes, streamConsumer, tables, type FunctionName, type TableName } from '../../infra/app-definition.js';
 import { configFromContext } from '../../infra/stacks/context.js';
 import { pascalCase, tableId as tableConstructId } from '../../infra/stacks/names.js';
 import { indexWildcardFinding } from '../../infra/stacks/nag-suppressions.js';
@@ -227,7 +218,10 @@ describe('alarms', () => {
     const app = new App({ outdir: join(outdir, 'two'), context: NO_BUNDLING });
     const dev = new ProcessaStack(app, 'ProcessaDev', { stage: 'dev' });
     const prod = new ProcessaStack(app, 'ProcessaProd');
-    for (const [built, other] of [[dev, prod], [prod, dev]] as const) {
+    for (const [built, other] of [
+      [dev, prod],
+      [prod, dev],
+    ] as const) {
       const json = Template.fromStack(built).toJSON();
       const body = JSON.stringify(json.Resources);
       expect(body).not.toContain(`"${other.stackName}"`);
@@ -245,8 +239,19 @@ describe('alarms', () => {
 
   it('EndpointDisabled: every endpoint Processa disables (410 Gone) notifies (1-minute Sum of EndpointsDisabled)', () => {
     const props = alarm('EndpointDisabled');
-    expect(singleMetric(props)).toEqual({ Namespace: METRICS_NAMESPACE, MetricName: METRICS.endpointsDisabled, Dimensions: customDimensions(), Statistic: 'Sum', Period: 60 });
-    expect(props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching', AlarmActions: [{ Ref: topicId() }] });
+    expect(singleMetric(props)).toEqual({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRICS.endpointsDisabled,
+      Dimensions: customDimensions(),
+      Statistic: 'Sum',
+      Period: 60,
+    });
+    expect(props).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topicId() }],
+    });
     expect(props.OKActions).toBeUndefined();
     expect(props.AlarmDescription).toContain('{"enabled": true}');
   });

@@ -96,8 +96,7 @@ function referencedAttributes(fragment: Json, found = new Set<string>()): Set<st
 }
 
 /** Every logical id a fragment points at through Ref or Fn::GetAtt. */
-const referencedIds = (fragment: Json): Set<string> =>
-  new Set([...referencedAttributes(fragment)].map((ref) => ref.slice(0, ref.lastIndexOf('.'))));
+const referencedIds = (fragment: Json): Set<string> => new Set([...referencedAttributes(fragment)].map((ref) => ref.slice(0, ref.lastIndexOf('.'))));
 
 interface Statement {
   Effect: string;
@@ -119,7 +118,9 @@ function actionsOn(name: FunctionName, attribute: string, prefix: string): Set<s
   const actions = new Set<string>();
   for (const statement of roleStatements(name)) {
     if (statement.Effect !== 'Allow' || !referencedAttributes(statement.Resource).has(attribute)) continue;
-    actionsOf(statement).filter((a) => a.startsWith(prefix)).forEach((a) => actions.add(a));
+    actionsOf(statement)
+      .filter((a) => a.startsWith(prefix))
+      .forEach((a) => actions.add(a));
   }
   return actions;
 }
@@ -127,8 +128,7 @@ function actionsOn(name: FunctionName, attribute: string, prefix: string): Set<s
 /** DynamoDB actions the function's role allows on one table's items (or its indexes), not its stream. */
 const dynamoActionsOn = (name: FunctionName, table: TableName): Set<string> => actionsOn(name, `${tableId(table)}.Arn`, 'dynamodb:');
 /** DynamoDB actions the function's role allows on one table's stream. */
-const streamActionsOn = (name: FunctionName, table: TableName): Set<string> =>
-  actionsOn(name, `${tableId(table)}.StreamArn`, 'dynamodb:');
+const streamActionsOn = (name: FunctionName, table: TableName): Set<string> => actionsOn(name, `${tableId(table)}.StreamArn`, 'dynamodb:');
 /** SQS actions the function's role allows on one queue. */
 const sqsActionsOn = (name: FunctionName, queue: QueueName): Set<string> => actionsOn(name, `${queueId(queue)}.Arn`, 'sqs:');
 
@@ -206,7 +206,13 @@ describe('functions', () => {
     // would run module-level code that needs table names in the environment.
     const exportedNames = [...source.matchAll(/export\s*\{([^}]*)\}/g)]
       .flatMap((m) => (m[1] ?? '').split(','))
-      .map((spec) => spec.trim().split(/\s+as\s+/).pop()?.trim());
+      .map((spec) =>
+        spec
+          .trim()
+          .split(/\s+as\s+/)
+          .pop()
+          ?.trim(),
+      );
     expect(exportedNames).toContain(exported);
     expect(existsSync(`${file}.map`)).toBe(true);
   });
@@ -267,9 +273,7 @@ describe('tables', () => {
     const props = resources[tableId('apiKeys')].Properties;
     expect(props).toMatchObject({
       KeySchema: [{ AttributeName: 'keyHash', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        { IndexName: 'by-id', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
-      ],
+      GlobalSecondaryIndexes: [{ IndexName: 'by-id', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
     });
     expect(props.StreamSpecification).toBeUndefined();
   });
@@ -392,9 +396,7 @@ describe('HTTP API', () => {
   });
 
   it.each(routes.map((r) => [routeKey(r), r.function] as const))('%s goes to %s, without an authorizer', (key, fnName) => {
-    const [route] = Object.values(resources).filter(
-      (r: Json) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === key,
-    );
+    const [route] = Object.values(resources).filter((r: Json) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === key);
     expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
     const [integrationId] = [...referencedIds(route.Properties.Target)];
     const integration = resources[integrationId as string];
@@ -402,7 +404,7 @@ describe('HTTP API', () => {
     expect([...referencedIds(integration.Properties.IntegrationUri)]).toEqual([functionId(fnName)]);
   });
 
-  it('$default (every request no route matches) goes to the definition\'s function, without an authorizer, so unknown routes get the documented error shape', () => {
+  it("$default (every request no route matches) goes to the definition's function, without an authorizer, so unknown routes get the documented error shape", () => {
     const [route, ...others] = Object.values(resources).filter((r: Json) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === '$default');
     expect(others).toHaveLength(0);
     expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
@@ -547,9 +549,7 @@ describe('least privilege', () => {
     expect(onAnything.filter((a) => !a.startsWith('xray:'))).toEqual(['dynamodb:ListStreams']);
     // Only the webhooks table's items, the deliveries table's (states) and the drafts stream.
     const dynamoTargets = new Set(
-      statements
-        .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && s.Resource !== '*')
-        .flatMap((s) => [...referencedAttributes(s.Resource)]),
+      statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && s.Resource !== '*').flatMap((s) => [...referencedAttributes(s.Resource)]),
     );
     expect([...dynamoTargets].sort()).toEqual([`${tableId('drafts')}.StreamArn`, `${tableId('webhooks')}.Arn`, `${tableId('deliveries')}.Arn`].sort());
   });
@@ -561,7 +561,9 @@ describe('least privilege', () => {
       for (const action of actions) expect([...SEND_ACTIONS, ...SEND_METADATA]).toContain(action);
     }
     expect([...sqsActionsOn('fanOutDecisions', 'deliveriesDlq')]).toEqual([]);
-    const allSqs = roleStatements('fanOutDecisions').flatMap(actionsOf).filter((a) => a.startsWith('sqs:'));
+    const allSqs = roleStatements('fanOutDecisions')
+      .flatMap(actionsOf)
+      .filter((a) => a.startsWith('sqs:'));
     for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:*']) {
       expect(allSqs).not.toContain(action);
     }

@@ -23,7 +23,12 @@ function createEvent(body: string, isBase64Encoded: boolean) {
 
 async function storedWithTitlePrefix(prefix: string) {
   const { Items = [] } = await documentClient().send(
-    new ScanCommand({ TableName: tableNameFromEnv('drafts'), FilterExpression: 'begins_with(title, :t)', ExpressionAttributeValues: { ':t': prefix }, ConsistentRead: true }),
+    new ScanCommand({
+      TableName: tableNameFromEnv('drafts'),
+      FilterExpression: 'begins_with(title, :t)',
+      ExpressionAttributeValues: { ':t': prefix },
+      ConsistentRead: true,
+    }),
   );
   return Items;
 }

@@ -4,7 +4,15 @@ import { createApiKey, revokeApiKey } from '../../shared/domain/api-keys.js';
 import { ConflictError } from '../../shared/domain/errors.js';
 import { claimSignInAttempt, resumeSession, returnSignInAttempt, sessionIdOf, SIGN_IN_FAILURE_LIMIT, startSession } from '../../shared/domain/sessions.js';
 import { apiKeyStoreFromEnv, endpointStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
-import { activeSecrets, createEndpoint, getEndpoint, MAX_SECRETS_IN_GRACE, PREVIOUS_SECRET_GRACE_SECONDS, rotateSecret, updateEndpoint } from '../../shared/webhooks/endpoints.js';
+import {
+  activeSecrets,
+  createEndpoint,
+  getEndpoint,
+  MAX_SECRETS_IN_GRACE,
+  PREVIOUS_SECRET_GRACE_SECONDS,
+  rotateSecret,
+  updateEndpoint,
+} from '../../shared/webhooks/endpoints.js';
 import { signedHeaders } from '../../shared/webhooks/signing.js';
 import type { UrlPolicy } from '../../shared/webhooks/address-guard.js';
 
@@ -19,7 +27,8 @@ const policy: UrlPolicy = { allowLocalhostHttp: true };
 const PARALLEL = 24;
 
 const settled = <T>(promises: Array<Promise<T>>) => Promise.allSettled(promises);
-const fulfilled = <T>(results: Array<PromiseSettledResult<T>>) => results.filter((r): r is PromiseFulfilledResult<T> => r.status === 'fulfilled').map((r) => r.value);
+const fulfilled = <T>(results: Array<PromiseSettledResult<T>>) =>
+  results.filter((r): r is PromiseFulfilledResult<T> => r.status === 'fulfilled').map((r) => r.value);
 const rejectedOnlyWithConflict = (results: Array<PromiseSettledResult<unknown>>) =>
   results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').every((r) => r.reason instanceof ConflictError && r.reason.code === 'conflict');
 
@@ -57,13 +66,17 @@ describe('webhook endpoints under concurrent writers', () => {
     // secret signs for 24 h from the moment the one after it replaced it.
     const created_ = stored.secrets.map((s) => Date.parse(s.createdAt));
     expect([...created_].sort((a, b) => b - a)).toEqual(created_);
-    stored.secrets.slice(1).forEach((s, i) => expect(Date.parse(s.expiresAt!)).toBe(Date.parse(stored.secrets[i]!.createdAt) + PREVIOUS_SECRET_GRACE_SECONDS * 1000));
+    stored.secrets
+      .slice(1)
+      .forEach((s, i) => expect(Date.parse(s.expiresAt!)).toBe(Date.parse(stored.secrets[i]!.createdAt) + PREVIOUS_SECRET_GRACE_SECONDS * 1000));
   }, 30_000);
 
   it('rotations beside PATCHes: both take effect, no rotation is undone', async () => {
     const created = await createEndpoint(endpoints, { url: 'http://localhost:9/hook' }, policy);
     const work = Array.from({ length: PARALLEL }, (_, i) =>
-      i % 2 === 0 ? rotateSecret(endpoints, created.id).then((r) => ({ secret: r.secret })) : updateEndpoint(endpoints, created.id, { description: `patch ${i}` }, policy).then((r) => ({ description: r.description })),
+      i % 2 === 0
+        ? rotateSecret(endpoints, created.id).then((r) => ({ secret: r.secret }))
+        : updateEndpoint(endpoints, created.id, { description: `patch ${i}` }, policy).then((r) => ({ description: r.description })),
     );
     const results = await settled<{ secret?: string; description?: string }>(work);
     expect(rejectedOnlyWithConflict(results)).toBe(true);
@@ -109,7 +122,13 @@ describe('webhook endpoints under concurrent writers', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.constantFrom('rotate', 'patch'), { minLength: 2, maxLength: 8 }), async (ops) => {
         const created = await createEndpoint(endpoints, { url: 'http://localhost:9/hook' }, policy);
-        const results = await settled(ops.map((op, i) => (op === 'rotate' ? rotateSecret(endpoints, created.id).then((r) => r.secret) : updateEndpoint(endpoints, created.id, { description: `d${i}` }, policy).then(() => undefined))));
+        const results = await settled(
+          ops.map((op, i) =>
+            op === 'rotate'
+              ? rotateSecret(endpoints, created.id).then((r) => r.secret)
+              : updateEndpoint(endpoints, created.id, { description: `d${i}` }, policy).then(() => undefined),
+          ),
+        );
         if (!rejectedOnlyWithConflict(results)) return false;
         const secrets = fulfilled(results).filter((s): s is string => typeof s === 'string');
         for (const secret of [created.secret, ...secrets]) if (!(await signsWith(created.id, secret))) return false;

@@ -55,7 +55,12 @@ const toRecord = (m: Message): SQSRecord => ({
   messageId: m.MessageId!,
   receiptHandle: m.ReceiptHandle!,
   body: m.Body!,
-  attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+  attributes: {
+    ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
+    SentTimestamp: String(Date.now()),
+    SenderId: 'test',
+    ApproximateFirstReceiveTimestamp: String(Date.now()),
+  },
   messageAttributes: {},
   md5OfBody: '',
   eventSource: 'aws:sqs',
@@ -80,11 +85,18 @@ describe('overlapping invocations in one module', () => {
     const { createDocumentClient } = await import('../../shared/store/dynamo-client.js');
     const { DynamoDeliveryStateStore } = await import('../../shared/store/deliveries-store.js');
     const documents = createDocumentClient();
-    const endpoint = await createEndpoint(new DynamoEndpointStore(documents, process.env.WEBHOOKS_TABLE_NAME!), { url: receiver.url }, { allowLocalhostHttp: true });
+    const endpoint = await createEndpoint(
+      new DynamoEndpointStore(documents, process.env.WEBHOOKS_TABLE_NAME!),
+      { url: receiver.url },
+      { allowLocalhostHttp: true },
+    );
     const messages = Array.from({ length: 30 }, () => deliveryMessage(testEvent(), endpoint.id));
     for (let i = 0; i < messages.length; i += 10) {
       await client.send(
-        new SendMessageBatchCommand({ QueueUrl: queueUrls.deliveries, Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })) }),
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrls.deliveries,
+          Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })),
+        }),
       );
     }
     const received = await receiveAll(30);
@@ -112,10 +124,19 @@ describe('overlapping invocations in one module', () => {
     receivers.push(healthy);
     const ok = await createEndpoint(store, { url: healthy.url }, { allowLocalhostHttp: true });
     const failing = await createEndpoint(store, { url: receiver.url }, { allowLocalhostHttp: true });
-    const messages = [...Array.from({ length: 5 }, () => deliveryMessage(testEvent(), ok.id)), ...Array.from({ length: 5 }, () => deliveryMessage(testEvent(), failing.id))];
-    await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrls.deliveries, Entries: messages.map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })) }));
+    const messages = [
+      ...Array.from({ length: 5 }, () => deliveryMessage(testEvent(), ok.id)),
+      ...Array.from({ length: 5 }, () => deliveryMessage(testEvent(), failing.id)),
+    ];
+    await client.send(
+      new SendMessageBatchCommand({ QueueUrl: queueUrls.deliveries, Entries: messages.map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })) }),
+    );
     const records = (await receiveAll(10)).map(toRecord);
-    const byEndpoint = (id: string) => records.filter((r) => JSON.parse(r.body).endpointId === id).map((r) => r.messageId).sort();
+    const byEndpoint = (id: string) =>
+      records
+        .filter((r) => JSON.parse(r.body).endpointId === id)
+        .map((r) => r.messageId)
+        .sort();
 
     // Every ChangeMessageVisibilityBatch call fails.
     let refused = 0;
@@ -147,12 +168,21 @@ describe('overlapping invocations in one module', () => {
     const fanOut = (await import('../../functions/fan-out-decisions/handler.js')).handler as unknown as Handler<DynamoDBStreamEvent>;
     const { DynamoEndpointStore } = await import('../../shared/store/webhooks-store.js');
     const { createDocumentClient } = await import('../../shared/store/dynamo-client.js');
-    await createEndpoint(new DynamoEndpointStore(createDocumentClient(), process.env.WEBHOOKS_TABLE_NAME!), { url: receiver.url }, { allowLocalhostHttp: true });
+    await createEndpoint(
+      new DynamoEndpointStore(createDocumentClient(), process.env.WEBHOOKS_TABLE_NAME!),
+      { url: receiver.url },
+      { allowLocalhostHttp: true },
+    );
     const actor: Actor = { keyId: 'key_a', name: 'bot', role: 'agent' };
     let sequence = 0;
     const record = (): DynamoDBRecord => {
       const pending = newDraft({ title: 'reentrant', content: { n: 1 } }, actor, new Date());
-      const approved = { ...pending, status: 'approved' as const, reviewedAt: new Date().toISOString(), reviewedBy: { keyId: 'key_r', name: 'alice', role: 'reviewer' as const } };
+      const approved = {
+        ...pending,
+        status: 'approved' as const,
+        reviewedAt: new Date().toISOString(),
+        reviewedBy: { keyId: 'key_r', name: 'alice', role: 'reviewer' as const },
+      };
       return {
         eventName: 'MODIFY',
         dynamodb: {
@@ -163,11 +193,18 @@ describe('overlapping invocations in one module', () => {
       };
     };
     // Not a decision (no pending → decided change): succeeds at once, so no batch fails whole (which would throw instead).
-    const unrelated = (): DynamoDBRecord => ({ eventName: 'MODIFY', dynamodb: { SequenceNumber: String(++sequence).padStart(21, '0'), OldImage: {}, NewImage: {} } });
+    const unrelated = (): DynamoDBRecord => ({
+      eventName: 'MODIFY',
+      dynamodb: { SequenceNumber: String(++sequence).padStart(21, '0'), OldImage: {}, NewImage: {} },
+    });
     const batches = Array.from({ length: 3 }, () => [unrelated(), ...Array.from({ length: 8 }, record)]);
     const responses = await Promise.all(batches.map((Records) => fanOut({ Records }, lambdaContext('fanOutDecisions'))));
     responses.forEach((response, i) => {
-      expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(batches[i]!.slice(1).map((r) => r.dynamodb!.SequenceNumber!).sort());
+      expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+        batches[i]!.slice(1)
+          .map((r) => r.dynamodb!.SequenceNumber!)
+          .sort(),
+      );
     });
   }, 30_000);
 });

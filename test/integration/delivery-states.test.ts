@@ -40,7 +40,15 @@ describe('the attempt counter under concurrent copies', () => {
     const endpointId = unique('ep');
     const message = deliveryMessage(testEvent(), endpointId);
     const posts = { n: 0 };
-    const steps = await Promise.all(Array.from({ length: 24 }, () => deliverMessage(message, 1, deps(endpointId, () => 500, posts))));
+    const steps = await Promise.all(
+      Array.from({ length: 24 }, () =>
+        deliverMessage(
+          message,
+          1,
+          deps(endpointId, () => 500, posts),
+        ),
+      ),
+    );
     expect(steps.filter((s) => s.kind === 'retry')).toHaveLength(1);
     expect(steps.filter((s) => s.kind !== 'retry').every((s) => s.kind === 'superseded')).toBe(true);
     expect(await states.get(endpointId, message.eventId)).toMatchObject({ attempts: 1, status: 'waiting', generation: 0 });
@@ -59,7 +67,11 @@ describe('the attempt counter under concurrent copies', () => {
           let settled: string | undefined;
           for (const { lostBefore, status } of plan) {
             receiveCount += lostBefore + 1;
-            const step = await deliverMessage(message, receiveCount, deps(endpointId, () => status, posts));
+            const step = await deliverMessage(
+              message,
+              receiveCount,
+              deps(endpointId, () => status, posts),
+            );
             if (settled) {
               // After delivery or death, copies post nothing more.
               expect(step.kind).toBe(settled === 'delivered' ? 'skipped' : 'dead');
@@ -84,7 +96,18 @@ describe('dead deliveries by endpoint, and the log beside them', () => {
   const dead = (endpointId: string, i: number): DeliveryState => {
     const message = deliveryMessage(testEvent(), endpointId);
     const at = new Date(Date.UTC(2026, 1, 10, 12, 0, i)).toISOString();
-    return { endpointId, eventId: message.eventId, generation: 0, attempts: 4, status: 'dead', message, updatedAt: at, nextAttemptAt: null, diedAt: at, deadReason: 'all 4 attempts failed' };
+    return {
+      endpointId,
+      eventId: message.eventId,
+      generation: 0,
+      attempts: 4,
+      status: 'dead',
+      message,
+      updatedAt: at,
+      nextAttemptAt: null,
+      diedAt: at,
+      deadReason: 'all 4 attempts failed',
+    };
   };
 
   it('pages through every dead delivery of one endpoint, oldest death first, optionally since a time; other endpoints and live states stay out', async () => {
@@ -114,7 +137,9 @@ describe('dead deliveries by endpoint, and the log beside them', () => {
 
     // Revived (a new generation, waiting): out of the index.
     const first = mine[0]!;
-    expect(await states.save({ ...first, generation: 1, attempts: 0, status: 'waiting', diedAt: null, deadReason: null }, { generation: 0, attempts: 4 })).toBe(true);
+    expect(await states.save({ ...first, generation: 1, attempts: 0, status: 'waiting', diedAt: null, deadReason: null }, { generation: 0, attempts: 4 })).toBe(
+      true,
+    );
     expect((await states.listDead(endpointId, { limit: 500 })).items).toHaveLength(129);
     // A write conditioned on what is no longer there is refused.
     expect(await states.save({ ...first, status: 'dead' }, { generation: 0, attempts: 4 })).toBe(false);

@@ -14,13 +14,20 @@ const create = (body: unknown, headers: Record<string, string> = bearer(keys.age
   invoke(createHandler, apiEvent({ routeKey: 'POST /v1/drafts', headers, body: body as object }));
 const decide = (id: string, action: 'approve' | 'reject', body: object | undefined, key = keys.reviewer.key) =>
   invoke(decideHandler, apiEvent({ routeKey: `POST /v1/drafts/{id}/${action}`, pathParameters: { id }, headers: bearer(key), body }));
-const get = (id: string, key = keys.agent.key) => invoke(readHandler, apiEvent({ routeKey: 'GET /v1/drafts/{id}', pathParameters: { id }, headers: bearer(key) }));
-const list = (query: Record<string, string>, key = keys.reviewer.key) => invoke(readHandler, apiEvent({ routeKey: 'GET /v1/drafts', query, headers: bearer(key) }));
+const get = (id: string, key = keys.agent.key) =>
+  invoke(readHandler, apiEvent({ routeKey: 'GET /v1/drafts/{id}', pathParameters: { id }, headers: bearer(key) }));
+const list = (query: Record<string, string>, key = keys.reviewer.key) =>
+  invoke(readHandler, apiEvent({ routeKey: 'GET /v1/drafts', query, headers: bearer(key) }));
 
 /** Drafts with a given title, read straight from the table (test-only scan). */
 async function storedWithTitle(title: string) {
   const { Items = [] } = await documentClient().send(
-    new ScanCommand({ TableName: tableNameFromEnv('drafts'), FilterExpression: 'title = :t', ExpressionAttributeValues: { ':t': title }, ConsistentRead: true }),
+    new ScanCommand({
+      TableName: tableNameFromEnv('drafts'),
+      FilterExpression: 'title = :t',
+      ExpressionAttributeValues: { ':t': title },
+      ConsistentRead: true,
+    }),
   );
   return Items;
 }
@@ -82,9 +89,15 @@ describe('creating drafts', () => {
     ['content over 64 KiB', { title: 't', content: { body: 'a'.repeat(70_000) } }, 413, 'content'],
   ])('answers %s with a 4xx naming the field and writing nothing', async (_, body, status, field) => {
     const marker = unique();
-    const res = await create(typeof (body as { title?: unknown }).title === 'string' ? { ...body, title: `${marker}${(body as { title: string }).title}` } : body);
+    const res = await create(
+      typeof (body as { title?: unknown }).title === 'string' ? { ...body, title: `${marker}${(body as { title: string }).title}` } : body,
+    );
     expect(res.status).toBe(status);
-    expect(res.body.error).toEqual({ code: expect.any(String), message: expect.stringContaining(field), details: expect.objectContaining({ fields: expect.arrayContaining([expect.objectContaining({ field })]) }) });
+    expect(res.body.error).toEqual({
+      code: expect.any(String),
+      message: expect.stringContaining(field),
+      details: expect.objectContaining({ fields: expect.arrayContaining([expect.objectContaining({ field })]) }),
+    });
     expect(await storedWithTitle(`${marker}${(body as { title?: string }).title ?? ''}`)).toHaveLength(0);
   });
 
@@ -137,7 +150,10 @@ describe('reading and listing drafts', () => {
 
   it.each([
     [{ cursor: 'garbage!' }, 'cursor'],
-    [{ status: 'pending', cursor: Buffer.from('{"v":1,"scope":"drafts:approved","key":{"id":"x","listKey":"y","status":"approved"}}').toString('base64url') }, 'cursor'],
+    [
+      { status: 'pending', cursor: Buffer.from('{"v":1,"scope":"drafts:approved","key":{"id":"x","listKey":"y","status":"approved"}}').toString('base64url') },
+      'cursor',
+    ],
     [{ status: 'nope' }, 'status'],
     [{ limit: '1000' }, 'limit'],
   ])('answers a bad query %p with 400', async (query, field) => {

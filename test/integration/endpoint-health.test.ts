@@ -27,10 +27,17 @@ describe('endpoint health against DynamoDB Local', () => {
     expect(later).toMatchObject({ failingSince: '2026-12-01T00:00:00.000Z', lastError: 'HTTP 503', lastFailureAt: '2026-12-03T00:00:00.000Z' });
     expect(failingTooLong(later, at('2026-12-05T23:59:00Z'), 5)).toBe(false);
     expect(failingTooLong(later, at('2026-12-06T00:00:00Z'), 5)).toBe(true);
-    expect(endpointHealth({ enabled: true }, later, 2, at('2026-12-03T00:00:00Z'))).toMatchObject({ state: 'failing', lastFailure: { error: 'HTTP 503' }, waitingForRetry: 2 });
+    expect(endpointHealth({ enabled: true }, later, 2, at('2026-12-03T00:00:00Z'))).toMatchObject({
+      state: 'failing',
+      lastFailure: { error: 'HTTP 503' },
+      waitingForRetry: 2,
+    });
     const healed = await health.record(id, { succeeded: true, at: at('2026-12-03T01:00:00Z') });
     expect(healed.failingSince).toBeNull();
-    expect(endpointHealth({ enabled: true }, healed, 0, at('2026-12-03T01:00:00Z'))).toMatchObject({ state: 'healthy', lastSuccessAt: '2026-12-03T01:00:00.000Z' });
+    expect(endpointHealth({ enabled: true }, healed, 0, at('2026-12-03T01:00:00Z'))).toMatchObject({
+      state: 'healthy',
+      lastSuccessAt: '2026-12-03T01:00:00.000Z',
+    });
     expect(endpointHealth({ enabled: false }, healed, 0, at('2026-12-03T01:00:00Z')).state).toBe('disabled');
   });
 

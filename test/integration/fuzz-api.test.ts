@@ -68,7 +68,10 @@ const wonDraft = draftResponse.omit({ reviewUrl: true });
  */
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const RUNS = Object.fromEntries(
-  Object.entries({ anyRoute: 500, create: 450, idempotency: 60, decide: 250, read: 250, keys: 200, limits: 60 }).map(([k, v]) => [k, Math.max(1, Math.round(v * SCALE))]),
+  Object.entries({ anyRoute: 500, create: 450, idempotency: 60, decide: 250, read: 250, keys: 200, limits: 60 }).map(([k, v]) => [
+    k,
+    Math.max(1, Math.round(v * SCALE)),
+  ]),
 ) as Record<'anyRoute' | 'create' | 'idempotency' | 'decide' | 'read' | 'keys' | 'limits', number>;
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 
@@ -136,7 +139,12 @@ beforeAll(async () => {
   for (let batch = 0; batch < 4; batch++) {
     const created = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        call({ routeKey: 'POST /v1/drafts', auth: { header: `Bearer ${keys.agent.key}`, role: 'agent', label: 'seed' }, contentType: 'application/json', body: JSON.stringify({ title: `fuzz seed ${batch}.${i}`, content: { i }, metadata: { batch } }) }),
+        call({
+          routeKey: 'POST /v1/drafts',
+          auth: { header: `Bearer ${keys.agent.key}`, role: 'agent', label: 'seed' },
+          contentType: 'application/json',
+          body: JSON.stringify({ title: `fuzz seed ${batch}.${i}`, content: { i }, metadata: { batch } }),
+        }),
       ),
     );
     pendingIds.push(...created.map((r) => r.body.id as string));
@@ -150,13 +158,31 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  const lines = [...outcomes].map(([route, counts]) => `  ${route}: ${[...counts].sort().map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  const lines = [...outcomes].map(
+    ([route, counts]) =>
+      `  ${route}: ${[...counts]
+        .sort()
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ')}`,
+  );
   process.stdout.write(`fuzz-api: ${responses} responses checked (seed ${SEED}, scale ${SCALE})\n${lines.join('\n')}\n`);
 });
 
 describe('fuzzing the JSON API in-process against DynamoDB Local', () => {
   it('covers every route of the handlers it loads (the rest need SQS and are fuzzed nowhere in-process)', () => {
-    expect(fuzzedRoutes.map(routeKey)).toEqual(expect.arrayContaining(['POST /v1/drafts', 'GET /v1/drafts', 'GET /v1/drafts/{id}', 'POST /v1/drafts/{id}/approve', 'POST /v1/drafts/{id}/reject', 'POST /v1/keys', 'GET /v1/keys', 'DELETE /v1/keys/{id}', 'GET /v1/openapi.json']));
+    expect(fuzzedRoutes.map(routeKey)).toEqual(
+      expect.arrayContaining([
+        'POST /v1/drafts',
+        'GET /v1/drafts',
+        'GET /v1/drafts/{id}',
+        'POST /v1/drafts/{id}/approve',
+        'POST /v1/drafts/{id}/reject',
+        'POST /v1/keys',
+        'GET /v1/keys',
+        'DELETE /v1/keys/{id}',
+        'GET /v1/openapi.json',
+      ]),
+    );
     const skipped = allRoutes.filter((r) => r.auth !== 'session' && !fuzzedRoutes.includes(r));
     expect(new Set(skipped.map((r) => r.function))).toEqual(new Set(['manageWebhooks']));
   });
@@ -181,17 +207,47 @@ describe('fuzzing the JSON API in-process against DynamoDB Local', () => {
       expect(() => checkResponse(bad, request)).toThrow();
     }
     // An error may quote what the client sent, markers included.
-    expect(() => checkResponse(res(415, JSON.stringify({ error: { code: 'unsupported_media_type', message: 'received "Error: at /x.ts:1"' } })), { ...request, contentType: 'Error: at /x.ts:1' })).not.toThrow();
+    expect(() =>
+      checkResponse(res(415, JSON.stringify({ error: { code: 'unsupported_media_type', message: 'received "Error: at /x.ts:1"' } })), {
+        ...request,
+        contentType: 'Error: at /x.ts:1',
+      }),
+    ).not.toThrow();
 
     const at = '2026-01-01T00:00:00.000Z';
     const actor = { keyId: 'key_a', name: 'a', role: 'agent' };
-    const item = { id: 'cabc', kind: 'draft', status: 'pending', listKey: `${at}#cabc`, title: 't', contentJson: '{}', metadataJson: '{}', createdAt: at, createdBy: actor, history: [{ action: 'created', at, actor }] };
+    const item = {
+      id: 'cabc',
+      kind: 'draft',
+      status: 'pending',
+      listKey: `${at}#cabc`,
+      title: 't',
+      contentJson: '{}',
+      metadataJson: '{}',
+      createdAt: at,
+      createdBy: actor,
+      history: [{ action: 'created', at, actor }],
+    };
     expect(storedDraftItem.safeParse(item).success).toBe(true);
     for (const change of [
-      { title: '' }, { title: ' ' }, { title: 'x'.repeat(201) }, { title: 'a\ud800' },
-      { contentJson: '[]' }, { contentJson: '"x"' }, { contentJson: JSON.stringify({ s: 'x'.repeat(65_536) }) }, { contentJson: '{' },
-      { metadataJson: '{"a":{"b":1}}' }, { metadataJson: JSON.stringify(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]))) }, { metadataJson: '[]' }, { metadataJson: '{"a":"\\ud800"}' },
-      { status: 'approvedish' }, { status: 'approved' }, { history: [] }, { id: 'Bad Id' }, { listKey: 'x' }, { originalContentJson: '{}' },
+      { title: '' },
+      { title: ' ' },
+      { title: 'x'.repeat(201) },
+      { title: 'a\ud800' },
+      { contentJson: '[]' },
+      { contentJson: '"x"' },
+      { contentJson: JSON.stringify({ s: 'x'.repeat(65_536) }) },
+      { contentJson: '{' },
+      { metadataJson: '{"a":{"b":1}}' },
+      { metadataJson: JSON.stringify(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]))) },
+      { metadataJson: '[]' },
+      { metadataJson: '{"a":"\\ud800"}' },
+      { status: 'approvedish' },
+      { status: 'approved' },
+      { history: [] },
+      { id: 'Bad Id' },
+      { listKey: 'x' },
+      { originalContentJson: '{}' },
     ]) {
       expect({ change, valid: storedDraftItem.safeParse({ ...item, ...change }).success }).toEqual({ change, valid: false });
     }
@@ -208,67 +264,119 @@ describe('fuzzing the JSON API in-process against DynamoDB Local', () => {
         query: queryParameters(realCursors),
       }),
     );
-    await assertProperty(arb, async (r) => {
-      const request: FuzzRequest = { ...r, id: r.routeKey.includes('{id}') ? r.id : undefined };
-      await call(request);
-    }, RUNS.anyRoute, SEED);
+    await assertProperty(
+      arb,
+      async (r) => {
+        const request: FuzzRequest = { ...r, id: r.routeKey.includes('{id}') ? r.id : undefined };
+        await call(request);
+      },
+      RUNS.anyRoute,
+      SEED,
+    );
   }, 120_000);
 
   it('POST /v1/drafts: hostile drafts are refused with 4xx; what is accepted is a valid draft', async () => {
     const arb = fc.record({ ...common('POST /v1/drafts'), idempotencyKey, body: bodyText(draftBodyValue) });
-    await assertProperty(arb, async (r) => {
-      const request: FuzzRequest = { ...r, routeKey: 'POST /v1/drafts' };
-      const res = await call(request);
-      if (res.status === 201) {
-        checkDraftView(res.body, request);
-        if (res.body.status === 'pending') pendingIds.push(res.body.id);
-      } else if (res.status < 400 || res.status === 404 || res.status === 409) {
-        throw new Error(`unexpected status ${res.status} creating a draft: ${describeRequest(request)}`);
-      }
-    }, RUNS.create, SEED + 1);
+    await assertProperty(
+      arb,
+      async (r) => {
+        const request: FuzzRequest = { ...r, routeKey: 'POST /v1/drafts' };
+        const res = await call(request);
+        if (res.status === 201) {
+          checkDraftView(res.body, request);
+          if (res.body.status === 'pending') pendingIds.push(res.body.id);
+        } else if (res.status < 400 || res.status === 404 || res.status === 409) {
+          throw new Error(`unexpected status ${res.status} creating a draft: ${describeRequest(request)}`);
+        }
+      },
+      RUNS.create,
+      SEED + 1,
+    );
   }, 120_000);
 
   it('POST /v1/drafts with Idempotency-Key: a retry replays the same draft, a changed body is refused, nothing is doubled', async () => {
-    const arb = fc.record({ body: draftBodyValue, changed: soundTitle, key: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 40 }).filter((k) => /^[\x21-\x7e]+$/.test(k)), concurrent: fc.integer({ min: 1, max: 3 }) });
+    const arb = fc.record({
+      body: draftBodyValue,
+      changed: soundTitle,
+      key: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 40 }).filter((k) => /^[\x21-\x7e]+$/.test(k)),
+      concurrent: fc.integer({ min: 1, max: 3 }),
+    });
     let run = 0;
-    await assertProperty(arb, async ({ body, changed, key, concurrent }) => {
-      const request = (text: string): FuzzRequest => ({
-        routeKey: 'POST /v1/drafts',
-        auth: { header: `Bearer ${keys.agent.key}`, role: 'agent', label: 'valid agent' },
-        contentType: 'application/json',
-        idempotencyKey: `${SEED}-${run++}-${key}`,
-        body: text,
-      });
-      const first = request(toJsonText(body));
-      const results = await Promise.all(Array.from({ length: concurrent + 1 }, () => call(first)));
-      const statuses = new Set(results.map((r) => r.status));
-      if (statuses.size !== 1) throw new Error(`retries of one request got different statuses ${[...statuses]}: ${describeRequest(first)}`);
-      if (results[0]!.status !== 201) return;
-      if (new Set(results.map((r) => r.body.id)).size !== 1) throw new Error(`retries created different drafts: ${describeRequest(first)}`);
-      const reused = await call({ ...first, body: toJsonText({ ...(body as object), title: changed, extra: 'changed' }) });
-      if (reused.status !== 422 && reused.status !== 400 && reused.status !== 413) throw new Error(`a changed body under a used key got ${reused.status}: ${describeRequest(first)}`);
-    }, RUNS.idempotency, SEED + 6);
+    await assertProperty(
+      arb,
+      async ({ body, changed, key, concurrent }) => {
+        const request = (text: string): FuzzRequest => ({
+          routeKey: 'POST /v1/drafts',
+          auth: { header: `Bearer ${keys.agent.key}`, role: 'agent', label: 'valid agent' },
+          contentType: 'application/json',
+          idempotencyKey: `${SEED}-${run++}-${key}`,
+          body: text,
+        });
+        const first = request(toJsonText(body));
+        const results = await Promise.all(Array.from({ length: concurrent + 1 }, () => call(first)));
+        const statuses = new Set(results.map((r) => r.status));
+        if (statuses.size !== 1) throw new Error(`retries of one request got different statuses ${[...statuses]}: ${describeRequest(first)}`);
+        if (results[0]!.status !== 201) return;
+        if (new Set(results.map((r) => r.body.id)).size !== 1) throw new Error(`retries created different drafts: ${describeRequest(first)}`);
+        const reused = await call({ ...first, body: toJsonText({ ...(body as object), title: changed, extra: 'changed' }) });
+        if (reused.status !== 422 && reused.status !== 400 && reused.status !== 413)
+          throw new Error(`a changed body under a used key got ${reused.status}: ${describeRequest(first)}`);
+      },
+      RUNS.idempotency,
+      SEED + 6,
+    );
   }, 120_000);
 
   it('POST /v1/drafts/{id}/approve|reject: hostile decisions are 4xx; decided drafts stay valid', async () => {
     const absent = fc.constant(undefined);
     const approveBody = fc.record({
-      content: fc.oneof({ arbitrary: absent, weight: 3 }, { arbitrary: soundContent, weight: 6 }, { arbitrary: fc.oneof(jsonish, deepValue, deepValue.map((v) => ({ v })), bigString.map((s) => ({ s }))), weight: 3 }),
+      content: fc.oneof(
+        { arbitrary: absent, weight: 3 },
+        { arbitrary: soundContent, weight: 6 },
+        {
+          arbitrary: fc.oneof(
+            jsonish,
+            deepValue,
+            deepValue.map((v) => ({ v })),
+            bigString.map((s) => ({ s })),
+          ),
+          weight: 3,
+        },
+      ),
       extra: fc.oneof({ arbitrary: absent, weight: 8 }, { arbitrary: jsonish, weight: 1 }),
     });
     const rejectBody = fc.record({
-      reason: fc.oneof({ arbitrary: absent, weight: 3 }, { arbitrary: fc.string({ maxLength: 1000 }), weight: 5 }, { arbitrary: fc.oneof(nastyString(), bigString, jsonish), weight: 3 }),
+      reason: fc.oneof(
+        { arbitrary: absent, weight: 3 },
+        { arbitrary: fc.string({ maxLength: 1000 }), weight: 5 },
+        { arbitrary: fc.oneof(nastyString(), bigString, jsonish), weight: 3 },
+      ),
       extra: fc.oneof({ arbitrary: absent, weight: 8 }, { arbitrary: jsonish, weight: 1 }),
     });
     const arb = fc.oneof(
-      fc.record({ ...common('POST /v1/drafts/{id}/approve'), routeKey: fc.constant('POST /v1/drafts/{id}/approve'), id: ids(), body: fc.option(bodyText(approveBody), { nil: undefined, freq: 6 }) }),
-      fc.record({ ...common('POST /v1/drafts/{id}/reject'), routeKey: fc.constant('POST /v1/drafts/{id}/reject'), id: ids(), body: fc.option(bodyText(rejectBody), { nil: undefined, freq: 6 }) }),
+      fc.record({
+        ...common('POST /v1/drafts/{id}/approve'),
+        routeKey: fc.constant('POST /v1/drafts/{id}/approve'),
+        id: ids(),
+        body: fc.option(bodyText(approveBody), { nil: undefined, freq: 6 }),
+      }),
+      fc.record({
+        ...common('POST /v1/drafts/{id}/reject'),
+        routeKey: fc.constant('POST /v1/drafts/{id}/reject'),
+        id: ids(),
+        body: fc.option(bodyText(rejectBody), { nil: undefined, freq: 6 }),
+      }),
     );
-    await assertProperty(arb, async (request) => {
-      const res = await call(request);
-      if (res.status === 200) checkDraftView(res.body, request);
-      if (res.status === 409) checkDraftView(res.body.error.details.draft, request, wonDraft);
-    }, RUNS.decide, SEED + 2);
+    await assertProperty(
+      arb,
+      async (request) => {
+        const res = await call(request);
+        if (res.status === 200) checkDraftView(res.body, request);
+        if (res.status === 409) checkDraftView(res.body.error.details.draft, request, wonDraft);
+      },
+      RUNS.decide,
+      SEED + 2,
+    );
   }, 120_000);
 
   it('GET /v1/drafts and /v1/drafts/{id}: garbage ids, statuses, limits and cursors are 4xx', async () => {
@@ -276,21 +384,34 @@ describe('fuzzing the JSON API in-process against DynamoDB Local', () => {
       fc.record({ ...common('GET /v1/drafts'), routeKey: fc.constant('GET /v1/drafts'), query: queryParameters(realCursors) }),
       fc.record({ ...common('GET /v1/drafts/{id}'), routeKey: fc.constant('GET /v1/drafts/{id}'), id: ids() }),
     );
-    await assertProperty(arb, async (request) => {
-      const res = await call(request);
-      if (res.status === 200 && request.routeKey === 'GET /v1/drafts') {
-        for (const item of res.body.items) checkDraftView(item, request);
-        if (!(res.body.nextCursor === null || typeof res.body.nextCursor === 'string')) throw new Error('nextCursor is neither null nor a string');
-      } else if (res.status === 200) {
-        checkDraftView(res.body, request);
-      }
-    }, RUNS.read, SEED + 3);
+    await assertProperty(
+      arb,
+      async (request) => {
+        const res = await call(request);
+        if (res.status === 200 && request.routeKey === 'GET /v1/drafts') {
+          for (const item of res.body.items) checkDraftView(item, request);
+          if (!(res.body.nextCursor === null || typeof res.body.nextCursor === 'string')) throw new Error('nextCursor is neither null nor a string');
+        } else if (res.status === 200) {
+          checkDraftView(res.body, request);
+        }
+      },
+      RUNS.read,
+      SEED + 3,
+    );
   }, 120_000);
 
   it('POST/GET/DELETE /v1/keys: garbage names, roles, ids and cursors are 4xx', async () => {
     const keyBody = fc.record({
-      name: fc.oneof({ arbitrary: fc.string({ minLength: 1, maxLength: 100 }), weight: 4 }, { arbitrary: fc.oneof(nastyString(), bigString, jsonish, fc.constantFrom(' ', 'n'.repeat(100), 'n'.repeat(101))), weight: 3 }, { arbitrary: fc.constant(undefined), weight: 1 }),
-      role: fc.oneof({ arbitrary: fc.constantFrom('agent', 'reviewer', 'admin'), weight: 4 }, { arbitrary: fc.oneof(fc.constantFrom('Admin', 'root', '', 'agent '), jsonish), weight: 2 }, { arbitrary: fc.constant(undefined), weight: 1 }),
+      name: fc.oneof(
+        { arbitrary: fc.string({ minLength: 1, maxLength: 100 }), weight: 4 },
+        { arbitrary: fc.oneof(nastyString(), bigString, jsonish, fc.constantFrom(' ', 'n'.repeat(100), 'n'.repeat(101))), weight: 3 },
+        { arbitrary: fc.constant(undefined), weight: 1 },
+      ),
+      role: fc.oneof(
+        { arbitrary: fc.constantFrom('agent', 'reviewer', 'admin'), weight: 4 },
+        { arbitrary: fc.oneof(fc.constantFrom('Admin', 'root', '', 'agent '), jsonish), weight: 2 },
+        { arbitrary: fc.constant(undefined), weight: 1 },
+      ),
       extra: fc.oneof({ arbitrary: fc.constant(undefined), weight: 8 }, { arbitrary: jsonish, weight: 1 }),
     });
     const arb = fc.oneof(
@@ -298,13 +419,18 @@ describe('fuzzing the JSON API in-process against DynamoDB Local', () => {
       fc.record({ ...common('GET /v1/keys'), routeKey: fc.constant('GET /v1/keys'), query: queryParameters(realCursors) }),
       fc.record({ ...common('DELETE /v1/keys/{id}'), routeKey: fc.constant('DELETE /v1/keys/{id}'), id: garbageId }),
     );
-    await assertProperty(arb, async (request) => {
-      const res = await call(request);
-      if (res.status === 201) {
-        const created = keyResponse.safeParse(res.body);
-        if (!created.success || typeof res.body.key !== 'string') throw new Error(`201 key does not match the documented shape: ${describeRequest(request)}`);
-      }
-    }, RUNS.keys, SEED + 4);
+    await assertProperty(
+      arb,
+      async (request) => {
+        const res = await call(request);
+        if (res.status === 201) {
+          const created = keyResponse.safeParse(res.body);
+          if (!created.success || typeof res.body.key !== 'string') throw new Error(`201 key does not match the documented shape: ${describeRequest(request)}`);
+        }
+      },
+      RUNS.keys,
+      SEED + 4,
+    );
   }, 120_000);
 
   it('limits: bodies up to 300 KB and nesting up to 5000 deep on every body route', async () => {
@@ -332,11 +458,17 @@ describe('fuzzing the JSON API in-process against DynamoDB Local', () => {
       body: huge,
       id: fc.constantFrom(...pendingIds),
     });
-    await assertProperty(arb, async (r) => {
-      const request: FuzzRequest = { ...r, id: r.routeKey.includes('{id}') ? r.id : undefined };
-      const res = await call(request);
-      if (Buffer.byteLength(request.body!, 'utf8') > 256 * 1024 && res.status !== 413) throw new Error(`a body over 256 KiB got ${res.status}, not 413: ${describeRequest(request)}`);
-    }, RUNS.limits, SEED + 5);
+    await assertProperty(
+      arb,
+      async (r) => {
+        const request: FuzzRequest = { ...r, id: r.routeKey.includes('{id}') ? r.id : undefined };
+        const res = await call(request);
+        if (Buffer.byteLength(request.body!, 'utf8') > 256 * 1024 && res.status !== 413)
+          throw new Error(`a body over 256 KiB got ${res.status}, not 413: ${describeRequest(request)}`);
+      },
+      RUNS.limits,
+      SEED + 5,
+    );
   }, 120_000);
 
   it('afterwards the store holds only valid drafts, and every idempotency claim points at one', async () => {

@@ -130,7 +130,10 @@ describe('local SQS emulator: system attributes on ReceiveMessage', () => {
     const { queueUrl } = await queuesWithDlq();
     expect(await receiveWith(queueUrl, { MessageSystemAttributeNames: ['ApproximateReceiveCount'] })).toEqual({ ApproximateReceiveCount: '1' });
     const { queueUrl: other } = await queuesWithDlq();
-    expect(await receiveWith(other, { MessageSystemAttributeNames: ['All'] })).toMatchObject({ ApproximateReceiveCount: '1', SentTimestamp: expect.any(String) });
+    expect(await receiveWith(other, { MessageSystemAttributeNames: ['All'] })).toMatchObject({
+      ApproximateReceiveCount: '1',
+      SentTimestamp: expect.any(String),
+    });
   });
 
   it('returns none when neither is asked for', async () => {

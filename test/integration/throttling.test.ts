@@ -20,25 +20,37 @@ function throttleDraftWrites(options: { times: number; step: 'initialize' | 'fin
   let remaining = options.times;
   const name = `inject-throttling-${Math.random()}`;
   const middleware = ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: unknown }) => {
-      const command = context.commandName ?? '';
-      const input = args.input as { TableName?: string; TransactItems?: unknown[] };
-      const touchesDrafts = input.TableName === tableNameFromEnv('drafts') || input.TransactItems !== undefined;
-      if (/Put|Update|TransactWrite/.test(command) && touchesDrafts && remaining > 0) {
-        remaining--;
-        throw (options.error ?? throttled)();
-      }
-      return next(args);
-    }) as never;
+    const command = context.commandName ?? '';
+    const input = args.input as { TableName?: string; TransactItems?: unknown[] };
+    const touchesDrafts = input.TableName === tableNameFromEnv('drafts') || input.TransactItems !== undefined;
+    if (/Put|Update|TransactWrite/.test(command) && touchesDrafts && remaining > 0) {
+      remaining--;
+      throw (options.error ?? throttled)();
+    }
+    return next(args);
+  }) as never;
   if (options.step === 'finalizeRequest') client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
   else client.middlewareStack.add(middleware, { step: 'initialize', name });
-  return { remove: () => client.middlewareStack.remove(name), get used() { return options.times - remaining; } };
+  return {
+    remove: () => client.middlewareStack.remove(name),
+    get used() {
+      return options.times - remaining;
+    },
+  };
 }
 
 const create = (title: string, headers: Record<string, string> = {}) =>
   invoke(createHandler, apiEvent({ routeKey: 'POST /v1/drafts', headers: { ...bearer(keys.agent.key), ...headers }, body: { title, content: { a: 1 } } }));
 
 async function storedTitles(title: string) {
-  const { Items = [] } = await client.send(new ScanCommand({ TableName: tableNameFromEnv('drafts'), FilterExpression: 'title = :t', ExpressionAttributeValues: { ':t': title }, ConsistentRead: true }));
+  const { Items = [] } = await client.send(
+    new ScanCommand({
+      TableName: tableNameFromEnv('drafts'),
+      FilterExpression: 'title = :t',
+      ExpressionAttributeValues: { ':t': title },
+      ConsistentRead: true,
+    }),
+  );
   return Items.length;
 }
 
@@ -71,7 +83,11 @@ describe('when DynamoDB throttles', () => {
 
   it('an idempotent create whose transaction keeps being throttled answers 503; its retry later creates exactly one draft', async () => {
     const cancelled = () =>
-      new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ThrottlingError' }, { Code: 'None' }] });
+      new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ThrottlingError' }, { Code: 'None' }],
+      });
     const injection = throttleDraftWrites({ times: 1000, step: 'initialize', error: cancelled });
     const headers = { 'idempotency-key': `throttle-${Math.random()}` };
     try {
@@ -93,12 +109,22 @@ describe('when DynamoDB throttles', () => {
     const { body: draft } = await create('decide under throttling');
     const injection = throttleDraftWrites({ times: 1000, step: 'initialize' });
     try {
-      const res = await invoke(decideHandler, apiEvent({ routeKey: 'POST /v1/drafts/{id}/approve', pathParameters: { id: draft.id }, headers: bearer(keys.reviewer.key), body: {} }));
+      const res = await invoke(
+        decideHandler,
+        apiEvent({ routeKey: 'POST /v1/drafts/{id}/approve', pathParameters: { id: draft.id }, headers: bearer(keys.reviewer.key), body: {} }),
+      );
       expect(res.status).toBe(503);
     } finally {
       injection.remove();
     }
-    const { Items = [] } = await client.send(new ScanCommand({ TableName: tableNameFromEnv('drafts'), FilterExpression: 'id = :id', ExpressionAttributeValues: { ':id': draft.id }, ConsistentRead: true }));
+    const { Items = [] } = await client.send(
+      new ScanCommand({
+        TableName: tableNameFromEnv('drafts'),
+        FilterExpression: 'id = :id',
+        ExpressionAttributeValues: { ':id': draft.id },
+        ConsistentRead: true,
+      }),
+    );
     expect(Items[0]!.status).toBe('pending');
   });
 });

@@ -12,7 +12,10 @@ export function apiEvent(options: {
 }): APIGatewayProxyEventV2 {
   const [method, routePath] = options.routeKey.split(' ') as [string, string];
   const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  const headers: Record<string, string> = { host: 'localhost:3000', ...(body !== undefined && typeof options.body !== 'string' ? { 'content-type': 'application/json' } : {}) };
+  const headers: Record<string, string> = {
+    host: 'localhost:3000',
+    ...(body !== undefined && typeof options.body !== 'string' ? { 'content-type': 'application/json' } : {}),
+  };
   for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
   const path = options.path ?? routePath.replace(/\{(\w+)\}/g, (_, name: string) => options.pathParameters?.[name] ?? name);
   return {

@@ -31,7 +31,9 @@ export async function startDevRuntime(options: { args?: string[]; env?: Record<s
   const args = ['--quiet', ...(options.args ?? [])];
   // As `npm run dev` runs it: node with tsx's loader, no tsx CLI in between (that CLI SIGKILLs its
   // child when the child is slow to acknowledge a relayed Ctrl-C, which a loaded machine often is).
-  const [command, argv] = options.npm ? ['npm', ['run', '--silent', 'dev', '--', ...args]] : [process.execPath, ['--import', 'tsx', 'infra/local/dev.ts', ...args]];
+  const [command, argv] = options.npm
+    ? ['npm', ['run', '--silent', 'dev', '--', ...args]]
+    : [process.execPath, ['--import', 'tsx', 'infra/local/dev.ts', ...args]];
   const child = spawn(command, argv, {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', PROCESSA_DATA_DIR: dataDir, PROCESSA_BOOTSTRAP_KEY: adminKey, ...options.env },

@@ -26,13 +26,36 @@ export function toJsonText(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(toJsonText).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     // Like JSON.stringify, a key whose value is undefined is left out.
-    return `{${Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => `${JSON.stringify(k)}:${toJsonText(v)}`).join(',')}}`;
+    return `{${Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${JSON.stringify(k)}:${toJsonText(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
-const oddChar = fc.constantFrom('\u0000', '\u0001', '\u001f', '\u007f', '\u00a0', '\u200b', '\u2028', '\u2029', '\ufeff', '\uffff', '🎉', '日', '\u0301', '"', '\\', '/', ' ', '\n', '\t');
+const oddChar = fc.constantFrom(
+  '\u0000',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\u00a0',
+  '\u200b',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\uffff',
+  '🎉',
+  '日',
+  '\u0301',
+  '"',
+  '\\',
+  '/',
+  ' ',
+  '\n',
+  '\t',
+);
 
 /** Strings from every corner of Unicode, lone surrogates and NUL included. */
 export const nastyString = (maxLength = 40) =>
@@ -40,7 +63,24 @@ export const nastyString = (maxLength = 40) =>
     fc.string({ maxLength }),
     fc.string({ unit: 'binary', maxLength }),
     fc.string({ unit: fc.oneof(oddChar, loneSurrogate, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), maxLength }),
-    fc.constantFrom('', ' ', '\u0000', '\ud800', '\udfff', 'a\ud83d', '\u00a0\u2003', 'null', 'undefined', '__proto__', 'constructor', 'toString', '../../etc/passwd', '%00', '%ZZ', '<script>alert(1)</script>'),
+    fc.constantFrom(
+      '',
+      ' ',
+      '\u0000',
+      '\ud800',
+      '\udfff',
+      'a\ud83d',
+      '\u00a0\u2003',
+      'null',
+      'undefined',
+      '__proto__',
+      'constructor',
+      'toString',
+      '../../etc/passwd',
+      '%00',
+      '%ZZ',
+      '<script>alert(1)</script>',
+    ),
   );
 
 /** Numbers as JSON text, including ones that do not survive a round trip. */
@@ -53,9 +93,7 @@ export const nastyNumber = fc.oneof(
 );
 
 /** A string written unescaped into the JSON text (raw lone surrogates and DEL, as the in-process body can hold them). */
-const rawString = fc
-  .string({ unit: fc.oneof(fc.constantFrom('a', 'é', '\u007f', '\u2028'), loneSurrogate), maxLength: 20 })
-  .map((s) => new Raw(`"${s}"`));
+const rawString = fc.string({ unit: fc.oneof(fc.constantFrom('a', 'é', '\u007f', '\u2028'), loneSurrogate), maxLength: 20 }).map((s) => new Raw(`"${s}"`));
 
 export const scalar = fc.oneof(nastyString(), nastyNumber, fc.boolean(), fc.constant(null), rawString);
 
@@ -73,7 +111,10 @@ export const jsonish: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie
 export const deepText = (depth: number, kind: 'array' | 'object', leaf = '1') =>
   kind === 'array' ? `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
 export const deepValue = fc
-  .record({ depth: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 30, max: 5000 }), fc.constantFrom(32, 33, 5000)), kind: fc.constantFrom('array' as const, 'object' as const) })
+  .record({
+    depth: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 30, max: 5000 }), fc.constantFrom(32, 33, 5000)),
+    kind: fc.constantFrom('array' as const, 'object' as const),
+  })
   .map(({ depth, kind }) => new Raw(deepText(depth, kind)));
 
 /** Strings around the size limits: title 200, metadata value 1000, content 64 KiB, body 256 KiB, up to 300 KiB. */
@@ -86,13 +127,30 @@ export const bigString = fc
 
 const isoDate = fc.date({ min: new Date('1969-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
 const soon = fc.integer({ min: -120, max: 400 * 24 * 3600 }).map((s) => new Date(Date.now() + s * 1000).toISOString());
-export const expiresAtValue = fc.oneof(soon, soon.map((s) => s.replace('Z', '+02:00')), isoDate, nastyString(), nastyNumber, fc.constantFrom('2026-02-30T00:00:00Z', '9999-12-31T23:59:59Z', '2026-01-01', 'now'));
+export const expiresAtValue = fc.oneof(
+  soon,
+  soon.map((s) => s.replace('Z', '+02:00')),
+  isoDate,
+  nastyString(),
+  nastyNumber,
+  fc.constantFrom('2026-02-30T00:00:00Z', '9999-12-31T23:59:59Z', '2026-01-01', 'now'),
+);
 
 /** A field that is usually present and sound, sometimes missing or broken. */
 const field = <T>(sound: fc.Arbitrary<T>, broken: fc.Arbitrary<unknown>, weights = { sound: 8, broken: 3, missing: 1 }) =>
-  fc.oneof({ arbitrary: sound, weight: weights.sound }, { arbitrary: broken, weight: weights.broken }, { arbitrary: fc.constant(undefined), weight: weights.missing });
+  fc.oneof(
+    { arbitrary: sound, weight: weights.sound },
+    { arbitrary: broken, weight: weights.broken },
+    { arbitrary: fc.constant(undefined), weight: weights.missing },
+  );
 
-export const soundTitle = fc.oneof(fc.string({ minLength: 1, maxLength: 200 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 100 })).filter((s) => s.trim().length > 0 && s.length <= 200);
+export const soundTitle = fc
+  .oneof(
+    fc.string({ minLength: 1, maxLength: 200 }),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }),
+  )
+  .filter((s) => s.trim().length > 0 && s.length <= 200);
 /** Any JSON object within the limits: odd keys and values (lone surrogates, NUL, -0, 1e400) welcome. */
 export const soundContent = fc.dictionary(nastyString(12), jsonish, { maxKeys: 8 });
 const soundMetadata = fc.dictionary(
@@ -103,10 +161,24 @@ const soundMetadata = fc.dictionary(
 
 /** Draft-like request bodies: usually the right fields, each sometimes missing, wrong or at a limit; sometimes extra keys. */
 export const draftBodyValue = fc.record({
-  title: field(soundTitle, fc.oneof({ arbitrary: nastyString(), weight: 4 }, { arbitrary: bigString, weight: 1 }, { arbitrary: fc.constantFrom('', '  ', '\u0000', 'T'.repeat(200), 'T'.repeat(201)), weight: 2 }, { arbitrary: jsonish, weight: 1 })),
+  title: field(
+    soundTitle,
+    fc.oneof(
+      { arbitrary: nastyString(), weight: 4 },
+      { arbitrary: bigString, weight: 1 },
+      { arbitrary: fc.constantFrom('', '  ', '\u0000', 'T'.repeat(200), 'T'.repeat(201)), weight: 2 },
+      { arbitrary: jsonish, weight: 1 },
+    ),
+  ),
   content: field(
     soundContent,
-    fc.oneof(jsonish, deepValue.map((v) => ({ deep: v })), deepValue, bigString.map((s) => ({ s })), fc.constantFrom<unknown>([], 'x', 1, null, true)),
+    fc.oneof(
+      jsonish,
+      deepValue.map((v) => ({ deep: v })),
+      deepValue,
+      bigString.map((s) => ({ s })),
+      fc.constantFrom<unknown>([], 'x', 1, null, true),
+    ),
   ),
   metadata: fc.oneof(
     { arbitrary: fc.constant(undefined), weight: 4 },
@@ -132,7 +204,27 @@ export const bodyText = (near: fc.Arbitrary<unknown>) =>
     { arbitrary: deepValue.map((r) => r.text), weight: 1 },
     { arbitrary: bigString, weight: 1 },
     { arbitrary: bigString.map((s) => JSON.stringify({ title: 't', content: { s } })), weight: 1 },
-    { arbitrary: fc.constantFrom('', ' ', '\n', 'null', 'true', '0', '[]', '"x"', '{', '{"title":', '{}}', '\ufeff{}', '{"title":"t","content":{}}garbage', 'NaN', '{"a":NaN}', "{'title':'t'}"), weight: 2 },
+    {
+      arbitrary: fc.constantFrom(
+        '',
+        ' ',
+        '\n',
+        'null',
+        'true',
+        '0',
+        '[]',
+        '"x"',
+        '{',
+        '{"title":',
+        '{}}',
+        '\ufeff{}',
+        '{"title":"t","content":{}}garbage',
+        'NaN',
+        '{"a":NaN}',
+        "{'title':'t'}",
+      ),
+      weight: 2,
+    },
   );
 
 function safeStringify(value: unknown): string {
@@ -146,8 +238,30 @@ function safeStringify(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Headers, ids, queries.
 
-const jsonTypes = ['application/json', 'Application/JSON', 'APPLICATION/JSON;charset=UTF-8', 'application/json; charset=utf-8', 'application/json ; charset="utf-8"', ' application/json', 'application/json; charset=latin1; boundary=x'];
-const otherTypes = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/json-patch+json', 'application/problem+json', 'json', '', ' ', ';', ';application/json', 'application/json,text/plain', '*/*'];
+const jsonTypes = [
+  'application/json',
+  'Application/JSON',
+  'APPLICATION/JSON;charset=UTF-8',
+  'application/json; charset=utf-8',
+  'application/json ; charset="utf-8"',
+  ' application/json',
+  'application/json; charset=latin1; boundary=x',
+];
+const otherTypes = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/jsonx',
+  'application/json-patch+json',
+  'application/problem+json',
+  'json',
+  '',
+  ' ',
+  ';',
+  ';application/json',
+  'application/json,text/plain',
+  '*/*',
+];
 
 /** Content-Type values (undefined: no header at all). Mostly JSON, so bodies reach validation. */
 export const contentType = fc.oneof(
@@ -170,7 +284,10 @@ export const idempotencyKey = fc.oneof(
 
 /** Unrelated headers, which must change nothing. */
 export const otherHeaders = fc.dictionary(
-  fc.oneof(fc.constantFrom('x-forwarded-for', 'accept', 'accept-encoding', 'content-length', 'transfer-encoding', 'cookie', 'host', 'x-amzn-trace-id'), fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 20 })),
+  fc.oneof(
+    fc.constantFrom('x-forwarded-for', 'accept', 'accept-encoding', 'content-length', 'transfer-encoding', 'cookie', 'host', 'x-amzn-trace-id'),
+    fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 20 }),
+  ),
   nastyString(60),
   { maxKeys: 3 },
 );
@@ -181,17 +298,49 @@ export const garbageId = fc.oneof(
   nastyString(40).filter((s) => s.length > 0),
   fc.stringMatching(/^c[a-z0-9]{24}$/),
   fc.stringMatching(/^key_[a-z0-9]{20}$/),
-  fc.constantFrom('x'.repeat(64), 'x'.repeat(65), 'a'.repeat(2049), 'é'.repeat(1500), 'key_'.padEnd(4000, 'z'), 'test_abc', '..', '%2F', ' ', '\u0000', 'undefined', 'null'),
+  fc.constantFrom(
+    'x'.repeat(64),
+    'x'.repeat(65),
+    'a'.repeat(2049),
+    'é'.repeat(1500),
+    'key_'.padEnd(4000, 'z'),
+    'test_abc',
+    '..',
+    '%2F',
+    ' ',
+    '\u0000',
+    'undefined',
+    'null',
+  ),
 );
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('base64url');
 const positionLike = fc.record(
-  { id: fc.oneof(nastyString(70), fc.stringMatching(/^c[a-z0-9]{24}$/), jsonish), listKey: fc.oneof(nastyString(250), isoDate.map((d) => `${d}#cabc`), jsonish), status: fc.oneof(fc.constantFrom(...DRAFT_STATUSES), jsonish), kind: fc.oneof(fc.constant('draft'), jsonish), keyHash: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), nastyString()) },
+  {
+    id: fc.oneof(nastyString(70), fc.stringMatching(/^c[a-z0-9]{24}$/), jsonish),
+    listKey: fc.oneof(
+      nastyString(250),
+      isoDate.map((d) => `${d}#cabc`),
+      jsonish,
+    ),
+    status: fc.oneof(fc.constantFrom(...DRAFT_STATUSES), jsonish),
+    kind: fc.oneof(fc.constant('draft'), jsonish),
+    keyHash: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), nastyString()),
+  },
   { requiredKeys: [] },
 );
 /** Cursors: forged envelopes (right shape, wrong or hostile position), base64 garbage, plain garbage. */
 export const garbageCursor = fc.oneof(
-  fc.record({ v: fc.oneof(fc.constant(1), jsonish), scope: fc.oneof(fc.constantFrom('drafts:*', 'drafts:pending', 'drafts:approved', 'drafts:rejected', 'drafts:expired', 'keys'), nastyString()), key: fc.oneof(positionLike, jsonish) }, { requiredKeys: ['v', 'scope'] }).map(b64),
+  fc
+    .record(
+      {
+        v: fc.oneof(fc.constant(1), jsonish),
+        scope: fc.oneof(fc.constantFrom('drafts:*', 'drafts:pending', 'drafts:approved', 'drafts:rejected', 'drafts:expired', 'keys'), nastyString()),
+        key: fc.oneof(positionLike, jsonish),
+      },
+      { requiredKeys: ['v', 'scope'] },
+    )
+    .map(b64),
   jsonish.map((v) => b64(toJsonText(v))),
   nastyString(60),
   fc.constantFrom('', '=', 'A'.repeat(2048), 'A'.repeat(2049), b64('{"v":1,"scope":"drafts:*","key":{"id":"","listKey":"","kind":"draft"}}')),
@@ -199,18 +348,28 @@ export const garbageCursor = fc.oneof(
 
 /** ?status=&limit=&cursor= with garbage, unknown names, and (given) real cursors. */
 export const queryParameters = (realCursors: string[]) =>
-  fc.option(
-    fc.record(
-      {
-        status: fc.oneof(fc.constantFrom(...DRAFT_STATUSES), fc.constantFrom('PENDING', 'pending,approved', ' pending', ''), nastyString()),
-        limit: fc.oneof(fc.integer({ min: -5, max: 150 }).map(String), fc.constantFrom('0', '1', '100', '101', '1e2', '1.5', '0x10', '999999999999999999999999', '', ' 5', '-0', 'NaN'), nastyString()),
-        cursor: realCursors.length > 0 ? fc.oneof(garbageCursor, fc.constantFrom(...realCursors)) : garbageCursor,
-        extra: nastyString(),
-      },
-      { requiredKeys: [] },
-    ).chain((q) => fc.option(nastyString(10), { nil: undefined }).map((name) => (name !== undefined && q.extra !== undefined ? { ...q, [name]: q.extra } : q))),
-    { nil: undefined, freq: 4 },
-  ).map((q) => (q ? Object.fromEntries(Object.entries(q).filter(([, v]) => typeof v === 'string')) as Record<string, string> : undefined));
+  fc
+    .option(
+      fc
+        .record(
+          {
+            status: fc.oneof(fc.constantFrom(...DRAFT_STATUSES), fc.constantFrom('PENDING', 'pending,approved', ' pending', ''), nastyString()),
+            limit: fc.oneof(
+              fc.integer({ min: -5, max: 150 }).map(String),
+              fc.constantFrom('0', '1', '100', '101', '1e2', '1.5', '0x10', '999999999999999999999999', '', ' 5', '-0', 'NaN'),
+              nastyString(),
+            ),
+            cursor: realCursors.length > 0 ? fc.oneof(garbageCursor, fc.constantFrom(...realCursors)) : garbageCursor,
+            extra: nastyString(),
+          },
+          { requiredKeys: [] },
+        )
+        .chain((q) =>
+          fc.option(nastyString(10), { nil: undefined }).map((name) => (name !== undefined && q.extra !== undefined ? { ...q, [name]: q.extra } : q)),
+        ),
+      { nil: undefined, freq: 4 },
+    )
+    .map((q) => (q ? (Object.fromEntries(Object.entries(q).filter(([, v]) => typeof v === 'string')) as Record<string, string>) : undefined));
 
 // ---------------------------------------------------------------------------------------------
 // Credentials.
@@ -232,14 +391,40 @@ export function authorization(keys: Record<KeyRole | 'revoked', string>, allowed
   const permitted = all.filter((r) => allowed.includes(r));
   const refused = all.filter((r) => !allowed.includes(r));
   const spelled = (roles: KeyRole[]) =>
-    fc.tuple(fc.constantFrom(...roles), fc.constantFrom('bearer', 'BEARER', 'Bearer', 'bEaReR'), fc.constantFrom(' ', '  ', '\t'), fc.constantFrom('', ' ', '\t ')).map(([r, scheme, gap, tail]): AuthCase => ({ header: `${scheme}${gap}${keys[r]}${tail}`, role: r, label: `spelled ${r}` }));
+    fc
+      .tuple(
+        fc.constantFrom(...roles),
+        fc.constantFrom('bearer', 'BEARER', 'Bearer', 'bEaReR'),
+        fc.constantFrom(' ', '  ', '\t'),
+        fc.constantFrom('', ' ', '\t '),
+      )
+      .map(([r, scheme, gap, tail]): AuthCase => ({ header: `${scheme}${gap}${keys[r]}${tail}`, role: r, label: `spelled ${r}` }));
   const plain = (roles: KeyRole[]) => fc.constantFrom(...roles).map((r): AuthCase => ({ header: `Bearer ${keys[r]}`, role: r, label: `valid ${r}` }));
   const invalid = fc.oneof(
     fc.constant<AuthCase>({ label: 'missing' }),
     fc.constant<AuthCase>({ header: `Bearer ${keys.revoked}`, label: 'revoked' }),
-    fc.constantFrom('', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', `Token ${keys.admin}`, `Bearer ${keys.admin}x`, `Bearer ${keys.admin.slice(0, -1)}`, `Bearer ${keys.admin} ${keys.admin}`, `Bearer${keys.admin}`, keys.admin, 'Bearer prk_', `Bearer ${keys.admin.toUpperCase()}`, `Bearer "${keys.admin}"`, `Bearer ${keys.admin},Bearer ${keys.admin}`).map((header): AuthCase => ({ header, label: 'wrong' })),
+    fc
+      .constantFrom(
+        '',
+        'Bearer',
+        'Bearer ',
+        'Basic dXNlcjpwYXNz',
+        `Token ${keys.admin}`,
+        `Bearer ${keys.admin}x`,
+        `Bearer ${keys.admin.slice(0, -1)}`,
+        `Bearer ${keys.admin} ${keys.admin}`,
+        `Bearer${keys.admin}`,
+        keys.admin,
+        'Bearer prk_',
+        `Bearer ${keys.admin.toUpperCase()}`,
+        `Bearer "${keys.admin}"`,
+        `Bearer ${keys.admin},Bearer ${keys.admin}`,
+      )
+      .map((header): AuthCase => ({ header, label: 'wrong' })),
     nastyString(80).map((s): AuthCase => ({ header: s, label: 'garbage' })),
-    nastyString(300).filter((s) => s.length > 0 && !/\s/.test(s)).map((s): AuthCase => ({ header: `Bearer ${s}`, label: 'unknown' })),
+    nastyString(300)
+      .filter((s) => s.length > 0 && !/\s/.test(s))
+      .map((s): AuthCase => ({ header: `Bearer ${s}`, label: 'unknown' })),
     fc.constant<AuthCase>({ header: `Bearer ${'k'.repeat(9000)}`, label: 'huge' }),
   );
   return fc.oneof(
@@ -281,7 +466,12 @@ export function fuzzEvent(request: FuzzRequest): APIGatewayProxyEventV2 {
   if (request.idempotencyKey !== undefined) headers['Idempotency-Key'] = request.idempotencyKey;
   const event = apiEvent({
     routeKey: request.routeKey,
-    ...(request.id !== undefined ? { pathParameters: { id: request.id }, path: request.routeKey.split(' ')[1]!.replace('{id}', encodeURIComponent(request.id.isWellFormed() ? request.id : request.id.toWellFormed())) } : {}),
+    ...(request.id !== undefined
+      ? {
+          pathParameters: { id: request.id },
+          path: request.routeKey.split(' ')[1]!.replace('{id}', encodeURIComponent(request.id.isWellFormed() ? request.id : request.id.toWellFormed())),
+        }
+      : {}),
     ...(request.query ? { query: request.query } : {}),
     headers,
     ...(request.body !== undefined ? { body: request.base64 ? Buffer.from(request.body, 'utf8').toString('base64') : request.body } : {}),
@@ -291,7 +481,7 @@ export function fuzzEvent(request: FuzzRequest): APIGatewayProxyEventV2 {
 }
 
 export async function invokeRaw(handler: unknown, event: APIGatewayProxyEventV2): Promise<RawResponse> {
-  const result = (await (handler as (e: APIGatewayProxyEventV2, c: unknown) => Promise<APIGatewayProxyStructuredResultV2>)(event, testContext()));
+  const result = await (handler as (e: APIGatewayProxyEventV2, c: unknown) => Promise<APIGatewayProxyStructuredResultV2>)(event, testContext());
   return { status: result.statusCode ?? 0, headers: result.headers ?? {}, text: result.body ?? '' };
 }
 
@@ -342,7 +532,15 @@ export function checkResponse(response: RawResponse, request: FuzzRequest): unkn
 }
 
 function requestText(request: FuzzRequest): string {
-  return [request.auth.header, request.contentType, request.idempotencyKey, request.id, JSON.stringify(request.query ?? {}), JSON.stringify(request.headers ?? {}), request.body].join('\n');
+  return [
+    request.auth.header,
+    request.contentType,
+    request.idempotencyKey,
+    request.id,
+    JSON.stringify(request.query ?? {}),
+    JSON.stringify(request.headers ?? {}),
+    request.body,
+  ].join('\n');
 }
 
 const clip = (s: string | undefined, n = 200) => (s === undefined ? 'undefined' : JSON.stringify(s.length > n ? `${s.slice(0, n)}…[${s.length} chars]` : s));
@@ -368,7 +566,12 @@ const jsonObjectText = (max: number) =>
     if (Buffer.byteLength(JSON.stringify(value), 'utf8') > max) ctx.addIssue({ code: 'custom', message: `is over ${max} bytes serialized` });
   });
 const timestamp = z.iso.datetime();
-const wellFormedText = (min: number, max: number) => z.string().min(min).max(max).refine((s) => s.isWellFormed(), 'is not well-formed Unicode');
+const wellFormedText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => s.isWellFormed(), 'is not well-formed Unicode');
 
 /** A drafts-table item as the store writes it, checked against the product's rules (not the code's). */
 export const storedDraftItem = z
@@ -382,10 +585,14 @@ export const storedDraftItem = z
     originalContentJson: jsonObjectText(DRAFT_LIMITS.contentMaxBytes).optional(),
     metadataJson: z.string().superRefine((text, ctx) => {
       const parsed = z
-        .record(wellFormedText(1, DRAFT_LIMITS.metadataKeyMaxChars), z.union([wellFormedText(0, DRAFT_LIMITS.metadataValueMaxChars), z.number().finite(), z.boolean(), z.null()]))
+        .record(
+          wellFormedText(1, DRAFT_LIMITS.metadataKeyMaxChars),
+          z.union([wellFormedText(0, DRAFT_LIMITS.metadataValueMaxChars), z.number().finite(), z.boolean(), z.null()]),
+        )
         .refine((m) => Object.keys(m).length <= DRAFT_LIMITS.metadataMaxKeys, 'has too many keys')
         .safeParse(safeParse(text));
-      if (!parsed.success || !isPlainObject(safeParse(text))) ctx.addIssue({ code: 'custom', message: `metadata is not flat scalars ≤ ${DRAFT_LIMITS.metadataMaxKeys} keys` });
+      if (!parsed.success || !isPlainObject(safeParse(text)))
+        ctx.addIssue({ code: 'custom', message: `metadata is not flat scalars ≤ ${DRAFT_LIMITS.metadataMaxKeys} keys` });
     }),
     createdAt: timestamp,
     createdBy: actorShape,
@@ -393,9 +600,7 @@ export const storedDraftItem = z
     reviewedBy: actorShape.optional(),
     rejectionReason: wellFormedText(0, DRAFT_LIMITS.rejectionReasonMaxChars).optional(),
     expiresAt: timestamp.optional(),
-    history: z
-      .array(z.looseObject({ action: z.enum(['created', 'approved', 'rejected', 'expired']), at: timestamp, actor: actorShape.nullable() }))
-      .min(1),
+    history: z.array(z.looseObject({ action: z.enum(['created', 'approved', 'rejected', 'expired']), at: timestamp, actor: actorShape.nullable() })).min(1),
   })
   .superRefine((item, ctx) => {
     if (item.listKey !== `${item.createdAt}#${item.id}`) ctx.addIssue({ code: 'custom', message: 'listKey is not createdAt#id' });
@@ -404,7 +609,8 @@ export const storedDraftItem = z
     if (decided && (!item.reviewedAt || !item.reviewedBy)) ctx.addIssue({ code: 'custom', message: 'decided without reviewedAt/reviewedBy' });
     if (decided && item.history.at(-1)?.action !== item.status) ctx.addIssue({ code: 'custom', message: 'last history entry does not match the status' });
     if (item.status === 'pending' && (item.reviewedAt || item.history.length !== 1)) ctx.addIssue({ code: 'custom', message: 'pending but reviewed' });
-    if (item.originalContentJson !== undefined && item.status !== 'approved') ctx.addIssue({ code: 'custom', message: 'originalContent on a draft that is not approved' });
+    if (item.originalContentJson !== undefined && item.status !== 'approved')
+      ctx.addIssue({ code: 'custom', message: 'originalContent on a draft that is not approved' });
   });
 
 function safeParse(text: string): unknown {

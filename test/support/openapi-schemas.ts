@@ -7,7 +7,13 @@ export function resolved<T = any>(spec: Spec, object: unknown): T {
   const ref = (object as { $ref?: string } | undefined)?.$ref;
   if (!ref) return object as T;
   if (!ref.startsWith('#/')) throw new Error(`Not a local reference: ${ref}`);
-  return resolved(spec, ref.slice(2).split('/').reduce<any>((node, part) => node?.[part], spec));
+  return resolved(
+    spec,
+    ref
+      .slice(2)
+      .split('/')
+      .reduce<any>((node, part) => node?.[part], spec),
+  );
 }
 
 /**

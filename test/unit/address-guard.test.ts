@@ -134,12 +134,9 @@ describe('forbiddenAddressReason', () => {
     expect(forbiddenAddressReason(ip)).toBe(reason);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '93.184.216.34', '2606:4700:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8'])(
-    'allows public unicast %s',
-    (ip) => {
-      expect(forbiddenAddressReason(ip)).toBeUndefined();
-    },
-  );
+  it.each(['8.8.8.8', '1.1.1.1', '93.184.216.34', '2606:4700:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8'])('allows public unicast %s', (ip) => {
+    expect(forbiddenAddressReason(ip)).toBeUndefined();
+  });
 
   it.each(['', 'example.com', '10.0.0', '0x7f.1', '2130706433', '1.2.3.4.5', '::g', '[::1]', ' 8.8.8.8'])(
     'gives a reason rather than throwing for non-standard input %p',
@@ -206,9 +203,7 @@ describe('assertDeliverableUrl', () => {
   });
 
   it('refuses a host whose answers mix public and private addresses', async () => {
-    expect(await urlProblem(assertDeliverableUrl('https://mixed.example.com/', prod, fakeResolver(zone)))).toBe(
-      'resolves to 10.0.0.5, a private address',
-    );
+    expect(await urlProblem(assertDeliverableUrl('https://mixed.example.com/', prod, fakeResolver(zone)))).toBe('resolves to 10.0.0.5, a private address');
   });
 
   it.each([

@@ -4,7 +4,6 @@ import { json } from '../../shared/http/responses.js';
 import { apiEvent, invoke } from '../support/api-events.js';
 import { MemoryApiKeyStore } from '../support/memory-stores.js';
 
-
 const keys = new MemoryApiKeyStore();
 const agent = await createApiKey(keys, { name: 'bot', role: 'agent' }, null);
 const reviewer = await createApiKey(keys, { name: 'alice', role: 'reviewer' }, null);
@@ -65,7 +64,10 @@ describe('the shared API pipeline', () => {
   });
 
   it('accepts JSON with a charset and treats an empty POST as {}', async () => {
-    const withCharset = await invoke(handler, apiEvent({ routeKey: 'POST /v1/drafts', headers: { ...auth(agent.key), 'content-type': 'application/json; charset=utf-8' }, body: '{"a":2}' }));
+    const withCharset = await invoke(
+      handler,
+      apiEvent({ routeKey: 'POST /v1/drafts', headers: { ...auth(agent.key), 'content-type': 'application/json; charset=utf-8' }, body: '{"a":2}' }),
+    );
     expect(withCharset.body.body).toEqual({ a: 2 });
     const empty = await invoke(handler, apiEvent({ routeKey: 'POST /v1/drafts', headers: auth(agent.key) }));
     expect(empty.body.body).toEqual({});

@@ -43,7 +43,8 @@ const draft = (over: Partial<Draft> = {}): Draft => ({
 });
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'x-request-id': `req-${status}`, ...headers } });
-const apiError = (status: number, code: string, message: string, details?: unknown, headers: Record<string, string> = {}) => json(status, { error: { code, message, ...(details ? { details } : {}) } }, headers);
+const apiError = (status: number, code: string, message: string, details?: unknown, headers: Record<string, string> = {}) =>
+  json(status, { error: { code, message, ...(details ? { details } : {}) } }, headers);
 /** What undici's fetch throws: TypeError('fetch failed') with the socket error as cause. */
 const networkError = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`connect ${code}`), { code }) });
 
@@ -110,7 +111,10 @@ describe('requests', () => {
     const ids: string[] = [];
     for await (const d of client.listDrafts({ status: 'pending', limit: 2 })) ids.push(d.id);
     expect(ids).toEqual(['c3', 'c2', 'c1']);
-    expect(calls.map((c) => c.url)).toEqual(['https://api.example/v1/drafts?status=pending&limit=2', 'https://api.example/v1/drafts?status=pending&limit=2&cursor=next+1']);
+    expect(calls.map((c) => c.url)).toEqual([
+      'https://api.example/v1/drafts?status=pending&limit=2',
+      'https://api.example/v1/drafts?status=pending&limit=2&cursor=next+1',
+    ]);
   });
 
   it('stops fetching when the loop breaks', async () => {
@@ -127,7 +131,14 @@ describe('typed errors', () => {
     const error = await rejection(client.createDraft({ title: '', content: {} }));
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toBeInstanceOf(ProcessaError);
-    expect(error).toMatchObject({ name: 'ValidationError', code: 'validation_failed', status: 400, requestId: 'req-400', message: 'Invalid request: title: must not be empty', details: { fields } });
+    expect(error).toMatchObject({
+      name: 'ValidationError',
+      code: 'validation_failed',
+      status: 400,
+      requestId: 'req-400',
+      message: 'Invalid request: title: must not be empty',
+      details: { fields },
+    });
     expect((error as ValidationError).fields).toEqual(fields);
   });
 
@@ -209,7 +220,12 @@ describe('retries', () => {
   });
 
   it('keeps the same Idempotency-Key across the retries of one createDraft', async () => {
-    const { client, calls } = setup([apiError(503, 'service_unavailable', 'busy'), networkError('ECONNRESET'), json(504, { message: 'Endpoint request timed out' }), json(201, draft())]);
+    const { client, calls } = setup([
+      apiError(503, 'service_unavailable', 'busy'),
+      networkError('ECONNRESET'),
+      json(504, { message: 'Endpoint request timed out' }),
+      json(201, draft()),
+    ]);
     await client.createDraft({ title: 't', content: {} });
     expect(calls).toHaveLength(4);
     expect(new Set(calls.map((c) => c.headers['idempotency-key'])).size).toBe(1);
@@ -241,7 +257,11 @@ describe('retries of approve and reject (conditional writes without an idempoten
     ['approve', (c: ProcessaClient) => c.approveDraft('c1')],
     ['reject', (c: ProcessaClient) => c.rejectDraft('c1', { reason: 'no' })],
   ])('%s is retried on 429 and 503, which mean "not done"', async (_, call) => {
-    const { client, calls } = setup([json(429, { message: 'Too Many Requests' }), apiError(503, 'service_unavailable', 'busy'), json(200, draft({ status: 'approved' }))]);
+    const { client, calls } = setup([
+      json(429, { message: 'Too Many Requests' }),
+      apiError(503, 'service_unavailable', 'busy'),
+      json(200, draft({ status: 'approved' })),
+    ]);
     await call(client);
     expect(calls).toHaveLength(3);
   });
@@ -281,8 +301,7 @@ describe('retries of approve and reject (conditional writes without an idempoten
 });
 
 describe('timeouts and cancellation', () => {
-  const hang = (init: RequestInit) =>
-    new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason)));
+  const hang = (init: RequestInit) => new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason)));
 
   it('a request that outlives timeoutMs fails as a ConnectionError (retried for reads)', async () => {
     const { client, calls } = setup([hang, json(200, draft())], { timeoutMs: 20 });
@@ -319,7 +338,10 @@ describe('waitForDecision', () => {
   it('polls with a capped, growing interval until the draft is decided', async () => {
     const sleeps: number[] = [];
     const pending = () => json(200, draft());
-    const { client } = setup([pending(), pending(), pending(), pending(), pending(), pending(), json(200, draft({ status: 'approved', content: { edited: true } }))], { sleep: advancing(sleeps) });
+    const { client } = setup(
+      [pending(), pending(), pending(), pending(), pending(), pending(), json(200, draft({ status: 'approved', content: { edited: true } }))],
+      { sleep: advancing(sleeps) },
+    );
     const decided = await client.waitForDecision('c1', { timeoutMs: 3_600_000 });
     expect(decided).toMatchObject({ status: 'approved', content: { edited: true } });
     expect(sleeps).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
@@ -327,7 +349,10 @@ describe('waitForDecision', () => {
 
   it('gives up with a DecisionTimeoutError holding the last state, after a final poll at the deadline', async () => {
     const sleeps: number[] = [];
-    const { client, calls } = setup(Array.from({ length: 10 }, () => json(200, draft())), { sleep: advancing(sleeps) });
+    const { client, calls } = setup(
+      Array.from({ length: 10 }, () => json(200, draft())),
+      { sleep: advancing(sleeps) },
+    );
     const error = await rejection(client.waitForDecision('c1', { timeoutMs: 5_000, pollIntervalMs: 1_000 }));
     expect(error).toBeInstanceOf(DecisionTimeoutError);
     expect(error).toMatchObject({ code: 'decision_timeout', timeoutMs: 5_000, draft: { status: 'pending' } });

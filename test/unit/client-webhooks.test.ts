@@ -1,6 +1,13 @@
 import { jest } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
-import { expressWebhookMiddleware, verifyWebhook, verifyWebhookDelivery, WebhookVerificationError, type NextLike, type WebhookRequestLike } from '../../shared/client/webhooks.js';
+import {
+  expressWebhookMiddleware,
+  verifyWebhook,
+  verifyWebhookDelivery,
+  WebhookVerificationError,
+  type NextLike,
+  type WebhookRequestLike,
+} from '../../shared/client/webhooks.js';
 import { generateSecret, signedHeaders } from '../../shared/webhooks/signing.js';
 
 const secret = generateSecret();
@@ -8,7 +15,13 @@ const otherSecret = generateSecret();
 const at = new Date('2026-02-10T12:05:00Z');
 const body = JSON.stringify({
   event: 'draft.approved',
-  draft: { id: 'cmlgx2hvq0002k6gve9fuaz0k', title: 'Send welcome email', content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' }, metadata: { source: 'ai_agent_v1' }, reviewedAt: '2026-02-10T12:05:00Z' },
+  draft: {
+    id: 'cmlgx2hvq0002k6gve9fuaz0k',
+    title: 'Send welcome email',
+    content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' },
+    metadata: { source: 'ai_agent_v1' },
+    reviewedAt: '2026-02-10T12:05:00Z',
+  },
   timestamp: '2026-02-10T12:05:00Z',
 });
 const msgId = 'msg_2uYQxX0Xb1b8k1Qe0Yb1b8k1Qe0';
@@ -73,7 +86,9 @@ describe('verifyWebhook', () => {
   it('refuses a changed webhook-id or timestamp (both are signed)', () => {
     const headers = signed([secret]);
     expect(failure(() => verifyWebhook(body, { ...headers, 'webhook-id': 'msg_other' }, secret, { now: at }))).toBe('invalid_signature');
-    expect(failure(() => verifyWebhook(body, { ...headers, 'webhook-timestamp': String(Number(headers['webhook-timestamp']) + 1) }, secret, { now: at }))).toBe('invalid_signature');
+    expect(failure(() => verifyWebhook(body, { ...headers, 'webhook-timestamp': String(Number(headers['webhook-timestamp']) + 1) }, secret, { now: at }))).toBe(
+      'invalid_signature',
+    );
   });
 
   it('accepts a timestamp 300 s old, refuses one 301 s old', () => {
@@ -89,21 +104,25 @@ describe('verifyWebhook', () => {
   });
 
   it('refuses non-numeric timestamps', () => {
-    expect(failure(() => verifyWebhook(body, { ...signed([secret]), 'webhook-timestamp': '2026-02-10T12:05:00Z' }, secret, { now: at }))).toBe('invalid_timestamp');
+    expect(failure(() => verifyWebhook(body, { ...signed([secret]), 'webhook-timestamp': '2026-02-10T12:05:00Z' }, secret, { now: at }))).toBe(
+      'invalid_timestamp',
+    );
   });
 
   it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'])('refuses a delivery without %s', (name) => {
     const headers: Record<string, string | undefined> = { ...signed([secret]) };
     delete headers[name];
     let message = '';
-    expect(failure(() => {
-      try {
-        verifyWebhook(body, headers, secret, { now: at });
-      } catch (error) {
-        message = (error as Error).message;
-        throw error;
-      }
-    })).toBe('missing_headers');
+    expect(
+      failure(() => {
+        try {
+          verifyWebhook(body, headers, secret, { now: at });
+        } catch (error) {
+          message = (error as Error).message;
+          throw error;
+        }
+      }),
+    ).toBe('missing_headers');
     expect(message).toContain(name);
   });
 
@@ -111,7 +130,9 @@ describe('verifyWebhook', () => {
     const good = signed([secret]);
     const headers = { ...good, 'webhook-signature': `v2,${good['webhook-signature'].slice(3)} v1,!!! v1a,xyz ${good['webhook-signature']}` };
     expect(() => verifyWebhook(body, headers, secret, { now: at })).not.toThrow();
-    expect(failure(() => verifyWebhook(body, { ...good, 'webhook-signature': `v2,${good['webhook-signature'].slice(3)}` }, secret, { now: at }))).toBe('invalid_signature');
+    expect(failure(() => verifyWebhook(body, { ...good, 'webhook-signature': `v2,${good['webhook-signature'].slice(3)}` }, secret, { now: at }))).toBe(
+      'invalid_signature',
+    );
   });
 
   it('refuses a secret that is not base64 with a TypeError (a configuration error, not a forged request)', () => {

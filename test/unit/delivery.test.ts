@@ -27,12 +27,20 @@ describe('one delivery attempt', () => {
   it('signs, posts JSON and records success', async () => {
     const post = answering({ status: 204, durationMs: 12.4 });
     const action = await attemptDelivery(message, 1, endpoint, { post, policy, now });
-    expect(action).toMatchObject({ kind: 'delivered', attempt: { outcome: 'succeeded', httpStatus: 204, durationMs: 12, attempt: 1, test: true, error: null } });
+    expect(action).toMatchObject({
+      kind: 'delivered',
+      attempt: { outcome: 'succeeded', httpStatus: 204, durationMs: 12, attempt: 1, test: true, error: null },
+    });
     expect(post.calls[0]).toMatchObject({ 'content-type': 'application/json', 'webhook-id': message.eventId, 'webhook-timestamp': '1770724800' });
   });
 
   it.each([1, 2, 3])('retries after failed attempt %i with growing backoff', async (n) => {
-    const action = await attemptDelivery(message, n, endpoint, { post: answering({ status: 500, error: 'HTTP 500: boom', durationMs: 5 }), policy, now, random: () => 1 });
+    const action = await attemptDelivery(message, n, endpoint, {
+      post: answering({ status: 500, error: 'HTTP 500: boom', durationMs: 5 }),
+      policy,
+      now,
+      random: () => 1,
+    });
     expect(action).toMatchObject({ kind: 'retry', delaySeconds: 10 * 2 ** (n - 1), attempt: { outcome: 'failed', httpStatus: 500, error: 'HTTP 500: boom' } });
     if (action.kind === 'retry') expect(action.attempt.nextAttemptAt).toBe(new Date(now().getTime() + action.delaySeconds * 1000).toISOString());
   });
@@ -227,7 +235,9 @@ describe('redrive from the delivery states', () => {
     await dlq.send([{ message, reason: 'by SQS' }]);
     const result = await redriveDeadDeliveries('ep_1', { states, dlq, log }, queue, { now });
     expect(result).toEqual({ redriven: 1, complete: true });
-    expect(log.attempts).toEqual([expect.objectContaining({ eventId: message.eventId, outcome: 'dead', attempt: 1, error: expect.stringContaining('receive limit') })]);
+    expect(log.attempts).toEqual([
+      expect.objectContaining({ eventId: message.eventId, outcome: 'dead', attempt: 1, error: expect.stringContaining('receive limit') }),
+    ]);
     expect(queue.sent).toEqual([{ ...message, redrives: 1 }]);
   });
 });
@@ -272,7 +282,11 @@ describe('retry later (the backoff, on the queue port)', () => {
   });
 
   it('never throws: entries it cannot change are returned (they come back after the visibility timeout)', async () => {
-    const { queue } = fakeSqs((entries) => ({ Failed: entries.filter((e) => e.ReceiptHandle === 'rh3' || e.ReceiptHandle === 'rh11').map((e) => ({ Id: e.Id, SenderFault: e.ReceiptHandle === 'rh3', Code: 'x' })) }));
+    const { queue } = fakeSqs((entries) => ({
+      Failed: entries
+        .filter((e) => e.ReceiptHandle === 'rh3' || e.ReceiptHandle === 'rh11')
+        .map((e) => ({ Id: e.Id, SenderFault: e.ReceiptHandle === 'rh3', Code: 'x' })),
+    }));
     expect((await queue.retryLater(handles)).sort()).toEqual(['rh11', 'rh3']);
     const down = fakeSqs(() => {
       throw new Error('SQS down');
@@ -326,7 +340,10 @@ describe('a disabled endpoint receives nothing, not even retries already queued'
     expect(await states.get('ep_1', message.eventId)).toMatchObject({ status: 'dead', deadReason: 'endpoint disabled', attempts: 1 });
 
     // Enabled again: the redrive (by endpoint, with since) reaches it, and it is delivered.
-    expect(await redriveDeadDeliveries('ep_1', { states, dlq, log }, queue, { now, since: '2026-02-10T11:00:00.000Z' })).toEqual({ redriven: 1, complete: true });
+    expect(await redriveDeadDeliveries('ep_1', { states, dlq, log }, queue, { now, since: '2026-02-10T11:00:00.000Z' })).toEqual({
+      redriven: 1,
+      complete: true,
+    });
     const ok = answering({ status: 200, durationMs: 2 });
     expect(await deliverMessage(queue.sent[0]!, 1, deps(states, ok))).toMatchObject({ kind: 'delivered', attempt: { attempt: 1 } });
     expect(ok.calls).toHaveLength(1);

@@ -5,7 +5,11 @@ import { toItem } from '../../shared/store/drafts-store.js';
 import { decodeDraftImage, isDecisionRecord } from '../../shared/store/drafts-stream.js';
 
 const agent = { keyId: 'k1', name: 'bot', role: 'agent' as const };
-const draft = newDraft({ title: 'Send the invoice', content: { to: 'a@example.com', amount: 12.5 }, metadata: { run: 7 } }, agent, new Date('2026-01-01T00:00:00Z'));
+const draft = newDraft(
+  { title: 'Send the invoice', content: { to: 'a@example.com', amount: 12.5 }, metadata: { run: 7 } },
+  agent,
+  new Date('2026-01-01T00:00:00Z'),
+);
 
 const image = (d: Draft) => marshall(toItem(d), { removeUndefinedValues: true }) as Record<string, AttributeValue>;
 const record = (eventName: DynamoDBRecord['eventName'], before: DraftStatus | undefined, after: DraftStatus): DynamoDBRecord => ({

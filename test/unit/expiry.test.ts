@@ -44,7 +44,9 @@ describe('draft expiry', () => {
 
   it('produces a draft.expired event', async () => {
     const store = new MemoryDraftStore();
-    const { draft } = await createDraft(store, { title: 'Refund', content: {}, metadata: { source: 'a' }, expiresAt: at(120).toISOString() }, agent, { now: t0 });
+    const { draft } = await createDraft(store, { title: 'Refund', content: {}, metadata: { source: 'a' }, expiresAt: at(120).toISOString() }, agent, {
+      now: t0,
+    });
     await expireDueDrafts(store, at(200));
     const event = decisionEvent(store.drafts.get(draft.id)!);
     expect(event.type).toBe('draft.expired');

@@ -18,12 +18,15 @@ import { MemoryApiKeyStore } from '../support/memory-stores.js';
 const keys = new MemoryApiKeyStore();
 const agent = await createApiKey(keys, { name: 'bot', role: 'agent' }, null);
 const seen: unknown[] = [];
-const handler = apiPipeline({ keys }, {
-  'POST /v1/drafts': async (event) => {
-    seen.push(event.jsonBody);
-    return json(201, { body: event.jsonBody });
+const handler = apiPipeline(
+  { keys },
+  {
+    'POST /v1/drafts': async (event) => {
+      seen.push(event.jsonBody);
+      return json(201, { body: event.jsonBody });
+    },
   },
-});
+);
 
 /** A POST /v1/drafts event carrying these bytes base64-encoded, as API Gateway sends bytes it does not pass as text. */
 function base64Event(bytes: Buffer, contentType = 'application/json') {
@@ -48,7 +51,11 @@ describe('request bodies must be UTF-8', () => {
     const before = seen.length;
     const res = await invoke(handler, base64Event(json8(Buffer.from(bad))));
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'invalid_encoding', message: expect.stringContaining('UTF-8'), details: { fields: [{ field: 'body', message: 'must be valid UTF-8' }] } });
+    expect(res.body.error).toMatchObject({
+      code: 'invalid_encoding',
+      message: expect.stringContaining('UTF-8'),
+      details: { fields: [{ field: 'body', message: 'must be valid UTF-8' }] },
+    });
     expect(res.headers['x-request-id']).toEqual(expect.any(String));
     expect(seen.length).toBe(before);
   });

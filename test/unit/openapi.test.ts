@@ -33,21 +33,38 @@ describe('shared/client/openapi.json', () => {
       timeout: 60_000,
       env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
     });
-    const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; severity: string; message: string; location: Array<{ pointer: string }> }> };
+    const report = JSON.parse(stdout) as {
+      totals: { errors: number; warnings: number };
+      problems: Array<{ ruleId: string; severity: string; message: string; location: Array<{ pointer: string }> }>;
+    };
     const problems = report.problems.map((p) => `${p.severity} ${p.ruleId} at ${p.location.map((l) => l.pointer).join(', ')}: ${p.message}`);
     expect(problems).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
   }, 70_000);
 
   it('marks only the document itself as open; every other operation names its roles', () => {
-    const operations = Object.entries(openApiDocument().paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ key: `${method} ${path}`, op: op as Record<string, unknown> })));
+    const operations = Object.entries(openApiDocument().paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ key: `${method} ${path}`, op: op as Record<string, unknown> })),
+    );
     const open = operations.filter(({ op }) => Array.isArray(op.security) && (op.security as unknown[]).length === 0).map(({ key }) => key);
     expect(open).toEqual(['get /v1/openapi.json']);
     for (const { key, op } of operations) if (key !== 'get /v1/openapi.json') expect((op['x-roles'] as string[]).length).toBeGreaterThan(0);
   });
 
   it('names its schemas in components and refers to them, with no inline copies of the main shapes', () => {
-    for (const name of ['Draft', 'DraftPage', 'Error', 'GatewayError', 'WebhookEndpoint', 'Delivery', 'ApiKey', 'DraftApprovedEvent', 'DraftRejectedEvent', 'DraftExpiredEvent', 'CreateDraftRequest']) {
+    for (const name of [
+      'Draft',
+      'DraftPage',
+      'Error',
+      'GatewayError',
+      'WebhookEndpoint',
+      'Delivery',
+      'ApiKey',
+      'DraftApprovedEvent',
+      'DraftRejectedEvent',
+      'DraftExpiredEvent',
+      'CreateDraftRequest',
+    ]) {
       expect(spec.components.schemas[name]).toBeDefined();
     }
     expect(spec.paths['/v1/drafts/{id}'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Draft' });
@@ -69,7 +86,8 @@ function expectDocumented(route: RouteDefinition, res: { status: number; headers
   if (problem) throw new Error(`${routeKey(route)} ${res.status}: ${problem}\n${JSON.stringify(res.body).slice(0, 300)}`);
   for (const [name, header] of Object.entries<any>(response.headers ?? {})) {
     const value = res.headers[name.toLowerCase()];
-    if (resolved(spec, header).required) expect({ route: routeKey(route), header: name, present: value !== undefined }).toEqual({ route: routeKey(route), header: name, present: true });
+    if (resolved(spec, header).required)
+      expect({ route: routeKey(route), header: name, present: value !== undefined }).toEqual({ route: routeKey(route), header: name, present: true });
     if (value !== undefined) expect(check(resolved(spec, header).schema, /^\d+$/.test(String(value)) ? Number(value) : value)).toBeUndefined();
   }
 }
@@ -81,14 +99,26 @@ describe('the error responses every route really answers are documented', () => 
   // Every route's pipeline (auth, roles, body limits) exactly as the functions build it; no route code runs.
   const handlerFor = (store: ApiKeyStore, route: RouteDefinition) => apiPipeline({ keys: store }, { [routeKey(route)]: async () => json(200, {}) });
   const event = (route: RouteDefinition, key: string, extra: { body?: string; headers?: Record<string, string> } = {}) =>
-    apiEvent({ routeKey: routeKey(route), pathParameters: route.path.includes('{id}') ? { id: 'x' } : undefined, body: extra.body, headers: { authorization: `Bearer ${key}`, ...extra.headers } });
+    apiEvent({
+      routeKey: routeKey(route),
+      pathParameters: route.path.includes('{id}') ? { id: 'x' } : undefined,
+      body: extra.body,
+      headers: { authorization: `Bearer ${key}`, ...extra.headers },
+    });
 
   it('400, 413 and 415 on every route that takes a body (a 300 KB body is refused with 413)', async () => {
     const { key: k } = await createApiKey(keys, { name: 'admin', role: 'admin' }, null);
     for (const route of bodyRoutes) {
       expect(route.roles).toContain('admin');
-      const big = await invoke(handlerFor(keys, route), event(route, k, { body: JSON.stringify({ title: 'x'.repeat(300 * 1024) }), headers: { 'content-type': 'application/json' } }));
-      expect({ route: routeKey(route), status: big.status, code: big.body.error.code }).toEqual({ route: routeKey(route), status: 413, code: 'payload_too_large' });
+      const big = await invoke(
+        handlerFor(keys, route),
+        event(route, k, { body: JSON.stringify({ title: 'x'.repeat(300 * 1024) }), headers: { 'content-type': 'application/json' } }),
+      );
+      expect({ route: routeKey(route), status: big.status, code: big.body.error.code }).toEqual({
+        route: routeKey(route),
+        status: 413,
+        code: 'payload_too_large',
+      });
       expectDocumented(route, big);
       const text = await invoke(handlerFor(keys, route), event(route, k, { body: 'hello', headers: { 'content-type': 'text/plain' } }));
       expect(text.status).toBe(415);
@@ -121,7 +151,11 @@ describe('the error responses every route really answers are documented', () => 
     const throttled = { findByHash: () => withStoreErrors(async () => Promise.reject(throttling)) } as unknown as ApiKeyStore;
     for (const route of keyedRoutes) {
       const res = await invoke(handlerFor(throttled, route), event(route, 'prk_anything'));
-      expect({ route: routeKey(route), status: res.status, retryAfter: res.headers['retry-after'] }).toEqual({ route: routeKey(route), status: 503, retryAfter: '1' });
+      expect({ route: routeKey(route), status: res.status, retryAfter: res.headers['retry-after'] }).toEqual({
+        route: routeKey(route),
+        status: 503,
+        retryAfter: '1',
+      });
       expectDocumented(route, res);
       expect(documented(route, 503).headers['Retry-After']).toBeDefined();
     }
@@ -141,7 +175,19 @@ describe('the webhooks section describes exactly what is sent', () => {
     const store = new MemoryDraftStore();
     const now = new Date();
     const make = async (title: string, expiresAt?: string) =>
-      (await createDraft(store, { title, content: { to: 'user@example.com', subject: 'Hi', body: 'Hello…' }, metadata: { source: 'ai_agent_v1', priority: 2, urgent: true }, expiresAt }, agent, { now })).draft;
+      (
+        await createDraft(
+          store,
+          {
+            title,
+            content: { to: 'user@example.com', subject: 'Hi', body: 'Hello…' },
+            metadata: { source: 'ai_agent_v1', priority: 2, urgent: true },
+            expiresAt,
+          },
+          agent,
+          { now },
+        )
+      ).draft;
     const approved = await decideDraft(store, (await make('Plain approval')).id, { kind: 'approve' }, reviewer, now);
     const edited = await decideDraft(store, (await make('Edited approval')).id, { kind: 'approve', editedContent: { to: 'other@example.com' } }, reviewer, now);
     const rejected = await decideDraft(store, (await make('Rejected with reason')).id, { kind: 'reject', reason: 'Content violates policy' }, reviewer, now);
@@ -150,7 +196,9 @@ describe('the webhooks section describes exactly what is sent', () => {
     await expireDueDrafts(store, new Date(now.getTime() + 180_000));
     const expired = (await store.get(expiring.id))!;
     expect(expired.status).toBe('expired');
-    return [approved, edited, rejected, silent, expired].map(decisionEvent).concat([testEvent(), testEvent({ event: 'draft.approved' }), testEvent({ event: 'draft.rejected' })]);
+    return [approved, edited, rejected, silent, expired]
+      .map(decisionEvent)
+      .concat([testEvent(), testEvent({ event: 'draft.approved' }), testEvent({ event: 'draft.rejected' })]);
   }
 
   it('has one entry per event type, each a POST with a named body schema, the signature headers and 2XX/4XX/5XX', () => {

@@ -124,19 +124,31 @@ describe('delivery applies the endpoint policy and the receiver signals', () => 
   it('410 Gone: one attempt, the endpoint disabled, the delivery dead with the reason', async () => {
     const disabled: string[] = [];
     let posts = 0;
-    const step = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, deps(endpoint, async () => (posts++, { status: 410, durationMs: 1 }), disabled));
+    const step = await deliverMessage(
+      deliveryMessage(testEvent(), 'ep_1'),
+      1,
+      deps(endpoint, async () => (posts++, { status: 410, durationMs: 1 }), disabled),
+    );
     expect(step).toMatchObject({ kind: 'dead', reason: GONE_REASON, attempt: { attempt: 1, httpStatus: 410, outcome: 'dead' } });
     expect(disabled).toEqual(['ep_1']);
     expect(posts).toBe(1);
   });
 
   it('503 with Retry-After waits at least that long', async () => {
-    const step = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, deps(endpoint, async () => ({ status: 503, retryAfter: '3600', durationMs: 1 })));
+    const step = await deliverMessage(
+      deliveryMessage(testEvent(), 'ep_1'),
+      1,
+      deps(endpoint, async () => ({ status: 503, retryAfter: '3600', durationMs: 1 })),
+    );
     expect(step).toMatchObject({ kind: 'retry', delaySeconds: 3600 });
   });
 
   it('3xx stays a plain failure', async () => {
-    const step = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, deps(endpoint, async () => ({ status: 308, retryAfter: '3600', durationMs: 1 })));
+    const step = await deliverMessage(
+      deliveryMessage(testEvent(), 'ep_1'),
+      1,
+      deps(endpoint, async () => ({ status: 308, retryAfter: '3600', durationMs: 1 })),
+    );
     expect(step).toMatchObject({ kind: 'retry', delaySeconds: 5 });
   });
 
@@ -148,12 +160,26 @@ describe('delivery applies the endpoint policy and the receiver signals', () => 
     for (let receive = 1; receive <= 6; receive++) kinds.push((await deliverMessage(message, receive, d)).kind);
     expect(kinds).toEqual(['retry', 'retry', 'retry', 'retry', 'retry', 'dead']);
     const once = { ...endpoint, retry: { attempts: 1, baseSeconds: 1, maxDelaySeconds: 1 } };
-    expect((await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, deps(once, async () => ({ status: 500, durationMs: 1 })))).kind).toBe('dead');
+    expect(
+      (
+        await deliverMessage(
+          deliveryMessage(testEvent(), 'ep_1'),
+          1,
+          deps(once, async () => ({ status: 500, durationMs: 1 })),
+        )
+      ).kind,
+    ).toBe('dead');
   });
 
   it('auto-disable: a failure after every attempt failed for autoDisableDays disables the endpoint; a success never does', async () => {
     const disabled: string[] = [];
-    const failingFor = (days: number) => async () => ({ hours: {}, lastSuccessAt: null, lastFailureAt: now().toISOString(), lastError: 'HTTP 500', failingSince: new Date(now().getTime() - days * 86_400_000).toISOString() });
+    const failingFor = (days: number) => async () => ({
+      hours: {},
+      lastSuccessAt: null,
+      lastFailureAt: now().toISOString(),
+      lastError: 'HTTP 500',
+      failingSince: new Date(now().getTime() - days * 86_400_000).toISOString(),
+    });
     const failing = async () => ({ status: 500, durationMs: 1 });
     const young = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, { ...deps(endpoint, failing, disabled), recordHealth: failingFor(4.9) });
     expect(young.kind).toBe('retry');
@@ -161,7 +187,10 @@ describe('delivery applies the endpoint policy and the receiver signals', () => 
     expect(old).toMatchObject({ kind: 'dead', reason: 'every attempt failed for 5 days: the endpoint was disabled', attempt: { outcome: 'dead' } });
     expect(disabled).toEqual(['ep_1']);
     // Unrecordable health never stops or repeats a delivery.
-    const unknown = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, { ...deps(endpoint, failing, disabled), recordHealth: async () => undefined });
+    const unknown = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, {
+      ...deps(endpoint, failing, disabled),
+      recordHealth: async () => undefined,
+    });
     expect(unknown.kind).toBe('retry');
   });
 });

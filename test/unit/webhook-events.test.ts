@@ -59,7 +59,12 @@ describe('webhook payloads (as the published documentation shows them)', () => {
     const event = testEvent({ now: new Date('2026-02-10T12:05:00Z') });
     const payload = JSON.parse(event.body);
     expect(event).toMatchObject({ type: 'draft.rejected', test: true, draftId: payload.draft.id });
-    expect(payload).toMatchObject({ event: 'draft.rejected', test: true, timestamp: '2026-02-10T12:05:00.000Z', draft: { id: expect.stringMatching(/^test_/), reviewedAt: '2026-02-10T12:05:00.000Z' } });
+    expect(payload).toMatchObject({
+      event: 'draft.rejected',
+      test: true,
+      timestamp: '2026-02-10T12:05:00.000Z',
+      draft: { id: expect.stringMatching(/^test_/), reviewedAt: '2026-02-10T12:05:00.000Z' },
+    });
     expect(payload.draft.rejectionReason).toMatch(/\btest\b/i);
     // The documented draft.rejected fields, none renamed or dropped, and no content to execute.
     expect(Object.keys(payload)).toEqual(['event', 'draft', 'timestamp', 'test']);
@@ -72,7 +77,11 @@ describe('webhook payloads (as the published documentation shows them)', () => {
     const event = testEvent({ event: 'draft.approved', now: new Date('2026-02-10T12:05:00Z') });
     const payload = JSON.parse(event.body);
     expect(event).toMatchObject({ type: 'draft.approved', test: true });
-    expect(payload).toMatchObject({ event: 'draft.approved', test: true, draft: { id: expect.stringMatching(/^test_/), reviewedAt: '2026-02-10T12:05:00.000Z' } });
+    expect(payload).toMatchObject({
+      event: 'draft.approved',
+      test: true,
+      draft: { id: expect.stringMatching(/^test_/), reviewedAt: '2026-02-10T12:05:00.000Z' },
+    });
     expect(Object.keys(payload.draft)).toEqual(['id', 'title', 'content', 'metadata', 'reviewedAt']);
   });
 
@@ -84,7 +93,7 @@ describe('webhook payloads (as the published documentation shows them)', () => {
       try {
         parseOrThrow(sendTestEventSchema, input);
       } catch (error) {
-        return ((error as { status: number; details: { fields: Array<{ field: string }> } }).details.fields.map((f) => f.field));
+        return (error as { status: number; details: { fields: Array<{ field: string }> } }).details.fields.map((f) => f.field);
       }
       return [];
     };
