@@ -18,9 +18,9 @@ import {
 
 const definitionOf = (name: FunctionName): FunctionDefinition => functions[name];
 
-export const boundTables = (name: FunctionName): TableName[] => Object.keys(definitionOf(name).tables) as TableName[];
-export const boundQueues = (name: FunctionName): QueueName[] => Object.keys(definitionOf(name).queues ?? {}) as QueueName[];
-export const boundSettings = (name: FunctionName): SettingName[] =>
+const boundTables = (name: FunctionName): TableName[] => Object.keys(definitionOf(name).tables) as TableName[];
+const boundQueues = (name: FunctionName): QueueName[] => Object.keys(definitionOf(name).queues ?? {}) as QueueName[];
+const boundSettings = (name: FunctionName): SettingName[] =>
   (Object.keys(settings) as SettingName[]).filter((setting) => (settings[setting].functions as readonly FunctionName[]).includes(name));
 
 /** The value of each setting where it is set; a setting left undefined is not set at all. */

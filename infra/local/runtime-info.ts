@@ -25,7 +25,7 @@ export interface RuntimeInfo {
   demoReceiverUrl?: string;
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {

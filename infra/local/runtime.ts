@@ -20,8 +20,6 @@ export interface LocalRuntimeOptions {
   /** Start a verifying webhook receiver and register it as an endpoint. */
   demoReceiver?: boolean;
   onRequest?: (line: string) => void;
-  /** Lines worth a developer's attention: demo deliveries, pump errors. */
-  log?: (line: string) => void;
 }
 
 export interface LocalRuntime {
@@ -50,7 +48,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   mkdirSync(options.dataDir, { recursive: true });
-  const log = options.log ?? ((line: string) => console.log(line));
+  // Lines worth a developer's attention: demo deliveries, pump errors, re-queued deliveries.
+  const log = (line: string) => console.log(line);
   const reportError = (what: string) => (error: unknown) => log(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   try {
     const pipeline: Pipeline = await startPipeline({

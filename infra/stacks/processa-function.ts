@@ -13,7 +13,6 @@ export interface ProcessaFunctionProps {
   definition: FunctionDefinition;
   /** Applied to the function's log group: dev stacks drop their logs, others keep them. */
   removalPolicy?: RemovalPolicy;
-  environment?: Record<string, string>;
 }
 
 /** POWERTOOLS_SERVICE_NAME of every function: the `service` dimension of Processa's custom metrics. */
@@ -63,7 +62,6 @@ export class ProcessaFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         // Stack traces point into the TypeScript sources through the bundled source map.
         NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
       },
       bundling: {
         format: OutputFormat.ESM,

@@ -91,7 +91,7 @@ function inspectJson(value: unknown): { depth: number; nonFinite: boolean } {
   return { depth: max, nonFinite: false };
 }
 
-export const contentSchema = z.custom<JsonObject>(isPlainObject, { message: 'must be a JSON object' }).superRefine((value, ctx) => {
+const contentSchema = z.custom<JsonObject>(isPlainObject, { message: 'must be a JSON object' }).superRefine((value, ctx) => {
   const { depth, nonFinite } = inspectJson(value);
   if (depth > DRAFT_LIMITS.contentMaxDepth) {
     ctx.addIssue({ code: 'custom', message: `must not be nested more than ${DRAFT_LIMITS.contentMaxDepth} levels deep` });
@@ -103,7 +103,7 @@ const metadataValueSchema = z.union([text(DRAFT_LIMITS.metadataValueMaxChars), z
   error: 'must be a string, number, boolean or null (metadata is flat)',
 });
 
-export const metadataSchema = z
+const metadataSchema = z
   .custom<Record<string, unknown>>(isPlainObject, { message: 'must be an object of scalar values' })
   // Record parsing would silently drop an own "__proto__" key; refuse it instead.
   .refine((m) => !Object.hasOwn(m, '__proto__'), { message: 'keys must not be "__proto__"' })
@@ -137,10 +137,10 @@ export type CreateDraftInput = z.output<typeof createDraftSchema>;
 export const approveSchema = z.strictObject({ content: contentSchema.optional() });
 export const rejectSchema = z.strictObject({ reason: text(DRAFT_LIMITS.rejectionReasonMaxChars).optional() });
 
-export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** Content size is measured on its JSON serialisation, as stored and as delivered. */
-export function assertContentSize(content: JsonObject, field = 'content'): void {
+function assertContentSize(content: JsonObject, field = 'content'): void {
   const bytes = utf8Bytes(JSON.stringify(content));
   if (bytes > DRAFT_LIMITS.contentMaxBytes) throw new PayloadTooLargeError(field, DRAFT_LIMITS.contentMaxBytes, bytes);
 }
@@ -212,9 +212,6 @@ export function decisionChange(decision: Decision, actor: Actor, now: Date): Dec
   };
 }
 
-/** Only pending drafts can be decided; every other status is final. */
-export const canDecide = (status: DraftStatus): boolean => status === 'pending';
-
 export class AlreadyDecidedError extends ConflictError {
   constructor(readonly current: Draft) {
     // The winning state travels with the 409 so the loser can show who decided and when.
@@ -244,4 +241,3 @@ export function publicDraft(draft: Draft) {
     history: draft.history,
   };
 }
-export type PublicDraft = ReturnType<typeof publicDraft>;

@@ -46,10 +46,10 @@ export interface DraftStore {
   expire(id: string, at: Date): Promise<boolean>;
 }
 
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-export function idempotencyClaim(actor: Actor, idempotencyKey: string, input: CreateDraftInput, now: Date): IdempotencyClaim {
+function idempotencyClaim(actor: Actor, idempotencyKey: string, input: CreateDraftInput, now: Date): IdempotencyClaim {
   if (!IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
     throw new ValidationError([{ field: 'idempotency-key', message: 'must be 1-255 visible ASCII characters' }]);
   }

@@ -43,7 +43,7 @@ export interface SessionStore {
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
 /** Sign-in attempts a client may fail within the window before it must wait. */
 export const SIGN_IN_FAILURE_LIMIT = 5;
-export const SIGN_IN_WINDOW_SECONDS = 15 * 60;
+const SIGN_IN_WINDOW_SECONDS = 15 * 60;
 export const PAGE_ROLES: readonly Role[] = ['reviewer', 'admin'];
 
 const token = () => randomBytes(32).toString('base64url');

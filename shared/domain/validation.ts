@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ValidationError, type FieldProblem } from './errors.js';
 
 /** Turns zod issues into field problems that name the offending field, e.g. "metadata.source". */
-export function toFieldProblems(error: z.ZodError): FieldProblem[] {
+function toFieldProblems(error: z.ZodError): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const issue of error.issues) {
     const base = issue.path.map(String).join('.');

@@ -18,7 +18,7 @@ import { CONTENT_SECURITY_POLICY, layout, type Viewer } from './layout.js';
 
 export const SESSION_COOKIE = 'processa_session';
 /** Double-submit token for the sign-in form, which has no session yet. */
-export const LOGIN_CSRF_COOKIE = 'processa_login_csrf';
+const LOGIN_CSRF_COOKIE = 'processa_login_csrf';
 
 export interface PageRequest {
   event: APIGatewayProxyEventV2;

@@ -12,7 +12,7 @@ export interface BatchRetryPolicy {
   /** Wait before call n (0-based, n > 0): baseDelayMs × 2ⁿ. */
   baseDelayMs: number;
 }
-export const BATCH_RETRY: Readonly<BatchRetryPolicy> = { calls: 5, baseDelayMs: 50 };
+const BATCH_RETRY: Readonly<BatchRetryPolicy> = { calls: 5, baseDelayMs: 50 };
 
 /**
  * Sends `items`, then resends whatever `send` returns as unprocessed, with exponential backoff.

@@ -15,7 +15,7 @@ export const documentClient = (): DynamoDBDocumentClient => (shared ??= createDo
 
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException']);
 
-export const isThrottling = (error: unknown): boolean => error instanceof Error && THROTTLING.has(error.name);
+const isThrottling = (error: unknown): boolean => error instanceof Error && THROTTLING.has(error.name);
 
 /** After the SDK's own retries, throttling becomes a 503 with Retry-After instead of a 500. */
 export async function withStoreErrors<T>(operation: () => Promise<T>): Promise<T> {
@@ -26,5 +26,3 @@ export async function withStoreErrors<T>(operation: () => Promise<T>): Promise<T
     throw error;
   }
 }
-
-export const errorName = (error: unknown): string | undefined => (error instanceof Error ? error.name : undefined);

@@ -19,7 +19,7 @@ export interface UrlPolicy {
 /** Resolves a hostname to every address it has, in resolver order. */
 export type Resolver = (hostname: string) => Promise<string[]>;
 
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 export const LOCALHOST_ENV_VAR = 'PROCESSA_ALLOW_LOCALHOST_WEBHOOKS';
 
 /** Fail closed: only the exact string "true" opens the localhost exception. */
@@ -27,7 +27,7 @@ export function urlPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): UrlPolic
   return { allowLocalhostHttp: env[LOCALHOST_ENV_VAR] === 'true' };
 }
 
-export const defaultResolver: Resolver = async (hostname) => {
+const defaultResolver: Resolver = async (hostname) => {
   // verbatim keeps the OS order, so we judge the same list the socket would try.
   const answers = await dns.lookup(hostname, { all: true, verbatim: true });
   return answers.map((answer) => answer.address);

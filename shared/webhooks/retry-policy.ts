@@ -17,12 +17,12 @@ import { retryDelaySeconds } from './backoff.js';
  * so delays stop 5 minutes short.
  */
 export const MAX_RETRY_DELAY_SECONDS = 12 * 60 * 60 - 5 * 60;
-export const MAX_ATTEMPTS = 10;
+const MAX_ATTEMPTS = 10;
 
 /** The `extended` preset: delays after attempts 1–7 (≈ 27.6 h in all), each ±10 % jitter. */
 export const EXTENDED_DELAYS_SECONDS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600] as const;
 
-export const customRetrySchema = z
+const customRetrySchema = z
   .strictObject({
     attempts: z
       .number()
