@@ -77,7 +77,7 @@ const FIVE_MINUTES = Duration.minutes(5);
 const ONE_MINUTE = Duration.minutes(1);
 
 /**
- * The longest a delivery can legitimately wait in the queue: the full-jitter backoff before each
+ * The longest a delivery can legitimately wait in the queue: the equal-jitter backoff before each
  * retry is at most base × 2^(n-1), capped at maxBackoffSeconds, so the ladder is their sum
  * (30 + 60 + 120 s ≈ 3.5 min at the default 30 s base). The age alarm sits well above it.
  */
