@@ -11,12 +11,24 @@ import { ROLES, type Role } from '../shared/domain/roles.js';
 import { queueEnvVars, tableEnvVars } from '../shared/config.js';
 import { limits } from '../shared/http/limits.js';
 import { defaultRoute, routeFor, routeKey, routes as routeTable, type RouteShape } from '../shared/http/routes.js';
-import { decisionStreamFilter, expiryStreamFilter } from '../shared/store/drafts-stream.js';
+import { createdStreamFilter, decisionStreamFilter, expiryStreamFilter } from '../shared/store/drafts-stream.js';
 import { deliveryLogRetentionDays, deliveryRetry } from '../shared/webhooks/delivery-policy.js';
 
 // Domain vocabulary and the HTTP contract live in shared/ (which never imports infra/); they are
 // re-exported here so infra code and tests keep one place to read the whole app from.
-export { decisionStreamFilter, defaultRoute, deliveryLogRetentionDays, deliveryRetry, expiryStreamFilter, limits, routeFor, routeKey, ROLES, type Role };
+export {
+  createdStreamFilter,
+  decisionStreamFilter,
+  defaultRoute,
+  deliveryLogRetentionDays,
+  deliveryRetry,
+  expiryStreamFilter,
+  limits,
+  routeFor,
+  routeKey,
+  ROLES,
+  type Role,
+};
 
 export type AttributeType = 'S' | 'N';
 export interface KeyAttribute {
@@ -256,7 +268,8 @@ export const streamConsumer = {
   table: 'drafts',
   batchSize: 100,
   startingPosition: 'TRIM_HORIZON',
-  filters: [decisionStreamFilter, expiryStreamFilter],
+  // Decisions and expiries (webhooks), and inserts of pending drafts (draft.created, notification channels).
+  filters: [decisionStreamFilter, expiryStreamFilter, createdStreamFilter],
   /** Each failing batch is split and retried; what still fails goes to the fanOutFailures queue. */
   bisectBatchOnError: true,
   retryAttempts: 10,
@@ -334,9 +347,9 @@ export const settings = {
   },
   publicBaseUrl: {
     envVar: 'PUBLIC_BASE_URL',
-    functions: ['createDraft', 'readDrafts', 'decideDraft', 'describeApi'],
+    functions: ['createDraft', 'readDrafts', 'decideDraft', 'describeApi', 'fanOutDecisions'],
     description:
-      'Public origin of the API and pages, for links such as reviewUrl. Unset on AWS (derived from the request); locally the URL npm run dev prints.',
+      'Public origin of the API and pages, for links such as reviewUrl. On AWS unset for the API functions (derived from the request) and the API URL for the fan-out (draft.created has no request); locally the URL npm run dev prints.',
     readAt: 'request',
   },
 } as const satisfies Record<string, SettingDefinition>;

@@ -54,6 +54,11 @@ export const METRICS = {
   draftsRejected: 'DraftsRejected',
   draftsExpired: 'DraftsExpired',
   webhooksEnqueued: 'WebhooksEnqueued',
+  /**
+   * Deliveries enqueued for a new draft (draft.created): a metric of its own, so that
+   * WebhooksEnqueued's SampleCount keeps counting decisions handled (the DecisionsStalled alarm reads it).
+   */
+  createdEventsEnqueued: 'CreatedEventsEnqueued',
   deliveriesSucceeded: 'DeliveriesSucceeded',
   deliveriesFailed: 'DeliveriesFailed',
   deliveriesDead: 'DeliveriesDead',

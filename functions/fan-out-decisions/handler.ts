@@ -4,16 +4,24 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
-import { decodeDraftImage, isDecisionRecord } from '../../shared/store/drafts-stream.js';
+import { publicBaseUrlFromEnv } from '../../shared/config.js';
+import { decodeDraftImage, isCreatedRecord, isDecisionRecord } from '../../shared/store/drafts-stream.js';
 import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
-import { endpointSnapshot, fanOutDecision } from '../../shared/webhooks/fan-out.js';
+import { endpointSnapshot, fanOutCreated, fanOutDecision } from '../../shared/webhooks/fan-out.js';
 
 const endpoints = endpointStoreFromEnv();
 const queue = deliveryQueueFromEnv();
 const states = deliveryStateStoreFromEnv();
 
+/** Where reviewers open a draft: PUBLIC_BASE_URL (the stack sets it to the API's URL; locally the dev runtime's). */
+const reviewBaseUrl = (): string => {
+  const url = publicBaseUrlFromEnv();
+  if (!url) throw new Error('PUBLIC_BASE_URL is not set: draft.created needs it for reviewUrl');
+  return url;
+};
+
 /**
- * Drafts stream → delivery queue. The event source filter passes only pending → decided (or
+ * Drafts stream → delivery queue. New pending drafts become draft.created for the endpoints that opted in. The event source filter passes only pending → decided (or
  * expired) updates; each becomes one message per subscribed endpoint. A record that fails is reported
  * alone, so Lambda retries from it without redoing the decisions before it.
  */
@@ -26,6 +34,15 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
     async (record: DynamoDBRecord) => {
       // The event source mapping passes only these records; checked again by the same filters, so a
       // record that slips through (a filter edited on one side only) is skipped, never fanned out.
+      if (isCreatedRecord(record)) {
+        const created = decodeDraftImage(record.dynamodb?.NewImage);
+        if (!created) return;
+        const messages = await fanOutCreated(created, reviewBaseUrl, snapshot, queue, states);
+        // Its own metric: WebhooksEnqueued samples count decisions handled (the DecisionsStalled alarm).
+        count(METRICS.createdEventsEnqueued, messages.length);
+        if (messages.length > 0) logger.info('draft.created fanned out', { draftId: created.id, eventId: messages[0]?.eventId, endpoints: messages.length });
+        return;
+      }
       if (!isDecisionRecord(record)) return;
       const draft = decodeDraftImage(record.dynamodb?.NewImage);
       if (!draft) return;

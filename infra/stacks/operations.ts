@@ -477,7 +477,14 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Deliveries (per 5 min)',
-        left: [METRICS.webhooksEnqueued, METRICS.deliveriesSucceeded, METRICS.deliveriesFailed, METRICS.deliveriesDead, METRICS.endpointsDisabled].map(sum),
+        left: [
+          METRICS.webhooksEnqueued,
+          METRICS.createdEventsEnqueued,
+          METRICS.deliveriesSucceeded,
+          METRICS.deliveriesFailed,
+          METRICS.deliveriesDead,
+          METRICS.endpointsDisabled,
+        ].map(sum),
         width,
       }),
       new cloudwatch.GraphWidget({

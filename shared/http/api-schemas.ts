@@ -10,6 +10,7 @@ import {
   sendTestEventSchema,
   TEST_EVENT_TYPES,
   type DraftApprovedPayload,
+  type DraftCreatedPayload,
   type DraftExpiredPayload,
   type DraftRejectedPayload,
   type EventType,
@@ -226,6 +227,24 @@ export const draftExpiredEvent = response(
   }),
 );
 
+export const draftCreatedEvent = response(
+  'DraftCreatedEvent',
+  `Body of a draft.created event (opt-in): a draft waits for review; reviewUrl is its review page, expiresAt null when it never expires. ${laterFields}`,
+  z.object({
+    event: z.literal('draft.created'),
+    draft: z.object({
+      id: z.string(),
+      title: z.string(),
+      content: jsonObject,
+      metadata,
+      createdAt: timestamp,
+      expiresAt: timestamp.nullable(),
+      reviewUrl: z.string(),
+    }),
+    timestamp,
+  }),
+);
+
 /** The event schemas have exactly the payload types' fields (the tests check real bodies against them too). */
 type Keys<T> = T extends object ? keyof T : never;
 type SameKeys<A, B> = [Exclude<Keys<A>, Keys<B>>, Exclude<Keys<B>, Keys<A>>] extends [never, never] ? true : false;
@@ -239,7 +258,8 @@ const sameShape: [
   SameShape<z.output<typeof draftApprovedEvent>, DraftApprovedPayload>,
   SameShape<z.output<typeof draftRejectedEvent>, DraftRejectedPayload>,
   SameShape<z.output<typeof draftExpiredEvent>, DraftExpiredPayload>,
-] = [true, true, true];
+  SameShape<z.output<typeof draftCreatedEvent>, DraftCreatedPayload>,
+] = [true, true, true, true];
 void sameShape;
 
 /** The webhooks section: one entry per event type (a missing one fails to compile). */
@@ -307,6 +327,28 @@ export const webhookEvents: Record<EventType, { summary: string; schema: z.ZodTy
           event: 'draft.expired',
           draft: { id: 'cmlgx2hvq0002k6gve9fuaz0k', title: 'Send welcome email', metadata: { source: 'ai_agent_v1' }, expiresAt: '2026-02-11T12:00:00.000Z' },
           timestamp: '2026-02-11T12:00:04.000Z',
+        },
+      },
+    },
+  },
+  'draft.created': {
+    summary: 'A draft waits for review (opt-in: only endpoints subscribed to draft.created get it); nothing to execute',
+    schema: draftCreatedEvent,
+    examples: {
+      created: {
+        summary: 'A new draft, with the link a reviewer opens',
+        value: {
+          event: 'draft.created',
+          draft: {
+            id: 'cmlgx2hvq0002k6gve9fuaz0k',
+            title: 'Send welcome email',
+            content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' },
+            metadata: { source: 'ai_agent_v1' },
+            createdAt: '2026-02-10T12:00:00.000Z',
+            expiresAt: null,
+            reviewUrl: 'https://approvals.example.com/review/cmlgx2hvq0002k6gve9fuaz0k',
+          },
+          timestamp: '2026-02-10T12:00:00.000Z',
         },
       },
     },

@@ -31,11 +31,22 @@ export const expiryStreamFilter = {
   },
 } as const;
 
+/** A new draft waiting for review: the insert of a pending draft (draft.created and notification channels). */
+export const createdStreamFilter = {
+  eventName: ['INSERT'],
+  dynamodb: {
+    NewImage: { status: { S: ['pending'] } },
+  },
+} as const;
+
 /** The records the fan-out acts on; the stream's event source mapping filters by the same list. */
-export const draftStreamFilters = [decisionStreamFilter, expiryStreamFilter] as const;
+export const draftStreamFilters = [decisionStreamFilter, expiryStreamFilter, createdStreamFilter] as const;
 
 /** Whether a record is a decision or an expiry (pending → approved/rejected/expired). */
-export const isDecisionRecord = (record: DynamoDBRecord): boolean => matchesAny(draftStreamFilters, record);
+export const isDecisionRecord = (record: DynamoDBRecord): boolean => matchesAny([decisionStreamFilter, expiryStreamFilter], record);
+
+/** Whether a record is a new pending draft. */
+export const isCreatedRecord = (record: DynamoDBRecord): boolean => matchesAny([createdStreamFilter], record);
 
 /** The draft in a stream image (e.g. a record's NewImage), or undefined when the image is absent. */
 export function decodeDraftImage(image: Record<string, StreamAttributeValue> | undefined): Draft | undefined {

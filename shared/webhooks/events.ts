@@ -3,9 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { Draft } from '../domain/draft.js';
 
-export const EVENT_TYPES = ['draft.approved', 'draft.rejected', 'draft.expired'] as const;
+export const EVENT_TYPES = ['draft.approved', 'draft.rejected', 'draft.expired', 'draft.created'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-/** What a new endpoint subscribes to: the documented events. draft.expired is opt-in, since receivers written from the documentation do not expect it. */
+/** What a new endpoint subscribes to: the documented events. draft.expired and draft.created are opt-in, since receivers written from the documentation do not expect them. */
 export const DEFAULT_EVENT_TYPES: readonly EventType[] = ['draft.approved', 'draft.rejected'];
 
 /**
@@ -31,7 +31,21 @@ export interface DraftExpiredPayload {
   draft: { id: string; title: string; metadata: Record<string, unknown>; expiresAt: string };
   timestamp: string;
 }
-export type WebhookPayload = DraftApprovedPayload | DraftRejectedPayload | DraftExpiredPayload;
+/** A draft waits for review (opt-in): enough to show it to a reviewer and link to its review page. */
+export interface DraftCreatedPayload {
+  event: 'draft.created';
+  draft: {
+    id: string;
+    title: string;
+    content: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+    createdAt: string;
+    expiresAt: string | null;
+    reviewUrl: string;
+  };
+  timestamp: string;
+}
+export type WebhookPayload = DraftApprovedPayload | DraftRejectedPayload | DraftExpiredPayload | DraftCreatedPayload;
 
 /** One event, serialized once: every endpoint and every retry gets these exact bytes. */
 export interface WebhookEvent {
@@ -78,6 +92,27 @@ function expiryEvent(draft: Draft): WebhookEvent {
     timestamp: expiredAt,
   };
   return { id: decisionEventId(draft.id, 'draft.expired'), type: 'draft.expired', draftId: draft.id, body: JSON.stringify(payload), test: false };
+}
+
+/** The review page of a draft under the public base URL, as the API's reviewUrl. */
+export const reviewUrlOf = (baseUrl: string, draftId: string): string => `${baseUrl.replace(/\/+$/, '')}/review/${encodeURIComponent(draftId)}`;
+
+/** draft.created: the webhook-id is derived from the draft, so a stream record read twice yields the same id. */
+export function createdEvent(draft: Draft, baseUrl: string): WebhookEvent {
+  const payload: DraftCreatedPayload = {
+    event: 'draft.created',
+    draft: {
+      id: draft.id,
+      title: draft.title,
+      content: draft.content,
+      metadata: draft.metadata,
+      createdAt: draft.createdAt,
+      expiresAt: draft.expiresAt ?? null,
+      reviewUrl: reviewUrlOf(baseUrl, draft.id),
+    },
+    timestamp: draft.createdAt,
+  };
+  return { id: decisionEventId(draft.id, 'draft.created'), type: 'draft.created', draftId: draft.id, body: JSON.stringify(payload), test: false };
 }
 
 /** Events "Test Webhook" can send. The first is the default. */

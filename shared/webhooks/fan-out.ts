@@ -1,6 +1,6 @@
 import type { Draft } from '../domain/draft.js';
 import { subscribes, type EndpointStore } from './endpoints.js';
-import { decisionEvent } from './events.js';
+import { createdEvent, decisionEvent, type WebhookEvent } from './events.js';
 import { deliveryMessage, type DeliveryMessage, type DeliveryQueue } from './delivery-message.js';
 import { queuedState, type DeliveryStateStore } from './delivery-state.js';
 
@@ -25,7 +25,33 @@ export async function fanOutDecision(
   states: DeliveryStateStore,
   now: () => Date = () => new Date(),
 ): Promise<DeliveryMessage[]> {
-  const event = decisionEvent(draft);
+  return fanOutEvent(decisionEvent(draft), endpoints, queue, states, now);
+}
+
+/**
+ * draft.created for a new pending draft. `baseUrl` (where reviewers open the review page) is asked
+ * for only when an endpoint subscribes, so a stack without subscribers never needs it.
+ */
+export async function fanOutCreated(
+  draft: Draft,
+  baseUrl: () => string,
+  endpoints: EndpointSnapshot,
+  queue: DeliveryQueue,
+  states: DeliveryStateStore,
+  now: () => Date = () => new Date(),
+): Promise<DeliveryMessage[]> {
+  if (!(await endpoints()).some((e) => subscribes(e, 'draft.created'))) return [];
+  return fanOutEvent(createdEvent(draft, baseUrl()), endpoints, queue, states, now);
+}
+
+/** One event to every endpoint subscribed to its type. */
+export async function fanOutEvent(
+  event: WebhookEvent,
+  endpoints: EndpointSnapshot,
+  queue: DeliveryQueue,
+  states: DeliveryStateStore,
+  now: () => Date = () => new Date(),
+): Promise<DeliveryMessage[]> {
   const messages = (await endpoints()).filter((e) => subscribes(e, event.type)).map((e) => deliveryMessage(event, e.id));
   if (messages.length === 0) return messages;
   // A refused write means the state exists (an earlier fan-out of this decision): it is left as it is.

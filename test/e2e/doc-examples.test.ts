@@ -538,3 +538,63 @@ describe('the same Express handler behind expressWebhookMiddleware', () => {
     expect(executed.slice(before)).toEqual([{ to: 'someone@example.com' }]);
   });
 });
+
+describe("draft.created (opt-in) and the documentation's receivers", () => {
+  const draftCreatedBody = (id: string) =>
+    JSON.stringify({
+      event: 'draft.created',
+      draft: {
+        id,
+        title: 'Send welcome email',
+        content: { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' },
+        metadata: { source: 'ai_agent_v1' },
+        createdAt: new Date().toISOString(),
+        expiresAt: null,
+        reviewUrl: `${runtime.url}/review/${id}`,
+      },
+      timestamp: new Date().toISOString(),
+    });
+
+  it('never reaches them with the default subscription: a created and then rejected draft brings them only the rejection', async () => {
+    const beforeExpress = expressReceiver.executed.length;
+    const beforeFlask = flask.executed().length;
+    const draft = await decide('reject', { reason: 'Not now' });
+    for (const endpointId of [expressReceiver.endpointId, flaskEndpointId]) {
+      await deliveryOf(endpointId, (d) => d.draftId === draft.id && d.outcome === 'succeeded');
+      const events = (await deliveriesOf(endpointId)).filter((d) => d.draftId === draft.id).map((d) => d.eventType);
+      expect(events).toEqual(['draft.rejected']);
+    }
+    expect(expressReceiver.executed.length).toBe(beforeExpress);
+    expect(flask.executed().length).toBe(beforeFlask);
+  });
+
+  it('subscribed anyway, they execute nothing: Flask answers 500 (logged as a failed attempt), Express never answers', async () => {
+    const beforeFlask = flask.executed().length;
+    const subscribed = await admin('POST', '/v1/webhooks', { url: flask.url, events: ['draft.created'], description: 'doc example (Flask), opted in' });
+    expect(subscribed.status).toBe(201);
+    try {
+      const created = await agent('POST', '/v1/drafts', {
+        title: 'Send welcome email',
+        content: { to: 'user@example.com' },
+        metadata: { source: 'ai_agent_v1' },
+      });
+      const attempt = await deliveryOf(subscribed.body.id, (d) => d.draftId === created.body.id);
+      expect(attempt).toMatchObject({ eventType: 'draft.created', outcome: 'failed', httpStatus: 500 });
+      expect(flask.executed().length).toBe(beforeFlask);
+    } finally {
+      // Its retries would only fail again.
+      await admin('DELETE', `/v1/webhooks/${subscribed.body.id}`);
+    }
+
+    // The Express snippet handles only its two events and leaves any other request unanswered.
+    const executed: unknown[] = [];
+    const url = await listen(docApp(async (content) => void executed.push(content)));
+    const body = draftCreatedBody('cdoccreated0000000000000000');
+    const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(1_000) }).then(
+      (r) => r.status,
+      (error: Error) => error.name,
+    );
+    expect(answer).toBe('TimeoutError');
+    expect(executed).toEqual([]);
+  });
+});

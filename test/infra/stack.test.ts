@@ -457,7 +457,7 @@ describe('event sources', () => {
     // The pattern Lambda evaluates is the definition's, unchanged (leaf arrays = allowed values),
     // in the stream record's shape: eventName, dynamodb.OldImage/NewImage.status.S.
     const filters = mapping.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>;
-    expect(filters).toHaveLength(2);
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual(JSON.parse(JSON.stringify(streamConsumer.filters)));
     expect(JSON.parse(filters[0]!.Pattern)).toEqual(JSON.parse(JSON.stringify(decisionStreamFilter)));
     expect(JSON.parse(filters[0]!.Pattern)).toEqual({
       eventName: ['MODIFY'],
@@ -638,10 +638,16 @@ describe('least privilege', () => {
         }),
       ),
     });
-    expect(variables).toEqual({ POWERTOOLS_SERVICE_NAME: 'processa', NODE_OPTIONS: '--enable-source-maps', ...declared });
+    // The fan-out has no request to derive reviewUrl from (draft.created): the stack gives it the API's URL.
+    const apiUrl =
+      fn === streamConsumer.function
+        ? { [settings.publicBaseUrl.envVar]: { 'Fn::Join': ['', expect.arrayContaining([{ Ref: expect.stringMatching(/HttpApi/) }])] } }
+        : {};
+    expect(variables).toEqual({ POWERTOOLS_SERVICE_NAME: 'processa', NODE_OPTIONS: '--enable-source-maps', ...declared, ...apiUrl });
     // Each setting only where the definition says it is read; the local-only ones never.
     for (const setting of Object.keys(settings) as SettingName[]) {
       const definition: SettingDefinition = settings[setting];
+      if (setting === 'publicBaseUrl' && fn === streamConsumer.function) continue;
       const expected = definition.stack && (definition.functions as readonly FunctionName[]).includes(fn) ? String(definition.stack.default) : undefined;
       expect({ setting, value: variables[definition.envVar] }).toEqual({ setting, value: expected });
     }

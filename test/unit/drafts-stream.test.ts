@@ -2,7 +2,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { newDraft, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
 import { toItem } from '../../shared/store/drafts-store.js';
-import { decodeDraftImage, isDecisionRecord } from '../../shared/store/drafts-stream.js';
+import { decodeDraftImage, isCreatedRecord, isDecisionRecord } from '../../shared/store/drafts-stream.js';
 
 const agent = { keyId: 'k1', name: 'bot', role: 'agent' as const };
 const draft = newDraft(
@@ -31,6 +31,15 @@ describe('the drafts stream, as the fan-out reads it', () => {
     ['MODIFY', 'approved', 'expired', false],
   ])('%s %s → %s is a decision: %s (the stream filters decide)', (eventName, before, after, expected) => {
     expect(isDecisionRecord(record(eventName, before, after))).toBe(expected);
+  });
+
+  it.each<[DynamoDBRecord['eventName'], DraftStatus | undefined, DraftStatus, boolean]>([
+    ['INSERT', undefined, 'pending', true],
+    ['MODIFY', 'pending', 'pending', false],
+    ['MODIFY', 'pending', 'approved', false],
+    ['REMOVE', undefined, 'pending', false],
+  ])('%s %s → %s is a new pending draft (draft.created): %s', (eventName, before, after, expected) => {
+    expect(isCreatedRecord(record(eventName, before, after))).toBe(expected);
   });
 
   it('decodes a stream image back into the draft it stores', () => {

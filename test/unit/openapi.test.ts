@@ -10,7 +10,7 @@ import { apiPipeline } from '../../shared/http/api-handler.js';
 import { apiRoutes, openApiDocument } from '../../shared/http/openapi.js';
 import { json } from '../../shared/http/responses.js';
 import { withStoreErrors } from '../../shared/store/dynamo-client.js';
-import { decisionEvent, EVENT_TYPES, testEvent, type WebhookEvent } from '../../shared/webhooks/events.js';
+import { createdEvent, decisionEvent, EVENT_TYPES, testEvent, type WebhookEvent } from '../../shared/webhooks/events.js';
 import { generateSecret, signedHeaders } from '../../shared/webhooks/signing.js';
 import { apiEvent, invoke } from '../support/api-events.js';
 import { MemoryApiKeyStore, MemoryDraftStore } from '../support/memory-stores.js';
@@ -68,8 +68,9 @@ describe('shared/client/openapi.json', () => {
       expect(spec.components.schemas[name]).toBeDefined();
     }
     expect(spec.paths['/v1/drafts/{id}'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Draft' });
-    // Draft's own properties appear once, in components.schemas.Draft.
-    expect(JSON.stringify(spec).match(/"reviewUrl":\{/g)).toHaveLength(1);
+    // Draft's own properties appear once, in components.schemas.Draft (and DraftCreatedEvent's draft, a shape of its own).
+    expect(JSON.stringify(spec).match(/"reviewUrl":\{/g)).toHaveLength(2);
+    expect(JSON.stringify(spec.components.schemas.DraftCreatedEvent)).toContain('"reviewUrl":{');
   });
 });
 
@@ -196,8 +197,13 @@ describe('the webhooks section describes exactly what is sent', () => {
     await expireDueDrafts(store, new Date(now.getTime() + 180_000));
     const expired = (await store.get(expiring.id))!;
     expect(expired.status).toBe('expired');
+    const waiting = await make('Waiting for review');
     return [approved, edited, rejected, silent, expired]
       .map(decisionEvent)
+      .concat([
+        createdEvent(waiting, 'https://approvals.example.com'),
+        createdEvent({ ...waiting, expiresAt: new Date(now.getTime() + 120_000).toISOString() }, 'http://localhost:3000'),
+      ])
       .concat([testEvent(), testEvent({ event: 'draft.approved' }), testEvent({ event: 'draft.rejected' })]);
   }
 

@@ -3,7 +3,7 @@ import type { Draft } from '../../shared/domain/draft.js';
 import { retryDelaySeconds } from '../../shared/webhooks/backoff.js';
 import { activeSecrets, type WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
-import { decisionEvent, decisionEventId, sendTestEventSchema, testEvent } from '../../shared/webhooks/events.js';
+import { createdEvent, decisionEvent, decisionEventId, DEFAULT_EVENT_TYPES, sendTestEventSchema, testEvent } from '../../shared/webhooks/events.js';
 import { generateSecret, signedHeaders } from '../../shared/webhooks/signing.js';
 
 const actor = { keyId: 'key_r', name: 'alice', role: 'reviewer' as const };
@@ -27,6 +27,19 @@ describe('webhook payloads (as the published documentation shows them)', () => {
       '{"event":"draft.approved","draft":{"id":"cmlgx2hvq0002k6gve9fuaz0k","title":"Send welcome email","content":{"to":"user@example.com","subject":"Welcome!","body":"Hello..."},"metadata":{"source":"ai_agent_v1"},"reviewedAt":"2026-02-10T12:05:00Z"},"timestamp":"2026-02-10T12:05:00Z"}',
     );
     expect(event.type).toBe('draft.approved');
+  });
+
+  it('draft.created carries exactly event, draft{id,title,content,metadata,createdAt,expiresAt,reviewUrl}, timestamp; opt-in, with a stable id', () => {
+    const pending: Draft = { ...base, status: 'pending', reviewedAt: undefined, reviewedBy: undefined };
+    const event = createdEvent(pending, 'https://approvals.example.com/');
+    expect(event.body).toBe(
+      '{"event":"draft.created","draft":{"id":"cmlgx2hvq0002k6gve9fuaz0k","title":"Send welcome email","content":{"to":"user@example.com","subject":"Welcome!","body":"Hello..."},"metadata":{"source":"ai_agent_v1"},"createdAt":"2026-02-10T12:00:00Z","expiresAt":null,"reviewUrl":"https://approvals.example.com/review/cmlgx2hvq0002k6gve9fuaz0k"},"timestamp":"2026-02-10T12:00:00Z"}',
+    );
+    expect(event).toMatchObject({ type: 'draft.created', draftId: base.id, test: false, id: decisionEventId(base.id, 'draft.created') });
+    expect(JSON.parse(createdEvent({ ...pending, expiresAt: '2026-02-11T00:00:00.000Z' }, 'http://localhost:3000').body).draft.expiresAt).toBe(
+      '2026-02-11T00:00:00.000Z',
+    );
+    expect(DEFAULT_EVENT_TYPES).not.toContain('draft.created');
   });
 
   it('draft.rejected carries exactly event, draft{id,title,rejectionReason,reviewedAt}, timestamp', () => {
