@@ -70,10 +70,12 @@ describe('npm run build:client and npm pack', () => {
     expect(paths.filter((path) => !['README.md', 'package.json'].includes(path) && !/^dist\/[a-z-]+\.(js|d\.ts)$/.test(path))).toEqual([]);
   });
 
-  it('install into an empty project with nothing else: no dependencies', () => {
+  it('install into an empty project with nothing else: no dependencies, the agent frameworks only optional peers', () => {
     const installed = JSON.parse(readFileSync(join(project, 'node_modules', '@processa', 'client', 'package.json'), 'utf8'));
     expect(installed.dependencies ?? {}).toEqual({});
-    expect(installed.peerDependencies ?? {}).toEqual({});
+    // Only @processa/client/ai-sdk and /langchain import them; npm installs no optional peer.
+    expect(Object.keys(installed.peerDependencies ?? {}).sort()).toEqual(['@langchain/core', 'ai']);
+    expect(installed.peerDependenciesMeta).toEqual({ '@langchain/core': { optional: true }, ai: { optional: true } });
     expect(readdirSync(join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['@processa']);
     expect(existsSync(join(project, 'node_modules', '@processa', 'client', 'dist', 'index.d.ts'))).toBe(true);
     expect(existsSync(join(project, 'node_modules', '@processa', 'client', 'README.md'))).toBe(true);
