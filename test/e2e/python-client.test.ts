@@ -3,7 +3,7 @@
  * - its unittest suites: the offline one (retries, Retry-After, typed errors), packaging (pip
  *   installs it with no index), verify_webhook against signatures made here by the server's own
  *   signing code (shared/webhooks/signing.ts), and the API end to end (idempotent create, get, pages, approve with edits, reject, typed
- *   401/403/400/409, wait_for_decision);
+ *   401/403/400/409, wait_for_decision), and the @require_approval decorator with a reviewer deciding;
  * - examples/agent.py blocking in wait_for_decision while a reviewer decides from here;
  * - examples/flask_receiver.py, the webhook documentation's Flask handler completed with
  *   verify_webhook, receiving real deliveries and refusing forged ones.
@@ -180,6 +180,11 @@ describe('the Python unittest suites', () => {
   it('the API end to end: idempotent create, get, pages, approve with edits, reject, typed 401/403/400/409, wait_for_decision', async () => {
     const env = { PROCESSA_URL: runtime.url, PROCESSA_AGENT_KEY: keys.agent, PROCESSA_REVIEWER_KEY: keys.reviewer, PROCESSA_ADMIN_KEY: runtime.adminKey };
     expect(await unittest('tests.test_e2e', env)).toBeGreaterThanOrEqual(8);
+  }, 90_000);
+
+  it('@require_approval: approved with an edit runs once with the edit, rejected and timed out do not run, a bad edit names the fields', async () => {
+    const env = { PROCESSA_URL: runtime.url, PROCESSA_AGENT_KEY: keys.agent, PROCESSA_REVIEWER_KEY: keys.reviewer };
+    expect(await unittest('tests.test_approval', env)).toBe(9);
   }, 90_000);
 });
 

@@ -5,6 +5,7 @@
 See README.md beside this package for a quick start.
 """
 
+from .approval import ApprovalOutcome, ApprovedArgumentsInvalidError, is_approval_outcome, require_approval
 from .client import Actor, Draft, DraftPage, DraftStatus, HistoryEntry, ProcessaClient, RetryMode, __version__
 from .errors import (
     APIConnectionError,
@@ -55,6 +56,10 @@ __all__ = [
     "ServiceUnavailableError",
     "APIConnectionError",
     "DecisionTimeoutError",
+    "require_approval",
+    "ApprovalOutcome",
+    "ApprovedArgumentsInvalidError",
+    "is_approval_outcome",
     "verify_webhook",
     "verify_webhook_delivery",
     "VerifiedWebhook",
