@@ -243,7 +243,8 @@ export const functions = {
     // Webhooks: writes only to disable an endpoint whose receiver answered 410 Gone.
     tables: { webhooks: 'readWrite', deliveries: 'readWrite' },
     // The DLQ: after the 4th failed attempt the function moves the message there itself.
-    queues: { deliveries: 'consume', deliveriesDlq: 'send' },
+    // Sends to the delivery queue: operational events (endpoint.disabled, delivery.exhausted) for subscribed endpoints.
+    queues: { deliveries: 'sendConsume', deliveriesDlq: 'send' },
   },
 } as const satisfies Record<string, FunctionDefinition>;
 export type FunctionName = keyof typeof functions;
@@ -300,6 +301,8 @@ export interface SettingDefinition {
    * leave it unset the reader falls back as described.
    */
   stack?: { context: string; default: number | string };
+  /** The stack sets it to one of its own resources' identifiers (and grants what it needs on it), not from context. */
+  stackResource?: 'alarmTopicArn';
   /** When the reader looks at it: at import (cold start) or on every request. */
   readAt: 'import' | 'request';
 }
@@ -330,6 +333,21 @@ export const settings = {
     functions: ['deliverWebhooks'],
     description: 'An endpoint whose every attempt failed for this many days is disabled (disabledReason "failing").',
     stack: { context: 'autoDisableDays', default: DEFAULT_AUTO_DISABLE_DAYS },
+    readAt: 'import',
+  },
+  operatorTopicArn: {
+    envVar: 'PROCESSA_OPERATOR_TOPIC_ARN',
+    // Those that can see a delivery die or an endpoint be disabled: delivery, and the DLQ sweep of redrive (API and pages).
+    functions: ['deliverWebhooks', 'manageWebhooks', 'webhookSettingsPages'],
+    description:
+      'The alarm SNS topic, where operator notices (endpoint.disabled, delivery.exhausted) are published: the stack sets it and grants sns:Publish on that topic alone. Unset locally: notices go to the log and the outbox folder.',
+    stackResource: 'alarmTopicArn',
+    readAt: 'import',
+  },
+  operatorOutbox: {
+    envVar: 'PROCESSA_OPERATOR_OUTBOX',
+    functions: ['deliverWebhooks', 'manageWebhooks', 'webhookSettingsPages'],
+    description: 'Only the local runtime sets it: the folder (.processa/outbox) where operator notices are appended as JSON lines, there being no SNS.',
     readAt: 'import',
   },
   allowLocalhostWebhooks: {

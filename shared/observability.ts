@@ -64,6 +64,8 @@ export const METRICS = {
   deliveriesDead: 'DeliveriesDead',
   /** An endpoint the system disabled (its receiver answered 410 Gone). */
   endpointsDisabled: 'EndpointsDisabled',
+  /** An operational event (endpoint.disabled, delivery.exhausted) that could not be sent to the operator or queued for subscribers. */
+  operationalEventsFailed: 'OperationalEventsFailed',
   /** Time of the POST itself. */
   deliveryDuration: 'DeliveryDuration',
   /** From the message's enqueueing (the decision) to its successful delivery. */

@@ -12,6 +12,7 @@ import {
   deliveryStateStoreFromEnv,
   endpointHealthStoreFromEnv,
   endpointStoreFromEnv,
+  reportOperationalEvent,
 } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
@@ -19,7 +20,11 @@ import { deliverMessage } from '../../shared/webhooks/deliver.js';
 import type { DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
 import { parseDeliveryMessage, type RetryLater as RetryLaterChange } from '../../shared/webhooks/delivery-message.js';
 import { disableEndpoint, type WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
+import { endpointSnapshot } from '../../shared/webhooks/fan-out.js';
 import { createPoster } from '../../shared/webhooks/http-post.js';
+import { announcesToSubscribers, deliveryExhaustedEvent, emitOperationalEvent, endpointDisabledEvent } from '../../shared/webhooks/operational-events.js';
+import type { WebhookEvent } from '../../shared/webhooks/events.js';
+import { operatorNotifierFromEnv } from '../../shared/store/operator-notices.js';
 
 // Clients and configuration only: invocations may overlap in one process (the local pump runs
 // several pollers; Lambda's multi-concurrency modes do too), so everything per batch lives in the handler.
@@ -31,6 +36,7 @@ const deadLetters = deadLetterQueueFromEnv();
 const policy = deliveryPolicyFromEnv();
 const post = createPoster(urlPolicyFromEnv());
 const health = endpointHealthStoreFromEnv();
+const notifier = operatorNotifierFromEnv();
 
 /** Health is bookkeeping: a failure to record it is logged, never a reason to POST the webhook again. */
 const recordHealth = (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) =>
@@ -58,12 +64,23 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     if (!found) endpointCache.set(id, (found = endpoints.get(id)));
     return found;
   };
+  // Operational events (endpoint.disabled, delivery.exhausted) go out after the batch's deliveries,
+  // and never fail them: what could not be sent is logged and counted.
+  const announcements: Array<Promise<void>> = [];
+  const snapshot = endpointSnapshot(endpoints);
+  const announce = (event: WebhookEvent, options: { exclude?: string; subscribers?: boolean }) =>
+    announcements.push(
+      emitOperationalEvent(event, { endpoints: snapshot, queue, states, notifier }, options).then((result) => reportOperationalEvent(event, result)),
+    );
   const disable = async (id: string, reason: 'gone' | 'failing') => {
-    await disableEndpoint(endpoints, id, reason);
+    const disabled = await disableEndpoint(endpoints, id, reason);
     // The rest of this batch sees it disabled, so its other deliveries are held rather than posted.
     endpointCache.delete(id);
+    // Only the call that disabled it announces it (others found it disabled already); never to itself.
+    if (!disabled) return;
     count(METRICS.endpointsDisabled);
     logger.warn('endpoint disabled', { endpointId: id, reason });
+    announce(endpointDisabledEvent(disabled), { exclude: id });
   };
   const attempts: DeliveryAttempt[] = [];
   const retries: RetryLaterChange[] = [];
@@ -133,6 +150,8 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
             count(METRICS.deliveriesDead);
             logger.error('webhook delivery dead', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, reason: step.reason });
           }
+          // A dead delivery of an operational event is told to the operator only: no cascade.
+          if (step.exhausted) announce(deliveryExhaustedEvent(step.exhausted), { subscribers: announcesToSubscribers(step.exhausted.message) });
           // Into the DLQ (the alarm's signal), then acknowledged so the ESM deletes it from this queue.
           // If the send fails the message stays failed and comes back; its state still says dead, so
           // the next receive only repeats this send.
@@ -153,6 +172,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
       // Deliveries already happened; a lost log line must not make them repeat.
       logger.error('delivery log write failed', { error: error as Error, attempts: attempts.length });
     }),
+    ...announcements,
   ]);
   return response;
 })

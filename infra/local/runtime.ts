@@ -60,6 +60,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         webhookTimeoutMs: process.env.PROCESSA_WEBHOOK_TIMEOUT_MS ?? String(deliveryRetry.timeoutMs),
         // Unset: the default (5 days); tests shorten it to see an endpoint auto-disabled.
         autoDisableDays: process.env.PROCESSA_AUTO_DISABLE_DAYS || undefined,
+        // No SNS locally: operator notices (endpoint.disabled, delivery.exhausted) go to the log and here.
+        operatorOutbox: join(options.dataDir, 'outbox'),
       },
       processEnv: {
         POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -16,9 +16,12 @@ import {
   functions,
   queueConsumer,
   queues,
+  settings,
   streamConsumer,
   tables,
   type FunctionName,
+  type SettingDefinition,
+  type SettingName,
   type QueueName,
   type TableName,
 } from '../app-definition.js';
@@ -179,6 +182,19 @@ export class Operations extends Construct {
 
     // The `stack` dimension of every metric the functions publish; the alarms below filter on it.
     for (const fn of Object.values(fns)) fn.addEnvironment(STACK_NAME_ENV, stackName);
+    // Operator notices (endpoint.disabled, delivery.exhausted) go to this topic too, so alarmEmail hears
+    // them: the functions the definition names get its ARN and sns:Publish on it alone (with its key).
+    for (const setting of Object.keys(settings) as SettingName[]) {
+      const definition: SettingDefinition = settings[setting];
+      if (definition.stackResource !== 'alarmTopicArn') continue;
+      for (const name of definition.functions) {
+        fns[name].addEnvironment(definition.envVar, this.topic.topicArn);
+        // Spelled out rather than grantPublish, whose key grant is the wildcard kms:GenerateDataKey*:
+        // publishing to an encrypted topic takes exactly these two on its key.
+        fns[name].addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+        this.topicKey.grant(fns[name], 'kms:GenerateDataKey', 'kms:Decrypt');
+      }
+    }
 
     // Dead and failing deliveries.
     this.alarm('DeliveriesDead', {
@@ -484,6 +500,7 @@ export class Operations extends Construct {
           METRICS.deliveriesFailed,
           METRICS.deliveriesDead,
           METRICS.endpointsDisabled,
+          METRICS.operationalEventsFailed,
         ].map(sum),
         width,
       }),

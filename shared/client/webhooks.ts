@@ -44,7 +44,29 @@ export interface DraftExpiredEvent {
   timestamp: string;
 }
 
-export type ProcessaWebhookEvent = DraftApprovedEvent | DraftRejectedEvent | DraftExpiredEvent;
+/** Opt-in, for operators: Processa disabled an endpoint (its receiver answered 410 Gone, or it failed for days). No draft: nothing to execute. */
+export interface EndpointDisabledEvent {
+  event: 'endpoint.disabled';
+  endpoint: { id: string; url: string; disabledReason: 'gone' | 'failing'; disabledAt: string };
+  timestamp: string;
+}
+
+/** Opt-in, for operators: a delivery died after its last attempt and waits for a redrive. No draft to execute. */
+export interface DeliveryExhaustedEvent {
+  event: 'delivery.exhausted';
+  delivery: {
+    endpointId: string;
+    eventId: string;
+    eventType: string;
+    draftId: string | null;
+    attempts: number;
+    lastError: string | null;
+    diedAt: string;
+  };
+  timestamp: string;
+}
+
+export type ProcessaWebhookEvent = DraftApprovedEvent | DraftRejectedEvent | DraftExpiredEvent | EndpointDisabledEvent | DeliveryExhaustedEvent;
 
 export type WebhookVerificationFailure =
   'missing_headers' | 'invalid_timestamp' | 'timestamp_too_old' | 'timestamp_too_new' | 'invalid_signature' | 'invalid_payload';
@@ -140,8 +162,17 @@ export function verifyWebhookDelivery(
   } catch {
     throw new WebhookVerificationError('invalid_payload', 'The signed body is not JSON');
   }
-  const shape = event as { event?: unknown; draft?: unknown } | null;
-  if (typeof shape !== 'object' || shape === null || typeof shape.event !== 'string' || typeof shape.draft !== 'object' || shape.draft === null) {
+  const shape = event as Record<string, unknown> | null;
+  // Draft events carry `draft`; the operational ones `endpoint` (endpoint.disabled) or `delivery` (delivery.exhausted).
+  const subject =
+    typeof shape?.event !== 'string'
+      ? undefined
+      : shape.event.startsWith('endpoint.')
+        ? 'endpoint'
+        : shape.event.startsWith('delivery.')
+          ? 'delivery'
+          : 'draft';
+  if (typeof shape !== 'object' || shape === null || !subject || typeof shape[subject] !== 'object' || shape[subject] === null) {
     throw new WebhookVerificationError('invalid_payload', 'The signed body is not a Processa event');
   }
   return { id, timestamp: new Date(timestamp * 1000), event: event as ProcessaWebhookEvent };

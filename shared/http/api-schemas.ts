@@ -16,6 +16,7 @@ import {
   type EventType,
 } from '../webhooks/events.js';
 import { redriveInputSchema } from '../webhooks/redrive.js';
+import type { DeliveryExhaustedPayload, EndpointDisabledPayload } from '../webhooks/operational-events.js';
 import { listDraftsQuerySchema, pageQuerySchema } from './query.js';
 
 /**
@@ -177,7 +178,7 @@ export const deliveryResponse = response(
     endpointId: z.string(),
     eventId: z.string(),
     eventType: z.enum(EVENT_TYPES),
-    draftId: z.string(),
+    draftId: z.string().nullable().describe('null for operational events (endpoint.disabled, delivery.exhausted), which are about no draft.'),
     attempt: z.number().int(),
     outcome: z.enum(['succeeded', 'failed', 'dead']),
     httpStatus: z.number().int().nullable(),
@@ -244,6 +245,45 @@ export const draftCreatedEvent = response(
     timestamp,
   }),
 );
+
+// Operational events: what the delivery system did, about no draft (opt-in; also sent to the alarm topic).
+export const endpointDisabledEvent = response(
+  'EndpointDisabledEvent',
+  'Body of an endpoint.disabled event (opt-in): Processa disabled an endpoint because its receiver answered 410 Gone (disabledReason gone) ' +
+    "or every attempt failed for autoDisableDays (failing). Never sent to the disabled endpoint itself, nor for an admin's own disable. " +
+    `Enable it again with PATCH {"enabled": true}, then redrive with since to send what it missed. ${laterFields}`,
+  z.object({
+    event: z.literal('endpoint.disabled'),
+    endpoint: z.object({ id: z.string(), url: z.string(), disabledReason: z.enum(['gone', 'failing']), disabledAt: timestamp }),
+    timestamp,
+  }),
+);
+export const deliveryExhaustedEvent = response(
+  'DeliveryExhaustedEvent',
+  'Body of a delivery.exhausted event (opt-in): a delivery died with its attempts spent (or SQS gave up on it) and waits for a redrive. ' +
+    'A dead delivery of an operational event is told to the operator only, never as another delivery.exhausted. ' +
+    `draftId is null when the dead delivery was of an event without a draft. ${laterFields}`,
+  z.object({
+    event: z.literal('delivery.exhausted'),
+    delivery: z.object({
+      endpointId: z.string(),
+      eventId: z.string(),
+      eventType: z.enum(EVENT_TYPES),
+      draftId: z.string().nullable(),
+      attempts: z.number().int(),
+      lastError: z.string().nullable(),
+      diedAt: timestamp,
+    }),
+    timestamp,
+  }),
+);
+type SameNested<A, B, K extends string> =
+  SameKeys<A, B> extends true ? SameKeys<A extends Record<K, infer D> ? D : never, B extends Record<K, infer E> ? E : never> : false;
+const sameOperationalShape: [
+  SameNested<z.output<typeof endpointDisabledEvent>, EndpointDisabledPayload, 'endpoint'>,
+  SameNested<z.output<typeof deliveryExhaustedEvent>, DeliveryExhaustedPayload, 'delivery'>,
+] = [true, true];
+void sameOperationalShape;
 
 /** The event schemas have exactly the payload types' fields (the tests check real bodies against them too). */
 type Keys<T> = T extends object ? keyof T : never;
@@ -349,6 +389,47 @@ export const webhookEvents: Record<EventType, { summary: string; schema: z.ZodTy
             reviewUrl: 'https://approvals.example.com/review/cmlgx2hvq0002k6gve9fuaz0k',
           },
           timestamp: '2026-02-10T12:00:00.000Z',
+        },
+      },
+    },
+  },
+  'endpoint.disabled': {
+    summary: 'Processa disabled an endpoint (410 Gone, or failing for days): opt-in, for operators; nothing to execute',
+    schema: endpointDisabledEvent,
+    examples: {
+      gone: {
+        summary: 'A receiver answered 410 Gone',
+        value: {
+          event: 'endpoint.disabled',
+          endpoint: {
+            id: 'ep_k2v9x8q1w3e4r5t6y7u8',
+            url: 'https://hooks.example.com/processa',
+            disabledReason: 'gone',
+            disabledAt: '2026-02-10T12:05:03.000Z',
+          },
+          timestamp: '2026-02-10T12:05:03.000Z',
+        },
+      },
+    },
+  },
+  'delivery.exhausted': {
+    summary: 'A delivery died after its last attempt and waits for a redrive: opt-in, for operators; nothing to execute',
+    schema: deliveryExhaustedEvent,
+    examples: {
+      exhausted: {
+        summary: 'A draft.approved that failed all 4 attempts',
+        value: {
+          event: 'delivery.exhausted',
+          delivery: {
+            endpointId: 'ep_k2v9x8q1w3e4r5t6y7u8',
+            eventId: 'msg_3kq0bnd1Wc9yT7pQ2xVmZr5sAeL',
+            eventType: 'draft.approved',
+            draftId: 'cmlgx2hvq0002k6gve9fuaz0k',
+            attempts: 4,
+            lastError: 'HTTP 503',
+            diedAt: '2026-02-10T12:08:41.000Z',
+          },
+          timestamp: '2026-02-10T12:08:41.000Z',
         },
       },
     },

@@ -19,7 +19,7 @@ const deliveryRows = (attempts: DeliveryAttempt[]) =>
     (a) => html`<tr class="${a.outcome}">
       <td><span class="badge ${a.outcome}">${a.outcome}</span></td>
       <td>${a.httpStatus ?? '—'}</td><td>${a.attempt}</td>
-      <td>${a.eventType}${a.test ? ' (test)' : ''}<br><span class="muted">${a.draftId}</span></td>
+      <td>${a.eventType}${a.test ? ' (test)' : ''}<br><span class="muted">${a.draftId ?? 'no draft'}</span></td>
       <td class="nowrap"><time datetime="${a.attemptedAt}">${a.attemptedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></td>
       <td class="nowrap">${a.durationMs} ms</td><td class="wrap">${a.error ?? ''}</td></tr>`,
   );

@@ -5,6 +5,7 @@ import { deadState, versionOf, type DeliveryState, type DeliveryStateStore } fro
 import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
 import { failingTooLong, type HealthRecord } from './endpoint-health.js';
 import { delayAfterFailure, isGone, MAX_RETRY_DELAY_SECONDS, retrySchedule } from './retry-policy.js';
+import type { DeadDelivery } from './operational-events.js';
 import { signedHeaders } from './signing.js';
 
 export interface DeliveryPolicy {
@@ -105,8 +106,10 @@ export type DeliveryStep =
   /**
    * Dead: send the message to the DLQ, then acknowledge it. `attempt` is null when the state
    * already said dead (a repeat, e.g. after a failed DLQ send), so nothing is logged twice.
+   * `exhausted`: its attempts ran out (or SQS's receive backstop was reached), to announce as
+   * delivery.exhausted; absent when the endpoint was disabled instead (endpoint.disabled says it) and on repeats.
    */
-  | { kind: 'dead'; attempt: DeliveryAttempt | null; reason: string }
+  | { kind: 'dead'; attempt: DeliveryAttempt | null; reason: string; exhausted?: DeadDelivery }
   /** Another copy of the message recorded this attempt first: the POST is logged, the copy acknowledged. */
   | { kind: 'superseded'; attempt: DeliveryAttempt }
   /**
@@ -122,7 +125,7 @@ export interface DeliveryDeps {
   endpointFor: (id: string) => Promise<WebhookEndpoint | undefined>;
   /** The queue's maxReceiveCount: on the receive before it, a failure is final (dead) rather than left to SQS. */
   backstopReceives: number;
-  /** Disables the endpoint: its receiver answered 410 Gone, or every attempt failed for too long. */
+  /** Disables the endpoint: its receiver answered 410 Gone, or every attempt failed for too long (and announces it, when this call disabled it). */
   disableEndpoint: (endpointId: string, reason: 'gone' | 'failing') => Promise<void>;
   /** Counts the attempt in the endpoint's health; undefined when that could not be recorded (never fails the delivery). */
   recordHealth: (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) => Promise<HealthRecord | undefined>;
@@ -158,6 +161,7 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     attempt: { ...attempt, outcome: 'dead' as const, nextAttemptAt: null, error: truncateError(`${attempt.error}; dead: ${reason}`) },
   });
   let deadReason: string | null = null;
+  let exhausted = false;
   let action: Exclude<DeliveryAction, { kind: 'gone' } | { kind: 'dropped' }>;
   if (attempted.kind === 'gone') {
     // Disabled before the state is written: the endpoint's other queued deliveries are then held, not posted.
@@ -171,10 +175,12 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     action = dead(deadReason, attempted.attempt);
   } else if (attempted.kind === 'dead') {
     deadReason = `all ${attemptNumber} attempts failed`;
+    exhausted = true;
     action = attempted;
   } else if (attempted.kind === 'retry' && receiveCount >= deps.backstopReceives - 1) {
     // SQS would dead-letter it on the next receive without a word: do it here, logged, with the reason.
     deadReason = `the queue received it ${receiveCount} times (limit ${deps.backstopReceives}) in ${attemptNumber} attempts`;
+    exhausted = true;
     action = dead(deadReason, attempted.attempt);
   } else {
     action = attempted;
@@ -201,7 +207,13 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     case 'retry':
       return { kind: 'retry', attempt, delaySeconds: action.delaySeconds };
     case 'dead':
-      return { kind: 'dead', attempt, reason: deadReason! };
+      // Announced only by the copy whose write recorded the death (a superseded copy returned above).
+      return {
+        kind: 'dead',
+        attempt,
+        reason: deadReason!,
+        ...(exhausted ? { exhausted: { message, attempts: attemptNumber, lastError: attempted.attempt.error, diedAt: attempt.attemptedAt } } : {}),
+      };
   }
 }
 

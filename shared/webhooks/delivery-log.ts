@@ -9,7 +9,8 @@ export interface DeliveryAttempt {
   endpointId: string;
   eventId: string;
   eventType: EventType;
-  draftId: string;
+  /** null for operational events, which are about no draft. */
+  draftId: string | null;
   attempt: number;
   outcome: DeliveryOutcome;
   httpStatus: number | null;

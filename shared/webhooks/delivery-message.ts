@@ -7,7 +7,8 @@ export const deliveryMessageSchema = z.strictObject({
   v: z.literal(1),
   eventId: z.string().min(1),
   eventType: z.enum(EVENT_TYPES),
-  draftId: z.string().min(1),
+  /** null for operational events (endpoint.disabled, delivery.exhausted): they are about no draft. */
+  draftId: z.string().min(1).nullable(),
   endpointId: z.string().min(1),
   body: z.string(),
   test: z.boolean(),

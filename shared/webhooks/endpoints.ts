@@ -229,9 +229,17 @@ export async function rotateSecret(store: EndpointStore, id: string, clock: () =
   return { ...publicEndpoint(updated, now), secret, previousSecretExpiresAt: graceEnds };
 }
 
-/** Disables an endpoint for a reason of the system's (e.g. its receiver answered 410 Gone); already disabled: unchanged. */
-export async function disableEndpoint(store: EndpointStore, id: string, reason: DisabledReason, now = new Date()): Promise<void> {
-  await changeEndpoint(store, id, (endpoint) =>
-    endpoint.enabled ? { ...endpoint, enabled: false, disabledReason: reason, disabledAt: now.toISOString(), updatedAt: now.toISOString() } : endpoint,
-  );
+/**
+ * Disables an endpoint for a reason of the system's (e.g. its receiver answered 410 Gone); already
+ * disabled: unchanged. Returns the endpoint when this call disabled it, undefined when it already
+ * was, so of several deliveries that find it gone at once exactly one announces it.
+ */
+export async function disableEndpoint(store: EndpointStore, id: string, reason: DisabledReason, now = new Date()): Promise<WebhookEndpoint | undefined> {
+  let disabledHere = false;
+  const updated = await changeEndpoint(store, id, (endpoint) => {
+    // Decided on the version the write applies to: a round lost to another writer decides again.
+    disabledHere = endpoint.enabled;
+    return endpoint.enabled ? { ...endpoint, enabled: false, disabledReason: reason, disabledAt: now.toISOString(), updatedAt: now.toISOString() } : endpoint;
+  });
+  return disabledHere ? updated : undefined;
 }

@@ -3,7 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { Draft } from '../domain/draft.js';
 
-export const EVENT_TYPES = ['draft.approved', 'draft.rejected', 'draft.expired', 'draft.created'] as const;
+/** Events about the delivery system itself rather than a draft (they carry no draft id); opt-in, and also sent to the operator (alarm topic). */
+export const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;
+export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
+export const EVENT_TYPES = ['draft.approved', 'draft.rejected', 'draft.expired', 'draft.created', ...OPERATIONAL_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 /** What a new endpoint subscribes to: the documented events. draft.expired and draft.created are opt-in, since receivers written from the documentation do not expect them. */
 export const DEFAULT_EVENT_TYPES: readonly EventType[] = ['draft.approved', 'draft.rejected'];
@@ -47,11 +50,14 @@ export interface DraftCreatedPayload {
 }
 export type WebhookPayload = DraftApprovedPayload | DraftRejectedPayload | DraftExpiredPayload | DraftCreatedPayload;
 
+export const isOperationalEvent = (type: EventType): type is OperationalEventType => (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type);
+
 /** One event, serialized once: every endpoint and every retry gets these exact bytes. */
 export interface WebhookEvent {
   id: string;
   type: EventType;
-  draftId: string;
+  /** null for operational events (endpoint.disabled, delivery.exhausted), which are about no draft. */
+  draftId: string | null;
   body: string;
   test: boolean;
 }

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { unsentAttempt, type DeliveryAttempt, type DeliveryLogStore } from './delivery-log.js';
 import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
 import { deadState, queuedState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
+import type { DeadDelivery } from './operational-events.js';
 
 /**
  * Where dead deliveries live. The delivery states are the record (each dead one keeps its message);
@@ -12,6 +13,11 @@ export interface DeadDeliveries {
   states: DeliveryStateStore;
   dlq: DeadLetterQueue;
   log: DeliveryLogStore;
+  /**
+   * Announces a delivery the sweep found dead (delivery.exhausted to the operator and subscribers);
+   * never throws. Absent where nobody is to be told (the redrive CLI: the operator runs it).
+   */
+  announce?: (dead: DeadDelivery) => Promise<void>;
 }
 
 /** POST /v1/webhooks/{id}/redrive's optional body: `since` an ISO time, to recover what an endpoint missed since then. */
@@ -107,6 +113,8 @@ export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = (
           if (!(await dead.states.save(next, versionOf(state)))) return;
           markedDead++;
           logged.push(unsentAttempt(message, attempts, at, reason));
+          // It died unseen: now that it is recorded dead (by this sweep alone: the write was conditional), it is announced.
+          await dead.announce?.({ message, attempts, lastError: reason, diedAt: at });
         }),
       );
       if (settled.length > 0) await dead.dlq.delete(settled);

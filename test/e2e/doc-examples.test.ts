@@ -598,3 +598,59 @@ describe("draft.created (opt-in) and the documentation's receivers", () => {
     expect(executed).toEqual([]);
   });
 });
+
+describe("the documentation's receivers subscribed to the operational events (endpoint.disabled, delivery.exhausted)", () => {
+  // They were written for draft events only: Express never answers another event (the delivery
+  // times out), Flask answers 500 (its data['draft'] raises). Either way nothing is executed.
+  const executed: unknown[] = [];
+  let expressOps = '';
+  let flaskOps = '';
+  const helpers: Server[] = [];
+
+  beforeAll(async () => {
+    const events = ['endpoint.disabled', 'delivery.exhausted'];
+    expressOps = (await admin('POST', '/v1/webhooks', { url: await listen(docApp(async (c) => void executed.push(c))), events })).body.id;
+    flaskOps = (await admin('POST', '/v1/webhooks', { url: flask.url, events, description: 'doc example (Flask), operations' })).body.id;
+  });
+  afterAll(async () => {
+    for (const server of helpers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** An endpoint whose receiver always answers `status`, for the events about it. */
+  async function endpointAnswering(status: number, body: Record<string, unknown> = {}) {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(status).end());
+    });
+    helpers.push(server);
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    return (await admin('POST', '/v1/webhooks', { url: `http://127.0.0.1:${port}/hook`, ...body })).body.id as string;
+  }
+
+  it.each([
+    ['endpoint.disabled', () => endpointAnswering(410)],
+    ['delivery.exhausted', () => endpointAnswering(500, { retry: { attempts: 1, baseSeconds: 1, maxDelaySeconds: 1 } })],
+  ] as const)(
+    '%s: both answer without executing anything (Express: no answer, Flask: 500)',
+    async (type, troubled) => {
+      const flaskBefore = flask.executed().length;
+      const logsBefore = logged.length;
+      const endpointId = await troubled();
+      // A test event (draft.rejected) makes it fail: 410 disables it, 500 with one attempt kills the delivery.
+      expect((await admin('POST', `/v1/webhooks/${endpointId}/test`)).status).toBe(202);
+      const isIt = (d: Record<string, any>) => d.eventType === type && d.attempt === 1;
+      const toFlask = await deliveryOf(flaskOps, isIt);
+      expect(toFlask).toMatchObject({ outcome: expect.stringMatching(/^(failed|dead)$/), httpStatus: 500, draftId: null });
+      const toExpress = await eventually(async () => (await deliveriesOf(expressOps)).find(isIt), 30_000, `the ${type} attempt on Express`);
+      expect(toExpress).toMatchObject({ outcome: expect.stringMatching(/^(failed|dead)$/), httpStatus: null, error: expect.stringMatching(/timed out/) });
+      expect(executed).toEqual([]);
+      expect(flask.executed().length).toBe(flaskBefore);
+      expect(logged.slice(logsBefore).filter((l) => l.startsWith('Draft '))).toEqual([]);
+    },
+    60_000,
+  );
+});

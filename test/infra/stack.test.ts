@@ -125,6 +125,9 @@ function actionsOn(name: FunctionName, attribute: string, prefix: string): Set<s
   return actions;
 }
 
+/** The alarm topic's ARN as the template writes it (a Ref to the topic). */
+const alarmTopicRef = () => ({ Ref: logicalId(stack.operations.topic) });
+
 /** DynamoDB actions the function's role allows on one table's items (or its indexes), not its stream. */
 const dynamoActionsOn = (name: FunctionName, table: TableName): Set<string> => actionsOn(name, `${tableId(table)}.Arn`, 'dynamodb:');
 /** DynamoDB actions the function's role allows on one table's stream. */
@@ -505,6 +508,23 @@ describe('event sources', () => {
 });
 
 describe('least privilege', () => {
+  // Operator notices (endpoint.disabled, delivery.exhausted) go to the alarm topic from the functions the definition names, and no other.
+  it.each(functionNames)('%s: may publish to the alarm topic (and use its key) only if it sends operator notices', (fn) => {
+    const publishes = (settings.operatorTopicArn.functions as readonly FunctionName[]).includes(fn);
+    const topic = logicalId(stack.operations.topic);
+    const key = logicalId(stack.operations.topicKey);
+    expect({ fn, sns: [...actionsOn(fn, `${topic}.Ref`, 'sns:')], kms: [...actionsOn(fn, `${key}.Arn`, 'kms:')].sort() }).toEqual({
+      fn,
+      sns: publishes ? ['sns:Publish'] : [],
+      kms: publishes ? ['kms:Decrypt', 'kms:GenerateDataKey'] : [],
+    });
+    // sns:Publish on nothing else (no wildcard, no other topic).
+    const elsewhere = roleStatements(fn).filter(
+      (st) => actionsOf(st).some((a) => a.startsWith('sns:')) && !referencedAttributes(st.Resource).has(`${topic}.Ref`),
+    );
+    expect(elsewhere).toEqual([]);
+  });
+
   it('readDrafts may only read, and only the drafts and apiKeys tables (and their indexes)', () => {
     const allowed = new Set([tableId('drafts'), tableId('apiKeys')]);
     const dynamoStatements = roleStatements('readDrafts').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
@@ -634,6 +654,7 @@ describe('least privilege', () => {
       settings: Object.fromEntries(
         (Object.keys(settings) as SettingName[]).flatMap((setting) => {
           const definition: SettingDefinition = settings[setting];
+          if (definition.stackResource === 'alarmTopicArn') return [[setting, alarmTopicRef() as unknown as string]]; // the stack passes the ARN token, written as a Ref
           return definition.stack ? [[setting, String(definition.stack.default)]] : [];
         }),
       ),
@@ -648,7 +669,8 @@ describe('least privilege', () => {
     for (const setting of Object.keys(settings) as SettingName[]) {
       const definition: SettingDefinition = settings[setting];
       if (setting === 'publicBaseUrl' && fn === streamConsumer.function) continue;
-      const expected = definition.stack && (definition.functions as readonly FunctionName[]).includes(fn) ? String(definition.stack.default) : undefined;
+      const value = definition.stackResource === 'alarmTopicArn' ? alarmTopicRef() : definition.stack ? String(definition.stack.default) : undefined;
+      const expected = (definition.functions as readonly FunctionName[]).includes(fn) ? value : undefined;
       expect({ setting, value: variables[definition.envVar] }).toEqual({ setting, value: expected });
     }
   });

@@ -1,3 +1,5 @@
+import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { deliveryExhaustedEvent, endpointDisabledEvent } from '../../shared/webhooks/operational-events.js';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -204,14 +206,27 @@ describe('the webhooks section describes exactly what is sent', () => {
         createdEvent(waiting, 'https://approvals.example.com'),
         createdEvent({ ...waiting, expiresAt: new Date(now.getTime() + 120_000).toISOString() }, 'http://localhost:3000'),
       ])
-      .concat([testEvent(), testEvent({ event: 'draft.approved' }), testEvent({ event: 'draft.rejected' })]);
+      .concat([testEvent(), testEvent({ event: 'draft.approved' }), testEvent({ event: 'draft.rejected' })])
+      .concat(operationalEvents(deliveryMessage(decisionEvent(approved), 'ep_a')));
+  }
+
+  /** endpoint.disabled (gone, failing) and delivery.exhausted (of a draft event, and of an operational one: draftId null). */
+  function operationalEvents(dead: DeliveryMessage): WebhookEvent[] {
+    const endpoint = { id: 'ep_a', url: 'https://hooks.example.com/processa', disabledAt: new Date().toISOString() };
+    const exhausted = deliveryExhaustedEvent({ message: dead, attempts: 4, lastError: 'HTTP 503', diedAt: new Date().toISOString() });
+    return [
+      endpointDisabledEvent({ ...endpoint, disabledReason: 'gone' }),
+      endpointDisabledEvent({ ...endpoint, disabledReason: 'failing' }),
+      exhausted,
+      deliveryExhaustedEvent({ message: deliveryMessage(exhausted, 'ep_b'), attempts: 1, lastError: null, diedAt: new Date().toISOString() }),
+    ];
   }
 
   it('has one entry per event type, each a POST with a named body schema, the signature headers and 2XX/4XX/5XX', () => {
     expect(Object.keys(spec.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
     for (const type of EVENT_TYPES) {
       const post = spec.webhooks[type].post;
-      expect(post.requestBody.content['application/json'].schema.$ref).toMatch(/^#\/components\/schemas\/Draft\w+Event$/);
+      expect(post.requestBody.content['application/json'].schema.$ref).toMatch(/^#\/components\/schemas\/\w+Event$/);
       expect(post.parameters.map((p: unknown) => resolved(spec, p).name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
       expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['2XX', '4XX', '5XX']));
     }

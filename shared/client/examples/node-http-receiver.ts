@@ -12,6 +12,8 @@ const secrets = (process.env.PROCESSA_WEBHOOK_SECRET ?? '').split(',').filter(Bo
 const seen = new Set<string>();
 
 async function handle(event: ProcessaWebhookEvent): Promise<void> {
+  // Operational events (endpoint.disabled, delivery.exhausted) carry no draft: only endpoints that subscribe to them get them.
+  if (!('draft' in event)) return void console.log(`${event.event}`, JSON.stringify(event));
   console.log(`${event.event} for draft ${event.draft.id}`); // execute or record the decision here
 }
 

@@ -1,0 +1,228 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { verifyWebhookDelivery } from '../../shared/client/webhooks.js';
+import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { eventually, startReceiver } from '../support/receiver.js';
+
+/**
+ * Operational events on the real pipeline (dev runtime, 1 s retry base, auto-disable after about
+ * 3.5 s of failures): endpoint.disabled and delivery.exhausted reach subscribed endpoints, signed,
+ * through the delivery queue, and the operator's outbox; never the endpoint disabled, never as a cascade.
+ */
+let runtime: DevRuntime;
+let admin: ReturnType<typeof apiClient>;
+let watcher: Awaited<ReturnType<typeof startReceiver>>;
+let watcherId: string;
+let watcherSecret: string;
+const receivers: Array<Awaited<ReturnType<typeof startReceiver>>> = [];
+
+beforeAll(async () => {
+  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', PROCESSA_WEBHOOK_TIMEOUT_MS: '1500', PROCESSA_AUTO_DISABLE_DAYS: '0.00004' } });
+  admin = apiClient(runtime.url, runtime.adminKey);
+  watcher = await startReceiver('ok');
+  receivers.push(watcher);
+  // Operational events only: it hears about the others' troubles, never about drafts.
+  const created = await admin('POST', '/v1/webhooks', { url: watcher.url, events: ['endpoint.disabled', 'delivery.exhausted'], description: 'operations' });
+  expect(created.status).toBe(201);
+  expect(created.body.events).toEqual(['endpoint.disabled', 'delivery.exhausted']);
+  watcherId = created.body.id;
+  watcherSecret = created.body.secret;
+}, 90_000);
+
+afterAll(async () => {
+  for (const receiver of receivers) await receiver.stop();
+  await runtime?.stop();
+});
+
+async function endpointFor(mode: 'ok' | 'fail', body: Record<string, unknown> = {}) {
+  const receiver = await startReceiver(mode);
+  receivers.push(receiver);
+  const created = await admin('POST', '/v1/webhooks', { url: receiver.url, ...body });
+  expect(created.status).toBe(201);
+  return { receiver, id: created.body.id as string };
+}
+
+async function approveOne() {
+  const { body: draft } = await admin('POST', '/v1/drafts', { title: `Draft ${Math.random()}`, content: { n: 1 } });
+  expect((await admin('POST', `/v1/drafts/${draft.id}/approve`, {})).status).toBe(200);
+  return draft.id as string;
+}
+
+/** The watcher's verified events (every request must carry a valid signature). */
+const watched = () =>
+  watcher.requests.map((r) => {
+    const verified = verifyWebhookDelivery(r.body, r.headers as Record<string, string>, watcherSecret);
+    return { id: verified.id, ...verified.event } as Record<string, any>;
+  });
+const outbox = (): Array<Record<string, any>> => {
+  const file = join(runtime.dataDir, 'outbox', 'operator-notices.jsonl');
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+    : [];
+};
+const deliveries = async (endpointId: string) =>
+  (await admin('GET', `/v1/webhooks/${endpointId}/deliveries?limit=100`)).body.items as Array<Record<string, any>>;
+
+describe('endpoint.disabled', () => {
+  it('a receiver answering 410 is disabled; a subscribed endpoint receives endpoint.disabled once, signed; the operator outbox too', async () => {
+    // A receiver that answers 410 Gone: the receiver helper has no such mode, so a tiny server.
+    const { createServer } = await import('node:http');
+    let posts = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        posts++;
+        res.writeHead(410).end();
+      });
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    try {
+      // It too subscribes to endpoint.disabled: it must still never hear of its own disabling.
+      const gone = await admin('POST', '/v1/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: ['draft.approved', 'endpoint.disabled'] });
+      // Several deliveries find it gone at about the same time: one disable, one event.
+      await Promise.all([approveOne(), approveOne(), approveOne()]);
+      const event = await eventually(
+        () => watched().find((e) => e.event === 'endpoint.disabled' && e.endpoint.id === gone.body.id),
+        20_000,
+        'endpoint.disabled',
+      );
+      const { body: endpoint } = await admin('GET', `/v1/webhooks/${gone.body.id}`);
+      expect(endpoint).toMatchObject({ enabled: false, disabledReason: 'gone' });
+      expect(event).toEqual({
+        id: expect.stringMatching(/^msg_/),
+        event: 'endpoint.disabled',
+        endpoint: { id: gone.body.id, url: `http://127.0.0.1:${port}/hook`, disabledReason: 'gone', disabledAt: endpoint.disabledAt },
+        timestamp: endpoint.disabledAt,
+      });
+      // In the watcher's delivery log: an event without a draft.
+      const logged = await eventually(async () => (await deliveries(watcherId)).find((d) => d.eventId === event.id && d.outcome === 'succeeded'));
+      expect(logged).toMatchObject({ eventType: 'endpoint.disabled', draftId: null, attempt: 1, test: false });
+      // The operator hears it too (locally: the outbox file).
+      expect(await eventually(() => outbox().find((n) => n.eventId === event.id))).toMatchObject({
+        subject: `webhook endpoint ${gone.body.id} disabled (gone)`,
+        event: { event: 'endpoint.disabled' },
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(watched().filter((e) => e.event === 'endpoint.disabled' && e.endpoint.id === gone.body.id)).toHaveLength(1);
+      expect(posts).toBeLessThanOrEqual(3);
+      // Nothing was ever queued for the disabled endpoint about itself.
+      expect((await deliveries(gone.body.id)).filter((d) => d.eventType === 'endpoint.disabled')).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 60_000);
+
+  it('an endpoint failing past the (shortened) disable window is disabled as failing, and announced', async () => {
+    const failing = await endpointFor('fail', { retry: { attempts: 10, baseSeconds: 1, maxDelaySeconds: 2 } });
+    await approveOne();
+    const event = await eventually(() => watched().find((e) => e.event === 'endpoint.disabled' && e.endpoint.id === failing.id), 30_000, 'endpoint.disabled');
+    expect(event.endpoint).toMatchObject({ disabledReason: 'failing' });
+  }, 60_000);
+
+  it('an admin disabling an endpoint by hand sends no endpoint.disabled', async () => {
+    const manual = await endpointFor('ok');
+    expect((await admin('PATCH', `/v1/webhooks/${manual.id}`, { enabled: false })).body.disabledReason).toBe('manual');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(watched().filter((e) => e.event === 'endpoint.disabled' && e.endpoint.id === manual.id)).toEqual([]);
+  }, 30_000);
+});
+
+describe('delivery.exhausted', () => {
+  it('a delivery that runs out of attempts reaches a subscribed endpoint; a dead delivery of it reaches the operator only (no cascade)', async () => {
+    // A second watcher that always fails after one attempt: its delivery.exhausted dies too.
+    const brokenWatcher = await endpointFor('fail', { events: ['delivery.exhausted'], retry: { attempts: 1, baseSeconds: 1, maxDelaySeconds: 1 } });
+    const dying = await endpointFor('fail', { retry: { attempts: 2, baseSeconds: 1, maxDelaySeconds: 1 } });
+    const draftId = await approveOne();
+    const event = await eventually(
+      () => watched().find((e) => e.event === 'delivery.exhausted' && e.delivery.endpointId === dying.id),
+      30_000,
+      'delivery.exhausted',
+    );
+    const dead = (await deliveries(dying.id)).find((d) => d.outcome === 'dead')!;
+    expect(event).toEqual({
+      id: expect.stringMatching(/^msg_/),
+      event: 'delivery.exhausted',
+      delivery: {
+        endpointId: dying.id,
+        eventId: dead.eventId,
+        eventType: 'draft.approved',
+        draftId,
+        attempts: 2,
+        lastError: 'HTTP 500',
+        diedAt: dead.attemptedAt,
+      },
+      timestamp: dead.attemptedAt,
+    });
+    // The broken watcher got it once and failed: that death is an operator notice, not another event.
+    await eventually(async () => (await deliveries(brokenWatcher.id)).some((d) => d.eventId === event.id && d.outcome === 'dead'), 20_000, 'the dead copy');
+    const notice = await eventually(
+      () => outbox().find((n) => n.event.event === 'delivery.exhausted' && n.event.delivery.endpointId === brokenWatcher.id),
+      10_000,
+      'the operator notice of the dead delivery.exhausted',
+    );
+    expect(notice.event.delivery).toMatchObject({ eventType: 'delivery.exhausted', eventId: event.id, draftId: null });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(watched().filter((e) => e.event === 'delivery.exhausted' && e.delivery.endpointId === brokenWatcher.id)).toEqual([]);
+  }, 60_000);
+});
+
+describe('subscribing', () => {
+  it('the API accepts the operational events; an unknown event name is 400 naming events', async () => {
+    const receiver = await startReceiver('ok');
+    receivers.push(receiver);
+    const created = await admin('POST', '/v1/webhooks', { url: receiver.url, events: ['delivery.exhausted'] });
+    expect(created.status).toBe(201);
+    const patched = await admin('PATCH', `/v1/webhooks/${created.body.id}`, { events: ['endpoint.disabled', 'draft.approved'] });
+    expect(patched.body.events).toEqual(['endpoint.disabled', 'draft.approved']);
+    for (const events of [['endpoint.disable'], ['delivery.exhausted', 'delivery.dead']]) {
+      const res = await admin('POST', '/v1/webhooks', { url: receiver.url, events });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual([expect.stringMatching(/^events(\.\d+)?$/)]);
+    }
+    // A default endpoint does not get them.
+    expect((await admin('POST', '/v1/webhooks', { url: receiver.url })).body.events).toEqual(['draft.approved', 'draft.rejected']);
+  });
+
+  it('the settings page offers them as checkboxes and creates an endpoint subscribed to them', async () => {
+    const signInPage = await fetch(`${runtime.url}/settings/webhooks`, { redirect: 'manual' });
+    const loginCookie = signInPage.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .join('; ');
+    const signInHtml = await signInPage.text();
+    const fields = (html: string) =>
+      Object.fromEntries([...html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const signIn = await fetch(`${runtime.url}${signInHtml.match(/<form[^>]*action="([^"]+)"/)![1]}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
+      body: new URLSearchParams({ ...fields(signInHtml), key: runtime.adminKey }).toString(),
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('processa_session='))!
+      .split(';')[0]!;
+    const page = await (await fetch(`${runtime.url}/settings/webhooks`, { headers: { cookie } })).text();
+    for (const event of ['endpoint.disabled', 'delivery.exhausted']) expect(page).toContain(`name="events" value="${event}"`);
+    const createForm = page.match(/<form class="card" method="post" action="\/settings\/webhooks">([\s\S]*?)<\/form>/)![1]!;
+    const receiver = await startReceiver('ok');
+    receivers.push(receiver);
+    const body = new URLSearchParams({ _csrf: fields(createForm)._csrf!, url: receiver.url, description: 'ops from the page' });
+    body.append('events', 'endpoint.disabled');
+    body.append('events', 'delivery.exhausted');
+    const created = await fetch(`${runtime.url}/settings/webhooks`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: body.toString(),
+    });
+    expect(created.status).toBe(303);
+    const listed = (await admin('GET', '/v1/webhooks')).body.items.find((e: { description: string }) => e.description === 'ops from the page');
+    expect(listed.events).toEqual(['endpoint.disabled', 'delivery.exhausted']);
+  });
+});
