@@ -19,6 +19,7 @@ import { generateSecret, signedHeaders } from '../../shared/webhooks/signing.js'
 import { apiClient, repoRoot, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually } from '../support/receiver.js';
 import { printedLines } from '../support/printed-lines.js';
+import { readmeSnippet } from '../support/readme-snippets.js';
 
 const pythonRoot = join(repoRoot, 'shared', 'client', 'python');
 const email = { to: 'user@example.com', subject: 'Welcome!', body: 'Hello...' };
@@ -186,6 +187,32 @@ describe('the Python unittest suites', () => {
     const env = { PROCESSA_URL: runtime.url, PROCESSA_AGENT_KEY: keys.agent, PROCESSA_REVIEWER_KEY: keys.reviewer };
     expect(await unittest('tests.test_approval', env)).toBe(9);
   }, 90_000);
+
+  it("the README's @require_approval snippet (shared/client/README.md), run as written: the approved edit is what is sent", async () => {
+    const prelude = [
+      'import json, os',
+      'sent = []',
+      'class Mailer:',
+      '    def send(self, **email):',
+      '        sent.append(email)',
+      '        return "sent to " + email["to"]',
+      'mailer = Mailer()',
+      'call_id = "readme-py-1"',
+    ].join('\n');
+    const file = join(tempDir, 'readme_snippet.py');
+    writeFileSync(file, `${prelude}\n${readmeSnippet('python')}\nprint(json.dumps({"result": result, "sent": sent}))\n`);
+    const run = python([file], { PROCESSA_URL: `${runtime.url}/v1`, PROCESSA_API_KEY: keys.agent });
+    const draft = await eventually(
+      async () => (await reviewer('GET', '/v1/drafts?status=pending&limit=100')).body.items.find((d: any) => d.metadata.toolCallId === 'readme-py-1'),
+      30_000,
+      `the snippet's draft:\n${run.output()}`,
+    );
+    expect(draft).toMatchObject({ title: 'Send email to user@example.com', content: { tool: 'send_email', arguments: email } });
+    const edited = { ...email, body: 'Hello, edited' };
+    expect((await reviewer('POST', `/v1/drafts/${draft.id}/approve`, { content: { tool: 'send_email', arguments: edited } })).status).toBe(200);
+    expect(await run.exited).toBe(0);
+    expect(JSON.parse(run.output().trim().split('\n').pop()!)).toEqual({ result: 'sent to user@example.com', sent: [edited] });
+  }, 60_000);
 });
 
 describe('examples/agent.py', () => {

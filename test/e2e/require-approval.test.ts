@@ -3,6 +3,10 @@
  * AI SDK's own mock (ai/test) or a LangChain tool call; a reviewer decides through the API while
  * the wrapped tool waits. No network beyond the local runtime, no model API key.
  */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tool as langchainTool } from '@langchain/core/tools';
 import { ToolMessage } from '@langchain/core/messages';
 import { generateText, jsonSchema, stepCountIs, tool as aiTool } from 'ai';
@@ -11,11 +15,13 @@ import { z } from 'zod';
 import { requireApproval as requireApprovalAi } from '../../shared/client/ai-sdk.js';
 import { ProcessaClient } from '../../shared/client/index.js';
 import { requireApproval as requireApprovalLangchain } from '../../shared/client/langchain.js';
-import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { apiClient, repoRoot, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { readmeSnippet } from '../support/readme-snippets.js';
 
 let runtime: DevRuntime;
 let processa: ProcessaClient;
 let reviewerApi: ReturnType<typeof apiClient>;
+let agentKey: string;
 
 beforeAll(async () => {
   runtime = await startDevRuntime();
@@ -23,7 +29,8 @@ beforeAll(async () => {
   const agentRes = await adminApi('POST', '/v1/keys', { role: 'agent', name: 'tool-agent' });
   const reviewerRes = await adminApi('POST', '/v1/keys', { role: 'reviewer', name: 'alice' });
   expect([agentRes.status, reviewerRes.status]).toEqual([201, 201]);
-  processa = new ProcessaClient({ baseUrl: `${runtime.url}/v1`, apiKey: agentRes.body.key });
+  agentKey = agentRes.body.key;
+  processa = new ProcessaClient({ baseUrl: `${runtime.url}/v1`, apiKey: agentKey });
   reviewerApi = apiClient(runtime.url, reviewerRes.body.key);
 }, 90_000);
 
@@ -277,4 +284,86 @@ describe('requireApproval for LangChain.js tools', () => {
     expect(message).toMatchObject({ status: 'error', tool_call_id: 'lc-call-bad-edit' });
     expect(message.content).toMatch(/did not run: to: .+; subject: /);
   }, 40_000);
+});
+
+describe('the README\'s snippets (shared/client/README.md, "Use it from your agent"), run as written', () => {
+  // Inside node_modules, so that the snippets' own imports (ai, zod, @langchain/core) resolve to the repo's.
+  const dir = join(repoRoot, 'node_modules', '.cache');
+  let work: string;
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+    work = mkdtempSync(join(dir, 'processa-readme-'));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  /** The snippet with the package's imports pointed at the sources, between a prelude and an epilogue; run by node with tsx. */
+  async function runSnippet(name: string, prelude: string, epilogue: string): Promise<any> {
+    const source = (entry: string) => pathToFileURL(join(repoRoot, 'shared', 'client', `${entry}.ts`)).href;
+    const code = readmeSnippet(name)
+      .replace(/'@processa\/client'/g, `'${source('index')}'`)
+      .replace(/'@processa\/client\/(ai-sdk|langchain)'/g, (_, entry: string) => `'${source(entry)}'`);
+    expect(code).not.toContain('@processa/client');
+    const file = join(work, `${name}.mts`);
+    writeFileSync(file, `${prelude}\n${code}\n${epilogue}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: repoRoot,
+      env: { ...process.env, NODE_OPTIONS: '', PROCESSA_URL: `${runtime.url}/v1`, PROCESSA_API_KEY: agentKey },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code_ = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code_ !== 0) throw new Error(`snippet ${name} exited with ${code_}:\n${output}`);
+    return JSON.parse(output.trim().split('\n').pop()!);
+  }
+
+  it('the root README shows the same blocks as the client README, so both are what these tests run', () => {
+    const rootReadme = join(repoRoot, 'README.md');
+    for (const name of ['ai-sdk', 'langchain', 'python', 'json:mcpServers'])
+      expect([name, readmeSnippet(name, rootReadme)]).toEqual([name, readmeSnippet(name)]);
+  });
+
+  const mailer = `const sent = []; const mailer = { send: async (email) => { sent.push(email); return { messageId: 'msg_1' }; } };`;
+
+  it('the AI SDK snippet: the model calls send_email, a reviewer approves an edit, the tool sends the edited email', async () => {
+    const prelude = `
+import { MockLanguageModelV4 } from 'ai/test';
+${mailer}
+const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 1, text: 1, reasoning: undefined } };
+const model = new MockLanguageModelV4({
+  doGenerate: async ({ prompt }) => {
+    const tool = prompt.find((message) => message.role === 'tool');
+    if (tool) return { content: [{ type: 'text', text: JSON.stringify(tool.content[0].output) }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] };
+    const input = JSON.stringify({ to: 'user@example.com', subject: 'Welcome', body: 'Hi' });
+    return { content: [{ type: 'tool-call', toolCallId: 'readme-ai-1', toolName: 'send_email', input }], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage, warnings: [] };
+  },
+});`;
+    const editedEmail = { to: 'user@example.com', subject: 'Welcome to the beta', body: 'Hi, edited' };
+    const [result, draft] = await Promise.all([
+      runSnippet('ai-sdk', prelude, 'console.log(JSON.stringify({ text, sent }));'),
+      decide('readme-ai-1', { approve: { tool: 'send_email', arguments: editedEmail } }),
+    ]);
+    expect(draft.title).toBe('Send email to user@example.com');
+    expect(result.sent).toEqual([editedEmail]);
+    expect(JSON.parse(result.text)).toEqual({ type: 'json', value: { messageId: 'msg_1' } });
+  }, 60_000);
+
+  it('the LangChain.js snippet: a rejected call sends nothing and the ToolMessage carries the reason', async () => {
+    const prelude = `
+${mailer}
+const messages = [];
+const ai = { tool_calls: [{ type: 'tool_call', id: 'readme-lc-1', name: 'send_email', args: { to: 'user@example.com', subject: 'Welcome', body: 'Hi' } }] };`;
+    const [result] = await Promise.all([
+      runSnippet(
+        'langchain',
+        prelude,
+        'console.log(JSON.stringify({ sent, message: { type: messages[0].type, id: messages[0].tool_call_id, content: messages[0].content } }));',
+      ),
+      decide('readme-lc-1', { reject: 'Not before the beta opens' }),
+    ]);
+    expect(result.sent).toEqual([]);
+    expect(result.message).toMatchObject({ type: 'tool', id: 'readme-lc-1' });
+    expect(JSON.parse(result.message.content)).toMatchObject({ ran: false, approval: 'rejected', reason: 'Not before the beta opens' });
+  }, 60_000);
 });
