@@ -20,8 +20,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'processa-chaos-'));
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
 const receivers: Array<Awaited<ReturnType<typeof startReceiver>>> = [];
-/** The draft id of every message the delivery function was invoked with, repeats included. */
-const received: string[] = [];
+/** The draft id of every message the delivery function has finished with (before any chaos crash), repeats included. */
+const handled: string[] = [];
 
 beforeAll(async () => {
   pipeline = await startPipeline({
@@ -31,8 +31,8 @@ beforeAll(async () => {
     retryBaseSeconds: 4,
     // The delivery function posts, then dies before Lambda could delete the messages.
     wrapDelivery: (real) => async (event: SQSEvent, context: Context) => {
-      for (const record of event.Records) received.push(parseDeliveryMessage(record.body)?.draftId ?? '');
       const result = await real(event, context);
+      for (const record of event.Records) handled.push(parseDeliveryMessage(record.body)?.draftId ?? '');
       if (faults.crashDeliveryAfterPost > 0) {
         faults.crashDeliveryAfterPost--;
         throw new Error('chaos: delivery function crashed before the ack');
@@ -77,6 +77,14 @@ async function deadLetters(): Promise<number> {
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 
+/** Nothing left on the delivery queue: every message sent so far was handled and deleted. */
+async function deliveriesDrained(): Promise<boolean> {
+  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  const counts = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+  const { Attributes } = await pipeline.sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: pipeline.queueUrls.deliveries, AttributeNames: [...counts] }));
+  return counts.every((name) => Number(Attributes?.[name] ?? 0) === 0);
+}
+
 async function decide(title: string) {
   const draft = newDraft({ title, content: { n: 1 } }, agent, new Date());
   await pipeline.drafts.create(draft);
@@ -102,8 +110,7 @@ describe('faults in mid-flight', () => {
     faults.crashDeliveryAfterPost = 1;
     const draftId = await decide('crash before ack');
     // The message comes back (SQS never saw the ack)...
-    await eventually(() => received.filter((id) => id === draftId).length >= 2, 20_000, 'the redelivery');
-    await new Promise((r) => setTimeout(r, 500));
+    await eventually(() => handled.filter((id) => id === draftId).length >= 2, 20_000, 'the redelivery handled');
     // ...but its delivery state already says delivered: one POST, one log line. (Had the function died
     // before recording the attempt, the copy would be posted again with the same webhook-id.)
     expect(receiver.requests.filter((r) => bodyDraftId(r) === draftId)).toHaveLength(1);
@@ -118,7 +125,8 @@ describe('faults in mid-flight', () => {
     for (const { receiver, endpoint } of endpoints) {
       await eventually(() => receiver.requests.some((r) => bodyDraftId(r) === draftId), 20_000, `delivery to ${endpoint.id}`);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    // The fan-out's retry re-sent the first half before the rest, so once the queue is empty every repeat was handled.
+    await eventually(deliveriesDrained, 20_000, 'the delivery queue drained');
     const ids = new Set(endpoints.flatMap(({ receiver }) => receiver.requests.filter((r) => bodyDraftId(r) === draftId).map((r) => r.headers['webhook-id'])));
     expect(ids.size).toBe(1);
     expect(faults.crashFanOutAfterFirstSend).toBe(0);

@@ -58,6 +58,13 @@ async function dlqDepth(): Promise<number> {
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
+/** Nothing left on the delivery queue, visible, in flight or delayed: every copy was handled and deleted. */
+async function deliveryQueueEmpty(): Promise<boolean> {
+  const counts = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+  const { Attributes } = await pipeline.sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: pipeline.queueUrls.deliveries, AttributeNames: [...counts] }));
+  return counts.every((name) => Number(Attributes?.[name] ?? 0) === 0);
+}
+
 describe('a delivery owns its attempt count', () => {
   let endpointId: string;
   let draftId: string;
@@ -98,8 +105,8 @@ describe('a delivery owns its attempt count', () => {
       [3, 'failed', 500],
       [4, 'dead', 500],
     ]);
-    // Give a premature fifth POST the time to show up before counting.
-    await new Promise((r) => setTimeout(r, 2000));
+    // No copy of the message is left that could still make a fifth POST.
+    await eventually(deliveryQueueEmpty, 20_000, 'the delivery queue empty');
     expect(receiver.requests).toHaveLength(4);
     expect(new Set(receiver.requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
     // SQS's own count ran far ahead of the attempts: under it, the message would have died after 2 POSTs.
@@ -143,7 +150,7 @@ describe('a delivery owns its attempt count', () => {
     await pipeline.sqsClient.send(
       new SendMessageCommand({ QueueUrl: pipeline.queueUrls.deliveries, MessageBody: JSON.stringify({ ...state.message, redrives: 0 }) }),
     );
-    await new Promise((r) => setTimeout(r, 2500));
+    await eventually(deliveryQueueEmpty, 20_000, 'the DLQ copy handled');
     expect(receiver.requests).toHaveLength(5);
     expect((await pipeline.deliveryLog.list(endpointId, 100)).items.filter((a) => a.draftId === draftId)).toHaveLength(5);
 

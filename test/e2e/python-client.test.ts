@@ -224,7 +224,8 @@ describe('examples/agent.py', () => {
       `the agent's draft:\n${run.output()}`,
     );
     expect(reviewUrl).toBe(`${runtime.url}/review/${draftId}`);
-    await new Promise((r) => setTimeout(r, 1_500)); // it is polling by now
+    // The agent shows nothing between its polls; 1.5 s puts the approval after its first poll (1 s pause), while it waits.
+    await new Promise((r) => setTimeout(r, 1_500));
     expect(run.child.exitCode).toBeNull();
     const edited = { ...email, to: 'edited@example.com' };
     expect((await reviewer('POST', `/v1/drafts/${draftId}/approve`, { content: edited })).status).toBe(200);
@@ -340,6 +341,7 @@ describe("examples/flask_receiver.py: the documentation's Flask handler complete
     expect(await post(body, headers)).toEqual({ status: 200, body: { received: true } });
     expect(await post(body, headers)).toEqual({ status: 200, body: { received: true, duplicate: true } });
     await eventually(() => executed().length > before, 5_000, `the action:\n${receiver.output()}`);
+    // Deliberately a fixed wait: the claim is that no second execution follows within 200 ms.
     await new Promise((r) => setTimeout(r, 200));
     expect(executed().length).toBe(before + 1);
     expect(executed().at(-1)).toMatchObject({ to: 'dup@example.com' });

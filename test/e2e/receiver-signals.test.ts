@@ -61,6 +61,7 @@ describe('receiver signals', () => {
     expect(disabled).toMatchObject({ disabledReason: 'gone', disabledAt: expect.any(String) });
     expect(await eventually(async () => (await deliveries(endpoint.id)).find((d) => d.outcome === 'dead'))).toMatchObject({ httpStatus: 410, attempt: 1 });
     await approveOne();
+    // Deliberately a fixed wait: the claim is that nothing reaches the disabled endpoint for 2.5 s.
     await new Promise((r) => setTimeout(r, 2500));
     expect(receiver.arrivals).toHaveLength(1);
     // Enabling clears the record.

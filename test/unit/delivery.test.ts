@@ -100,9 +100,15 @@ describe('a delivery counts its own attempts', () => {
     const post = failing();
     // The state is read, then the invocation dies before posting: no attempt is recorded.
     await deliverMessage(message, 1, deps(states, post));
-    const stalled = deps(states, (async () => new Promise(() => undefined)) as Poster);
+    let posting!: () => void;
+    const reachedPost = new Promise<void>((resolve) => (posting = resolve));
+    const stalled = deps(states, (async () => {
+      posting();
+      return new Promise(() => undefined);
+    }) as Poster);
     void deliverMessage(message, 2, stalled);
-    await new Promise((r) => setTimeout(r, 10));
+    // Wait until it is stuck in a POST that never answers (the invocation would time out there).
+    await reachedPost;
     expect((await states.get('ep_1', message.eventId))?.attempts).toBe(1);
     const next = await deliverMessage(message, 3, deps(states, post));
     expect(next).toMatchObject({ kind: 'retry', attempt: { attempt: 2 } });
