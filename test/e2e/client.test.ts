@@ -49,12 +49,21 @@ describe('the client against the dev runtime', () => {
   it('createDraft → waitForDecision resolves once a reviewer approves in parallel', async () => {
     const draft = await agent.createDraft({ title: 'Send welcome email', content: email, metadata: { source: 'ai_agent_v1' } });
     expect(draft).toMatchObject({ status: 'pending', reviewUrl: `${runtime.url}/review/${draft.id}`, metadata: { source: 'ai_agent_v1' } });
-    const waiting = agent.waitForDecision(draft.id, { timeoutMs: 20_000, pollIntervalMs: 200 });
+    // The agent's polls of the draft are counted, so the reviewer decides while it is waiting in them.
+    let polls = 0;
+    const polling = new ProcessaClient({
+      baseUrl: runtime.url,
+      apiKey: agentKey,
+      fetch: (input, init) => {
+        if (String(input).endsWith(`/v1/drafts/${draft.id}`)) polls++;
+        return fetch(input, init);
+      },
+    });
+    const waiting = polling.waitForDecision(draft.id, { timeoutMs: 20_000, pollIntervalMs: 200 });
     const edited = { ...email, body: 'Hello, edited' };
-    const [decided, approved] = await Promise.all([
-      waiting,
-      new Promise((r) => setTimeout(r, 500)).then(() => reviewer.approveDraft(draft.id, { content: edited })),
-    ]);
+    await eventually(() => polls >= 2, 10_000, 'the agent polling the pending draft');
+    const approved = await reviewer.approveDraft(draft.id, { content: edited });
+    const decided = await waiting;
     expect(approved.status).toBe('approved');
     expect(decided).toMatchObject({
       id: draft.id,
