@@ -8,7 +8,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { apiClient, repoRoot, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { readmeSnippet } from '../support/readme-snippets.js';
 
 const exec = promisify(execFile);
 const clientDir = join(repoRoot, 'shared', 'client');
@@ -55,17 +59,24 @@ afterAll(async () => {
 
 describe('npm run build:client and npm pack', () => {
   it('build ES modules with declarations into shared/client/dist', () => {
-    for (const module of ['index', 'webhooks', 'errors', 'transport', 'types']) {
+    for (const module of ['index', 'webhooks', 'errors', 'transport', 'types', 'approval', 'ai-sdk', 'langchain']) {
       expect(existsSync(join(clientDir, 'dist', `${module}.js`))).toBe(true);
       expect(existsSync(join(clientDir, 'dist', `${module}.d.ts`))).toBe(true);
     }
     expect(readFileSync(join(clientDir, 'dist', 'index.js'), 'utf8')).toMatch(/^export class ProcessaClient/m);
+    // The MCP server is one bundled file (the MCP SDK and zod inside) that runs as a bin.
+    expect(readFileSync(join(clientDir, 'dist', 'mcp-server.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+    // The main entry never loads an agent framework or the MCP SDK.
+    expect(readFileSync(join(clientDir, 'dist', 'index.js'), 'utf8')).not.toMatch(/from ['"](ai|@langchain|@modelcontextprotocol|\.\/(ai-sdk|langchain|mcp))/);
   });
 
   it('pack only the built files, the README and package.json', () => {
     expect(packed).toMatchObject({ name: '@processa/client', filename: expect.stringMatching(/^processa-client-\d+\.\d+\.\d+\.tgz$/) });
     const paths = packed.files.map((file) => file.path).sort();
-    expect(paths).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/webhooks.js', 'dist/webhooks.d.ts']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/webhooks.js', 'dist/webhooks.d.ts', 'dist/mcp-server.js']),
+    );
+    expect(paths).toEqual(expect.arrayContaining(['dist/ai-sdk.js', 'dist/ai-sdk.d.ts', 'dist/langchain.js', 'dist/langchain.d.ts', 'dist/approval.js']));
     // No TypeScript sources, examples, the Python client, the build config or the OpenAPI copy.
     expect(paths.filter((path) => !['README.md', 'package.json'].includes(path) && !/^dist\/[a-z-]+\.(js|d\.ts)$/.test(path))).toEqual([]);
   });
@@ -79,6 +90,7 @@ describe('npm run build:client and npm pack', () => {
     expect(readdirSync(join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['@processa']);
     expect(existsSync(join(project, 'node_modules', '@processa', 'client', 'dist', 'index.d.ts'))).toBe(true);
     expect(existsSync(join(project, 'node_modules', '@processa', 'client', 'README.md'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules', '.bin', 'processa-mcp'))).toBe(true);
   });
 });
 
@@ -327,7 +339,9 @@ export function receive(body: Uint8Array, headers: Record<string, string | strin
   const event: ProcessaWebhookEvent = verifyWebhook(body, headers, ['whsec_a', 'whsec_b']);
   if (event.event === 'draft.approved') return event.test ? 'test' : JSON.stringify(event.draft.content);
   if (event.event === 'draft.rejected') return event.draft.rejectionReason ?? '';
-  return event.draft.expiresAt;
+  if (event.event === 'draft.expired') return event.draft.expiresAt;
+  if (event.event === 'endpoint.disabled') return event.endpoint.disabledReason;
+  return event.delivery.eventId;
 }
 export const id: string = verifyWebhookDelivery('{}', new Headers(), 'whsec_a').id;
 export const middleware = expressWebhookMiddleware('whsec_a', { seen: async () => false, toleranceSeconds: 60 });
@@ -359,5 +373,56 @@ new ProcessaClient({ baseUrl: 'http://localhost:3000' });
 `;
     const errors = await typecheck('misuse', source, { lib: ['ES2022', 'DOM'], types: [] });
     expect(errors).toMatch(/misuse\.ts\(3,\d+\): error TS2345: [\s\S]*apiKey/);
+  }, 60_000);
+});
+
+describe('processa-mcp from the packed tarball, configured as the README shows an MCP host', () => {
+  it('serves the MCP tools over stdio under plain node, with nothing else installed', async () => {
+    const adminApi = apiClient(runtime.url, runtime.adminKey);
+    const key = (await adminApi('POST', '/v1/keys', { role: 'agent', name: 'mcp-package' })).body.key as string;
+    // The host configuration block of shared/client/README.md, with this tarball, runtime and key.
+    const config = JSON.parse(readmeSnippet('json:mcpServers')).mcpServers.processa as { command: string; args: string[]; env: Record<string, string> };
+    expect(config.args).toContain('/path/to/processa-client-0.1.0.tgz');
+    expect(Object.keys(config.env).sort()).toEqual(['PROCESSA_AGENT_NAME', 'PROCESSA_API_KEY', 'PROCESSA_URL']);
+    const env = Object.fromEntries(Object.entries(cleanEnv()).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const transport = new StdioClientTransport({
+      command: config.command,
+      args: config.args.map((arg) => (arg === '/path/to/processa-client-0.1.0.tgz' ? join(work, packed.filename) : arg)),
+      cwd: work, // not the project: npx installs the tarball itself
+      // npm_config_offline: the tarball has no dependencies, so nothing may need fetching.
+      env: { ...env, ...config.env, PROCESSA_URL: `${runtime.url}/v1`, PROCESSA_API_KEY: key, npm_config_offline: 'true' },
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const client = new Client({ name: 'package-test', version: '1.0.0' });
+    try {
+      await client.connect(transport);
+      expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['get_decision', 'list_my_pending', 'request_approval']);
+      const asked = (await client.callTool({
+        name: 'request_approval',
+        arguments: { title: 'Packaged', content: { a: 1 }, wait_seconds: 0 },
+      })) as CallToolResult;
+      expect(asked.structuredContent).toMatchObject({ status: 'pending', title: 'Packaged' });
+      const draftId = (asked.structuredContent as { draftId: string }).draftId;
+      const listed = (await client.callTool({ name: 'list_my_pending', arguments: {} })) as CallToolResult;
+      expect(listed.structuredContent).toMatchObject({ items: [{ draftId }] });
+      expect((await adminApi('POST', `/v1/drafts/${draftId}/approve`, {})).status).toBe(200);
+      const decided = (await client.callTool({ name: 'get_decision', arguments: { draft_id: draftId } })) as CallToolResult;
+      expect(decided.structuredContent).toMatchObject({ status: 'approved', content: { a: 1 }, contentEdited: false });
+      expect(stderr).toContain(`serving ${runtime.url}/v1 on stdio as ${config.env.PROCESSA_AGENT_NAME}`);
+    } finally {
+      await client.close();
+    }
+  }, 90_000);
+
+  it('in the project that installed it, npx processa-mcp is the same server', async () => {
+    const { stdout, stderr } = await exec('npx', ['--offline', 'processa-mcp'], { cwd: project, env: cleanEnv() }).then(
+      () => ({ stdout: 'exited 0', stderr: '' }),
+      (error: { stdout: string; stderr: string; code: number }) => ({ stdout: `${error.stdout}exit ${error.code}`, stderr: error.stderr }),
+    );
+    // Without its configuration it says what is missing and stops (and never writes on stdout, the protocol's channel).
+    expect(stdout).toBe('exit 2');
+    expect(stderr).toContain('processa-mcp: PROCESSA_URL is not set');
   }, 60_000);
 });
