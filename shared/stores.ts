@@ -1,5 +1,6 @@
 import { DynamoApiKeyStore } from './store/api-keys-store.js';
 import { DynamoEndpointHealthStore } from './store/endpoint-health-store.js';
+import { DynamoBreakerStore } from './store/breaker-store.js';
 import { documentClient } from './store/dynamo-client.js';
 import { DynamoDraftStore } from './store/drafts-store.js';
 import { queueUrlFromEnv, tableNameFromEnv } from './config.js';
@@ -28,6 +29,7 @@ export const apiKeyStoreFromEnv = () => new DynamoApiKeyStore(documentClient(), 
 export const endpointStoreFromEnv = () => new DynamoEndpointStore(documentClient(), tableNameFromEnv('webhooks'));
 export const deliveryLogStoreFromEnv = () => new DynamoDeliveryLogStore(documentClient(), tableNameFromEnv('deliveries'));
 export const deliveryStateStoreFromEnv = () => new DynamoDeliveryStateStore(documentClient(), tableNameFromEnv('deliveries'));
+export const breakerStoreFromEnv = () => new DynamoBreakerStore(documentClient(), tableNameFromEnv('deliveries'));
 export const endpointHealthStoreFromEnv = () => new DynamoEndpointHealthStore(documentClient(), tableNameFromEnv('deliveries'));
 export const deliveryQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('deliveries'));
 export const deadLetterQueueFromEnv = () => new SqsDeadLetterQueue(sqsClient(), queueUrlFromEnv('deliveriesDlq'));

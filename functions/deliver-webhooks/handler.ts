@@ -11,9 +11,11 @@ import {
   deliveryQueueFromEnv,
   deliveryStateStoreFromEnv,
   endpointHealthStoreFromEnv,
+  breakerStoreFromEnv,
   endpointStoreFromEnv,
   reportOperationalEvent,
 } from '../../shared/stores.js';
+import { breakerPolicy } from '../../shared/webhooks/circuit-breaker.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { deliverMessage } from '../../shared/webhooks/deliver.js';
@@ -37,6 +39,12 @@ const policy = deliveryPolicyFromEnv();
 const post = createPoster(urlPolicyFromEnv());
 const health = endpointHealthStoreFromEnv();
 const notifier = operatorNotifierFromEnv();
+const breaker = {
+  store: breakerStoreFromEnv(),
+  policy: breakerPolicy(policy.timeoutMs),
+  // Bookkeeping: a breaker that cannot be read or written lets deliveries through, logged.
+  onError: (error: unknown) => logger.error('circuit breaker not read or updated', { error: error as Error }),
+};
 
 /** Health is bookkeeping: a failure to record it is logged, never a reason to POST the webhook again. */
 const recordHealth = (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) =>
@@ -102,6 +110,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
         endpointFor,
         disableEndpoint: disable,
         recordHealth,
+        breaker,
         backstopReceives: deliveryRetry.backstopReceives,
       });
       const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
@@ -116,6 +125,17 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           attempts.push(step.attempt);
           logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
           return;
+        case 'deferred':
+          // The endpoint's breaker is open: no POST, no attempt; back when a probe may go.
+          if (step.requeue) {
+            // Received so often that SQS would dead-letter it for that alone: a fresh copy replaces it.
+            await queue.send([message]);
+            logger.info('circuit open; delivery re-queued', { ...keys });
+            return;
+          }
+          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+          logger.info('circuit open; delivery deferred', { ...keys, deferSeconds: step.delaySeconds });
+          throw new RetryLater('circuit open');
         case 'held':
           attempts.push(step.attempt);
           logger.warn('endpoint disabled; delivery held for a redrive', keys);

@@ -6,6 +6,7 @@ import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
 import { failingTooLong, type HealthRecord } from './endpoint-health.js';
 import { delayAfterFailure, isGone, MAX_RETRY_DELAY_SECONDS, retrySchedule } from './retry-policy.js';
 import type { DeadDelivery } from './operational-events.js';
+import { gate, opensAfterFailure, probeLeaseUntil, reopenUntil, type BreakerPolicy, type BreakerRecord, type BreakerStore } from './circuit-breaker.js';
 import { signedHeaders } from './signing.js';
 
 export interface DeliveryPolicy {
@@ -116,7 +117,13 @@ export type DeliveryStep =
    * The endpoint is disabled: nothing is posted; the delivery is kept as dead (reason "endpoint
    * disabled") so a redrive after re-enabling sends it, but it is not dead-lettered: an admin chose this.
    */
-  | { kind: 'held'; attempt: DeliveryAttempt };
+  | { kind: 'held'; attempt: DeliveryAttempt }
+  /**
+   * The endpoint's circuit breaker is open (or another delivery holds its probe): nothing posted, no
+   * attempt spent; hide the message for `delaySeconds`. `requeue`: it was received so often that SQS
+   * would soon dead-letter it for that alone, so a fresh copy is queued and this one acknowledged.
+   */
+  | { kind: 'deferred'; delaySeconds: number; requeue: boolean };
 
 export interface DeliveryDeps {
   post: Poster;
@@ -131,6 +138,8 @@ export interface DeliveryDeps {
   recordHealth: (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) => Promise<HealthRecord | undefined>;
   now?: () => Date;
   random?: () => number;
+  /** The per-endpoint circuit breaker; absent: every delivery is posted. */
+  breaker?: { store: BreakerStore; policy: BreakerPolicy; onError?: (error: unknown) => void };
 }
 
 /**
@@ -150,11 +159,18 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   const endpoint = await deps.endpointFor(message.endpointId);
   if (!endpoint) return { kind: 'dropped' };
   if (!endpoint.enabled) return holdForDisabledEndpoint(message, stored, current, deps);
+  const admitted = await admit(endpoint.id, deps);
+  if (admitted.kind === 'defer') {
+    return { kind: 'deferred', delaySeconds: admitted.delaySeconds, requeue: receiveCount >= deps.backstopReceives - 2 };
+  }
   const attemptNumber = (current?.attempts ?? 0) + 1;
   const attempted = await attemptDelivery(message, attemptNumber, endpoint, deps);
   if (attempted.kind === 'dropped') return attempted;
   const attemptedAt = new Date(attempted.attempt.attemptedAt);
-  const health = await deps.recordHealth(endpoint.id, { succeeded: attempted.kind === 'delivered', at: attemptedAt, error: attempted.attempt.error });
+  const [health] = await Promise.all([
+    deps.recordHealth(endpoint.id, { succeeded: attempted.kind === 'delivered', at: attemptedAt, error: attempted.attempt.error }),
+    countForBreaker(endpoint.id, attempted.kind === 'delivered', admitted.seen, deps),
+  ]);
   const failedForDays = attempted.kind !== 'delivered' && health !== undefined && failingTooLong(health, attemptedAt, deps.policy.autoDisableDays);
   const dead = (reason: string, attempt: DeliveryAttempt) => ({
     kind: 'dead' as const,
@@ -244,4 +260,49 @@ async function holdForDisabledEndpoint(
   const attempt = unsentAttempt(message, attempts + 1, at, 'not sent: the endpoint is disabled (enable it, then redrive)');
   if (!(await deps.states.save(next, versionOf(stored)))) return { kind: 'skipped', reason: 'stale' };
   return { kind: 'held', attempt };
+}
+
+/**
+ * The breaker's gate before a POST. Bookkeeping only: if its store fails, the delivery goes ahead
+ * as if the breaker were closed (isolation is lost for a moment, no delivery is).
+ */
+async function admit(
+  endpointId: string,
+  deps: DeliveryDeps,
+): Promise<{ kind: 'post'; seen: BreakerRecord | undefined } | { kind: 'defer'; delaySeconds: number }> {
+  const breaker = deps.breaker;
+  if (!breaker) return { kind: 'post', seen: undefined };
+  const now = (deps.now ?? (() => new Date()))();
+  try {
+    const seen = await breaker.store.get(endpointId);
+    const decision = gate(seen, now);
+    if (decision.kind === 'defer') return decision;
+    // Half-open: only the delivery that claims the probe posts; the others wait out its lease.
+    if (decision.kind === 'probe' && !(await breaker.store.claimProbe(endpointId, now, probeLeaseUntil(breaker.policy, now)))) {
+      return { kind: 'defer', delaySeconds: breaker.policy.probeLeaseSeconds };
+    }
+    return { kind: 'post', seen };
+  } catch (error) {
+    breaker.onError?.(error);
+    return { kind: 'post', seen: undefined };
+  }
+}
+
+/** Counts the attempt in the breaker: a success closes it, the Kth failure in a row (or a failed probe) opens it. */
+async function countForBreaker(endpointId: string, succeeded: boolean, seen: BreakerRecord | undefined, deps: DeliveryDeps): Promise<void> {
+  const breaker = deps.breaker;
+  if (!breaker) return;
+  try {
+    if (succeeded) {
+      // Nothing to reset when it was closed with no failures (saves a write per healthy delivery).
+      if (seen && (seen.consecutiveFailures > 0 || seen.openUntil)) await breaker.store.recordSuccess(endpointId);
+      return;
+    }
+    const now = (deps.now ?? (() => new Date()))();
+    const after = await breaker.store.recordFailure(endpointId);
+    if (opensAfterFailure(after, breaker.policy, now))
+      await breaker.store.open(endpointId, now, reopenUntil(breaker.policy, now), breaker.policy.failureThreshold);
+  } catch (error) {
+    breaker.onError?.(error);
+  }
 }

@@ -1,0 +1,76 @@
+import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { eventually, startReceiver } from '../support/receiver.js';
+
+/**
+ * Isolation on the real pipeline: one endpoint that never answers (each attempt hangs until the
+ * 2 s timeout) must not slow a healthy one. Decisions at about 20/s reach the healthy endpoint with
+ * a p99 within a generous bound of the baseline measured without the bad endpoint: its circuit
+ * breaker opens after 5 failures and its messages are then deferred without a POST.
+ */
+let runtime: DevRuntime;
+let admin: ReturnType<typeof apiClient>;
+const receivers: Array<Awaited<ReturnType<typeof startReceiver>>> = [];
+
+beforeAll(async () => {
+  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', PROCESSA_WEBHOOK_TIMEOUT_MS: '2000' } });
+  admin = apiClient(runtime.url, runtime.adminKey);
+}, 90_000);
+afterAll(async () => {
+  for (const r of receivers) await r.stop();
+  await runtime?.stop();
+});
+
+const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * 0.99) - 1)]!;
+
+/** Decides `count` drafts at `perSecond`; returns each draft's decision time. */
+async function decide(count: number, perSecond: number): Promise<Map<string, number>> {
+  const decidedAt = new Map<string, number>();
+  const drafts = await Promise.all(
+    Array.from({ length: count }, async (_, i) => (await admin('POST', '/v1/drafts', { title: `iso ${i}`, content: { i } })).body.id as string),
+  );
+  const start = Date.now();
+  await Promise.all(
+    drafts.map(async (id, i) => {
+      await new Promise((r) => setTimeout(r, Math.max(0, start + (i * 1000) / perSecond - Date.now())));
+      const t = Date.now();
+      expect((await admin('POST', `/v1/drafts/${id}/approve`, {})).status).toBe(200);
+      decidedAt.set(id, t);
+    }),
+  );
+  return decidedAt;
+}
+
+/** Latency from each decision to its arrival at the receiver. */
+async function latencies(receiver: Awaited<ReturnType<typeof startReceiver>>, decidedAt: Map<string, number>) {
+  const arrivals = await eventually(
+    () => {
+      const byDraft = new Map(receiver.requests.map((r) => [JSON.parse(r.body).draft?.id as string, r.at]));
+      return [...decidedAt.keys()].every((id) => byDraft.has(id)) && byDraft;
+    },
+    60_000,
+    'every decision at the healthy endpoint',
+  );
+  return [...decidedAt].map(([id, t]) => arrivals.get(id)! - t);
+}
+
+it("a hanging endpoint does not raise the healthy endpoint's p99 (circuit breaker)", async () => {
+  const healthy = await startReceiver('ok');
+  const hanging = await startReceiver('hang');
+  receivers.push(healthy, hanging);
+  const healthyEndpoint = await admin('POST', '/v1/webhooks', { url: healthy.url, events: ['draft.approved'] });
+  expect(healthyEndpoint.status).toBe(201);
+
+  // Warm-up (handlers loaded, connections open), then the baseline without the bad endpoint.
+  await latencies(healthy, await decide(20, 20));
+  const baseline = await latencies(healthy, await decide(100, 20));
+  const hangingEndpoint = await admin('POST', '/v1/webhooks', { url: hanging.url, events: ['draft.approved'] });
+  expect(hangingEndpoint.status).toBe(201);
+  const withBad = await latencies(healthy, await decide(200, 20));
+
+  const figures = { baselineP99: p99(baseline), withHangingP99: p99(withBad), hangingPosts: hanging.requests.length };
+  console.log(`isolation: ${JSON.stringify(figures)}`);
+  // Generous: three times the baseline, or a second more, whichever is larger.
+  expect(figures.withHangingP99).toBeLessThanOrEqual(Math.max(3 * figures.baselineP99, figures.baselineP99 + 1000));
+  // The breaker stopped posting to it: far fewer POSTs than its 200 deliveries' first attempts.
+  expect(figures.hangingPosts).toBeLessThan(60);
+}, 180_000);
