@@ -350,6 +350,19 @@ export const settings = {
     description: 'Only the local runtime sets it: the folder (.processa/outbox) where operator notices are appended as JSON lines, there being no SNS.',
     readAt: 'import',
   },
+  notifyFrom: {
+    envVar: 'PROCESSA_NOTIFY_FROM',
+    functions: ['deliverWebhooks'],
+    description:
+      'The sender of notification emails (a verified SES identity): the stack sets it from the notifyFrom context and lets the delivery function send as that identity alone. Unset: email channels fail their deliveries (logged) until it is configured.',
+    readAt: 'import',
+  },
+  emailOutbox: {
+    envVar: 'PROCESSA_EMAIL_OUTBOX',
+    functions: ['deliverWebhooks'],
+    description: 'Only the local runtime sets it: notification emails are written there as .eml files (and logged) instead of sent through SES.',
+    readAt: 'import',
+  },
   allowLocalhostWebhooks: {
     envVar: 'PROCESSA_ALLOW_LOCALHOST_WEBHOOKS',
     functions: ['manageWebhooks', 'webhookSettingsPages', 'deliverWebhooks'],

@@ -27,6 +27,8 @@ import { createPoster } from '../../shared/webhooks/http-post.js';
 import { announcesToSubscribers, deliveryExhaustedEvent, emitOperationalEvent, endpointDisabledEvent } from '../../shared/webhooks/operational-events.js';
 import type { WebhookEvent } from '../../shared/webhooks/events.js';
 import { operatorNotifierFromEnv } from '../../shared/store/operator-notices.js';
+import { createNotificationSender } from '../../shared/notifications/send.js';
+import { emailSenderFromEnv } from '../../shared/store/email-senders.js';
 
 // Clients and configuration only: invocations may overlap in one process (the local pump runs
 // several pollers; Lambda's multi-concurrency modes do too), so everything per batch lives in the handler.
@@ -37,6 +39,8 @@ const queue = deliveryQueueFromEnv();
 const deadLetters = deadLetterQueueFromEnv();
 const policy = deliveryPolicyFromEnv();
 const post = createPoster(urlPolicyFromEnv());
+// Slack and email channels: the same attempt and retry path, their own last step.
+const sendNotification = createNotificationSender({ post, ...emailSenderFromEnv() });
 const health = endpointHealthStoreFromEnv();
 const notifier = operatorNotifierFromEnv();
 const breaker = {
@@ -105,6 +109,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
       const step = await deliverMessage(message, receiveCount, {
         post,
+        sendNotification,
         policy,
         states,
         endpointFor,

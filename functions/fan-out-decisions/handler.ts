@@ -46,7 +46,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
       if (!isDecisionRecord(record)) return;
       const draft = decodeDraftImage(record.dynamodb?.NewImage);
       if (!draft) return;
-      const messages = await fanOutDecision(draft, snapshot, queue, states);
+      const messages = await fanOutDecision(draft, snapshot, queue, states, undefined, publicBaseUrlFromEnv);
       count(METRICS.webhooksEnqueued, messages.length);
       logger.info('decision fanned out', { draftId: draft.id, eventType: messages[0]?.eventType, eventId: messages[0]?.eventId, endpoints: messages.length });
     },

@@ -12,6 +12,7 @@ import {
   endpointStoreFromEnv,
 } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
+import { createChannel, createChannelSchema } from '../../shared/notifications/channels.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
 import { redriveInputSchema } from '../../shared/webhooks/redrive.js';
@@ -39,6 +40,7 @@ export const handler = apiHandler(
   { keys: apiKeyStoreFromEnv() },
   {
     'POST /v1/webhooks': async (event) => json(201, await createEndpoint(endpoints, parseOrThrow(createEndpointSchema, event.jsonBody), policy)),
+    'POST /v1/notifications': async (event) => json(201, await createChannel(endpoints, parseOrThrow(createChannelSchema, event.jsonBody), policy)),
     'GET /v1/webhooks': async () => json(200, { items: (await endpoints.listAll()).map((e) => publicEndpoint(e)) }),
     'GET /v1/webhooks/{id}': async (event) => {
       const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));

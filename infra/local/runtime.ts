@@ -62,6 +62,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         autoDisableDays: process.env.PROCESSA_AUTO_DISABLE_DAYS || undefined,
         // No SNS locally: operator notices (endpoint.disabled, delivery.exhausted) go to the log and here.
         operatorOutbox: join(options.dataDir, 'outbox'),
+        // No SES locally: notification emails land in the outbox as .eml files, each with a line in the log.
+        emailOutbox: join(options.dataDir, 'outbox'),
       },
       processEnv: {
         POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

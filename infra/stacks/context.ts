@@ -34,6 +34,7 @@ export function configFromContext(node: Node): ProcessaAppConfig {
       webhookTimeoutMs: number('webhookTimeoutMs'),
       autoDisableDays: number('autoDisableDays'),
       alarmEmail: read('alarmEmail'),
+      notifyFrom: read('notifyFrom'),
     },
     nag: nag === 'true',
   };

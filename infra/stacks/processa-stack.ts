@@ -1,7 +1,8 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { DEFAULT_AUTO_DISABLE_DAYS } from '../../shared/webhooks/endpoint-health.js';
 import type { Construct } from 'constructs';
-import { deliveryRetry, queues, tables, type QueueName, type TableName } from '../app-definition.js';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { deliveryRetry, queueConsumer, queues, tables, type QueueName, type TableName } from '../app-definition.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
 import { acknowledgeNagFindings, type NagAcknowledgment } from './nag-suppressions.js';
 import { Operations } from './operations.js';
@@ -20,6 +21,8 @@ export interface ProcessaStackProps extends StackProps {
   autoDisableDays?: number;
   /** Subscribed by email to the alarm topic; validated as an address. */
   alarmEmail?: string;
+  /** Sender of notification emails: an SES identity (address) verified in the account; the delivery function may send only as it. */
+  notifyFrom?: string;
 }
 
 /** A plain address (local@domain.tld), without display names or spaces. */
@@ -48,6 +51,9 @@ export class ProcessaStack extends Stack {
     if (!Number.isInteger(webhookTimeoutMs) || webhookTimeoutMs < 1) {
       throw new Error(`webhookTimeoutMs must be a positive whole number of milliseconds, got ${webhookTimeoutMs}`);
     }
+    if (props.notifyFrom !== undefined && !EMAIL.test(props.notifyFrom)) {
+      throw new Error(`notifyFrom must be an email address such as approvals@example.com (a verified SES identity), got "${props.notifyFrom}"`);
+    }
     if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
       throw new Error(`alarmEmail must be an email address such as ops@example.com, got "${props.alarmEmail}"`);
     }
@@ -68,8 +74,19 @@ export class ProcessaStack extends Stack {
         webhookTimeoutMs: String(webhookTimeoutMs),
         autoDisableDays: String(autoDisableDays),
         stackName: this.stackName,
+        notifyFrom: props.notifyFrom,
       },
     });
+    if (props.notifyFrom) {
+      // SES authorizes a send by the identity used: the address itself, or its verified domain.
+      const domain = props.notifyFrom.split('@')[1]!;
+      this.stateless.functions[queueConsumer.function].addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [props.notifyFrom, domain].map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
+        }),
+      );
+    }
     this.operations = new Operations(this, 'Operations', {
       functions: this.stateless.functions,
       tables: this.stateful.tables,

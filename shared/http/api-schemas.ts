@@ -4,6 +4,7 @@ import { ROLES } from '../domain/roles.js';
 import { createKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
+import { createChannelSchema } from '../notifications/channels.js';
 import { retrySettingSchema } from '../webhooks/retry-policy.js';
 import {
   EVENT_TYPES,
@@ -138,6 +139,12 @@ const endpointFields = {
   /** Why it is disabled (null while enabled): manual (an admin), gone (its receiver answered 410) or failing (every attempt failed for days). */
   disabledReason: z.enum(['manual', 'gone', 'failing']).nullable(),
   disabledAt: timestamp.nullable(),
+  /** Notification channels only (POST /v1/notifications): slack or email; absent on webhooks. */
+  channel: z.enum(['slack', 'email']).optional(),
+  /** Email channels: the addresses notified. */
+  recipients: z.array(z.string()).optional(),
+  /** Channels: only drafts whose metadata has each of these pairs. */
+  filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 };
 export const endpointResponse = response(
   'WebhookEndpoint',
@@ -506,6 +513,17 @@ export const operations = {
       createEndpointSchema,
     ),
     responses: { 201: { description: 'Created', schema: newEndpointResponse } },
+  },
+  'POST /v1/notifications': {
+    summary: 'Add a notification channel: Slack (incoming webhook) or email',
+    body: request(
+      'CreateNotificationChannelRequest',
+      'A channel that tells reviewers a draft waits (and what became of it): kind slack with a Slack incoming-webhook url (https://hooks.slack.com/…), or kind email with recipients. ' +
+        'events default to draft.created, draft.approved and draft.rejected; filter limits it to drafts whose metadata matches. ' +
+        'A channel is an endpoint (ep_…): list, change, delete, test, read its delivery log and redrive it under /v1/webhooks/{id}.',
+      createChannelSchema,
+    ),
+    responses: { 201: { description: 'Created', schema: endpointResponse } },
   },
   'GET /v1/webhooks': {
     summary: 'List webhook endpoints',

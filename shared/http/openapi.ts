@@ -172,6 +172,12 @@ const TAGS = [
     prefix: '/v1/webhooks',
     description: 'Where decisions are delivered (admin only): endpoints, their secrets, test events, the delivery log and redrive.',
   },
+  {
+    name: 'Notification channels',
+    prefix: '/v1/notifications',
+    description:
+      'Slack and email channels that tell reviewers a draft waits (admin only). A channel is an endpoint (ep_…): manage it, test it, read its delivery log and redrive it under /v1/webhooks/{id}.',
+  },
   { name: 'API description', prefix: '/v1/openapi.json', description: 'This document.' },
   { name: 'Webhook events', description: 'What Processa POSTs to your endpoints, signed with the Standard Webhooks scheme.' },
 ] as const;

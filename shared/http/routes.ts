@@ -36,6 +36,7 @@ export const routes = [
   { method: 'DELETE', path: '/v1/keys/{id}', function: 'manageKeys', roles: adminOnly },
   { method: 'POST', path: '/v1/webhooks', function: 'manageWebhooks', roles: adminOnly },
   { method: 'GET', path: '/v1/webhooks', function: 'manageWebhooks', roles: adminOnly },
+  { method: 'POST', path: '/v1/notifications', function: 'manageWebhooks', roles: adminOnly },
   { method: 'GET', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },
   { method: 'PATCH', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },
   { method: 'DELETE', path: '/v1/webhooks/{id}', function: 'manageWebhooks', roles: adminOnly },

@@ -27,6 +27,8 @@ export interface PostResult {
   retryAfter?: string;
 }
 export type Poster = (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<PostResult>;
+/** Sends a notification channel's message (Slack, email): shared/notifications/send.ts. */
+export type NotificationSender = (endpoint: WebhookEndpoint, body: string, timeoutMs: number) => Promise<PostResult>;
 
 export type DeliveryAction =
   | { kind: 'delivered'; attempt: DeliveryAttempt }
@@ -51,17 +53,26 @@ export async function attemptDelivery(
   message: DeliveryMessage,
   attemptNumber: number,
   endpoint: WebhookEndpoint | undefined,
-  deps: { post: Poster; policy: DeliveryPolicy; now?: () => Date; random?: () => number },
+  deps: { post: Poster; sendNotification?: NotificationSender; policy: DeliveryPolicy; now?: () => Date; random?: () => number },
 ): Promise<DeliveryAction> {
   if (!endpoint) return { kind: 'dropped' };
   const now = deps.now ?? (() => new Date());
   const attemptedAt = now();
-  const headers = {
-    'content-type': 'application/json',
-    'user-agent': 'Processa-Webhooks/1.0',
-    ...signedHeaders(message.eventId, message.body, activeSecrets(endpoint, attemptedAt), attemptedAt),
-  };
-  const result = await deps.post(endpoint.url, message.body, headers, deps.policy.timeoutMs);
+  // Channels (Slack, email) are endpoints of another kind: the same attempt, retry and log, another sender.
+  const result = endpoint.channel
+    ? deps.sendNotification
+      ? await deps.sendNotification(endpoint, message.body, deps.policy.timeoutMs)
+      : { error: 'notification channels are not configured here', durationMs: 0 }
+    : await deps.post(
+        endpoint.url,
+        message.body,
+        {
+          'content-type': 'application/json',
+          'user-agent': 'Processa-Webhooks/1.0',
+          ...signedHeaders(message.eventId, message.body, activeSecrets(endpoint, attemptedAt), attemptedAt),
+        },
+        deps.policy.timeoutMs,
+      );
   const base: DeliveryAttempt = {
     endpointId: endpoint.id,
     eventId: message.eventId,
@@ -127,6 +138,8 @@ export type DeliveryStep =
 
 export interface DeliveryDeps {
   post: Poster;
+  /** Slack and email channels' sender; without it their deliveries fail (and are retried, logged, dead-lettered). */
+  sendNotification?: NotificationSender;
   policy: DeliveryPolicy;
   states: DeliveryStateStore;
   endpointFor: (id: string) => Promise<WebhookEndpoint | undefined>;

@@ -3,6 +3,8 @@ import { deliveryMessage } from './delivery-message.js';
 import { ConflictError } from '../domain/errors.js';
 import { getEndpoint, type EndpointStore, type WebhookEndpoint } from './endpoints.js';
 import { testEvent, type SendTestEventInput } from './events.js';
+import { isChannel } from '../notifications/channels.js';
+import { testNotification } from '../notifications/notification.js';
 import { redriveDeadDeliveries, type DeadDeliveries, type RedriveInput } from './redrive.js';
 
 /**
@@ -12,6 +14,12 @@ import { redriveDeadDeliveries, type DeadDeliveries, type RedriveInput } from '.
 export async function sendTestEvent(store: EndpointStore, queue: DeliveryQueue, endpointId: string, input: SendTestEventInput = {}) {
   const endpoint = enabled(await getEndpoint(store, endpointId), 'send it a test event');
   const event = testEvent({ event: input.event });
+  if (isChannel(endpoint)) {
+    // A channel's test is a sample waiting draft, rendered for Slack or email like a real one.
+    const body = JSON.stringify(testNotification(event.draftId ?? event.id, new Date(), undefined));
+    await queue.send([{ ...deliveryMessage(event, endpoint.id), eventType: 'draft.created', body }]);
+    return { endpointId: endpoint.id, eventId: event.id, draftId: event.draftId, eventType: 'draft.created' as const };
+  }
   await queue.send([deliveryMessage(event, endpoint.id)]);
   return { endpointId: endpoint.id, eventId: event.id, draftId: event.draftId, eventType: event.type };
 }

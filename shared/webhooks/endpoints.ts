@@ -43,6 +43,12 @@ export interface WebhookEndpoint {
   /** Why and when it was disabled: by an admin (manual), its receiver answered 410 (gone), or every attempt failed for days (failing). */
   disabledReason?: DisabledReason;
   disabledAt?: string;
+  /** A notification channel (shared/notifications/channels.ts) rather than a webhook: absent on webhooks. */
+  channel?: 'slack' | 'email';
+  /** Email channels: who gets each notification. */
+  recipients?: string[];
+  /** Channels: only drafts whose metadata has each of these pairs. */
+  filter?: Record<string, string | number | boolean>;
 }
 
 export type DisabledReason = 'manual' | 'gone' | 'failing';

@@ -1,7 +1,8 @@
 import type { Draft } from '../domain/draft.js';
+import { messageFor } from '../notifications/channels.js';
 import { subscribes, type EndpointStore } from './endpoints.js';
 import { createdEvent, decisionEvent, type WebhookEvent } from './events.js';
-import { deliveryMessage, type DeliveryMessage, type DeliveryQueue } from './delivery-message.js';
+import type { DeliveryMessage, DeliveryQueue } from './delivery-message.js';
 import { queuedState, type DeliveryStateStore } from './delivery-state.js';
 
 /** The endpoints, read once per batch of decisions rather than once per decision. */
@@ -24,8 +25,10 @@ export async function fanOutDecision(
   queue: DeliveryQueue,
   states: DeliveryStateStore,
   now: () => Date = () => new Date(),
+  /** Where reviewers open drafts, for the links notification channels show; undefined leaves them out. */
+  baseUrl: () => string | undefined = () => undefined,
 ): Promise<DeliveryMessage[]> {
-  return fanOutEvent(decisionEvent(draft), endpoints, queue, states, now);
+  return fanOutEvent(decisionEvent(draft), draft, baseUrl, endpoints, queue, states, now);
 }
 
 /**
@@ -41,18 +44,20 @@ export async function fanOutCreated(
   now: () => Date = () => new Date(),
 ): Promise<DeliveryMessage[]> {
   if (!(await endpoints()).some((e) => subscribes(e, 'draft.created'))) return [];
-  return fanOutEvent(createdEvent(draft, baseUrl()), endpoints, queue, states, now);
+  return fanOutEvent(createdEvent(draft, baseUrl()), draft, baseUrl, endpoints, queue, states, now);
 }
 
-/** One event to every endpoint subscribed to its type. */
-export async function fanOutEvent(
+/** One event to every endpoint subscribed to its type: webhooks get the event, channels a notification (if their filter matches). */
+async function fanOutEvent(
   event: WebhookEvent,
+  draft: Draft,
+  baseUrl: () => string | undefined,
   endpoints: EndpointSnapshot,
   queue: DeliveryQueue,
   states: DeliveryStateStore,
   now: () => Date = () => new Date(),
 ): Promise<DeliveryMessage[]> {
-  const messages = (await endpoints()).filter((e) => subscribes(e, event.type)).map((e) => deliveryMessage(event, e.id));
+  const messages = (await endpoints()).flatMap((e) => (subscribes(e, event.type) ? (messageFor(e, event, draft, baseUrl) ?? []) : []));
   if (messages.length === 0) return messages;
   // A refused write means the state exists (an earlier fan-out of this decision): it is left as it is.
   await Promise.all(messages.map((m) => states.save(queuedState(m, now()), undefined)));

@@ -27,7 +27,7 @@ function contractRoles(route: RouteDefinition): readonly Role[] | 'open' | undef
   if (key === 'POST /v1/drafts') return ['agent', 'admin'];
   if (route.method === 'GET' && /^\/v1\/drafts(\/\{id\})?$/.test(route.path)) return ['agent', 'reviewer', 'admin'];
   if (/^\/v1\/drafts\/\{id\}\/(approve|reject)$/.test(route.path)) return ['reviewer', 'admin'];
-  if (/^\/v1\/(webhooks|keys)(\/|$)/.test(route.path)) return ['admin'];
+  if (/^\/v1\/(webhooks|keys|notifications)(\/|$)/.test(route.path)) return ['admin'];
   if (/^\/review(\/|$)/.test(route.path)) return ['reviewer', 'admin'];
   if (/^\/settings\/webhooks(\/|$)/.test(route.path)) return ['admin'];
   return undefined;
@@ -70,6 +70,7 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/drafts/{id}/reject': { reason: 'auth matrix' },
   'POST /v1/keys': { name: 'matrix-made', role: 'agent' },
   'POST /v1/webhooks': { url: 'http://localhost:9/auth-matrix', description: 'auth matrix' },
+  'POST /v1/notifications': { kind: 'email', recipients: ['auth-matrix@example.com'] },
   'PATCH /v1/webhooks/{id}': { description: 'auth matrix' },
 };
 const bodyFor = (route: RouteDefinition) => (route.method === 'POST' || route.method === 'PATCH' ? (BODIES[routeKey(route)] ?? {}) : undefined);

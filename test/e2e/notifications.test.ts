@@ -2,6 +2,8 @@
  * Reaching reviewers: draft.created (opt-in) through the same signed, retried, logged pipeline as
  * every webhook, on the dev runtime.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually, startReceiver } from '../support/receiver.js';
@@ -75,5 +77,133 @@ describe('draft.created', () => {
     expect(await deliveries(subscriber.endpoint.id)).toEqual([
       expect.objectContaining({ eventType: 'draft.created', draftId: draft.id, outcome: 'succeeded', attempt: 1 }),
     ]);
+  });
+});
+
+describe('notification channels', () => {
+  const outbox = () => join(runtime.dataDir, 'outbox');
+  const emails = () =>
+    existsSync(outbox())
+      ? readdirSync(outbox())
+          .filter((f) => f.endsWith('.eml'))
+          .map((f) => readFileSync(join(outbox(), f), 'utf8'))
+      : [];
+  const decodedParts = (eml: string) =>
+    [...eml.matchAll(/Content-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/g)].map((m) =>
+      Buffer.from(m[1]!.replace(/\r\n/g, ''), 'base64').toString('utf8'),
+    );
+
+  it('refuses bad channels with 400 naming the field', async () => {
+    for (const [body, field] of [
+      [{ kind: 'slack', url: 'https://example.com/hook' }, 'url'],
+      [{ kind: 'slack', url: 'https://hooks.slack.com.evil.example/services/x' }, 'url'],
+      [{ kind: 'slack', url: 'http://169.254.169.254/latest' }, 'url'],
+      [{ kind: 'email', recipients: ['not an address'] }, 'recipients.0'],
+      [{ kind: 'email', recipients: [] }, 'recipients'],
+      [{ kind: 'email', recipients: ['a@example.com'], events: ['endpoint.disabled'] }, 'events.0'],
+      [{ kind: 'pigeon' }, 'kind'],
+    ] as const) {
+      const res = await admin('POST', '/v1/notifications', body);
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
+    }
+  });
+
+  it('a new draft reaches a Slack channel as Block Kit and an email channel as an .eml in the outbox; the decision follows up; the filter routes', async () => {
+    const slack = await startReceiver('ok');
+    receivers.push(slack);
+    const slackChannel = await admin('POST', '/v1/notifications', {
+      kind: 'slack',
+      url: slack.url,
+      filter: { source: 'ai_agent_v1' },
+      description: 'reviewers',
+    });
+    expect(slackChannel.status).toBe(201);
+    expect(slackChannel.body).toMatchObject({
+      channel: 'slack',
+      events: ['draft.created', 'draft.approved', 'draft.rejected'],
+      filter: { source: 'ai_agent_v1' },
+    });
+    const emailChannel = await admin('POST', '/v1/notifications', {
+      kind: 'email',
+      recipients: ['Reviewer@Example.com', 'second@example.com'],
+      events: ['draft.created'],
+    });
+    expect(emailChannel.status).toBe(201);
+    expect(emailChannel.body).toMatchObject({ channel: 'email', recipients: ['reviewer@example.com', 'second@example.com'] });
+    const emailsBefore = emails().length;
+
+    const sentAt = Date.now();
+    const created = await agent('POST', '/v1/drafts', {
+      title: 'Refund <order> #42',
+      content: { to: 'customer@example.com', subject: 'Your refund', body: 'We refunded €42.' },
+      metadata: { source: 'ai_agent_v1' },
+    });
+    const draft = created.body as { id: string; reviewUrl: string };
+    const forDraft = () => slack.requests.filter((r) => r.body.includes(draft.id));
+    const first = await eventually(() => forDraft()[0], 10_000, 'the Slack message');
+    const latencyMs = first.at - sentAt;
+    const message = JSON.parse(first.body);
+    expect(message.blocks[0]).toMatchObject({ type: 'header', text: { text: 'Waiting for review: Refund <order> #42' } });
+    expect(message.text).toContain('Refund &lt;order&gt; #42');
+    expect(message.blocks[1].text.text).toContain('To: customer@example.com\nSubject: Your refund\n\nWe refunded €42.');
+    expect(message.blocks.at(-1).elements[0]).toMatchObject({ text: { text: 'Review' }, url: draft.reviewUrl });
+    expect(first.headers['webhook-signature']).toBeUndefined();
+
+    const mails = await eventually(() => (emails().length >= emailsBefore + 2 ? emails() : undefined), 10_000, 'two emails in the outbox');
+    const mine = mails.filter((m) => decodedParts(m).some((p) => p.includes(draft.reviewUrl)));
+    expect(mine.map((m) => m.match(/^To: (.*)$/m)?.[1]?.trim()).sort()).toEqual(['reviewer@example.com', 'second@example.com']);
+    const [text, html] = decodedParts(mine[0]!);
+    expect(text).toContain('To: customer@example.com');
+    expect(html).toContain('Refund &lt;order&gt; #42');
+    expect(runtime.output()).toMatch(/email to reviewer@example.com: .*\.eml/);
+    // Locally the pumps poll; on a quiet machine this is well under a second.
+    expect(latencyMs).toBeLessThan(3_000);
+
+    // Another source: the filtered Slack channel hears nothing of it.
+    const other = await agent('POST', '/v1/drafts', { title: 'Other source', content: { a: 1 }, metadata: { source: 'batch_job' } });
+    // The decision follows up in Slack, once.
+    expect((await admin('POST', `/v1/drafts/${draft.id}/approve`, {})).status).toBe(200);
+    await eventually(() => forDraft().length === 2, 10_000, 'the follow-up');
+    expect(JSON.parse(forDraft()[1]!.body).text).toMatch(/^:white_check_mark: \*Refund &lt;order&gt; #42\* was approved by bootstrap-admin$/);
+    await eventually(async () => (await deliveries(emailChannel.body.id)).length >= 1, 10_000, 'the email delivery log');
+    expect(slack.requests.some((r) => r.body.includes(other.body.id))).toBe(false);
+    const log = await deliveries(slackChannel.body.id);
+    expect(log.filter((d) => d.draftId === draft.id).map((d) => [d.eventType, d.outcome])).toEqual(
+      expect.arrayContaining([
+        ['draft.created', 'succeeded'],
+        ['draft.approved', 'succeeded'],
+      ]),
+    );
+    // The email channel chose draft.created only: no email about the approval.
+    expect(new Set((await deliveries(emailChannel.body.id)).map((d) => d.eventType))).toEqual(new Set(['draft.created']));
+
+    // "Test notification" goes through the same queue and log.
+    const test = await admin('POST', `/v1/webhooks/${slackChannel.body.id}/test`);
+    expect(test).toMatchObject({ status: 202, body: { eventType: 'draft.created', draftId: expect.stringMatching(/^test_/) } });
+    const sample = await eventually(() => slack.requests.find((r) => r.body.includes('Test notification: ')), 10_000, 'the test notification');
+    expect(JSON.parse(sample.body).blocks[0].text.text).toMatch(/^Test notification: /);
+
+    // Disabled, it is told nothing more.
+    expect((await admin('PATCH', `/v1/webhooks/${slackChannel.body.id}`, { enabled: false })).status).toBe(200);
+    const later = await agent('POST', '/v1/drafts', { title: 'After disabling', content: { a: 1 }, metadata: { source: 'ai_agent_v1' } });
+    await eventually(async () => (await deliveries(emailChannel.body.id)).some((d) => d.draftId === later.body.id), 10_000, 'the email channel still hears');
+    expect(slack.requests.some((r) => r.body.includes(later.body.id))).toBe(false);
+  });
+
+  it('a failing Slack receiver is retried and logged like any webhook', async () => {
+    const slack = await startReceiver('fail');
+    receivers.push(slack);
+    const channel = await admin('POST', '/v1/notifications', { kind: 'slack', url: slack.url, filter: { run: 'retry-check' } });
+    const created = await agent('POST', '/v1/drafts', { title: 'Retry me', content: { a: 1 }, metadata: { run: 'retry-check' } });
+    await eventually(() => slack.requests.length >= 2, 15_000, 'a retry');
+    slack.setMode('ok');
+    await eventually(
+      async () => (await deliveries(channel.body.id)).some((d) => d.outcome === 'succeeded' && d.draftId === created.body.id),
+      20_000,
+      'success',
+    );
+    const log = await deliveries(channel.body.id);
+    expect(log.filter((d) => d.outcome === 'failed')[0]).toMatchObject({ httpStatus: 500, eventType: 'draft.created' });
   });
 });

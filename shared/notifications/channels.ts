@@ -1,0 +1,123 @@
+import { init } from '@paralleldrive/cuid2';
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
+import type { Draft } from '../domain/draft.js';
+import { ValidationError } from '../domain/errors.js';
+import { assertDeliverableUrl, type UrlPolicy } from '../webhooks/address-guard.js';
+import { deliveryMessage, type DeliveryMessage } from '../webhooks/delivery-message.js';
+import { publicEndpoint, type EndpointStore, type WebhookEndpoint } from '../webhooks/endpoints.js';
+import type { WebhookEvent } from '../webhooks/events.js';
+import { generateSecret } from '../webhooks/signing.js';
+import { CHANNEL_EVENT_TYPES, notificationOf, type ChannelEventType } from './notification.js';
+
+/**
+ * Notification channels are webhook endpoints of another kind: they live in the same store, are
+ * fanned out, queued, retried, logged, dead-lettered and redriven by the same code; only the last
+ * step differs (a Slack Block Kit POST or an email instead of a signed Standard Webhooks POST).
+ */
+export const CHANNEL_KINDS = ['slack', 'email'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
+/** What a new channel is told about by default: a draft waits, and what became of it. */
+export const DEFAULT_CHANNEL_EVENTS: readonly ChannelEventType[] = ['draft.created', 'draft.approved', 'draft.rejected'];
+
+export const isChannel = (endpoint: Pick<WebhookEndpoint, 'channel'>): endpoint is WebhookEndpoint & { channel: ChannelKind } =>
+  endpoint.channel === 'slack' || endpoint.channel === 'email';
+
+const SLACK_HOST = 'hooks.slack.com';
+const MAX_RECIPIENTS = 20;
+/** A plain address (local@domain.tld), without display names, spaces or header-breaking characters. */
+const EMAIL = /^[^\s@<>()",;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+const eventsSchema = z
+  .array(z.enum(CHANNEL_EVENT_TYPES, { error: `must be one of ${CHANNEL_EVENT_TYPES.join(', ')}` }))
+  .min(1, { message: 'must name at least one event' })
+  .transform((events) => [...new Set(events)]);
+const filterSchema = z
+  .record(
+    z.string().min(1, { message: 'keys must not be empty' }).max(100, { message: 'keys must be at most 100 characters' }),
+    z.union([z.string().max(1000), z.number().finite(), z.boolean()], { error: 'values must be strings, numbers or booleans' }),
+  )
+  .refine((f) => Object.keys(f).length <= 10, { message: 'must have at most 10 keys' })
+  .describe('Only drafts whose metadata has each of these key/value pairs (e.g. {"source": "ai_agent_v1"}) reach the channel.');
+const descriptionSchema = z
+  .string()
+  .max(500, { message: 'must be at most 500 characters' })
+  .refine((s) => s.isWellFormed(), { message: 'must be valid Unicode text' });
+const common = {
+  events: eventsSchema.optional(),
+  description: descriptionSchema.optional(),
+  filter: filterSchema.optional(),
+};
+
+export const createChannelSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('slack'),
+      url: z.string({ error: 'must be a string' }).min(1, { message: 'must not be empty' }).max(2048, { message: 'must be at most 2048 characters' }),
+      ...common,
+    }),
+    z.strictObject({
+      kind: z.literal('email'),
+      recipients: z
+        .array(z.string().max(254).regex(EMAIL, { message: 'must be email addresses such as reviewer@example.com' }))
+        .min(1, { message: 'must name at least one address' })
+        .max(MAX_RECIPIENTS, { message: `must name at most ${MAX_RECIPIENTS} addresses` })
+        .transform((r) => [...new Set(r.map((a) => a.toLowerCase()))]),
+      ...common,
+    }),
+  ],
+  { error: 'must be "slack" or "email"' },
+);
+export type CreateChannelInput = z.output<typeof createChannelSchema>;
+
+const newChannelId = init({ length: 20 });
+
+/** A Slack incoming webhook (https://hooks.slack.com/…), through the same SSRF guard as webhooks; locally a loopback receiver too. */
+export async function assertSlackUrl(raw: string, policy: UrlPolicy): Promise<URL> {
+  const url = await assertDeliverableUrl(raw, policy);
+  const loopback = policy.allowLocalhostHttp && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!loopback && (url.protocol !== 'https:' || url.hostname !== SLACK_HOST))
+    throw new ValidationError([{ field: 'url', message: `must be a Slack incoming webhook URL (https://${SLACK_HOST}/services/…)` }]);
+  return url;
+}
+
+/** POST /v1/notifications: a Slack or email channel, stored as an endpoint of that kind (ids ep_…, like every endpoint). */
+export async function createChannel(store: EndpointStore, input: CreateChannelInput, policy: UrlPolicy, now = new Date()) {
+  const url = input.kind === 'slack' ? (await assertSlackUrl(input.url, policy)).href : `mailto:${input.recipients.join(',')}`;
+  const at = now.toISOString();
+  const endpoint: WebhookEndpoint = {
+    id: `ep_${newChannelId()}`,
+    channel: input.kind,
+    url,
+    ...(input.kind === 'email' ? { recipients: input.recipients } : {}),
+    events: [...(input.events ?? DEFAULT_CHANNEL_EVENTS)],
+    description: input.description ?? '',
+    enabled: true,
+    createdAt: at,
+    updatedAt: at,
+    // Unused by Slack and email, kept so a channel is a whole endpoint (rotation, listing) like any other.
+    secrets: [{ value: generateSecret(), createdAt: at }],
+    version: 1,
+    ...(input.filter ? { filter: input.filter } : {}),
+  };
+  await store.put(endpoint);
+  return publicEndpoint(endpoint, now);
+}
+
+/** Whether a draft's metadata has every pair of the channel's filter. */
+export const matchesMetadata = (filter: WebhookEndpoint['filter'], metadata: Record<string, unknown>): boolean =>
+  !filter || Object.entries(filter).every(([key, value]) => metadata[key] === value);
+
+const isChannelEvent = (type: string): type is ChannelEventType => (CHANNEL_EVENT_TYPES as readonly string[]).includes(type);
+
+/**
+ * The message one endpoint gets for one event: a webhook the signed event itself; a channel the
+ * draft as a notification (who decided, the review link), or nothing when its filter does not match.
+ */
+export function messageFor(endpoint: WebhookEndpoint, event: WebhookEvent, draft: Draft, baseUrl: () => string | undefined): DeliveryMessage | undefined {
+  if (!isChannel(endpoint)) return deliveryMessage(event, endpoint.id);
+  if (!isChannelEvent(event.type) || !matchesMetadata(endpoint.filter, draft.metadata)) return undefined;
+  return { ...deliveryMessage(event, endpoint.id), body: JSON.stringify(notificationOf(draft, event.type, baseUrl())) };
+}

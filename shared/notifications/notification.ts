@@ -1,0 +1,93 @@
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
+import type { Draft } from '../domain/draft.js';
+import { reviewUrlOf } from '../webhooks/events.js';
+
+/** The events a notification channel can choose; operational events stay with webhooks. */
+export const CHANNEL_EVENT_TYPES = ['draft.created', 'draft.approved', 'draft.rejected', 'draft.expired'] as const;
+export type ChannelEventType = (typeof CHANNEL_EVENT_TYPES)[number];
+
+/**
+ * What travels on the delivery queue for a Slack or email channel: the draft as a reviewer needs
+ * to see it, built once at fan-out from the stored draft (which knows who decided). Each channel's
+ * formatter (slack-message.ts, email-message.ts) renders it at delivery time.
+ */
+export const notificationSchema = z.strictObject({
+  kind: z.literal('notification'),
+  event: z.enum(CHANNEL_EVENT_TYPES),
+  draft: z.strictObject({
+    id: z.string(),
+    title: z.string(),
+    content: z.record(z.string(), z.unknown()),
+    metadata: z.record(z.string(), z.unknown()),
+    status: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    reviewUrl: z.string().nullable(),
+    decidedBy: z.string().nullable(),
+    decidedAt: z.string().nullable(),
+    rejectionReason: z.string().nullable(),
+  }),
+  timestamp: z.string(),
+  /** A reminder that the draft is still pending (rendered by the formatters; nothing sends reminders yet). */
+  reminder: z.boolean().optional(),
+  /** "Test notification" from the settings page or the API. */
+  test: z.boolean().optional(),
+});
+export type Notification = z.output<typeof notificationSchema>;
+
+export function notificationOf(draft: Draft, event: ChannelEventType, baseUrl: string | undefined, options: { reminder?: boolean } = {}): Notification {
+  const decidedAt = draft.reviewedAt ?? (draft.status === 'expired' ? ([...draft.history].reverse().find((h) => h.action === 'expired')?.at ?? null) : null);
+  return {
+    kind: 'notification',
+    event,
+    draft: {
+      id: draft.id,
+      title: draft.title,
+      content: draft.content,
+      metadata: draft.metadata,
+      status: draft.status,
+      createdAt: draft.createdAt,
+      expiresAt: draft.expiresAt ?? null,
+      reviewUrl: baseUrl ? reviewUrlOf(baseUrl, draft.id) : null,
+      decidedBy: draft.reviewedBy?.name ?? null,
+      decidedAt: decidedAt ?? null,
+      rejectionReason: draft.rejectionReason ?? null,
+    },
+    timestamp: event === 'draft.created' ? draft.createdAt : (decidedAt ?? draft.createdAt),
+    ...(options.reminder ? { reminder: true } : {}),
+  };
+}
+
+/** "Test notification": a sample pending draft, marked as a test, that links nowhere real. */
+export function testNotification(draftId: string, now: Date, baseUrl: string | undefined): Notification {
+  const at = now.toISOString();
+  return {
+    kind: 'notification',
+    event: 'draft.created',
+    draft: {
+      id: draftId,
+      title: 'Test notification from Processa',
+      content: { to: 'user@example.com', subject: 'Test', body: 'This is a test notification. No draft is waiting.' },
+      metadata: { source: 'processa_test' },
+      status: 'pending',
+      createdAt: at,
+      expiresAt: null,
+      reviewUrl: baseUrl ? `${baseUrl.replace(/\/+$/, '')}/review` : null,
+      decidedBy: null,
+      decidedAt: null,
+      rejectionReason: null,
+    },
+    timestamp: at,
+    test: true,
+  };
+}
+
+export function parseNotification(body: string): Notification | undefined {
+  try {
+    const parsed = notificationSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
