@@ -223,6 +223,9 @@ export function assertValidDraftId(id: string): void {
   if (!DRAFT_ID_PATTERN.test(id)) throw new ValidationError([{ field: 'id', message: 'is not a valid draft id' }]);
 }
 
+/** When the draft expired, from its history (undefined while it has not). */
+export const expiredAtOf = (draft: Draft): string | undefined => [...draft.history].reverse().find((h) => h.action === 'expired')?.at;
+
 /** A draft as clients see it (without reviewUrl, which depends on where the API is served). */
 export function publicDraft(draft: Draft) {
   return {

@@ -1,6 +1,6 @@
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
-import type { Draft } from '../domain/draft.js';
+import { expiredAtOf, type Draft } from '../domain/draft.js';
 import { reviewUrlOf } from '../webhooks/events.js';
 
 /** The events a notification channel can choose; operational events stay with webhooks. */
@@ -37,7 +37,7 @@ export const notificationSchema = z.strictObject({
 export type Notification = z.output<typeof notificationSchema>;
 
 export function notificationOf(draft: Draft, event: ChannelEventType, baseUrl: string | undefined, options: { reminder?: boolean } = {}): Notification {
-  const decidedAt = draft.reviewedAt ?? (draft.status === 'expired' ? ([...draft.history].reverse().find((h) => h.action === 'expired')?.at ?? null) : null);
+  const decidedAt = draft.reviewedAt ?? (draft.status === 'expired' ? (expiredAtOf(draft) ?? null) : null);
   return {
     kind: 'notification',
     event,

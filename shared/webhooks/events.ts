@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
-import type { Draft } from '../domain/draft.js';
+import { expiredAtOf, type Draft } from '../domain/draft.js';
 
 /** Events about the delivery system itself rather than a draft (they carry no draft id); opt-in, and also sent to the operator (alarm topic). */
 export const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;
@@ -91,7 +91,7 @@ export function decisionEvent(draft: Draft): WebhookEvent {
 }
 
 function expiryEvent(draft: Draft): WebhookEvent {
-  const expiredAt = [...draft.history].reverse().find((h) => h.action === 'expired')?.at ?? draft.expiresAt!;
+  const expiredAt = expiredAtOf(draft) ?? draft.expiresAt!;
   const payload: DraftExpiredPayload = {
     event: 'draft.expired',
     draft: { id: draft.id, title: draft.title, metadata: draft.metadata, expiresAt: draft.expiresAt! },
