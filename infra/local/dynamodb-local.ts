@@ -79,11 +79,9 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const killed = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
-    if (!killed) {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    // KILL if TERM has not ended java within 5 s; cleared on exit, so no timer outlives the stop (it kept Jest alive).
+    const escalate = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited.finally(() => clearTimeout(escalate));
   };
 
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 1 });
