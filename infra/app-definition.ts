@@ -219,10 +219,13 @@ export const functions = {
   },
   expireDrafts: {
     folder: 'expire-drafts',
-    description: 'Every minute: pending drafts past their expiresAt become expired',
+    description: 'Every minute: pending drafts past their expiresAt become expired; channels with remindAfterMinutes are reminded of drafts still pending',
     memoryMb: 256,
     timeoutSeconds: 60,
-    tables: { drafts: 'readWrite' },
+    // Webhooks: the channels that want reminders. Deliveries: each reminder's state, created
+    // conditionally (one per draft per channel) before it is queued; a reminder the queue refused is recorded dead.
+    tables: { drafts: 'readWrite', webhooks: 'read', deliveries: 'readWrite' },
+    queues: { deliveries: 'send' },
   },
   fanOutDecisions: {
     folder: 'fan-out-decisions',
@@ -378,7 +381,7 @@ export const settings = {
   },
   publicBaseUrl: {
     envVar: 'PUBLIC_BASE_URL',
-    functions: ['createDraft', 'readDrafts', 'decideDraft', 'describeApi', 'fanOutDecisions'],
+    functions: ['createDraft', 'readDrafts', 'decideDraft', 'describeApi', 'fanOutDecisions', 'expireDrafts'],
     description:
       'Public origin of the API and pages, for links such as reviewUrl. On AWS unset for the API functions (derived from the request) and the API URL for the fan-out (draft.created has no request); locally the URL npm run dev prints.',
     readAt: 'request',

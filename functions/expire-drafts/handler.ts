@@ -1,20 +1,52 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import { publicBaseUrlFromEnv, tableNameFromEnv } from '../../shared/config.js';
 import { expireDueDrafts } from '../../shared/domain/drafts-service.js';
+import { sendDueReminders } from '../../shared/notifications/reminders.js';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
-import { draftStoreFromEnv } from '../../shared/stores.js';
+import { documentClient } from '../../shared/store/dynamo-client.js';
+import { DynamoPendingDrafts } from '../../shared/store/pending-drafts-store.js';
+import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, draftStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
+const pending = new DynamoPendingDrafts(documentClient(), tableNameFromEnv('drafts'));
+const endpoints = endpointStoreFromEnv();
+const states = deliveryStateStoreFromEnv();
+const queue = deliveryQueueFromEnv();
 
-/** Scheduled every minute: pending drafts past their expiresAt become expired; the stream then sends draft.expired. */
-export const handler = middy(async () => {
+async function expire() {
   const expired = await expireDueDrafts(drafts);
   if (expired > 0) {
     count(METRICS.draftsExpired, expired);
     logger.info('drafts expired', { expired });
   }
-  return { expired };
+  return expired;
+}
+
+async function remind() {
+  const { queued, parked } = await sendDueReminders({ endpoints: () => endpoints.listAll(), pending, drafts, states, queue, baseUrl: publicBaseUrlFromEnv });
+  if (queued.length > 0) logger.info('reminders queued', { reminders: queued.length, drafts: new Set(queued.map((m) => m.draftId)).size });
+  if (parked.length > 0) logger.error('reminders could not be queued; recorded dead for redrive', { reminders: parked.map((m) => [m.endpointId, m.eventId]) });
+  return queued.length;
+}
+
+/**
+ * Scheduled every minute. Pending drafts past their expiresAt become expired (the stream then sends
+ * draft.expired), and channels that asked for reminders hear about drafts still pending past their
+ * threshold. Each runs even when the other fails; a failure fails the run, and a rerun repeats nothing.
+ */
+export const handler = middy(async () => {
+  const [expired, reminded] = await Promise.allSettled([expire(), remind()]);
+  for (const [what, result] of [
+    ['expiry', expired],
+    ['reminders', reminded],
+  ] as const) {
+    if (result.status === 'rejected') logger.error(`${what} sweep failed`, { error: result.reason as Error });
+  }
+  if (expired.status === 'rejected') throw expired.reason;
+  if (reminded.status === 'rejected') throw reminded.reason;
+  return { expired: expired.value, reminded: reminded.value };
 })
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))

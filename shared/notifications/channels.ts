@@ -2,10 +2,10 @@ import { init } from '@paralleldrive/cuid2';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import type { Draft } from '../domain/draft.js';
-import { ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { assertDeliverableUrl, type UrlPolicy } from '../webhooks/address-guard.js';
 import { deliveryMessage, type DeliveryMessage } from '../webhooks/delivery-message.js';
-import { publicEndpoint, type EndpointStore, type WebhookEndpoint } from '../webhooks/endpoints.js';
+import { changeEndpoint, publicEndpoint, type EndpointStore, type WebhookEndpoint } from '../webhooks/endpoints.js';
 import type { WebhookEvent } from '../webhooks/events.js';
 import { generateSecret } from '../webhooks/signing.js';
 import { CHANNEL_EVENT_TYPES, notificationOf, type ChannelEventType } from './notification.js';
@@ -23,6 +23,19 @@ export const DEFAULT_CHANNEL_EVENTS: readonly ChannelEventType[] = ['draft.creat
 
 export const isChannel = (endpoint: Pick<WebhookEndpoint, 'channel'>): endpoint is WebhookEndpoint & { channel: ChannelKind } =>
   endpoint.channel === 'slack' || endpoint.channel === 'email';
+
+/** A channel as stored: an endpoint, plus when it wants a reminder about a draft still pending. */
+export type ChannelEndpoint = WebhookEndpoint & {
+  /** Minutes after a draft's creation at which the channel is told again, once, that it is still pending; absent: never. */
+  remindAfterMinutes?: number;
+};
+
+/** A week at most: past that a draft has usually expired or been forgotten on purpose. */
+export const MAX_REMIND_AFTER_MINUTES = 7 * 24 * 60;
+
+/** The channel's reminder threshold, when it has one (webhooks never have one). */
+export const remindAfterOf = (endpoint: WebhookEndpoint): number | undefined =>
+  isChannel(endpoint) ? (endpoint as ChannelEndpoint).remindAfterMinutes : undefined;
 
 const SLACK_HOST = 'hooks.slack.com';
 const MAX_RECIPIENTS = 20;
@@ -44,10 +57,17 @@ const descriptionSchema = z
   .string()
   .max(500, { message: 'must be at most 500 characters' })
   .refine((s) => s.isWellFormed(), { message: 'must be valid Unicode text' });
+const remindAfterSchema = z
+  .number({ error: 'must be a whole number of minutes' })
+  .int({ message: 'must be a whole number of minutes' })
+  .min(1, { message: 'must be at least 1 minute' })
+  .max(MAX_REMIND_AFTER_MINUTES, { message: `must be at most ${MAX_REMIND_AFTER_MINUTES} minutes (7 days)` })
+  .describe('Remind the channel once, this many minutes after a draft was created, if it is still pending.');
 const common = {
   events: eventsSchema.optional(),
   description: descriptionSchema.optional(),
   filter: filterSchema.optional(),
+  remindAfterMinutes: remindAfterSchema.optional(),
 };
 
 export const createChannelSchema = z.discriminatedUnion(
@@ -72,6 +92,18 @@ export const createChannelSchema = z.discriminatedUnion(
 );
 export type CreateChannelInput = z.output<typeof createChannelSchema>;
 
+/** Changes to a channel's own settings (null clears the filter or the reminder). */
+export const updateChannelSchema = z
+  .strictObject({
+    events: eventsSchema.optional(),
+    description: descriptionSchema.optional(),
+    filter: filterSchema.nullable().optional(),
+    remindAfterMinutes: remindAfterSchema.nullable().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'must change at least one of events, description, filter, remindAfterMinutes, enabled' });
+export type UpdateChannelInput = z.output<typeof updateChannelSchema>;
+
 const newChannelId = init({ length: 20 });
 
 /** A Slack incoming webhook (https://hooks.slack.com/…), through the same SSRF guard as webhooks; locally a loopback receiver too. */
@@ -87,7 +119,7 @@ export async function assertSlackUrl(raw: string, policy: UrlPolicy): Promise<UR
 export async function createChannel(store: EndpointStore, input: CreateChannelInput, policy: UrlPolicy, now = new Date()) {
   const url = input.kind === 'slack' ? (await assertSlackUrl(input.url, policy)).href : `mailto:${input.recipients.join(',')}`;
   const at = now.toISOString();
-  const endpoint: WebhookEndpoint = {
+  const endpoint: ChannelEndpoint = {
     id: `ep_${newChannelId()}`,
     channel: input.kind,
     url,
@@ -101,9 +133,41 @@ export async function createChannel(store: EndpointStore, input: CreateChannelIn
     secrets: [{ value: generateSecret(), createdAt: at }],
     version: 1,
     ...(input.filter ? { filter: input.filter } : {}),
+    ...(input.remindAfterMinutes !== undefined ? { remindAfterMinutes: input.remindAfterMinutes } : {}),
   };
   await store.put(endpoint);
   return publicEndpoint(endpoint, now);
+}
+
+/**
+ * Changes a channel's settings through the endpoints' optimistic-concurrency loop (no lost
+ * update when 20 run at once); a webhook endpoint is refused as not found, it has no such settings.
+ */
+export async function updateChannel(store: EndpointStore, id: string, patch: UpdateChannelInput, now = new Date()) {
+  const updated = await changeEndpoint(store, id, (current) => {
+    if (!isChannel(current)) throw new NotFoundError('notification channel', id);
+    const { disabledReason: _reason, disabledAt: _at, filter: _filter, remindAfterMinutes: _remind, ...rest } = current as ChannelEndpoint;
+    const enabled = patch.enabled ?? current.enabled;
+    const filter = patch.filter === undefined ? current.filter : (patch.filter ?? undefined);
+    const remind = patch.remindAfterMinutes === undefined ? (current as ChannelEndpoint).remindAfterMinutes : (patch.remindAfterMinutes ?? undefined);
+    const next: ChannelEndpoint = {
+      ...rest,
+      events: patch.events ?? current.events,
+      description: patch.description ?? current.description,
+      enabled,
+      updatedAt: now.toISOString(),
+      ...(filter ? { filter } : {}),
+      ...(remind !== undefined ? { remindAfterMinutes: remind } : {}),
+      // As for webhooks: enabling clears the record; disabling by hand records it.
+      ...(!enabled
+        ? current.enabled
+          ? { disabledReason: 'manual' as const, disabledAt: now.toISOString() }
+          : { disabledReason: current.disabledReason, disabledAt: current.disabledAt }
+        : {}),
+    };
+    return next;
+  });
+  return publicEndpoint(updated, now);
 }
 
 /** Whether a draft's metadata has every pair of the channel's filter. */
