@@ -12,6 +12,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,31 @@ async function unittest(module: string, env: Record<string, string> = {}) {
   if (code !== 0 || !/^OK$/m.test(output)) throw new Error(`python3 -m unittest ${module} failed (exit ${code}):\n${output}`);
   expect(output).not.toMatch(/skipped/);
   return Number(output.match(/^Ran (\d+) tests?/m)?.[1]);
+}
+
+/** An HTTP proxy to `target` that counts the requests it forwards, by method and path. */
+async function countingProxy(target: string) {
+  const seen = new Map<string, number>();
+  const server = createHttpServer((req, res) => {
+    const key = `${req.method} ${req.url}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+    const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    count: (key: string) => seen.get(key) ?? 0,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 const freePort = () =>
@@ -217,21 +243,27 @@ describe('the Python unittest suites', () => {
 
 describe('examples/agent.py', () => {
   it('waits in wait_for_decision while a reviewer approves an edited version from another process', async () => {
-    const run = python(['examples/agent.py'], { PROCESSA_URL: `${runtime.url}/v1`, PROCESSA_API_KEY: keys.agent });
-    const [, draftId, reviewUrl] = await eventually(
-      () => run.output().match(/^Draft (\S+) is waiting for review: (\S+)$/m),
-      30_000,
-      `the agent's draft:\n${run.output()}`,
-    );
-    expect(reviewUrl).toBe(`${runtime.url}/review/${draftId}`);
-    // The agent shows nothing between its polls; 1.5 s puts the approval after its first poll (1 s pause), while it waits.
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(run.child.exitCode).toBeNull();
-    const edited = { ...email, to: 'edited@example.com' };
-    expect((await reviewer('POST', `/v1/drafts/${draftId}/approve`, { content: edited })).status).toBe(200);
-    expect(await run.exited).toBe(0);
-    const line = run.output().match(/^Approved by alice: (.*)$/m);
-    expect(JSON.parse(line![1]!)).toEqual(edited);
+    // The agent prints nothing between its polls: it talks through a proxy that counts them, so the
+    // reviewer decides once it has polled the pending draft twice, while it waits.
+    const proxy = await countingProxy(runtime.url);
+    try {
+      const run = python(['examples/agent.py'], { PROCESSA_URL: `${proxy.url}/v1`, PROCESSA_API_KEY: keys.agent });
+      const [, draftId, reviewUrl] = await eventually(
+        () => run.output().match(/^Draft (\S+) is waiting for review: (\S+)$/m),
+        30_000,
+        `the agent's draft:\n${run.output()}`,
+      );
+      expect(reviewUrl).toBe(`${runtime.url}/review/${draftId}`);
+      await eventually(() => proxy.count(`GET /v1/drafts/${draftId}`) >= 2, 20_000, `the agent polling its pending draft:\n${run.output()}`);
+      expect(run.child.exitCode).toBeNull();
+      const edited = { ...email, to: 'edited@example.com' };
+      expect((await reviewer('POST', `/v1/drafts/${draftId}/approve`, { content: edited })).status).toBe(200);
+      expect(await run.exited).toBe(0);
+      const line = run.output().match(/^Approved by alice: (.*)$/m);
+      expect(JSON.parse(line![1]!)).toEqual(edited);
+    } finally {
+      await proxy.stop();
+    }
   }, 60_000);
 
   it('gives up with DecisionTimeoutError (exit 2) when nobody decides in time', async () => {
