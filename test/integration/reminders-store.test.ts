@@ -21,7 +21,7 @@ const base = () => Date.UTC(2091, 0, 1) + Math.floor(Math.random() * 1e12);
 const run = `run_${Math.random().toString(36).slice(2)}`;
 const policy = { allowLocalhostHttp: true };
 
-async function stored(t0: number, minute: number, metadata: Record<string, unknown> = { run }): Promise<Draft> {
+async function stored(t0: number, minute: number, metadata: Record<string, string> = { run }): Promise<Draft> {
   const draft = newDraft({ title: `at ${minute}`, content: { a: 1 }, metadata }, agent, new Date(t0 + minute * 60_000));
   await drafts.create(draft);
   return draft;
