@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { EmailDecisionLinks } from './email-links.js';
 import type { Notification } from './notification.js';
 import { contentPreview, escapeHtml, metadataLine, truncate } from './text.js';
 
@@ -16,8 +17,12 @@ export interface OutgoingEmail extends EmailMessage {
 
 const PREVIEW_CHARS = 4000;
 
-/** Subject, plain text and HTML of one notification; every draft-supplied string is escaped in the HTML. */
-export function emailMessage(n: Notification): EmailMessage {
+/**
+ * Subject, plain text and HTML of one notification; every draft-supplied string is escaped in the
+ * HTML. `links`: this recipient's own Approve and Reject links (pending drafts only), each opening
+ * a confirmation page.
+ */
+export function emailMessage(n: Notification, links?: EmailDecisionLinks): EmailMessage {
   const { draft } = n;
   // A subject is one line: newlines in a hostile title must not start new headers.
   const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
@@ -53,19 +58,26 @@ export function emailMessage(n: Notification): EmailMessage {
     '',
     meta,
     expiry,
-    ...(draft.reviewUrl ? ['', `Review it: ${draft.reviewUrl}`] : []),
+    ...(links ? ['', `Approve: ${links.approveUrl}`, `Reject: ${links.rejectUrl}`, 'Each link asks you to confirm; it works once, for you alone.'] : []),
+    ...(draft.reviewUrl ? ['', `${links ? 'Edit or review it' : 'Review it'}: ${draft.reviewUrl}`] : []),
     ...(n.test ? ['', 'This is a test; no draft is waiting.'] : []),
   ].join('\n');
   const html = page(
     `<p style="color:#555">${escapeHtml(lead)}</p><h1 style="font-size:18px">${escapeHtml(draft.title)}</h1>` +
       `<pre style="white-space:pre-wrap;background:#f5f5f5;padding:12px">${escapeHtml(preview)}</pre>` +
       `<p style="color:#555">${escapeHtml(meta)}<br>${escapeHtml(expiry)}</p>` +
-      (draft.reviewUrl ? `<p><a href="${escapeHtml(draft.reviewUrl)}" style="font-weight:bold">Review</a></p>` : '') +
+      (links
+        ? `<p><a href="${escapeHtml(links.approveUrl)}" style="${BUTTON}background:#1f7a4d">Approve</a> ` +
+          `<a href="${escapeHtml(links.rejectUrl)}" style="${BUTTON}background:#b3261e">Reject</a></p>` +
+          '<p style="color:#555;font-size:13px">Each link asks you to confirm; it works once, for you alone.</p>'
+        : '') +
+      (draft.reviewUrl ? `<p><a href="${escapeHtml(draft.reviewUrl)}" style="font-weight:bold">${links ? 'Edit or review it' : 'Review'}</a></p>` : '') +
       (n.test ? '<p>This is a test; no draft is waiting.</p>' : ''),
   );
   return { subject: `${prefix}${lead}: ${title}`, text: `${text}\n`, html };
 }
 
+const BUTTON = 'display:inline-block;padding:8px 16px;border-radius:6px;color:#fff;text-decoration:none;font-weight:bold;';
 const page = (body: string) => `<!doctype html><html><body style="font-family:sans-serif">${body}</body></html>`;
 
 /** RFC 2047 for a header value that is not plain ASCII. */

@@ -1,4 +1,5 @@
 import type { NotificationSender, Poster, PostResult } from '../webhooks/deliver.js';
+import type { DecisionLinksFor } from './email-links.js';
 import { emailMessage, type OutgoingEmail } from './email-message.js';
 import { parseNotification } from './notification.js';
 import { slackMessage } from './slack-message.js';
@@ -11,7 +12,7 @@ export type EmailSender = (email: OutgoingEmail) => Promise<PostResult>;
  * kind's adapter: Slack through the guarded poster (the SSRF guard applies at connect time),
  * email through SES (or the local outbox), one message per recipient.
  */
-export function createNotificationSender(deps: { post: Poster; email?: EmailSender; from?: string }): NotificationSender {
+export function createNotificationSender(deps: { post: Poster; email?: EmailSender; from?: string; decisionLinks?: DecisionLinksFor }): NotificationSender {
   return async (endpoint, body, timeoutMs) => {
     const notification = parseNotification(body);
     if (!notification) return { error: 'unreadable notification message', durationMs: 0 };
@@ -30,7 +31,14 @@ export function createNotificationSender(deps: { post: Poster; email?: EmailSend
     // One email per recipient, so no one sees the others' addresses. A failure fails the whole
     // attempt; its retry sends to everyone again (at least once, as every delivery is).
     for (const to of endpoint.recipients ?? []) {
-      const result = await deps.email({ ...message, from: deps.from, to });
+      // Each recipient's own Approve and Reject links (bound to that address), where a decision is possible.
+      let links;
+      try {
+        links = await deps.decisionLinks?.(endpoint.id, notification, to);
+      } catch (error) {
+        return { error: `decision links not made: ${(error as Error).message}`, durationMs };
+      }
+      const result = await deps.email({ ...(links ? emailMessage(notification, links) : message), from: deps.from, to });
       durationMs += result.durationMs;
       if (result.error || result.status === undefined || result.status < 200 || result.status >= 300)
         return { ...result, error: `${to}: ${result.error ?? `status ${result.status}`}`, durationMs };

@@ -1,0 +1,167 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
+import { DRAFT_ID_PATTERN } from '../domain/draft.js';
+import type { Notification } from './notification.js';
+
+/**
+ * The Approve and Reject links of a notification email. A link's token names exactly one draft,
+ * one recipient (the address the email went to), one decision and the email channel that sent
+ * it, with an expiry, and is signed with HMAC-SHA256 under the deployment's email-link key
+ * (Secrets Manager on AWS, a file under .processa/ locally). Nothing here decides: the token only
+ * says who may decide what; the pages check the channel, the draft and single use.
+ */
+
+export const EMAIL_DECISIONS = ['approve', 'reject'] as const;
+export type EmailDecision = (typeof EMAIL_DECISIONS)[number];
+
+/** A link lives at most this long, and never past the draft's own expiry. */
+export const EMAIL_LINK_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
+/** Below this a key is not worth trusting (the stack generates 64 characters, the local runtime 32 random bytes). */
+export const EMAIL_LINK_KEY_MIN_LENGTH = 32;
+/** Where the pages for the links are served. */
+export const EMAIL_DECISION_PATH = '/email-decisions';
+
+/** Domain separation: a MAC made for a link can never be mistaken for any other HMAC under the same key. */
+const MAC_PREFIX = 'processa-email-link.v1.';
+
+const claimsSchema = z.strictObject({
+  v: z.literal(1),
+  /** The token's own id: the key of its use record (single use). */
+  i: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  d: z.string().regex(DRAFT_ID_PATTERN),
+  r: z.string().min(3).max(254),
+  a: z.enum(EMAIL_DECISIONS),
+  c: z.string().regex(/^ep_[a-z0-9]{1,40}$/),
+  /** Expiry, in epoch seconds. */
+  e: z.number().int().positive(),
+});
+
+export interface EmailLinkClaims {
+  tokenId: string;
+  draftId: string;
+  recipient: string;
+  decision: EmailDecision;
+  channelId: string;
+  expiresAt: Date;
+}
+
+export type EmailLinkRefusal = 'malformed' | 'tampered' | 'expired' | 'other-draft' | 'other-recipient' | 'other-decision';
+
+export type EmailLinkCheck = { ok: true; claims: EmailLinkClaims } | { ok: false; reason: EmailLinkRefusal };
+
+const mac = (key: string, body: string) =>
+  createHmac('sha256', key)
+    .update(MAC_PREFIX + body)
+    .digest();
+
+function assertKey(key: string): void {
+  if (key.length < EMAIL_LINK_KEY_MIN_LENGTH) throw new Error(`The email-link key must be at least ${EMAIL_LINK_KEY_MIN_LENGTH} characters`);
+}
+
+/** When a link sent at `now` for a draft expires: after 7 days, or with the draft if it expires sooner. */
+export function emailLinkExpiry(draftExpiresAt: string | null | undefined, now: Date): Date {
+  const cap = now.getTime() + EMAIL_LINK_MAX_AGE_SECONDS * 1000;
+  const draftEnd = draftExpiresAt ? Date.parse(draftExpiresAt) : Number.NaN;
+  return new Date(Number.isFinite(draftEnd) ? Math.min(cap, draftEnd) : cap);
+}
+
+/** A signed token: base64url(claims JSON) "." base64url(HMAC). Each call has a fresh token id. */
+export function signEmailLink(key: string, link: Omit<EmailLinkClaims, 'tokenId'> & { tokenId?: string }): string {
+  assertKey(key);
+  const claims: z.input<typeof claimsSchema> = {
+    v: 1,
+    i: link.tokenId ?? randomBytes(16).toString('base64url'),
+    d: link.draftId,
+    r: link.recipient,
+    a: link.decision,
+    c: link.channelId,
+    e: Math.floor(link.expiresAt.getTime() / 1000),
+  };
+  const body = Buffer.from(JSON.stringify(claimsSchema.parse(claims)), 'utf8').toString('base64url');
+  return `${body}.${mac(key, body).toString('base64url')}`;
+}
+
+/**
+ * The token's claims if its signature holds under `key` and it has not expired; when `expect`
+ * names a draft, recipient or decision, the token must name the same one.
+ */
+export function verifyEmailLink(
+  key: string,
+  token: string,
+  now: Date,
+  expect: { draftId?: string; recipient?: string; decision?: EmailDecision } = {},
+): EmailLinkCheck {
+  assertKey(key);
+  // Bounded and shaped before any work: a link is short, and only base64url and one dot.
+  const match = /^([A-Za-z0-9_-]{16,1024})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!match) return { ok: false, reason: 'malformed' };
+  const [, body, signature] = match as unknown as [string, string, string];
+  const presented = Buffer.from(signature, 'base64url');
+  const expected = mac(key, body);
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { ok: false, reason: 'tampered' };
+  let parsed: z.output<typeof claimsSchema>;
+  try {
+    const result = claimsSchema.safeParse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
+    if (!result.success) return { ok: false, reason: 'malformed' };
+    parsed = result.data;
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  const claims: EmailLinkClaims = {
+    tokenId: parsed.i,
+    draftId: parsed.d,
+    recipient: parsed.r,
+    decision: parsed.a,
+    channelId: parsed.c,
+    expiresAt: new Date(parsed.e * 1000),
+  };
+  if (claims.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+  if (expect.draftId !== undefined && expect.draftId !== claims.draftId) return { ok: false, reason: 'other-draft' };
+  if (expect.recipient !== undefined && expect.recipient.toLowerCase() !== claims.recipient) return { ok: false, reason: 'other-recipient' };
+  if (expect.decision !== undefined && expect.decision !== claims.decision) return { ok: false, reason: 'other-decision' };
+  return { ok: true, claims };
+}
+
+export interface EmailDecisionLinks {
+  approveUrl: string;
+  rejectUrl: string;
+}
+
+/** The pair of links one recipient of one email gets. */
+export function emailDecisionLinks(
+  key: string,
+  baseUrl: string,
+  link: { draftId: string; recipient: string; channelId: string; draftExpiresAt: string | null },
+  now: Date,
+): EmailDecisionLinks {
+  const expiresAt = emailLinkExpiry(link.draftExpiresAt, now);
+  const url = (decision: EmailDecision) =>
+    `${baseUrl.replace(/\/+$/, '')}${EMAIL_DECISION_PATH}/${signEmailLink(key, { draftId: link.draftId, recipient: link.recipient.toLowerCase(), channelId: link.channelId, decision, expiresAt })}`;
+  return { approveUrl: url('approve'), rejectUrl: url('reject') };
+}
+
+/**
+ * The origin (and any path prefix) the review link was made with: the decision links go to the
+ * same deployment, so the delivery function needs no base URL of its own.
+ */
+export function baseUrlOfReviewUrl(reviewUrl: string, draftId: string): string | undefined {
+  const suffix = `/review/${encodeURIComponent(draftId)}`;
+  return reviewUrl.endsWith(suffix) ? reviewUrl.slice(0, -suffix.length) : undefined;
+}
+
+/** One recipient's links for one notification, or undefined when it offers no decision. */
+export type DecisionLinksFor = (channelId: string, notification: Notification, recipient: string) => Promise<EmailDecisionLinks | undefined>;
+
+/**
+ * Links only where a decision is possible: a real (not test) pending draft's notification, whose
+ * review link says where the deployment is served. The key is read when first needed.
+ */
+export function decisionLinksFor(key: () => Promise<string>, clock: () => Date = () => new Date()): DecisionLinksFor {
+  return async (channelId, n, recipient) => {
+    if (n.event !== 'draft.created' || n.test || n.draft.status !== 'pending' || !n.draft.reviewUrl) return undefined;
+    const baseUrl = baseUrlOfReviewUrl(n.draft.reviewUrl, n.draft.id);
+    if (!baseUrl) return undefined;
+    return emailDecisionLinks(await key(), baseUrl, { draftId: n.draft.id, recipient, channelId, draftExpiresAt: n.draft.expiresAt }, clock());
+  };
+}

@@ -1,0 +1,61 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EMAIL_LINK_KEY_MIN_LENGTH } from '../notifications/email-links.js';
+
+/** The email-link signing key, loaded once per process (it is configuration) and again only after a failed load. */
+export type EmailLinkKey = () => Promise<string>;
+
+export const EMAIL_LINK_KEY_SECRET_ENV = 'PROCESSA_EMAIL_LINK_KEY_SECRET';
+export const EMAIL_LINK_KEY_FILE_ENV = 'PROCESSA_EMAIL_LINK_KEY_FILE';
+
+function once(load: () => Promise<string>): EmailLinkKey {
+  let loading: Promise<string> | undefined;
+  return () => {
+    loading ??= load().then((key) => {
+      if (key.length < EMAIL_LINK_KEY_MIN_LENGTH) throw new Error(`The email-link key is shorter than ${EMAIL_LINK_KEY_MIN_LENGTH} characters`);
+      return key;
+    });
+    // A failed load (throttled, not yet readable) is retried by the next caller, not cached.
+    loading.catch(() => (loading = undefined));
+    return loading;
+  };
+}
+
+/**
+ * Where the key lives: the Secrets Manager secret the stack generated (its ARN), or locally a file
+ * under .processa/ made once with 32 random bytes. Undefined when neither is configured: emails
+ * then carry no decision links.
+ */
+export function emailLinkKeyFromEnv(env: NodeJS.ProcessEnv = process.env): EmailLinkKey | undefined {
+  const file = env[EMAIL_LINK_KEY_FILE_ENV];
+  if (file) return once(async () => localEmailLinkKey(file));
+  const secret = env[EMAIL_LINK_KEY_SECRET_ENV];
+  if (secret) return secretsManagerEmailLinkKey(secret);
+  return undefined;
+}
+
+export function secretsManagerEmailLinkKey(secretId: string, client = new SecretsManagerClient({})): EmailLinkKey {
+  return once(async () => {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (!SecretString) throw new Error('The email-link key secret has no string value');
+    return SecretString;
+  });
+}
+
+/** Read the local key, or create it: exclusive create, so two handlers starting at once agree on one key. */
+export function localEmailLinkKey(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8').trim();
+}
