@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { apiClient, isAlive, repoRoot, startDevRuntime, tsxBin } from '../support/dev-runtime.js';
+import { eventually } from '../support/receiver.js';
 
 const run = promisify(execFile);
 /** A CLI run's exit code and output, whether it failed or not. */
@@ -13,13 +14,6 @@ const outcome = (running: Promise<{ stdout: string; stderr: string }>) =>
     (error: { code: number; stdout: string; stderr: string }) => error,
   );
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 const answers = (url: string) =>
   fetch(`${url}/v1/drafts`).then(
     () => true,
@@ -73,7 +67,7 @@ describe('npm run dev', () => {
       const { pid, dynamodbPid } = runtime.info();
       expect(dynamodbPid && isAlive(dynamodbPid)).toBe(true);
       process.kill(pid, 'SIGKILL');
-      await waitFor('java to exit', () => !isAlive(dynamodbPid!), 10_000);
+      await eventually(() => !isAlive(dynamodbPid!), 10_000, 'java to exit');
     } finally {
       await runtime.stop();
     }
@@ -87,8 +81,8 @@ describe('npm run dev', () => {
         const { pid, dynamodbPid } = runtime.info();
         expect(await answers(runtime.url)).toBe(true);
         process.kill(runtime.process.pid!, signal);
-        await waitFor('the API to stop answering', async () => !(await answers(runtime.url)));
-        await waitFor('the runtime and java to exit', () => !isAlive(pid) && !isAlive(dynamodbPid!));
+        await eventually(async () => !(await answers(runtime.url)), 15_000, 'the API to stop answering');
+        await eventually(() => !isAlive(pid) && !isAlive(dynamodbPid!), 15_000, 'the runtime and java to exit');
         expect(runtimeFiles(runtime.dataDir)).toEqual([]);
       } finally {
         await runtime.stop();
