@@ -287,8 +287,13 @@ export const queueConsumer = {
   queue: 'deliveries',
   batchSize: 10,
   maxBatchingWindowSeconds: 0,
-  /** Parallel pollers: a slow endpoint holds up one batch, never the whole queue. */
-  maxConcurrency: 5,
+  /**
+   * Concurrent invocations (batches). A batch with an attempt to a receiver that never answers is
+   * held for the POST timeout; until that endpoint's breaker opens (K attempts unanswered for
+   * hangAfterMs, shared/webhooks/circuit-breaker.ts) a few batches may be held so, and the rest
+   * of this keeps the other endpoints' messages moving. Lambda scales up to it as the queue backs up.
+   */
+  maxConcurrency: 50,
   reportBatchItemFailures: true,
 } as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
 

@@ -16,6 +16,7 @@ import {
   reportOperationalEvent,
 } from '../../shared/stores.js';
 import { breakerPolicy } from '../../shared/webhooks/circuit-breaker.js';
+import { watchForHang } from '../../shared/webhooks/circuit-breaker-hangs.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { deliverMessage } from '../../shared/webhooks/deliver.js';
@@ -107,15 +108,17 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
         return;
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+      // An attempt left unanswered counts toward the breaker early, so a hanging receiver trips it within hangAfterMs.
+      const hang = watchForHang(message.endpointId, breaker);
       const step = await deliverMessage(message, receiveCount, {
-        post,
-        sendNotification,
+        post: hang.post(post),
+        sendNotification: hang.sendNotification(sendNotification),
         policy,
         states,
         endpointFor,
         disableEndpoint: disable,
         recordHealth,
-        breaker,
+        breaker: hang.breaker,
         backstopReceives: deliveryRetry.backstopReceives,
       });
       const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };

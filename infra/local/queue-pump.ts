@@ -35,19 +35,52 @@ function toLambdaRecord(message: Message, queueArn: string): SQSRecord {
   };
 }
 
+/** Receive loops: each asks SQS for a batch whenever an invocation slot is free, and sleeps briefly when the queue is empty. */
+export const QUEUE_PUMP_RECEIVERS = 5;
+export const QUEUE_PUMP_IDLE_SLEEP_MS = 50;
+
 /**
- * Lambda's SQS event source, locally: several pollers receive batches, invoke the handler, and
- * delete only the messages it did not report as failed. Failed ones stay for the visibility
- * timeout the handler gave them. Pollers overlap, so the handler must be reentrant. After the
- * last attempt the handler moves a message to the DLQ itself; the queue's redrive policy is only
- * a backstop, as on AWS.
+ * Lambda's SQS event source, locally: up to the definition's maxConcurrency invocations run at
+ * once, each on one received batch, and the messages it did not report as failed are deleted when
+ * it returns. Failed ones stay for the visibility timeout the handler gave them. A batch holds only
+ * its own slot: while one invocation waits on a hanging POST, the receive loops keep taking new
+ * batches into the free slots (as Lambda's pollers invoke further instances), so one slow batch
+ * never stops the queue. Invocations overlap, so the handler must be reentrant. After the last
+ * attempt the handler moves a message to the DLQ itself; the queue's redrive policy is only a
+ * backstop, as on AWS.
  */
 export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<void> } {
   let running = true;
-  const poll = async () => {
+  const slots = slotPool(queueConsumer.maxConcurrency);
+  const invocations = new Set<Promise<void>>();
+
+  const invoke = async (records: SQSRecord[]) => {
+    let failed: Set<string>;
+    try {
+      const result = await options.handler({ Records: records }, options.context());
+      failed = new Set(result?.batchItemFailures?.map((f) => f.itemIdentifier) ?? []);
+    } catch (error) {
+      options.onError?.(error);
+      failed = new Set(records.map((r) => r.messageId));
+    }
+    const done = records.filter((r) => !failed.has(r.messageId));
+    if (done.length > 0) {
+      await options.client.send(
+        new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+      );
+    }
+  };
+
+  const receive = async () => {
     while (running) {
+      await slots.acquire();
+      if (!running) {
+        slots.release();
+        break;
+      }
+      let messages: Message[];
       try {
-        const { Messages = [] } = await options.client.send(
+        ({ Messages: messages = [] } = await options.client.send(
           new ReceiveMessageCommand({
             QueueUrl: options.queueUrl,
             MaxNumberOfMessages: queueConsumer.batchSize,
@@ -55,37 +88,58 @@ export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<voi
             AttributeNames: ['All'],
             WaitTimeSeconds: 0,
           }),
-        );
-        if (Messages.length === 0) {
-          await sleep(50);
-          continue;
-        }
-        const records = Messages.map((m) => toLambdaRecord(m, options.queueArn));
-        let failed: Set<string>;
-        try {
-          const result = await options.handler({ Records: records }, options.context());
-          failed = new Set(result?.batchItemFailures?.map((f) => f.itemIdentifier) ?? []);
-        } catch (error) {
-          options.onError?.(error);
-          failed = new Set(records.map((r) => r.messageId));
-        }
-        const done = records.filter((r) => !failed.has(r.messageId));
-        if (done.length > 0) {
-          await options.client.send(
-            new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
-          );
-        }
+        ));
       } catch (error) {
+        slots.release();
         if (running) options.onError?.(error);
         await sleep(200);
+        continue;
       }
+      if (messages.length === 0) {
+        slots.release();
+        await sleep(QUEUE_PUMP_IDLE_SLEEP_MS);
+        continue;
+      }
+      // Not awaited: this loop goes back for the next batch while the invocation holds its slot.
+      const invocation = invoke(messages.map((m) => toLambdaRecord(m, options.queueArn)))
+        .catch((error: unknown) => {
+          if (running) options.onError?.(error);
+        })
+        .finally(() => {
+          slots.release();
+          invocations.delete(invocation);
+        });
+      invocations.add(invocation);
     }
   };
-  const pollers = Array.from({ length: queueConsumer.maxConcurrency }, poll);
+  const receivers = Array.from({ length: Math.min(QUEUE_PUMP_RECEIVERS, queueConsumer.maxConcurrency) }, receive);
   return {
     async stop() {
       running = false;
-      await Promise.all(pollers);
+      slots.wake();
+      await Promise.all(receivers);
+      await Promise.all([...invocations]);
+    },
+  };
+}
+
+/** A counting semaphore: `size` slots; acquire waits for a free one. */
+function slotPool(size: number) {
+  let free = size;
+  const waiting: Array<() => void> = [];
+  return {
+    async acquire() {
+      while (free === 0) await new Promise<void>((resolve) => waiting.push(resolve));
+      free -= 1;
+    },
+    release() {
+      free += 1;
+      waiting.shift()?.();
+    },
+    /** On stop: let every waiter look at `running` again. */
+    wake() {
+      free = Math.max(free, waiting.length);
+      for (const resolve of waiting.splice(0)) resolve();
     },
   };
 }

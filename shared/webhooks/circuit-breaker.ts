@@ -14,15 +14,26 @@ export interface BreakerPolicy {
   cooldownSeconds: number;
   /** How long a claimed probe keeps others out (its POST's timeout, plus margin); then another may probe. */
   probeLeaseSeconds: number;
+  /**
+   * An attempt still unanswered after this long counts as a failure there and then, not at its
+   * timeout: K hanging POSTs open the breaker within this, so few deliveries (and invocations)
+   * are held by a receiver that never answers. Its later answer settles it: a success closes the
+   * breaker, a failure is not counted twice.
+   */
+  hangAfterMs: number;
 }
 
 export const DEFAULT_BREAKER_FAILURES = 5;
 export const DEFAULT_BREAKER_COOLDOWN_SECONDS = 30;
 
+/** The longest an attempt may go unanswered before it counts as a failure (a quarter of the timeout when that is shorter). */
+export const MAX_HANG_AFTER_MS = 1000;
+
 export const breakerPolicy = (timeoutMs: number, overrides: Partial<BreakerPolicy> = {}): BreakerPolicy => ({
   failureThreshold: DEFAULT_BREAKER_FAILURES,
   cooldownSeconds: DEFAULT_BREAKER_COOLDOWN_SECONDS,
   probeLeaseSeconds: Math.ceil(timeoutMs / 1000) + 5,
+  hangAfterMs: Math.min(MAX_HANG_AFTER_MS, Math.ceil(timeoutMs / 4)),
   ...overrides,
 });
 

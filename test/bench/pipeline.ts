@@ -21,7 +21,7 @@ const WARM_UP = 20;
 const IDLE_PROBES = 10;
 /** The dev runtime's pumps sleep this long when they find nothing (infra/local/stream-pump.ts, queue-pump.ts). */
 export const STREAM_PUMP_IDLE_SLEEP_MS = 100;
-export const QUEUE_PUMP_IDLE_SLEEP_MS = 50;
+export { QUEUE_PUMP_IDLE_SLEEP_MS } from '../../infra/local/queue-pump.js';
 
 /** The unsaturated reference: a quarter of the offered rate, an eighth of the drafts (at least 50). */
 export const referenceRate = (rate: number) => Math.max(1, Math.round(rate / 4));

@@ -17,8 +17,11 @@ import { progress } from './progress.js';
 import { percentiles, type Percentiles } from './stats.js';
 
 export const BATCH_SIZE = queueConsumer.batchSize;
-/** Lambda's pollers for the queue (maxConcurrency): this many batches are in flight at once. */
-export const CONCURRENT_BATCHES = queueConsumer.maxConcurrency;
+/**
+ * Batches in flight at once: the 5 Lambda starts an SQS event source with (and the local pump's
+ * receive loops), not the maxConcurrency it may scale to, so the figures stay comparable run to run.
+ */
+export const CONCURRENT_BATCHES = Math.min(5, queueConsumer.maxConcurrency);
 export const POSTS_IN_FLIGHT = BATCH_SIZE * CONCURRENT_BATCHES;
 /** Longest any phase may run. */
 const PHASE_MAX_SECONDS = 30;

@@ -35,8 +35,9 @@ describe('circuit breaker policy', () => {
     expect(opensAfterFailure(r, policy, now)).toBe(opens);
   });
 
-  it('defaults: K = 5, 30 s cooldown, a probe lease of the timeout + 5 s', () => {
-    expect(breakerPolicy(10_000)).toEqual({ failureThreshold: 5, cooldownSeconds: 30, probeLeaseSeconds: 15 });
+  it('defaults: K = 5, 30 s cooldown, a probe lease of the timeout + 5 s, a hang after 1 s (or a quarter of a shorter timeout)', () => {
+    expect(breakerPolicy(10_000)).toEqual({ failureThreshold: 5, cooldownSeconds: 30, probeLeaseSeconds: 15, hangAfterMs: 1000 });
+    expect(breakerPolicy(2000).hangAfterMs).toBe(500);
   });
 });
 
