@@ -30,6 +30,8 @@ import type { WebhookEvent } from '../../shared/webhooks/events.js';
 import { operatorNotifierFromEnv } from '../../shared/store/operator-notices.js';
 import { createNotificationSender } from '../../shared/notifications/send.js';
 import { emailSenderFromEnv } from '../../shared/store/email-senders.js';
+import { decisionLinksFor } from '../../shared/notifications/email-links.js';
+import { emailLinkKeyFromEnv } from '../../shared/store/email-link-key.js';
 
 // Clients and configuration only: invocations may overlap in one process (the local pump runs
 // several pollers; Lambda's multi-concurrency modes do too), so everything per batch lives in the handler.
@@ -41,7 +43,13 @@ const deadLetters = deadLetterQueueFromEnv();
 const policy = deliveryPolicyFromEnv();
 const post = createPoster(urlPolicyFromEnv());
 // Slack and email channels: the same attempt and retry path, their own last step.
-const sendNotification = createNotificationSender({ post, ...emailSenderFromEnv() });
+// Emails about a pending draft carry each recipient's own signed Approve and Reject links when a link key is configured.
+const emailLinkKey = emailLinkKeyFromEnv();
+const sendNotification = createNotificationSender({
+  post,
+  ...emailSenderFromEnv(),
+  ...(emailLinkKey ? { decisionLinks: decisionLinksFor(emailLinkKey) } : {}),
+});
 const health = endpointHealthStoreFromEnv();
 const notifier = operatorNotifierFromEnv();
 const breaker = {

@@ -64,6 +64,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         operatorOutbox: join(options.dataDir, 'outbox'),
         // No SES locally: notification emails land in the outbox as .eml files, each with a line in the log.
         emailOutbox: join(options.dataDir, 'outbox'),
+        // No Secrets Manager locally: the email-link key is generated once into this file and kept.
+        emailLinkKeyFile: join(options.dataDir, 'email-link-key'),
       },
       processEnv: {
         POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -52,6 +52,10 @@ export const routes = [
   { method: 'GET', path: '/review/{id}', function: 'reviewPages', roles: deciders, auth: 'session' },
   { method: 'POST', path: '/review/{id}/approve', function: 'reviewPages', roles: deciders, auth: 'session' },
   { method: 'POST', path: '/review/{id}/reject', function: 'reviewPages', roles: deciders, auth: 'session' },
+  // A notification email's Approve or Reject link: no session; the signed token in the path names the draft, the
+  // recipient and the decision. GET only shows a confirmation page (mail scanners prefetch links); POST decides.
+  { method: 'GET', path: '/email-decisions/{token}', function: 'emailDecisions', roles: [], auth: 'session' },
+  { method: 'POST', path: '/email-decisions/{token}', function: 'emailDecisions', roles: [], auth: 'session' },
   { method: 'GET', path: '/settings/webhooks', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
   { method: 'POST', path: '/settings/webhooks', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
   { method: 'POST', path: '/settings/webhooks/{id}/test', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },

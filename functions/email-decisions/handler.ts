@@ -1,0 +1,78 @@
+import { pathParameter } from '../../shared/http/api-event.js';
+import { count, logger, METRICS } from '../../shared/observability.js';
+import { decideByEmailLink, openEmailLink, type EmailLinkDeps } from '../../shared/notifications/email-links-decision.js';
+import { closedPage, confirmPage, decidedPage, refusedPage } from '../../shared/pages/email-decision-views.js';
+import { loginCsrf, page, pageHandler, pageProblem, type PageRequest, type PageResponse } from '../../shared/pages/page-handler.js';
+import { documentClient } from '../../shared/store/dynamo-client.js';
+import { emailLinkKeyFromEnv } from '../../shared/store/email-link-key.js';
+import { DynamoEmailLinkUseStore } from '../../shared/store/email-link-uses-store.js';
+import { tableNameFromEnv } from '../../shared/config.js';
+import { apiKeyStoreFromEnv, draftStoreFromEnv, endpointStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
+
+const key = emailLinkKeyFromEnv();
+const deps: EmailLinkDeps = {
+  key: key ?? (() => Promise.reject(new Error('No email-link key is configured (PROCESSA_EMAIL_LINK_KEY_SECRET or _FILE)'))),
+  drafts: draftStoreFromEnv(),
+  channels: endpointStoreFromEnv(),
+  uses: new DynamoEmailLinkUseStore(documentClient(), tableNameFromEnv('sessions')),
+};
+
+const tokenOf = (request: PageRequest) => pathParameter(request.event, 'token');
+
+/**
+ * An email's Approve or Reject link. No session: the signed token is the credential, and the page
+ * pipeline's double-submit cookie guards the form (GET sets it, POST must carry it back). GET never
+ * decides, since mail scanners and link previews fetch links; only the form's POST does.
+ */
+export const handler = pageHandler(
+  'emailDecisions',
+  { sessions: sessionStoreFromEnv(), keys: apiKeyStoreFromEnv() },
+  {
+    'GET /email-decisions/{token}': async (request) => {
+      const token = tokenOf(request);
+      const state = await openEmailLink(deps, token);
+      if (state.kind === 'refused') return refused(state.reason);
+      if (state.kind === 'closed') return page(200, 'Already decided', closedPage(state.draft));
+      const csrf = loginCsrf(request);
+      return page(200, state.claims.decision === 'approve' ? 'Approve?' : 'Reject?', confirmPage({ ...state, token, csrf: csrf.token }), undefined, {
+        cookies: csrf.cookies,
+      });
+    },
+
+    'POST /email-decisions/{token}': async (request) => {
+      const token = tokenOf(request);
+      const reason = request.form.get('reason');
+      try {
+        const outcome = await decideByEmailLink(deps, token, { reason });
+        if (outcome.kind === 'refused') return refused(outcome.reason);
+        if (outcome.kind === 'closed') return page(409, 'Already decided', closedPage(outcome.draft));
+        if (outcome.kind === 'open') throw new Error('decideByEmailLink returned an undecided link');
+        count(outcome.draft.status === 'approved' ? METRICS.draftsApproved : METRICS.draftsRejected);
+        logger.info('draft decided from an email link', { draftId: outcome.draft.id, channelId: outcome.claims.channelId, decision: outcome.claims.decision });
+        return page(200, outcome.draft.status === 'approved' ? 'Approved' : 'Rejected', decidedPage(outcome.draft));
+      } catch (error) {
+        // A refused reason comes back on the form, with the text kept.
+        const problem = pageProblem(error);
+        if (!problem) throw error;
+        const state = await openEmailLink(deps, token);
+        if (state.kind !== 'open') throw error;
+        const csrf = loginCsrf(request);
+        return page(
+          problem.status,
+          'Reject?',
+          confirmPage({ ...state, token, csrf: csrf.token, error: problem.fieldsText, reason: reason ?? undefined }),
+          undefined,
+          {
+            cookies: csrf.cookies,
+          },
+        );
+      }
+    },
+  },
+);
+
+function refused(reason: Parameters<typeof refusedPage>[0]): PageResponse {
+  logger.warn('email decision link refused', { reason });
+  const { status, body } = refusedPage(reason);
+  return page(status, 'Link not usable', body);
+}

@@ -1,0 +1,228 @@
+/**
+ * Deciding from an email, on the dev runtime: the email in the outbox carries each recipient's
+ * Approve and Reject links; a link's GET only shows a confirmation page; the form's POST decides
+ * once (the webhook leaves once), through the same conditional write as the API.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { eventually, startReceiver } from '../support/receiver.js';
+
+type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+let runtime: DevRuntime;
+let admin: ReturnType<typeof apiClient>;
+let agent: ReturnType<typeof apiClient>;
+let webhook: Receiver;
+let channelId: string;
+const RUN = { run: 'email-decisions' };
+
+beforeAll(async () => {
+  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1' } });
+  admin = apiClient(runtime.url, runtime.adminKey);
+  const agentKey = await admin('POST', '/v1/keys', { role: 'agent', name: 'mail-bot' });
+  agent = apiClient(runtime.url, agentKey.body.key);
+  webhook = await startReceiver('ok');
+  expect((await admin('POST', '/v1/webhooks', { url: webhook.url })).status).toBe(201);
+  const channel = await admin('POST', '/v1/notifications', { kind: 'email', recipients: ['reviewer@example.com', 'second@example.com'], filter: RUN });
+  expect(channel.status).toBe(201);
+  channelId = channel.body.id;
+}, 90_000);
+
+afterAll(async () => {
+  await webhook?.stop();
+  await runtime?.stop();
+});
+
+const outbox = () => join(runtime.dataDir, 'outbox');
+const decodedParts = (eml: string) =>
+  [...eml.matchAll(/Content-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/g)].map((m) =>
+    Buffer.from(m[1]!.replace(/\r\n/g, ''), 'base64').toString('utf8'),
+  );
+interface Mail {
+  to: string;
+  text: string;
+  html: string;
+  approve: string;
+  reject: string;
+}
+function mailsAbout(draftId: string): Mail[] {
+  if (!existsSync(outbox())) return [];
+  return readdirSync(outbox())
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => readFileSync(join(outbox(), f), 'utf8'))
+    .map((eml) => {
+      const [text = '', html = ''] = decodedParts(eml);
+      return {
+        to: eml.match(/^To: (.*)$/m)?.[1]?.trim() ?? '',
+        text,
+        html,
+        approve: text.match(/^Approve: (\S+)$/m)?.[1] ?? '',
+        reject: text.match(/^Reject: (\S+)$/m)?.[1] ?? '',
+      };
+    })
+    .filter((m) => m.text.includes(`/review/${draftId}`));
+}
+
+async function newDraft(title: string) {
+  const created = await agent('POST', '/v1/drafts', {
+    title,
+    content: { to: 'customer@example.com', subject: 'Refund', body: 'We refunded €42.' },
+    metadata: RUN,
+  });
+  expect(created.status).toBe(201);
+  const draft = created.body as { id: string; reviewUrl: string };
+  const mails = await eventually(() => (mailsAbout(draft.id).length === 2 ? mailsAbout(draft.id) : undefined), 15_000, 'an email per recipient');
+  const byRecipient = Object.fromEntries(mails.map((m) => [m.to, m])) as Record<string, Mail>;
+  return { draft, mail: byRecipient['reviewer@example.com']!, second: byRecipient['second@example.com']! };
+}
+
+/** Opens a link as a browser does: the page, its form's CSRF token and the cookie that goes with it. */
+async function open(url: string) {
+  const res = await fetch(url, { redirect: 'manual' });
+  const body = await res.text();
+  const cookie = (res.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]!).find((c) => c.startsWith('processa_login_csrf='));
+  const csrf = body.match(/name="_csrf" value="([^"]+)"/)?.[1];
+  return { status: res.status, headers: res.headers, body, cookie, csrf };
+}
+
+async function submit(url: string, form: { cookie?: string; csrf?: string }, fields: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(form.cookie ? { cookie: form.cookie } : {}) },
+    body: new URLSearchParams({ ...(form.csrf ? { _csrf: form.csrf } : {}), ...fields }).toString(),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+const webhooksAbout = (draftId: string) => webhook.requests.map((r) => JSON.parse(r.body)).filter((b) => b.draft?.id === draftId);
+const draftNow = async (id: string) => (await admin('GET', `/v1/drafts/${id}`)).body;
+
+describe('decide from email', () => {
+  it('each recipient’s email has its own Approve and Reject links; GET confirms and decides nothing; POST approves, the webhook leaves once; the link again shows who decided', async () => {
+    const { draft, mail, second } = await newDraft('Refund <order> "42"');
+    expect(mail.approve).toMatch(new RegExp(`^${runtime.url}/email-decisions/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
+    expect(new Set([mail.approve, mail.reject, second.approve, second.reject]).size).toBe(4);
+    expect(mail.html).toContain(`href="${mail.approve}"`);
+    expect(mail.html).toContain(`href="${mail.reject}"`);
+
+    // A mail scanner's prefetch, and the reviewer's own look: nothing is decided.
+    await open(mail.approve);
+    const page = await open(mail.approve);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Approve this draft?');
+    expect(page.body).toContain('Refund &lt;order&gt; &quot;42&quot;');
+    expect(page.body).toContain('reviewer@example.com');
+    expect(page.body).toContain(`href="/review/${draft.id}"`);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.cookie && page.csrf).toBeTruthy();
+    expect((await draftNow(draft.id)).status).toBe('pending');
+
+    // The form without its CSRF token (a cross-site POST) decides nothing.
+    expect((await submit(mail.approve, { cookie: page.cookie })).status).toBe(403);
+    expect((await submit(mail.approve, { csrf: page.csrf })).status).toBe(403);
+    expect((await draftNow(draft.id)).status).toBe('pending');
+
+    const approved = await submit(mail.approve, page);
+    expect(approved.status).toBe(200);
+    expect(approved.body).toContain('Approved');
+    const decided = await draftNow(draft.id);
+    expect(decided).toMatchObject({ status: 'approved', reviewedBy: { keyId: channelId, name: 'reviewer@example.com', role: 'reviewer' } });
+    await eventually(() => webhooksAbout(draft.id).length >= 1, 15_000, 'the webhook');
+    expect(webhooksAbout(draft.id)[0]).toMatchObject({ event: 'draft.approved', draft: { id: draft.id, content: { to: 'customer@example.com' } } });
+
+    // The same link again, and the other recipient's link: the decision already made.
+    const again = await open(mail.approve);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatch(/Already decided: approved by reviewer@example\.com/);
+    expect(again.body).not.toContain('name="_csrf"');
+    const repost = await submit(mail.approve, page);
+    expect(repost.status).toBe(409);
+    expect(repost.body).toMatch(/Already decided: approved by reviewer@example\.com/);
+    expect((await open(second.reject)).body).toMatch(/Already decided: approved by reviewer@example\.com/);
+    // A racing API decision gets its 409.
+    expect((await admin('POST', `/v1/drafts/${draft.id}/reject`, { reason: 'late' })).status).toBe(409);
+    // One decision: its one event in the endpoint's log, and one POST received.
+    const endpoint = (await admin('GET', '/v1/webhooks')).body.items.find((e: { url: string }) => e.url === webhook.url);
+    const log = (await admin('GET', `/v1/webhooks/${endpoint.id}/deliveries`)).body.items.filter((d: { draftId: string }) => d.draftId === draft.id);
+    expect(log.map((d: { eventType: string; outcome: string }) => [d.eventType, d.outcome])).toEqual([['draft.approved', 'succeeded']]);
+    expect(webhooksAbout(draft.id)).toHaveLength(1);
+  });
+
+  it('reject asks for the reason, refuses an empty one with the form again, and carries it', async () => {
+    const { draft, mail } = await newDraft('Reject me');
+    const page = await open(mail.reject);
+    expect(page.body).toContain('Reject this draft?');
+    expect(page.body).toMatch(/<textarea id="reason" name="reason" required maxlength="1000">/);
+
+    const empty = await submit(mail.reject, page, { reason: '   ' });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toContain('reason is required');
+    expect(empty.body).toContain('name="_csrf"');
+    const tooLong = await submit(mail.reject, page, { reason: 'x'.repeat(1001) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toContain('at most 1000 characters');
+    expect((await draftNow(draft.id)).status).toBe('pending');
+
+    const rejected = await submit(mail.reject, page, { reason: 'Wrong <amount>' });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toContain('Reason: Wrong &lt;amount&gt;');
+    expect(await draftNow(draft.id)).toMatchObject({ status: 'rejected', rejectionReason: 'Wrong <amount>', reviewedBy: { name: 'reviewer@example.com' } });
+    const sent = await eventually(() => webhooksAbout(draft.id)[0], 15_000, 'the webhook');
+    expect(sent).toMatchObject({ event: 'draft.rejected', draft: { rejectionReason: 'Wrong <amount>' } });
+  });
+
+  it('20 parallel POSTs of the confirm form: one decision, one webhook; the others see it already made', async () => {
+    const { draft, mail } = await newDraft('Twenty clicks');
+    const page = await open(mail.approve);
+    const results = await Promise.all(Array.from({ length: 20 }, () => submit(mail.approve, page)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, ...Array<number>(19).fill(409)]);
+    const decided = await draftNow(draft.id);
+    expect(decided.history.filter((h: { action: string }) => h.action === 'approved')).toHaveLength(1);
+    await eventually(() => webhooksAbout(draft.id).length >= 1, 15_000, 'the webhook');
+    const endpoint = (await admin('GET', '/v1/webhooks')).body.items.find((e: { url: string }) => e.url === webhook.url);
+    const log = (await admin('GET', `/v1/webhooks/${endpoint.id}/deliveries`)).body.items.filter((d: { draftId: string }) => d.draftId === draft.id);
+    expect(log).toHaveLength(1);
+    expect(webhooksAbout(draft.id)).toHaveLength(1);
+  });
+
+  it('an API decision first: the link shows it; tampered and garbage links get a clear page, never a stack trace', async () => {
+    const { draft, mail } = await newDraft('Decided elsewhere');
+    expect((await admin('POST', `/v1/drafts/${draft.id}/approve`, {})).status).toBe(200);
+    expect((await open(mail.reject)).body).toMatch(/Already decided: approved by bootstrap-admin/);
+
+    const token = mail.approve.split('/').at(-1)!;
+    const [body, signature] = token.split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    const forged = `${runtime.url}/email-decisions/${Buffer.from(JSON.stringify({ ...claims, r: 'attacker@example.com' })).toString('base64url')}.${signature}`;
+    const tampered = await open(forged);
+    expect(tampered.status).toBe(403);
+    expect(tampered.body).toContain('This link cannot be used');
+    expect(tampered.body).toContain('changed since it was sent');
+    const garbage = await open(`${runtime.url}/email-decisions/${encodeURIComponent('<script>alert(1)</script>')}`);
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).not.toContain('<script>alert');
+    for (const page of [tampered, garbage]) expect(page.body).not.toMatch(/at \S+\.ts:\d+|Error:/);
+  });
+
+  it('disabling or deleting the channel ends its links', async () => {
+    const { draft, mail } = await newDraft('Channel goes away');
+    const page = await open(mail.approve);
+    expect((await admin('PATCH', `/v1/webhooks/${channelId}`, { enabled: false })).status).toBe(200);
+    const disabled = await open(mail.approve);
+    expect(disabled.status).toBe(410);
+    expect(disabled.body).toContain('disabled or deleted');
+    expect((await submit(mail.approve, page)).status).toBe(410);
+    expect((await draftNow(draft.id)).status).toBe('pending');
+
+    expect((await admin('PATCH', `/v1/webhooks/${channelId}`, { enabled: true })).status).toBe(200);
+    expect((await open(mail.approve)).status).toBe(200);
+    expect((await admin('DELETE', `/v1/webhooks/${channelId}`)).status).toBe(200);
+    expect((await open(mail.approve)).status).toBe(410);
+    expect((await submit(mail.approve, page)).status).toBe(410);
+    expect((await draftNow(draft.id)).status).toBe('pending');
+  });
+});
