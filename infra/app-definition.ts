@@ -177,6 +177,14 @@ export const functions = {
     timeoutSeconds: 10,
     tables: { drafts: 'readWrite', apiKeys: 'read' },
   },
+  slackInteractions: {
+    folder: 'slack-interactions',
+    description: "POST /v1/integrations/slack/interactions: Approve and Reject from Slack messages, verified by the Slack app's signing secret",
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    // Drafts: decided conditionally, as through the API. API keys: the Slack user's linked key, re-read on every click.
+    tables: { drafts: 'readWrite', apiKeys: 'read' },
+  },
   manageKeys: {
     folder: 'manage-keys',
     description: 'POST/GET/DELETE /v1/keys: admins manage API keys',
@@ -396,9 +404,36 @@ export const settings = {
     description: 'Only the local runtime sets it: the file (.processa/email-link-key) holding the email-link key, generated on first use and kept.',
     readAt: 'import',
   },
+  slackSecret: {
+    envVar: 'PROCESSA_SLACK_SECRET',
+    functions: ['slackInteractions'],
+    description:
+      'The Secrets Manager secret (name or ARN, from the slackSecret context) holding the Slack app\'s signing secret, as a plain string or as JSON {"signingSecret": "…", "botToken": "xoxb-…"}: the stack lets this function read that secret alone. Unset: the interactivity URL answers 503.',
+    readAt: 'import',
+  },
+  slackSigningSecret: {
+    envVar: 'PROCESSA_SLACK_SIGNING_SECRET',
+    functions: ['slackInteractions'],
+    description:
+      "Only the local runtime sets it, from the same variable of npm run dev's environment: the Slack app's signing secret (on AWS it is in the slackSecret secret).",
+    readAt: 'import',
+  },
+  slackBotToken: {
+    envVar: 'PROCESSA_SLACK_BOT_TOKEN',
+    functions: ['slackInteractions'],
+    description:
+      "Only the local runtime sets it, from the same variable of npm run dev's environment: the Slack app's bot token (xoxb-…), which Reject's reason dialog (views.open) needs.",
+    readAt: 'import',
+  },
+  slackApiUrl: {
+    envVar: 'PROCESSA_SLACK_API_URL',
+    functions: ['slackInteractions'],
+    description: 'Only the local runtime sets it (tests point it at a local receiver): the Slack Web API base URL; https://slack.com/api when unset.',
+    readAt: 'import',
+  },
   allowLocalhostWebhooks: {
     envVar: 'PROCESSA_ALLOW_LOCALHOST_WEBHOOKS',
-    functions: ['manageWebhooks', 'webhookSettingsPages', 'deliverWebhooks'],
+    functions: ['manageWebhooks', 'webhookSettingsPages', 'deliverWebhooks', 'slackInteractions'],
     description: 'Only the local runtime sets it ("true"): webhook endpoints may be http://localhost. The stack never sets it.',
     readAt: 'import',
   },

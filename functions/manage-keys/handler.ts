@@ -1,4 +1,4 @@
-import { createApiKey, createKeySchema, publicKey, revokeApiKey } from '../../shared/domain/api-keys.js';
+import { createApiKey, createKeySchema, publicKey, revokeApiKey, updateApiKey, updateKeySchema } from '../../shared/domain/api-keys.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
@@ -21,6 +21,7 @@ export const handler = apiHandler(
       const page = await keys.list(query.limit ?? 50, query.cursor);
       return json(200, { items: page.items.map(publicKey), nextCursor: page.nextCursor ?? null });
     },
+    'PATCH /v1/keys/{id}': async (event) => json(200, await updateApiKey(keys, pathParameter(event, 'id'), parseOrThrow(updateKeySchema, event.jsonBody))),
     'DELETE /v1/keys/{id}': async (event) => json(200, await revokeApiKey(keys, pathParameter(event, 'id'))),
   },
 );

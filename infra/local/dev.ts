@@ -91,6 +91,9 @@ Next:
   OpenAPI:        ${runtime.apiUrl}/v1/openapi.json
   Clients:        baseUrl ${runtime.apiUrl}/v1
                   TypeScript: npm run pack:client (shared/client/README.md); Python: pip install ./shared/client/python
+  Slack:          ${runtime.apiUrl}/v1/integrations/slack/interactions is the Slack app's interactivity URL (through a tunnel); ${
+    process.env.PROCESSA_SLACK_SIGNING_SECRET ? 'signing secret set' : 'set PROCESSA_SLACK_SIGNING_SECRET (and PROCESSA_SLACK_BOT_TOKEN for Reject) to use it'
+  }
   Make keys:      ${cliEnv}npm run keys -- create --role agent --name my-agent (or --role reviewer; list, revoke)${
     runtime.demoReceiver ? '' : '\n  Demo receiver:  npm run dev -- --demo-receiver starts a receiver that prints every verified event'
   }

@@ -64,6 +64,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         operatorOutbox: join(options.dataDir, 'outbox'),
         // No SES locally: notification emails land in the outbox as .eml files, each with a line in the log.
         emailOutbox: join(options.dataDir, 'outbox'),
+        // Decide from Slack: the Slack app's secrets come from npm run dev's own environment only (Slack issues them).
+        slackSigningSecret: process.env.PROCESSA_SLACK_SIGNING_SECRET || undefined,
+        slackBotToken: process.env.PROCESSA_SLACK_BOT_TOKEN || undefined,
+        slackApiUrl: process.env.PROCESSA_SLACK_API_URL || undefined,
         // No Secrets Manager locally: the email-link key is generated once into this file and kept.
         emailLinkKeyFile: join(options.dataDir, 'email-link-key'),
       },

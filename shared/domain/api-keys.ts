@@ -3,7 +3,7 @@ import { init } from '@paralleldrive/cuid2';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import { ROLES, type Role } from './roles.js';
-import { NotFoundError, UnauthorizedError } from './errors.js';
+import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js';
 import type { Actor } from './draft.js';
 
 /** What is stored for a key: its hash, never the key. */
@@ -17,7 +17,12 @@ export interface ApiKeyRecord {
   createdAt: string;
   createdBy: string | null;
   revokedAt?: string;
+  /** The Slack user who may decide from Slack as this key (Decide from Slack); at most one key per Slack user. */
+  slackUserId?: string;
 }
+
+/** What a Slack-user change did: done, the user is linked to another key, or the key changed meanwhile (read again, retry). */
+export type SlackLinkResult = { kind: 'updated'; record: ApiKeyRecord } | { kind: 'taken' } | { kind: 'changed' };
 
 export interface ApiKeyStore {
   put(record: ApiKeyRecord): Promise<void>;
@@ -26,9 +31,25 @@ export interface ApiKeyStore {
   list(limit: number, cursor?: string): Promise<{ items: ApiKeyRecord[]; nextCursor?: string }>;
   /** Marks the key revoked unless it already is; returns the stored record. */
   revoke(keyHash: string, at: string): Promise<ApiKeyRecord>;
+  /** The key a Slack user is linked to, read strongly consistently (a revoked or unlinked key must already be seen so). */
+  findBySlackUser(slackUserId: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * Sets (or clears, undefined) the key's Slack user, atomically with the per-user uniqueness
+   * record: only if the key is not revoked and still has `record.slackUserId`, and the new user is
+   * linked to no other key. The key's put also writes that record, in the same transaction.
+   */
+  setSlackUser(record: ApiKeyRecord, slackUserId: string | undefined): Promise<SlackLinkResult>;
+  /** Frees a revoked key's Slack user for another key (only while the link still points at this key). */
+  releaseSlackUser(slackUserId: string, keyHash: string): Promise<void>;
 }
 
 const KEY_PREFIX = 'prk_';
+/** A Slack member id as a workspace shows it: U… or, on Enterprise Grid, W…. */
+export const SLACK_USER_ID_PATTERN = /^[UW][A-Z0-9]{2,31}$/;
+const slackUserIdSchema = z
+  .string({ error: 'must be a string' })
+  .regex(SLACK_USER_ID_PATTERN, { message: 'must be a Slack member id such as U0123ABCD (in Slack: profile, ⋮, Copy member ID)' })
+  .describe('The Slack member id (U… or W…) who may approve and reject from Slack as this key (reviewer and admin keys).');
 const newKeyId = init({ length: 20 });
 
 export const createKeySchema = z.strictObject({
@@ -38,8 +59,30 @@ export const createKeySchema = z.strictObject({
     .max(100, { message: 'must be at most 100 characters' })
     .refine((s) => s.isWellFormed() && s.trim().length > 0, { message: 'must be non-blank valid Unicode text' }),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
+  slackUserId: slackUserIdSchema.optional(),
 });
 export type CreateKeyInput = z.output<typeof createKeySchema>;
+
+export const updateKeySchema = z.strictObject({
+  /** null unlinks the Slack user. */
+  slackUserId: slackUserIdSchema.nullable(),
+});
+export type UpdateKeyInput = z.output<typeof updateKeySchema>;
+
+/** One Slack user decides as one key: a second key linking the same user is refused. */
+export class SlackUserLinkedError extends ConflictError {
+  constructor(slackUserId: string) {
+    super('slack_user_already_linked', `The Slack user ${slackUserId} is already linked to another API key; unlink it there first`, {
+      fields: [{ field: 'slackUserId', message: 'is linked to another API key' }],
+    });
+  }
+}
+
+export class KeyRevokedError extends ConflictError {
+  constructor(keyId: string) {
+    super('key_revoked', `The API key ${keyId} is revoked and can no longer be changed`);
+  }
+}
 
 export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
@@ -55,6 +98,7 @@ export function keyRecord(value: string, input: CreateKeyInput, createdBy: strin
     prefix: value.slice(0, KEY_PREFIX.length + 6),
     createdAt: now.toISOString(),
     createdBy,
+    ...(input.slackUserId ? { slackUserId: input.slackUserId } : {}),
   };
 }
 
@@ -90,10 +134,43 @@ export class RevokedKeyError extends Error {
   }
 }
 
-export async function revokeApiKey(store: ApiKeyStore, id: string, now = new Date()) {
+const findKey = async (store: ApiKeyStore, id: string): Promise<ApiKeyRecord> => {
   const record = /^key_[a-z0-9]{1,40}$/.test(id) ? await store.findById(id) : undefined;
   if (!record) throw new NotFoundError('API key', id);
-  return publicKey(await store.revoke(record.keyHash, now.toISOString()));
+  return record;
+};
+
+export async function revokeApiKey(store: ApiKeyStore, id: string, now = new Date()) {
+  const record = await findKey(store, id);
+  const revoked = await store.revoke(record.keyHash, now.toISOString());
+  // The revoked key already decides nothing (every Slack decision re-reads it); this frees its Slack user for a new key.
+  if (revoked.slackUserId) await store.releaseSlackUser(revoked.slackUserId, revoked.keyHash);
+  return publicKey(revoked);
+}
+
+/** PATCH /v1/keys/{id}: links (or unlinks) a Slack user; a user linked to another key is a 409, a revoked key too. */
+export async function updateApiKey(store: ApiKeyStore, id: string, input: UpdateKeyInput) {
+  let record = await findKey(store, id);
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    if (record.revokedAt) throw new KeyRevokedError(record.id);
+    const result = await store.setSlackUser(record, input.slackUserId ?? undefined);
+    if (result.kind === 'updated') return publicKey(result.record);
+    if (result.kind === 'taken') throw new SlackUserLinkedError(input.slackUserId!);
+    // Changed meanwhile (another PATCH, a revocation): read it again, strongly, and decide anew.
+    const fresh = await store.findByHash(record.keyHash);
+    if (!fresh) throw new NotFoundError('API key', id);
+    record = fresh;
+  }
+  throw new ConflictError('conflict', 'The API key kept being changed by concurrent requests; retry');
+}
+
+/** The key behind a Slack user, if it may decide now: linked, not revoked, a reviewer or admin. */
+export async function slackDecider(store: ApiKeyStore, slackUserId: string): Promise<Actor | undefined> {
+  if (!SLACK_USER_ID_PATTERN.test(slackUserId)) return undefined;
+  const record = await store.findBySlackUser(slackUserId);
+  if (!record || record.revokedAt || record.slackUserId !== slackUserId) return undefined;
+  if (record.role !== 'reviewer' && record.role !== 'admin') return undefined;
+  return { keyId: record.id, name: record.name, role: record.role };
 }
 
 export async function authenticate(store: ApiKeyStore, presented: string | undefined): Promise<Actor> {
@@ -112,5 +189,6 @@ export function publicKey(record: ApiKeyRecord) {
     createdAt: record.createdAt,
     createdBy: record.createdBy,
     revokedAt: record.revokedAt ?? null,
+    slackUserId: record.slackUserId ?? null,
   };
 }

@@ -1,7 +1,7 @@
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import { ROLES } from '../domain/roles.js';
-import { createKeySchema } from '../domain/api-keys.js';
+import { createKeySchema, updateKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
 import { createChannelSchema } from '../notifications/channels.js';
@@ -115,6 +115,7 @@ const keyFields = {
   createdAt: timestamp,
   createdBy: z.string().nullable(),
   revokedAt: timestamp.nullable(),
+  slackUserId: z.string().nullable().describe('The Slack member id linked to this key (it may approve and reject from Slack), or null.'),
 };
 export const keyResponse = response('ApiKey', 'An API key as stored: never its value, only its first characters (prefix).', z.object({ ...keyFields }));
 const newKeyResponse = response(
@@ -504,6 +505,14 @@ export const operations = {
     query: pageQuerySchema,
     responses: { 200: { description: 'Keys (never their values)', schema: page('ApiKeyPage', 'API keys', keyResponse) } },
   },
+  'PATCH /v1/keys/{id}': {
+    summary: 'Link (or unlink with null) the Slack user who may decide from Slack as this key',
+    body: request('UpdateApiKeyRequest', 'The Slack member id (U… or W…) to link, or null to unlink. One key per Slack user.', updateKeySchema),
+    responses: { 200: { description: 'Changed', schema: keyResponse } },
+    errors: [404],
+    conflict:
+      'code slack_user_already_linked: another key links this Slack user (unlink it there first); key_revoked: a revoked key cannot be changed; conflict: changed concurrently, retry.',
+  },
   'DELETE /v1/keys/{id}': { summary: 'Revoke an API key', responses: { 200: { description: 'Revoked', schema: keyResponse } }, errors: [404] },
   'POST /v1/webhooks': {
     summary: 'Add a webhook endpoint (its secret is in this response only)',
@@ -599,6 +608,11 @@ export const operations = {
     },
     errors: [404],
     conflict: endpointDisabled,
+  },
+  'POST /v1/integrations/slack/interactions': {
+    summary:
+      "The Slack app's interactivity URL (Slack calls it): Approve and Reject buttons and the reject-reason dialog. No key: each request must be signed with the app's signing secret (401 otherwise, 503 while none is configured)",
+    responses: { 200: { description: 'Acknowledged (empty body), or the reason dialog’s errors ({"response_action": "errors", …})' } },
   },
   'GET /v1/openapi.json': { summary: 'This OpenAPI document', responses: { 200: { description: 'OpenAPI 3.1' } } },
 } satisfies Record<string, Operation>;

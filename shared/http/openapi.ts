@@ -178,6 +178,11 @@ const TAGS = [
     description:
       'Slack and email channels that tell reviewers a draft waits (admin only). A channel is an endpoint (ep_…): manage it, test it, read its delivery log and redrive it under /v1/webhooks/{id}.',
   },
+  {
+    name: 'Integrations',
+    prefix: '/v1/integrations',
+    description: 'Endpoints other services call: the Slack app’s interactivity URL (Decide from Slack), verified by its signing secret.',
+  },
   { name: 'API description', prefix: '/v1/openapi.json', description: 'This document.' },
   { name: 'Webhook events', description: 'What Processa POSTs to your endpoints, signed with the Standard Webhooks scheme.' },
 ] as const;

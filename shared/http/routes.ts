@@ -33,6 +33,7 @@ export const routes = [
   { method: 'POST', path: '/v1/drafts/{id}/reject', function: 'decideDraft', roles: deciders },
   { method: 'POST', path: '/v1/keys', function: 'manageKeys', roles: adminOnly },
   { method: 'GET', path: '/v1/keys', function: 'manageKeys', roles: adminOnly },
+  { method: 'PATCH', path: '/v1/keys/{id}', function: 'manageKeys', roles: adminOnly },
   { method: 'DELETE', path: '/v1/keys/{id}', function: 'manageKeys', roles: adminOnly },
   { method: 'POST', path: '/v1/webhooks', function: 'manageWebhooks', roles: adminOnly },
   { method: 'GET', path: '/v1/webhooks', function: 'manageWebhooks', roles: adminOnly },
@@ -45,6 +46,8 @@ export const routes = [
   { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', function: 'manageWebhooks', roles: adminOnly },
   { method: 'POST', path: '/v1/webhooks/{id}/redrive', function: 'manageWebhooks', roles: adminOnly },
   { method: 'GET', path: '/v1/openapi.json', function: 'describeApi', roles: [], auth: 'none' },
+  // Slack's interactivity requests: no key, each is verified by the Slack app's signing secret instead.
+  { method: 'POST', path: '/v1/integrations/slack/interactions', function: 'slackInteractions', roles: [], auth: 'none' },
   // Hosted pages: GET /review shows the sign-in form to visitors without a session.
   { method: 'GET', path: '/review', function: 'reviewPages', roles: deciders, auth: 'session' },
   { method: 'POST', path: '/review/login', function: 'reviewPages', roles: [], auth: 'session' },

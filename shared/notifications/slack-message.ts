@@ -1,3 +1,4 @@
+import { approveActionId, rejectActionId } from '../integrations/slack/actions.js';
 import type { Notification } from './notification.js';
 import { contentPreview, escapeMrkdwn, metadataLine, truncate } from './text.js';
 
@@ -56,11 +57,42 @@ export function slackMessage(n: Notification): SlackMessage {
     { type: 'section', text: { type: 'mrkdwn', text: escapedWithin(contentPreview(draft.content, LIMITS.section), LIMITS.section - 6, codeBlock) } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: escapedWithin(context.join(' · '), LIMITS.context) }] },
   ];
-  if (draft.reviewUrl) blocks.push(reviewButton(draft.reviewUrl, 'Review'));
+  // A test notification's draft does not exist: it gets no decision buttons.
+  const decide = n.test || draft.status !== 'pending' ? [] : decisionButtons(draft.id, draft.title);
+  if (draft.reviewUrl || decide.length > 0)
+    blocks.push({ type: 'actions', elements: [...(draft.reviewUrl ? [button(draft.reviewUrl, 'Review', decide.length === 0)] : []), ...decide] });
   return { text: `${escapeMrkdwn(lead)}${title}`, blocks };
 }
 
-const reviewButton = (url: string, label: string) => ({
-  type: 'actions',
-  elements: [{ type: 'button', text: { type: 'plain_text', text: label }, url, ...(label === 'Review' ? { style: 'primary' } : {}) }],
+/**
+ * Approve (after Slack's own confirmation) and Reject (which opens a modal for the reason): they
+ * reach the Slack app's interactivity URL (POST /v1/integrations/slack/interactions).
+ */
+function decisionButtons(draftId: string, title: string) {
+  return [
+    {
+      type: 'button',
+      action_id: approveActionId(draftId),
+      text: { type: 'plain_text', text: 'Approve' },
+      style: 'primary',
+      value: draftId,
+      confirm: {
+        title: { type: 'plain_text', text: 'Approve this draft?' },
+        // plain_text: Slack shows it literally; its confirm text may be at most 300 characters.
+        text: { type: 'plain_text', text: truncate(`Approve "${title}" as it is now?`, 300) },
+        confirm: { type: 'plain_text', text: 'Approve' },
+        deny: { type: 'plain_text', text: 'Cancel' },
+      },
+    },
+    { type: 'button', action_id: rejectActionId(draftId), text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: draftId },
+  ];
+}
+
+const button = (url: string, label: string, primary: boolean) => ({
+  type: 'button',
+  text: { type: 'plain_text', text: label },
+  url,
+  ...(primary ? { style: 'primary' } : {}),
 });
+
+const reviewButton = (url: string, label: string) => ({ type: 'actions', elements: [button(url, label, false)] });

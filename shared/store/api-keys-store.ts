@@ -1,11 +1,30 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
-import type { ApiKeyRecord, ApiKeyStore } from '../domain/api-keys.js';
+import { SlackUserLinkedError, type ApiKeyRecord, type ApiKeyStore, type SlackLinkResult } from '../domain/api-keys.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { withStoreErrors } from './dynamo-client.js';
 
-const positionSchema = z.strictObject({ keyHash: z.string().regex(/^[0-9a-f]{64}$/) });
+const positionSchema = z.strictObject({ keyHash: z.string().regex(/^(?:[0-9a-f]{64}|slack-user#[UW][A-Z0-9]{2,31})$/) });
+
+/**
+ * A Slack user's link to its key lives in the keys table as its own item, keyed by the user: a
+ * conditional put of it in the same transaction as the key's change makes "one key per Slack
+ * user" hold under concurrent requests. Its key never looks like a key hash (64 hex digits), and
+ * it has no `id`, so the by-id index never holds it.
+ */
+const slackLinkKey = (slackUserId: string) => `slack-user#${slackUserId}`;
+const isLink = (item: Record<string, unknown>) => typeof item.linkedKeyHash === 'string';
 
 export class DynamoApiKeyStore implements ApiKeyStore {
   constructor(
@@ -16,7 +35,98 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   put(record: ApiKeyRecord): Promise<void> {
     return withStoreErrors(async () => {
       // Never overwrites: a key, once revoked, can only be revoked (a put over it would revive it).
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }));
+      const put = { TableName: this.tableName, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' };
+      if (!record.slackUserId) {
+        await this.client.send(new PutCommand(put));
+        return;
+      }
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Put: this.linkPut(record.slackUserId, record) }] }));
+      } catch (error) {
+        if (error instanceof TransactionCanceledException && error.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed')
+          throw new SlackUserLinkedError(record.slackUserId);
+        throw error;
+      }
+    });
+  }
+
+  private linkPut(slackUserId: string, record: ApiKeyRecord) {
+    return {
+      TableName: this.tableName,
+      Item: { keyHash: slackLinkKey(slackUserId), linkedKeyHash: record.keyHash, keyId: record.id, slackUserId },
+      ConditionExpression: 'attribute_not_exists(keyHash)',
+    };
+  }
+
+  findBySlackUser(slackUserId: string): Promise<ApiKeyRecord | undefined> {
+    return withStoreErrors(async () => {
+      const { Item: link } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { keyHash: slackLinkKey(slackUserId) }, ConsistentRead: true }),
+      );
+      if (!link || !isLink(link)) return undefined;
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { keyHash: link.linkedKeyHash }, ConsistentRead: true }));
+      return Item as ApiKeyRecord | undefined;
+    });
+  }
+
+  setSlackUser(record: ApiKeyRecord, slackUserId: string | undefined): Promise<SlackLinkResult> {
+    const previous = record.slackUserId;
+    return withStoreErrors(async () => {
+      // Only while the key is live and still linked as read: a concurrent change makes this fail, not overwrite.
+      const unchanged = previous ? 'slackUserId = :previous' : 'attribute_not_exists(slackUserId)';
+      const update = {
+        TableName: this.tableName,
+        Key: { keyHash: record.keyHash },
+        UpdateExpression: slackUserId ? 'SET slackUserId = :next' : 'REMOVE slackUserId',
+        ConditionExpression: `attribute_exists(keyHash) AND attribute_not_exists(revokedAt) AND ${unchanged}`,
+        ExpressionAttributeValues: { ...(previous ? { ':previous': previous } : {}), ...(slackUserId ? { ':next': slackUserId } : {}) },
+      };
+      if (previous === slackUserId) {
+        // Nothing to write: a strong read confirms the key is still live and linked as asked.
+        const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { keyHash: record.keyHash }, ConsistentRead: true }));
+        const current = Item as ApiKeyRecord | undefined;
+        return current && !current.revokedAt && current.slackUserId === previous ? { kind: 'updated', record: current } : { kind: 'changed' };
+      }
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [{ Update: update }];
+      if (slackUserId) items.push({ Put: this.linkPut(slackUserId, record) });
+      if (previous)
+        items.push({
+          Delete: {
+            TableName: this.tableName,
+            Key: { keyHash: slackLinkKey(previous) },
+            ConditionExpression: 'linkedKeyHash = :keyHash',
+            ExpressionAttributeValues: { ':keyHash': record.keyHash },
+          },
+        });
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons?.map((r) => r.Code) ?? [];
+        if (slackUserId && reasons[1] === 'ConditionalCheckFailed' && reasons[0] !== 'ConditionalCheckFailed') return { kind: 'taken' };
+        if (reasons.includes('ConditionalCheckFailed') || reasons.includes('TransactionConflict')) return { kind: 'changed' };
+        throw error;
+      }
+      const { slackUserId: _previous, ...rest } = record;
+      return { kind: 'updated', record: slackUserId ? { ...rest, slackUserId } : rest };
+    });
+  }
+
+  releaseSlackUser(slackUserId: string, keyHash: string): Promise<void> {
+    return withStoreErrors(async () => {
+      await this.client
+        .send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { keyHash: slackLinkKey(slackUserId) },
+            ConditionExpression: 'linkedKeyHash = :keyHash',
+            ExpressionAttributeValues: { ':keyHash': keyHash },
+          }),
+        )
+        .catch((error: unknown) => {
+          // Already released, or linked to another key since: nothing of this key's to free.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        });
     });
   }
 
@@ -43,7 +153,8 @@ export class DynamoApiKeyStore implements ApiKeyStore {
     return withStoreErrors(async () => {
       const { Items = [], LastEvaluatedKey } = await this.client.send(new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey: start }));
       return {
-        items: Items as ApiKeyRecord[],
+        // Slack links share the table; they are not keys.
+        items: Items.filter((item) => !isLink(item)) as ApiKeyRecord[],
         nextCursor: LastEvaluatedKey ? encodeCursor('keys', { keyHash: String(LastEvaluatedKey.keyHash) }) : undefined,
       };
     });

@@ -1,14 +1,35 @@
-import type { ApiKeyRecord, ApiKeyStore } from '../../shared/domain/api-keys.js';
+import { SlackUserLinkedError, type ApiKeyRecord, type ApiKeyStore, type SlackLinkResult } from '../../shared/domain/api-keys.js';
 import type { DecisionChange, Draft } from '../../shared/domain/draft.js';
 import type { CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../../shared/domain/drafts-service.js';
 
 /** In-memory ports for unit tests of the use cases; the DynamoDB adapters are covered by integration tests. */
 export class MemoryApiKeyStore implements ApiKeyStore {
   readonly records = new Map<string, ApiKeyRecord>();
+  /** Slack user → key hash, as the DynamoDB store's link items. */
+  readonly slackLinks = new Map<string, string>();
   async put(record: ApiKeyRecord) {
     // As the DynamoDB store: a key is never overwritten (that would revive a revoked one).
     if (this.records.has(record.keyHash)) throw new Error('ConditionalCheckFailed: key exists');
+    if (record.slackUserId && this.slackLinks.has(record.slackUserId)) throw new SlackUserLinkedError(record.slackUserId);
     this.records.set(record.keyHash, { ...record });
+    if (record.slackUserId) this.slackLinks.set(record.slackUserId, record.keyHash);
+  }
+  async findBySlackUser(slackUserId: string) {
+    const keyHash = this.slackLinks.get(slackUserId);
+    return keyHash ? this.records.get(keyHash) : undefined;
+  }
+  async setSlackUser(record: ApiKeyRecord, slackUserId: string | undefined): Promise<SlackLinkResult> {
+    const current = this.records.get(record.keyHash);
+    if (!current || current.revokedAt || current.slackUserId !== record.slackUserId) return { kind: 'changed' };
+    if (slackUserId && slackUserId !== current.slackUserId && this.slackLinks.has(slackUserId)) return { kind: 'taken' };
+    if (current.slackUserId) this.slackLinks.delete(current.slackUserId);
+    if (slackUserId) this.slackLinks.set(slackUserId, record.keyHash);
+    if (slackUserId) current.slackUserId = slackUserId;
+    else delete current.slackUserId;
+    return { kind: 'updated', record: { ...current } };
+  }
+  async releaseSlackUser(slackUserId: string, keyHash: string) {
+    if (this.slackLinks.get(slackUserId) === keyHash) this.slackLinks.delete(slackUserId);
   }
   async findByHash(keyHash: string) {
     return this.records.get(keyHash);

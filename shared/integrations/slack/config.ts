@@ -1,0 +1,48 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
+import * as z from 'zod';
+
+/** What the Slack app gave: its signing secret (required to accept anything) and, optionally, its bot token. */
+export interface SlackAppSecrets {
+  signingSecret: string;
+  botToken?: string;
+}
+
+/** Loads the secrets (once per process: they are configuration); undefined when none are configured. */
+export type SlackSecretsSource = () => Promise<SlackAppSecrets | undefined>;
+
+const secretJson = z.object({ signingSecret: z.string().min(1), botToken: z.string().min(1).optional() });
+
+/** A secret's value: a bare signing secret, or JSON {"signingSecret": "...", "botToken": "xoxb-..."}. */
+export function parseSlackSecret(value: string): SlackAppSecrets {
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('{')) return { signingSecret: trimmed };
+  const parsed = secretJson.safeParse(JSON.parse(trimmed));
+  if (!parsed.success) throw new Error('The Slack secret is JSON without a "signingSecret" string');
+  return parsed.data;
+}
+
+/**
+ * On AWS the secrets live in Secrets Manager (PROCESSA_SLACK_SECRET names the secret; the stack
+ * grants reading it alone); locally the dev runtime passes PROCESSA_SLACK_SIGNING_SECRET and
+ * PROCESSA_SLACK_BOT_TOKEN through. A failed load is retried by the next request, not cached.
+ */
+export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): SlackSecretsSource {
+  const local = env.PROCESSA_SLACK_SIGNING_SECRET;
+  if (local) {
+    const secrets: SlackAppSecrets = { signingSecret: local, ...(env.PROCESSA_SLACK_BOT_TOKEN ? { botToken: env.PROCESSA_SLACK_BOT_TOKEN } : {}) };
+    return async () => secrets;
+  }
+  const secretId = env.PROCESSA_SLACK_SECRET;
+  if (!secretId) return async () => undefined;
+  const client = new SecretsManagerClient({});
+  let loading: Promise<SlackAppSecrets> | undefined;
+  return () => {
+    loading ??= client.send(new GetSecretValueCommand({ SecretId: secretId })).then(({ SecretString }) => {
+      if (!SecretString) throw new Error('The Slack secret has no string value');
+      return parseSlackSecret(SecretString);
+    });
+    loading.catch(() => (loading = undefined));
+    return loading;
+  };
+}
