@@ -105,6 +105,7 @@ describe('endpoint.disabled', () => {
         subject: `webhook endpoint ${gone.body.id} disabled (gone)`,
         event: { event: 'endpoint.disabled' },
       });
+      // Deliberately a fixed wait: the claim is that no second endpoint.disabled follows within 1.5 s.
       await new Promise((r) => setTimeout(r, 1500));
       expect(watched().filter((e) => e.event === 'endpoint.disabled' && e.endpoint.id === gone.body.id)).toHaveLength(1);
       expect(posts).toBeLessThanOrEqual(3);
@@ -126,6 +127,7 @@ describe('endpoint.disabled', () => {
   it('an admin disabling an endpoint by hand sends no endpoint.disabled', async () => {
     const manual = await endpointFor('ok');
     expect((await admin('PATCH', `/v1/webhooks/${manual.id}`, { enabled: false })).body.disabledReason).toBe('manual');
+    // Deliberately a fixed wait: the claim is that no endpoint.disabled arrives within 2 s.
     await new Promise((r) => setTimeout(r, 2000));
     expect(watched().filter((e) => e.event === 'endpoint.disabled' && e.endpoint.id === manual.id)).toEqual([]);
   }, 30_000);
@@ -165,6 +167,7 @@ describe('delivery.exhausted', () => {
       'the operator notice of the dead delivery.exhausted',
     );
     expect(notice.event.delivery).toMatchObject({ eventType: 'delivery.exhausted', eventId: event.id, draftId: null });
+    // Deliberately a fixed wait: the claim is that no cascading delivery.exhausted arrives within 2 s.
     await new Promise((r) => setTimeout(r, 2000));
     expect(watched().filter((e) => e.event === 'delivery.exhausted' && e.delivery.endpointId === brokenWatcher.id)).toEqual([]);
   }, 60_000);
