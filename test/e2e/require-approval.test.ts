@@ -17,6 +17,7 @@ import { ProcessaClient } from '../../shared/client/index.js';
 import { requireApproval as requireApprovalLangchain } from '../../shared/client/langchain.js';
 import { apiClient, repoRoot, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
 import { readmeSnippet } from '../support/readme-snippets.js';
+import { eventually } from '../support/receiver.js';
 
 let runtime: DevRuntime;
 let processa: ProcessaClient;
@@ -39,16 +40,12 @@ afterAll(async () => {
 });
 
 /** The draft created for a tool call, once it is there (the wrapper creates it when the model calls the tool). */
-async function draftForCall(toolCallId: string): Promise<any> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const { body } = await reviewerApi('GET', '/v1/drafts?limit=100');
-    const found = body.items.find((draft: any) => draft.metadata.toolCallId === toolCallId);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no draft for tool call ${toolCallId}`);
-}
+const draftForCall = (toolCallId: string): Promise<any> =>
+  eventually(
+    async () => (await reviewerApi('GET', '/v1/drafts?limit=100')).body.items.find((draft: any) => draft.metadata.toolCallId === toolCallId),
+    15_000,
+    `a draft for tool call ${toolCallId}`,
+  );
 
 async function draftsForCall(toolCallId: string): Promise<any[]> {
   const { body } = await reviewerApi('GET', '/v1/drafts?limit=100');
