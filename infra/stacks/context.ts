@@ -35,6 +35,7 @@ export function configFromContext(node: Node): ProcessaAppConfig {
       autoDisableDays: number('autoDisableDays'),
       alarmEmail: read('alarmEmail'),
       notifyFrom: read('notifyFrom'),
+      slackSecret: read('slackSecret'),
     },
     nag: nag === 'true',
   };

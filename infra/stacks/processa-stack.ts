@@ -23,8 +23,16 @@ export interface ProcessaStackProps extends StackProps {
   alarmEmail?: string;
   /** Sender of notification emails: an SES identity (address) verified in the account; the delivery function may send only as it. */
   notifyFrom?: string;
+  /**
+   * Decide from Slack: the Secrets Manager secret (name or full ARN) holding the Slack app's signing
+   * secret (a string, or JSON {"signingSecret", "botToken"}). Only the interactivity function may read it.
+   */
+  slackSecret?: string;
 }
 
+/** A Secrets Manager secret's name, or its full ARN (the slackSecret context). */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 /** A plain address (local@domain.tld), without display names or spaces. */
 const EMAIL = /^[^\s@<>()",;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
@@ -54,6 +62,9 @@ export class ProcessaStack extends Stack {
     if (props.notifyFrom !== undefined && !EMAIL.test(props.notifyFrom)) {
       throw new Error(`notifyFrom must be an email address such as approvals@example.com (a verified SES identity), got "${props.notifyFrom}"`);
     }
+    if (props.slackSecret !== undefined && !SECRET_NAME.test(props.slackSecret) && !SECRET_ARN.test(props.slackSecret)) {
+      throw new Error(`slackSecret must be a Secrets Manager secret name or ARN, got "${props.slackSecret}"`);
+    }
     if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
       throw new Error(`alarmEmail must be an email address such as ops@example.com, got "${props.alarmEmail}"`);
     }
@@ -75,6 +86,7 @@ export class ProcessaStack extends Stack {
         autoDisableDays: String(autoDisableDays),
         stackName: this.stackName,
         notifyFrom: props.notifyFrom,
+        slackSecret: props.slackSecret,
       },
     });
     if (props.notifyFrom) {
@@ -85,6 +97,16 @@ export class ProcessaStack extends Stack {
           actions: ['ses:SendEmail'],
           resources: [props.notifyFrom, domain].map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
         }),
+      );
+    }
+    if (props.slackSecret) {
+      // The Slack app's secret: read by the interactivity function alone. A name matches the secret's
+      // ARN with Secrets Manager's six random characters after it; an ARN is taken as it is.
+      const secretArn = SECRET_ARN.test(props.slackSecret)
+        ? props.slackSecret
+        : `arn:${this.partition}:secretsmanager:${this.region}:${this.account}:secret:${props.slackSecret}-??????`;
+      this.stateless.functions.slackInteractions.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),
       );
     }
     this.operations = new Operations(this, 'Operations', {
