@@ -7,6 +7,7 @@
  */
 
 import { DEFAULT_AUTO_DISABLE_DAYS } from '../shared/webhooks/endpoint-health.js';
+import { DEFAULT_BREAKER_COOLDOWN_SECONDS, DEFAULT_BREAKER_FAILURES } from '../shared/webhooks/circuit-breaker.js';
 import { ROLES, type Role } from '../shared/domain/roles.js';
 import { queueEnvVars, tableEnvVars } from '../shared/config.js';
 import { limits } from '../shared/http/limits.js';
@@ -359,6 +360,21 @@ export const settings = {
     functions: ['deliverWebhooks'],
     description: 'An endpoint whose every attempt failed for this many days is disabled (disabledReason "failing").',
     stack: { context: 'autoDisableDays', default: DEFAULT_AUTO_DISABLE_DAYS },
+    readAt: 'import',
+  },
+  breakerFailures: {
+    envVar: 'PROCESSA_BREAKER_FAILURES',
+    functions: ['deliverWebhooks'],
+    description:
+      "Consecutive failed attempts (an attempt unanswered after hangAfterMs counts at once) that open an endpoint's circuit breaker (K): a whole number from 1 to 100.",
+    stack: { context: 'breakerFailures', default: DEFAULT_BREAKER_FAILURES },
+    readAt: 'import',
+  },
+  breakerCooldownSeconds: {
+    envVar: 'PROCESSA_BREAKER_COOLDOWN_SECONDS',
+    functions: ['deliverWebhooks'],
+    description: "How long an open breaker defers its endpoint's deliveries before one probe is let through: whole seconds from 1 to 3600.",
+    stack: { context: 'breakerCooldownSeconds', default: DEFAULT_BREAKER_COOLDOWN_SECONDS },
     readAt: 'import',
   },
   operatorTopicArn: {

@@ -15,7 +15,7 @@ import {
   endpointStoreFromEnv,
   reportOperationalEvent,
 } from '../../shared/stores.js';
-import { breakerPolicy } from '../../shared/webhooks/circuit-breaker.js';
+import { breakerPolicyFromEnv } from '../../shared/webhooks/circuit-breaker-config.js';
 import { watchForHang } from '../../shared/webhooks/circuit-breaker-hangs.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
@@ -54,7 +54,8 @@ const health = endpointHealthStoreFromEnv();
 const notifier = operatorNotifierFromEnv();
 const breaker = {
   store: breakerStoreFromEnv(),
-  policy: breakerPolicy(policy.timeoutMs),
+  // K and the cooldown: the breakerFailures and breakerCooldownSeconds settings (context on AWS).
+  policy: breakerPolicyFromEnv(policy.timeoutMs),
   // Bookkeeping: a breaker that cannot be read or written lets deliveries through, logged.
   onError: (error: unknown) => logger.error('circuit breaker not read or updated', { error: error as Error }),
 };

@@ -10,7 +10,8 @@ export interface ProcessaAppConfig {
 
 /**
  * Reads the app's context (`-c key=value` or cdk.json): stackName (default Processa), stage
- * (`dev` lets stateful resources be destroyed), retryBaseSeconds, webhookTimeoutMs, autoDisableDays, alarmEmail
+ * (`dev` lets stateful resources be destroyed), retryBaseSeconds, webhookTimeoutMs, autoDisableDays,
+ * breakerFailures, breakerCooldownSeconds, alarmEmail
  * (subscribed to the alarm topic) and nag. Kept apart from app.ts, which synthesizes on import,
  * so tests can check the wiring.
  */
@@ -33,6 +34,8 @@ export function configFromContext(node: Node): ProcessaAppConfig {
       retryBaseSeconds: number('retryBaseSeconds'),
       webhookTimeoutMs: number('webhookTimeoutMs'),
       autoDisableDays: number('autoDisableDays'),
+      breakerFailures: number('breakerFailures'),
+      breakerCooldownSeconds: number('breakerCooldownSeconds'),
       alarmEmail: read('alarmEmail'),
       notifyFrom: read('notifyFrom'),
       slackSecret: read('slackSecret'),

@@ -1,8 +1,9 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { DEFAULT_AUTO_DISABLE_DAYS } from '../../shared/webhooks/endpoint-health.js';
+import { breakerSettingError } from '../../shared/webhooks/circuit-breaker-config.js';
 import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { deliveryRetry, queueConsumer, queues, tables, type QueueName, type TableName } from '../app-definition.js';
+import { deliveryRetry, queueConsumer, queues, settings, tables, type QueueName, type TableName } from '../app-definition.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
 import { acknowledgeNagFindings, type NagAcknowledgment } from './nag-suppressions.js';
 import { Operations } from './operations.js';
@@ -19,6 +20,10 @@ export interface ProcessaStackProps extends StackProps {
   webhookTimeoutMs?: number;
   /** Days of nothing but failed attempts after which an endpoint is disabled (default 5). */
   autoDisableDays?: number;
+  /** Consecutive failed (or unanswered) attempts that open an endpoint's circuit breaker (default 5). */
+  breakerFailures?: number;
+  /** Seconds an open breaker defers its endpoint's deliveries before a probe (default 30). */
+  breakerCooldownSeconds?: number;
   /** Subscribed by email to the alarm topic; validated as an address. */
   alarmEmail?: string;
   /** Sender of notification emails: an SES identity (address) verified in the account; the delivery function may send only as it. */
@@ -73,6 +78,10 @@ export class ProcessaStack extends Stack {
     const autoDisableDays = props.autoDisableDays ?? DEFAULT_AUTO_DISABLE_DAYS;
     if (!(autoDisableDays > 0 && autoDisableDays <= 90))
       throw new Error(`autoDisableDays must be a number of days from 0 (exclusive) to 90, got ${autoDisableDays}`);
+    const breakerFailures = props.breakerFailures ?? settings.breakerFailures.stack.default;
+    const breakerCooldownSeconds = props.breakerCooldownSeconds ?? settings.breakerCooldownSeconds.stack.default;
+    for (const error of [breakerSettingError('breakerFailures', breakerFailures), breakerSettingError('breakerCooldownSeconds', breakerCooldownSeconds)])
+      if (error) throw new Error(error);
 
     this.stateful = new Stateful(this, 'Stateful', { removalPolicy });
     this.stateless = new Stateless(this, 'Stateless', {
@@ -84,6 +93,8 @@ export class ProcessaStack extends Stack {
         retryBaseSeconds: String(retryBaseSeconds),
         webhookTimeoutMs: String(webhookTimeoutMs),
         autoDisableDays: String(autoDisableDays),
+        breakerFailures: String(breakerFailures),
+        breakerCooldownSeconds: String(breakerCooldownSeconds),
         stackName: this.stackName,
         notifyFrom: props.notifyFrom,
         slackSecret: props.slackSecret,

@@ -796,6 +796,39 @@ describe('stack', () => {
     expect(() => new ProcessaStack(app, config.stackName, config.props)).toThrow(/webhookTimeoutMs/);
   });
 
+  it('binds the breaker settings (K 5, cooldown 30 s by default; context breakerFailures, breakerCooldownSeconds) to deliverWebhooks only', () => {
+    expect(settings.breakerFailures.functions).toEqual(['deliverWebhooks']);
+    expect(settings.breakerCooldownSeconds.functions).toEqual(['deliverWebhooks']);
+    const defaults = resources[functionId('deliverWebhooks')].Properties.Environment.Variables;
+    expect(defaults).toMatchObject({ PROCESSA_BREAKER_FAILURES: '5', PROCESSA_BREAKER_COOLDOWN_SECONDS: '30' });
+    const app = new App({
+      outdir: join(outdir, 'breaker'),
+      context: { breakerFailures: '3', breakerCooldownSeconds: '120', 'aws:cdk:bundling-stacks': [] },
+    });
+    const config = configFromContext(app.node);
+    const custom = new ProcessaStack(app, config.stackName, config.props);
+    const customResources = Template.fromStack(custom).toJSON().Resources as Record<string, Json>;
+    for (const fn of functionNames) {
+      const variables = customResources[custom.getLogicalId(custom.stateless.functions[fn].node.defaultChild as CfnElement)].Properties.Environment.Variables;
+      const given = fn === 'deliverWebhooks' ? ['3', '120'] : [undefined, undefined];
+      expect({ fn, values: [variables.PROCESSA_BREAKER_FAILURES, variables.PROCESSA_BREAKER_COOLDOWN_SECONDS] }).toEqual({ fn, values: given });
+    }
+  });
+
+  it.each([
+    ['breakerFailures', '0'],
+    ['breakerFailures', '2.5'],
+    ['breakerFailures', '101'],
+    ['breakerFailures', 'many'],
+    ['breakerCooldownSeconds', '0'],
+    ['breakerCooldownSeconds', '3601'],
+    ['breakerCooldownSeconds', 'soon'],
+  ])('rejects a %s context of %s, naming it', (key, value) => {
+    const app = new App({ outdir: join(outdir, `bad-${key}-${value}`), context: { [key]: value, 'aws:cdk:bundling-stacks': [] } });
+    const config = configFromContext(app.node);
+    expect(() => new ProcessaStack(app, config.stackName, config.props)).toThrow(new RegExp(key));
+  });
+
   it('rejects a retryBaseSeconds context that is not a positive whole number', () => {
     const app = new App({ outdir: join(outdir, 'bad-retry'), context: { retryBaseSeconds: 'soon', 'aws:cdk:bundling-stacks': [] } });
     const config = configFromContext(app.node);
