@@ -118,6 +118,13 @@ function routeAuthReason(route: RouteDefinition): string {
       'stage throttle limits it like every route.'
     );
   }
+  if (route.function === 'emailDecisions') {
+    return (
+      `${route.method} ${route.path} is an email's Approve or Reject link, opened without signing in: the handler checks the ` +
+      'token in the path (HMAC-SHA256 with the key in Secrets Manager, bound to one draft, recipient and decision, expiring), ' +
+      'that its channel is still enabled and lists the recipient, and single use; GET decides nothing. The stage throttle limits it.'
+    );
+  }
   if (route.roles.length === 0) {
     return (
       'The sign-in form must be reachable without credentials: the handler checks the submitted API key itself and ' +

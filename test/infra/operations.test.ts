@@ -546,7 +546,7 @@ describe('cdk-nag', () => {
     const acknowledged = stack.nagAcknowledgments;
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const { id, reason } of acknowledged) {
-      expect(id).toMatch(/^AwsSolutions-(L1|SQS3|APIG4|IAM5\[Resource::[^\]]+\])$/);
+      expect(id).toMatch(/^AwsSolutions-(L1|SQS3|SMG4|APIG4|IAM5\[Resource::[^\]]+\])$/);
       expect(reason.length).toBeGreaterThan(60);
     }
     // IAM5 index wildcards: exactly the tables with indexes each function binds.

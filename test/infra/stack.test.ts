@@ -127,6 +127,8 @@ function actionsOn(name: FunctionName, attribute: string, prefix: string): Set<s
 
 /** The alarm topic's ARN as the template writes it (a Ref to the topic). */
 const alarmTopicRef = () => ({ Ref: logicalId(stack.operations.topic) });
+/** The generated email-link key secret's ARN as the template writes it. */
+const emailLinkKeyRef = () => ({ Ref: logicalId(stack.emailLinkKey) });
 
 /** DynamoDB actions the function's role allows on one table's items (or its indexes), not its stream. */
 const dynamoActionsOn = (name: FunctionName, table: TableName): Set<string> => actionsOn(name, `${tableId(table)}.Arn`, 'dynamodb:');
@@ -655,6 +657,7 @@ describe('least privilege', () => {
         (Object.keys(settings) as SettingName[]).flatMap((setting) => {
           const definition: SettingDefinition = settings[setting];
           if (definition.stackResource === 'alarmTopicArn') return [[setting, alarmTopicRef() as unknown as string]]; // the stack passes the ARN token, written as a Ref
+          if (definition.stackResource === 'emailLinkKeySecret') return [[setting, emailLinkKeyRef() as unknown as string]];
           return definition.stack ? [[setting, String(definition.stack.default)]] : [];
         }),
       ),
@@ -669,7 +672,14 @@ describe('least privilege', () => {
     for (const setting of Object.keys(settings) as SettingName[]) {
       const definition: SettingDefinition = settings[setting];
       if (setting === 'publicBaseUrl' && fn === streamConsumer.function) continue;
-      const value = definition.stackResource === 'alarmTopicArn' ? alarmTopicRef() : definition.stack ? String(definition.stack.default) : undefined;
+      const value =
+        definition.stackResource === 'alarmTopicArn'
+          ? alarmTopicRef()
+          : definition.stackResource === 'emailLinkKeySecret'
+            ? emailLinkKeyRef()
+            : definition.stack
+              ? String(definition.stack.default)
+              : undefined;
       const expected = (definition.functions as readonly FunctionName[]).includes(fn) ? value : undefined;
       expect({ setting, value: variables[definition.envVar] }).toEqual({ setting, value: expected });
     }
@@ -833,5 +843,54 @@ describe('stack', () => {
     const app = new App({ outdir: join(outdir, 'bad-retry'), context: { retryBaseSeconds: 'soon', 'aws:cdk:bundling-stacks': [] } });
     const config = configFromContext(app.node);
     expect(() => new ProcessaStack(app, config.stackName, config.props)).toThrow(/retryBaseSeconds/);
+  });
+});
+
+describe('the email-link key', () => {
+  const secretsReadBy = (fn: FunctionName, statements = roleStatements(fn)) =>
+    statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+
+  it('is a generated secret (64 characters, no punctuation) that only the functions signing or checking links may read, and nothing else', () => {
+    const secrets = Object.entries(resources).filter(([, r]: [string, Json]) => r.Type === 'AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    const [secretId, secret] = secrets[0]!;
+    expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false });
+    const readers = settings.emailLinkKeySecret.functions as readonly FunctionName[];
+    expect([...readers].sort()).toEqual(['deliverWebhooks', 'emailDecisions']);
+    for (const fn of functionNames) {
+      const statements = secretsReadBy(fn);
+      const variables = resources[functionId(fn)].Properties.Environment.Variables;
+      if (!readers.includes(fn)) {
+        expect({ fn, statements, variable: variables[settings.emailLinkKeySecret.envVar] }).toEqual({ fn, statements: [], variable: undefined });
+        continue;
+      }
+      expect(statements).toHaveLength(1);
+      expect(actionsOf(statements[0]!).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(statements[0]!.Resource).toEqual({ Ref: secretId });
+      expect(variables[settings.emailLinkKeySecret.envVar]).toEqual({ Ref: secretId });
+      // The local runtime's key file is never set on AWS.
+      expect(variables[settings.emailLinkKeyFile.envVar]).toBeUndefined();
+    }
+  });
+
+  it('with the emailLinkKeySecret context, uses that secret by name instead (read permission on it alone)', () => {
+    const app = new App({ outdir: join(outdir, 'link-key'), context: { emailLinkKeySecret: 'processa/email-link-key', 'aws:cdk:bundling-stacks': [] } });
+    const config = configFromContext(app.node);
+    expect(config.props.emailLinkKeySecret).toBe('processa/email-link-key');
+    const custom = new ProcessaStack(app, config.stackName, config.props);
+    const json = Template.fromStack(custom).toJSON().Resources as Record<string, Json>;
+    expect(Object.values(json).filter((r: Json) => r.Type === 'AWS::SecretsManager::Secret')).toEqual([]);
+    for (const fn of settings.emailLinkKeySecret.functions) {
+      const id = custom.getLogicalId(custom.stateless.functions[fn].node.defaultChild as CfnElement);
+      expect(json[id].Properties.Environment.Variables[settings.emailLinkKeySecret.envVar]).toBe('processa/email-link-key');
+      const role = custom.getLogicalId(custom.stateless.functions[fn].role!.node.defaultChild as CfnElement);
+      const statements = Object.values(json)
+        .filter((r: Json) => r.Type === 'AWS::IAM::Policy' && referencedIds(r.Properties.Roles).has(role))
+        .flatMap((r: Json) => r.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+      expect(statements).toHaveLength(1);
+      // The secret's ARN by name: its random 6-character suffix, nothing wider.
+      expect(JSON.stringify(statements[0]!.Resource)).toContain(':secret:processa/email-link-key-??????');
+    }
   });
 });
