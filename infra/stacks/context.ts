@@ -39,6 +39,7 @@ export function configFromContext(node: Node): ProcessaAppConfig {
       alarmEmail: read('alarmEmail'),
       notifyFrom: read('notifyFrom'),
       slackSecret: read('slackSecret'),
+      emailLinkKeySecret: read('emailLinkKeySecret'),
     },
     nag: nag === 'true',
   };

@@ -1,9 +1,20 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { DEFAULT_AUTO_DISABLE_DAYS } from '../../shared/webhooks/endpoint-health.js';
 import { breakerSettingError } from '../../shared/webhooks/circuit-breaker-config.js';
 import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { deliveryRetry, queueConsumer, queues, settings, tables, type QueueName, type TableName } from '../app-definition.js';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  deliveryRetry,
+  queueConsumer,
+  queues,
+  settings,
+  tables,
+  type QueueName,
+  type SettingDefinition,
+  type SettingName,
+  type TableName,
+} from '../app-definition.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
 import { acknowledgeNagFindings, type NagAcknowledgment } from './nag-suppressions.js';
 import { Operations } from './operations.js';
@@ -33,6 +44,11 @@ export interface ProcessaStackProps extends StackProps {
    * secret (a string, or JSON {"signingSecret", "botToken"}). Only the interactivity function may read it.
    */
   slackSecret?: string;
+  /**
+   * Name of an existing Secrets Manager secret holding the HMAC key of email decision links (at
+   * least 32 characters). Absent: the stack generates one (64 random characters).
+   */
+  emailLinkKeySecret?: string;
 }
 
 /** A Secrets Manager secret's name, or its full ARN (the slackSecret context). */
@@ -50,6 +66,8 @@ export class ProcessaStack extends Stack {
   readonly stateful: Stateful;
   readonly stateless: Stateless;
   readonly operations: Operations;
+  /** The HMAC key of email decision links (generated, or the one the emailLinkKeySecret context names). */
+  readonly emailLinkKey: secretsmanager.ISecret;
   /** The cdk-nag findings this stack acknowledges, with their reasons (infra/stacks/nag-suppressions.ts). */
   readonly nagAcknowledgments: NagAcknowledgment[];
 
@@ -110,6 +128,23 @@ export class ProcessaStack extends Stack {
         }),
       );
     }
+    // The HMAC key of email decision links: only the functions that sign or check links may read it.
+    const emailLinkKey = (this.emailLinkKey = props.emailLinkKeySecret
+      ? secretsmanager.Secret.fromSecretNameV2(this, 'EmailLinkKey', props.emailLinkKeySecret)
+      : new secretsmanager.Secret(this, 'EmailLinkKey', {
+          description: 'HMAC-SHA256 key of the Approve and Reject links in Processa notification emails',
+          generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+          removalPolicy,
+        }));
+    for (const setting of Object.keys(settings) as SettingName[]) {
+      const definition: SettingDefinition = settings[setting];
+      if (definition.stackResource !== 'emailLinkKeySecret') continue;
+      for (const name of definition.functions) {
+        // A name is looked up as is; a generated secret by its full ARN.
+        this.stateless.functions[name].addEnvironment(definition.envVar, props.emailLinkKeySecret ?? emailLinkKey.secretArn);
+        emailLinkKey.grantRead(this.stateless.functions[name]);
+      }
+    }
     if (props.slackSecret) {
       // The Slack app's secret: read by the interactivity function alone. A name matches the secret's
       // ARN with Secrets Manager's six random characters after it; an ARN is taken as it is.
@@ -130,6 +165,13 @@ export class ProcessaStack extends Stack {
       alarmEmail: props.alarmEmail,
     });
     this.nagAcknowledgments = acknowledgeNagFindings(this.stateful, this.stateless);
+    if (emailLinkKey instanceof secretsmanager.Secret) {
+      const reason =
+        'The email-link key has no rotation Lambda: rotating it would end every link already sent (they are checked against ' +
+        'one key and live at most 7 days); an operator rotates it by updating the secret, and only two functions may read it.';
+      Validations.of(emailLinkKey).acknowledge({ id: 'AwsSolutions-SMG4', reason });
+      this.nagAcknowledgments.push({ path: emailLinkKey.node.path, id: 'AwsSolutions-SMG4', reason });
+    }
 
     // Outputs live on the stack itself so their logical ids are exactly these names.
     new CfnOutput(this, outputNames.apiUrl, { value: this.stateless.apiUrl, description: 'Base URL of the HTTP API' });
