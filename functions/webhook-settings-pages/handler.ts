@@ -1,7 +1,8 @@
 import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
 import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
 import { page, pageHandler, pageProblem, redirect, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
-import { settingsPage, type SettingsState } from '../../shared/pages/settings-views.js';
+import { settingsPage, type ChannelForm, type SettingsState } from '../../shared/pages/settings-views.js';
+import { createChannel, createChannelSchema, isChannel, updateChannel, updateChannelSchema } from '../../shared/notifications/channels.js';
 import {
   apiKeyStoreFromEnv,
   deadDeliveriesFromEnv,
@@ -13,7 +14,7 @@ import {
 } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
-import { createEndpoint, createEndpointSchema, deleteEndpoint, rotateSecret } from '../../shared/webhooks/endpoints.js';
+import { createEndpoint, createEndpointSchema, deleteEndpoint, getEndpoint, rotateSecret, updateEndpoint } from '../../shared/webhooks/endpoints.js';
 import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';
@@ -38,6 +39,13 @@ const NOTICES: Record<string, (n: number) => string> = {
   // Redrive is bounded per request; the rest wait for the next press.
   'redriven-more': (n) => `${n} dead deliveries sent out again; more are left: press Redrive again.`,
   deleted: () => 'Endpoint deleted.',
+  'channel-added': () => 'Notification channel added.',
+  'channel-deleted': () => 'Notification channel deleted.',
+  'channel-test-sent': () =>
+    'Test notification queued: a sample waiting draft marked as a test, rendered as the channel renders real ones. Its delivery appears below within a few seconds (reload).',
+  enabled: () => 'Enabled: it receives new events again (redrive to send what it missed).',
+  disabled: () => 'Disabled: it receives nothing until enabled again; its queued retries are parked as dead.',
+  'reminder-saved': () => 'Reminder setting saved.',
   added: () => 'Endpoint added.',
   rotated: () => 'Secret rotated.',
 };
@@ -57,6 +65,36 @@ async function render(request: SignedInPageRequest, status: number, state: Setti
 }
 
 const endpointId = (request: SignedInPageRequest) => pathParameter(request.event, 'id');
+
+/** The add-channel form as posted; only the fields of its kind are read. */
+function channelForm(request: SignedInPageRequest): ChannelForm {
+  const field = (name: string) => request.form.get(name) ?? '';
+  return {
+    kind: field('kind') === 'email' ? 'email' : 'slack',
+    url: field('url'),
+    recipients: field('recipients'),
+    description: field('description'),
+    events: request.form.getAll('events'),
+    filterKey: field('filterKey').trim(),
+    filterValue: field('filterValue'),
+    remindAfterMinutes: field('remindAfterMinutes').trim(),
+  };
+}
+
+/** A number field: empty means "not set"; anything else goes to the schema as a number (NaN is refused there by name). */
+const minutesField = (value: string): number | undefined => (value === '' ? undefined : Number(value));
+
+function channelInput(request: SignedInPageRequest, form: ChannelForm) {
+  return {
+    // Anything but the two kinds is refused by the schema, naming the field.
+    kind: request.form.get('kind') ?? '',
+    ...(form.kind === 'email' ? { recipients: form.recipients.split(/[\s,;]+/).filter((r) => r !== '') } : { url: form.url }),
+    description: form.description || undefined,
+    events: form.events,
+    ...(form.filterKey !== '' || form.filterValue !== '' ? { filter: { [form.filterKey]: form.filterValue } } : {}),
+    remindAfterMinutes: minutesField(form.remindAfterMinutes),
+  };
+}
 
 export const handler = pageHandler(
   'webhookSettingsPages',
@@ -80,6 +118,36 @@ export const handler = pageHandler(
         return render(request, problem.status, { error: problem.message, form });
       }
     },
+    'POST /settings/webhooks/notifications': async (request) => {
+      const form = channelForm(request);
+      try {
+        const created = await createChannel(endpoints, parseOrThrow(createChannelSchema, channelInput(request, form)), policy);
+        return redirect(`/settings/webhooks?notice=channel-added#${created.id}`);
+      } catch (error) {
+        const problem = pageProblem(error);
+        if (!problem) throw error;
+        return render(request, problem.status, { error: problem.message, channelForm: form });
+      }
+    },
+    'POST /settings/webhooks/{id}/enabled': async (request) => {
+      const enabled = request.form.get('enabled');
+      if (enabled !== 'true' && enabled !== 'false') return render(request, 400, { error: 'Invalid request: enabled: must be true or false' });
+      // updateEndpoint is conditional on the version it read (no lost update), for channels and webhooks alike.
+      const updated = await updateEndpoint(endpoints, endpointId(request), { enabled: enabled === 'true' }, policy);
+      return redirect(`/settings/webhooks?notice=${updated.enabled ? 'enabled' : 'disabled'}#${updated.id}`);
+    },
+    'POST /settings/webhooks/{id}/reminder': async (request) => {
+      try {
+        const raw = (request.form.get('remindAfterMinutes') ?? '').trim();
+        const patch = parseOrThrow(updateChannelSchema, { remindAfterMinutes: raw === '' ? null : Number(raw) });
+        const updated = await updateChannel(endpoints, endpointId(request), patch);
+        return redirect(`/settings/webhooks?notice=reminder-saved#${updated.id}`);
+      } catch (error) {
+        const problem = pageProblem(error);
+        if (!problem || problem.status === 404) throw error;
+        return render(request, problem.status, { error: problem.message });
+      }
+    },
     'POST /settings/webhooks/{id}/test': async (request) => {
       try {
         // "Test Webhook" posts no event (the default draft.rejected); the sample-approval form names draft.approved.
@@ -89,7 +157,8 @@ export const handler = pageHandler(
           return render(request, 400, { error: 'Tick “Yes, my receiver will execute it” to send a sample approval.' });
         }
         const sent = await sendTestEvent(endpoints, queue, endpointId(request), input);
-        return redirect(`/settings/webhooks?notice=${sent.eventType === 'draft.approved' ? 'sample-sent' : 'test-sent'}#${sent.endpointId}`);
+        const notice = sent.eventType === 'draft.approved' ? 'sample-sent' : sent.eventType === 'draft.created' ? 'channel-test-sent' : 'test-sent';
+        return redirect(`/settings/webhooks?notice=${notice}#${sent.endpointId}`);
       } catch (error) {
         // A missing endpoint is the pipeline's own "Cannot do that" page, not the settings list.
         const problem = pageProblem(error);
@@ -115,8 +184,9 @@ export const handler = pageHandler(
       if (request.form.get('confirm') !== 'yes') {
         return render(request, 400, { error: 'Tick “Yes, delete it” to delete an endpoint.' });
       }
+      const channel = isChannel(await getEndpoint(endpoints, endpointId(request)));
       await deleteEndpoint(endpoints, endpointId(request));
-      return redirect('/settings/webhooks?notice=deleted');
+      return redirect(`/settings/webhooks?notice=${channel ? 'channel-deleted' : 'deleted'}`);
     },
   },
 );

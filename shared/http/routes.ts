@@ -65,6 +65,10 @@ export const routes = [
   { method: 'POST', path: '/settings/webhooks/{id}/rotate-secret', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
   { method: 'POST', path: '/settings/webhooks/{id}/redrive', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
   { method: 'POST', path: '/settings/webhooks/{id}/delete', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  // Notification channels (Slack, email) on the same page: add one, enable/disable, set its reminder; test, redrive and delete are the endpoint routes above.
+  { method: 'POST', path: '/settings/webhooks/notifications', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  { method: 'POST', path: '/settings/webhooks/{id}/enabled', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  { method: 'POST', path: '/settings/webhooks/{id}/reminder', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
 ] as const satisfies readonly RouteShape[];
 
 type DefinedRoute = (typeof routes)[number];

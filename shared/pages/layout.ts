@@ -30,6 +30,7 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--bg);border:1px 
 .email-body{white-space:pre-wrap;overflow-wrap:anywhere;border-top:1px solid var(--line);margin-top:.75rem;padding-top:.75rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=text],input[type=url],input[type=password],textarea{width:100%;font:inherit;padding:.5rem;border:1px solid var(--line);border-radius:6px;background:#fff}
+input[type=number]{width:9rem;font:inherit;padding:.45rem .5rem;border:1px solid var(--line);border-radius:6px;background:#fff}
 textarea{min-height:10rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9rem}
 button{font:inherit;padding:.45rem .9rem;border-radius:6px;border:1px solid var(--fg);background:var(--fg);color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:var(--fg)}
@@ -46,6 +47,8 @@ fieldset{border:0;padding:0;margin:.75rem 0 0}
 fieldset label,label.confirm{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.25rem 1rem .25rem 0}
 .card>h2:first-child{margin-top:0}
 td.nowrap{white-space:nowrap}
+table.deliveries{table-layout:fixed;min-width:36rem}table.deliveries td{overflow-wrap:anywhere}
+.deliveries .w-outcome{width:6.5rem}.deliveries .w-http{width:3.5rem}.deliveries .w-attempt{width:5.5rem}.deliveries .w-event{width:10.5rem}.deliveries .w-time{width:6.5rem}.deliveries .w-took{width:5rem}
 .wrap{overflow-wrap:anywhere;word-break:break-word}td.wrap{min-width:12rem}
 .health strong{text-transform:capitalize}.health.healthy strong{color:var(--ok)}.health.failing strong{color:var(--warn)}.health.disabled strong{color:var(--bad)}
 @media (max-width:560px){main{padding:.75rem}dl{grid-template-columns:1fr}.card{padding:.75rem}}

@@ -77,6 +77,8 @@ async function reloadUntilRow(url: string, outcome: string, timeoutMs = 15_000):
 }
 
 /** Clicks one of an endpoint's buttons (each is its own small form). */
+/** The add-endpoint form (the Notifications section has its own event boxes with the same labels). */
+const addForm = () => page.locator('form[action="/settings/webhooks"]');
 const press = (url: string, label: string) => submit(page, card(url).getByRole('button', { name: label }));
 
 describe('webhook settings in the browser', () => {
@@ -187,6 +189,14 @@ describe('webhook settings in the browser', () => {
     ).toBe('rgb(253, 236, 234)');
     expect(await rows(failing.url, 'failed').count()).toBe(3);
     expect(await text(card(failing.url).locator('p.notice.error'))).toBe('1 dead delivery in the recent log. Fix the receiver, then redrive.');
+    // At 1100 px the log fits its card: the Error column is neither clipped nor scrolled out of sight.
+    expect(
+      await card(failing.url)
+        .locator('.table-wrap')
+        .evaluate((wrap) => wrap.scrollWidth <= wrap.clientWidth),
+    ).toBe(true);
+    const [cardBox, errorBox] = [await card(failing.url).boundingBox(), await dead.first().locator('td').last().boundingBox()];
+    expect(errorBox!.x + errorBox!.width).toBeLessThanOrEqual(cardBox!.x + cardBox!.width);
     await screenshot(page, 'settings-webhooks-dead');
 
     failing.setMode('ok');
@@ -270,14 +280,14 @@ describe('webhook settings in the browser', () => {
     const before = (await stack.admin('GET', '/v1/webhooks')).body.items.length;
     await page.locator('#url').fill('http://example.com/hooks/processa');
     await page.locator('#description').fill('Public & "quoted" <receiver>');
-    await page.getByLabel('draft.rejected').uncheck();
+    await addForm().getByLabel('draft.rejected').uncheck();
     const refused = await submit(page, page.getByRole('button', { name: 'Add endpoint' }));
     expect(refused.status()).toBe(400);
     expect(await text(page.locator('[role=alert]'))).toBe('Invalid request: url: must use https://');
     expect(await page.locator('#url').inputValue()).toBe('http://example.com/hooks/processa');
     expect(await page.locator('#description').inputValue()).toBe('Public & "quoted" <receiver>');
-    expect(await page.getByLabel('draft.approved').isChecked()).toBe(true);
-    expect(await page.getByLabel('draft.rejected').isChecked()).toBe(false);
+    expect(await addForm().getByLabel('draft.approved').isChecked()).toBe(true);
+    expect(await addForm().getByLabel('draft.rejected').isChecked()).toBe(false);
     expect((await stack.admin('GET', '/v1/webhooks')).body.items).toHaveLength(before);
   });
 });
