@@ -1,5 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
+import { DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
+import { createDocumentClient } from '../../shared/store/dynamo-client.js';
+import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { queuedState } from '../../shared/webhooks/delivery-state.js';
+import { testEvent } from '../../shared/webhooks/events.js';
 import { verifyWebhookDelivery } from '../../shared/client/webhooks.js';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually, startReceiver } from '../support/receiver.js';
@@ -170,6 +178,53 @@ describe('delivery.exhausted', () => {
     // Deliberately a fixed wait: the claim is that no cascading delivery.exhausted arrives within 2 s.
     await new Promise((r) => setTimeout(r, 2000));
     expect(watched().filter((e) => e.event === 'delivery.exhausted' && e.delivery.endpointId === brokenWatcher.id)).toEqual([]);
+  }, 60_000);
+});
+
+describe('delivery.exhausted from the DLQ sweep', () => {
+  it('a delivery SQS dead-lettered on its own (receive limit, no attempt finished) is found by the sweep: delivery.exhausted to subscribers and the operator, and the redrive then sends it', async () => {
+    const victim = await endpointFor('ok');
+    const info = runtime.info();
+    const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
+    const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: info.sqsEndpoint });
+    try {
+      // What SQS's redrive policy leaves behind: the delivery state still waiting (the fan-out wrote
+      // it), the message itself in the DLQ, moved there by SQS, not by the delivery function.
+      const message = deliveryMessage(testEvent({ event: 'draft.approved' }), victim.id);
+      const states = new DynamoDeliveryStateStore(createDocumentClient(dynamo), info.tables.deliveries);
+      expect(await states.save(queuedState(message, new Date()), undefined)).toBe(true);
+      await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.deliveriesDlq, MessageBody: JSON.stringify(message) }));
+
+      // The redrive sweeps the DLQ first: the delivery is recorded dead with the reason, and announced.
+      const redrive = await admin('POST', `/v1/webhooks/${victim.id}/redrive`, {});
+      expect(redrive.status).toBe(200);
+      const event = await eventually(
+        () => watched().find((e) => e.event === 'delivery.exhausted' && e.delivery.eventId === message.eventId),
+        20_000,
+        'delivery.exhausted from the sweep',
+      );
+      expect(event.delivery).toMatchObject({
+        endpointId: victim.id,
+        eventId: message.eventId,
+        eventType: 'draft.approved',
+        attempts: 0,
+        lastError: expect.stringContaining('receive limit'),
+      });
+      const notice = await eventually(
+        () => outbox().find((n) => n.event.event === 'delivery.exhausted' && n.event.delivery.eventId === message.eventId),
+        10_000,
+        'the operator notice',
+      );
+      expect(notice.event.delivery).toMatchObject({ endpointId: victim.id, attempts: 0 });
+      // The same redrive then re-queued it, and the receiver gets it.
+      expect(redrive.body).toMatchObject({ redriven: 1 });
+      await eventually(() => victim.receiver.forEvent(message.eventId).length === 1, 20_000, 'the redriven delivery');
+      // Swept once: a second redrive finds nothing dead there.
+      expect((await admin('POST', `/v1/webhooks/${victim.id}/redrive`, {})).body).toMatchObject({ redriven: 0 });
+    } finally {
+      dynamo.destroy();
+      sqs.destroy();
+    }
   }, 60_000);
 });
 
