@@ -97,8 +97,9 @@ export function verifyEmailLink(
   const match = /^([A-Za-z0-9_-]{16,1024})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return { ok: false, reason: 'malformed' };
   const [, body, signature] = match as unknown as [string, string, string];
-  const presented = Buffer.from(signature, 'base64url');
-  const expected = mac(key, body);
+  // Compared as text: decoding would ignore the last character's spare bits, so another string would pass for the same MAC.
+  const presented = Buffer.from(signature, 'utf8');
+  const expected = Buffer.from(mac(key, body).toString('base64url'), 'utf8');
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { ok: false, reason: 'tampered' };
   let parsed: z.output<typeof claimsSchema>;
   try {
