@@ -91,3 +91,22 @@ export interface FieldProblem {
   field: string;
   message: string;
 }
+
+/**
+ * The draft.created webhook body (opt-in: an endpoint subscribes with `events: [..., 'draft.created']`).
+ * A draft waits for review; nothing to execute yet. Verify it like any delivery (`@processa/client/webhooks`).
+ */
+export interface DraftCreatedEvent {
+  event: 'draft.created';
+  draft: {
+    id: string;
+    title: string;
+    content: JsonObject;
+    metadata: Record<string, MetadataValue>;
+    createdAt: string;
+    expiresAt: string | null;
+    /** The page where a reviewer decides it. */
+    reviewUrl: string;
+  };
+  timestamp: string;
+}

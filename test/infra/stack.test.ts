@@ -527,6 +527,42 @@ describe('least privilege', () => {
     expect(elsewhere).toEqual([]);
   });
 
+  // Notification emails leave through SES v2 as the notifyFrom identity: the delivery function alone may send, and only as it.
+  it('ses:SendEmail is granted only with notifyFrom, only to deliverWebhooks, only on that identity (the address and its domain)', () => {
+    const sesStatements = (statements: Statement[]) => statements.filter((st) => actionsOf(st).some((a) => a.startsWith('ses:')));
+    // The default synth has no notifyFrom: no function may send email.
+    for (const fn of functionNames) expect({ fn, ses: sesStatements(roleStatements(fn)) }).toEqual({ fn, ses: [] });
+
+    const app = new App({ outdir: join(outdir, 'notify'), context: { notifyFrom: 'approvals@mail.example.com', 'aws:cdk:bundling-stacks': [] } });
+    const config = configFromContext(app.node);
+    const custom = new ProcessaStack(app, config.stackName, config.props);
+    const customResources = Template.fromStack(custom).toJSON().Resources as Record<string, Json>;
+    const idOf = (construct: IConstruct) => custom.getLogicalId(construct.node.defaultChild as CfnElement);
+    const statementsOf = (fn: FunctionName): Statement[] => {
+      const role = idOf(custom.stateless.functions[fn].role!);
+      return Object.values(customResources)
+        .filter((r: Json) => r.Type === 'AWS::IAM::Policy' && referencedIds(r.Properties.Roles).has(role))
+        .flatMap((r: Json) => r.Properties.PolicyDocument.Statement as Statement[]);
+    };
+    for (const fn of functionNames.filter((f) => f !== 'deliverWebhooks')) expect({ fn, ses: sesStatements(statementsOf(fn)) }).toEqual({ fn, ses: [] });
+    const granted = sesStatements(statementsOf('deliverWebhooks'));
+    expect(granted.flatMap(actionsOf)).toEqual(['ses:SendEmail']);
+    expect(granted.every((st) => st.Effect === 'Allow')).toBe(true);
+    const identities = granted
+      .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]))
+      .map((resource: Json) => {
+        const arn = JSON.stringify(resource);
+        // No wildcard anywhere: an identity ARN in this account and region, nothing else.
+        expect(arn).not.toContain('*');
+        expect(arn).toContain(':ses:');
+        return arn.match(/:identity\/([^"]+)"/)?.[1];
+      });
+    expect(identities.sort()).toEqual(['approvals@mail.example.com', 'mail.example.com']);
+    // And the function is told which identity to send as.
+    const variables = customResources[idOf(custom.stateless.functions.deliverWebhooks)].Properties.Environment.Variables;
+    expect(variables[settings.notifyFrom.envVar]).toBe('approvals@mail.example.com');
+  });
+
   it('readDrafts may only read, and only the drafts and apiKeys tables (and their indexes)', () => {
     const allowed = new Set([tableId('drafts'), tableId('apiKeys')]);
     const dynamoStatements = roleStatements('readDrafts').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
