@@ -14,6 +14,8 @@ const bearerRoutes = allRoutes.filter((r) => authOf(r) === 'bearer');
 const openRoutes = allRoutes.filter((r) => authOf(r) === 'none');
 const sessionRoutes = allRoutes.filter((r) => authOf(r) === 'session');
 const SIGN_IN_ROUTE = 'POST /review/login';
+/** Open to callers without a key, but each request must carry Slack's signature (the app's signing secret) instead. */
+const SLACK_SIGNED_ROUTE = 'POST /v1/integrations/slack/interactions';
 
 /**
  * The product contract's role table (PRODUCT.md, "Roles and keys" and "HTTP API"), as rules over
@@ -23,6 +25,8 @@ const SIGN_IN_ROUTE = 'POST /review/login';
 function contractRoles(route: RouteDefinition): readonly Role[] | 'open' | undefined {
   const key = routeKey(route);
   if (key === 'GET /v1/openapi.json') return 'open';
+  // Decide from Slack: Slack calls it; a decision needs a Slack user linked to a reviewer or admin key (slack-interactions.test.ts).
+  if (key === SLACK_SIGNED_ROUTE) return 'open';
   if (key === SIGN_IN_ROUTE) return [];
   if (key === 'POST /v1/drafts') return ['agent', 'admin'];
   if (route.method === 'GET' && /^\/v1\/drafts(\/\{id\})?$/.test(route.path)) return ['agent', 'reviewer', 'admin'];
@@ -152,9 +156,18 @@ describe('bearer routes: no key, wrong key, revoked key → 401; each role → 4
 });
 
 describe('open routes', () => {
-  it.each(openRoutes.map((r) => [routeKey(r), r] as const))('%s answers 200 without a key (and ignores a wrong one)', async (_key, route) => {
+  const unsigned = openRoutes.filter((r) => routeKey(r) !== SLACK_SIGNED_ROUTE);
+  it.each(unsigned.map((r) => [routeKey(r), r] as const))('%s answers 200 without a key (and ignores a wrong one)', async (_key, route) => {
     expect((await callApi(route)).status).toBe(200);
     expect((await callApi(route, 'Bearer nonsense')).status).toBe(200);
+  });
+
+  it(`${SLACK_SIGNED_ROUTE} takes no key: with no Slack signing secret configured it accepts nothing, keyed or not (503)`, async () => {
+    const route = openRoutes.find((r) => routeKey(r) === SLACK_SIGNED_ROUTE)!;
+    for (const authorization of [undefined, `Bearer ${keys.admin}`]) {
+      const res = await callApi(route, authorization);
+      expect({ authorization, status: res.status, code: res.body?.error?.code }).toEqual({ authorization, status: 503, code: 'slack_not_configured' });
+    }
   });
 });
 

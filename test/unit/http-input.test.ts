@@ -151,6 +151,6 @@ describe('route matching (shared by the local gateway and the $default route)', 
     expect(matchRoute('GET', '/v1/drafts/a%2Fb')).toMatchObject({ kind: 'route', key: 'GET /v1/drafts/{id}', pathParameters: { id: 'a%2Fb' } });
     expect(matchRoute('GET', '/v1/drafts/a/b')).toEqual({ kind: 'none' });
     expect(matchRoute('GET', '/v1/drafts/')).toEqual({ kind: 'none' });
-    expect(matchRoute('PATCH', '/v1/keys/k1')).toEqual({ kind: 'wrongMethod', allowed: ['DELETE'] });
+    expect(matchRoute('PUT', '/v1/keys/k1')).toEqual({ kind: 'wrongMethod', allowed: ['DELETE', 'PATCH'] });
   });
 });
