@@ -10,6 +10,8 @@ import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runt
 
 const allRoutes = routes as readonly RouteDefinition[];
 const authOf = (route: RouteDefinition) => route.auth ?? 'bearer';
+/** An email's Approve or Reject link: no key and no session; the signed token in its path is the credential (email-decisions.test.ts). */
+const isEmailLinkRoute = (route: RouteDefinition) => route.path === '/email-decisions/{token}';
 const bearerRoutes = allRoutes.filter((r) => authOf(r) === 'bearer');
 const openRoutes = allRoutes.filter((r) => authOf(r) === 'none');
 const sessionRoutes = allRoutes.filter((r) => authOf(r) === 'session');
@@ -33,6 +35,7 @@ function contractRoles(route: RouteDefinition): readonly Role[] | 'open' | undef
   if (/^\/v1\/drafts\/\{id\}\/(approve|reject)$/.test(route.path)) return ['reviewer', 'admin'];
   if (/^\/v1\/(webhooks|keys|notifications)(\/|$)/.test(route.path)) return ['admin'];
   if (/^\/review(\/|$)/.test(route.path)) return ['reviewer', 'admin'];
+  if (isEmailLinkRoute(route)) return [];
   if (/^\/settings\/webhooks(\/|$)/.test(route.path)) return ['admin'];
   return undefined;
 }
@@ -103,7 +106,7 @@ describe('the route definition', () => {
         if (!Array.isArray(roles)) return true;
         if (!['bearer', 'session', 'none'].includes(authOf(r))) return true;
         if (roles.some((role) => !(ROLES as readonly string[]).includes(role)) || new Set(roles).size !== roles.length) return true;
-        if (roles.length === 0) return !(authOf(r) === 'none' || routeKey(r) === SIGN_IN_ROUTE);
+        if (roles.length === 0) return !(authOf(r) === 'none' || routeKey(r) === SIGN_IN_ROUTE || isEmailLinkRoute(r));
         return authOf(r) === 'none'; // an open route with roles would silently check nothing
       })
       .map(routeKey);
@@ -176,6 +179,12 @@ describe('session routes (pages): no session → the sign-in form or a redirect;
     for (const headers of [{}, { authorization: `Bearer ${keys.admin}` }, { authorization: `Bearer ${keys.reviewer}` }] as Array<Record<string, string>>) {
       const res = await callPage(route, headers);
       const asked = headers.authorization ? 'with a Bearer key' : 'without anything';
+      if (isEmailLinkRoute(route)) {
+        // "{token}" is no link: a refusal page (GET), or the form refused for its CSRF token (POST); never a sign-in form or a decision.
+        expect({ asked, status: res.status }).toEqual({ asked, status: route.method === 'GET' ? 400 : 403 });
+        expect(res.body).not.toMatch(SIGN_IN_FORM);
+        continue;
+      }
       if (route.method === 'GET') {
         expect({ asked, status: res.status }).toEqual({ asked, status: 200 });
         expect(res.body).toMatch(SIGN_IN_FORM);
