@@ -84,12 +84,12 @@ const draftBody = (i: number) =>
     metadata: { source: 'bench', run: 'pipeline', index: i },
   });
 
-interface Tracker {
+export interface Tracker {
   firstReceipt: Map<string, number>;
   receiptCounts: Map<string, number>;
 }
 
-function trackReceipts(receiver: BenchReceiver): Tracker {
+export function trackReceipts(receiver: BenchReceiver): Tracker {
   const tracker: Tracker = { firstReceipt: new Map(), receiptCounts: new Map() };
   receiver.onReceipt((r) => {
     if (r.draftId && !tracker.firstReceipt.has(r.draftId)) tracker.firstReceipt.set(r.draftId, r.at);
@@ -98,7 +98,7 @@ function trackReceipts(receiver: BenchReceiver): Tracker {
   return tracker;
 }
 
-async function createDrafts(pool: Pool, agentKey: string, count: number, label: string, offset: number) {
+export async function createDrafts(pool: Pool, agentKey: string, count: number, label: string, offset: number) {
   const ids: Array<string | undefined> = new Array(count);
   const latencies: number[] = [];
   let errors = 0;
@@ -137,7 +137,7 @@ async function createDrafts(pool: Pool, agentKey: string, count: number, label: 
 }
 
 /** Decides `ids` at `rate` per second, open loop (approve and reject alternate), then waits for their webhooks. */
-async function decideAndDrain(
+export async function decideAndDrain(
   pool: Pool,
   reviewerKey: string,
   ids: Array<string | undefined>,

@@ -4,7 +4,8 @@ import type { BundleInfo, ColdStartRun, Timing, Variant } from './coldstart.js';
 import { importReps, STACK_BUNDLING, TIMINGS, VARIANTS } from './coldstart.js';
 import { API_ACCESS_LOG_BYTES, costModel, LIFECYCLE, PLATFORM_LOG_BYTES, type CostInputs, type CostRun, type LifecycleFunction } from './cost.js';
 import type { Machine } from './machine.js';
-import type { BenchOptions, Section } from './options.js';
+import { SECTIONS, type BenchOptions, type Section } from './options.js';
+import { ISOLATION_CONCURRENCY, ISOLATION_HANG_AFTER_MS, ISOLATION_RATE, ISOLATION_TIMEOUT_MS, type IsolationRun } from './isolation.js';
 import {
   CREATE_CONCURRENCY,
   DECIDE_CONNECTIONS,
@@ -29,6 +30,7 @@ export interface Results {
   worker?: WorkerRun[];
   coldstart?: { bundles: BundleInfo[]; runs: ColdStartRun[] };
   cost?: CostRun[];
+  isolation?: IsolationRun[];
 }
 
 export const TARGETS = {
@@ -38,7 +40,25 @@ export const TARGETS = {
   bundleBytes: 300 * 1024,
   importOverheadMs: 50,
   usdPerMillionDrafts: 6,
+  /** The healthy endpoint's p99 beside a hanging one: within this factor of its p99 alone, or this many ms above it. */
+  isolationP99Factor: 1.5,
+  isolationP99ExtraMs: 250,
 } as const;
+
+/** The most the healthy endpoint's p99 with a hanging endpoint subscribed may be, given its p99 alone: either bound. */
+const isolationAllowance = (baselineP99: number) => Math.max(baselineP99 * TARGETS.isolationP99Factor, baselineP99 + TARGETS.isolationP99ExtraMs);
+export const isolationMet = (baselineP99: number, withHangingP99: number) => withHangingP99 <= isolationAllowance(baselineP99);
+
+/**
+ * Both phases of a run share one dev runtime, so each run is judged on its own pair; the verdict
+ * is the median run's (by how far its p99 beside the hanging endpoint is from what it may be).
+ */
+function isolationVerdict(runs: IsolationRun[]) {
+  const excess = spread(runs.map((x) => x.withHanging.decisionToWebhook.p99 - isolationAllowance(x.baseline.decisionToWebhook.p99)));
+  const ratio = spread(runs.map((x) => x.withHanging.decisionToWebhook.p99 / x.baseline.decisionToWebhook.p99));
+  const metIn = runs.filter((x) => isolationMet(x.baseline.decisionToWebhook.p99, x.withHanging.decisionToWebhook.p99)).length;
+  return { ok: excess.median <= 0, ratio, metIn };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
@@ -121,8 +141,10 @@ function coldStartSpreads(cs: NonNullable<Results['coldstart']>) {
 // Sections
 // ---------------------------------------------------------------------------------------------
 
-function headline(r: Results): string {
-  const rows: string[][] = [];
+/** The headline's rows, each with the section that measured it (its first column, so a partial run can replace its own). */
+function headlineRows(r: Results): Array<{ section: Section; cells: string[] }> {
+  const tagged: Array<{ section: Section; cells: string[] }> = [];
+  const add = (section: Section, cells: string[]) => tagged.push({ section, cells });
   if (r.pipeline?.length) {
     const runs = r.pipeline;
     const p99 = over(runs, (x) => x.main.decisionToWebhook.p99);
@@ -130,19 +152,19 @@ function headline(r: Results): string {
     const lost = runs.reduce((a, x) => a + x.main.lost + x.reference.lost, 0);
     const decided = runs.reduce((a, x) => a + x.main.decided + x.reference.decided, 0);
     const dups = runs.reduce((a, x) => a + x.main.duplicateReceipts + x.reference.duplicateReceipts, 0);
-    rows.push([
+    add('pipeline', [
       `Decision → webhook received, p99, at ${r.options.rate} decisions/s offered`,
       sp(p99, ms),
       `≤ ${ms(TARGETS.decisionToWebhookP99Ms)} locally`,
       verdict(p99.median <= TARGETS.decisionToWebhookP99Ms),
     ]);
-    rows.push([
+    add('pipeline', [
       `… at ${referenceRate(r.options.rate)} decisions/s (unsaturated reference)`,
       sp(refP99, ms),
       `≤ ${ms(TARGETS.decisionToWebhookP99Ms)} locally`,
       verdict(refP99.median <= TARGETS.decisionToWebhookP99Ms),
     ]);
-    rows.push([
+    add('pipeline', [
       `Throughput at ${r.options.rate} decisions/s offered`,
       `${sp(
         over(runs, (x) => x.main.achievedDecisionRate),
@@ -154,7 +176,7 @@ function headline(r: Results): string {
       '—',
       '—',
     ]);
-    rows.push([
+    add('pipeline', [
       'Webhooks lost / duplicated (all runs)',
       `${int(lost)} lost, ${int(dups)} duplicates, of ${int(decided)} decisions`,
       '0 lost',
@@ -163,7 +185,7 @@ function headline(r: Results): string {
   }
   if (r.worker?.length) {
     const ratio = over(r.worker, (x) => x.ratio);
-    rows.push([
+    add('worker', [
       'Delivery handler ÷ raw undici POSTs (same bodies, same concurrency)',
       `${sp(ratio, (v) => num(v, 2))} — with DynamoDB answered in-process: ${sp(
         over(r.worker, (x) => x.stubbedRatio),
@@ -179,7 +201,7 @@ function headline(r: Results): string {
     const largest = maxOf(bundles.map((b) => b.bytes.bundled));
     const worst = maxOf(names.map((n) => overhead(n, 'bundled').median));
     const worstZod = maxOf(names.map((n) => overhead(n, 'zodNamespace').median));
-    rows.push([
+    add('coldstart', [
       'Largest function bundle, as deployed',
       zodFixSaves(bundles)
         ? `${kb(largest)} — with the zod import fixed ${kb(maxOf(bundles.map((b) => b.bytes.zodNamespace)))}, and @aws-sdk/* external too ${kb(maxOf(bundles.map((b) => b.bytes.both)))}`
@@ -187,7 +209,7 @@ function headline(r: Results): string {
       `≤ ${kb(TARGETS.bundleBytes)}`,
       verdict(largest <= TARGETS.bundleBytes),
     ]);
-    rows.push([
+    add('coldstart', [
       'Worst import overhead over an empty handler, as deployed',
       zodFixSaves(bundles)
         ? `${ms(worst)} — with the zod import fixed ${ms(worstZod)}`
@@ -200,14 +222,37 @@ function headline(r: Results): string {
     const totals = r.cost.map((run) => costModel(costInputs([run])));
     const total = spread(totals.map((t) => t.processaTotal));
     const sfn = spread(totals.map((t) => t.stepFunctionsTotal));
-    rows.push([
+    add('cost', [
       'Cost per million drafts on AWS',
       `${sp(total, usd)}; a Step Functions waitForTaskToken flow: ${sp(sfn, usd)}`,
       `≤ ${usd(TARGETS.usdPerMillionDrafts)}`,
       verdict(total.median <= TARGETS.usdPerMillionDrafts),
     ]);
   }
-  return `## Headline\n\n${table(['figure', 'measured: median (min–max of runs)', 'target', ''], rows)}\n`;
+  if (r.isolation?.length) {
+    const runs = r.isolation;
+    const base = over(runs, (x) => x.baseline.decisionToWebhook.p99);
+    const bad = over(runs, (x) => x.withHanging.decisionToWebhook.p99);
+    const judged = isolationVerdict(runs);
+    add('isolation', [
+      `Healthy endpoint's decision → webhook p99 at ${ISOLATION_RATE} decisions/s, with an endpoint that never answers subscribed too vs alone (same run)`,
+      `${sp(bad, ms)} vs ${sp(base, ms)} alone; ratio per run ${sp(judged.ratio, (v) => `×${num(v, 2)}`)}; target met in ${judged.metIn} of ${runs.length} runs`,
+      `≤ ${num(TARGETS.isolationP99Factor, 1)}× alone or ≤ alone + ${ms(TARGETS.isolationP99ExtraMs)}, in the median run`,
+      verdict(judged.ok),
+    ]);
+  }
+  return tagged;
+}
+
+const HEADLINE_HEADER = ['section', 'figure', 'measured: median (min–max of runs)', 'target', ''];
+const headlineTable = (rows: Array<{ section: Section; cells: string[] }>) =>
+  `## Headline\n\n${table(
+    HEADLINE_HEADER,
+    rows.map((row) => [row.section, ...row.cells]),
+  )}\n`;
+
+function headline(r: Results): string {
+  return headlineTable(headlineRows(r));
 }
 
 function phaseRows(label: string, runs: PipelineRun[], pick: (r: PipelineRun) => DecidePhase): string[][] {
@@ -823,12 +868,77 @@ ${prices}
 `;
 }
 
+function isolationSection(r: Results): string {
+  const runs = r.isolation!;
+  const phase = (pick: (x: IsolationRun) => DecidePhase) => pcts(runs, (x) => pick(x).decisionToWebhook);
+  const judged = isolationVerdict(runs);
+  const lost = runs.reduce((a, x) => a + x.baseline.lost + x.withHanging.lost, 0);
+  const decisions = runs[0]!.decisions;
+  const perRun = table(
+    ['run', 'p99 alone', 'p99 with the hanging endpoint', 'ratio', 'target'],
+    runs.map((x, i) => [
+      String(i + 1),
+      ms(x.baseline.decisionToWebhook.p99),
+      ms(x.withHanging.decisionToWebhook.p99),
+      `×${num(x.withHanging.decisionToWebhook.p99 / x.baseline.decisionToWebhook.p99, 2)}`,
+      met(isolationMet(x.baseline.decisionToWebhook.p99, x.withHanging.decisionToWebhook.p99)),
+    ]),
+  );
+  return `## 5. Isolation: a hanging endpoint beside a healthy one
+
+Each run starts a fresh \`npm run dev\` (\`PROCESSA_RETRY_BASE_SECONDS=1\`, the stack's default POST timeout of ${ms(ISOLATION_TIMEOUT_MS)}, so an attempt unanswered for ${ms(ISOLATION_HANG_AFTER_MS)} counts toward its endpoint's breaker; up to ${ISOLATION_CONCURRENCY} concurrent batches, the definition's maxConcurrency) with one healthy keep-alive receiver subscribed. After a warm-up of 20, ${int(decisions)} decisions at ${ISOLATION_RATE}/s (open loop) measure the healthy endpoint alone; then an endpoint whose receiver reads each POST and never answers is subscribed too, and ${int(decisions)} more decisions at ${ISOLATION_RATE}/s measure the healthy endpoint beside it, from the hanging endpoint's first delivery on (its breaker starts closed). Decision → webhook as in section 1, at the healthy receiver.
+
+${table(
+  ['healthy endpoint, decision → webhook', 'p50', 'p95', 'p99'],
+  [
+    [`alone, ${int(decisions)} at ${ISOLATION_RATE}/s`, ...phase((x) => x.baseline)],
+    [`with the hanging endpoint, ${int(decisions)} at ${ISOLATION_RATE}/s`, ...phase((x) => x.withHanging)],
+  ],
+)}
+
+${perRun}
+
+${table(
+  ['figure', 'value'],
+  [
+    [
+      'POSTs the hanging endpoint received (of its deliveries)',
+      `${sp(
+        over(runs, (x) => x.hangingPosts),
+        int,
+      )} (of ${int(decisions)})`,
+    ],
+    ['healthy webhooks lost (all runs)', int(lost)],
+  ],
+)}
+
+- **Target: the healthy endpoint's p99 beside the hanging one ≤ ${num(TARGETS.isolationP99Factor, 1)}× its p99 alone, or ≤ alone + ${ms(TARGETS.isolationP99ExtraMs)}, in the median run — ${met(judged.ok)} (met in ${judged.metIn} of ${runs.length} runs; ratio ${sp(judged.ratio, (v) => `×${num(v, 2)}`)}).**
+- CPU while deciding, dev runtime / DynamoDB Local, % of one core: alone ${sp(
+    over(runs, (x) => x.baseline.cpu.runtime),
+    pct,
+  )} / ${sp(
+    over(runs, (x) => x.baseline.cpu.dynamodbLocal),
+    pct,
+  )}, with the hanging endpoint ${sp(
+    over(runs, (x) => x.withHanging.cpu.runtime),
+    pct,
+  )} / ${sp(
+    over(runs, (x) => x.withHanging.cpu.dynamodbLocal),
+    pct,
+  )}. A busy machine (see the load average) delays both phases alike; the per-run pairs above are the comparison.
+`;
+}
+
+/** Each section starts with this marker, so a partial run (--only) can replace just its own. */
+const sectionMarker = (section: Section) => `<!-- bench-section: ${section} -->`;
+
 export function renderReport(r: Results): string {
   const o = r.options;
   const minutes = (r.finishedAt.getTime() - r.startedAt.getTime()) / 60_000;
   const m = r.machine;
   const sections = o.only.join(', ');
-  const partial = o.only.length < 4 ? `\n\n> This report covers only: ${sections} (\`--only\`). Run \`npm run bench\` for all four.` : '';
+  const partial =
+    o.only.length < SECTIONS.length ? `\n\n> This report covers only: ${sections} (\`--only\`). Run \`npm run bench\` for all ${SECTIONS.length}.` : '';
   const quick = o.quick ? '\n\n> **Quick run** (`--quick`): small n, fewer runs and repetitions; a smoke test, not a measurement to quote.' : '';
   const perSection = Object.entries(r.sectionSeconds)
     .map(([s, v]) => `${s} ${Math.round(v!)} s`)
@@ -845,27 +955,87 @@ Options: \`--n ${o.n} --rate ${o.rate} --runs ${o.runs}${o.quick ? ' --quick' : 
     `## How to run
 
 \`\`\`sh
-npm run bench                       # all four sections, rewrites BENCHMARKS.md (5–10 minutes on 2 cores)
+npm run bench                       # all five sections, rewrites BENCHMARKS.md (10–15 minutes on 2 cores)
 npm run bench -- --quick            # smoke run: n=200, 2 runs, 2–3 minutes
-npm run bench -- --only worker      # one section: pipeline | worker | coldstart | cost (repeatable)
+npm run bench -- --only isolation   # one section: pipeline | worker | coldstart | cost | isolation (repeatable); the others stay as they were
 npm run bench -- --n 1000 --rate 50 --runs 5 --drain 60 --out /tmp/bench.md
 PROCESSA_BENCH_DUMP=/tmp/d.csv npm run bench -- --only pipeline   # also dump per-decision timings and the runtime's INFO log
 \`\`\`
 
-It needs what \`npm run dev\` needs (Java 17+ for DynamoDB Local), uses loopback only, bounds every loop in count and time, and prints a progress line on stderr. Other work on the machine skews the figures (the load average above says how busy it was); on 2 cores the pipeline figures in particular vary from run to run. It is not part of \`npm test\`. The code is in \`test/bench/\`: \`pipeline.ts\`, \`worker.ts\`, \`coldstart.ts\`, \`cost.ts\` with \`prices.ts\`; this file is written by \`report.ts\`.
+It needs what \`npm run dev\` needs (Java 17+ for DynamoDB Local), uses loopback only, bounds every loop in count and time, and prints a progress line on stderr. Other work on the machine skews the figures (the load average above says how busy it was); on 2 cores the pipeline figures in particular vary from run to run. It is not part of \`npm test\`. The code is in \`test/bench/\`: \`pipeline.ts\`, \`worker.ts\`, \`coldstart.ts\`, \`cost.ts\` with \`prices.ts\`, \`isolation.ts\`; this file is written by \`report.ts\`.
 `,
   ];
-  if (r.pipeline?.length) parts.push(pipelineSection(r));
-  if (r.worker?.length) parts.push(workerSection(r));
-  if (r.coldstart) parts.push(coldStartSection(r));
-  if (r.cost?.length) parts.push(costSection(r));
+  for (const [section, body] of sectionBodies(r)) parts.push(`${sectionMarker(section)}\n${body}`);
   return `${parts.join('\n')}`;
+}
+
+function sectionBodies(r: Results): Array<[Section, string]> {
+  const bodies: Array<[Section, string]> = [];
+  if (r.pipeline?.length) bodies.push(['pipeline', pipelineSection(r)]);
+  if (r.worker?.length) bodies.push(['worker', workerSection(r)]);
+  if (r.coldstart) bodies.push(['coldstart', coldStartSection(r)]);
+  if (r.cost?.length) bodies.push(['cost', costSection(r)]);
+  if (r.isolation?.length) bodies.push(['isolation', isolationSection(r)]);
+  return bodies;
+}
+
+const REMEASURED = '> Re-measured alone: ';
+
+/**
+ * The report after a partial run (--only): the previous report with the sections this run measured
+ * replaced (their headline rows and their section), everything else as it was measured, and a
+ * line saying which sections were re-measured when.
+ */
+export function mergeReport(previous: string, r: Results): string {
+  const ran = new Set(r.options.only);
+  const headlineAt = previous.indexOf('## Headline');
+  const howToAt = previous.indexOf('## How to run');
+  if (headlineAt < 0 || howToAt < headlineAt) return renderReport(r);
+  const kept = previous
+    .slice(0, headlineAt)
+    .trimEnd()
+    .split('\n')
+    // A previous re-measurement of exactly these sections is superseded by this one.
+    .filter((line) => !(line.startsWith(REMEASURED) && line.slice(REMEASURED.length).split(' (')[0] === r.options.only.join(', ')));
+  const m = r.machine;
+  const header = [
+    ...kept,
+    '',
+    `${REMEASURED}${r.options.only.join(', ')} (\`npm run bench -- --only ${r.options.only.join(',')} --n ${r.options.n} --runs ${r.options.runs}${r.options.quick ? ' --quick' : ''}\` on ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${m.loadAverage.map((v) => v.toFixed(2)).join(' / ')} at its start); the other sections are from the run above.`,
+    '',
+  ].join('\n');
+
+  const previousRows = previous
+    .slice(headlineAt, howToAt)
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| section') && !l.startsWith('| ---'))
+    .map((l) => {
+      const cells = l.slice(2, -2).split(' | ');
+      return { section: cells[0] as Section, cells: cells.slice(1) };
+    });
+  const freshRows = headlineRows(r);
+  const rows = SECTIONS.flatMap((section) => (ran.has(section) ? freshRows : previousRows).filter((row) => row.section === section));
+
+  const previousBodies = new Map<Section, string>();
+  const chunks = previous.split(/^(?=<!-- bench-section: )/m).slice(1);
+  for (const chunk of chunks) {
+    const section = /^<!-- bench-section: (\w+) -->/.exec(chunk)?.[1] as Section | undefined;
+    if (section) previousBodies.set(section, chunk.trimEnd());
+  }
+  const freshBodies = new Map(sectionBodies(r).map(([section, body]) => [section, `${sectionMarker(section)}\n${body}`.trimEnd()]));
+  const bodies = SECTIONS.map((section) => (ran.has(section) ? freshBodies.get(section) : previousBodies.get(section))).filter((b): b is string => !!b);
+
+  const howTo = renderReport(r)
+    .split('## How to run')[1]!
+    .split(/^<!-- bench-section: /m)[0]!
+    .trimEnd();
+  return `${[header, headlineTable(rows), `## How to run${howTo}\n`, ...bodies.map((b) => `${b}\n`)].join('\n')}`;
 }
 
 /** A few lines for the terminal. */
 export function summaryLines(r: Results): string[] {
   return headline(r)
     .split('\n')
-    .filter((l) => l.startsWith('| ') && !l.startsWith('| figure') && !l.startsWith('| ---'))
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| section') && !l.startsWith('| ---'))
     .map((l) => l.slice(2, -2).split(' | ').filter(Boolean).join('  ·  '));
 }

@@ -1,18 +1,20 @@
 /**
  * `npm run bench`: measures the pipeline on the dev runtime, the delivery worker against the wire,
- * cold-start proxies of every function bundle and the cost per million drafts, then rewrites
+ * cold-start proxies of every function bundle, the cost per million drafts and isolation from a
+ * hanging endpoint, then rewrites
  * BENCHMARKS.md at the repo root. Flags: see USAGE in options.ts. Not part of `npm test`.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildBundles, runColdStart } from './coldstart.js';
 import { runCost } from './cost.js';
 import { stopLocalStack } from './local-stack.js';
 import { describeMachine } from './machine.js';
-import { parseOptions, USAGE, type BenchOptions, type Section } from './options.js';
+import { parseOptions, SECTIONS, USAGE, type BenchOptions, type Section } from './options.js';
+import { runIsolation } from './isolation.js';
 import { runPipeline } from './pipeline.js';
 import { say } from './progress.js';
-import { renderReport, summaryLines, type Results } from './report.js';
+import { mergeReport, renderReport, summaryLines, type Results } from './report.js';
 import { runWorker } from './worker.js';
 
 const defaultOut = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
@@ -85,6 +87,12 @@ try {
       for (let i = 1; i <= options.runs; i++) results.worker.push(await runWorker(options, i));
     });
   }
+  if (wants('isolation')) {
+    await timed('isolation', async () => {
+      results.isolation = [];
+      for (let i = 1; i <= options.runs; i++) results.isolation.push(await runIsolation(options, i));
+    });
+  }
   if (wants('cost')) {
     await timed('cost', async () => {
       results.cost = [];
@@ -99,7 +107,10 @@ try {
 await stopLocalStack();
 
 results.finishedAt = new Date();
-writeFileSync(options.out, renderReport(results));
+const fresh = renderReport(results);
+// A run of some sections replaces only those in an existing report; the others stay as they were measured.
+const partial = options.only.length < SECTIONS.length && existsSync(options.out);
+writeFileSync(options.out, partial ? mergeReport(readFileSync(options.out, 'utf8'), results) : fresh);
 say(`\nWrote ${options.out}`);
 for (const line of summaryLines(results)) console.log(line);
 // Keep-alive sockets and SDK clients of in-process handlers must not hold the process open.
