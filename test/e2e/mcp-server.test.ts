@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { apiClient, repoRoot, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { eventually } from '../support/receiver.js';
 
 let runtime: DevRuntime;
 let agentKey: string;
@@ -71,14 +72,12 @@ describe('processa-mcp over stdio', () => {
   it('request_approval waits and returns the approved (edited) content', async () => {
     const { client } = await connect(env());
     const edited = { ...email, body: 'Hello, edited by a person' };
-    const approving = (async () => {
-      for (;;) {
-        const { body } = await reviewerApi('GET', '/v1/drafts?status=pending&limit=100');
-        const draft = body.items.find((d: any) => d.title === 'Send the welcome email');
-        if (draft) return reviewerApi('POST', `/v1/drafts/${draft.id}/approve`, { content: edited });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+    // Bounded, so a draft that never appears fails the test instead of polling on after it.
+    const approving = eventually(
+      async () => (await reviewerApi('GET', '/v1/drafts?status=pending&limit=100')).body.items.find((d: any) => d.title === 'Send the welcome email'),
+      20_000,
+      'the pending draft',
+    ).then((draft) => reviewerApi('POST', `/v1/drafts/${draft.id}/approve`, { content: edited }));
     const result = await call(client, 'request_approval', {
       title: 'Send the welcome email',
       content: email,
