@@ -497,8 +497,13 @@ export const operations = {
   },
   'POST /v1/keys': {
     summary: 'Create an API key (its value is in this response only)',
-    body: request('CreateApiKeyRequest', 'A new API key: a name to recognise it by and its role.', createKeySchema),
+    body: request(
+      'CreateApiKeyRequest',
+      'A new API key: a name to recognise it by, its role and, optionally, the Slack user who may decide from Slack as it.',
+      createKeySchema,
+    ),
     responses: { 201: { description: 'Created', schema: newKeyResponse } },
+    conflict: 'code slack_user_already_linked: another key links this Slack user.',
   },
   'GET /v1/keys': {
     summary: 'List API keys',

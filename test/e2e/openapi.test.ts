@@ -107,7 +107,13 @@ describe('the OpenAPI document', () => {
 
     const key = await call('POST', '/v1/keys', '/v1/keys', { role: 'agent', name: 'spec' });
     await call('GET', '/v1/keys', '/v1/keys');
+    // Linking a Slack user (Decide from Slack): linked, refused shape, taken by another key, unlinked; then a revoked key.
+    await call('PATCH', `/v1/keys/${key.body.id}`, '/v1/keys/{id}', { slackUserId: 'U0SPEC' });
+    await call('PATCH', `/v1/keys/${key.body.id}`, '/v1/keys/{id}', { slackUserId: 'not a member id' });
+    expect((await call('POST', '/v1/keys', '/v1/keys', { role: 'reviewer', name: 'spec twin', slackUserId: 'U0SPEC' })).status).toBe(409);
+    await call('PATCH', '/v1/keys/key_nothere', '/v1/keys/{id}', { slackUserId: null });
     await call('DELETE', `/v1/keys/${key.body.id}`, '/v1/keys/{id}');
+    expect((await call('PATCH', `/v1/keys/${key.body.id}`, '/v1/keys/{id}', { slackUserId: null })).status).toBe(409);
     expectConforms('GET', '/v1/keys', await apiClient(runtime.url, key.body.key)('GET', '/v1/keys'));
     const agentKey = await call('POST', '/v1/keys', '/v1/keys', { role: 'agent', name: 'spec agent' });
     const agent = apiClient(runtime.url, agentKey.body.key);
