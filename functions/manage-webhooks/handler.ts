@@ -12,7 +12,7 @@ import {
   endpointStoreFromEnv,
 } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
-import { createChannel, createChannelSchema } from '../../shared/notifications/channels.js';
+import { createChannel, createChannelSchema, isChannel, updateChannel, updateChannelSchema } from '../../shared/notifications/channels.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
 import { redriveInputSchema } from '../../shared/webhooks/redrive.js';
@@ -46,8 +46,12 @@ export const handler = apiHandler(
       const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
       return json(200, { ...publicEndpoint(endpoint), health: await endpointWithHealth(health, endpoint) });
     },
-    'PATCH /v1/webhooks/{id}': async (event) =>
-      json(200, await updateEndpoint(endpoints, pathParameter(event, 'id'), parseOrThrow(updateEndpointSchema, event.jsonBody), policy)),
+    'PATCH /v1/webhooks/{id}': async (event) => {
+      const id = pathParameter(event, 'id');
+      // A channel has its own settings (filter, remindAfterMinutes; channel events only); updateChannel is conditional on the version it read.
+      if (isChannel(await getEndpoint(endpoints, id))) return json(200, await updateChannel(endpoints, id, parseOrThrow(updateChannelSchema, event.jsonBody)));
+      return json(200, await updateEndpoint(endpoints, id, parseOrThrow(updateEndpointSchema, event.jsonBody), policy));
+    },
     'DELETE /v1/webhooks/{id}': async (event) => {
       await deleteEndpoint(endpoints, pathParameter(event, 'id'));
       return json(200, { id: pathParameter(event, 'id'), deleted: true });

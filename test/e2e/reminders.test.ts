@@ -63,6 +63,23 @@ it('refuses a bad remindAfterMinutes with 400 naming the field', async () => {
   }
 });
 
+it("PATCH /v1/webhooks/{id} sets, clears and validates a channel's reminder; webhook-only fields are refused for a channel", async () => {
+  const channel = await admin('POST', '/v1/notifications', { kind: 'slack', url: slack.url, filter: { run: 'patch' } });
+  expect(channel.status).toBe(201);
+  const path = `/v1/webhooks/${channel.body.id}`;
+  expect(await admin('PATCH', path, { remindAfterMinutes: 30 })).toMatchObject({ status: 200, body: { remindAfterMinutes: 30 } });
+  expect((await admin('GET', path)).body.remindAfterMinutes).toBe(30);
+  const bad = await admin('PATCH', path, { remindAfterMinutes: 0 });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.details.fields.map((f: { field: string }) => f.field)).toContain('remindAfterMinutes');
+  // A channel's address is its kind's: a webhook's url or retry cannot be patched onto it.
+  expect((await admin('PATCH', path, { url: 'https://example.com/hook' })).status).toBe(400);
+  const cleared = await admin('PATCH', path, { remindAfterMinutes: null });
+  expect(cleared.status).toBe(200);
+  expect(cleared.body.remindAfterMinutes).toBeUndefined();
+  expect((await admin('GET', path)).body.remindAfterMinutes).toBeUndefined();
+});
+
 it('a draft still pending past the threshold is reminded once, in Slack and by email; a decided one and a disabled channel get none', async () => {
   const channel = await admin('POST', '/v1/notifications', { kind: 'slack', url: slack.url, filter: { run: 'reminders' }, remindAfterMinutes: 1 });
   expect(channel).toMatchObject({ status: 201, body: { remindAfterMinutes: 1 } });
