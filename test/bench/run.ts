@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: measures the pipeline on the dev runtime, the delivery worker against the wire,
  * cold-start proxies of every function bundle, the cost per million drafts and isolation from a
- * hanging endpoint, then rewrites
- * BENCHMARKS.md at the repo root. Flags: see USAGE in options.ts. Not part of `npm test`.
+ * hanging endpoint, then rewrites BENCHMARKS.md at the repo root (with --only, just those
+ * sections of it). Flags: see USAGE in options.ts. Not part of `npm test`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
