@@ -12,7 +12,11 @@ export type JsonObject = Record<string, unknown>;
 /** Metadata is flat: at most 50 keys of scalar values. */
 export type MetadataValue = string | number | boolean | null;
 
-/** Who did something: the API key that was used (never the key itself). */
+/**
+ * Who did something: the API key that was used (never the key itself). A decision made through an
+ * email's Approve or Reject link has the email channel's id (`ep_…`) as keyId and the recipient's
+ * address as name.
+ */
 export interface Actor {
   keyId: string;
   name: string;

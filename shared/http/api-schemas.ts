@@ -63,7 +63,7 @@ export const gatewayErrorResponse = response(
 
 const actor = response(
   'Actor',
-  'The API key that did something: its id, name and role (never its value).',
+  "Who did something: the API key used (its id, name and role, never its value). A decision made through an email's Approve or Reject link has the email channel's id (ep_…) as keyId, the recipient's address as name and the role reviewer.",
   z.object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES) }),
 );
 
