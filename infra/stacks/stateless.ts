@@ -127,9 +127,10 @@ export class Stateless extends Construct {
       if (!route) throw new Error(`No route was built for ${definition.method} ${definition.path}`);
       return { definition, route };
     });
-    // The fan-out has no request to derive reviewUrl from (draft.created): it is given the API's URL,
-    // unless the stack sets PUBLIC_BASE_URL itself (e.g. a custom domain).
-    if (props.settings.publicBaseUrl === undefined) built[streamConsumer.function].addEnvironment(settings.publicBaseUrl.envVar, this.stage.url);
+    // The fan-out (draft.created) and the reminder sweep (expireDrafts) have no request to derive reviewUrl
+    // from: they are given the API's URL, unless the stack sets PUBLIC_BASE_URL itself (e.g. a custom domain).
+    if (props.settings.publicBaseUrl === undefined)
+      for (const name of [streamConsumer.function, 'expireDrafts'] as const) built[name].addEnvironment(settings.publicBaseUrl.envVar, this.stage.url);
     // Without it API Gateway answers unknown routes itself, with {"message":"Not Found"}.
     this.defaultRoute = new HttpRoute(this, 'DefaultRoute', {
       httpApi: this.api,
