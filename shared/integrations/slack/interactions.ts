@@ -29,7 +29,7 @@ export interface InteractionAnswer {
 }
 
 export const NOT_ALLOWED = (slackUserId: string) =>
-  `You are not allowed to decide Processa drafts from Slack: your Slack user (${slackUserId}) is not linked to an active reviewer or admin key. ` +
+  `You are not allowed to decide Processa drafts from Slack: your Slack user (${escapeMrkdwn(slackUserId.slice(0, 64))}) is not linked to an active reviewer or admin key. ` +
   'An admin can link it (PATCH /v1/keys/{id} with {"slackUserId": "…"}).';
 export const REJECT_NEEDS_BOT_TOKEN = (reviewUrl: string) =>
   `Rejecting from Slack asks for a reason in a dialog, which needs the Slack app's bot token, and none is configured. Reject on the review page instead: ${reviewUrl}`;
