@@ -262,6 +262,22 @@ describe('Decide from Slack', () => {
     expect(await draftOf(draft.id)).toMatchObject({ rejectionReason: 'Wrong recipient' });
   });
 
+  it('20 parallel PATCHes of one key to 20 Slack users leave it linked to one of them, and no stale link behind (the other 19 stay free)', async () => {
+    const key = (await admin('POST', '/v1/keys', { role: 'reviewer', name: 'contested' })).body as { id: string };
+    const users = Array.from({ length: 20 }, (_, i) => `U0RACE${String(i).padStart(2, '0')}`);
+    const answers = await Promise.all(users.map((slackUserId) => admin('PATCH', `/v1/keys/${key.id}`, { slackUserId })));
+    // Each change is conditional on the link it read: a loser re-reads and retries, or gives up with 409 conflict.
+    for (const a of answers) expect([200, 409]).toContain(a.status);
+    expect(answers.filter((a) => a.status === 409).every((a) => a.body.error.code === 'conflict')).toBe(true);
+    const listed = ((await admin('GET', '/v1/keys?limit=100')).body.items as Array<{ id: string; slackUserId: string | null }>).find((k) => k.id === key.id)!;
+    expect(users).toContain(listed.slackUserId);
+    const other = (await admin('POST', '/v1/keys', { role: 'reviewer', name: 'bystander' })).body as { id: string };
+    for (const user of users.filter((u) => u !== listed.slackUserId)) {
+      expect({ user, status: (await admin('PATCH', `/v1/keys/${other.id}`, { slackUserId: user })).status }).toEqual({ user, status: 200 });
+    }
+    expect((await admin('PATCH', `/v1/keys/${other.id}`, { slackUserId: listed.slackUserId })).status).toBe(409);
+  });
+
   it('links: validated, one key per Slack user (20 parallel links → one), shown in GET /v1/keys; revoking the key stops its Slack user at once', async () => {
     const bad = await admin('POST', '/v1/keys', { role: 'reviewer', name: 'bad', slackUserId: 'not-a-slack-id' });
     expect(bad.status).toBe(400);
