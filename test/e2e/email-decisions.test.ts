@@ -3,7 +3,7 @@
  * Approve and Reject links; a link's GET only shows a confirmation page; the form's POST decides
  * once (the webhook leaves once), through the same conditional write as the API.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually, startReceiver } from '../support/receiver.js';
@@ -17,7 +17,7 @@ let channelId: string;
 const RUN = { run: 'email-decisions' };
 
 beforeAll(async () => {
-  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1' } });
+  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
   admin = apiClient(runtime.url, runtime.adminKey);
   const agentKey = await admin('POST', '/v1/keys', { role: 'agent', name: 'mail-bot' });
   agent = apiClient(runtime.url, agentKey.body.key);
@@ -63,11 +63,11 @@ function mailsAbout(draftId: string): Mail[] {
     .filter((m) => m.text.includes(`/review/${draftId}`));
 }
 
-async function newDraft(title: string) {
+async function newDraft(title: string, metadata: Record<string, string> = RUN) {
   const created = await agent('POST', '/v1/drafts', {
     title,
     content: { to: 'customer@example.com', subject: 'Refund', body: 'We refunded €42.' },
-    metadata: RUN,
+    metadata,
   });
   expect(created.status).toBe(201);
   const draft = created.body as { id: string; reviewUrl: string };
@@ -224,5 +224,28 @@ describe('decide from email', () => {
     expect((await open(mail.approve)).status).toBe(410);
     expect((await submit(mail.approve, page)).status).toBe(410);
     expect((await draftNow(draft.id)).status).toBe('pending');
+  });
+
+  it('the key is kept in .processa (owner-only) and, like the links, never reaches the structured logs', async () => {
+    // The shared channel was deleted above: a channel of its own.
+    const logCheck = { run: 'log-check' };
+    expect(
+      (await admin('POST', '/v1/notifications', { kind: 'email', recipients: ['reviewer@example.com', 'second@example.com'], filter: logCheck })).status,
+    ).toBe(201);
+    const { mail } = await newDraft('Log check', logCheck);
+    await open(mail.approve);
+    // Made on first use (the first email with links).
+    const keyFile = join(runtime.dataDir, 'email-link-key');
+    const key = readFileSync(keyFile, 'utf8').trim();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(keyFile).mode & 0o077).toBe(0);
+    const logs = runtime
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .join('\n');
+    expect(logs).toContain('"message":"draft decided from an email link"'); // the logs were really captured
+    expect(logs).not.toContain(key);
+    expect(logs).not.toContain(mail.approve.split('/').at(-1)!.split('.')[1]);
   });
 });
