@@ -155,7 +155,13 @@ export async function updateApiKey(store: ApiKeyStore, id: string, input: Update
     if (record.revokedAt) throw new KeyRevokedError(record.id);
     const result = await store.setSlackUser(record, input.slackUserId ?? undefined);
     if (result.kind === 'updated') return publicKey(result.record);
-    if (result.kind === 'taken') throw new SlackUserLinkedError(input.slackUserId!);
+    if (result.kind === 'taken') {
+      // A link left by a revoked key (its release failed after the revocation) is freed, then retried.
+      const holder = await store.findBySlackUser(input.slackUserId!);
+      if (holder && !holder.revokedAt) throw new SlackUserLinkedError(input.slackUserId!);
+      if (holder) await store.releaseSlackUser(input.slackUserId!, holder.keyHash);
+      continue;
+    }
     // Changed meanwhile (another PATCH, a revocation): read it again, strongly, and decide anew.
     const fresh = await store.findByHash(record.keyHash);
     if (!fresh) throw new NotFoundError('API key', id);

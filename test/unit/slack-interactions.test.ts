@@ -3,7 +3,7 @@
  * response_url address check, and the interaction use case against in-memory stores and a
  * recording Slack adapter (no bot token → Reject explains instead of opening a modal).
  */
-import { createApiKey } from '../../shared/domain/api-keys.js';
+import { createApiKey, KeyRevokedError, SlackUserLinkedError, updateApiKey } from '../../shared/domain/api-keys.js';
 import { newDraft, type Draft } from '../../shared/domain/draft.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { parseDecisionAction, approveActionId, rejectActionId } from '../../shared/integrations/slack/actions.js';
@@ -180,6 +180,17 @@ describe('the interaction use case', () => {
     await createApiKey(keys, { name: 'second', role: 'admin', slackUserId: 'U0SECOND' }, null);
     await click(approveActionId('cmissing'), 'U0SECOND');
     expect(responses[0]!.message).toMatchObject({ response_type: 'ephemeral', text: 'That draft no longer exists.' });
+  });
+
+  it('linking: a user linked to a live key is refused; a link a revoked key left behind is freed and taken over', async () => {
+    const { keys, reviewer } = await setup();
+    const other = await createApiKey(keys, { name: 'other', role: 'reviewer' }, null);
+    await expect(updateApiKey(keys, other.id, { slackUserId: 'U0RITA' })).rejects.toThrow(SlackUserLinkedError);
+    // Revoked straight in the store, so its link was not released (as if the release had failed).
+    await keys.revoke((await keys.findById(reviewer.id))!.keyHash, new Date().toISOString());
+    expect(await updateApiKey(keys, other.id, { slackUserId: 'U0RITA' })).toMatchObject({ id: other.id, slackUserId: 'U0RITA' });
+    expect((await keys.findBySlackUser('U0RITA'))!.id).toBe(other.id);
+    await expect(updateApiKey(keys, reviewer.id, { slackUserId: 'U0NEW' })).rejects.toThrow(KeyRevokedError);
   });
 
   it('a reason modal carrying a forged private_metadata is refused', async () => {
