@@ -1,7 +1,7 @@
 import { pathParameter } from '../../shared/http/api-event.js';
 import { count, logger, METRICS } from '../../shared/observability.js';
 import { decideByEmailLink, openEmailLink, type EmailLinkDeps } from '../../shared/notifications/email-links-decision.js';
-import { closedPage, confirmPage, decidedPage, refusedPage } from '../../shared/pages/email-decision-views.js';
+import { cannotDecidePage, closedPage, confirmPage, decidedPage, refusedPage } from '../../shared/pages/email-decision-views.js';
 import { loginCsrf, page, pageHandler, pageProblem, type PageRequest, type PageResponse } from '../../shared/pages/page-handler.js';
 import { documentClient } from '../../shared/store/dynamo-client.js';
 import { emailLinkKeyFromEnv } from '../../shared/store/email-link-key.js';
@@ -51,11 +51,13 @@ export const handler = pageHandler(
         logger.info('draft decided from an email link', { draftId: outcome.draft.id, channelId: outcome.claims.channelId, decision: outcome.claims.decision });
         return page(200, outcome.draft.status === 'approved' ? 'Approved' : 'Rejected', decidedPage(outcome.draft));
       } catch (error) {
-        // A refused reason comes back on the form, with the text kept.
         const problem = pageProblem(error);
         if (!problem) throw error;
         const state = await openEmailLink(deps, token);
-        if (state.kind !== 'open') throw error;
+        // Refused for a reason the form cannot fix (e.g. the draft needs the review page): no button to press again.
+        if (problem.status !== 400 || state.kind !== 'open')
+          return page(problem.status, 'Cannot decide here', cannotDecidePage(problem.message, state.kind === 'refused' ? undefined : state.draft));
+        // A refused reason comes back on the form, with the text kept.
         const csrf = loginCsrf(request);
         return page(
           problem.status,

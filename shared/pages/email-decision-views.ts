@@ -64,6 +64,13 @@ export function closedPage(draft: Draft): SafeHtml {
     ${draftCard(draft)}`;
 }
 
+/** The link is fine but this decision cannot be made here (the domain refused it): why, and where to go instead. */
+export function cannotDecidePage(message: string, draft?: Draft): SafeHtml {
+  return html`<h1>This cannot be decided from the email</h1>
+    <p class="notice error" role="alert">${message}</p>
+    ${draft ? html`<p>Open ${reviewLink(draft)} (sign-in needed).</p>${draftCard(draft)}` : html`<p><a href="/review">Go to the review page</a> (sign-in needed).</p>`}`;
+}
+
 const REFUSALS: Record<LinkRefusal, { status: number; message: string }> = {
   malformed: { status: 400, message: 'This link is incomplete or not a Processa decision link. Copy the whole link from the email, or use the review page.' },
   tampered: { status: 403, message: 'This link has been changed since it was sent, so it cannot be used.' },
