@@ -3,6 +3,7 @@ import { init } from '@paralleldrive/cuid2';
 import * as z from 'zod';
 import type { Role } from './roles.js';
 import { ConflictError, PayloadTooLargeError, ValidationError } from './errors.js';
+import { actorRecord, approvalsOf, APPROVAL_LIMITS, GROUP_NAME_PATTERN, GROUP_PREFIX, requiredApprovalsOf, reviewersOf, type Approval } from './approvals.js';
 
 export const DRAFT_LIMITS = {
   titleMaxChars: 200,
@@ -33,12 +34,15 @@ export interface Actor {
 }
 
 export interface HistoryEntry {
-  action: 'created' | 'approved' | 'rejected' | 'expired';
+  /** approval: one counted approval short of the quorum; approvals_cleared: an edit voided the approvals of the old content. */
+  action: 'created' | 'approval' | 'approvals_cleared' | 'approved' | 'rejected' | 'expired';
   at: string;
   actor: Actor | null;
   /** On approvals: whether the reviewer changed the content before approving. */
   contentEdited?: boolean;
   reason?: string;
+  /** On approvals_cleared: the approvals the edit voided. */
+  cleared?: Approval[];
 }
 
 export interface Draft {
@@ -56,6 +60,15 @@ export interface Draft {
   originalContent?: JsonObject;
   /** Past this time a pending draft can no longer be decided and becomes expired. */
   expiresAt?: string;
+  // Optional so drafts from before assignment (and hand-built ones) read as "anyone, alone": see approvals.ts's accessors.
+  /** Key ids and `group:<name>`s that may decide (admins too); empty: any reviewer or admin. */
+  reviewers?: string[];
+  /** Distinct approvals of the same content that make the draft approved (1 unless asked for more). */
+  requiredApprovals?: number;
+  /** The approvals of the current content, in the order they landed. */
+  approvals?: Approval[];
+  /** Bumped by every edit; an approval counts only in the round it was made in (internal, not shown). */
+  approvalRound?: number;
   history: HistoryEntry[];
 }
 
@@ -126,11 +139,31 @@ const expiresAtSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-02-10T12:05:00Z' })
   .transform((value) => new Date(value).toISOString());
 
+/** A reviewer a draft names: an API key id, or every key of a group. */
+export const KEY_ID_PATTERN = /^key_[a-z0-9]{1,40}$/;
+const reviewerRefSchema = z
+  .string({ error: 'must be a string' })
+  .refine((s) => KEY_ID_PATTERN.test(s) || (s.startsWith(GROUP_PREFIX) && GROUP_NAME_PATTERN.test(s.slice(GROUP_PREFIX.length))), {
+    message: 'must be an API key id (key_…) or group:<name> (lowercase letters, digits, - and _)',
+  });
+const reviewersSchema = z
+  .array(reviewerRefSchema, { error: 'must be an array of key ids and group:<name>s' })
+  .min(1, { message: 'must name at least one reviewer (leave it out to let any reviewer decide)' })
+  .max(APPROVAL_LIMITS.maxReviewers, { message: `must name at most ${APPROVAL_LIMITS.maxReviewers} reviewers` })
+  .refine((list) => new Set(list).size === list.length, { message: 'must not name a reviewer twice' });
+const requiredApprovalsSchema = z
+  .number({ error: 'must be a number' })
+  .int({ message: 'must be a whole number' })
+  .min(1, { message: `must be between 1 and ${APPROVAL_LIMITS.maxRequired}` })
+  .max(APPROVAL_LIMITS.maxRequired, { message: `must be between 1 and ${APPROVAL_LIMITS.maxRequired}` });
+
 export const createDraftSchema = z.strictObject({
   title: titleSchema,
   content: contentSchema,
   metadata: metadataSchema.optional(),
   expiresAt: expiresAtSchema.optional(),
+  reviewers: reviewersSchema.optional(),
+  requiredApprovals: requiredApprovalsSchema.optional(),
 });
 export type CreateDraftInput = z.output<typeof createDraftSchema>;
 
@@ -140,7 +173,7 @@ export const rejectSchema = z.strictObject({ reason: text(DRAFT_LIMITS.rejection
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** Content size is measured on its JSON serialisation, as stored and as delivered. */
-function assertContentSize(content: JsonObject, field = 'content'): void {
+export function assertContentSize(content: JsonObject, field = 'content'): void {
   const bytes = utf8Bytes(JSON.stringify(content));
   if (bytes > DRAFT_LIMITS.contentMaxBytes) throw new PayloadTooLargeError(field, DRAFT_LIMITS.contentMaxBytes, bytes);
 }
@@ -152,10 +185,11 @@ function assertExpiryWindow(expiresAt: string, now: Date): void {
   }
 }
 
-export function newDraft(input: CreateDraftInput, actor: Actor, now: Date): Draft {
+export function newDraft(input: CreateDraftInput, creator: Actor, now: Date): Draft {
   assertContentSize(input.content);
   if (input.expiresAt !== undefined) assertExpiryWindow(input.expiresAt, now);
   const at = now.toISOString();
+  const actor = actorRecord(creator);
   return {
     id: newDraftId(),
     title: input.title,
@@ -165,6 +199,10 @@ export function newDraft(input: CreateDraftInput, actor: Actor, now: Date): Draf
     createdAt: at,
     createdBy: actor,
     ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+    reviewers: input.reviewers ?? [],
+    requiredApprovals: input.requiredApprovals ?? 1,
+    approvals: [],
+    approvalRound: 0,
     history: [{ action: 'created', at, actor }],
   };
 }
@@ -191,8 +229,9 @@ export interface DecisionChange {
   historyEntry: HistoryEntry;
 }
 
-export function decisionChange(decision: Decision, actor: Actor, now: Date): DecisionChange {
+export function decisionChange(decision: Decision, decider: Actor, now: Date): DecisionChange {
   const at = now.toISOString();
+  const actor = actorRecord(decider);
   if (decision.kind === 'approve') {
     if (decision.editedContent) assertContentSize(decision.editedContent);
     return {
@@ -241,6 +280,9 @@ export function publicDraft(draft: Draft) {
     rejectionReason: draft.rejectionReason ?? null,
     ...(draft.originalContent ? { originalContent: draft.originalContent } : {}),
     expiresAt: draft.expiresAt ?? null,
+    reviewers: reviewersOf(draft),
+    requiredApprovals: requiredApprovalsOf(draft),
+    approvals: approvalsOf(draft),
     history: draft.history,
   };
 }

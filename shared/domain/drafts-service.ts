@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { NotFoundError, IdempotencyKeyReusedError, ValidationError } from './errors.js';
+import { ConflictError, NotFoundError, IdempotencyKeyReusedError, ValidationError, type FieldProblem } from './errors.js';
+import { assertMayDecide, GROUP_PREFIX, planApproval, type ApprovalChange, type Decider } from './approvals.js';
 import {
   AlreadyDecidedError,
+  assertContentSize,
   DraftExpiredError,
   isPastExpiry,
   assertValidDraftId,
@@ -24,6 +26,8 @@ export interface IdempotencyClaim {
 
 export type CreateResult = { kind: 'created'; draft: Draft } | { kind: 'replayed'; draft: Draft; requestHash: string };
 export type DecideResult = { kind: 'decided'; draft: Draft } | { kind: 'not-pending'; current: Draft } | { kind: 'missing' };
+/** conflict: the draft changed since it was read (or is no longer pending); `current` is the state that made the condition fail. */
+export type ApproveResult = { kind: 'applied'; draft: Draft } | { kind: 'conflict'; current: Draft } | { kind: 'missing' };
 
 export interface DraftPage {
   items: Draft[];
@@ -40,6 +44,8 @@ export interface DraftStore {
   count(status: DraftStatus): Promise<number>;
   /** Applies the change only while the draft is pending and not past its expiry (a conditional write). */
   decide(id: string, change: DecisionChange): Promise<DecideResult>;
+  /** Records an approval only while `approvalApplies(stored, change)` holds (one conditional write); a completing one also sets status approved. */
+  approve(id: string, change: ApprovalChange): Promise<ApproveResult>;
   /** Pending drafts whose expiresAt has passed, oldest first. */
   listExpired(now: Date, limit: number): Promise<Draft[]>;
   /** Marks one pending, past-expiry draft expired; false if it was decided or expired meanwhile. */
@@ -60,14 +66,59 @@ function idempotencyClaim(actor: Actor, idempotencyKey: string, input: CreateDra
   };
 }
 
+/** A key that may decide drafts as the reviewer directory knows it (active: not revoked). */
+export interface ActiveDecider {
+  id: string;
+  role: 'reviewer' | 'admin';
+  groups: readonly string[];
+}
+
+/** Reads the live reviewer and admin keys, to check a draft's assignment when it is created. */
+export interface ReviewerDirectory {
+  activeDeciders(): Promise<ActiveDecider[]>;
+}
+
+/**
+ * Checks `reviewers` and `requiredApprovals` against the keys as they are: every named key is an
+ * active reviewer or admin key, every group has at least one, and the quorum is reachable by the
+ * distinct keys assigned (all deciders when none are named). Admins who are not named can decide
+ * too, but they are an override, not counted as planned approvers.
+ */
+export async function assertReachableAssignment(directory: ReviewerDirectory, input: Pick<CreateDraftInput, 'reviewers' | 'requiredApprovals'>) {
+  const reviewers = input.reviewers ?? [];
+  const required = input.requiredApprovals ?? 1;
+  if (reviewers.length === 0 && required === 1) return;
+  const deciders = await directory.activeDeciders();
+  const problems: FieldProblem[] = [];
+  const pool = new Set<string>();
+  reviewers.forEach((ref, i) => {
+    if (ref.startsWith(GROUP_PREFIX)) {
+      const group = ref.slice(GROUP_PREFIX.length);
+      const members = deciders.filter((d) => d.groups.includes(group));
+      if (members.length === 0) problems.push({ field: `reviewers[${i}]`, message: `no active reviewer or admin key is in the group "${group}"` });
+      members.forEach((m) => pool.add(m.id));
+    } else if (deciders.some((d) => d.id === ref)) pool.add(ref);
+    else problems.push({ field: `reviewers[${i}]`, message: 'is not an active reviewer or admin key' });
+  });
+  if (reviewers.length === 0) deciders.forEach((d) => pool.add(d.id));
+  if (problems.length === 0 && required > pool.size) {
+    problems.push({ field: 'requiredApprovals', message: `must not exceed the ${pool.size} distinct key(s) who could approve` });
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
 export async function createDraft(
   store: DraftStore,
   input: CreateDraftInput,
   actor: Actor,
-  options: { idempotencyKey?: string; now?: Date } = {},
+  options: { idempotencyKey?: string; now?: Date; directory?: ReviewerDirectory } = {},
 ): Promise<{ draft: Draft; replayed: boolean }> {
   const now = options.now ?? new Date();
   const draft = newDraft(input, actor, now);
+  if (input.reviewers !== undefined || (input.requiredApprovals ?? 1) > 1) {
+    if (!options.directory) throw new Error('createDraft needs the reviewer directory to check reviewers and requiredApprovals');
+    await assertReachableAssignment(options.directory, input);
+  }
   const claim = options.idempotencyKey !== undefined ? idempotencyClaim(actor, options.idempotencyKey, input, now) : undefined;
   const result = await store.create(draft, claim);
   if (result.kind === 'created') return { draft: result.draft, replayed: false };
@@ -86,17 +137,46 @@ export function listDrafts(store: DraftStore, query: { status?: DraftStatus; lim
   return store.list({ status: query.status, limit: query.limit ?? 20, cursor: query.cursor });
 }
 
-/** Decides a pending draft exactly once: of concurrent decisions one wins, the others get the winner in a 409. */
-export async function decideDraft(store: DraftStore, id: string, decision: Decision, actor: Actor, now = new Date()): Promise<Draft> {
+function assertStillOpen(current: Draft, now: Date): void {
+  if (current.status === 'expired' || (current.status === 'pending' && isPastExpiry(current, now))) throw new DraftExpiredError(current);
+  if (current.status !== 'pending') throw new AlreadyDecidedError(current);
+}
+
+/** Each failed attempt means another approval or edit landed first, so a few dozen cover any realistic crowd of reviewers. */
+const APPROVAL_ATTEMPTS = 30;
+
+/**
+ * Decides a pending draft under the assignment and quorum rules (shared/domain/approvals.ts), for
+ * the API, the pages, Slack and email links alike. A rejection by anyone who may decide ends it
+ * at once; an approval counts once per key and only the one completing the quorum makes it
+ * approved. Of concurrent decisions each is one conditional write: a decision that can no longer
+ * apply gets the winner in a 409.
+ */
+export async function decideDraft(store: DraftStore, id: string, decision: Decision, decider: Decider, now = new Date()): Promise<Draft> {
   assertValidDraftId(id);
-  const result = await store.decide(id, decisionChange(decision, actor, now));
-  if (result.kind === 'missing') throw new NotFoundError('draft', id);
-  if (result.kind === 'not-pending') {
-    if (result.current.status === 'pending' && isPastExpiry(result.current, now)) throw new DraftExpiredError(result.current);
-    if (result.current.status === 'expired') throw new DraftExpiredError(result.current);
-    throw new AlreadyDecidedError(result.current);
+  let current = await store.get(id);
+  if (!current) throw new NotFoundError('draft', id);
+  if (decision.kind === 'reject') {
+    assertStillOpen(current, now);
+    // Assignment never changes after creation, so checking it on the draft as read is enough.
+    assertMayDecide(current.id, current, decider);
+    const result = await store.decide(id, decisionChange(decision, decider, now));
+    if (result.kind === 'missing') throw new NotFoundError('draft', id);
+    if (result.kind === 'not-pending') {
+      assertStillOpen(result.current, now);
+      throw new AlreadyDecidedError(result.current);
+    }
+    return result.draft;
   }
-  return result.draft;
+  if (decision.editedContent !== undefined) assertContentSize(decision.editedContent);
+  for (let attempt = 1; attempt <= APPROVAL_ATTEMPTS; attempt++) {
+    assertStillOpen(current, now);
+    const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now));
+    if (result.kind === 'applied') return result.draft;
+    if (result.kind === 'missing') throw new NotFoundError('draft', id);
+    current = result.current;
+  }
+  throw new ConflictError('conflict', `Draft ${id} kept changing under concurrent approvals; retry`);
 }
 
 /**

@@ -5,7 +5,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import type { Draft, DraftStatus, DecisionChange } from '../domain/draft.js';
-import type { CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../domain/drafts-service.js';
+import type { ApproveResult, CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../domain/drafts-service.js';
+import type { ApprovalChange } from '../domain/approvals.js';
 import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { withStoreErrors } from './dynamo-client.js';
@@ -33,6 +34,12 @@ export interface DraftItem {
   expiresAt?: string;
   /** Set only while a draft with expiresAt is pending: the sparse expiry index holds exactly the drafts to sweep. */
   expiryQueue?: 'pending';
+  reviewers?: string[];
+  requiredApprovals?: number;
+  approvals?: Draft['approvals'];
+  /** The key ids of `approvals`, in the same order: what a condition can test with contains() and size(). */
+  approvedBy?: string[];
+  approvalRound?: number;
   history: Draft['history'];
 }
 
@@ -53,6 +60,11 @@ export function toItem(draft: Draft): DraftItem {
     rejectionReason: draft.rejectionReason,
     expiresAt: draft.expiresAt,
     ...(draft.expiresAt && draft.status === 'pending' ? { expiryQueue: 'pending' as const } : {}),
+    reviewers: draft.reviewers ?? [],
+    requiredApprovals: draft.requiredApprovals ?? 1,
+    approvals: draft.approvals ?? [],
+    approvedBy: (draft.approvals ?? []).map((a) => a.by.keyId),
+    approvalRound: draft.approvalRound ?? 0,
     history: draft.history,
   };
 }
@@ -73,6 +85,11 @@ export function fromItem(item: Record<string, unknown>): Draft {
     ...(i.rejectionReason !== undefined ? { rejectionReason: i.rejectionReason } : {}),
     ...(i.originalContentJson ? { originalContent: JSON.parse(i.originalContentJson) } : {}),
     ...(i.expiresAt ? { expiresAt: i.expiresAt } : {}),
+    // Drafts stored before assignment existed: anyone decides, alone.
+    reviewers: i.reviewers ?? [],
+    requiredApprovals: i.requiredApprovals ?? 1,
+    approvals: i.approvals ?? [],
+    approvalRound: i.approvalRound ?? 0,
     history: i.history ?? [],
   };
 }
@@ -296,6 +313,75 @@ export class DynamoDraftStore implements DraftStore {
         // The losing writer sees the state that won, read atomically with the failed condition.
         if (!error.Item) return { kind: 'missing' };
         return { kind: 'not-pending', current: fromItem(unmarshall(error.Item)) };
+      }
+    });
+  }
+
+  approve(id: string, change: ApprovalChange): Promise<ApproveResult> {
+    // The same conditions as approvalApplies (shared/domain/approvals.ts), checked atomically with the write.
+    const conditions = [
+      'attribute_exists(id)',
+      '#status = :pending',
+      '(attribute_not_exists(expiresAt) OR expiresAt > :now)',
+      change.round === 0 ? '(attribute_not_exists(approvalRound) OR approvalRound = :round)' : 'approvalRound = :round',
+    ];
+    const values: Record<string, unknown> = {
+      ':pending': 'pending',
+      ':now': change.approval.at,
+      ':round': change.round,
+      ':approval': [change.approval],
+      ':keyIds': [change.approval.by.keyId],
+      ':entries': change.history,
+    };
+    const sets = ['history = list_append(history, :entries)'];
+    if (change.editedContent !== undefined) {
+      // An edit voids the approvals of the old content and starts a new round; the agent's original content is kept once.
+      sets.push(
+        'contentJson = :content',
+        'originalContentJson = if_not_exists(originalContentJson, contentJson)',
+        'approvals = :approval',
+        'approvedBy = :keyIds',
+        'approvalRound = :nextRound',
+      );
+      values[':content'] = JSON.stringify(change.editedContent);
+      values[':nextRound'] = change.round + 1;
+    } else {
+      values[':keyId'] = change.approval.by.keyId;
+      values[':empty'] = [];
+      conditions.push('NOT contains(approvedBy, :keyId)');
+      if (change.completes) {
+        values[':prior'] = change.priorCount;
+        conditions.push(change.priorCount === 0 ? '(attribute_not_exists(approvedBy) OR size(approvedBy) = :prior)' : 'size(approvedBy) = :prior');
+      } else {
+        values[':short'] = change.required - 1;
+        conditions.push('(attribute_not_exists(approvedBy) OR size(approvedBy) < :short)');
+      }
+      sets.push('approvals = list_append(if_not_exists(approvals, :empty), :approval)', 'approvedBy = list_append(if_not_exists(approvedBy, :empty), :keyIds)');
+    }
+    if (change.completes) {
+      sets.push('#status = :approved', 'reviewedAt = :now', 'reviewedBy = :by');
+      values[':approved'] = 'approved';
+      values[':by'] = change.approval.by;
+    }
+    return withStoreErrors(async () => {
+      try {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { id },
+            UpdateExpression: `SET ${sets.join(', ')}${change.completes ? ' REMOVE expiryQueue' : ''}`,
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { kind: 'applied', draft: fromItem(Attributes!) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!error.Item) return { kind: 'missing' };
+        return { kind: 'conflict', current: fromItem(unmarshall(error.Item)) };
       }
     });
   }

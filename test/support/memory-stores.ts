@@ -1,6 +1,7 @@
 import { SlackUserLinkedError, type ApiKeyRecord, type ApiKeyStore, type SlackLinkResult } from '../../shared/domain/api-keys.js';
 import type { DecisionChange, Draft } from '../../shared/domain/draft.js';
-import type { CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../../shared/domain/drafts-service.js';
+import type { ApproveResult, CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../../shared/domain/drafts-service.js';
+import { applyApproval, approvalApplies, type ApprovalChange } from '../../shared/domain/approvals.js';
 
 /** In-memory ports for unit tests of the use cases; the DynamoDB adapters are covered by integration tests. */
 export class MemoryApiKeyStore implements ApiKeyStore {
@@ -89,5 +90,13 @@ export class MemoryDraftStore implements DraftStore {
     });
     draft.history.push(change.historyEntry);
     return { kind: 'decided', draft };
+  }
+  async approve(id: string, change: ApprovalChange): Promise<ApproveResult> {
+    const draft = this.drafts.get(id);
+    if (!draft) return { kind: 'missing' };
+    if (!approvalApplies(draft, change)) return { kind: 'conflict', current: structuredClone(draft) };
+    const next = applyApproval(draft, change);
+    this.drafts.set(id, next);
+    return { kind: 'applied', draft: structuredClone(next) };
   }
 }

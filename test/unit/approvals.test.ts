@@ -1,0 +1,187 @@
+import fc from 'fast-check';
+import { approvalsOf, mayDecide, type Decider } from '../../shared/domain/approvals.js';
+import type { Actor, Draft } from '../../shared/domain/draft.js';
+import { createDraft, decideDraft, type ActiveDecider, type ReviewerDirectory } from '../../shared/domain/drafts-service.js';
+import { DomainError, ValidationError } from '../../shared/domain/errors.js';
+import { MemoryDraftStore } from '../support/memory-stores.js';
+
+const agent: Actor = { keyId: 'key_agent', name: 'bot', role: 'agent' };
+const reviewer = (n: string, groups: string[] = []): Decider => ({ keyId: `key_${n}`, name: n, role: 'reviewer', groups });
+const alice = reviewer('alice', ['finance']);
+const bob = reviewer('bob', ['finance']);
+const carol = reviewer('carol');
+const dave = reviewer('dave', ['ops']);
+const admin: Decider = { keyId: 'key_admin', name: 'root', role: 'admin', groups: [] };
+const emailRecipient: Actor = { keyId: 'ep_channel1', name: 'someone@example.com', role: 'reviewer' };
+
+const everyone = [alice, bob, carol, dave, admin];
+const directory: ReviewerDirectory = {
+  activeDeciders: async () => everyone.map((d): ActiveDecider => ({ id: d.keyId, role: d.role as 'reviewer' | 'admin', groups: d.groups ?? [] })),
+};
+
+async function assigned(store: MemoryDraftStore, reviewers: string[] | undefined, requiredApprovals?: number): Promise<Draft> {
+  const input = { title: 'Refund $900', content: { amount: 900 }, ...(reviewers ? { reviewers } : {}), ...(requiredApprovals ? { requiredApprovals } : {}) };
+  return (await createDraft(store, input, agent, { directory })).draft;
+}
+
+const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof DomainError) return error.code;
+    throw error;
+  }
+};
+
+describe('who may decide', () => {
+  it('anyone on an unassigned draft; assigned keys, group members and admins on an assigned one', () => {
+    const open = { reviewers: [], requiredApprovals: 1, approvals: [] };
+    const finance = { reviewers: ['group:finance', 'key_carol'], requiredApprovals: 1, approvals: [] };
+    expect(everyone.every((d) => mayDecide(open, d))).toBe(true);
+    expect([alice, bob, carol, admin].every((d) => mayDecide(finance, d))).toBe(true);
+    expect(mayDecide(finance, dave)).toBe(false);
+    expect(mayDecide(finance, { ...dave, groups: undefined })).toBe(false);
+  });
+
+  it('an email recipient only on drafts any reviewer may decide alone', () => {
+    expect(mayDecide({ reviewers: [], requiredApprovals: 1, approvals: [] }, emailRecipient)).toBe(true);
+    expect(mayDecide({ reviewers: ['key_alice'], requiredApprovals: 1, approvals: [] }, emailRecipient)).toBe(false);
+    expect(mayDecide({ reviewers: [], requiredApprovals: 2, approvals: [] }, emailRecipient)).toBe(false);
+  });
+});
+
+describe('quorum', () => {
+  it('stays pending until the quorum, then approves once; the webhook-facing state names every approver', async () => {
+    const store = new MemoryDraftStore();
+    const draft = await assigned(store, ['group:finance', 'key_carol'], 2);
+    const first = await decideDraft(store, draft.id, { kind: 'approve' }, alice);
+    expect(first).toMatchObject({ status: 'pending', approvals: [{ by: { keyId: 'key_alice' } }] });
+    expect(first.approvals![0]!.by).toEqual({ keyId: 'key_alice', name: 'alice', role: 'reviewer' });
+    expect(await codeOf(decideDraft(store, draft.id, { kind: 'approve' }, alice))).toBe('already_approved');
+    expect(await codeOf(decideDraft(store, draft.id, { kind: 'approve' }, dave))).toBe('not_assigned');
+    const done = await decideDraft(store, draft.id, { kind: 'approve' }, carol);
+    expect(done).toMatchObject({ status: 'approved', reviewedBy: { keyId: 'key_carol' } });
+    expect(done.approvals!.map((a) => a.by.keyId)).toEqual(['key_alice', 'key_carol']);
+    expect(done.history.map((h) => h.action)).toEqual(['created', 'approval', 'approved']);
+    expect(await codeOf(decideDraft(store, draft.id, { kind: 'approve' }, bob))).toBe('already_decided');
+  });
+
+  it('a rejection by any assigned reviewer rejects at once, approvals or not', async () => {
+    const store = new MemoryDraftStore();
+    const draft = await assigned(store, ['group:finance', 'key_carol'], 3);
+    await decideDraft(store, draft.id, { kind: 'approve' }, alice);
+    expect(await codeOf(decideDraft(store, draft.id, { kind: 'reject', reason: 'x' }, dave))).toBe('not_assigned');
+    const rejected = await decideDraft(store, draft.id, { kind: 'reject', reason: 'too much' }, bob);
+    expect(rejected).toMatchObject({ status: 'rejected', rejectionReason: 'too much', reviewedBy: { keyId: 'key_bob' } });
+  });
+
+  it('an edit clears the approvals of the old content (in the history) and restarts the quorum', async () => {
+    const store = new MemoryDraftStore();
+    const draft = await assigned(store, ['key_alice', 'key_bob', 'key_carol'], 2);
+    await decideDraft(store, draft.id, { kind: 'approve' }, alice);
+    const edited = await decideDraft(store, draft.id, { kind: 'approve', editedContent: { amount: 800 } }, bob);
+    expect(edited).toMatchObject({ status: 'pending', content: { amount: 800 }, originalContent: { amount: 900 } });
+    expect(edited.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob']);
+    expect(edited.history.find((h) => h.action === 'approvals_cleared')).toMatchObject({
+      actor: { keyId: 'key_bob' },
+      cleared: [{ by: { keyId: 'key_alice' } }],
+    });
+    // Alice saw only the old content: she approves again, and that completes the quorum on the new one.
+    const done = await decideDraft(store, draft.id, { kind: 'approve' }, alice);
+    expect(done).toMatchObject({ status: 'approved', content: { amount: 800 }, originalContent: { amount: 900 } });
+  });
+
+  it('admins may decide an assigned draft; an email link may not (review page required)', async () => {
+    const store = new MemoryDraftStore();
+    const draft = await assigned(store, ['key_alice'], 1);
+    expect(await codeOf(decideDraft(store, draft.id, { kind: 'approve' }, emailRecipient))).toBe('review_page_required');
+    const multi = await assigned(store, undefined, 2);
+    expect(await codeOf(decideDraft(store, multi.id, { kind: 'reject', reason: 'no' }, emailRecipient))).toBe('review_page_required');
+    expect(await decideDraft(store, draft.id, { kind: 'approve' }, admin)).toMatchObject({ status: 'approved' });
+  });
+
+  it('keeps the old behaviour without reviewers: one approval, by anyone, and the email link decides', async () => {
+    const store = new MemoryDraftStore();
+    const draft = (await createDraft(store, { title: 't', content: { a: 1 } }, agent)).draft;
+    expect(draft).toMatchObject({ reviewers: [], requiredApprovals: 1, approvals: [] });
+    expect(await decideDraft(store, draft.id, { kind: 'approve' }, emailRecipient)).toMatchObject({ status: 'approved' });
+  });
+});
+
+describe('assignment on create', () => {
+  const fieldsOf = async (reviewers: string[] | undefined, requiredApprovals?: number) => {
+    try {
+      await assigned(new MemoryDraftStore(), reviewers, requiredApprovals);
+      return [];
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return (error.details as { fields: { field: string }[] }).fields.map((f) => f.field);
+    }
+  };
+
+  it('names unknown keys, unknown groups and an unreachable quorum', async () => {
+    expect(await fieldsOf(['key_alice', 'key_nobody'])).toEqual(['reviewers[1]']);
+    expect(await fieldsOf(['group:legal'])).toEqual(['reviewers[0]']);
+    expect(await fieldsOf(['key_agent'])).toEqual(['reviewers[0]']);
+    expect(await fieldsOf(['group:finance'], 3)).toEqual(['requiredApprovals']);
+    expect(await fieldsOf(['group:finance', 'key_alice'], 3)).toEqual(['requiredApprovals']);
+    expect(await fieldsOf(['group:finance', 'key_carol'], 3)).toEqual([]);
+    expect(await fieldsOf(undefined, 5)).toEqual([]);
+  });
+});
+
+/** A reviewer of the property test: assigned by key, by group, not at all, or an admin. */
+const cast = [alice, bob, carol, dave, admin];
+const opArb = fc.record({
+  who: fc.integer({ min: 0, max: cast.length - 1 }),
+  kind: fc.constantFrom('approve', 'approve', 'approve', 'edit', 'reject'),
+  /** Ops with the same batch number run concurrently (their reads and writes interleave). */
+  batch: fc.integer({ min: 0, max: 3 }),
+});
+
+describe('property: any interleaving of approvals, rejections and edits', () => {
+  it('approved ⇔ a quorum of distinct eligible approvers of the final content; exactly one terminal transition', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { maxLength: 14 }), fc.integer({ min: 1, max: 3 }), async (ops, required) => {
+        const store = new MemoryDraftStore();
+        const draft = await assigned(store, ['group:finance', 'key_carol'], required);
+        const eligible = new Set(['key_alice', 'key_bob', 'key_carol', 'key_admin']);
+        const outcomes: Array<{ who: Decider; code: string }> = [];
+        for (let b = 0; b <= 3; b++) {
+          const batch = ops.filter((o) => o.batch === b);
+          outcomes.push(
+            ...(await Promise.all(
+              batch.map((o, i) => {
+                const decision =
+                  o.kind === 'reject'
+                    ? ({ kind: 'reject', reason: 'no' } as const)
+                    : ({ kind: 'approve', ...(o.kind === 'edit' ? { editedContent: { amount: b * 100 + i } } : {}) } as const);
+                return codeOf(decideDraft(store, draft.id, decision, cast[o.who]!)).then((code) => ({ who: cast[o.who]!, code }));
+              }),
+            )),
+          );
+        }
+        const final = store.drafts.get(draft.id)!;
+        const approvals = approvalsOf(final);
+        const approvers = new Set(approvals.map((a) => a.by.keyId));
+        // Every counted approval is by an eligible key, once.
+        expect(approvers.size).toBe(approvals.length);
+        expect([...approvers].every((k) => eligible.has(k))).toBe(true);
+        // Every approval counted was made after the content's last edit (nobody's covers content they did not see).
+        const lastEdit = final.history.findLastIndex((h) => h.contentEdited === true);
+        const countedEntries = final.history.filter((h, i) => (h.action === 'approval' || h.action === 'approved') && i >= Math.max(lastEdit, 0));
+        expect(countedEntries.map((h) => h.actor!.keyId).sort()).toEqual([...approvers].sort());
+        const terminal = final.history.filter((h) => h.action === 'approved' || h.action === 'rejected' || h.action === 'expired');
+        expect(final.status === 'approved').toBe(approvers.size >= required);
+        if (final.status === 'pending') expect(terminal).toHaveLength(0);
+        else expect(terminal).toHaveLength(1);
+        if (final.status === 'rejected') expect(eligible.has(final.reviewedBy!.keyId)).toBe(true);
+        // The unassigned reviewer never got through.
+        expect(outcomes.filter((o) => o.who === dave).every((o) => o.code === 'not_assigned' || o.code === 'already_decided')).toBe(true);
+        expect(outcomes.every((o) => ['ok', 'not_assigned', 'already_approved', 'already_decided'].includes(o.code))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
