@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import { UnauthorizedError } from '../../shared/domain/errors.js';
 import type { ApiEvent } from '../../shared/http/api-event.js';
 import { publicBaseUrl } from '../../shared/http/api-event.js';
 import { requestBody } from '../../shared/http/body.js';
@@ -50,11 +49,12 @@ async function interactions(event: ApiEvent, _context: Context): Promise<HttpRes
   });
   if (!verified.ok) {
     logger.warn('slack request refused', { reason: verified.reason });
-    throw new UnauthorizedError(
+    // Not an UnauthorizedError: that one asks for a Bearer key (WWW-Authenticate), which Slack has none of.
+    const reason =
       verified.reason === 'stale_timestamp'
         ? 'The Slack request timestamp is more than five minutes away from now'
-        : 'The request is not signed by the Slack app (X-Slack-Signature, X-Slack-Request-Timestamp)',
-    );
+        : 'The request is not signed by the Slack app (X-Slack-Signature, X-Slack-Request-Timestamp)';
+    return json(401, errorBody('unauthorized', reason));
   }
   const answer = await handleSlackInteraction(parseInteraction(rawBody), {
     drafts,

@@ -170,6 +170,8 @@ describe('Decide from Slack', () => {
       body: form({ type: 'block_actions', user: { id: 'U0RITA' }, actions: [{ action_id: `processa_approve:${draft.id}` }] }),
     });
     expect(unsigned.status).toBe(401);
+    // Slack has no Bearer key to offer: the refusal does not ask for one.
+    expect(unsigned.headers.get('www-authenticate')).toBeNull();
     // A signed body that is not an interaction is a 400 naming the field.
     const timestamp = String(Math.floor(Date.now() / 1000));
     const bad = await fetch(`${runtime.url}/v1/integrations/slack/interactions`, {
