@@ -28,9 +28,7 @@ const readNames = new Set([...text.values()].flatMap((source) => [...source.matc
 
 describe('setting names', () => {
   it('every PROCESSA_* name a function reads is declared in the definition', () => {
-    const undeclared = [...text].flatMap(([file, source]) =>
-      [...source.matchAll(/['"`](PROCESSA_[A-Z0-9_]+)['"`]/g)].filter((m) => !declared.has(m[1]!)).map((m) => `${file}: ${m[1]}`),
-    );
+    const undeclared = [...text].flatMap(([file, source]) => [...source.matchAll(READS)].filter((m) => !declared.has(m[1]!)).map((m) => `${file}: ${m[1]}`));
     expect(undeclared).toEqual([]);
   });
 
