@@ -87,7 +87,8 @@ export const tables = {
   },
   sessions: {
     envVar: tableEnvVars.sessions,
-    // Page sign-in sessions (by token hash) and sign-in throttling counters, both expiring by TTL.
+    // Page sign-in sessions (by token hash), sign-in throttling counters and the uses of email
+    // decision links, all expiring by TTL.
     partitionKey: { name: 'id', type: 'S' },
     indexes: [],
     ttlAttribute: 'expiresAtEpoch',

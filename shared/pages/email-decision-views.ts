@@ -9,18 +9,14 @@ const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' 
 const reviewLink = (draft: Pick<Draft, 'id'>) => html`<a href="/review/${draft.id}">the full review page</a>`;
 
 function draftCard(draft: Draft): SafeHtml {
-  const metadata = Object.entries(draft.metadata);
+  const details = [
+    ...Object.entries(draft.metadata).map(([k, v]) => `${k}: ${String(v)}`),
+    ...(draft.expiresAt ? [`expires ${draft.expiresAt.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC')}`] : []),
+  ];
   return html`<div class="card">
     <h2>${draft.title}</h2>
     ${readableContent(draft.content)}
-    ${
-      metadata.length > 0 || draft.expiresAt
-        ? html`<dl class="muted">
-          ${metadata.map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}
-          ${draft.expiresAt ? html`<dt>expires</dt><dd>${when(draft.expiresAt)}</dd>` : ''}
-        </dl>`
-        : ''
-    }
+    ${details.length > 0 ? html`<p class="muted">${details.join(' · ')}</p>` : ''}
   </div>`;
 }
 

@@ -96,6 +96,8 @@ async function submit(url: string, form: { cookie?: string; csrf?: string }, fie
 }
 
 const webhooksAbout = (draftId: string) => webhook.requests.map((r) => JSON.parse(r.body)).filter((b) => b.draft?.id === draftId);
+const logAbout = async (endpointId: string, draftId: string): Promise<Array<{ draftId: string; eventType: string; outcome: string }>> =>
+  (await admin('GET', `/v1/webhooks/${endpointId}/deliveries`)).body.items.filter((d: { draftId: string }) => d.draftId === draftId);
 const draftNow = async (id: string) => (await admin('GET', `/v1/drafts/${id}`)).body;
 
 describe('decide from email', () => {
@@ -147,7 +149,12 @@ describe('decide from email', () => {
     expect((await admin('POST', `/v1/drafts/${draft.id}/reject`, { reason: 'late' })).status).toBe(409);
     // One decision: its one event in the endpoint's log, and one POST received.
     const endpoint = (await admin('GET', '/v1/webhooks')).body.items.find((e: { url: string }) => e.url === webhook.url);
-    const log = (await admin('GET', `/v1/webhooks/${endpoint.id}/deliveries`)).body.items.filter((d: { draftId: string }) => d.draftId === draft.id);
+    // The log entry is written after the receiver answered: wait for it rather than race it.
+    const log = await eventually(
+      async () => ((await logAbout(endpoint.id, draft.id)).length > 0 ? logAbout(endpoint.id, draft.id) : undefined),
+      15_000,
+      'the log',
+    );
     expect(log.map((d: { eventType: string; outcome: string }) => [d.eventType, d.outcome])).toEqual([['draft.approved', 'succeeded']]);
     expect(webhooksAbout(draft.id)).toHaveLength(1);
   });
@@ -184,7 +191,11 @@ describe('decide from email', () => {
     expect(decided.history.filter((h: { action: string }) => h.action === 'approved')).toHaveLength(1);
     await eventually(() => webhooksAbout(draft.id).length >= 1, 15_000, 'the webhook');
     const endpoint = (await admin('GET', '/v1/webhooks')).body.items.find((e: { url: string }) => e.url === webhook.url);
-    const log = (await admin('GET', `/v1/webhooks/${endpoint.id}/deliveries`)).body.items.filter((d: { draftId: string }) => d.draftId === draft.id);
+    const log = await eventually(
+      async () => ((await logAbout(endpoint.id, draft.id)).length > 0 ? logAbout(endpoint.id, draft.id) : undefined),
+      15_000,
+      'the log',
+    );
     expect(log).toHaveLength(1);
     expect(webhooksAbout(draft.id)).toHaveLength(1);
   });
