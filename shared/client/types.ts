@@ -23,13 +23,22 @@ export interface Actor {
   role: Role;
 }
 
+/** One counted approval of a draft's current content. */
+export interface Approval {
+  by: Actor;
+  at: string;
+}
+
 export interface HistoryEntry {
-  action: 'created' | 'approved' | 'rejected' | 'expired';
+  /** approval: one approval short of the quorum; approvals_cleared: an edit voided the approvals of the old content. */
+  action: 'created' | 'approval' | 'approvals_cleared' | 'approved' | 'rejected' | 'expired';
   at: string;
   actor: Actor | null;
   /** On approvals: whether the reviewer edited the content before approving. */
   contentEdited?: boolean;
   reason?: string;
+  /** On approvals_cleared: the approvals the edit voided. */
+  cleared?: Approval[];
 }
 
 /** A draft's state, as the API returns it (and as a 409 carries the state that won). */
@@ -48,6 +57,12 @@ export interface DraftState {
   /** The agent's original content, present only when a reviewer approved an edited version. */
   originalContent?: JsonObject;
   expiresAt: string | null;
+  /** Key ids and `group:<name>`s who may decide (admins too); empty: any reviewer or admin. */
+  reviewers: string[];
+  /** Distinct approvals of the same content that make the draft approved. */
+  requiredApprovals: number;
+  /** The approvals of the current content so far, in order. */
+  approvals: Approval[];
   history: HistoryEntry[];
 }
 
@@ -65,6 +80,10 @@ export interface CreateDraftInput {
   metadata?: Record<string, MetadataValue>;
   /** After this time the draft can no longer be decided (one minute to one year ahead). */
   expiresAt?: string | Date;
+  /** Who may decide: API key ids and/or `group:<name>`; others (but admins) get 403 not_assigned. */
+  reviewers?: string[];
+  /** Distinct approvals needed, 1–5 (default 1), at most the number of keys who could approve. */
+  requiredApprovals?: number;
 }
 
 export interface ApproveDraftInput {

@@ -4,7 +4,8 @@ import { init } from '@paralleldrive/cuid2';
 import * as z from 'zod';
 import { ROLES, type Role } from './roles.js';
 import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js';
-import type { Actor } from './draft.js';
+import { APPROVAL_LIMITS, GROUP_NAME_PATTERN, type Decider } from './approvals.js';
+import type { ReviewerDirectory } from './drafts-service.js';
 
 /** What is stored for a key: its hash, never the key. */
 export interface ApiKeyRecord {
@@ -19,6 +20,8 @@ export interface ApiKeyRecord {
   revokedAt?: string;
   /** The Slack user who may decide from Slack as this key (Decide from Slack); at most one key per Slack user. */
   slackUserId?: string;
+  /** Reviewer groups (`finance`, `ops`): a draft assigned to `group:finance` may be decided by every key in it. */
+  groups?: string[];
 }
 
 /** What a Slack-user change did: done, the user is linked to another key, or the key changed meanwhile (read again, retry). */
@@ -39,6 +42,8 @@ export interface ApiKeyStore {
    * linked to no other key. The key's put also writes that record, in the same transaction.
    */
   setSlackUser(record: ApiKeyRecord, slackUserId: string | undefined): Promise<SlackLinkResult>;
+  /** Replaces the key's groups, only while it exists and is not revoked; false otherwise. */
+  setGroups(keyHash: string, groups: string[]): Promise<ApiKeyRecord | undefined>;
   /** Frees a revoked key's Slack user for another key (only while the link still points at this key). */
   releaseSlackUser(slackUserId: string, keyHash: string): Promise<void>;
 }
@@ -52,6 +57,14 @@ const slackUserIdSchema = z
   .describe('The Slack member id (U… or W…) who may approve and reject from Slack as this key (reviewer and admin keys).');
 const newKeyId = init({ length: 20 });
 
+const groupsSchema = z
+  .array(z.string({ error: 'must be strings' }).regex(GROUP_NAME_PATTERN, { message: 'must be group names: 1-40 lowercase letters, digits, - and _' }), {
+    error: 'must be an array of group names',
+  })
+  .max(APPROVAL_LIMITS.maxGroupsPerKey, { message: `must have at most ${APPROVAL_LIMITS.maxGroupsPerKey} groups` })
+  .refine((list) => new Set(list).size === list.length, { message: 'must not name a group twice' })
+  .describe('Reviewer groups this key belongs to (e.g. ["finance", "ops"]); drafts assigned to group:<name> may be decided by its keys.');
+
 export const createKeySchema = z.strictObject({
   name: z
     .string()
@@ -60,13 +73,18 @@ export const createKeySchema = z.strictObject({
     .refine((s) => s.isWellFormed() && s.trim().length > 0, { message: 'must be non-blank valid Unicode text' }),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
   slackUserId: slackUserIdSchema.optional(),
+  groups: groupsSchema.optional(),
 });
 export type CreateKeyInput = z.output<typeof createKeySchema>;
 
-export const updateKeySchema = z.strictObject({
-  /** null unlinks the Slack user. */
-  slackUserId: slackUserIdSchema.nullable(),
-});
+export const updateKeySchema = z
+  .strictObject({
+    /** null unlinks the Slack user. */
+    slackUserId: slackUserIdSchema.nullable().optional(),
+    /** Replaces the key's groups ([] leaves it in none). */
+    groups: groupsSchema.optional(),
+  })
+  .refine((input) => input.slackUserId !== undefined || input.groups !== undefined, { message: 'must set slackUserId or groups', path: ['body'] });
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
 
 /** One Slack user decides as one key: a second key linking the same user is refused. */
@@ -99,6 +117,7 @@ export function keyRecord(value: string, input: CreateKeyInput, createdBy: strin
     createdAt: now.toISOString(),
     createdBy,
     ...(input.slackUserId ? { slackUserId: input.slackUserId } : {}),
+    ...(input.groups?.length ? { groups: input.groups } : {}),
   };
 }
 
@@ -151,6 +170,14 @@ export async function revokeApiKey(store: ApiKeyStore, id: string, now = new Dat
 /** PATCH /v1/keys/{id}: links (or unlinks) a Slack user; a user linked to another key is a 409, a revoked key too. */
 export async function updateApiKey(store: ApiKeyStore, id: string, input: UpdateKeyInput) {
   let record = await findKey(store, id);
+  if (input.groups !== undefined) {
+    // A whole replacement, written only while the key is live: nothing read is written back.
+    if (record.revokedAt) throw new KeyRevokedError(record.id);
+    const updated = await store.setGroups(record.keyHash, input.groups);
+    if (!updated) throw new KeyRevokedError(record.id);
+    record = updated;
+    if (input.slackUserId === undefined) return publicKey(record);
+  }
   for (let attempt = 1; attempt <= 5; attempt++) {
     if (record.revokedAt) throw new KeyRevokedError(record.id);
     const result = await store.setSlackUser(record, input.slackUserId ?? undefined);
@@ -171,19 +198,45 @@ export async function updateApiKey(store: ApiKeyStore, id: string, input: Update
 }
 
 /** The key behind a Slack user, if it may decide now: linked, not revoked, a reviewer or admin. */
-export async function slackDecider(store: ApiKeyStore, slackUserId: string): Promise<Actor | undefined> {
+export async function slackDecider(store: ApiKeyStore, slackUserId: string): Promise<Decider | undefined> {
   if (!SLACK_USER_ID_PATTERN.test(slackUserId)) return undefined;
   const record = await store.findBySlackUser(slackUserId);
   if (!record || record.revokedAt || record.slackUserId !== slackUserId) return undefined;
   if (record.role !== 'reviewer' && record.role !== 'admin') return undefined;
-  return { keyId: record.id, name: record.name, role: record.role };
+  return deciderOf(record);
 }
 
-export async function authenticate(store: ApiKeyStore, presented: string | undefined): Promise<Actor> {
+const deciderOf = (record: ApiKeyRecord): Decider => ({
+  keyId: record.id,
+  name: record.name,
+  role: record.role,
+  ...(record.groups?.length ? { groups: record.groups } : {}),
+});
+
+/** The key as it is now; its groups ride along so assignment (shared/domain/approvals.ts) can see them, and are never stored with a decision. */
+export async function authenticate(store: ApiKeyStore, presented: string | undefined): Promise<Decider> {
   if (!presented) throw new UnauthorizedError();
   const record = await store.findByHash(hashKey(presented));
   if (!record || record.revokedAt) throw new UnauthorizedError('The API key is unknown or revoked');
-  return { keyId: record.id, name: record.name, role: record.role };
+  return deciderOf(record);
+}
+
+/** The live reviewer and admin keys, read through the key listing (a team has a handful), for checking a draft's assignment. */
+export function keyDirectory(store: ApiKeyStore): ReviewerDirectory {
+  return {
+    async activeDeciders() {
+      const deciders = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list(100, cursor);
+        for (const r of page.items) {
+          if (!r.revokedAt && (r.role === 'reviewer' || r.role === 'admin')) deciders.push({ id: r.id, role: r.role, groups: r.groups ?? [] });
+        }
+        cursor = page.nextCursor;
+      } while (cursor);
+      return deciders;
+    },
+  };
 }
 
 export function publicKey(record: ApiKeyRecord) {
@@ -196,5 +249,6 @@ export function publicKey(record: ApiKeyRecord) {
     createdBy: record.createdBy,
     revokedAt: record.revokedAt ?? null,
     slackUserId: record.slackUserId ?? null,
+    groups: record.groups ?? [],
   };
 }

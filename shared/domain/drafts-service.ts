@@ -95,10 +95,10 @@ export async function assertReachableAssignment(directory: ReviewerDirectory, in
     if (ref.startsWith(GROUP_PREFIX)) {
       const group = ref.slice(GROUP_PREFIX.length);
       const members = deciders.filter((d) => d.groups.includes(group));
-      if (members.length === 0) problems.push({ field: `reviewers[${i}]`, message: `no active reviewer or admin key is in the group "${group}"` });
+      if (members.length === 0) problems.push({ field: `reviewers.${i}`, message: `no active reviewer or admin key is in the group "${group}"` });
       members.forEach((m) => pool.add(m.id));
     } else if (deciders.some((d) => d.id === ref)) pool.add(ref);
-    else problems.push({ field: `reviewers[${i}]`, message: 'is not an active reviewer or admin key' });
+    else problems.push({ field: `reviewers.${i}`, message: 'is not an active reviewer or admin key' });
   });
   if (reviewers.length === 0) deciders.forEach((d) => pool.add(d.id));
   if (problems.length === 0 && required > pool.size) {

@@ -71,11 +71,16 @@ const historyEntry = response(
   'DraftHistoryEntry',
   'One change to a draft: who did it and when. actor is null for changes nobody made (expiry).',
   z.object({
-    action: z.enum(['created', 'approved', 'rejected', 'expired']),
+    action: z
+      .enum(['created', 'approval', 'approvals_cleared', 'approved', 'rejected', 'expired'])
+      .describe(
+        'approval: one approval short of the quorum (requiredApprovals); approvals_cleared: an edit voided the approvals of the old content (listed in cleared).',
+      ),
     at: timestamp,
     actor: actor.nullable(),
     contentEdited: z.boolean().optional(),
     reason: z.string().optional(),
+    cleared: z.array(z.object({ by: actor, at: timestamp })).optional(),
   }),
 );
 
@@ -95,6 +100,13 @@ export const draftResponse = response(
     rejectionReason: z.string().nullable(),
     originalContent: jsonObject.optional(),
     expiresAt: timestamp.nullable(),
+    reviewers: z
+      .array(z.string())
+      .describe('Key ids and group:<name>s who may decide (admins too); empty: any reviewer or admin. Others get 403 not_assigned.'),
+    requiredApprovals: z.number().int().describe('Distinct approvals of the same content that make the draft approved.'),
+    approvals: z
+      .array(z.object({ by: actor, at: timestamp }))
+      .describe('The approvals of the current content so far, in order; an edit clears them (see history approvals_cleared).'),
     history: z.array(historyEntry),
     reviewUrl: z.string(),
   }),
@@ -116,6 +128,7 @@ const keyFields = {
   createdBy: z.string().nullable(),
   revokedAt: timestamp.nullable(),
   slackUserId: z.string().nullable().describe('The Slack member id linked to this key (it may approve and reject from Slack), or null.'),
+  groups: z.array(z.string()).describe('Reviewer groups this key belongs to; drafts assigned to group:<name> may be decided by its keys.'),
 };
 export const keyResponse = response('ApiKey', 'An API key as stored: never its value, only its first characters (prefix).', z.object({ ...keyFields }));
 const newKeyResponse = response(
@@ -512,7 +525,11 @@ export const operations = {
   },
   'PATCH /v1/keys/{id}': {
     summary: 'Link (or unlink with null) the Slack user who may decide from Slack as this key',
-    body: request('UpdateApiKeyRequest', 'The Slack member id (U… or W…) to link, or null to unlink. One key per Slack user.', updateKeySchema),
+    body: request(
+      'UpdateApiKeyRequest',
+      "The Slack member id (U… or W…) to link, or null to unlink (one key per Slack user); and/or groups, which replaces the key's reviewer groups.",
+      updateKeySchema,
+    ),
     responses: { 200: { description: 'Changed', schema: keyResponse } },
     errors: [404],
     conflict:

@@ -112,6 +112,29 @@ export class DynamoApiKeyStore implements ApiKeyStore {
     });
   }
 
+  setGroups(keyHash: string, groups: string[]): Promise<ApiKeyRecord | undefined> {
+    return withStoreErrors(async () => {
+      try {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { keyHash },
+            UpdateExpression: groups.length > 0 ? 'SET #groups = :groups' : 'REMOVE #groups',
+            // A revoked key stays as it was revoked; the condition makes a concurrent revocation win.
+            ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(revokedAt)',
+            ExpressionAttributeNames: { '#groups': 'groups' },
+            ExpressionAttributeValues: groups.length > 0 ? { ':groups': groups } : undefined,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return Attributes as ApiKeyRecord;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
+      }
+    });
+  }
+
   releaseSlackUser(slackUserId: string, keyHash: string): Promise<void> {
     return withStoreErrors(async () => {
       await this.client

@@ -29,6 +29,13 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     else delete current.slackUserId;
     return { kind: 'updated', record: { ...current } };
   }
+  async setGroups(keyHash: string, groups: string[]) {
+    const current = this.records.get(keyHash);
+    if (!current || current.revokedAt) return undefined;
+    if (groups.length > 0) current.groups = [...groups];
+    else delete current.groups;
+    return { ...current };
+  }
   async releaseSlackUser(slackUserId: string, keyHash: string) {
     if (this.slackLinks.get(slackUserId) === keyHash) this.slackLinks.delete(slackUserId);
   }

@@ -121,9 +121,9 @@ describe('assignment on create', () => {
   };
 
   it('names unknown keys, unknown groups and an unreachable quorum', async () => {
-    expect(await fieldsOf(['key_alice', 'key_nobody'])).toEqual(['reviewers[1]']);
-    expect(await fieldsOf(['group:legal'])).toEqual(['reviewers[0]']);
-    expect(await fieldsOf(['key_agent'])).toEqual(['reviewers[0]']);
+    expect(await fieldsOf(['key_alice', 'key_nobody'])).toEqual(['reviewers.1']);
+    expect(await fieldsOf(['group:legal'])).toEqual(['reviewers.0']);
+    expect(await fieldsOf(['key_agent'])).toEqual(['reviewers.0']);
     expect(await fieldsOf(['group:finance'], 3)).toEqual(['requiredApprovals']);
     expect(await fieldsOf(['group:finance', 'key_alice'], 3)).toEqual(['requiredApprovals']);
     expect(await fieldsOf(['group:finance', 'key_carol'], 3)).toEqual([]);
