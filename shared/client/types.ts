@@ -57,12 +57,13 @@ export interface DraftState {
   /** The agent's original content, present only when a reviewer approved an edited version. */
   originalContent?: JsonObject;
   expiresAt: string | null;
+  // Optional in this type only so drafts built by hand (tests, fixtures) still type-check; the API always sends them.
   /** Key ids and `group:<name>`s who may decide (admins too); empty: any reviewer or admin. */
-  reviewers: string[];
+  reviewers?: string[];
   /** Distinct approvals of the same content that make the draft approved. */
-  requiredApprovals: number;
+  requiredApprovals?: number;
   /** The approvals of the current content so far, in order. */
-  approvals: Approval[];
+  approvals?: Approval[];
   history: HistoryEntry[];
 }
 
