@@ -30,7 +30,13 @@ export interface IsolationRun {
   withHanging: DecidePhase;
   /** POSTs the hanging endpoint received during the second phase (each of its deliveries' first attempts would be `decisions`). */
   hangingPosts: number;
+  /** Drafts the run could not create (their decisions are missing from both phases). */
+  createErrors: number;
 }
+
+/** A run whose two phases both have a p99 to compare (a run whose creates all failed has none). */
+export const measured = (run: IsolationRun): boolean =>
+  Number.isFinite(run.baseline.decisionToWebhook.p99) && Number.isFinite(run.withHanging.decisionToWebhook.p99);
 
 /** A receiver that reads each request and never answers. */
 async function startHangingReceiver() {
@@ -106,7 +112,7 @@ export async function runIsolation(options: BenchOptions, runIndex: number): Pro
       `${label}: with a hanging endpoint`,
       pids,
     );
-    return { decisions, baseline, withHanging, hangingPosts: hanging.posts() };
+    return { decisions, baseline, withHanging, hangingPosts: hanging.posts(), createErrors: created.errors };
   } finally {
     await Promise.allSettled([createPool.close(), decidePool.close()]);
     const code = await runtime.stop();

@@ -5,7 +5,7 @@ import { importReps, STACK_BUNDLING, TIMINGS, VARIANTS } from './coldstart.js';
 import { API_ACCESS_LOG_BYTES, costModel, LIFECYCLE, PLATFORM_LOG_BYTES, type CostInputs, type CostRun, type LifecycleFunction } from './cost.js';
 import type { Machine } from './machine.js';
 import { SECTIONS, type BenchOptions, type Section } from './options.js';
-import { ISOLATION_CONCURRENCY, ISOLATION_HANG_AFTER_MS, ISOLATION_RATE, ISOLATION_TIMEOUT_MS, type IsolationRun } from './isolation.js';
+import { ISOLATION_CONCURRENCY, ISOLATION_HANG_AFTER_MS, ISOLATION_RATE, ISOLATION_TIMEOUT_MS, measured, type IsolationRun } from './isolation.js';
 import {
   CREATE_CONCURRENCY,
   DECIDE_CONNECTIONS,
@@ -53,11 +53,12 @@ export const isolationMet = (baselineP99: number, withHangingP99: number) => wit
  * Both phases of a run share one dev runtime, so each run is judged on its own pair; the verdict
  * is the median run's (by how far its p99 beside the hanging endpoint is from what it may be).
  */
-function isolationVerdict(runs: IsolationRun[]) {
+function isolationVerdict(all: IsolationRun[]) {
+  const runs = all.filter(measured);
   const excess = spread(runs.map((x) => x.withHanging.decisionToWebhook.p99 - isolationAllowance(x.baseline.decisionToWebhook.p99)));
   const ratio = spread(runs.map((x) => x.withHanging.decisionToWebhook.p99 / x.baseline.decisionToWebhook.p99));
   const metIn = runs.filter((x) => isolationMet(x.baseline.decisionToWebhook.p99, x.withHanging.decisionToWebhook.p99)).length;
-  return { ok: excess.median <= 0, ratio, metIn };
+  return { ok: runs.length > 0 && excess.median <= 0, ratio, metIn, runs: runs.length };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,13 +231,14 @@ function headlineRows(r: Results): Array<{ section: Section; cells: string[] }> 
     ]);
   }
   if (r.isolation?.length) {
-    const runs = r.isolation;
+    const runs = r.isolation.filter(measured);
     const base = over(runs, (x) => x.baseline.decisionToWebhook.p99);
     const bad = over(runs, (x) => x.withHanging.decisionToWebhook.p99);
-    const judged = isolationVerdict(runs);
+    const judged = isolationVerdict(r.isolation);
+    const unmeasured = r.isolation.length - runs.length;
     add('isolation', [
       `Healthy endpoint's decision → webhook p99 at ${ISOLATION_RATE} decisions/s, with an endpoint that never answers subscribed too vs alone (same run)`,
-      `${sp(bad, ms)} vs ${sp(base, ms)} alone; ratio per run ${sp(judged.ratio, (v) => `×${num(v, 2)}`)}; target met in ${judged.metIn} of ${runs.length} runs`,
+      `${sp(bad, ms)} vs ${sp(base, ms)} alone; ratio per run ${sp(judged.ratio, (v) => `×${num(v, 2)}`)}; target met in ${judged.metIn} of ${runs.length} runs${unmeasured > 0 ? ` (${unmeasured} more without figures: see section 5)` : ''}`,
       `≤ ${num(TARGETS.isolationP99Factor, 1)}× alone or ≤ alone + ${ms(TARGETS.isolationP99ExtraMs)}, in the median run`,
       verdict(judged.ok),
     ]);
@@ -869,19 +871,24 @@ ${prices}
 }
 
 function isolationSection(r: Results): string {
-  const runs = r.isolation!;
+  const all = r.isolation!;
+  const runs = all.filter(measured);
+  const unmeasured = all
+    .map((x, i) => ({ run: i + 1, createErrors: x.createErrors, measured: measured(x) }))
+    .filter((x) => !x.measured)
+    .map((x) => `run ${x.run} (${int(x.createErrors)} of its drafts could not be created)`);
   const phase = (pick: (x: IsolationRun) => DecidePhase) => pcts(runs, (x) => pick(x).decisionToWebhook);
   const judged = isolationVerdict(runs);
   const lost = runs.reduce((a, x) => a + x.baseline.lost + x.withHanging.lost, 0);
-  const decisions = runs[0]!.decisions;
+  const decisions = all[0]!.decisions;
   const perRun = table(
     ['run', 'p99 alone', 'p99 with the hanging endpoint', 'ratio', 'target'],
-    runs.map((x, i) => [
+    all.map((x, i) => [
       String(i + 1),
       ms(x.baseline.decisionToWebhook.p99),
       ms(x.withHanging.decisionToWebhook.p99),
       `×${num(x.withHanging.decisionToWebhook.p99 / x.baseline.decisionToWebhook.p99, 2)}`,
-      met(isolationMet(x.baseline.decisionToWebhook.p99, x.withHanging.decisionToWebhook.p99)),
+      measured(x) ? met(isolationMet(x.baseline.decisionToWebhook.p99, x.withHanging.decisionToWebhook.p99)) : 'no figures',
     ]),
   );
   return `## 5. Isolation: a hanging endpoint beside a healthy one
@@ -908,11 +915,11 @@ ${table(
         int,
       )} (of ${int(decisions)})`,
     ],
-    ['healthy webhooks lost (all runs)', int(lost)],
+    ['healthy webhooks lost (measured runs)', int(lost)],
   ],
 )}
 
-- **Target: the healthy endpoint's p99 beside the hanging one ≤ ${num(TARGETS.isolationP99Factor, 1)}× its p99 alone, or ≤ alone + ${ms(TARGETS.isolationP99ExtraMs)}, in the median run — ${met(judged.ok)} (met in ${judged.metIn} of ${runs.length} runs; ratio ${sp(judged.ratio, (v) => `×${num(v, 2)}`)}).**
+${unmeasured.length > 0 ? `- Without figures, left out of the medians and the verdict: ${unmeasured.join(', ')}.\n` : ''}- **Target: the healthy endpoint's p99 beside the hanging one ≤ ${num(TARGETS.isolationP99Factor, 1)}× its p99 alone, or ≤ alone + ${ms(TARGETS.isolationP99ExtraMs)}, in the median run — ${met(judged.ok)} (met in ${judged.metIn} of ${runs.length} measured runs; ratio ${sp(judged.ratio, (v) => `×${num(v, 2)}`)}).**
 - CPU while deciding, dev runtime / DynamoDB Local, % of one core: alone ${sp(
     over(runs, (x) => x.baseline.cpu.runtime),
     pct,
@@ -997,6 +1004,7 @@ export function mergeReport(previous: string, r: Results): string {
     .split('\n')
     // A previous re-measurement of exactly these sections is superseded by this one.
     .filter((line) => !(line.startsWith(REMEASURED) && line.slice(REMEASURED.length).split(' (')[0] === r.options.only.join(', ')));
+  while (kept.length > 0 && kept[kept.length - 1]!.trim() === '') kept.pop();
   const m = r.machine;
   const header = [
     ...kept,
