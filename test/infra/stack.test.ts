@@ -700,10 +700,9 @@ describe('least privilege', () => {
     });
     // The fan-out (draft.created) and the reminder sweep have no request to derive reviewUrl from: the stack gives them the API's URL.
     const givenApiUrl = fn === streamConsumer.function || fn === 'expireDrafts';
-    const apiUrl =
-      givenApiUrl
-        ? { [settings.publicBaseUrl.envVar]: { 'Fn::Join': ['', expect.arrayContaining([{ Ref: expect.stringMatching(/HttpApi/) }])] } }
-        : {};
+    const apiUrl = givenApiUrl
+      ? { [settings.publicBaseUrl.envVar]: { 'Fn::Join': ['', expect.arrayContaining([{ Ref: expect.stringMatching(/HttpApi/) }])] } }
+      : {};
     expect(variables).toEqual({ POWERTOOLS_SERVICE_NAME: 'processa', NODE_OPTIONS: '--enable-source-maps', ...declared, ...apiUrl });
     // Each setting only where the definition says it is read; the local-only ones never.
     for (const setting of Object.keys(settings) as SettingName[]) {
