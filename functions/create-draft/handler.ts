@@ -1,3 +1,4 @@
+import { keyDirectory } from '../../shared/domain/api-keys.js';
 import { createDraftSchema } from '../../shared/domain/draft.js';
 import { createDraft } from '../../shared/domain/drafts-service.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
@@ -9,14 +10,17 @@ import { draftView } from '../../shared/http/views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv({ idempotency: true });
+const keys = apiKeyStoreFromEnv();
+/** reviewers and requiredApprovals are checked against the keys as they are at creation. */
+const directory = keyDirectory(keys);
 
 export const handler = apiHandler(
   'createDraft',
-  { keys: apiKeyStoreFromEnv() },
+  { keys },
   {
     'POST /v1/drafts': async (event) => {
       const input = parseOrThrow(createDraftSchema, event.jsonBody);
-      const { draft, replayed } = await createDraft(drafts, input, event.actor, { idempotencyKey: header(event, 'idempotency-key') });
+      const { draft, replayed } = await createDraft(drafts, input, event.actor, { idempotencyKey: header(event, 'idempotency-key'), directory });
       if (!replayed) count(METRICS.draftsCreated);
       return json(201, draftView(draft, event), replayed ? { 'idempotent-replayed': 'true' } : {});
     },

@@ -14,8 +14,9 @@ export const handler = apiHandler(
   { keys: apiKeyStoreFromEnv() },
   {
     'GET /v1/drafts': async (event) => {
-      const query = parseOrThrow(listDraftsQuerySchema, event.queryStringParameters ?? {});
-      const page = await listDrafts(drafts, query);
+      const { assignedTo, ...rest } = parseOrThrow(listDraftsQuerySchema, event.queryStringParameters ?? {});
+      // The authenticated key carries its groups (authenticate), so "me" covers drafts assigned to them too.
+      const page = await listDrafts(drafts, { ...rest, ...(assignedTo === 'me' ? { assignedTo: event.actor } : {}) });
       return json(200, { items: page.items.map((d) => draftView(d, event)), nextCursor: page.nextCursor ?? null });
     },
     'GET /v1/drafts/{id}': async (event) => json(200, draftView(await getDraft(drafts, pathParameter(event, 'id')), event)),

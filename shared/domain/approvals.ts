@@ -165,5 +165,9 @@ export function applyApproval(draft: Draft, change: ApprovalChange): Draft {
   };
 }
 
+/** "Assigned to me": a pending draft naming this key or one of its groups, which it has not approved yet. */
+export const awaitsApprovalFrom = (draft: Draft, decider: Decider): boolean =>
+  draft.status === 'pending' && isAssigned(draft, decider) && !approvalsOf(draft).some((a) => a.by.keyId === decider.keyId);
+
 /** Approvals still needed before the draft is approved. */
 export const approvalsMissing = (draft: AssignedDraft): number => Math.max(0, requiredApprovalsOf(draft) - approvalsOf(draft).length);

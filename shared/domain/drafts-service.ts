@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, IdempotencyKeyReusedError, ValidationError, type FieldProblem } from './errors.js';
-import { assertMayDecide, GROUP_PREFIX, planApproval, type ApprovalChange, type Decider } from './approvals.js';
+import { assertMayDecide, awaitsApprovalFrom, GROUP_PREFIX, planApproval, type ApprovalChange, type Decider } from './approvals.js';
 import {
   AlreadyDecidedError,
   assertContentSize,
@@ -133,8 +133,29 @@ export async function getDraft(store: DraftStore, id: string): Promise<Draft> {
   return draft;
 }
 
-export function listDrafts(store: DraftStore, query: { status?: DraftStatus; limit?: number; cursor?: string }): Promise<DraftPage> {
-  return store.list({ status: query.status, limit: query.limit ?? 20, cursor: query.cursor });
+/** Store pages read per listing of assigned drafts, so a page costs a bounded number of queries (it may come back short, with a cursor). */
+const ASSIGNED_SCAN_PAGES = 10;
+
+export async function listDrafts(
+  store: DraftStore,
+  query: { status?: DraftStatus; limit?: number; cursor?: string; assignedTo?: Decider },
+): Promise<DraftPage> {
+  const limit = query.limit ?? 20;
+  const me = query.assignedTo;
+  if (!me) return store.list({ status: query.status, limit, cursor: query.cursor });
+  if (query.status !== undefined && query.status !== 'pending') {
+    throw new ValidationError([{ field: 'status', message: 'must be pending (or left out) with assignedTo=me: only pending drafts wait for an approval' }]);
+  }
+  // Pending drafts, filtered to mine: each store page asks for just the rest of the page, so the store's cursor stays exact.
+  const items: Draft[] = [];
+  let cursor = query.cursor;
+  for (let read = 0; read < ASSIGNED_SCAN_PAGES && items.length < limit; read++) {
+    const page = await store.list({ status: 'pending', limit: limit - items.length, cursor });
+    items.push(...page.items.filter((d) => awaitsApprovalFrom(d, me)));
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  return { items, ...(cursor ? { nextCursor: cursor } : {}) };
 }
 
 function assertStillOpen(current: Draft, now: Date): void {

@@ -16,4 +16,8 @@ export const pageQuerySchema = z.strictObject({ limit: limitSchema.optional(), c
 /** GET /v1/drafts?status=&limit=&cursor= */
 export const listDraftsQuerySchema = pageQuerySchema.extend({
   status: z.enum(DRAFT_STATUSES, { error: `must be one of ${DRAFT_STATUSES.join(', ')}` }).optional(),
+  assignedTo: z
+    .literal('me', { error: 'must be "me"' })
+    .optional()
+    .describe('me: the pending drafts assigned to the calling key (by id or one of its groups) that it has not approved yet'),
 });

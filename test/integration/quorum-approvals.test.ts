@@ -1,0 +1,150 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { handler as createHandler } from '../../functions/create-draft/handler.js';
+import { handler as decideHandler } from '../../functions/decide-draft/handler.js';
+import { handler as keysHandler } from '../../functions/manage-keys/handler.js';
+import { handler as readHandler } from '../../functions/read-drafts/handler.js';
+import { tableNameFromEnv } from '../../shared/config.js';
+import { createApiKey } from '../../shared/domain/api-keys.js';
+import { decideDraft } from '../../shared/domain/drafts-service.js';
+import { newDraft } from '../../shared/domain/draft.js';
+import { documentClient } from '../../shared/store/dynamo-client.js';
+import { toItem } from '../../shared/store/drafts-store.js';
+import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
+import { apiEvent, invoke } from '../support/api-events.js';
+import { bearer, seedKeys } from '../support/keys.js';
+
+/** Assignment and quorum against DynamoDB Local: the approval is one conditional update, so concurrent approvals each count once. */
+const seeded = await seedKeys();
+const keyStore = apiKeyStoreFromEnv();
+const unique = () => `t${Math.random().toString(36).slice(2, 10)}`;
+
+const create = (body: object) => invoke(createHandler, apiEvent({ routeKey: 'POST /v1/drafts', headers: bearer(seeded.agent.key), body }));
+const decide = (id: string, action: 'approve' | 'reject', key: string, body?: object) =>
+  invoke(decideHandler, apiEvent({ routeKey: `POST /v1/drafts/{id}/${action}`, pathParameters: { id }, headers: bearer(key), body }));
+const get = (id: string) => invoke(readHandler, apiEvent({ routeKey: 'GET /v1/drafts/{id}', pathParameters: { id }, headers: bearer(seeded.agent.key) }));
+const mine = (key: string) => invoke(readHandler, apiEvent({ routeKey: 'GET /v1/drafts', query: { assignedTo: 'me', limit: '100' }, headers: bearer(key) }));
+
+const reviewers = (n: number, groups: string[]) =>
+  Promise.all(Array.from({ length: n }, (_, i) => createApiKey(keyStore, { name: `r${i}`, role: 'reviewer', groups }, null)));
+
+describe('quorum approvals on DynamoDB', () => {
+  it('10 assigned reviewers approving at once with requiredApprovals 3: one approved transition, the rest 409', async () => {
+    const group = unique();
+    const team = await reviewers(10, [group]);
+    const created = await create({ title: 'refund', content: { amount: 900 }, reviewers: [`group:${group}`], requiredApprovals: 3 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ reviewers: [`group:${group}`], requiredApprovals: 3, approvals: [] });
+    const id = (created.body as { id: string }).id;
+
+    const results = await Promise.all(team.map((k) => decide(id, 'approve', k.key)));
+    const ok = results.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(3);
+    expect(ok.filter((r) => (r.body as { status: string }).status === 'approved')).toHaveLength(1);
+    const losers = results.filter((r) => r.status !== 200);
+    expect(losers.map((r) => r.status)).toEqual(Array(7).fill(409));
+    expect(losers.every((r) => (r.body as { error: { code: string } }).error.code === 'already_decided')).toBe(true);
+
+    const final = (await get(id)).body as {
+      status: string;
+      approvals: Array<{ by: { keyId: string } }>;
+      history: Array<{ action: string }>;
+      reviewedBy: unknown;
+    };
+    expect(final.status).toBe('approved');
+    const approvedIds = ok.map((r) => (r.body as { approvals: Array<{ by: { keyId: string } }> }).approvals.at(-1)!.by.keyId).sort();
+    expect(final.approvals.map((a) => a.by.keyId).sort()).toEqual(approvedIds);
+    expect(new Set(approvedIds).size).toBe(3);
+    expect(final.history.filter((h) => h.action === 'approved')).toHaveLength(1);
+    expect(final.history.filter((h) => h.action === 'approval')).toHaveLength(2);
+  });
+
+  it('20 concurrent approvals by distinct reviewers with requiredApprovals 5 (no edits): each counts once', async () => {
+    const group = unique();
+    const team = await reviewers(20, [group]);
+    const id = ((await create({ title: 'q5', content: { a: 1 }, reviewers: [`group:${group}`], requiredApprovals: 5 })).body as { id: string }).id;
+    const results = await Promise.all(team.map((k) => decide(id, 'approve', k.key)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(5);
+    const final = (await get(id)).body as { status: string; approvals: unknown[] };
+    expect(final).toMatchObject({ status: 'approved' });
+    expect(final.approvals).toHaveLength(5);
+  });
+
+  it('the same reviewer approving 20 times at once counts once; the others are 409 already_approved', async () => {
+    const group = unique();
+    const [solo] = await reviewers(2, [group]);
+    const id = ((await create({ title: 'dup', content: { a: 1 }, reviewers: [`group:${group}`], requiredApprovals: 2 })).body as { id: string }).id;
+    const results = await Promise.all(Array.from({ length: 20 }, () => decide(id, 'approve', solo!.key)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409).every((r) => (r.body as { error: { code: string } }).error.code === 'already_approved')).toBe(true);
+    expect(((await get(id)).body as { status: string; approvals: unknown[] }).approvals).toHaveLength(1);
+  });
+
+  it('unassigned reviewers get 403 not_assigned; assignedTo=me lists what waits for me', async () => {
+    const group = unique();
+    const [a, b] = await reviewers(2, [group]);
+    const id = ((await create({ title: 'mine', content: { a: 1 }, reviewers: [`group:${group}`], requiredApprovals: 2 })).body as { id: string }).id;
+    const refused = await decide(id, 'approve', seeded.reviewer.key);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ error: { code: 'not_assigned' } });
+    expect((await decide(id, 'reject', seeded.reviewer.key, { reason: 'x' })).status).toBe(403);
+    const listed = (r: Awaited<ReturnType<typeof mine>>) => (r.body as { items: Array<{ id: string }> }).items.map((d) => d.id);
+    expect(listed(await mine(a!.key))).toContain(id);
+    expect(listed(await mine(seeded.reviewer.key))).not.toContain(id);
+    await decide(id, 'approve', a!.key);
+    expect(listed(await mine(a!.key))).not.toContain(id);
+    expect(listed(await mine(b!.key))).toContain(id);
+  });
+
+  it('an edit racing approvals: no approval of the old content survives it', async () => {
+    const group = unique();
+    const team = await reviewers(6, [group]);
+    const id = ((await create({ title: 'edit', content: { amount: 900 }, reviewers: [`group:${group}`], requiredApprovals: 4 })).body as { id: string }).id;
+    await Promise.all(team.map((k, i) => decide(id, 'approve', k.key, i === 2 ? { content: { amount: 800 } } : undefined)));
+    const final = (await get(id)).body as {
+      content: unknown;
+      approvals: Array<{ at: string }>;
+      history: Array<{ action: string; at: string; contentEdited?: boolean }>;
+    };
+    expect(final.content).toEqual({ amount: 800 });
+    const editedAt = final.history.find((h) => h.contentEdited)!.at;
+    expect(final.approvals.every((a) => a.at >= editedAt)).toBe(true);
+  });
+
+  it('bad assignments are 400 naming the field', async () => {
+    const group = unique();
+    await reviewers(1, [group]);
+    const fieldOf = async (body: object) => {
+      const res = await create({ title: 't', content: { a: 1 }, ...body });
+      expect(res.status).toBe(400);
+      return (res.body as { error: { details: { fields: Array<{ field: string }> } } }).error.details.fields[0]!.field;
+    };
+    expect(await fieldOf({ reviewers: ['key_doesnotexist'] })).toBe('reviewers.0');
+    expect(await fieldOf({ reviewers: [`group:${unique()}`] })).toBe('reviewers.0');
+    expect(await fieldOf({ reviewers: [`group:${group}`, `group:${group}`] })).toBe('reviewers');
+    expect(await fieldOf({ reviewers: [`group:${group}`], requiredApprovals: 2 })).toBe('requiredApprovals');
+    expect(await fieldOf({ requiredApprovals: 6 })).toBe('requiredApprovals');
+    expect(await fieldOf({ requiredApprovals: 0 })).toBe('requiredApprovals');
+  });
+
+  it('a draft stored before assignment existed is approved by one reviewer, as before', async () => {
+    const draft = newDraft({ title: 'legacy', content: { a: 1 } }, { keyId: seeded.agent.id, name: 'agent', role: 'agent' }, new Date());
+    const { reviewers: _r, requiredApprovals: _q, approvals: _a, approvedBy: _b, approvalRound: _n, ...legacy } = toItem(draft);
+    await documentClient().send(new PutCommand({ TableName: tableNameFromEnv('drafts'), Item: legacy }));
+    const approved = await decideDraft(draftStoreFromEnv(), draft.id, { kind: 'approve' }, { keyId: seeded.reviewer.id, name: 'r', role: 'reviewer' });
+    expect(approved).toMatchObject({ status: 'approved', approvals: [{ by: { keyId: seeded.reviewer.id } }] });
+  });
+
+  it('groups: PATCH /v1/keys/{id} replaces them (20 at once leave one set), GET shows them, a revoked key is 409', async () => {
+    const [k] = await reviewers(1, []);
+    const patch = (groups: string[]) =>
+      invoke(keysHandler, apiEvent({ routeKey: 'PATCH /v1/keys/{id}', pathParameters: { id: k!.id }, headers: bearer(seeded.admin.key), body: { groups } }));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => patch([`g${i}`, 'both'])));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const stored = await keyStore.findById(k!.id);
+    expect(stored!.groups).toHaveLength(2);
+    expect(stored!.groups).toContain('both');
+    expect((await patch(['Bad Name'])).status).toBe(400);
+    await invoke(keysHandler, apiEvent({ routeKey: 'DELETE /v1/keys/{id}', pathParameters: { id: k!.id }, headers: bearer(seeded.admin.key) }));
+    expect((await patch(['ops'])).status).toBe(409);
+  });
+});
