@@ -127,9 +127,7 @@ describe('a delivery owns its attempt count', () => {
     receiver.setMode('ok');
     const { deadDeliveriesFromEnv, deliveryQueueFromEnv } = await import('../../shared/stores.js');
     const { redriveDeadDeliveries } = await import('../../shared/webhooks/redrive.js');
-    const started = Date.now();
     expect(await redriveDeadDeliveries(endpointId, deadDeliveriesFromEnv(), deliveryQueueFromEnv())).toEqual({ redriven: 1, complete: true });
-    expect(Date.now() - started).toBeLessThan(15_000);
     const delivered = await eventually(
       async () => {
         const { items } = await pipeline.deliveryLog.list(endpointId, 100);

@@ -70,7 +70,6 @@ describe('--persist after a crash', () => {
     // Run 3: both receivers fixed.
     dead.setMode('ok');
     waiting.setMode('ok');
-    const restartedAt = Date.now();
     runtime = await start(1);
     try {
       api = apiClient(runtime.url, key);
@@ -82,7 +81,6 @@ describe('--persist after a crash', () => {
         'the retried delivery',
       );
       expect(retried).toMatchObject({ eventId: waitingEvent.eventId, attempt: 2 });
-      expect(Date.now() - restartedAt).toBeLessThan(60_000);
       expect(new Set(waiting.forEvent(waitingEvent.eventId).map((r) => r.headers['webhook-id']))).toEqual(new Set([waitingEvent.eventId]));
 
       // The log still says dead, and redrive finds it although the DLQ it was in is gone.
