@@ -21,7 +21,7 @@ function sources(dir: string): string[] {
 // The client package is the builders' code: its PROCESSA_URL and friends are not the functions' settings.
 const readerFiles = ['shared', 'functions'].flatMap((dir) => sources(join(repoRoot, dir)));
 const text = new Map(readerFiles.map((file) => [relative(repoRoot, file), readFileSync(file, 'utf8')]));
-const declared = new Set(Object.values(settings).map((setting) => setting.envVar));
+const declared = new Set<string>(Object.values(settings).map((setting) => setting.envVar));
 /** How a reader names a variable: `env.NAME` or a quoted 'NAME'. */
 const READS = /(?:\benv\.|['"`])(PROCESSA_[A-Z0-9_]+|PUBLIC_BASE_URL)\b/g;
 const readNames = new Set([...text.values()].flatMap((source) => [...source.matchAll(READS)].map((m) => m[1]!)));
