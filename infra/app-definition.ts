@@ -463,7 +463,7 @@ export const settings = {
   },
   publicBaseUrl: {
     envVar: 'PUBLIC_BASE_URL',
-    functions: ['createDraft', 'readDrafts', 'decideDraft', 'describeApi', 'fanOutDecisions', 'expireDrafts'],
+    functions: ['createDraft', 'readDrafts', 'decideDraft', 'describeApi', 'fanOutDecisions', 'expireDrafts', 'slackInteractions'],
     description:
       'Public origin of the API and pages, for links such as reviewUrl. On AWS unset for the API functions (derived from the request) and the API URL for the fan-out (draft.created has no request); locally the URL npm run dev prints.',
     readAt: 'request',
