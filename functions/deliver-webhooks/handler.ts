@@ -17,6 +17,7 @@ import {
 } from '../../shared/stores.js';
 import { breakerPolicyFromEnv } from '../../shared/webhooks/circuit-breaker-config.js';
 import { watchForHang } from '../../shared/webhooks/circuit-breaker-hangs.js';
+import { spreadDeferral } from '../../shared/webhooks/circuit-breaker.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { deliverMessage } from '../../shared/webhooks/deliver.js';
@@ -142,7 +143,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           attempts.push(step.attempt);
           logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
           return;
-        case 'deferred':
+        case 'deferred': {
           // The endpoint's breaker is open: no POST, no attempt; back when a probe may go.
           if (step.requeue) {
             // Received so often that SQS would dead-letter it for that alone: a fresh copy replaces it.
@@ -150,9 +151,11 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
             logger.info('circuit open; delivery re-queued', { ...keys });
             return;
           }
-          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-          logger.info('circuit open; delivery deferred', { ...keys, deferSeconds: step.delaySeconds });
+          const deferSeconds = spreadDeferral(step.delaySeconds);
+          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: deferSeconds });
+          logger.info('circuit open; delivery deferred', { ...keys, deferSeconds });
           throw new RetryLater('circuit open');
+        }
         case 'held':
           attempts.push(step.attempt);
           logger.warn('endpoint disabled; delivery held for a redrive', keys);

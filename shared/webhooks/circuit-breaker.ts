@@ -72,6 +72,16 @@ export function gate(record: BreakerRecord | undefined, now: Date): BreakerGate 
   return { kind: 'probe' };
 }
 
+/**
+ * How long a deferred message is hidden: its gate's delay plus up to half that again, at random. An
+ * open breaker defers every message of its endpoint to the same moment (the cooldown's end, or the
+ * probe's lease end); spread out, that backlog comes back over a while instead of all at once when
+ * the breaker half-opens, which would load the store and the queue in a burst that other endpoints'
+ * deliveries wait behind. The probe is simply the first to come back.
+ */
+export const spreadDeferral = (delaySeconds: number, random: () => number = Math.random): number =>
+  delaySeconds + Math.floor(Math.min(random(), 0.999) * Math.ceil(delaySeconds / 2));
+
 /** After a failed attempt (the count already includes it): open now, or not. A failed probe always reopens. */
 export function opensAfterFailure(record: BreakerRecord, policy: BreakerPolicy, now: Date): boolean {
   return record.consecutiveFailures >= policy.failureThreshold && breakerState(record, now) !== 'open';

@@ -1,4 +1,4 @@
-import { breakerPolicy, breakerState, CLOSED, gate, opensAfterFailure, type BreakerRecord } from '../../shared/webhooks/circuit-breaker.js';
+import { breakerPolicy, breakerState, CLOSED, gate, opensAfterFailure, spreadDeferral, type BreakerRecord } from '../../shared/webhooks/circuit-breaker.js';
 import { deliverMessage, type DeliveryDeps } from '../../shared/webhooks/deliver.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { testEvent } from '../../shared/webhooks/events.js';
@@ -33,6 +33,18 @@ describe('circuit breaker policy', () => {
     ['half-open: the failed probe reopens', record({ consecutiveFailures: 4, openUntil: at(-1), probeUntil: at(5) }), true],
   ] as const)('after a failure, %s: %s', (_, r, opens) => {
     expect(opensAfterFailure(r, policy, now)).toBe(opens);
+  });
+
+  it.each([
+    [30, 0, 30],
+    [30, 0.5, 37],
+    [30, 1, 44],
+    [15, 0.999, 22],
+    [1, 0.999, 1],
+    [2, 0.999, 2],
+    [3, 0.999, 4],
+  ])('a deferral of %s s, spread with random %s: %s s (never shorter, at most half again)', (delay, random, spread) => {
+    expect(spreadDeferral(delay, () => random)).toBe(spread);
   });
 
   it('defaults: K = 5, 30 s cooldown, a probe lease of the timeout + 5 s, a hang after 1 s (or a quarter of a shorter timeout)', () => {
