@@ -29,30 +29,48 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
   // One processor per invocation: invocations may overlap in one process, and prepare() clears its failures.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
   const snapshot = endpointSnapshot(endpoints);
-  return processPartialResponse(
+  // Tallies for the batch's one summary line: a line per record at INFO would cost more in log bytes than the work it reports.
+  const tally = { created: 0, decisions: 0, messages: 0 };
+  const response = await processPartialResponse(
     event,
     async (record: DynamoDBRecord) => {
-      // The event source mapping passes only these records; checked again by the same filters, so a
-      // record that slips through (a filter edited on one side only) is skipped, never fanned out.
-      if (isCreatedRecord(record)) {
-        const created = decodeDraftImage(record.dynamodb?.NewImage);
-        if (!created) return;
-        const messages = await fanOutCreated(created, reviewBaseUrl, snapshot, queue, states);
-        // Its own metric: WebhooksEnqueued samples count decisions handled (the DecisionsStalled alarm).
-        count(METRICS.createdEventsEnqueued, messages.length);
-        if (messages.length > 0) logger.info('draft.created fanned out', { draftId: created.id, eventId: messages[0]?.eventId, endpoints: messages.length });
-        return;
+      try {
+        await fanOutRecord(record);
+      } catch (error) {
+        // Failures are the exception worth a line each: the batch processor itself logs nothing.
+        logger.error('stream record not fanned out', { eventId: record.eventID, sequenceNumber: record.dynamodb?.SequenceNumber, error: error as Error });
+        throw error;
       }
-      if (!isDecisionRecord(record)) return;
-      const draft = decodeDraftImage(record.dynamodb?.NewImage);
-      if (!draft) return;
-      const messages = await fanOutDecision(draft, snapshot, queue, states, undefined, publicBaseUrlFromEnv);
-      count(METRICS.webhooksEnqueued, messages.length);
-      logger.info('decision fanned out', { draftId: draft.id, eventType: messages[0]?.eventType, eventId: messages[0]?.eventId, endpoints: messages.length });
     },
     processor,
     { context },
   );
+  logger.info('stream batch fanned out', { records: event.Records.length, ...tally, failed: response.batchItemFailures.length });
+  return response;
+
+  async function fanOutRecord(record: DynamoDBRecord): Promise<void> {
+    // The event source mapping passes only these records; checked again by the same filters, so a
+    // record that slips through (a filter edited on one side only) is skipped, never fanned out.
+    if (isCreatedRecord(record)) {
+      const created = decodeDraftImage(record.dynamodb?.NewImage);
+      if (!created) return;
+      const messages = await fanOutCreated(created, reviewBaseUrl, snapshot, queue, states);
+      // Its own metric: WebhooksEnqueued samples count decisions handled (the DecisionsStalled alarm).
+      count(METRICS.createdEventsEnqueued, messages.length);
+      tally.created += 1;
+      tally.messages += messages.length;
+      logger.debug('draft.created fanned out', { draftId: created.id, eventId: messages[0]?.eventId, endpoints: messages.length });
+      return;
+    }
+    if (!isDecisionRecord(record)) return;
+    const draft = decodeDraftImage(record.dynamodb?.NewImage);
+    if (!draft) return;
+    const messages = await fanOutDecision(draft, snapshot, queue, states, undefined, publicBaseUrlFromEnv);
+    count(METRICS.webhooksEnqueued, messages.length);
+    tally.decisions += 1;
+    tally.messages += messages.length;
+    logger.debug('decision fanned out', { draftId: draft.id, eventType: messages[0]?.eventType, eventId: messages[0]?.eventId, endpoints: messages.length });
+  }
 })
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -57,6 +57,12 @@ export class ProcessaFunction extends NodejsFunction {
       timeout: Duration.seconds(definition.timeoutSeconds),
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
+      // Lambda's JSON log format, so levels filter: WARN for the platform's own lines drops START, END and
+      // REPORT (three lines per invocation, paid for in log bytes; Duration and errors are in CloudWatch metrics),
+      // INFO for ours (Powertools reads AWS_LAMBDA_LOG_LEVEL, which this sets).
+      loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       role,
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,

@@ -165,6 +165,10 @@ describe('functions', () => {
     expect(resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
   });
 
+  it.each(functionNames)('%s: JSON log format, platform lines (START, END, REPORT) dropped at WARN, its own at INFO', (name) => {
+    expect(resources[functionId(name)].Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' });
+  });
+
   it('every function in the template was bundled: its Code.S3Key asset folder holds index.mjs and its source map', () => {
     const fns = Object.values(resources).filter((r: Json) => r.Type === 'AWS::Lambda::Function');
     expect(fns).toHaveLength(functionNames.length);
