@@ -60,6 +60,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         webhookTimeoutMs: process.env.PROCESSA_WEBHOOK_TIMEOUT_MS ?? String(deliveryRetry.timeoutMs),
         // Unset: the default (5 days); tests shorten it to see an endpoint auto-disabled.
         autoDisableDays: process.env.PROCESSA_AUTO_DISABLE_DAYS || undefined,
+        // Unset: the stack's defaults (5 failures, 30 s); set to try the breaker on a laptop.
+        breakerFailures: process.env.PROCESSA_BREAKER_FAILURES || undefined,
+        breakerCooldownSeconds: process.env.PROCESSA_BREAKER_COOLDOWN_SECONDS || undefined,
         // No SNS locally: operator notices (endpoint.disabled, delivery.exhausted) go to the log and here.
         operatorOutbox: join(options.dataDir, 'outbox'),
         // No SES locally: notification emails land in the outbox as .eml files, each with a line in the log.
