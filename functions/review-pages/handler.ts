@@ -1,4 +1,5 @@
 import { authenticate } from '../../shared/domain/api-keys.js';
+import { actorRecord, approvalsOf, mayDecide, type Decider } from '../../shared/domain/approvals.js';
 import {
   AlreadyDecidedError,
   approveSchema,
@@ -25,7 +26,7 @@ import {
   signInPage,
   type SignedInPageRequest,
 } from '../../shared/pages/page-handler.js';
-import { draftPage, listPage } from '../../shared/pages/review-views.js';
+import { draftPage, listPage, type ListTab } from '../../shared/pages/review-views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
@@ -33,13 +34,25 @@ const keys = apiKeyStoreFromEnv();
 const sessions = sessionStoreFromEnv();
 
 const SIGN_IN_FAILED = 'Sign-in failed. Use a valid reviewer or admin API key.';
-const NOTICES: Record<string, string> = { approved: 'Approved. The webhook is on its way.', rejected: 'Rejected. The webhook is on its way.' };
+const NOTICES: Record<string, string> = {
+  approved: 'Approved. The webhook is on its way.',
+  rejected: 'Rejected. The webhook is on its way.',
+  approval: 'Your approval is recorded. The draft is approved once enough reviewers approve.',
+};
+
+/** The signed-in key with its groups as they are now (the session carries only id, name and role). */
+async function deciderOf(request: SignedInPageRequest): Promise<Decider> {
+  const key = await keys.findById(request.session.actor.keyId);
+  return { ...request.session.actor, ...(key?.groups?.length ? { groups: key.groups } : {}) };
+}
 
 /** Only same-site paths may follow sign-in; anything else goes to the list. */
 const safeNext = (next: string | null) => (next && /^\/(review|settings)(\/[\w/-]*)?$/.test(next) ? next : '/review');
 
 async function showDraft(request: SignedInPageRequest, draft: Draft, status = 200, state: Parameters<typeof draftPage>[2] = {}) {
-  return page(status, draft.title, draftPage(request.viewer, draft, state), request.viewer);
+  const me = await deciderOf(request);
+  const assignment = { canDecide: mayDecide(draft, me), alreadyApproved: approvalsOf(draft).some((a) => a.by.keyId === me.keyId) };
+  return page(status, draft.title, draftPage(request.viewer, draft, { ...assignment, ...state }), request.viewer);
 }
 
 /** Reads the approve form: an unchanged textarea means "approve as is". */
@@ -62,7 +75,8 @@ async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') 
       kind === 'approve'
         ? { kind, editedContent: editedContent(request.form.get('content'), draft) }
         : { kind, reason: parseOrThrow(rejectSchema, { reason: request.form.get('reason') || undefined }).reason };
-    await decideDraft(drafts, draft.id, decision, request.session.actor);
+    const decided = await decideDraft(drafts, draft.id, decision, await deciderOf(request));
+    if (decided.status === 'pending') return redirect(`/review/${draft.id}?done=approval`);
     count(kind === 'approve' ? METRICS.draftsApproved : METRICS.draftsRejected);
     return redirect(`/review/${draft.id}?done=${kind === 'approve' ? 'approved' : 'rejected'}`);
   } catch (error) {
@@ -87,9 +101,10 @@ export const handler = pageHandler(
   {
     'GET /review': async (request) => {
       const requested = request.query.get('status') ?? 'pending';
-      const status: DraftStatus = (DRAFT_STATUSES as readonly string[]).includes(requested) ? (requested as DraftStatus) : 'pending';
+      const status: ListTab = requested === 'assigned' || (DRAFT_STATUSES as readonly string[]).includes(requested) ? (requested as ListTab) : 'pending';
       const cursor = request.query.get('cursor') ?? undefined;
-      const [list, pendingCount] = await Promise.all([listDrafts(drafts, { status, limit: 25, cursor }), drafts.count('pending')]);
+      const query = status === 'assigned' ? { assignedTo: await deciderOf(request), limit: 25, cursor } : { status: status as DraftStatus, limit: 25, cursor };
+      const [list, pendingCount] = await Promise.all([listDrafts(drafts, query), drafts.count('pending')]);
       return page(
         200,
         'Drafts',
@@ -114,7 +129,7 @@ export const handler = pageHandler(
       // Unknown, revoked and agent keys all get the same answer: the form never says whether a key exists.
       if (!actor || !presented || !PAGE_ROLES.includes(actor.role)) return signInPage(401, csrf.token, next, SIGN_IN_FAILED);
       await returnSignInAttempt(sessions, client);
-      const { cookieToken } = await startSession(sessions, actor, presented);
+      const { cookieToken } = await startSession(sessions, actorRecord(actor), presented);
       return redirect(next, [cookie(SESSION_COOKIE, cookieToken, request.secureCookies, SESSION_TTL_SECONDS)]);
     },
 

@@ -1,8 +1,13 @@
+import { approvalsMissing, approvalsOf, GROUP_PREFIX, requiredApprovalsOf, reviewersOf } from '../domain/approvals.js';
 import { isPastExpiry, type Draft, type DraftStatus, type JsonObject } from '../domain/draft.js';
 import { html, type SafeHtml } from './html.js';
 import type { Viewer } from './layout.js';
 
-const STATUS_TABS: Array<[DraftStatus, string]> = [
+/** The list's tabs: "assigned" is the pending drafts naming my key or one of my groups that I have not approved. */
+export type ListTab = DraftStatus | 'assigned';
+
+const STATUS_TABS: Array<[ListTab, string]> = [
+  ['assigned', 'Assigned to me'],
   ['pending', 'Pending'],
   ['approved', 'Approved'],
   ['rejected', 'Rejected'],
@@ -26,7 +31,20 @@ const when = (iso: string) =>
     .replace(/Z$/, ' UTC')}</time>`;
 const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
 
-export function listPage(viewer: Viewer, view: { status: DraftStatus; items: Draft[]; nextCursor?: string; pendingCount: number; now: Date }): SafeHtml {
+/** "group:finance" as "group finance"; key ids as they are. */
+const reviewerLabel = (ref: string) => (ref.startsWith(GROUP_PREFIX) ? `group ${ref.slice(GROUP_PREFIX.length)}` : ref);
+const names = (draft: Draft) => approvalsOf(draft).map((a) => a.by.name);
+
+/** "1 of 2 approvals (alice)" on drafts that need more than one or have any. */
+function approvalsLine(draft: Draft): SafeHtml | '' {
+  const required = requiredApprovalsOf(draft);
+  const approvals = approvalsOf(draft);
+  if (required === 1 && approvals.length === 0) return '';
+  const who = approvals.length > 0 ? ` (${names(draft).join(', ')})` : '';
+  return html`<span class="approvals">${approvals.length} of ${required} approvals${who}</span>`;
+}
+
+export function listPage(viewer: Viewer, view: { status: ListTab; items: Draft[]; nextCursor?: string; pendingCount: number; now: Date }): SafeHtml {
   const tabs = STATUS_TABS.map(
     ([status, label]) =>
       html`<li><a href="/review?status=${status}" ${status === view.status ? html`aria-current="page"` : ''}>${label}${status === 'pending' ? ` (${view.pendingCount})` : ''}</a></li>`,
@@ -34,10 +52,16 @@ export function listPage(viewer: Viewer, view: { status: DraftStatus; items: Dra
   const items = view.items.map(
     (d) => html`<li>
       <a href="/review/${d.id}"><strong>${d.title}</strong></a> ${badge(d.status)}
-      <div class="muted">${age(d.createdAt, view.now)}${d.metadata.source !== undefined ? html` · from ${String(d.metadata.source)}` : ''} · by ${d.createdBy.name}</div>
+      <div class="muted">${age(d.createdAt, view.now)}${d.metadata.source !== undefined ? html` · from ${String(d.metadata.source)}` : ''} · by ${d.createdBy.name}${d.status === 'pending' && approvalsLine(d) !== '' ? html` · ${approvalsLine(d)}` : ''}</div>
     </li>`,
   );
-  return html`<h1>${view.status === 'pending' ? `${view.pendingCount} pending ${view.pendingCount === 1 ? 'draft' : 'drafts'}` : `${view.status[0]!.toUpperCase()}${view.status.slice(1)} drafts`}</h1>
+  const heading =
+    view.status === 'assigned'
+      ? 'Assigned to me'
+      : view.status === 'pending'
+        ? `${view.pendingCount} pending ${view.pendingCount === 1 ? 'draft' : 'drafts'}`
+        : `${view.status[0]!.toUpperCase()}${view.status.slice(1)} drafts`;
+  return html`<h1>${heading}</h1>
     <ul class="tabs">${tabs}</ul>
     <div class="card">${view.items.length === 0 ? html`<p class="muted">Nothing here.</p>` : html`<ul class="drafts">${items}</ul>`}</div>
     ${view.nextCursor ? html`<p><a href="/review?status=${view.status}&amp;cursor=${encodeURIComponent(view.nextCursor)}">Older drafts →</a></p>` : ''}`;
@@ -56,6 +80,10 @@ export function readableContent(content: JsonObject): SafeHtml {
 }
 
 export interface DraftPageState {
+  /** Whether the viewer may decide (assignment, shared/domain/approvals.ts); without it the page offers no buttons. */
+  canDecide?: boolean;
+  /** The viewer approved the current content already: only an edit (which restarts the quorum) is left. */
+  alreadyApproved?: boolean;
   /** The reviewer's edited JSON, kept when it was refused. */
   editText?: string;
   error?: string;
@@ -66,6 +94,24 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
   const metadata = Object.entries(draft.metadata);
   const expired = draft.status === 'expired' || (draft.status === 'pending' && isPastExpiry(draft, new Date()));
   const decided = draft.status !== 'pending' || expired;
+  const canDecide = state.canDecide ?? true;
+  const reviewers = reviewersOf(draft);
+  const missing = approvalsMissing(draft);
+  const assignment =
+    reviewers.length > 0 || requiredApprovalsOf(draft) > 1
+      ? html`<section class="card" id="approvals"><h2>Approvals</h2>
+      <p>${approvalsLine(draft) || `0 of ${requiredApprovalsOf(draft)} approvals`}</p>
+      <p>Who may decide: ${reviewers.length > 0 ? `${reviewers.map(reviewerLabel).join(', ')} (and admins)` : 'any reviewer or admin'}.</p>
+      ${
+        !decided && missing > 0
+          ? html`<p id="still-needed">Still needed: ${missing} more ${missing === 1 ? 'approval' : 'approvals'} from ${
+              reviewers.length > 0 ? reviewers.map(reviewerLabel).join(', ') : 'other reviewers'
+            }${approvalsOf(draft).length > 0 ? html`, other than ${names(draft).join(', ')}` : ''}.</p>`
+          : ''
+      }
+      ${draft.status === 'approved' && approvalsOf(draft).length > 0 ? html`<p id="approvers">Approved by ${names(draft).join(', ')}.</p>` : ''}
+    </section>`
+      : '';
   const history = draft.history.map(
     (h) =>
       html`<li>${h.action} ${h.actor ? html`by ${h.actor.name} (${h.actor.role})` : ''} · ${when(h.at)}${h.contentEdited ? ' · content edited' : ''}${h.reason ? html` · “${h.reason}”` : ''}</li>`,
@@ -81,6 +127,7 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
     }
     ${expired ? html`<p class="notice error" id="expired">Expired at ${when(draft.expiresAt!)}; it can no longer be decided.</p>` : ''}
     ${!decided && draft.expiresAt ? html`<p class="notice">Decide before ${when(draft.expiresAt)}.</p>` : ''}
+    ${assignment}
     <section class="card"><h2>Content</h2>${readableContent(draft.content)}
       <details><summary class="muted">As JSON</summary><pre>${JSON.stringify(draft.content, null, 2)}</pre></details>
       ${draft.originalContent ? html`<details><summary class="muted">Original content from the agent</summary><pre>${JSON.stringify(draft.originalContent, null, 2)}</pre></details>` : ''}
@@ -89,8 +136,10 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
       <dt>Created</dt><dd>${when(draft.createdAt)} by ${draft.createdBy.name}</dd>
       ${metadata.map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}
       <dt>Id</dt><dd>${draft.id}</dd></dl></section>
+    ${!decided && !canDecide ? html`<p class="notice" id="not-assigned">This draft is assigned to other reviewers; you cannot decide it.</p>` : ''}
+    ${!decided && canDecide && state.alreadyApproved ? html`<p class="notice" id="already-approved">You approved this content; it waits for other reviewers. Editing it would clear the approvals and restart.</p>` : ''}
     ${
-      decided
+      decided || !canDecide
         ? ''
         : html`<section class="card"><h2>Decide</h2>
       <form method="post" action="/review/${draft.id}/approve">
