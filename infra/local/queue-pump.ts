@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { deleteMessages } from '../../shared/store/sqs-queues.js';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { queueConsumer } from '../app-definition.js';
 import { LOCAL_AWS } from './dynamodb-local.js';
@@ -64,11 +65,13 @@ export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<voi
       failed = new Set(records.map((r) => r.messageId));
     }
     const done = records.filter((r) => !failed.has(r.messageId));
-    if (done.length > 0) {
-      await options.client.send(
-        new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+    // As Lambda's event source mapping does: what the handler finished is deleted, with SQS's partial failures resent.
+    if (done.length > 0)
+      await deleteMessages(
+        options.client,
+        options.queueUrl,
+        done.map((r) => r.receiptHandle),
       );
-    }
   };
 
   const receive = async () => {

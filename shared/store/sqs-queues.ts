@@ -30,6 +30,28 @@ const sendBatch = <E extends SendMessageBatchRequestEntry>(client: SQSClient, qu
     return pending.filter((p) => failed.has(p.Id));
   });
 
+/**
+ * DeleteMessageBatch in tens, resending entries SQS failed for its own reasons (a sender fault,
+ * such as an expired receipt handle, will not succeed on a resend). Throws naming how many are
+ * left: an undeleted message comes back after its visibility timeout, so a caller must not
+ * believe it gone.
+ */
+export async function deleteMessages(client: SQSClient, queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+  let left = 0;
+  for (const batch of chunks([...receiptHandles], 10)) {
+    const entries = batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h }));
+    let given = 0;
+    const unprocessed = await retryUnprocessed(entries, async (pending) => {
+      const { Failed = [] } = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...pending] }));
+      given += Failed.filter((f) => f.SenderFault).length;
+      const retry = new Set(Failed.filter((f) => !f.SenderFault).map((f) => f.Id));
+      return pending.filter((p) => retry.has(p.Id));
+    });
+    left += given + unprocessed.length;
+  }
+  if (left > 0) throw new Error(`SQS did not delete ${left} of ${receiptHandles.length} messages from ${queueUrl}; they return after their visibility timeout`);
+}
+
 const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
@@ -108,9 +130,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   }
 
   async delete(receiptHandles: string[]): Promise<void> {
-    for (const batch of chunks(receiptHandles, 10)) {
-      await this.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h })) }));
-    }
+    await deleteMessages(this.client, this.queueUrl, receiptHandles);
   }
 
   async release(receiptHandles: string[]): Promise<void> {
