@@ -496,10 +496,19 @@ export const operations = {
   'GET /v1/drafts/{id}': { summary: 'Get a draft', responses: { 200: { description: 'The draft', schema: draftResponse } }, errors: [400, 404] },
   'POST /v1/drafts/{id}/approve': {
     summary: 'Approve a draft, optionally with edited content',
-    body: request('ApproveDraftRequest', 'An approval; content replaces the draft’s content (the webhook carries the edited content).', approveSchema),
-    responses: { 200: { description: 'Approved', schema: draftResponse } },
+    body: request(
+      'ApproveDraftRequest',
+      'An approval; content replaces the draft’s content (the webhook carries the edited content) and clears earlier approvals of the old content. A draft with reviewers answers 403 not_assigned to keys it does not assign (admins excepted).',
+      approveSchema,
+    ),
+    responses: {
+      200: {
+        description: 'Approved, or (requiredApprovals above 1) the approval is recorded and the draft stays pending until the quorum: see status and approvals',
+        schema: draftResponse,
+      },
+    },
     errors: [400, 404],
-    conflict: decided,
+    conflict: `${decided} Or code already_approved: this key already approved the current content.`,
   },
   'POST /v1/drafts/{id}/reject': {
     summary: 'Reject a draft with an optional reason',
