@@ -1,8 +1,17 @@
-import { breakerPolicy, breakerState, CLOSED, gate, opensAfterFailure, spreadDeferral, type BreakerRecord } from '../../shared/webhooks/circuit-breaker.js';
+import {
+  breakerPolicy,
+  breakerState,
+  CLOSED,
+  gate,
+  opensAfterFailure,
+  spreadDeferral,
+  type BreakerRecord,
+  type BreakerStore,
+} from '../../shared/webhooks/circuit-breaker.js';
 import { deliverMessage, type DeliveryDeps } from '../../shared/webhooks/deliver.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { testEvent } from '../../shared/webhooks/events.js';
-import type { BreakerStore } from '../../shared/webhooks/circuit-breaker.js';
+import { MemoryBreakerStore } from '../support/memory-breaker-store.js';
 import { sampleEndpoint, samplePolicy } from '../support/endpoint-fixture.js';
 import { MemoryDeliveryStateStore } from '../support/memory-deliveries.js';
 
@@ -53,31 +62,7 @@ describe('circuit breaker policy', () => {
   });
 });
 
-/** The transitions as the delivery function drives them, over an in-memory store with the same conditions. */
-class MemoryBreakerStore implements BreakerStore {
-  r: BreakerRecord = { ...CLOSED };
-  async get() {
-    return { ...this.r };
-  }
-  async claimProbe(_: string, when: Date, lease: string) {
-    if (!this.r.openUntil || Date.parse(this.r.openUntil) > when.getTime() || (this.r.probeUntil && Date.parse(this.r.probeUntil) > when.getTime()))
-      return false;
-    this.r.probeUntil = lease;
-    return true;
-  }
-  async recordSuccess() {
-    this.r = { ...CLOSED };
-  }
-  async recordFailure() {
-    this.r.consecutiveFailures++;
-    return { ...this.r };
-  }
-  async open(_: string, when: Date, until: string, k: number) {
-    if (this.r.consecutiveFailures < k || (this.r.openUntil && Date.parse(this.r.openUntil) > when.getTime())) return false;
-    this.r = { ...this.r, openUntil: until, probeUntil: null };
-    return true;
-  }
-}
+// The transitions as the delivery function drives them, over an in-memory store with the same conditions (test/support).
 
 describe('the delivery function and the breaker', () => {
   it('closed → open after K failures → deferred without a POST or an attempt → half-open probe → closed on success', async () => {
