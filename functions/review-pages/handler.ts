@@ -1,5 +1,5 @@
 import { authenticate } from '../../shared/domain/api-keys.js';
-import { actorRecord, approvalsOf, mayDecide, type Decider } from '../../shared/domain/approvals.js';
+import { actorRecord, approvalsOf, ContentChangedError, mayDecide, type Decider } from '../../shared/domain/approvals.js';
 import {
   AlreadyDecidedError,
   approveSchema,
@@ -82,6 +82,11 @@ async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') 
   } catch (error) {
     if (error instanceof DraftExpiredError) {
       return showDraft(request, error.current, 409, { error: 'This draft has expired; your decision was not applied.' });
+    }
+    if (error instanceof ContentChangedError) {
+      return showDraft(request, error.current, 409, {
+        error: 'Someone edited this draft while you approved it; your approval was not counted. Review the new content.',
+      });
     }
     if (error instanceof AlreadyDecidedError) {
       return showDraft(request, error.current, 409, {

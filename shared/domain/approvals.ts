@@ -34,7 +34,7 @@ export type AssignedDraft = Pick<Draft, 'reviewers' | 'requiredApprovals' | 'app
 export const reviewersOf = (draft: Pick<Draft, 'reviewers'>): string[] => draft.reviewers ?? [];
 export const requiredApprovalsOf = (draft: Pick<Draft, 'requiredApprovals'>): number => draft.requiredApprovals ?? 1;
 export const approvalsOf = (draft: Pick<Draft, 'approvals'>): Approval[] => draft.approvals ?? [];
-const roundOf = (draft: Pick<Draft, 'approvalRound'>): number => draft.approvalRound ?? 0;
+export const roundOf = (draft: Pick<Draft, 'approvalRound'>): number => draft.approvalRound ?? 0;
 
 /** Only {keyId, name, role} is ever stored: the groups a key had at decision time are not part of the record. */
 export const actorRecord = (actor: Actor): Actor => ({ keyId: actor.keyId, name: actor.name, role: actor.role });
@@ -86,6 +86,15 @@ export class ReviewPageRequiredError extends ForbiddenError {
 export class AlreadyApprovedError extends ConflictError {
   constructor(draftId: string, approval: Approval) {
     super('already_approved', `You already approved draft ${draftId} (at ${approval.at}); another reviewer must approve it`, { approval });
+  }
+}
+
+/** The content was edited while this approval was being recorded: it is not counted for content the approver never had. */
+export class ContentChangedError extends ConflictError {
+  constructor(readonly current: Draft) {
+    super('content_changed', `Draft ${current.id} was edited while you approved it; its approvals restarted. Review the new content and approve again`, {
+      draft: { id: current.id, content: current.content, approvals: approvalsOf(current) },
+    });
   }
 }
 

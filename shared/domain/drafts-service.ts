@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, IdempotencyKeyReusedError, ValidationError, type FieldProblem } from './errors.js';
-import { assertMayDecide, awaitsApprovalFrom, GROUP_PREFIX, planApproval, type ApprovalChange, type Decider } from './approvals.js';
+import {
+  assertMayDecide,
+  awaitsApprovalFrom,
+  ContentChangedError,
+  GROUP_PREFIX,
+  planApproval,
+  roundOf,
+  type ApprovalChange,
+  type Decider,
+} from './approvals.js';
 import {
   AlreadyDecidedError,
   assertContentSize,
@@ -190,8 +199,11 @@ export async function decideDraft(store: DraftStore, id: string, decision: Decis
     return result.draft;
   }
   if (decision.editedContent !== undefined) assertContentSize(decision.editedContent);
+  const seenRound = roundOf(current);
   for (let attempt = 1; attempt <= APPROVAL_ATTEMPTS; attempt++) {
     assertStillOpen(current, now);
+    // Retrying after someone else's edit would count this approval for content the caller never read.
+    if (decision.editedContent === undefined && roundOf(current) !== seenRound) throw new ContentChangedError(current);
     const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now));
     if (result.kind === 'applied') return result.draft;
     if (result.kind === 'missing') throw new NotFoundError('draft', id);

@@ -92,6 +92,23 @@ describe('quorum', () => {
     expect(done).toMatchObject({ status: 'approved', content: { amount: 800 }, originalContent: { amount: 900 } });
   });
 
+  it('an approval whose write meets an edit is refused (content_changed), not counted for content its approver never read', async () => {
+    const store = new MemoryDraftStore();
+    const draft = await assigned(store, ['group:finance', 'key_carol'], 3);
+    const approve = store.approve.bind(store);
+    let editFirst = true;
+    // Bob's edit lands between Alice's read and her write.
+    store.approve = async (id, change) => {
+      if (editFirst) {
+        editFirst = false;
+        await decideDraft(store, id, { kind: 'approve', editedContent: { amount: 1 } }, bob);
+      }
+      return approve(id, change);
+    };
+    expect(await codeOf(decideDraft(store, draft.id, { kind: 'approve' }, alice))).toBe('content_changed');
+    expect(store.drafts.get(draft.id)!.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob']);
+  });
+
   it('admins may decide an assigned draft; an email link may not (review page required)', async () => {
     const store = new MemoryDraftStore();
     const draft = await assigned(store, ['key_alice'], 1);
@@ -179,7 +196,7 @@ describe('property: any interleaving of approvals, rejections and edits', () => 
         if (final.status === 'rejected') expect(eligible.has(final.reviewedBy!.keyId)).toBe(true);
         // The unassigned reviewer never got through.
         expect(outcomes.filter((o) => o.who === dave).every((o) => o.code === 'not_assigned' || o.code === 'already_decided')).toBe(true);
-        expect(outcomes.every((o) => ['ok', 'not_assigned', 'already_approved', 'already_decided'].includes(o.code))).toBe(true);
+        expect(outcomes.every((o) => ['ok', 'not_assigned', 'already_approved', 'already_decided', 'content_changed'].includes(o.code))).toBe(true);
       }),
       { numRuns: 300 },
     );
