@@ -12,8 +12,8 @@ export interface ProcessaAppConfig {
  * Reads the app's context (`-c key=value` or cdk.json): stackName (default Processa), stage
  * (`dev` lets stateful resources be destroyed), retryBaseSeconds, webhookTimeoutMs, autoDisableDays,
  * breakerFailures, breakerCooldownSeconds, alarmEmail
- * (subscribed to the alarm topic) and nag. Kept apart from app.ts, which synthesizes on import,
- * so tests can check the wiring.
+ * (subscribed to the alarm topic), tracing (off or sampled, infra/stacks/tracing.ts) and nag. Kept
+ * apart from app.ts, which synthesizes on import, so tests can check the wiring.
  */
 export function configFromContext(node: Node): ProcessaAppConfig {
   const read = (key: string): string | undefined => {
@@ -40,6 +40,7 @@ export function configFromContext(node: Node): ProcessaAppConfig {
       notifyFrom: read('notifyFrom'),
       slackSecret: read('slackSecret'),
       emailLinkKeySecret: read('emailLinkKeySecret'),
+      tracing: read('tracing'),
     },
     nag: nag === 'true',
   };

@@ -66,16 +66,19 @@ export function acknowledgeNagFindings(stateful: Stateful, stateless: Stateless)
     const role = fn.role;
     if (!role) throw new Error(`${name} has no execution role`);
 
-    // IAM5 Resource::*: actions that IAM cannot scope to a resource.
-    const unscoped = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', ...(name === streamConsumer.function ? ['dynamodb:ListStreams'] : [])];
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      `Only ${unscoped.join(', ')} on "*": IAM supports no resource-level permissions for ` +
-        (name === streamConsumer.function ? 'them (X-Ray active tracing; ListStreams for the stream event source). ' : 'them (X-Ray active tracing). ') +
-        'Every table and queue action is scoped to its ARN; test/infra checks that no other action is granted on "*".',
-      acknowledged,
-    );
+    // IAM5 Resource::*: actions that IAM cannot scope to a resource (X-Ray's only with tracing on).
+    const traced = fn.tracingMode !== 'off';
+    const streams = name === streamConsumer.function;
+    const unscoped = [...(traced ? ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] : []), ...(streams ? ['dynamodb:ListStreams'] : [])];
+    const why = [...(traced ? ['X-Ray active tracing'] : []), ...(streams ? ['ListStreams for the stream event source'] : [])];
+    if (unscoped.length > 0)
+      acknowledge(
+        role,
+        'AwsSolutions-IAM5[Resource::*]',
+        `Only ${unscoped.join(', ')} on "*": IAM supports no resource-level permissions for them (${why.join('; ')}). ` +
+          'Every table and queue action is scoped to its ARN; test/infra checks that no other action is granted on "*".',
+        acknowledged,
+      );
 
     // IAM5 <table ARN>/index/*: CDK's table grants list the table's GSIs next to the table.
     for (const [table, access] of Object.entries(definition.tables) as Array<[TableName, TableAccess]>) {

@@ -8,11 +8,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { queues, tables, type FunctionDefinition, type QueueAccess, type QueueName, type TableAccess, type TableName } from '../app-definition.js';
+import { DEFAULT_TRACING, tracerAliases, type TracingMode } from './tracing.js';
 
 export interface ProcessaFunctionProps {
   definition: FunctionDefinition;
   /** Applied to the function's log group: dev stacks drop their logs, others keep them. */
   removalPolicy?: RemovalPolicy;
+  /** X-Ray tracing (infra/stacks/tracing.ts); off also leaves the X-Ray SDK out of the bundle. */
+  tracing?: TracingMode;
 }
 
 /** POWERTOOLS_SERVICE_NAME of every function: the `service` dimension of Processa's custom metrics. */
@@ -28,8 +31,12 @@ const entryOf = (folder: string): string => fileURLToPath(new URL(`../../functio
  * describe only what differs (its folder, memory, timeout and the resources it may touch).
  */
 export class ProcessaFunction extends NodejsFunction {
+  /** Its X-Ray tracing: `off` means no active tracing, no X-Ray permissions and no X-Ray SDK in the bundle. */
+  readonly tracingMode: TracingMode;
+
   constructor(scope: Construct, id: string, props: ProcessaFunctionProps) {
     const { definition } = props;
+    const tracing = props.tracing ?? DEFAULT_TRACING;
     // An explicit log group (not the deprecated logRetention custom resource) so that its
     // retention and removal are part of the template.
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
@@ -55,7 +62,8 @@ export class ProcessaFunction extends NodejsFunction {
       description: definition.description,
       memorySize: definition.memoryMb,
       timeout: Duration.seconds(definition.timeoutSeconds),
-      tracing: lambda.Tracing.ACTIVE,
+      // Sampled: Lambda's own rule (1/s, then 5%), which X-Ray sampling rules cannot change (infra/stacks/tracing.ts).
+      tracing: tracing === 'off' ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       logGroup,
       // Lambda's JSON log format, so levels filter: WARN for the platform's own lines drops START, END and
       // REPORT (three lines per invocation, paid for in log bytes; Duration and errors are in CloudWatch metrics),
@@ -84,8 +92,11 @@ export class ProcessaFunction extends NodejsFunction {
         externalModules: [],
         // Never fall back to Docker: esbuild is a devDependency.
         forceDockerBundling: false,
+        // With tracing off the tracer resolves to a no-op, so aws-xray-sdk-core is neither shipped nor imported.
+        esbuildArgs: { '--alias': Object.entries(tracerAliases(tracing)).map(([from, to]) => `${from}=${to}`) },
       },
     });
+    this.tracingMode = tracing;
   }
 
   /** Grants exactly `access` to `table` and tells the function its physical name. */

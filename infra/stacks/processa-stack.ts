@@ -21,6 +21,7 @@ import { Operations } from './operations.js';
 import { outputNames } from './outputs.js';
 import { Stateful } from './stateful.js';
 import { Stateless } from './stateless.js';
+import { resolveTracing } from './tracing.js';
 
 export interface ProcessaStackProps extends StackProps {
   /** `dev` stacks may be torn down with their data; every other stage keeps it. */
@@ -49,6 +50,8 @@ export interface ProcessaStackProps extends StackProps {
    * least 32 characters). Absent: the stack generates one (64 random characters).
    */
   emailLinkKeySecret?: string;
+  /** X-Ray tracing of the functions: `off` (default) or `sampled` (infra/stacks/tracing.ts). */
+  tracing?: string;
 }
 
 /** A Secrets Manager secret's name, or its full ARN (the slackSecret context). */
@@ -101,11 +104,14 @@ export class ProcessaStack extends Stack {
     for (const error of [breakerSettingError('breakerFailures', breakerFailures), breakerSettingError('breakerCooldownSeconds', breakerCooldownSeconds)])
       if (error) throw new Error(error);
 
+    // X-Ray: off unless the tracing context asks (infra/stacks/tracing.ts); a bad value fails the synth naming its key.
+    const tracing = resolveTracing(props.tracing);
     this.stateful = new Stateful(this, 'Stateful', { removalPolicy });
     this.stateless = new Stateless(this, 'Stateless', {
       tables: this.stateful.tables,
       queues: this.stateful.queues,
       removalPolicy,
+      tracing,
       // The settings the stack sets; the others are never set on AWS (see `settings`).
       settings: {
         retryBaseSeconds: String(retryBaseSeconds),

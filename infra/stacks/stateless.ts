@@ -24,6 +24,7 @@ import { settingsEnvironment, type SettingValues } from '../function-environment
 import { addEventSources } from './event-sources.js';
 import { pascalCase } from './names.js';
 import { ProcessaFunction } from './processa-function.js';
+import { DEFAULT_TRACING, type TracingMode } from './tracing.js';
 
 export interface StatelessProps {
   tables: Record<TableName, dynamodb.ITable>;
@@ -32,6 +33,8 @@ export interface StatelessProps {
   removalPolicy: RemovalPolicy;
   /** The definition's settings with the values this stack gives them; each goes only to the functions that read it. */
   settings: SettingValues;
+  /** X-Ray tracing of every function (the `tracing` context, infra/stacks/tracing.ts); default off. */
+  tracing?: TracingMode;
 }
 
 /** Steady-state requests per second and burst for the whole API: a gate, not a data plane. */
@@ -77,6 +80,7 @@ export class Stateless extends Construct {
       const fn = new ProcessaFunction(this, `${pascalCase(name)}Function`, {
         definition,
         removalPolicy: props.removalPolicy,
+        tracing: props.tracing ?? DEFAULT_TRACING,
       });
       for (const [table, access] of Object.entries(definition.tables) as Array<[TableName, TableAccess]>) {
         fn.bindTable(table, props.tables[table], access);

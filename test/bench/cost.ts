@@ -18,6 +18,7 @@ import { apiEvent } from '../support/api-events.js';
 import { capacityUnits, isRead, isWrite, localStack, type CallRecord, type LocalStack } from './local-stack.js';
 import type { BenchOptions } from './options.js';
 import { PRICES, STEP_FUNCTIONS_FLOW, XRAY_MARGINAL_SAMPLING } from './prices.js';
+import { DEFAULT_TRACING, LAMBDA_SAMPLING } from '../../infra/stacks/tracing.js';
 import { progress, say } from './progress.js';
 import { percentiles, type Percentiles } from './stats.js';
 import { sqsRecord } from './worker.js';
@@ -424,8 +425,8 @@ export interface CostLine {
   basis: string;
 }
 
-/** Lambda platform lines per invocation (text log format): START, END, REPORT with the X-Ray line. */
-export const PLATFORM_LOG_BYTES = Buffer.byteLength(
+/** Lambda platform lines per invocation in the text log format: START, END, REPORT with the X-Ray line. */
+export const TEXT_FORMAT_PLATFORM_LOG_BYTES = Buffer.byteLength(
   [
     'START RequestId: 0f4c2a6e-3b1d-4e5f-8a9b-0c1d2e3f4a5b Version: $LATEST',
     'END RequestId: 0f4c2a6e-3b1d-4e5f-8a9b-0c1d2e3f4a5b',
@@ -434,6 +435,15 @@ export const PLATFORM_LOG_BYTES = Buffer.byteLength(
     '',
   ].join('\n'),
 );
+
+/**
+ * Platform bytes the stack keeps per invocation: none. Its functions log in Lambda's JSON format with
+ * the system log level at WARN (infra/stacks/processa-function.ts), which drops START, END and REPORT.
+ */
+export const PLATFORM_LOG_BYTES = 0;
+
+/** A 30-day month's seconds: what a reservoir of one trace a second can fill. */
+const SECONDS_PER_MONTH = 30 * 24 * 3600;
 
 /** One API Gateway access log line in the stack's format (infra/stacks/stateless.ts), for a decision. */
 export const API_ACCESS_LOG_BYTES =
@@ -538,11 +548,16 @@ export function costModel(inputs: CostInputs): { lines: CostLine[]; processaTota
     ),
     line(
       'X-Ray traces',
-      all.length * XRAY_MARGINAL_SAMPLING,
+      // The stack's default (infra/stacks/tracing.ts); what tracing=sampled costs is in the basis.
+      DEFAULT_TRACING === 'off' ? 0 : all.length * LAMBDA_SAMPLING.rate,
       lambdaBoth.length * XRAY_MARGINAL_SAMPLING + XRAY_MARGINAL_SAMPLING,
       'traces',
       PRICES.xrayTraces.usd,
-      `active tracing; ${XRAY_MARGINAL_SAMPLING * 100}% marginal sampling (default rule above its 1/s reservoir); Step Functions adds its own trace`,
+      `tracing=${DEFAULT_TRACING} (the stack's default)${DEFAULT_TRACING === 'off' ? ': no traces' : ''}. tracing=sampled is Lambda's fixed rule, ` +
+        `${LAMBDA_SAMPLING.reservoirPerSecond}/s per function then ${LAMBDA_SAMPLING.rate * 100}%: the reservoir is a fixed ` +
+        `$${(LAMBDA_SAMPLING.reservoirPerSecond * SECONDS_PER_MONTH * PRICES.xrayTraces.usd).toFixed(2)} a month per busy function, and at 1 M drafts a month ` +
+        `(0.4 a second) it records nearly every invocation: ~$${(all.length * PRICES.xrayTraces.usd * million).toFixed(2)} per million drafts. ` +
+        `Step Functions: ${XRAY_MARGINAL_SAMPLING * 100}% marginal plus its own trace`,
     ),
   ];
   return {

@@ -105,6 +105,19 @@ interface Statement {
 }
 const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
+/** Actions a function's role allows on "*" in `inStack`, sorted. */
+function unscopedActions(inStack: ProcessaStack, name: FunctionName): string[] {
+  const json = Template.fromStack(inStack).toJSON().Resources as Record<string, Json>;
+  const role = inStack.getLogicalId(inStack.stateless.functions[name].role!.node.defaultChild as CfnElement);
+  const isRole = (ref: Json) => JSON.stringify(ref) === JSON.stringify({ Ref: role });
+  return Object.values(json)
+    .filter((r: Json) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as Json[]).some(isRole))
+    .flatMap((r: Json) => r.Properties.PolicyDocument.Statement as Statement[])
+    .filter((st) => JSON.stringify(st.Resource) === '"*"' || (Array.isArray(st.Resource) && st.Resource.includes('*')))
+    .flatMap(actionsOf)
+    .sort();
+}
+
 /** Statements of every inline policy attached to the function's role. */
 function roleStatements(name: FunctionName): Statement[] {
   const role = roleId(name);
@@ -144,14 +157,14 @@ describe('functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
   });
 
-  it.each(functionNames)('%s: Node.js 24 (the newest runtime) on arm64, active tracing, settings from the definition', (name) => {
+  it.each(functionNames)('%s: Node.js 24 (the newest runtime) on arm64, no X-Ray tracing by default, settings from the definition', (name) => {
     const definition = functions[name];
     const fn = resources[functionId(name)];
+    expect(fn.Properties.TracingConfig).toBeUndefined();
     expect(fn.Properties).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      TracingConfig: { Mode: 'Active' },
       MemorySize: definition.memoryMb,
       Timeout: definition.timeoutSeconds,
       Description: definition.description,
@@ -192,14 +205,19 @@ describe('functions', () => {
     for (const statement of logStatements) expect([...referencedIds(statement.Resource)]).toEqual([logGroupId]);
   });
 
-  it.each(functionNames)('%s: only X-Ray (and, for the stream consumer, ListStreams) is granted on "*"', (name) => {
+  it.each(functionNames)('%s: with tracing off (the default), nothing is granted on "*" but ListStreams to the stream consumer', (name) => {
     // The evidence behind the AwsSolutions-IAM5[Resource::*] acknowledgment in nag-suppressions.ts.
-    const onAnything = roleStatements(name)
-      .filter((s) => JSON.stringify(s.Resource) === '"*"' || (Array.isArray(s.Resource) && s.Resource.includes('*')))
-      .flatMap(actionsOf)
-      .sort();
-    const expected = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments', ...(name === streamConsumer.function ? ['dynamodb:ListStreams'] : [])];
-    expect(onAnything).toEqual(expected.sort());
+    expect(unscopedActions(stack, name)).toEqual(name === streamConsumer.function ? ['dynamodb:ListStreams'] : []);
+  });
+
+  it('with tracing off (the default), no bundle holds the tracer or the X-Ray SDK: the no-op in shared/tracing-off stands in', () => {
+    const fns = Object.values(resources).filter((r: Json) => r.Type === 'AWS::Lambda::Function');
+    for (const fn of fns) {
+      const dir = join(assemblyDir, `asset.${(fn.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
+      const sources = (JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+      expect({ dir, xray: sources.filter((source) => /aws-xray-sdk|@aws-lambda-powertools\/tracer/.test(source)) }).toEqual({ dir, xray: [] });
+      expect(sources.some((source) => source.includes('shared/tracing-off/'))).toBe(true);
+    }
   });
 
   it.each(functionNames)('%s: the bundled asset exports `handler` from the file the Handler names', (name) => {
@@ -740,6 +758,41 @@ describe('least privilege', () => {
     const canRead = READ_ACTIONS.every((a) => actions.has(a));
     const canWrite = WRITE_ACTIONS.some((a) => actions.has(a));
     expect({ canRead, canWrite }).toEqual({ canRead: access !== 'write', canWrite: access !== 'read' });
+  });
+});
+
+describe('tracing context', () => {
+  /** A stack synthesized without bundling, with `context` on top. */
+  const synthWith = (label: string, context: Record<string, string>) => {
+    const app = new App({ outdir: join(outdir, `tracing-${label}`), context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+    const config = configFromContext(app.node);
+    return new ProcessaStack(app, config.stackName, config.props);
+  };
+  const tracingConfigs = (inStack: ProcessaStack): Json[] => {
+    const json = Template.fromStack(inStack).toJSON().Resources as Record<string, Json>;
+    return functionNames.map((name) => json[inStack.getLogicalId(inStack.stateless.functions[name].node.defaultChild as CfnElement)].Properties.TracingConfig);
+  };
+
+  it('sampled: every function traced actively (Lambda samples), X-Ray the only action on "*" besides ListStreams, no sampling rule', () => {
+    const traced = synthWith('sampled', { tracing: 'sampled' });
+    expect(tracingConfigs(traced)).toEqual(functionNames.map(() => ({ Mode: 'Active' })));
+    for (const name of functionNames) {
+      const expected = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments', ...(name === streamConsumer.function ? ['dynamodb:ListStreams'] : [])];
+      expect(unscopedActions(traced, name)).toEqual(expected.sort());
+      expect(traced.stateless.functions[name].tracingMode).toBe('sampled');
+    }
+    // Lambda ignores X-Ray sampling rules, so the stack deploys none rather than one that would not apply.
+    Template.fromStack(traced).resourceCountIs('AWS::XRay::SamplingRule', 0);
+  });
+
+  it('off said explicitly is the default: no tracing config, no X-Ray grant', () => {
+    const off = synthWith('off', { tracing: 'off' });
+    expect(tracingConfigs(off)).toEqual(functionNames.map(() => undefined));
+    for (const name of functionNames) expect(unscopedActions(off, name)).toEqual(name === streamConsumer.function ? ['dynamodb:ListStreams'] : []);
+  });
+
+  it.each([['sometimes'], ['all'], ['OFF']])('rejects tracing=%s at synth, naming the key', (value) => {
+    expect(() => synthWith(`bad-${value}`, { tracing: value })).toThrow(`tracing must be one of off, sampled, got "${value}"`);
   });
 });
 
