@@ -1,3 +1,4 @@
+import { approverKeys } from '../../shared/domain/api-keys.js';
 import { approveSchema, rejectSchema } from '../../shared/domain/draft.js';
 import { decideDraft } from '../../shared/domain/drafts-service.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
@@ -9,14 +10,17 @@ import { draftView } from '../../shared/http/views.js';
 import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
+const keys = apiKeyStoreFromEnv();
+/** Approvals by keys revoked since stop counting toward a quorum. */
+const approvers = approverKeys(keys);
 
 export const handler = apiHandler(
   'decideDraft',
-  { keys: apiKeyStoreFromEnv() },
+  { keys },
   {
     'POST /v1/drafts/{id}/approve': async (event) => {
       const { content } = parseOrThrow(approveSchema, event.jsonBody);
-      const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'approve', editedContent: content }, event.actor);
+      const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'approve', editedContent: content }, event.actor, undefined, approvers);
       // An approval short of the quorum leaves the draft pending: only the one that approves it counts as a decision.
       if (draft.status === 'approved') count(METRICS.draftsApproved);
       return json(200, draftView(draft, event));

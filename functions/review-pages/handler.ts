@@ -1,4 +1,4 @@
-import { authenticate } from '../../shared/domain/api-keys.js';
+import { approverKeys, authenticate } from '../../shared/domain/api-keys.js';
 import { actorRecord, approvalsOf, ContentChangedError, mayDecide, type Decider } from '../../shared/domain/approvals.js';
 import {
   AlreadyDecidedError,
@@ -75,7 +75,7 @@ async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') 
       kind === 'approve'
         ? { kind, editedContent: editedContent(request.form.get('content'), draft) }
         : { kind, reason: parseOrThrow(rejectSchema, { reason: request.form.get('reason') || undefined }).reason };
-    const decided = await decideDraft(drafts, draft.id, decision, await deciderOf(request));
+    const decided = await decideDraft(drafts, draft.id, decision, await deciderOf(request), undefined, approverKeys(keys));
     if (decided.status === 'pending') return redirect(`/review/${draft.id}?done=approval`);
     count(kind === 'approve' ? METRICS.draftsApproved : METRICS.draftsRejected);
     return redirect(`/review/${draft.id}?done=${kind === 'approve' ? 'approved' : 'rejected'}`);

@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { ROLES, type Role } from './roles.js';
 import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js';
 import { APPROVAL_LIMITS, GROUP_NAME_PATTERN, type Decider } from './approvals.js';
-import type { ReviewerDirectory } from './drafts-service.js';
+import type { ApproverKeys, ReviewerDirectory } from './drafts-service.js';
 
 /** What is stored for a key: its hash, never the key. */
 export interface ApiKeyRecord {
@@ -219,6 +219,16 @@ export async function authenticate(store: ApiKeyStore, presented: string | undef
   const record = await store.findByHash(hashKey(presented));
   if (!record || record.revokedAt) throw new UnauthorizedError('The API key is unknown or revoked');
   return deciderOf(record);
+}
+
+/** Which approvers' keys are revoked now (or gone), so their approvals stop counting toward a quorum. */
+export function approverKeys(store: ApiKeyStore): ApproverKeys {
+  return {
+    async revokedAmong(keyIds) {
+      const records = await Promise.all(keyIds.map(async (id) => [id, await store.findById(id)] as const));
+      return new Set(records.filter(([, r]) => !r || r.revokedAt).map(([id]) => id));
+    },
+  };
 }
 
 /** The live reviewer and admin keys, read through the key listing (a team has a handful), for checking a draft's assignment. */

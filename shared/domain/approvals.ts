@@ -115,6 +115,11 @@ export interface ApprovalChange {
   /** This approval completes the quorum: it is the one write that sets status approved. */
   completes: boolean;
   editedContent?: JsonObject;
+  /**
+   * Set when approvals by keys revoked since are dropped: the approvals kept, and the exact key-id
+   * list read, which the write is conditional on (so nothing landed meanwhile is lost).
+   */
+  prune?: { keep: Approval[]; expectApprovedBy: string[] };
   /** Appended to the history in order: approvals_cleared (an edit over earlier approvals), then this approval. */
   history: HistoryEntry[];
 }
@@ -124,7 +129,14 @@ export interface ApprovalChange {
  * who may not decide it, already_approved for a second approval by the same key of the same
  * content (an edit is allowed: it restarts the quorum).
  */
-export function planApproval(draft: Draft, decider: Decider, editedContent: JsonObject | undefined, now: Date): ApprovalChange {
+export function planApproval(
+  draft: Draft,
+  decider: Decider,
+  editedContent: JsonObject | undefined,
+  now: Date,
+  /** Keys among the approvers that are revoked now: their approvals stop counting (and are dropped by this write). */
+  revoked: ReadonlySet<string> = new Set(),
+): ApprovalChange {
   assertMayDecide(draft.id, draft, decider);
   const at = now.toISOString();
   const actor = actorRecord(decider);
@@ -133,16 +145,33 @@ export function planApproval(draft: Draft, decider: Decider, editedContent: Json
   const approvals = approvalsOf(draft);
   const required = requiredApprovalsOf(draft);
   let priorCount = approvals.length;
+  let prune: ApprovalChange['prune'];
   if (editedContent !== undefined) {
     if (approvals.length > 0) history.push({ action: 'approvals_cleared', at, actor, cleared: approvals });
     priorCount = 0;
   } else {
+    const dead = approvals.filter((a) => revoked.has(a.by.keyId));
+    if (dead.length > 0) {
+      const keep = approvals.filter((a) => !revoked.has(a.by.keyId));
+      history.push({ action: 'approvals_cleared', at, actor: null, reason: 'the approving key was revoked', cleared: dead });
+      prune = { keep, expectApprovedBy: approvals.map((a) => a.by.keyId) };
+      priorCount = keep.length;
+    }
     const earlier = approvals.find((a) => a.by.keyId === decider.keyId);
     if (earlier) throw new AlreadyApprovedError(draft.id, earlier);
   }
   const completes = priorCount + 1 >= required;
   history.push({ action: completes ? 'approved' : 'approval', at, actor, contentEdited: editedContent !== undefined });
-  return { approval, round: roundOf(draft), priorCount, required, completes, ...(editedContent ? { editedContent } : {}), history };
+  return {
+    approval,
+    round: roundOf(draft),
+    priorCount,
+    required,
+    completes,
+    ...(editedContent ? { editedContent } : {}),
+    ...(prune ? { prune } : {}),
+    history,
+  };
 }
 
 /**
@@ -157,6 +186,7 @@ export function approvalApplies(draft: Draft, change: ApprovalChange): boolean {
   if (roundOf(draft) !== change.round) return false;
   if (change.editedContent !== undefined) return true;
   const approvals = approvalsOf(draft);
+  if (change.prune) return approvals.map((a) => a.by.keyId).join('\n') === change.prune.expectApprovedBy.join('\n');
   if (approvals.some((a) => a.by.keyId === change.approval.by.keyId)) return false;
   return change.completes ? approvals.length === change.priorCount : approvals.length < change.required - 1;
 }
@@ -164,7 +194,7 @@ export function approvalApplies(draft: Draft, change: ApprovalChange): boolean {
 /** The draft after an approval whose conditions held. */
 export function applyApproval(draft: Draft, change: ApprovalChange): Draft {
   const edited = change.editedContent !== undefined;
-  const approvals = edited ? [change.approval] : [...approvalsOf(draft), change.approval];
+  const approvals = edited ? [change.approval] : [...(change.prune ? change.prune.keep : approvalsOf(draft)), change.approval];
   return {
     ...draft,
     ...(edited ? { content: change.editedContent!, originalContent: draft.originalContent ?? draft.content, approvalRound: roundOf(draft) + 1 } : {}),

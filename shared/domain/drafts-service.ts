@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, IdempotencyKeyReusedError, ValidationError, type FieldProblem } from './errors.js';
 import {
+  approvalsOf,
   assertMayDecide,
   awaitsApprovalFrom,
   ContentChangedError,
@@ -172,6 +173,11 @@ function assertStillOpen(current: Draft, now: Date): void {
   if (current.status !== 'pending') throw new AlreadyDecidedError(current);
 }
 
+/** Which of these approvers' keys are revoked now: an approval by a revoked key stops counting toward the quorum. */
+export interface ApproverKeys {
+  revokedAmong(keyIds: readonly string[]): Promise<Set<string>>;
+}
+
 /** Each failed attempt means another approval or edit landed first, so a few dozen cover any realistic crowd of reviewers. */
 const APPROVAL_ATTEMPTS = 30;
 
@@ -182,7 +188,15 @@ const APPROVAL_ATTEMPTS = 30;
  * approved. Of concurrent decisions each is one conditional write: a decision that can no longer
  * apply gets the winner in a 409.
  */
-export async function decideDraft(store: DraftStore, id: string, decision: Decision, decider: Decider, now = new Date()): Promise<Draft> {
+export async function decideDraft(
+  store: DraftStore,
+  id: string,
+  decision: Decision,
+  decider: Decider,
+  now = new Date(),
+  /** Without it, approvals by keys revoked since still count (callers that have the key store pass it). */
+  approverKeys?: ApproverKeys,
+): Promise<Draft> {
   assertValidDraftId(id);
   let current = await store.get(id);
   if (!current) throw new NotFoundError('draft', id);
@@ -204,7 +218,9 @@ export async function decideDraft(store: DraftStore, id: string, decision: Decis
     assertStillOpen(current, now);
     // Retrying after someone else's edit would count this approval for content the caller never read.
     if (decision.editedContent === undefined && roundOf(current) !== seenRound) throw new ContentChangedError(current);
-    const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now));
+    const approvers = approvalsOf(current).map((a) => a.by.keyId);
+    const revoked = approverKeys && approvers.length > 0 ? await approverKeys.revokedAmong(approvers) : new Set<string>();
+    const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now, revoked));
     if (result.kind === 'applied') return result.draft;
     if (result.kind === 'missing') throw new NotFoundError('draft', id);
     current = result.current;

@@ -345,6 +345,15 @@ export class DynamoDraftStore implements DraftStore {
       );
       values[':content'] = JSON.stringify(change.editedContent);
       values[':nextRound'] = change.round + 1;
+    } else if (change.prune) {
+      // Approvals of revoked keys are dropped: the whole list is rewritten, only if it is still exactly the one read.
+      conditions.push('approvedBy = :expected');
+      values[':expected'] = change.prune.expectApprovedBy;
+      values[':all'] = [...change.prune.keep, change.approval];
+      values[':allIds'] = [...change.prune.keep, change.approval].map((a) => a.by.keyId);
+      sets.push('approvals = :all', 'approvedBy = :allIds');
+      delete values[':approval'];
+      delete values[':keyIds'];
     } else {
       values[':keyId'] = change.approval.by.keyId;
       values[':empty'] = [];

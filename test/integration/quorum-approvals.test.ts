@@ -128,6 +128,23 @@ describe('quorum approvals on DynamoDB', () => {
     expect(((await get(id)).body as { status: string }).status).toBe('pending');
   });
 
+  it('an approval by a key revoked since stops counting; 10 approvals at once after it still make exactly one approved transition', async () => {
+    const group = unique();
+    const team = await reviewers(11, [group]);
+    const id = ((await create({ title: 'revoked approver', content: { a: 1 }, reviewers: [`group:${group}`], requiredApprovals: 3 })).body as { id: string })
+      .id;
+    expect((await decide(id, 'approve', team[0]!.key)).status).toBe(200);
+    await invoke(keysHandler, apiEvent({ routeKey: 'DELETE /v1/keys/{id}', pathParameters: { id: team[0]!.id }, headers: bearer(seeded.admin.key) }));
+    const results = await Promise.all(team.slice(1).map((k) => decide(id, 'approve', k.key)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(3);
+    const final = (await get(id)).body as { status: string; approvals: Array<{ by: { keyId: string } }>; history: Array<{ action: string }> };
+    expect(final.status).toBe('approved');
+    expect(final.approvals).toHaveLength(3);
+    expect(final.approvals.map((a) => a.by.keyId)).not.toContain(team[0]!.id);
+    expect(final.history.filter((h) => h.action === 'approved')).toHaveLength(1);
+    expect(final.history.filter((h) => h.action === 'approvals_cleared')).toHaveLength(1);
+  });
+
   it('bad assignments are 400 naming the field', async () => {
     const group = unique();
     await reviewers(1, [group]);

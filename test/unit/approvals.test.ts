@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { approvalsOf, mayDecide, type Decider } from '../../shared/domain/approvals.js';
 import type { Actor, Draft } from '../../shared/domain/draft.js';
-import { createDraft, decideDraft, type ActiveDecider, type ReviewerDirectory } from '../../shared/domain/drafts-service.js';
+import { createDraft, decideDraft, type ActiveDecider, type ApproverKeys, type ReviewerDirectory } from '../../shared/domain/drafts-service.js';
 import { DomainError, ValidationError } from '../../shared/domain/errors.js';
 import { MemoryDraftStore } from '../support/memory-stores.js';
 
@@ -107,6 +107,20 @@ describe('quorum', () => {
     };
     expect(await codeOf(decideDraft(store, draft.id, { kind: 'approve' }, alice))).toBe('content_changed');
     expect(store.drafts.get(draft.id)!.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob']);
+  });
+
+  it('an approval by a key revoked since stops counting: the next approval drops it (in the history) and the quorum needs another', async () => {
+    const store = new MemoryDraftStore();
+    const draft = await assigned(store, ['group:finance', 'key_carol'], 2);
+    await decideDraft(store, draft.id, { kind: 'approve' }, alice);
+    const revokedKeys: ApproverKeys = { revokedAmong: async (ids) => new Set(ids.filter((id) => id === 'key_alice')) };
+    const afterBob = await decideDraft(store, draft.id, { kind: 'approve' }, bob, new Date(), revokedKeys);
+    expect(afterBob.status).toBe('pending');
+    expect(afterBob.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob']);
+    expect(afterBob.history.find((h) => h.action === 'approvals_cleared')).toMatchObject({ actor: null, cleared: [{ by: { keyId: 'key_alice' } }] });
+    const done = await decideDraft(store, draft.id, { kind: 'approve' }, carol, new Date(), revokedKeys);
+    expect(done).toMatchObject({ status: 'approved' });
+    expect(done.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob', 'key_carol']);
   });
 
   it('admins may decide an assigned draft; an email link may not (review page required)', async () => {
