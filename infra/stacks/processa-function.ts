@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { queues, tables, type FunctionDefinition, type QueueAccess, type QueueName, type TableAccess, type TableName } from '../app-definition.js';
-import { DEFAULT_TRACING, tracerAliases, type TracingMode } from './tracing.js';
+import { functionBundleAliases } from './bundling.js';
+import { DEFAULT_TRACING, type TracingMode } from './tracing.js';
 
 export interface ProcessaFunctionProps {
   definition: FunctionDefinition;
@@ -92,8 +93,9 @@ export class ProcessaFunction extends NodejsFunction {
         externalModules: [],
         // Never fall back to Docker: esbuild is a devDependency.
         forceDockerBundling: false,
-        // With tracing off the tracer resolves to a no-op, so aws-xray-sdk-core is neither shipped nor imported.
-        esbuildArgs: { '--alias': Object.entries(tracerAliases(tracing)).map(([from, to]) => `${from}=${to}`) },
+        // Credentials from the environment only (what Lambda provides); with tracing off, a no-op tracer, so
+        // aws-xray-sdk-core is neither shipped nor imported (infra/stacks/bundling.ts).
+        esbuildArgs: { '--alias': Object.entries(functionBundleAliases(tracing)).map(([from, to]) => `${from}=${to}`) },
       },
     });
     this.tracingMode = tracing;

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { functions, queues, tables, type FunctionName } from '../../infra/app-definition.js';
-import { DEFAULT_TRACING, tracerAliases } from '../../infra/stacks/tracing.js';
+import { functionBundleAliases } from '../../infra/stacks/bundling.js';
+import { DEFAULT_TRACING } from '../../infra/stacks/tracing.js';
 import type { BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { median } from './stats.js';
@@ -43,8 +44,8 @@ export const STACK_BUNDLING = {
   mainFields: ['module', 'main'],
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   external: [] as string[],
-  // As the stack bundles with its default tracing (off: the tracer is a no-op, no X-Ray SDK).
-  alias: tracerAliases(DEFAULT_TRACING),
+  // As the stack bundles: environment credentials only, and its default tracing (off: a no-op tracer, no X-Ray SDK).
+  alias: functionBundleAliases(DEFAULT_TRACING),
 } as const;
 
 /** The nodejs22.x runtime ships AWS SDK v3; this is the variant that leaves it out of the bundle. */

@@ -210,6 +210,19 @@ describe('functions', () => {
     expect(unscopedActions(stack, name)).toEqual(name === streamConsumer.function ? ['dynamodb:ListStreams'] : []);
   });
 
+  it('every bundle takes credentials from the environment only: no SSO, STS, ini, process or metadata provider', () => {
+    for (const fn of Object.values(resources).filter((r: Json) => r.Type === 'AWS::Lambda::Function')) {
+      const dir = join(assemblyDir, `asset.${(fn.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
+      const sources = (JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+      const providers = new Set(
+        sources.map((source) => /(credential-provider-[\w-]+|token-providers|nested-clients|client-sso|client-sts)\//.exec(source)?.[1]).filter(Boolean),
+      );
+      // A function without an AWS client (describeApi) bundles no provider at all.
+      expect({ dir, providers: [...providers].filter((p) => p !== 'credential-provider-env') }).toEqual({ dir, providers: [] });
+      if (providers.size > 0) expect(sources.some((source) => source.includes('shared/credentials-from-env/'))).toBe(true);
+    }
+  });
+
   it('with tracing off (the default), no bundle holds the tracer or the X-Ray SDK: the no-op in shared/tracing-off stands in', () => {
     const fns = Object.values(resources).filter((r: Json) => r.Type === 'AWS::Lambda::Function');
     for (const fn of fns) {
