@@ -445,6 +445,18 @@ export const PLATFORM_LOG_BYTES = 0;
 /** A 30-day month's seconds: what a reservoir of one trace a second can fill. */
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
 
+/**
+ * Share of a function's invocations Lambda's sampling records at `perSecond` invocations a second
+ * (Poisson arrivals): each second with any invocation spends the reservoir on one, and the rate takes
+ * its share of the rest. At 1 M drafts a month (0.39 a second) that is about 84%.
+ */
+export function lambdaSampledShare(perSecond: number): number {
+  const reservoirShare = Math.min(1, (LAMBDA_SAMPLING.reservoirPerSecond * (1 - Math.exp(-perSecond))) / perSecond);
+  return reservoirShare + LAMBDA_SAMPLING.rate * (1 - reservoirShare);
+}
+/** The share at 1 M drafts a month, one invocation per function per draft. */
+const SAMPLED_SHARE_AT_1M = lambdaSampledShare(1e6 / SECONDS_PER_MONTH);
+
 /** One API Gateway access log line in the stack's format (infra/stacks/stateless.ts), for a decision. */
 export const API_ACCESS_LOG_BYTES =
   Buffer.byteLength(
@@ -544,7 +556,7 @@ export function costModel(inputs: CostInputs): { lines: CostLine[]; processaTota
       logBytes(lambdaBoth) / 1024 ** 3,
       'GB',
       PRICES.logsIngestedGb.usd,
-      `measured handler output (INFO, metrics on) + ${PLATFORM_LOG_BYTES} B of Lambda platform lines per invocation + ${API_ACCESS_LOG_BYTES} B API access log per request`,
+      `measured handler output (INFO, metrics on) + ${PLATFORM_LOG_BYTES > 0 ? `${PLATFORM_LOG_BYTES} B of Lambda platform lines per invocation` : 'no Lambda platform lines (system log level WARN drops START/END/REPORT)'} + ${API_ACCESS_LOG_BYTES} B API access log per request`,
     ),
     line(
       'X-Ray traces',
@@ -554,9 +566,10 @@ export function costModel(inputs: CostInputs): { lines: CostLine[]; processaTota
       'traces',
       PRICES.xrayTraces.usd,
       `tracing=${DEFAULT_TRACING} (the stack's default)${DEFAULT_TRACING === 'off' ? ': no traces' : ''}. tracing=sampled is Lambda's fixed rule, ` +
-        `${LAMBDA_SAMPLING.reservoirPerSecond}/s per function then ${LAMBDA_SAMPLING.rate * 100}%: the reservoir is a fixed ` +
-        `$${(LAMBDA_SAMPLING.reservoirPerSecond * SECONDS_PER_MONTH * PRICES.xrayTraces.usd).toFixed(2)} a month per busy function, and at 1 M drafts a month ` +
-        `(0.4 a second) it records nearly every invocation: ~$${(all.length * PRICES.xrayTraces.usd * million).toFixed(2)} per million drafts. ` +
+        `${LAMBDA_SAMPLING.reservoirPerSecond}/s per function then ${LAMBDA_SAMPLING.rate * 100}%: the reservoir costs ` +
+        `up to $${(LAMBDA_SAMPLING.reservoirPerSecond * SECONDS_PER_MONTH * PRICES.xrayTraces.usd).toFixed(2)} a month per function, and at 1 M drafts a month ` +
+        `(0.39 a second) it records ${Math.round(SAMPLED_SHARE_AT_1M * 100)}% of invocations: ` +
+        `$${(all.length * SAMPLED_SHARE_AT_1M * PRICES.xrayTraces.usd * million).toFixed(2)} per million drafts. ` +
         `Step Functions: ${XRAY_MARGINAL_SAMPLING * 100}% marginal plus its own trace`,
     ),
   ];
