@@ -1,3 +1,4 @@
+import { needsAssignedReview, ReviewPageRequiredError } from '../../shared/domain/approvals.js';
 import { pathParameter } from '../../shared/http/api-event.js';
 import { count, logger, METRICS } from '../../shared/observability.js';
 import { decideByEmailLink, openEmailLink, type EmailLinkDeps } from '../../shared/notifications/email-links-decision.js';
@@ -33,6 +34,9 @@ export const handler = pageHandler(
       const state = await openEmailLink(deps, token);
       if (state.kind === 'refused') return refused(state.reason);
       if (state.kind === 'closed') return page(200, 'Already decided', closedPage(state.draft));
+      // Named reviewers or several approvals: a link cannot decide it (the POST would be refused too), so no button is offered.
+      if (needsAssignedReview(state.draft))
+        return page(403, 'Cannot decide here', cannotDecidePage(new ReviewPageRequiredError(state.draft.id).message, state.draft));
       const csrf = loginCsrf(request);
       return page(200, state.claims.decision === 'approve' ? 'Approve?' : 'Reject?', confirmPage({ ...state, token, csrf: csrf.token }), undefined, {
         cookies: csrf.cookies,

@@ -1,4 +1,5 @@
-import { slackDecider, type ApiKeyStore } from '../../domain/api-keys.js';
+import { approverKeys, slackDecider, type ApiKeyStore } from '../../domain/api-keys.js';
+import { AlreadyApprovedError, approvalsOf, NotAssignedError, requiredApprovalsOf } from '../../domain/approvals.js';
 import { AlreadyDecidedError, DraftExpiredError, isPastExpiry, rejectSchema, type Actor, type Decision, type Draft } from '../../domain/draft.js';
 import { decideDraft, type DraftStore } from '../../domain/drafts-service.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
@@ -34,15 +35,25 @@ export const NOT_ALLOWED = (slackUserId: string) =>
 export const REJECT_NEEDS_BOT_TOKEN = (reviewUrl: string) =>
   `Rejecting from Slack asks for a reason in a dialog, which needs the Slack app's bot token, and none is configured. Reject on the review page instead: ${reviewUrl}`;
 
-type Outcome = { kind: 'decided'; draft: Draft } | { kind: 'current'; draft: Draft } | { kind: 'missing' };
+type Outcome = { kind: 'decided'; draft: Draft } | { kind: 'current'; draft: Draft } | { kind: 'missing' } | { kind: 'refused'; text: string };
+
+export const NOT_ASSIGNED = 'This draft is assigned to other reviewers: only they (or an admin) can decide it.';
+export const ALREADY_APPROVED = 'You already approved this draft; it waits for another reviewer’s approval.';
+/** An approval short of the quorum: the draft stays pending, so the message (and its buttons) stay for the others. */
+export const APPROVAL_RECORDED = (draft: Draft) =>
+  `Your approval is recorded: ${approvalsOf(draft).length} of ${requiredApprovalsOf(draft)} approvals. The draft is approved once enough reviewers approve.`;
 
 /** Through the same conditional write as the API: of racing decisions one wins; the others see the winner. */
 async function decide(deps: SlackInteractionDeps, draftId: string, decision: Decision, actor: Actor): Promise<Outcome> {
   try {
-    return { kind: 'decided', draft: await decideDraft(deps.drafts, draftId, decision, actor, deps.now?.()) };
+    // approverKeys: approvals by keys revoked since stop counting toward a quorum, as through the API.
+    return { kind: 'decided', draft: await decideDraft(deps.drafts, draftId, decision, actor, deps.now?.(), approverKeys(deps.keys)) };
   } catch (error) {
     if (error instanceof AlreadyDecidedError || error instanceof DraftExpiredError) return { kind: 'current', draft: error.current };
     if (error instanceof NotFoundError || error instanceof ValidationError) return { kind: 'missing' };
+    // Assignment and quorum (shared/domain/approvals.ts) apply to Slack as to the API: say why, change nothing.
+    if (error instanceof NotAssignedError) return { kind: 'refused', text: NOT_ASSIGNED };
+    if (error instanceof AlreadyApprovedError) return { kind: 'refused', text: ALREADY_APPROVED };
     throw error;
   }
 }
@@ -107,6 +118,14 @@ async function onButton(interaction: BlockActionsPayload, deps: SlackInteraction
       await respond(ephemeral('That draft no longer exists.'));
       return {};
     }
+    if (outcome.kind === 'refused') {
+      await respond(ephemeral(outcome.text));
+      return {};
+    }
+    if (outcome.kind === 'decided' && outcome.draft.status === 'pending') {
+      await respond(ephemeral(APPROVAL_RECORDED(outcome.draft)));
+      return {};
+    }
     const decidedHere = outcome.kind === 'decided';
     await respond(outcomeMessage(outcome.draft, deps.baseUrl, decidedHere ? interaction.user.id : undefined));
     return decidedHere ? { decided: 'approved' } : {};
@@ -147,6 +166,7 @@ async function onReasonSubmitted(interaction: ViewSubmissionPayload, deps: Slack
   if (!checked.success) return errors(`The reason ${checked.error.issues[0]?.message ?? 'is not valid'}.`);
   const outcome = await decide(deps, metadata.draftId, { kind: 'reject', reason: checked.data.reason }, actor);
   if (outcome.kind === 'missing') return errors('That draft no longer exists.');
+  if (outcome.kind === 'refused') return errors(outcome.text);
   const respond = responder(deps, metadata.responseUrl);
   if (outcome.kind === 'decided') {
     await respond(outcomeMessage(outcome.draft, deps.baseUrl, interaction.user.id));
