@@ -131,6 +131,10 @@ export interface DraftCreatedEvent {
     expiresAt: string | null;
     /** The page where a reviewer decides it. */
     reviewUrl: string;
+    /** Who may decide (key ids and `group:<name>`s); empty when any reviewer may. Lets channels route on the assignment. */
+    reviewers: string[];
+    /** Distinct approvals of the same content that make it approved. */
+    requiredApprovals: number;
   };
   timestamp: string;
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
+import { requiredApprovalsOf, reviewersOf } from '../domain/approvals.js';
 import { expiredAtOf, type Draft } from '../domain/draft.js';
 
 /** Events about the delivery system itself rather than a draft (they carry no draft id); opt-in, and also sent to the operator (alarm topic). */
@@ -45,6 +46,9 @@ export interface DraftCreatedPayload {
     createdAt: string;
     expiresAt: string | null;
     reviewUrl: string;
+    /** The assignment, so channels can route on it: key ids and group:<name>s ([]: any reviewer), and the approvals needed. */
+    reviewers: string[];
+    requiredApprovals: number;
   };
   timestamp: string;
 }
@@ -115,6 +119,8 @@ export function createdEvent(draft: Draft, baseUrl: string): WebhookEvent {
       createdAt: draft.createdAt,
       expiresAt: draft.expiresAt ?? null,
       reviewUrl: reviewUrlOf(baseUrl, draft.id),
+      reviewers: reviewersOf(draft),
+      requiredApprovals: requiredApprovalsOf(draft),
     },
     timestamp: draft.createdAt,
   };

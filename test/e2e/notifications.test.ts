@@ -60,6 +60,8 @@ describe('draft.created', () => {
         createdAt: draft.createdAt,
         expiresAt: null,
         reviewUrl: draft.reviewUrl,
+        reviewers: [],
+        requiredApprovals: 1,
       },
       timestamp: draft.createdAt,
     });

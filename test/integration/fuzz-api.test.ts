@@ -184,7 +184,8 @@ describe('fuzzing the JSON API in-process against DynamoDB Local', () => {
       ]),
     );
     const skipped = allRoutes.filter((r) => r.auth !== 'session' && !fuzzedRoutes.includes(r));
-    expect(new Set(skipped.map((r) => r.function))).toEqual(new Set(['manageWebhooks']));
+    // slackInteractions answers nothing without Slack's signature (401, or 503 unconfigured): its refusals are pinned in the Slack tests.
+    expect(new Set(skipped.map((r) => r.function))).toEqual(new Set(['manageWebhooks', 'slackInteractions']));
   });
 
   it('the oracles bite: they refuse 5xx, stray shapes, stack traces and invalid drafts', () => {

@@ -29,11 +29,11 @@ describe('webhook payloads (as the published documentation shows them)', () => {
     expect(event.type).toBe('draft.approved');
   });
 
-  it('draft.created carries exactly event, draft{id,title,content,metadata,createdAt,expiresAt,reviewUrl}, timestamp; opt-in, with a stable id', () => {
+  it('draft.created carries exactly event, draft{id,title,content,metadata,createdAt,expiresAt,reviewUrl,reviewers,requiredApprovals}, timestamp; opt-in, with a stable id', () => {
     const pending: Draft = { ...base, status: 'pending', reviewedAt: undefined, reviewedBy: undefined };
     const event = createdEvent(pending, 'https://approvals.example.com/');
     expect(event.body).toBe(
-      '{"event":"draft.created","draft":{"id":"cmlgx2hvq0002k6gve9fuaz0k","title":"Send welcome email","content":{"to":"user@example.com","subject":"Welcome!","body":"Hello..."},"metadata":{"source":"ai_agent_v1"},"createdAt":"2026-02-10T12:00:00Z","expiresAt":null,"reviewUrl":"https://approvals.example.com/review/cmlgx2hvq0002k6gve9fuaz0k"},"timestamp":"2026-02-10T12:00:00Z"}',
+      '{"event":"draft.created","draft":{"id":"cmlgx2hvq0002k6gve9fuaz0k","title":"Send welcome email","content":{"to":"user@example.com","subject":"Welcome!","body":"Hello..."},"metadata":{"source":"ai_agent_v1"},"createdAt":"2026-02-10T12:00:00Z","expiresAt":null,"reviewUrl":"https://approvals.example.com/review/cmlgx2hvq0002k6gve9fuaz0k","reviewers":[],"requiredApprovals":1},"timestamp":"2026-02-10T12:00:00Z"}',
     );
     expect(event).toMatchObject({ type: 'draft.created', draftId: base.id, test: false, id: decisionEventId(base.id, 'draft.created') });
     expect(JSON.parse(createdEvent({ ...pending, expiresAt: '2026-02-11T00:00:00.000Z' }, 'http://localhost:3000').body).draft.expiresAt).toBe(
