@@ -68,7 +68,8 @@ export class ProcessaFunction extends NodejsFunction {
       logGroup,
       // Lambda's JSON log format, so levels filter: WARN for the platform's own lines drops START, END and
       // REPORT (three lines per invocation, paid for in log bytes; Duration and errors are in CloudWatch metrics),
-      // INFO for ours (Powertools reads AWS_LAMBDA_LOG_LEVEL, which this sets).
+      // INFO for ours (Powertools reads AWS_LAMBDA_LOG_LEVEL, which this sets), and never above: the EMF metric
+      // lines carry no level, which Lambda reads as INFO, so WARN would drop every custom metric the alarms read.
       loggingFormat: lambda.LoggingFormat.JSON,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
