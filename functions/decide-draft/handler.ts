@@ -19,8 +19,15 @@ export const handler = apiHandler(
   { keys },
   {
     'POST /v1/drafts/{id}/approve': async (event) => {
-      const { content } = parseOrThrow(approveSchema, event.jsonBody);
-      const draft = await decideDraft(drafts, pathParameter(event, 'id'), { kind: 'approve', editedContent: content }, event.actor, undefined, approvers);
+      const { content, approvalRound } = parseOrThrow(approveSchema, event.jsonBody);
+      const draft = await decideDraft(
+        drafts,
+        pathParameter(event, 'id'),
+        { kind: 'approve', editedContent: content, seenRound: approvalRound },
+        event.actor,
+        undefined,
+        approvers,
+      );
       // An approval short of the quorum leaves the draft pending: only the one that approves it counts as a decision.
       if (draft.status === 'approved') count(METRICS.draftsApproved);
       return json(200, draftView(draft, event));

@@ -68,12 +68,19 @@ function editedContent(text: string | null, draft: Draft) {
   return JSON.stringify(content) === JSON.stringify(draft.content) ? undefined : content;
 }
 
+/** The approval round the page showed: an approval is refused if the content was edited after the page was read. */
+function seenRound(text: string | null): number | undefined {
+  if (text === null) return undefined;
+  const { approvalRound } = parseOrThrow(approveSchema, { approvalRound: /^\d{1,7}$/.test(text) ? Number(text) : text });
+  return approvalRound;
+}
+
 async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') {
   const draft = await getDraft(drafts, pathParameter(request.event, 'id'));
   try {
     const decision =
       kind === 'approve'
-        ? { kind, editedContent: editedContent(request.form.get('content'), draft) }
+        ? { kind, editedContent: editedContent(request.form.get('content'), draft), seenRound: seenRound(request.form.get('round')) }
         : { kind, reason: parseOrThrow(rejectSchema, { reason: request.form.get('reason') || undefined }).reason };
     const decided = await decideDraft(drafts, draft.id, decision, await deciderOf(request), undefined, approverKeys(keys));
     if (decided.status === 'pending') return redirect(`/review/${draft.id}?done=approval`);
@@ -85,7 +92,7 @@ async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') 
     }
     if (error instanceof ContentChangedError) {
       return showDraft(request, error.current, 409, {
-        error: 'Someone edited this draft while you approved it; your approval was not counted. Review the new content.',
+        error: 'Someone edited this draft after you opened it; your approval was not counted. Review the new content.',
       });
     }
     if (error instanceof AlreadyDecidedError) {

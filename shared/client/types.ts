@@ -64,6 +64,8 @@ export interface DraftState {
   requiredApprovals?: number;
   /** The approvals of the current content so far, in order. */
   approvals?: Approval[];
+  /** Counts edits during review; send it back on approve to refuse the approval if the content changed since. */
+  approvalRound?: number;
   history: HistoryEntry[];
 }
 
@@ -90,6 +92,8 @@ export interface CreateDraftInput {
 export interface ApproveDraftInput {
   /** Approve an edited version instead of the agent's content. */
   content?: JsonObject;
+  /** The draft's `approvalRound` as you read it: if its content was edited since, the approval is refused (409 content_changed). */
+  approvalRound?: number;
 }
 
 export interface RejectDraftInput {

@@ -92,7 +92,7 @@ export class AlreadyApprovedError extends ConflictError {
 /** The content was edited while this approval was being recorded: it is not counted for content the approver never had. */
 export class ContentChangedError extends ConflictError {
   constructor(readonly current: Draft) {
-    super('content_changed', `Draft ${current.id} was edited while you approved it; its approvals restarted. Review the new content and approve again`, {
+    super('content_changed', `Draft ${current.id} was edited after you read it; its approvals restarted. Review the new content and approve again`, {
       draft: { id: current.id, content: current.content, approvals: approvalsOf(current) },
     });
   }

@@ -3,7 +3,17 @@ import { init } from '@paralleldrive/cuid2';
 import * as z from 'zod';
 import type { Role } from './roles.js';
 import { ConflictError, PayloadTooLargeError, ValidationError } from './errors.js';
-import { actorRecord, approvalsOf, APPROVAL_LIMITS, GROUP_NAME_PATTERN, GROUP_PREFIX, requiredApprovalsOf, reviewersOf, type Approval } from './approvals.js';
+import {
+  actorRecord,
+  approvalsOf,
+  APPROVAL_LIMITS,
+  GROUP_NAME_PATTERN,
+  GROUP_PREFIX,
+  requiredApprovalsOf,
+  reviewersOf,
+  roundOf,
+  type Approval,
+} from './approvals.js';
 
 export const DRAFT_LIMITS = {
   titleMaxChars: 200,
@@ -167,7 +177,11 @@ export const createDraftSchema = z.strictObject({
 });
 export type CreateDraftInput = z.output<typeof createDraftSchema>;
 
-export const approveSchema = z.strictObject({ content: contentSchema.optional() });
+export const approveSchema = z.strictObject({
+  content: contentSchema.optional(),
+  /** The draft's approvalRound as the approver read it: if the content was edited since, the approval is refused (409 content_changed). */
+  approvalRound: z.number().int().min(0).max(1_000_000).optional(),
+});
 export const rejectSchema = z.strictObject({ reason: text(DRAFT_LIMITS.rejectionReasonMaxChars).optional() });
 
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -217,7 +231,8 @@ export class DraftExpiredError extends ConflictError {
   }
 }
 
-export type Decision = { kind: 'approve'; editedContent?: JsonObject } | { kind: 'reject'; reason?: string };
+/** seenRound: the approval round the approver read (an edit starts a new one); given, the approval counts only for that content. */
+export type Decision = { kind: 'approve'; editedContent?: JsonObject; seenRound?: number } | { kind: 'reject'; reason?: string };
 
 /** The fields a decision writes, computed without knowing the stored item; the store applies them only while it is still pending. */
 export interface DecisionChange {
@@ -283,6 +298,7 @@ export function publicDraft(draft: Draft) {
     reviewers: reviewersOf(draft),
     requiredApprovals: requiredApprovalsOf(draft),
     approvals: approvalsOf(draft),
+    approvalRound: roundOf(draft),
     history: draft.history,
   };
 }

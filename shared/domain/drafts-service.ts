@@ -213,11 +213,13 @@ export async function decideDraft(
     return result.draft;
   }
   if (decision.editedContent !== undefined) assertContentSize(decision.editedContent);
-  const seenRound = roundOf(current);
+  // The round the approver read: given by the caller (the page, a Slack button, the API's approvalRound), else the one read here.
+  const seenRound = decision.seenRound ?? roundOf(current);
   for (let attempt = 1; attempt <= APPROVAL_ATTEMPTS; attempt++) {
     assertStillOpen(current, now);
-    // Retrying after someone else's edit would count this approval for content the caller never read.
-    if (decision.editedContent === undefined && roundOf(current) !== seenRound) throw new ContentChangedError(current);
+    // Counting this approval after someone else's edit would cover content the caller never read
+    // (an edit given without a round replaces the content with what its author wrote, so it may go on).
+    if ((decision.editedContent === undefined || decision.seenRound !== undefined) && roundOf(current) !== seenRound) throw new ContentChangedError(current);
     const approvers = approvalsOf(current).map((a) => a.by.keyId);
     const revoked = approverKeys && approvers.length > 0 ? await approverKeys.revokedAmong(approvers) : new Set<string>();
     const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now, revoked));

@@ -107,6 +107,12 @@ export const draftResponse = response(
     approvals: z
       .array(z.object({ by: actor, at: timestamp }))
       .describe('The approvals of the current content so far, in order; an edit clears them (see history approvals_cleared).'),
+    approvalRound: z
+      .number()
+      .int()
+      .describe(
+        'Counts the edits made while reviewing; pass it back as approvalRound when approving to refuse the approval if the content changed since you read it.',
+      ),
     history: z.array(historyEntry),
     reviewUrl: z.string(),
   }),

@@ -1,6 +1,7 @@
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import { expiredAtOf, type Draft } from '../domain/draft.js';
+import { roundOf } from '../domain/approvals.js';
 import { reviewUrlOf } from '../webhooks/events.js';
 
 /** The events a notification channel can choose; operational events stay with webhooks. */
@@ -27,9 +28,11 @@ export const notificationSchema = z.strictObject({
     decidedBy: z.string().nullable(),
     decidedAt: z.string().nullable(),
     rejectionReason: z.string().nullable(),
+    /** The approval round the message shows (an edit starts a new one); optional for messages queued before it existed. */
+    approvalRound: z.number().int().optional(),
   }),
   timestamp: z.string(),
-  /** A reminder that the draft is still pending (rendered by the formatters; nothing sends reminders yet). */
+  /** A reminder that the draft is still pending (sent by the expiry sweep, shared/notifications/reminders.ts). */
   reminder: z.boolean().optional(),
   /** "Test notification" from the settings page or the API. */
   test: z.boolean().optional(),
@@ -53,6 +56,7 @@ export function notificationOf(draft: Draft, event: ChannelEventType, baseUrl: s
       decidedBy: draft.reviewedBy?.name ?? null,
       decidedAt: decidedAt ?? null,
       rejectionReason: draft.rejectionReason ?? null,
+      approvalRound: roundOf(draft),
     },
     timestamp: event === 'draft.created' ? draft.createdAt : (decidedAt ?? draft.createdAt),
     ...(options.reminder ? { reminder: true } : {}),

@@ -58,7 +58,7 @@ export function slackMessage(n: Notification): SlackMessage {
     { type: 'context', elements: [{ type: 'mrkdwn', text: escapedWithin(context.join(' · '), LIMITS.context) }] },
   ];
   // A test notification's draft does not exist: it gets no decision buttons.
-  const decide = n.test || draft.status !== 'pending' ? [] : decisionButtons(draft.id, draft.title);
+  const decide = n.test || draft.status !== 'pending' ? [] : decisionButtons(draft.id, draft.title, draft.approvalRound);
   if (draft.reviewUrl || decide.length > 0)
     blocks.push({ type: 'actions', elements: [...(draft.reviewUrl ? [button(draft.reviewUrl, 'Review', decide.length === 0)] : []), ...decide] });
   return { text: `${escapeMrkdwn(lead)}${title}`, blocks };
@@ -68,11 +68,11 @@ export function slackMessage(n: Notification): SlackMessage {
  * Approve (after Slack's own confirmation) and Reject (which opens a modal for the reason): they
  * reach the Slack app's interactivity URL (POST /v1/integrations/slack/interactions).
  */
-function decisionButtons(draftId: string, title: string) {
+function decisionButtons(draftId: string, title: string, round: number | undefined) {
   return [
     {
       type: 'button',
-      action_id: approveActionId(draftId),
+      action_id: approveActionId(draftId, round),
       text: { type: 'plain_text', text: 'Approve' },
       style: 'primary',
       value: draftId,

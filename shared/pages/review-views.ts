@@ -144,6 +144,7 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
         : html`<section class="card"><h2>Decide</h2>
       <form method="post" action="/review/${draft.id}/approve">
         <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+        <input type="hidden" name="round" value="${String(draft.approvalRound ?? 0)}">
         <label for="content">Content to approve (edit the JSON to change it)</label>
         <textarea id="content" name="content" spellcheck="false">${state.editText ?? JSON.stringify(draft.content, null, 2)}</textarea>
         <div class="actions"><button type="submit">Approve</button></div>

@@ -5,6 +5,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newContext, signIn, startStack, submit, watchForScripts, type Stack } from './support.js';
+import { apiClient } from '../support/dev-runtime.js';
 
 let stack: Stack;
 let browser: Browser;
@@ -93,5 +94,29 @@ describe('assigned review in the browser', () => {
     expect((await stack.admin('GET', `/v1/drafts/${draftId}`)).body.status).toBe('approved');
 
     for (const p of [ana, outsider, ben]) expect(p.problems).toEqual([]);
+  }, 90_000);
+
+  it('a page opened before another reviewer edited does not approve the new content: the approval is refused and the new content shown', async () => {
+    const created = await stack.agent('POST', '/v1/drafts', {
+      title: 'Refund order #9002',
+      content: { orderId: '9002', amount: 500 },
+      reviewers: ['group:finance'],
+      requiredApprovals: 2,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const ana = await as('ana');
+    await ana.page.goto(`${stack.runtime.url}/review/${id}`);
+    // While ana reads round 0, ben edits and approves through the API.
+    const asBen = apiClient(stack.runtime.url, keys.ben.key);
+    expect((await asBen('POST', `/v1/drafts/${id}/approve`, { content: { orderId: '9002', amount: 5000 } })).body).toMatchObject({ status: 'pending' });
+    const response = await submit(ana.page, ana.page.getByRole('button', { name: 'Approve' }));
+    expect(response.status()).toBe(409);
+    expect(await text(ana.page, '[role=alert]')).toContain('Someone edited this draft after you opened it');
+    expect(await ana.page.locator('textarea#content').inputValue()).toContain('5000');
+    const draft = (await stack.admin('GET', `/v1/drafts/${id}`)).body;
+    expect(draft).toMatchObject({ status: 'pending', content: { orderId: '9002', amount: 5000 } });
+    expect(draft.approvals.map((a: { by: { name: string } }) => a.by.name)).toEqual(['ben']);
+    expect(ana.problems).toEqual([]);
   }, 90_000);
 });

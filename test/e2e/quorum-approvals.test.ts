@@ -83,6 +83,33 @@ describe('quorum approvals end to end', () => {
     }
   }, 120_000);
 
+  it('an approval naming the approvalRound its reviewer read is refused (409 content_changed) once another reviewer edited; one webhook with the edited content', async () => {
+    const [ana, ben] = await Promise.all([newKey('ana', 'reviewer'), newKey('ben', 'reviewer')]);
+    const agent = apiClient(runtime.url, (await newKey('agent3', 'agent')).key);
+    const created = await agent('POST', '/v1/drafts', { title: 'Wire $900', content: { amount: 900 }, reviewers: [ana.id, ben.id], requiredApprovals: 2 });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const asAna = apiClient(runtime.url, ana.key);
+    const read = await asAna('GET', `/v1/drafts/${id}`);
+    expect(read.body.approvalRound).toBe(0);
+    // Ben edits and approves after Ana read the draft.
+    expect((await apiClient(runtime.url, ben.key)('POST', `/v1/drafts/${id}/approve`, { content: { amount: 90 } })).body).toMatchObject({
+      status: 'pending',
+      approvalRound: 1,
+    });
+    const stale = await asAna('POST', `/v1/drafts/${id}/approve`, { approvalRound: read.body.approvalRound });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('content_changed');
+    expect(stale.body.error.details.draft.content).toEqual({ amount: 90 });
+    expect((await asAna('POST', `/v1/drafts/${id}/approve`, { approvalRound: -1 })).status).toBe(400);
+    const fresh = await asAna('POST', `/v1/drafts/${id}/approve`, { approvalRound: 1 });
+    expect(fresh.body).toMatchObject({ status: 'approved', content: { amount: 90 } });
+    await eventually(() => bodies().some((b) => b.draft.id === id), 20_000, 'the approval webhook');
+    expect(bodies().filter((b) => b.draft.id === id)).toEqual([
+      expect.objectContaining({ event: 'draft.approved', draft: expect.objectContaining({ content: { amount: 90 } }) }),
+    ]);
+  });
+
   it('GET /v1/keys shows groups; PATCH replaces them; assignedTo=me follows them', async () => {
     const key = await newKey('moves', 'reviewer');
     const agentKey = await newKey('agent2', 'agent');

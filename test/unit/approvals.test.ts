@@ -109,6 +109,22 @@ describe('quorum', () => {
     expect(store.drafts.get(draft.id)!.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob']);
   });
 
+  it('an approval that names the round its approver read is refused once the content was edited after that read (page, Slack button, API approvalRound)', async () => {
+    const store = new MemoryDraftStore();
+    const draft = await assigned(store, ['group:finance', 'key_carol'], 2);
+    expect(draft.approvalRound ?? 0).toBe(0);
+    // Carol read round 0; Bob then edits (round 1, his approval counts for the new content).
+    await decideDraft(store, draft.id, { kind: 'approve', editedContent: { amount: 1 } }, bob);
+    // Carol's approval of round 0 would complete the quorum on content she never saw: refused, nothing counted.
+    expect(await codeOf(decideDraft(store, draft.id, { kind: 'approve', seenRound: 0 }, carol))).toBe('content_changed');
+    // An edit based on the old round is refused too (it would silently undo Bob's).
+    expect(await codeOf(decideDraft(store, draft.id, { kind: 'approve', seenRound: 0, editedContent: { amount: 2 } }, carol))).toBe('content_changed');
+    expect(store.drafts.get(draft.id)).toMatchObject({ status: 'pending', content: { amount: 1 } });
+    expect(store.drafts.get(draft.id)!.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob']);
+    // Having read round 1, her approval counts and completes the quorum.
+    expect(await decideDraft(store, draft.id, { kind: 'approve', seenRound: 1 }, carol)).toMatchObject({ status: 'approved', content: { amount: 1 } });
+  });
+
   it('an approval by a key revoked since stops counting: the next approval drops it (in the history) and the quorum needs another', async () => {
     const store = new MemoryDraftStore();
     const draft = await assigned(store, ['group:finance', 'key_carol'], 2);

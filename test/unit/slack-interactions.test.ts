@@ -5,10 +5,11 @@
  */
 import { createApiKey, KeyRevokedError, SlackUserLinkedError, updateApiKey } from '../../shared/domain/api-keys.js';
 import { newDraft, type Draft } from '../../shared/domain/draft.js';
+import { decideDraft } from '../../shared/domain/drafts-service.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { parseDecisionAction, approveActionId, rejectActionId } from '../../shared/integrations/slack/actions.js';
 import { parseSlackSecret } from '../../shared/integrations/slack/config.js';
-import { handleSlackInteraction, REJECT_NEEDS_BOT_TOKEN, type SlackInteractionDeps } from '../../shared/integrations/slack/interactions.js';
+import { CONTENT_CHANGED, handleSlackInteraction, REJECT_NEEDS_BOT_TOKEN, type SlackInteractionDeps } from '../../shared/integrations/slack/interactions.js';
 import { parseInteraction } from '../../shared/integrations/slack/payloads.js';
 import { checkedResponseUrl, createSlackApi, type SlackApi } from '../../shared/integrations/slack/slack-api.js';
 import { notificationOf, testNotification } from '../../shared/notifications/notification.js';
@@ -61,7 +62,19 @@ describe('interaction payloads', () => {
   it('takes the draft id from the action_id alone, and only a valid one', () => {
     expect(parseDecisionAction(approveActionId('cdraft1'))).toEqual({ kind: 'approve', draftId: 'cdraft1' });
     expect(parseDecisionAction(rejectActionId('cdraft1'))).toEqual({ kind: 'reject', draftId: 'cdraft1' });
-    for (const id of ['processa_approve:', 'processa_approve:../x', 'processa_delete:c1', 'approve:c1', `processa_approve:${'a'.repeat(65)}`])
+    // Approve carries the approval round the message showed (messages sent before it existed carry none).
+    expect(parseDecisionAction(approveActionId('cdraft1', 3))).toEqual({ kind: 'approve', draftId: 'cdraft1', round: 3 });
+    expect(approveActionId('cdraft1', 0)).toBe('processa_approve:cdraft1:r0');
+    for (const id of [
+      'processa_approve:',
+      'processa_approve:../x',
+      'processa_delete:c1',
+      'approve:c1',
+      `processa_approve:${'a'.repeat(65)}`,
+      'processa_approve:c1:rx',
+      'processa_approve:c1:r',
+      'processa_approve:c1:r1:r2',
+    ])
       expect(parseDecisionAction(id)).toBeUndefined();
   });
 
@@ -78,7 +91,7 @@ describe('the Slack message of a waiting draft', () => {
   it('carries Review, Approve (with Slack’s confirmation) and Reject; the action_ids name the draft', () => {
     const [review, approve, reject] = (slackMessage(notificationOf(draft, 'draft.created', base)).blocks.at(-1) as { elements: any[] }).elements;
     expect(review).toMatchObject({ text: { text: 'Review' }, url: `${base}/review/${draft.id}` });
-    expect(approve).toMatchObject({ action_id: approveActionId(draft.id), style: 'primary', confirm: { confirm: { text: 'Approve' } } });
+    expect(approve).toMatchObject({ action_id: approveActionId(draft.id, 0), style: 'primary', confirm: { confirm: { text: 'Approve' } } });
     expect(approve.confirm.text.text.length).toBeLessThanOrEqual(300);
     expect(reject).toMatchObject({ action_id: rejectActionId(draft.id), style: 'danger' });
   });
@@ -150,6 +163,38 @@ describe('the interaction use case', () => {
     expect(responses[0]!.message).toMatchObject({ replace_original: true, text: expect.stringContaining('was approved by rita') });
     expect(await click(approveActionId(draft.id))).toEqual({});
     expect(responses[1]!.message).toMatchObject({ replace_original: true, text: expect.stringContaining('was approved by rita') });
+  });
+
+  it('Approve from a message sent before an edit counts nothing and says why (ephemeral, with the review link)', async () => {
+    const { click, drafts, keys, responses, deps } = await setup();
+    const paula = await createApiKey(keys, { name: 'paula', role: 'reviewer' }, null);
+    const quorum = newDraft(
+      { title: 'Two needed', content: { a: 1 }, metadata: {}, requiredApprovals: 2 },
+      { keyId: 'key_a', name: 'bot', role: 'agent' },
+      new Date(),
+    );
+    await drafts.create(quorum);
+    // A reviewer edits and approves on the page: round 1; the Slack message still shows round 0's content.
+    await decideDraft(drafts, quorum.id, { kind: 'approve', editedContent: { a: 2 } }, { keyId: paula.id, name: 'paula', role: 'reviewer', groups: [] });
+    expect(await click(approveActionId(quorum.id, 0))).toEqual({});
+    expect(responses).toEqual([
+      { url: expect.any(String), message: { response_type: 'ephemeral', replace_original: false, text: CONTENT_CHANGED(`${base}/review/${quorum.id}`) } },
+    ]);
+    expect((await drafts.get(quorum.id))!.approvals!.map((a) => a.by.name)).toEqual(['paula']);
+    // A message showing the new content (round 1) approves it and completes the quorum.
+    expect(
+      await handleSlackInteraction(
+        {
+          type: 'block_actions',
+          user: { id: 'U0RITA' },
+          trigger_id: 't',
+          response_url: 'https://hooks.slack.com/actions/1',
+          actions: [{ action_id: approveActionId(quorum.id, 1) }],
+        },
+        deps,
+      ),
+    ).toEqual({ decided: 'approved' });
+    expect(await drafts.get(quorum.id)).toMatchObject({ status: 'approved', content: { a: 2 } });
   });
 
   it('without a bot token, Reject decides nothing and tells the user why (ephemeral, with the review link)', async () => {

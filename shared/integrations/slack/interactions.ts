@@ -1,5 +1,5 @@
 import { approverKeys, slackDecider, type ApiKeyStore } from '../../domain/api-keys.js';
-import { AlreadyApprovedError, approvalsOf, NotAssignedError, requiredApprovalsOf } from '../../domain/approvals.js';
+import { AlreadyApprovedError, approvalsOf, ContentChangedError, NotAssignedError, requiredApprovalsOf } from '../../domain/approvals.js';
 import { AlreadyDecidedError, DraftExpiredError, isPastExpiry, rejectSchema, type Actor, type Decision, type Draft } from '../../domain/draft.js';
 import { decideDraft, type DraftStore } from '../../domain/drafts-service.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
@@ -39,6 +39,8 @@ type Outcome = { kind: 'decided'; draft: Draft } | { kind: 'current'; draft: Dra
 
 export const NOT_ASSIGNED = 'This draft is assigned to other reviewers: only they (or an admin) can decide it.';
 export const ALREADY_APPROVED = 'You already approved this draft; it waits for another reviewer’s approval.';
+export const CONTENT_CHANGED = (reviewUrl: string) =>
+  `This draft was edited after this message was sent, so your approval was not counted: review the new content on the review page: ${reviewUrl}`;
 /** An approval short of the quorum: the draft stays pending, so the message (and its buttons) stay for the others. */
 export const APPROVAL_RECORDED = (draft: Draft) =>
   `Your approval is recorded: ${approvalsOf(draft).length} of ${requiredApprovalsOf(draft)} approvals. The draft is approved once enough reviewers approve.`;
@@ -54,6 +56,7 @@ async function decide(deps: SlackInteractionDeps, draftId: string, decision: Dec
     // Assignment and quorum (shared/domain/approvals.ts) apply to Slack as to the API: say why, change nothing.
     if (error instanceof NotAssignedError) return { kind: 'refused', text: NOT_ASSIGNED };
     if (error instanceof AlreadyApprovedError) return { kind: 'refused', text: ALREADY_APPROVED };
+    if (error instanceof ContentChangedError) return { kind: 'refused', text: CONTENT_CHANGED(reviewUrlOf(deps.baseUrl, draftId)) };
     throw error;
   }
 }
@@ -113,7 +116,7 @@ async function onButton(interaction: BlockActionsPayload, deps: SlackInteraction
     return {};
   }
   if (action.kind === 'approve') {
-    const outcome = await decide(deps, action.draftId, { kind: 'approve' }, actor);
+    const outcome = await decide(deps, action.draftId, { kind: 'approve', seenRound: action.round }, actor);
     if (outcome.kind === 'missing') {
       await respond(ephemeral('That draft no longer exists.'));
       return {};
