@@ -27,7 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from .errors import (
@@ -79,6 +79,14 @@ class Draft(TypedDict):
     #: The agent's original content, present only when a reviewer approved an edited version.
     originalContent: NotRequired[dict[str, Any]]
     expiresAt: str | None
+    #: Who may decide: key ids and ``group:<name>``s (admins too); empty when any reviewer may.
+    reviewers: NotRequired[list[str]]
+    #: Distinct approvals of the same content that make the draft approved.
+    requiredApprovals: NotRequired[int]
+    #: The approvals of the current content so far: ``[{"by": Actor, "at": str}]``.
+    approvals: NotRequired[list[dict[str, Any]]]
+    #: Counts edits made during review; pass it to approve() as ``approval_round``.
+    approvalRound: NotRequired[int]
     history: list[HistoryEntry]
     reviewUrl: str
 
@@ -207,6 +215,8 @@ class ProcessaClient:
         metadata: Mapping[str, MetadataValue] | None = None,
         expires_at: str | datetime.datetime | None = None,
         idempotency_key: str | None = None,
+        reviewers: Sequence[str] | None = None,
+        required_approvals: int | None = None,
     ) -> Draft:
         """POST /v1/drafts (agent, admin): submit a draft for review; returns it with its ``reviewUrl``.
 
@@ -215,8 +225,15 @@ class ProcessaClient:
         that call's own retries; pass your own (e.g. derived from the agent's task) to also
         deduplicate across process restarts. Reusing a key with another body raises
         IdempotencyKeyReusedError.
+
+        ``reviewers`` (key ids and/or ``group:<name>``) limits who may decide; ``required_approvals``
+        (1-5) asks for that many distinct approvals of the same content.
         """
         body: dict[str, Any] = {"title": title, "content": dict(content)}
+        if reviewers is not None:
+            body["reviewers"] = list(reviewers)
+        if required_approvals is not None:
+            body["requiredApprovals"] = required_approvals
         if metadata is not None:
             body["metadata"] = dict(metadata)
         if expires_at is not None:
@@ -252,13 +269,17 @@ class ProcessaClient:
             if not cursor:
                 return
 
-    def approve(self, draft_id: str, content: Mapping[str, Any] | None = None) -> Draft:
+    def approve(self, draft_id: str, content: Mapping[str, Any] | None = None, approval_round: int | None = None) -> Draft:
         """POST /v1/drafts/{id}/approve (reviewer, admin), optionally with edited ``content``.
 
+        ``approval_round``: the draft's ``approvalRound`` as you read it; if someone edited the
+        content since, the approval is refused (ConflictError, ``code`` ``content_changed``).
         Raises ConflictError (``code`` ``already_decided``, ``.draft`` the state that won) if the
         draft was already decided. Not retried after an ambiguous failure: get() tells what happened.
         """
-        body = {} if content is None else {"content": dict(content)}
+        body: dict[str, Any] = {} if content is None else {"content": dict(content)}
+        if approval_round is not None:
+            body["approvalRound"] = approval_round
         return cast(Draft, self._request("POST", _draft_path(draft_id) + "/approve", body=body, retry="conditional"))
 
     def reject(self, draft_id: str, reason: str | None = None) -> Draft:

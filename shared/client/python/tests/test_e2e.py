@@ -97,6 +97,18 @@ class AgainstTheDevRuntime(unittest.TestCase):
         with self.assertRaises(ConflictError):
             self.reviewer.approve(draft["id"])
 
+    def test_approval_round_refuses_an_approval_of_content_edited_since(self) -> None:
+        draft = self.agent.create("Wire money", {"amount": 900}, required_approvals=2)
+        self.assertEqual((draft["requiredApprovals"], draft["reviewers"], draft["approvalRound"]), (2, [], 0))
+        read = self.reviewer.get(draft["id"])
+        edited = self.admin.approve(draft["id"], content={"amount": 90})
+        self.assertEqual((edited["status"], edited["approvalRound"]), ("pending", 1))
+        with self.assertRaises(ConflictError) as caught:
+            self.reviewer.approve(draft["id"], approval_round=read["approvalRound"])
+        self.assertEqual((caught.exception.status, caught.exception.code), (409, "content_changed"))
+        approved = self.reviewer.approve(draft["id"], approval_round=1)
+        self.assertEqual((approved["status"], approved["content"]), ("approved", {"amount": 90}))
+
     def test_reject_with_reason(self) -> None:
         draft = self.agent.create("Refund", {"amount": 10})
         rejected = self.reviewer.reject(draft["id"], reason="Content violates policy")
