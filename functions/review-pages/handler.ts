@@ -1,5 +1,5 @@
 import { approverKeys, authenticate } from '../../shared/domain/api-keys.js';
-import { actorRecord, approvalsOf, ContentChangedError, mayDecide, type Decider } from '../../shared/domain/approvals.js';
+import { actorRecord, approvalsOf, ContentChangedError, GROUP_PREFIX, mayDecide, reviewersOf, type Decider } from '../../shared/domain/approvals.js';
 import {
   AlreadyDecidedError,
   approveSchema,
@@ -52,7 +52,14 @@ const safeNext = (next: string | null) => (next && /^\/(review|settings)(\/[\w/-
 async function showDraft(request: SignedInPageRequest, draft: Draft, status = 200, state: Parameters<typeof draftPage>[2] = {}) {
   const me = await deciderOf(request);
   const assignment = { canDecide: mayDecide(draft, me), alreadyApproved: approvalsOf(draft).some((a) => a.by.keyId === me.keyId) };
-  return page(status, draft.title, draftPage(request.viewer, draft, { ...assignment, ...state }), request.viewer);
+  return page(status, draft.title, draftPage(request.viewer, draft, { ...assignment, reviewerNames: await reviewerNames(draft), ...state }), request.viewer);
+}
+
+/** The names of the keys a draft names by id (at most a handful: the assignment is bounded). */
+async function reviewerNames(draft: Draft): Promise<Record<string, string>> {
+  const ids = reviewersOf(draft).filter((r) => !r.startsWith(GROUP_PREFIX));
+  const records = await Promise.all(ids.map((id) => keys.findById(id)));
+  return Object.fromEntries(records.flatMap((r) => (r ? [[r.id, r.name] as const] : [])));
 }
 
 /** Reads the approve form: an unchanged textarea means "approve as is". */

@@ -32,7 +32,9 @@ const when = (iso: string) =>
 const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
 
 /** "group:finance" as "group finance"; key ids as they are. */
-const reviewerLabel = (ref: string) => (ref.startsWith(GROUP_PREFIX) ? `group ${ref.slice(GROUP_PREFIX.length)}` : ref);
+/** A group by its name, a key by its name when the page knows it (a revoked or unknown key by its id). */
+const reviewerLabel = (ref: string, names: Readonly<Record<string, string>> = {}) =>
+  ref.startsWith(GROUP_PREFIX) ? `group ${ref.slice(GROUP_PREFIX.length)}` : (names[ref] ?? ref);
 const names = (draft: Draft) => approvalsOf(draft).map((a) => a.by.name);
 
 /** "1 of 2 approvals (alice)" on drafts that need more than one or have any. */
@@ -86,6 +88,8 @@ export interface DraftPageState {
   alreadyApproved?: boolean;
   /** The reviewer's edited JSON, kept when it was refused. */
   editText?: string;
+  /** Names of the keys assigned by id, to show people rather than ids. */
+  reviewerNames?: Readonly<Record<string, string>>;
   error?: string;
   notice?: string;
 }
@@ -101,11 +105,11 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
     reviewers.length > 0 || requiredApprovalsOf(draft) > 1
       ? html`<section class="card" id="approvals"><h2>Approvals</h2>
       <p>${approvalsLine(draft) || `0 of ${requiredApprovalsOf(draft)} approvals`}</p>
-      <p>Who may decide: ${reviewers.length > 0 ? `${reviewers.map(reviewerLabel).join(', ')} (and admins)` : 'any reviewer or admin'}.</p>
+      <p>Who may decide: ${reviewers.length > 0 ? `${reviewers.map((r) => reviewerLabel(r, state.reviewerNames)).join(', ')} (and admins)` : 'any reviewer or admin'}.</p>
       ${
         !decided && missing > 0
           ? html`<p id="still-needed">Still needed: ${missing} more ${missing === 1 ? 'approval' : 'approvals'} from ${
-              reviewers.length > 0 ? reviewers.map(reviewerLabel).join(', ') : 'other reviewers'
+              reviewers.length > 0 ? reviewers.map((r) => reviewerLabel(r, state.reviewerNames)).join(', ') : 'other reviewers'
             }${approvalsOf(draft).length > 0 ? html`, other than ${names(draft).join(', ')}` : ''}.</p>`
           : ''
       }

@@ -96,17 +96,19 @@ describe('assigned review in the browser', () => {
     for (const p of [ana, outsider, ben]) expect(p.problems).toEqual([]);
   }, 90_000);
 
-  it('a page opened before another reviewer edited does not approve the new content: the approval is refused and the new content shown', async () => {
+  it('a page opened before another reviewer edited does not approve the new content (refused, new content shown); keys assigned by id show by name', async () => {
     const created = await stack.agent('POST', '/v1/drafts', {
       title: 'Refund order #9002',
       content: { orderId: '9002', amount: 500 },
-      reviewers: ['group:finance'],
+      reviewers: [keys.ana.id, keys.ben.id],
       requiredApprovals: 2,
     });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     const ana = await as('ana');
     await ana.page.goto(`${stack.runtime.url}/review/${id}`);
+    // Keys assigned by id are shown by name.
+    expect(await text(ana.page, '#approvals')).toContain('Who may decide: ana, ben (and admins)');
     // While ana reads round 0, ben edits and approves through the API.
     const asBen = apiClient(stack.runtime.url, keys.ben.key);
     expect((await asBen('POST', `/v1/drafts/${id}/approve`, { content: { orderId: '9002', amount: 5000 } })).body).toMatchObject({ status: 'pending' });
