@@ -196,7 +196,7 @@ let agentKey: string | undefined;
 describe("npm run dev's banner", () => {
   it('says what to do next, and every URL and command it gives works', async () => {
     const next = nextSteps();
-    expect(Object.keys(next)).toEqual(['Review drafts', 'Webhooks', 'OpenAPI', 'Clients', 'Make keys', 'Demo receiver']);
+    expect(Object.keys(next)).toEqual(['Review drafts', 'Webhooks', 'OpenAPI', 'Clients', 'Slack', 'Make keys', 'Demo receiver']);
     expect(runtime.output()).toMatch(/^ready http:\/\/\S+$/m);
 
     expect(next['Review drafts']).toMatch(new RegExp(`^${runtime.url}/review \\(`));
@@ -204,6 +204,14 @@ describe("npm run dev's banner", () => {
     expect(next['OpenAPI']).toBe(`${runtime.url}/v1/openapi.json`);
     expect(next['Clients']).toBe(`baseUrl ${runtime.url}/v1`);
     expect(next['Demo receiver']).toMatch(/^npm run dev -- --demo-receiver /);
+    // Without a signing secret the interactivity URL is there and refuses to act (503), as the banner says.
+    expect(next['Slack']).toMatch(new RegExp(`^${runtime.url}/v1/integrations/slack/interactions .*set PROCESSA_SLACK_SIGNING_SECRET`));
+    const slack = await fetch(next['Slack']!.split(' ')[0]!, {
+      method: 'POST',
+      body: 'payload=%7B%7D',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(slack.status).toBe(503);
     for (const url of [next['Review drafts']!, next['Webhooks']!].map((text) => text.split(' ')[0]!)) {
       const page = await fetch(url);
       expect([url, page.status, page.headers.get('content-type')]).toEqual([url, 200, expect.stringMatching(/^text\/html/)]);
