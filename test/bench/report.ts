@@ -16,7 +16,7 @@ import {
   type DecidePhase,
   type PipelineRun,
 } from './pipeline.js';
-import { PRICES, PRICES_AS_OF, STEP_FUNCTIONS_FLOW, XRAY_MARGINAL_SAMPLING, type Price } from './prices.js';
+import { PRICES, PRICES_AS_OF, STEP_FUNCTIONS_FLOW, type Price } from './prices.js';
 import { spread, type Percentiles, type Spread } from './stats.js';
 import { BATCH_SIZE, CONCURRENT_BATCHES, POSTS_IN_FLIGHT, workerPhaseSeconds, type WorkerRun } from './worker.js';
 
@@ -737,9 +737,6 @@ ${times}
 `;
 }
 
-/** The X-Ray default rule's reservoir: one trace per second, every second of a 30-day month. */
-const RESERVOIR_TRACES_PER_MONTH = 30 * 24 * 3600;
-
 function priceRow(name: string, p: Price): string[] {
   return [name, p.check ? `${p.unit} **(check)**` : p.unit, p.source + (p.note ? ` — ${p.note}` : '')];
 }
@@ -859,9 +856,9 @@ ${perFunction}
 - A create with an \`Idempotency-Key\` is a TransactWriteItems (draft + claim; transactions cost double): ${sp(idem.wru, (v) => num(v, 1))} WRU and ${sp(idem.rru, (v) => num(v, 1))} RRU instead of ${sp(create, (v) => num(v, 1))} WRU — ${usd((idem.wru.median - create.median) * PRICES.dynamoWriteRequestUnit.usd * 1e6)} more per million drafts when agents send one.
 - \`GET /v1/drafts/{id}\` (not in the per-draft total; agents that poll pay it per poll): ${sp(get.rru, (v) => num(v, 1))} RRU (auth lookup + consistent read), ${sp(get.ms, ms)}.
 - Cross-check by DynamoDB's rules, from the item sizes (pending draft ${int(sizes.pendingDraft)} B, decided ${int(sizes.decidedDraft)} B, delivery-log item ${int(sizes.deliveryLogItem)} B; 1 WRU per started KB, each GSI write counted): create ${rule.create} WRU (item + \`by-status\` + \`by-created\`), decide ${rule.decide} WRU (item; \`by-status\` key moves: delete + put; \`by-created\` rewritten, projection ALL), delivery log ${rule.deliveryLog} WRU. Measured: ${sp(create, (v) => num(v, 1))}, ${sp(decide, (v) => num(v, 1))}, ${sp(log, (v) => num(v, 1))}.
-- Largest lines: ${largest.map((l) => `${l.item} ${usd(l.processaUsd)}`).join(', ')} (of ${usd(model.processaTotal)}). Log bytes per invocation include ${PLATFORM_LOG_BYTES} B of Lambda platform lines and, per API request, ${API_ACCESS_LOG_BYTES} B of access log${warned.length > 0 ? `; Powertools' empty-metrics warning (\`No application metrics to publish…\`) was printed by ${warned.join(', ')}` : ''}.
+- Largest lines: ${largest.map((l) => `${l.item} ${usd(l.processaUsd)}`).join(', ')} (of ${usd(model.processaTotal)}). Log bytes per invocation include ${PLATFORM_LOG_BYTES > 0 ? `${PLATFORM_LOG_BYTES} B of Lambda platform lines` : 'no Lambda platform lines (the functions log in JSON at system level WARN, which drops START, END and REPORT)'} and, per API request, ${API_ACCESS_LOG_BYTES} B of access log${warned.length > 0 ? `; Powertools' empty-metrics warning (\`No application metrics to publish…\`) was printed by ${warned.join(', ')}` : ''}.
 - Sensitivity: the delivery function runs for as long as the customer's endpoint takes to answer (loopback here: ~1 ms). Each 100 ms of receiver time adds ${usd(gbS(100))} per million drafts at ${functions.deliverWebhooks.memoryMb} MB.
-- X-Ray ${PRICES.xrayTraces.check ? '(check)' : ''}: the line uses the default sampling rule's marginal ${XRAY_MARGINAL_SAMPLING * 100}%. Its 1/s reservoir is not per draft: up to ${int(RESERVOIR_TRACES_PER_MONTH)} traces (${usd(RESERVOIR_TRACES_PER_MONTH * PRICES.xrayTraces.usd)}) per traced function per month.
+- X-Ray ${PRICES.xrayTraces.check ? '(check)' : ''}: ${model.lines.find((l) => l.item === 'X-Ray traces')?.basis ?? 'no line'}.
 - Not per draft, so not in the total: EMF custom metrics, CloudWatch alarms, the SQS event source's empty long polls, DynamoDB storage and the log groups' storage.
 - Step Functions flow assumed, one Standard execution per draft: ${STEP_FUNCTIONS_FLOW.map((s, i) => `${i + 1}. ${s}`).join('; ')}. It keeps the same API, the drafts table (the review pages still list drafts) and the delivery function with its log, and drops the stream fan-out and the queue.
 
