@@ -137,7 +137,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           logger.warn('endpoint no longer exists; delivery dropped', keys);
           return;
         case 'skipped':
-          logger.info('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
+          logger.debug('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
           return;
         case 'superseded':
           attempts.push(step.attempt);
@@ -165,7 +165,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           count(METRICS.deliveriesSucceeded);
           milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
           milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
-          logger.info('webhook delivered', {
+          logger.debug('webhook delivered', {
             ...keys,
             attempt: step.attempt.attempt,
             httpStatus: step.attempt.httpStatus,
@@ -214,6 +214,14 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     }),
     ...announcements,
   ]);
+  // The batch's one line at INFO; a message has its own only at DEBUG, when it failed (WARN, ERROR) or its circuit is open.
+  const outcomes = attempts.map((attempt) => attempt.outcome);
+  logger.info('delivery batch done', {
+    messages: event.Records.length,
+    delivered: outcomes.filter((outcome) => outcome === 'succeeded').length,
+    failed: outcomes.filter((outcome) => outcome !== 'succeeded').length,
+    returning: response.batchItemFailures.length,
+  });
   return response;
 })
   .use(captureLambdaHandler(tracer))
