@@ -17,7 +17,7 @@ import {
 } from '../../shared/stores.js';
 import { breakerPolicyFromEnv } from '../../shared/webhooks/circuit-breaker-config.js';
 import { watchForHang } from '../../shared/webhooks/circuit-breaker-hangs.js';
-import { spreadDeferral } from '../../shared/webhooks/circuit-breaker.js';
+import { readOncePerBatch, spreadDeferral } from '../../shared/webhooks/circuit-breaker.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { deliverMessage } from '../../shared/webhooks/deliver.js';
@@ -107,6 +107,8 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
   };
   const attempts: DeliveryAttempt[] = [];
   const retries: RetryLaterChange[] = [];
+  // One breaker read per endpoint for this batch (its deliveries run concurrently); writes as ever.
+  const batchBreaker = { ...breaker, store: readOncePerBatch(breaker.store) };
 
   const response = await processPartialResponse(
     event,
@@ -119,7 +121,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
       // An attempt left unanswered counts toward the breaker early, so a hanging receiver trips it within hangAfterMs.
-      const hang = watchForHang(message.endpointId, breaker);
+      const hang = watchForHang(message.endpointId, batchBreaker);
       const step = await deliverMessage(message, receiveCount, {
         post: hang.post(post),
         sendNotification: hang.sendNotification(sendNotification),

@@ -102,3 +102,23 @@ export interface BreakerStore {
   /** Opens it until `until`, only if it is not open already (a half-open one reopens); false when another writer did. */
   open(endpointId: string, now: Date, until: string, threshold: number): Promise<boolean>;
 }
+
+/**
+ * The store as one invocation's batch sees it: one read per endpoint, shared by the batch's
+ * deliveries (they run concurrently and would each read the same record); writes go through.
+ * Made per invocation, never at module scope, so no read outlives its batch.
+ */
+export function readOncePerBatch(store: BreakerStore): BreakerStore {
+  const reads = new Map<string, Promise<BreakerRecord | undefined>>();
+  return {
+    get: (endpointId) => {
+      let read = reads.get(endpointId);
+      if (!read) reads.set(endpointId, (read = store.get(endpointId)));
+      return read;
+    },
+    claimProbe: (endpointId, now, leaseUntil) => store.claimProbe(endpointId, now, leaseUntil),
+    recordSuccess: (endpointId) => store.recordSuccess(endpointId),
+    recordFailure: (endpointId) => store.recordFailure(endpointId),
+    open: (endpointId, now, until, threshold) => store.open(endpointId, now, until, threshold),
+  };
+}

@@ -4,6 +4,7 @@ import {
   CLOSED,
   gate,
   opensAfterFailure,
+  readOncePerBatch,
   spreadDeferral,
   type BreakerRecord,
   type BreakerStore,
@@ -153,5 +154,22 @@ describe('the delivery function and the breaker', () => {
     });
     expect(step.kind).toBe('delivered');
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe('readOncePerBatch', () => {
+  it('reads each endpoint once for the batch, however many deliveries ask at once; writes go through to the store', async () => {
+    const store = new MemoryBreakerStore();
+    let reads = 0;
+    const get = store.get.bind(store);
+    store.get = async () => (reads++, get());
+    const batch = readOncePerBatch(store);
+    await Promise.all(Array.from({ length: 20 }, () => batch.get('ep_1')));
+    await batch.get('ep_2');
+    expect(reads).toBe(2);
+    expect(await batch.recordFailure('ep_1')).toMatchObject({ consecutiveFailures: 1 });
+    expect(store.failuresRecorded).toBe(1);
+    // A later batch reads afresh and sees what this one wrote.
+    expect(await readOncePerBatch(store).get('ep_1')).toMatchObject({ consecutiveFailures: 1 });
   });
 });
