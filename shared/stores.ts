@@ -3,6 +3,7 @@ import { DynamoEndpointHealthStore } from './store/endpoint-health-store.js';
 import { DynamoBreakerStore } from './store/breaker-store.js';
 import { documentClient } from './store/dynamo-client.js';
 import { DynamoDraftStore } from './store/drafts-store.js';
+import { DynamoPendingDrafts } from './store/pending-drafts-store.js';
 import { queueUrlFromEnv, tableNameFromEnv } from './config.js';
 import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from './store/deliveries-store.js';
 import { SqsDeadLetterQueue, SqsDeliveryQueue, sqsClient } from './store/sqs-queues.js';
@@ -24,6 +25,8 @@ import {
 /** `idempotency`: also the idempotency table, for idempotent creates; only createDraft is bound to it. */
 export const draftStoreFromEnv = (options: { idempotency?: boolean } = {}) =>
   new DynamoDraftStore(documentClient(), tableNameFromEnv('drafts'), options.idempotency ? tableNameFromEnv('idempotency') : undefined);
+/** Pending drafts by creation time (the by-status index), for the reminder sweep. */
+export const pendingDraftsFromEnv = () => new DynamoPendingDrafts(documentClient(), tableNameFromEnv('drafts'));
 export const apiKeyStoreFromEnv = () => new DynamoApiKeyStore(documentClient(), tableNameFromEnv('apiKeys'));
 
 export const endpointStoreFromEnv = () => new DynamoEndpointStore(documentClient(), tableNameFromEnv('webhooks'));

@@ -1,16 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { publicBaseUrlFromEnv, tableNameFromEnv } from '../../shared/config.js';
+import { publicBaseUrlFromEnv } from '../../shared/config.js';
 import { expireDueDrafts } from '../../shared/domain/drafts-service.js';
 import { sendDueReminders } from '../../shared/notifications/reminders.js';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
-import { documentClient } from '../../shared/store/dynamo-client.js';
-import { DynamoPendingDrafts } from '../../shared/store/pending-drafts-store.js';
-import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, draftStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, draftStoreFromEnv, endpointStoreFromEnv, pendingDraftsFromEnv } from '../../shared/stores.js';
 
 const drafts = draftStoreFromEnv();
-const pending = new DynamoPendingDrafts(documentClient(), tableNameFromEnv('drafts'));
+const pending = pendingDraftsFromEnv();
 const endpoints = endpointStoreFromEnv();
 const states = deliveryStateStoreFromEnv();
 const queue = deliveryQueueFromEnv();

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import type { ApiEvent } from '../../shared/http/api-event.js';
-import { publicBaseUrl } from '../../shared/http/api-event.js';
+import { header, publicBaseUrl } from '../../shared/http/api-event.js';
 import { requestBody } from '../../shared/http/body.js';
 import { limits } from '../../shared/http/limits.js';
 import { errorResponses, requestIdHeader } from '../../shared/http/middlewares.js';
@@ -22,8 +22,6 @@ const drafts = draftStoreFromEnv();
 const keys = apiKeyStoreFromEnv();
 const slackApiUrl = process.env.PROCESSA_SLACK_API_URL || undefined;
 const allowLocalhost = process.env.PROCESSA_ALLOW_LOCALHOST_WEBHOOKS === 'true';
-
-const header = (event: ApiEvent, name: string): string | undefined => event.headers?.[name] ?? undefined;
 
 /**
  * POST /v1/integrations/slack/interactions, the Slack app's interactivity URL. No API key: every

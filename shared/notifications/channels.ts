@@ -24,18 +24,11 @@ export const DEFAULT_CHANNEL_EVENTS: readonly ChannelEventType[] = ['draft.creat
 export const isChannel = (endpoint: Pick<WebhookEndpoint, 'channel'>): endpoint is WebhookEndpoint & { channel: ChannelKind } =>
   endpoint.channel === 'slack' || endpoint.channel === 'email';
 
-/** A channel as stored: an endpoint, plus when it wants a reminder about a draft still pending. */
-export type ChannelEndpoint = WebhookEndpoint & {
-  /** Minutes after a draft's creation at which the channel is told again, once, that it is still pending; absent: never. */
-  remindAfterMinutes?: number;
-};
-
 /** A week at most: past that a draft has usually expired or been forgotten on purpose. */
 export const MAX_REMIND_AFTER_MINUTES = 7 * 24 * 60;
 
 /** The channel's reminder threshold, when it has one (webhooks never have one). */
-export const remindAfterOf = (endpoint: WebhookEndpoint): number | undefined =>
-  isChannel(endpoint) ? (endpoint as ChannelEndpoint).remindAfterMinutes : undefined;
+export const remindAfterOf = (endpoint: WebhookEndpoint): number | undefined => (isChannel(endpoint) ? endpoint.remindAfterMinutes : undefined);
 
 const SLACK_HOST = 'hooks.slack.com';
 const MAX_RECIPIENTS = 20;
@@ -119,7 +112,7 @@ export async function assertSlackUrl(raw: string, policy: UrlPolicy): Promise<UR
 export async function createChannel(store: EndpointStore, input: CreateChannelInput, policy: UrlPolicy, now = new Date()) {
   const url = input.kind === 'slack' ? (await assertSlackUrl(input.url, policy)).href : `mailto:${input.recipients.join(',')}`;
   const at = now.toISOString();
-  const endpoint: ChannelEndpoint = {
+  const endpoint: WebhookEndpoint = {
     id: `ep_${newChannelId()}`,
     channel: input.kind,
     url,
@@ -146,11 +139,11 @@ export async function createChannel(store: EndpointStore, input: CreateChannelIn
 export async function updateChannel(store: EndpointStore, id: string, patch: UpdateChannelInput, now = new Date()) {
   const updated = await changeEndpoint(store, id, (current) => {
     if (!isChannel(current)) throw new NotFoundError('notification channel', id);
-    const { disabledReason: _reason, disabledAt: _at, filter: _filter, remindAfterMinutes: _remind, ...rest } = current as ChannelEndpoint;
+    const { disabledReason: _reason, disabledAt: _at, filter: _filter, remindAfterMinutes: _remind, ...rest } = current;
     const enabled = patch.enabled ?? current.enabled;
     const filter = patch.filter === undefined ? current.filter : (patch.filter ?? undefined);
-    const remind = patch.remindAfterMinutes === undefined ? (current as ChannelEndpoint).remindAfterMinutes : (patch.remindAfterMinutes ?? undefined);
-    const next: ChannelEndpoint = {
+    const remind = patch.remindAfterMinutes === undefined ? current.remindAfterMinutes : (patch.remindAfterMinutes ?? undefined);
+    const next: WebhookEndpoint = {
       ...rest,
       events: patch.events ?? current.events,
       description: patch.description ?? current.description,

@@ -31,7 +31,6 @@ const when = (iso: string) =>
     .replace(/Z$/, ' UTC')}</time>`;
 const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
 
-/** "group:finance" as "group finance"; key ids as they are. */
 /** A group by its name, a key by its name when the page knows it (a revoked or unknown key by its id). */
 const reviewerLabel = (ref: string, names: Readonly<Record<string, string>> = {}) =>
   ref.startsWith(GROUP_PREFIX) ? `group ${ref.slice(GROUP_PREFIX.length)}` : (names[ref] ?? ref);
@@ -100,16 +99,17 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
   const decided = draft.status !== 'pending' || expired;
   const canDecide = state.canDecide ?? true;
   const reviewers = reviewersOf(draft);
+  const reviewerLabels = reviewers.map((r) => reviewerLabel(r, state.reviewerNames)).join(', ');
   const missing = approvalsMissing(draft);
   const assignment =
     reviewers.length > 0 || requiredApprovalsOf(draft) > 1
       ? html`<section class="card" id="approvals"><h2>Approvals</h2>
       <p>${approvalsLine(draft) || `0 of ${requiredApprovalsOf(draft)} approvals`}</p>
-      <p>Who may decide: ${reviewers.length > 0 ? `${reviewers.map((r) => reviewerLabel(r, state.reviewerNames)).join(', ')} (and admins)` : 'any reviewer or admin'}.</p>
+      <p>Who may decide: ${reviewers.length > 0 ? `${reviewerLabels} (and admins)` : 'any reviewer or admin'}.</p>
       ${
         !decided && missing > 0
           ? html`<p id="still-needed">Still needed: ${missing} more ${missing === 1 ? 'approval' : 'approvals'} from ${
-              reviewers.length > 0 ? reviewers.map((r) => reviewerLabel(r, state.reviewerNames)).join(', ') : 'other reviewers'
+              reviewers.length > 0 ? reviewerLabels : 'other reviewers'
             }${approvalsOf(draft).length > 0 ? html`, other than ${names(draft).join(', ')}` : ''}.</p>`
           : ''
       }

@@ -49,6 +49,8 @@ export interface WebhookEndpoint {
   recipients?: string[];
   /** Channels: only drafts whose metadata has each of these pairs. */
   filter?: Record<string, string | number | boolean>;
+  /** Channels: minutes after a draft's creation at which it is told again, once, that the draft is still pending; absent: never. */
+  remindAfterMinutes?: number;
 }
 
 export type DisabledReason = 'manual' | 'gone' | 'failing';

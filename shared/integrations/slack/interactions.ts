@@ -1,6 +1,6 @@
 import { approverKeys, slackDecider, type ApiKeyStore } from '../../domain/api-keys.js';
 import { AlreadyApprovedError, approvalsOf, ContentChangedError, NotAssignedError, requiredApprovalsOf } from '../../domain/approvals.js';
-import { AlreadyDecidedError, DraftExpiredError, isPastExpiry, rejectSchema, type Actor, type Decision, type Draft } from '../../domain/draft.js';
+import { AlreadyDecidedError, DRAFT_LIMITS, DraftExpiredError, isPastExpiry, rejectSchema, type Actor, type Decision, type Draft } from '../../domain/draft.js';
 import { decideDraft, type DraftStore } from '../../domain/drafts-service.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { notificationOf, type ChannelEventType } from '../../notifications/notification.js';
@@ -88,7 +88,7 @@ export function rejectModal(draft: Draft, responseUrl: string | undefined): Reco
         type: 'input',
         block_id: REASON_INPUT.blockId,
         label: { type: 'plain_text', text: 'Reason (the agent is told)' },
-        element: { type: 'plain_text_input', action_id: REASON_INPUT.actionId, multiline: true, max_length: 1000 },
+        element: { type: 'plain_text_input', action_id: REASON_INPUT.actionId, multiline: true, max_length: DRAFT_LIMITS.rejectionReasonMaxChars },
       },
     ],
   };
