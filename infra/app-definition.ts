@@ -51,6 +51,14 @@ export interface TableDefinition {
   ttlAttribute?: string;
 }
 
+/**
+ * How many partitions each draft listing index spreads its items over (listShard = <scope>#0..N-1,
+ * picked from the draft id): one index partition takes about 1,000 writes/s, and the review
+ * queue's partition takes a create and a decision per draft. Listings merge the shards newest
+ * first. Fixed: a draft's shard is part of its stored keys, so changing it needs a backfill.
+ */
+export const draftListShards = 8;
+
 export const tables = {
   drafts: {
     envVar: tableEnvVars.drafts,
