@@ -40,17 +40,14 @@ const NOTICES: Record<string, string> = {
   approval: 'Your approval is recorded. The draft is approved once enough reviewers approve.',
 };
 
-/** The signed-in key with its groups as they are now (the session carries only id, name and role). */
-async function deciderOf(request: SignedInPageRequest): Promise<Decider> {
-  const key = await keys.findById(request.session.actor.keyId);
-  return { ...request.session.actor, ...(key?.groups?.length ? { groups: key.groups } : {}) };
-}
+/** The signed-in key with its groups as they are now: resumeSession has just read it. */
+const deciderOf = (request: SignedInPageRequest): Decider => request.session.actor;
 
 /** Only same-site paths may follow sign-in; anything else goes to the list. */
 const safeNext = (next: string | null) => (next && /^\/(review|settings)(\/[\w/-]*)?$/.test(next) ? next : '/review');
 
 async function showDraft(request: SignedInPageRequest, draft: Draft, status = 200, state: Parameters<typeof draftPage>[2] = {}) {
-  const me = await deciderOf(request);
+  const me = deciderOf(request);
   const assignment = { canDecide: mayDecide(draft, me), alreadyApproved: approvalsOf(draft).some((a) => a.by.keyId === me.keyId) };
   return page(status, draft.title, draftPage(request.viewer, draft, { ...assignment, reviewerNames: await reviewerNames(draft), ...state }), request.viewer);
 }
@@ -89,7 +86,7 @@ async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') 
       kind === 'approve'
         ? { kind, editedContent: editedContent(request.form.get('content'), draft), seenRound: seenRound(request.form.get('round')) }
         : { kind, reason: parseOrThrow(rejectSchema, { reason: request.form.get('reason') || undefined }).reason };
-    const decided = await decideDraft(drafts, draft.id, decision, await deciderOf(request), undefined, approverKeys(keys));
+    const decided = await decideDraft(drafts, draft.id, decision, deciderOf(request), undefined, approverKeys(keys));
     if (decided.status === 'pending') return redirect(`/review/${draft.id}?done=approval`);
     count(kind === 'approve' ? METRICS.draftsApproved : METRICS.draftsRejected);
     return redirect(`/review/${draft.id}?done=${kind === 'approve' ? 'approved' : 'rejected'}`);
@@ -122,7 +119,7 @@ export const handler = pageHandler(
       const requested = request.query.get('status') ?? 'pending';
       const status: ListTab = requested === 'assigned' || (DRAFT_STATUSES as readonly string[]).includes(requested) ? (requested as ListTab) : 'pending';
       const cursor = request.query.get('cursor') ?? undefined;
-      const query = status === 'assigned' ? { assignedTo: await deciderOf(request), limit: 25, cursor } : { status: status as DraftStatus, limit: 25, cursor };
+      const query = status === 'assigned' ? { assignedTo: deciderOf(request), limit: 25, cursor } : { status: status as DraftStatus, limit: 25, cursor };
       const [list, pendingCount] = await Promise.all([listDrafts(drafts, query), drafts.count('pending')]);
       return page(
         200,

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Role } from './roles.js';
 import { hashKey, type ApiKeyStore } from './api-keys.js';
 import type { Actor } from './draft.js';
+import type { Decider } from './approvals.js';
 
 /** A signed-in page visitor. The cookie holds a random token; the store keeps only its hash. */
 export interface Session {
@@ -13,6 +14,9 @@ export interface Session {
   createdAt: string;
   expiresAtEpoch: number;
 }
+
+/** A session as resumed for one request: its actor is the key as it is now, groups included (never stored). */
+export type ResumedSession = Session & { actor: Decider };
 
 /** Something to show once on the next page view (post/redirect/get), e.g. a new signing secret. */
 export interface Flash {
@@ -75,7 +79,12 @@ export async function startSession(
  * page role, signs the session out on its very next request, and the session is deleted. TTL
  * deletion is lazy, so expiry is checked here too. The actor comes from the key as it is now.
  */
-export async function resumeSession(store: SessionStore, keys: ApiKeyStore, cookieToken: string | undefined, now = new Date()): Promise<Session | undefined> {
+export async function resumeSession(
+  store: SessionStore,
+  keys: ApiKeyStore,
+  cookieToken: string | undefined,
+  now = new Date(),
+): Promise<ResumedSession | undefined> {
   if (!cookieToken || !/^[A-Za-z0-9_-]{20,100}$/.test(cookieToken)) return undefined;
   const session = await store.get(sessionIdOf(cookieToken));
   if (!session || session.expiresAtEpoch * 1000 <= now.getTime()) return undefined;
@@ -85,7 +94,7 @@ export async function resumeSession(store: SessionStore, keys: ApiKeyStore, cook
     await store.delete(session.id);
     return undefined;
   }
-  return { ...session, actor: { keyId: key.id, name: key.name, role: key.role } };
+  return { ...session, actor: { keyId: key.id, name: key.name, role: key.role, ...(key.groups?.length ? { groups: key.groups } : {}) } };
 }
 
 export function tokensMatch(expected: string, presented: unknown): boolean {

@@ -8,7 +8,7 @@ import { limits } from '../http/limits.js';
 import { routes, routeKey, type RouteKeyOf, type RoutedFunction, type SignedInRouteKeyOf } from '../http/routes.js';
 import type { ApiKeyStore } from '../domain/api-keys.js';
 import { DomainError, PayloadTooLargeError } from '../domain/errors.js';
-import { resumeSession, tokensMatch, type Session, type SessionStore } from '../domain/sessions.js';
+import { resumeSession, tokensMatch, type ResumedSession, type Session, type SessionStore } from '../domain/sessions.js';
 import { formFields, requestBody } from '../http/body.js';
 import { httpStatusOf } from '../http/error-status.js';
 import { InvalidEncodingError } from '../http/http-errors.js';
@@ -40,7 +40,7 @@ export interface PageResponse {
 
 /** A request to a page whose route names roles: the pipeline only calls it with a session of one of them. */
 export interface SignedInPageRequest extends PageRequest {
-  session: Session;
+  session: ResumedSession;
   viewer: Viewer;
 }
 
