@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import type { ProcessaStackProps } from './processa-stack.js';
+import { THROTTLE_GROUPS, throttleContextKeys, type ApiThrottleInput } from './throttle.js';
 
 export interface ProcessaAppConfig {
   stackName: string;
@@ -12,7 +13,8 @@ export interface ProcessaAppConfig {
  * Reads the app's context (`-c key=value` or cdk.json): stackName (default Processa), stage
  * (`dev` lets stateful resources be destroyed), retryBaseSeconds, webhookTimeoutMs, autoDisableDays,
  * breakerFailures, breakerCooldownSeconds, alarmEmail
- * (subscribed to the alarm topic), tracing (off or sampled, infra/stacks/tracing.ts) and nag. Kept
+ * (subscribed to the alarm topic), tracing (off or sampled, infra/stacks/tracing.ts), the API throttle
+ * (apiRateLimit, apiBurstLimit, <group>RateLimit, <group>BurstLimit: infra/stacks/throttle.ts) and nag. Kept
  * apart from app.ts, which synthesizes on import, so tests can check the wiring.
  */
 export function configFromContext(node: Node): ProcessaAppConfig {
@@ -23,6 +25,11 @@ export function configFromContext(node: Node): ProcessaAppConfig {
   const number = (key: string): number | undefined => {
     const value = read(key);
     return value === undefined ? undefined : Number(value);
+  };
+  const limits = (keys: { rateLimit: string; burstLimit: string }) => ({ rateLimit: number(keys.rateLimit), burstLimit: number(keys.burstLimit) });
+  const apiThrottle: ApiThrottleInput = {
+    ...limits(throttleContextKeys()),
+    routes: Object.fromEntries(THROTTLE_GROUPS.map((group) => [group, limits(throttleContextKeys(group))])),
   };
   const nag = read('nag');
   if (nag !== undefined && nag !== 'true' && nag !== 'false') throw new Error(`The nag context must be true or false, got "${nag}"`);
@@ -41,6 +48,7 @@ export function configFromContext(node: Node): ProcessaAppConfig {
       slackSecret: read('slackSecret'),
       emailLinkKeySecret: read('emailLinkKeySecret'),
       tracing: read('tracing'),
+      apiThrottle,
     },
     nag: nag === 'true',
   };

@@ -21,6 +21,7 @@ import { Operations } from './operations.js';
 import { outputNames } from './outputs.js';
 import { Stateful } from './stateful.js';
 import { Stateless } from './stateless.js';
+import { resolveApiThrottle, type ApiThrottleInput } from './throttle.js';
 import { resolveTracing } from './tracing.js';
 
 export interface ProcessaStackProps extends StackProps {
@@ -52,6 +53,8 @@ export interface ProcessaStackProps extends StackProps {
   emailLinkKeySecret?: string;
   /** X-Ray tracing of the functions: `off` (default) or `sampled` (infra/stacks/tracing.ts). */
   tracing?: string;
+  /** The API stage's throttle (apiRateLimit, apiBurstLimit) and routes set apart (<group>RateLimit, …): infra/stacks/throttle.ts. */
+  apiThrottle?: ApiThrottleInput;
 }
 
 /** A Secrets Manager secret's name, or its full ARN (the slackSecret context). */
@@ -106,12 +109,15 @@ export class ProcessaStack extends Stack {
 
     // X-Ray: off unless the tracing context asks (infra/stacks/tracing.ts); a bad value fails the synth naming its key.
     const tracing = resolveTracing(props.tracing);
+    // Likewise the API throttle: a bad rate or burst fails the synth naming its context key.
+    const throttle = resolveApiThrottle(props.apiThrottle);
     this.stateful = new Stateful(this, 'Stateful', { removalPolicy });
     this.stateless = new Stateless(this, 'Stateless', {
       tables: this.stateful.tables,
       queues: this.stateful.queues,
       removalPolicy,
       tracing,
+      throttle,
       // The settings the stack sets; the others are never set on AWS (see `settings`).
       settings: {
         retryBaseSeconds: String(retryBaseSeconds),

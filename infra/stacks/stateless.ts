@@ -1,6 +1,6 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import {
   defaultRoute,
   functions,
+  routeKey,
   routes,
   settings,
   streamConsumer,
@@ -24,6 +25,7 @@ import { settingsEnvironment, type SettingValues } from '../function-environment
 import { addEventSources } from './event-sources.js';
 import { pascalCase } from './names.js';
 import { ProcessaFunction } from './processa-function.js';
+import { resolveApiThrottle, type ApiThrottle } from './throttle.js';
 import { DEFAULT_TRACING, type TracingMode } from './tracing.js';
 
 export interface StatelessProps {
@@ -35,10 +37,9 @@ export interface StatelessProps {
   settings: SettingValues;
   /** X-Ray tracing of every function (the `tracing` context, infra/stacks/tracing.ts); default off. */
   tracing?: TracingMode;
+  /** The stage's throttle and the routes set apart (the api…Limit and <group>…Limit contexts, infra/stacks/throttle.ts); default 50/s, burst 100. */
+  throttle?: ApiThrottle;
 }
-
-/** Steady-state requests per second and burst for the whole API: a gate, not a data plane. */
-const THROTTLE = { rateLimit: 50, burstLimit: 100 };
 
 /** One JSON line per request; HTTP APIs require $context.requestId in the format. */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
@@ -100,6 +101,7 @@ export class Stateless extends Construct {
       description: 'Processa: drafts, decisions, API keys and webhooks',
       createDefaultStage: false,
     });
+    const throttle = props.throttle ?? resolveApiThrottle();
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy,
@@ -108,7 +110,7 @@ export class Stateless extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: THROTTLE,
+      throttle: throttle.stage,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
 
@@ -131,6 +133,15 @@ export class Stateless extends Construct {
       if (!route) throw new Error(`No route was built for ${definition.method} ${definition.path}`);
       return { definition, route };
     });
+    // Routes set apart from the stage's throttle. HttpStage takes only the default, so they go on the CfnStage (RouteSettings
+    // is plain JSON, spelled as CloudFormation does); the stage waits for those routes, as API Gateway refuses
+    // settings for a route it does not have yet.
+    if (Object.keys(throttle.routes).length > 0) {
+      (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+        Object.entries(throttle.routes).map(([key, limits]) => [key, { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit }]),
+      );
+      for (const { definition, route } of this.routes) if (routeKey(definition) in throttle.routes) this.stage.node.addDependency(route);
+    }
     // The fan-out (draft.created) and the reminder sweep (expireDrafts) have no request to derive reviewUrl
     // from: they are given the API's URL, unless the stack sets PUBLIC_BASE_URL itself (e.g. a custom domain).
     if (props.settings.publicBaseUrl === undefined)
