@@ -548,7 +548,7 @@ function workerSection(r: Results): string {
       ),
     ],
     [
-      'delivery handler, its DynamoDB calls answered in-process',
+      'delivery handler, every DynamoDB call answered in-process (test/bench/memory-dynamo.ts)',
       sp(
         rate((w) => w.stubbedRate),
         (v) => num(v, 0),

@@ -11,7 +11,10 @@ import { queueConsumer } from '../../infra/app-definition.js';
 import { lambdaContext, loadHandler } from '../../infra/local/lambda-context.js';
 import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { testEvent } from '../../shared/webhooks/events.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../shared/store/dynamo-client.js';
 import { localStack, type CallRecord, type LocalStack } from './local-stack.js';
+import { memoryDynamo, type MemoryDynamo } from './memory-dynamo.js';
 import type { BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { percentiles, type Percentiles } from './stats.js';
@@ -36,7 +39,7 @@ export interface WorkerRun {
   ratio: number;
   /** Raw POSTs through node:http with a keep-alive agent, the HTTP client the delivery poster uses. */
   nodeHttpRate: number;
-  /** The same handler with its DynamoDB calls answered in-process: its own cost, without DynamoDB Local. */
+  /** The same handler with every DynamoDB call answered in-process (test/bench/memory-dynamo.ts): its own cost, without DynamoDB Local. */
   stubbedRate: number;
   stubbedRatio: number;
   /** How long the handler waited for DynamoDB Local per call. */
@@ -74,6 +77,7 @@ export function sqsRecord(message: DeliveryMessage | string, queueArn = 'arn:aws
 
 let handler: SqsHandler | undefined;
 let javaWarm = false;
+let memory: MemoryDynamo | undefined;
 export async function deliveryHandler(): Promise<SqsHandler> {
   await localStack();
   return (handler ??= await loadHandler<SqsHandler>('deliverWebhooks'));
@@ -223,11 +227,17 @@ export async function runWorker(options: BenchOptions, runIndex: number): Promis
     raw: () => rawPhase(stack, bodies, 'undici', options.n, minSeconds, `${label}: raw undici`),
     nodeHttp: () => rawPhase(stack, bodies, 'node:http', options.n, minSeconds, `${label}: raw node:http`),
     stubbed: async () => {
-      stack.calls.stubDeliveryStore = true;
+      // Every DynamoDB call answered in-process (conditions evaluated), starting from the endpoint alone.
+      memory ??= await memoryDynamo(documentClient(), stack.rawDynamo, Object.values(stack.tables));
+      const { Item: endpoint } = await documentClient().send(new GetCommand({ TableName: stack.tables.webhooks, Key: { id: stack.endpointId } }));
+      memory.clear();
+      memory.seed(stack.tables.webhooks, endpoint ? [endpoint] : []);
+      memory.active = true;
       try {
         return await handlerPhase(stack, deliver, pool, options.n, minSeconds, `${label}: handler, store stubbed`);
       } finally {
-        stack.calls.stubDeliveryStore = false;
+        memory.active = false;
+        memory.clear();
       }
     },
   };
