@@ -178,6 +178,23 @@ export interface ApproverKeys {
   revokedAmong(keyIds: readonly string[]): Promise<Set<string>>;
 }
 
+/**
+ * revokedAmong for one decision and its retries: each key is asked about once. Caching is sound
+ * within a call because a revoked key never comes back, and a live one read a moment ago is as
+ * current as a re-read racing the same revocation would be.
+ */
+function revokedApproversOf(keys: ApproverKeys): (keyIds: readonly string[]) => Promise<Set<string>> {
+  const known = new Map<string, boolean>();
+  return async (keyIds) => {
+    const unseen = keyIds.filter((id) => !known.has(id));
+    if (unseen.length > 0) {
+      const revoked = await keys.revokedAmong(unseen);
+      for (const id of unseen) known.set(id, revoked.has(id));
+    }
+    return new Set(keyIds.filter((id) => known.get(id)));
+  };
+}
+
 /** Each failed attempt means another approval or edit landed first, so a few dozen cover any realistic crowd of reviewers. */
 const APPROVAL_ATTEMPTS = 30;
 
@@ -215,13 +232,15 @@ export async function decideDraft(
   if (decision.editedContent !== undefined) assertContentSize(decision.editedContent);
   // The round the approver read: given by the caller (the page, a Slack button, the API's approvalRound), else the one read here.
   const seenRound = decision.seenRound ?? roundOf(current);
+  // Approvers' keys are looked up once per call: a retry asks only about approvers it has not seen.
+  const revokedApprovers = approverKeys ? revokedApproversOf(approverKeys) : async () => new Set<string>();
   for (let attempt = 1; attempt <= APPROVAL_ATTEMPTS; attempt++) {
     assertStillOpen(current, now);
     // Counting this approval after someone else's edit would cover content the caller never read
     // (an edit given without a round replaces the content with what its author wrote, so it may go on).
     if ((decision.editedContent === undefined || decision.seenRound !== undefined) && roundOf(current) !== seenRound) throw new ContentChangedError(current);
     const approvers = approvalsOf(current).map((a) => a.by.keyId);
-    const revoked = approverKeys && approvers.length > 0 ? await approverKeys.revokedAmong(approvers) : new Set<string>();
+    const revoked = await revokedApprovers(approvers);
     const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now, revoked));
     if (result.kind === 'applied') return result.draft;
     if (result.kind === 'missing') throw new NotFoundError('draft', id);

@@ -139,6 +139,32 @@ describe('quorum', () => {
     expect(done.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob', 'key_carol']);
   });
 
+  it('asks about each approver key once per decision, however many times a concurrent approval makes it retry', async () => {
+    const store = new MemoryDraftStore();
+    const draft = await assigned(store, ['group:finance', 'key_carol', 'key_dave'], 3);
+    await decideDraft(store, draft.id, { kind: 'approve' }, alice);
+    // Carol's approval lands between bob's read and his write: his first write conflicts and he retries.
+    const approve = store.approve.bind(store);
+    let raced = false;
+    store.approve = async (id, change) => {
+      if (!raced) {
+        raced = true;
+        await decideDraft(store, id, { kind: 'approve' }, carol);
+      }
+      return approve(id, change);
+    };
+    const asked: string[][] = [];
+    const keys: ApproverKeys = {
+      revokedAmong: async (ids) => {
+        asked.push([...ids]);
+        return new Set();
+      },
+    };
+    const done = await decideDraft(store, draft.id, { kind: 'approve' }, bob, new Date(), keys);
+    expect(done).toMatchObject({ status: 'approved' });
+    expect(asked).toEqual([['key_alice'], ['key_carol']]);
+  });
+
   it('admins may decide an assigned draft; an email link may not (review page required)', async () => {
     const store = new MemoryDraftStore();
     const draft = await assigned(store, ['key_alice'], 1);
