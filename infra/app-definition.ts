@@ -300,6 +300,13 @@ export const streamConsumer = {
   table: 'drafts',
   batchSize: 100,
   startingPosition: 'TRIM_HORIZON',
+  /**
+   * Batches each stream shard may have in flight at once (Lambda allows 1–10). One shard carries
+   * a table partition's changes (up to ~1,000 writes/s); at 1 the fan-out handles them one batch after
+   * another and can fall behind (BENCHMARKS.md, capacity). Records of one draft stay in order: Lambda
+   * keeps a partition key's records in order at any factor. The local stream pump ignores it.
+   */
+  parallelizationFactor: 4,
   // Decisions and expiries (webhooks), and inserts of pending drafts (draft.created, notification channels).
   filters: [decisionStreamFilter, expiryStreamFilter, createdStreamFilter],
   /** Each failing batch is split and retried; what still fails goes to the fanOutFailures queue. */

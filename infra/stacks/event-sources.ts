@@ -117,6 +117,7 @@ export function addEventSources({ functions: built, tables, queues: builtQueues 
     new DynamoEventSource(tables[stream.table], {
       startingPosition: lambda.StartingPosition[stream.startingPosition],
       batchSize: stream.batchSize,
+      parallelizationFactor: stream.parallelizationFactor,
       bisectBatchOnError: stream.bisectBatchOnError,
       retryAttempts: stream.retryAttempts,
       reportBatchItemFailures: stream.reportBatchItemFailures,

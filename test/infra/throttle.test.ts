@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { routeKey, routes } from '../../infra/app-definition.js';
+import { routeKey, routes, streamConsumer } from '../../infra/app-definition.js';
 import { configFromContext } from '../../infra/stacks/context.js';
 import { ProcessaStack } from '../../infra/stacks/processa-stack.js';
 import { DEFAULT_API_THROTTLE, resolveApiThrottle, ROUTE_THROTTLE_GROUPS, THROTTLE_GROUPS } from '../../infra/stacks/throttle.js';
@@ -95,5 +95,16 @@ describe('API stage throttle from context', () => {
   it('resolveApiThrottle names the key for direct construction too', () => {
     expect(() => resolveApiThrottle({ routes: { reviewDecisions: { burstLimit: 0 } } })).toThrow(/reviewDecisionsBurstLimit/);
     expect(resolveApiThrottle()).toEqual({ stage: DEFAULT_API_THROTTLE, routes: {} });
+  });
+});
+
+describe('drafts stream fan-out parallelization', () => {
+  it("the stream mapping takes the definition's parallelizationFactor (1–10)", () => {
+    expect(streamConsumer.parallelizationFactor).toBeGreaterThanOrEqual(1);
+    expect(streamConsumer.parallelizationFactor).toBeLessThanOrEqual(10);
+    const mappings = Object.values(Template.fromStack(synthWith({})).toJSON().Resources as Record<string, Json>).filter(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.StartingPosition,
+    );
+    expect(mappings.map((m) => m.Properties.ParallelizationFactor)).toEqual([streamConsumer.parallelizationFactor]);
   });
 });
