@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { init } from '@paralleldrive/cuid2';
-// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
-import * as z from 'zod';
+// zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
+import * as z from 'zod/mini';
+import './zod-config.js';
 import { ROLES, type Role } from './roles.js';
 import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js';
 import { APPROVAL_LIMITS, GROUP_NAME_PATTERN, type Decider } from './approvals.js';
@@ -53,38 +54,45 @@ const KEY_PREFIX = 'prk_';
 export const SLACK_USER_ID_PATTERN = /^[UW][A-Z0-9]{2,31}$/;
 const slackUserIdSchema = z
   .string({ error: 'must be a string' })
-  .regex(SLACK_USER_ID_PATTERN, { message: 'must be a Slack member id such as U0123ABCD (in Slack: profile, ⋮, Copy member ID)' })
-  .describe('The Slack member id (U… or W…) who may approve and reject from Slack as this key (reviewer and admin keys).');
+  .check(
+    z.regex(SLACK_USER_ID_PATTERN, { message: 'must be a Slack member id such as U0123ABCD (in Slack: profile, ⋮, Copy member ID)' }),
+    z.describe('The Slack member id (U… or W…) who may approve and reject from Slack as this key (reviewer and admin keys).'),
+  );
 const newKeyId = init({ length: 20 });
 
 const groupsSchema = z
-  .array(z.string({ error: 'must be strings' }).regex(GROUP_NAME_PATTERN, { message: 'must be group names: 1-40 lowercase letters, digits, - and _' }), {
-    error: 'must be an array of group names',
-  })
-  .max(APPROVAL_LIMITS.maxGroupsPerKey, { message: `must have at most ${APPROVAL_LIMITS.maxGroupsPerKey} groups` })
-  .refine((list) => new Set(list).size === list.length, { message: 'must not name a group twice' })
-  .describe('Reviewer groups this key belongs to (e.g. ["finance", "ops"]); drafts assigned to group:<name> may be decided by its keys.');
+  .array(
+    z.string({ error: 'must be strings' }).check(z.regex(GROUP_NAME_PATTERN, { message: 'must be group names: 1-40 lowercase letters, digits, - and _' })),
+    {
+      error: 'must be an array of group names',
+    },
+  )
+  .check(
+    z.maxLength(APPROVAL_LIMITS.maxGroupsPerKey, { message: `must have at most ${APPROVAL_LIMITS.maxGroupsPerKey} groups` }),
+    z.refine((list) => new Set(list).size === list.length, { message: 'must not name a group twice' }),
+    z.describe('Reviewer groups this key belongs to (e.g. ["finance", "ops"]); drafts assigned to group:<name> may be decided by its keys.'),
+  );
 
 export const createKeySchema = z.strictObject({
-  name: z
-    .string()
-    .min(1, { message: 'must not be empty' })
-    .max(100, { message: 'must be at most 100 characters' })
-    .refine((s) => s.isWellFormed() && s.trim().length > 0, { message: 'must be non-blank valid Unicode text' }),
+  name: z.string().check(
+    z.minLength(1, { message: 'must not be empty' }),
+    z.maxLength(100, { message: 'must be at most 100 characters' }),
+    z.refine((s) => s.isWellFormed() && s.trim().length > 0, { message: 'must be non-blank valid Unicode text' }),
+  ),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
-  slackUserId: slackUserIdSchema.optional(),
-  groups: groupsSchema.optional(),
+  slackUserId: z.optional(slackUserIdSchema),
+  groups: z.optional(groupsSchema),
 });
 export type CreateKeyInput = z.output<typeof createKeySchema>;
 
 export const updateKeySchema = z
   .strictObject({
     /** null unlinks the Slack user. */
-    slackUserId: slackUserIdSchema.nullable().optional(),
+    slackUserId: z.optional(z.nullable(slackUserIdSchema)),
     /** Replaces the key's groups ([] leaves it in none). */
-    groups: groupsSchema.optional(),
+    groups: z.optional(groupsSchema),
   })
-  .refine((input) => input.slackUserId !== undefined || input.groups !== undefined, { message: 'must set slackUserId or groups', path: ['body'] });
+  .check(z.refine((input) => input.slackUserId !== undefined || input.groups !== undefined, { message: 'must set slackUserId or groups', path: ['body'] }));
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
 
 /** One Slack user decides as one key: a second key linking the same user is refused. */

@@ -1,6 +1,7 @@
 import { init } from '@paralleldrive/cuid2';
-// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
-import * as z from 'zod';
+// zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
+import * as z from 'zod/mini';
+import './zod-config.js';
 import type { Role } from './roles.js';
 import { ConflictError, PayloadTooLargeError, ValidationError } from './errors.js';
 import {
@@ -89,12 +90,9 @@ export const DRAFT_ID_PATTERN = /^[a-z0-9_]{1,64}$/;
 
 const wellFormed = (s: string) => s.isWellFormed();
 const text = (max: number) =>
-  z
-    .string()
-    .max(max, { message: `must be at most ${max} characters` })
-    .refine(wellFormed, { message: 'must be valid Unicode text' });
+  z.string().check(z.maxLength(max, { message: `must be at most ${max} characters` }), z.refine(wellFormed, { message: 'must be valid Unicode text' }));
 
-const titleSchema = text(DRAFT_LIMITS.titleMaxChars).refine((s) => s.trim().length > 0, { message: 'must not be empty' });
+const titleSchema = text(DRAFT_LIMITS.titleMaxChars).check(z.refine((s) => s.trim().length > 0, { message: 'must not be empty' }));
 
 const isPlainObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -114,75 +112,81 @@ function inspectJson(value: unknown): { depth: number; nonFinite: boolean } {
   return { depth: max, nonFinite: false };
 }
 
-const contentSchema = z.custom<JsonObject>(isPlainObject, { message: 'must be a JSON object' }).superRefine((value, ctx) => {
-  const { depth, nonFinite } = inspectJson(value);
-  if (depth > DRAFT_LIMITS.contentMaxDepth) {
-    ctx.addIssue({ code: 'custom', message: `must not be nested more than ${DRAFT_LIMITS.contentMaxDepth} levels deep` });
-  }
-  if (nonFinite) ctx.addIssue({ code: 'custom', message: 'must not contain numbers too large to represent (e.g. 1e400)' });
-});
+const contentSchema = z.custom<JsonObject>(isPlainObject, { message: 'must be a JSON object' }).check(
+  z.superRefine((value, ctx) => {
+    const { depth, nonFinite } = inspectJson(value);
+    if (depth > DRAFT_LIMITS.contentMaxDepth) {
+      ctx.addIssue({ code: 'custom', message: `must not be nested more than ${DRAFT_LIMITS.contentMaxDepth} levels deep` });
+    }
+    if (nonFinite) ctx.addIssue({ code: 'custom', message: 'must not contain numbers too large to represent (e.g. 1e400)' });
+  }),
+);
 
-const metadataValueSchema = z.union([text(DRAFT_LIMITS.metadataValueMaxChars), z.number().finite(), z.boolean(), z.null()], {
+// z.number() refuses Infinity and NaN already (full zod's .finite() was a no-op).
+const metadataValueSchema = z.union([text(DRAFT_LIMITS.metadataValueMaxChars), z.number(), z.boolean(), z.null()], {
   error: 'must be a string, number, boolean or null (metadata is flat)',
 });
 
-const metadataSchema = z
-  .custom<Record<string, unknown>>(isPlainObject, { message: 'must be an object of scalar values' })
-  // Record parsing would silently drop an own "__proto__" key; refuse it instead.
-  .refine((m) => !Object.hasOwn(m, '__proto__'), { message: 'keys must not be "__proto__"' })
-  .pipe(
-    z
-      .record(
-        z
-          .string()
-          .min(1, { message: 'keys must not be empty' })
-          .max(DRAFT_LIMITS.metadataKeyMaxChars, { message: `keys must be at most ${DRAFT_LIMITS.metadataKeyMaxChars} characters` })
-          .refine(wellFormed, { message: 'keys must be valid Unicode text' }),
-        metadataValueSchema,
-      )
-      .refine((m) => Object.keys(m).length <= DRAFT_LIMITS.metadataMaxKeys, {
-        message: `must have at most ${DRAFT_LIMITS.metadataMaxKeys} keys`,
-      }),
-  );
+const metadataSchema = z.pipe(
+  z.custom<Record<string, unknown>>(isPlainObject, { message: 'must be an object of scalar values' }).check(
+    // Record parsing would silently drop an own "__proto__" key; refuse it instead.
+    z.refine((m) => !Object.hasOwn(m, '__proto__'), { message: 'keys must not be "__proto__"' }),
+  ),
+  z
+    .record(
+      z
+        .string()
+        .check(
+          z.minLength(1, { message: 'keys must not be empty' }),
+          z.maxLength(DRAFT_LIMITS.metadataKeyMaxChars, { message: `keys must be at most ${DRAFT_LIMITS.metadataKeyMaxChars} characters` }),
+          z.refine(wellFormed, { message: 'keys must be valid Unicode text' }),
+        ),
+      metadataValueSchema,
+    )
+    .check(z.refine((m) => Object.keys(m).length <= DRAFT_LIMITS.metadataMaxKeys, { message: `must have at most ${DRAFT_LIMITS.metadataMaxKeys} keys` })),
+);
 
-const expiresAtSchema = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-02-10T12:05:00Z' })
-  .transform((value) => new Date(value).toISOString());
+const expiresAtSchema = z.pipe(
+  z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-02-10T12:05:00Z' }),
+  z.transform((value: string) => new Date(value).toISOString()),
+);
 
 /** A reviewer a draft names: an API key id, or every key of a group. */
 export const KEY_ID_PATTERN = /^key_[a-z0-9]{1,40}$/;
-const reviewerRefSchema = z
-  .string({ error: 'must be a string' })
-  .refine((s) => KEY_ID_PATTERN.test(s) || (s.startsWith(GROUP_PREFIX) && GROUP_NAME_PATTERN.test(s.slice(GROUP_PREFIX.length))), {
+const reviewerRefSchema = z.string({ error: 'must be a string' }).check(
+  z.refine((s) => KEY_ID_PATTERN.test(s) || (s.startsWith(GROUP_PREFIX) && GROUP_NAME_PATTERN.test(s.slice(GROUP_PREFIX.length))), {
     message: 'must be an API key id (key_…) or group:<name> (lowercase letters, digits, - and _)',
-  });
-const reviewersSchema = z
-  .array(reviewerRefSchema, { error: 'must be an array of key ids and group:<name>s' })
-  .min(1, { message: 'must name at least one reviewer (leave it out to let any reviewer decide)' })
-  .max(APPROVAL_LIMITS.maxReviewers, { message: `must name at most ${APPROVAL_LIMITS.maxReviewers} reviewers` })
-  .refine((list) => new Set(list).size === list.length, { message: 'must not name a reviewer twice' });
+  }),
+);
+const reviewersSchema = z.array(reviewerRefSchema, { error: 'must be an array of key ids and group:<name>s' }).check(
+  z.minLength(1, { message: 'must name at least one reviewer (leave it out to let any reviewer decide)' }),
+  z.maxLength(APPROVAL_LIMITS.maxReviewers, { message: `must name at most ${APPROVAL_LIMITS.maxReviewers} reviewers` }),
+  z.refine((list) => new Set(list).size === list.length, { message: 'must not name a reviewer twice' }),
+);
 const requiredApprovalsSchema = z
   .number({ error: 'must be a number' })
-  .int({ message: 'must be a whole number' })
-  .min(1, { message: `must be between 1 and ${APPROVAL_LIMITS.maxRequired}` })
-  .max(APPROVAL_LIMITS.maxRequired, { message: `must be between 1 and ${APPROVAL_LIMITS.maxRequired}` });
+  .check(
+    z.int({ message: 'must be a whole number' }),
+    z.minimum(1, { message: `must be between 1 and ${APPROVAL_LIMITS.maxRequired}` }),
+    z.maximum(APPROVAL_LIMITS.maxRequired, { message: `must be between 1 and ${APPROVAL_LIMITS.maxRequired}` }),
+  );
 
 export const createDraftSchema = z.strictObject({
   title: titleSchema,
   content: contentSchema,
-  metadata: metadataSchema.optional(),
-  expiresAt: expiresAtSchema.optional(),
-  reviewers: reviewersSchema.optional(),
-  requiredApprovals: requiredApprovalsSchema.optional(),
+  metadata: z.optional(metadataSchema),
+  expiresAt: z.optional(expiresAtSchema),
+  reviewers: z.optional(reviewersSchema),
+  requiredApprovals: z.optional(requiredApprovalsSchema),
 });
 export type CreateDraftInput = z.output<typeof createDraftSchema>;
 
 export const approveSchema = z.strictObject({
-  content: contentSchema.optional(),
+  content: z.optional(contentSchema),
   /** The draft's approvalRound as the approver read it: if the content was edited since, the approval is refused (409 content_changed). */
-  approvalRound: z.number().int().min(0).max(1_000_000).optional(),
+  approvalRound: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(1_000_000))),
 });
-export const rejectSchema = z.strictObject({ reason: text(DRAFT_LIMITS.rejectionReasonMaxChars).optional() });
+export const rejectSchema = z.strictObject({ reason: z.optional(text(DRAFT_LIMITS.rejectionReasonMaxChars)) });
 
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 

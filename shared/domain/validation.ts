@@ -1,8 +1,8 @@
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError, type FieldProblem } from './errors.js';
 
 /** Turns zod issues into field problems that name the offending field, e.g. "metadata.source". */
-function toFieldProblems(error: z.ZodError): FieldProblem[] {
+function toFieldProblems(error: z.core.$ZodError): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const issue of error.issues) {
     const base = issue.path.map(String).join('.');
@@ -18,8 +18,8 @@ function toFieldProblems(error: z.ZodError): FieldProblem[] {
 }
 
 /** Parses input with a schema or throws a ValidationError naming every bad field. */
-export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const result = schema.safeParse(input);
+export function parseOrThrow<T extends z.core.$ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = z.safeParse(schema, input);
   if (!result.success) throw new ValidationError(toFieldProblems(result.error));
   return result.data;
 }

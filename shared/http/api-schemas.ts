@@ -37,12 +37,12 @@ export interface SchemaMeta {
 export const requestSchemas = z.registry<SchemaMeta>();
 export const responseSchemas = z.registry<SchemaMeta>();
 
-function named<T extends z.ZodType>(registry: typeof requestSchemas, id: string, description: string, schema: T): T {
+function named<T extends z.core.$ZodType>(registry: typeof requestSchemas, id: string, description: string, schema: T): T {
   registry.add(schema, { id, description });
   return schema;
 }
-const response = <T extends z.ZodType>(id: string, description: string, schema: T): T => named(responseSchemas, id, description, schema);
-const request = <T extends z.ZodType>(id: string, description: string, schema: T): T => named(requestSchemas, id, description, schema);
+const response = <T extends z.core.$ZodType>(id: string, description: string, schema: T): T => named(responseSchemas, id, description, schema);
+const request = <T extends z.core.$ZodType>(id: string, description: string, schema: T): T => named(requestSchemas, id, description, schema);
 
 const timestamp = z.string().meta({ format: 'date-time' });
 const jsonObject = z.record(z.string(), z.unknown());
@@ -118,7 +118,7 @@ export const draftResponse = response(
   }),
 );
 
-const page = <T extends z.ZodType>(id: string, what: string, item: T) =>
+const page = <T extends z.core.$ZodType>(id: string, what: string, item: T) =>
   response(
     id,
     `A page of ${what}; pass nextCursor as ?cursor= for the next page (null on the last one).`,
@@ -332,7 +332,7 @@ const sameShape: [
 void sameShape;
 
 /** The webhooks section: one entry per event type (a missing one fails to compile). */
-export const webhookEvents: Record<EventType, { summary: string; schema: z.ZodType; examples: Record<string, { summary: string; value: unknown }> }> = {
+export const webhookEvents: Record<EventType, { summary: string; schema: z.core.$ZodType; examples: Record<string, { summary: string; value: unknown }> }> = {
   'draft.approved': {
     summary: 'A draft was approved: execute its content',
     schema: draftApprovedEvent,
@@ -472,10 +472,10 @@ export type RouteErrorStatus = 400 | 404 | 422;
 
 export interface Operation {
   summary: string;
-  body?: z.ZodType;
-  query?: z.ZodType;
+  body?: z.core.$ZodType;
+  query?: z.core.$ZodType;
   /** The success response, keyed by its status. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  responses: Record<number, { description: string; schema?: z.core.$ZodType }>;
   /** Errors this route answers beyond the ones derived from its kind: 400 for a bad query or path id, 404, 422. */
   errors?: readonly RouteErrorStatus[];
   /** 409: when the route answers it, what the conflict is and its codes. */

@@ -46,14 +46,14 @@ function namedSchemas(): Record<string, JsonSchema> {
 }
 
 /** A named schema becomes its $ref; any other is converted in place. */
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
   const name = registryFor(io).get(schema)?.id;
   if (name) return schemaRef(name);
   const { $schema: _schema, ...converted } = z.toJSONSchema(schema, conversion(io)) as JsonSchema;
   return converted;
 }
 
-function queryParameters(schema: z.ZodType) {
+function queryParameters(schema: z.core.$ZodType) {
   const converted = jsonSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(converted.properties ?? {}).map(([name, property]) => ({
     name,

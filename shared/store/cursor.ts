@@ -10,7 +10,8 @@ export function encodeCursor(scope: string, key: Record<string, string>): string
   return Buffer.from(JSON.stringify({ v: 1, scope, key }), 'utf8').toString('base64url');
 }
 
-export function decodeCursor<T extends z.ZodType>(cursor: string, scope: string, keySchema: T): z.output<T> {
+// Any zod schema, full or zod/mini (both build on zod's core).
+export function decodeCursor<T extends z.core.$ZodType>(cursor: string, scope: string, keySchema: T): z.output<T> {
   const invalid = () => new ValidationError([{ field: 'cursor', message: 'is not a valid cursor for this listing' }]);
   if (!/^[A-Za-z0-9_-]{1,2048}$/.test(cursor)) throw invalid();
   let parsed: unknown;
@@ -21,7 +22,7 @@ export function decodeCursor<T extends z.ZodType>(cursor: string, scope: string,
   }
   const envelope = z.strictObject({ v: z.literal(1), scope: z.literal(scope), key: z.unknown() }).safeParse(parsed);
   if (!envelope.success) throw invalid();
-  const key = keySchema.safeParse(envelope.data.key);
+  const key = z.safeParse(keySchema, envelope.data.key);
   if (!key.success) throw invalid();
   return key.data;
 }
