@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['pipeline', 'worker', 'coldstart', 'cost', 'isolation'] as const;
+export const SECTIONS = ['pipeline', 'worker', 'coldstart', 'cost', 'isolation', 'capacity'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -18,7 +18,7 @@ export interface BenchOptions {
   drainSeconds: number;
 }
 
-export const USAGE = `npm run bench -- [--n 2000] [--rate 100] [--runs 3] [--quick] [--only pipeline|worker|coldstart|cost|isolation] [--out BENCHMARKS.md]
+export const USAGE = `npm run bench -- [--n 2000] [--rate 100] [--runs 3] [--quick] [--only pipeline|worker|coldstart|cost|isolation|capacity] [--out BENCHMARKS.md]
 
   --n       drafts per pipeline run and messages per worker run (default 2000; --quick: 200);
             isolation decides at most 400 per phase
@@ -26,7 +26,8 @@ export const USAGE = `npm run bench -- [--n 2000] [--rate 100] [--runs 3] [--qui
   --runs    runs per figure; figures are the median with min–max (default 3; --quick: 2)
   --quick   a small smoke run that finishes in a few minutes
   --only    one section (repeat or comma-separate for several); the report keeps the other
-            sections of the existing --out file as they were measured
+            sections of the existing --out file as they were measured. capacity is a model
+            from the settings and AWS's documented limits: no services, milliseconds
   --drain   seconds to wait for outstanding webhooks after the last decision (default 30)
   --out     report path (default BENCHMARKS.md at the repo root)`;
 

@@ -1,5 +1,6 @@
 /** Renders the collected runs as BENCHMARKS.md: headline first, then each section with every figure. */
 import { functions } from '../../infra/app-definition.js';
+import { hotPartitionsAt, quotaOf, type CapacityReport } from './capacity.js';
 import type { BundleInfo, ColdStartRun, Timing, Variant } from './coldstart.js';
 import { importReps, STACK_BUNDLING, TIMINGS, VARIANTS } from './coldstart.js';
 import { API_ACCESS_LOG_BYTES, costModel, LIFECYCLE, PLATFORM_LOG_BYTES, type CostInputs, type CostRun, type LifecycleFunction } from './cost.js';
@@ -17,6 +18,7 @@ import {
   type PipelineRun,
 } from './pipeline.js';
 import { PRICES, PRICES_AS_OF, STEP_FUNCTIONS_FLOW, type Price } from './prices.js';
+import { QUOTAS, QUOTAS_AS_OF, type Quota } from './quotas.js';
 import { spread, type Percentiles, type Spread } from './stats.js';
 import { BATCH_SIZE, CONCURRENT_BATCHES, POSTS_IN_FLIGHT, workerPhaseSeconds, type WorkerRun } from './worker.js';
 
@@ -31,6 +33,8 @@ export interface Results {
   coldstart?: { bundles: BundleInfo[]; runs: ColdStartRun[] };
   cost?: CostRun[];
   isolation?: IsolationRun[];
+  /** A model, not a measurement (capacity.ts). */
+  capacity?: CapacityReport;
 }
 
 export const TARGETS = {
@@ -43,6 +47,8 @@ export const TARGETS = {
   /** The healthy endpoint's p99 beside a hanging one: within this factor of its p99 alone, or this many ms above it. */
   isolationP99Factor: 1.5,
   isolationP99ExtraMs: 250,
+  /** Sustained decisions/s on AWS with no DynamoDB partition over its limit (capacity model). */
+  capacityDecisionsPerSecond: 1000,
 } as const;
 
 /** The most the healthy endpoint's p99 with a hanging endpoint subscribed may be, given its p99 alone: either bound. */
@@ -241,6 +247,16 @@ function headlineRows(r: Results): Array<{ section: Section; cells: string[] }> 
       `${sp(bad, ms)} vs ${sp(base, ms)} alone; ratio per run ${sp(judged.ratio, (v) => `×${num(v, 2)}`)}; target met in ${judged.metIn} of ${runs.length} runs${unmeasured > 0 ? ` (${unmeasured} more without figures: see section 5)` : ''}`,
       `≤ ${num(TARGETS.isolationP99Factor, 1)}× alone or ≤ alone + ${ms(TARGETS.isolationP99ExtraMs)}, in the median run`,
       verdict(judged.ok),
+    ]);
+  }
+  if (r.capacity) {
+    const hot = hotPartitionsAt(r.capacity, TARGETS.capacityDecisionsPerSecond);
+    const first = r.capacity.binding.map((b) => `${int(b.rate)}/s: ${b.rows[0] ?? 'none'}`).join('; ');
+    add('capacity', [
+      `DynamoDB partitions over their limit at ${int(TARGETS.capacityDecisionsPerSecond)} decisions/s on AWS (model from the settings, stack defaults)`,
+      `${hot.length === 0 ? 'none' : hot.join('; ')}. First limit to bind — ${first}`,
+      `no hot partition at ${int(TARGETS.capacityDecisionsPerSecond)}/s`,
+      verdict(hot.length === 0),
     ]);
   }
   return tagged;
@@ -933,6 +949,50 @@ ${unmeasured.length > 0 ? `- Without figures, left out of the medians and the ve
 `;
 }
 
+function capacitySection(c: CapacityReport): string {
+  const a = c.assumptions;
+  const fmt = (v: number) => (v >= 100 ? int(v) : num(v, v >= 10 ? 0 : 1));
+  const cell = (row: CapacityReport['rows'][number], i: number) => {
+    const load = row.loads[i]!;
+    if (row.rampOnly) return `${fmt(load)}${load > row.limit ? ' (ramp: needs time)' : ''}`;
+    return load > row.limit ? `**${fmt(load)} — binds**` : `${fmt(load)} (${pct((100 * load) / row.limit)})`;
+  };
+  const limitCell = (row: CapacityReport['rows'][number]) => {
+    const quota = quotaOf(row);
+    const value = Number.isFinite(row.limit) ? `${fmt(row.limit)} ${row.unit}` : `unlimited ${row.unit}`;
+    return quota ? `${value} — [${quota.check ? 'source (check)' : 'source'}](${quota.source})` : `${value} — ${row.setting ?? 'setting'}`;
+  };
+  const rows = c.rows.map((row) => [row.resource, row.perDecision, ...c.rates.map((_, i) => cell(row, i)), limitCell(row), row.lift]);
+  const quotaRows = (Object.values(QUOTAS) as Quota[]).map((q) => [
+    Number.isFinite(q.value) ? int(q.value) : 'unlimited',
+    `${q.unit}${q.note ? `. ${q.note}` : ''}${q.check ? ' **(check)**' : ''}`,
+    q.lift,
+    q.source,
+  ]);
+  const binding = c.binding
+    .map((b, i) =>
+      b.rows.length > 0
+        ? `at ${int(b.rate)}/s: ${b.rows.join('; ')}`
+        : `at ${int(b.rate)}/s: none binds; nearest ${c.nearest[i]!.resource} at ${pct(100 * c.nearest[i]!.share)} of its limit`,
+    )
+    .join('. ');
+  return `## 6. Capacity on AWS (a model, not a measurement)
+
+Computed by \`capacity.ts\` from the app's own settings (\`infra/app-definition.ts\`: \`draftListShards\`, \`streamConsumer\`, \`queueConsumer\`, index projections; the stack's throttle defaults, \`infra/stacks/throttle.ts\`) and AWS's documented limits (\`quotas.ts\`, sources below): what one decision puts on each resource, at ${c.rates.map(int).join(', ')} decisions/s sustained, with the create that preceded it. Cells: load, and its share of the limit; **binds** when over it. Nothing here was run on AWS.
+
+Assumed, not read from settings: API functions ${ms(a.apiFunctionSeconds * 1000)} per invocation; a stream batch ${ms(a.fanOutBatchSeconds * 1000)} + ${ms(a.fanOutSecondsPerRecord * 1000)} per record; the receiver answers in ${ms(a.receiverSeconds * 1000)}; ${a.endpoints} endpoint subscribed to every decision; ${a.draftItemWriteUnits} WRU per draft item write (drafts up to 1 KB); ${a.endpointWritesPerMessage} writes per message on its endpoint's keys; one API key per role.
+
+${table(['resource', 'per decision', ...c.rates.map((r) => `at ${int(r)}/s`), 'limit', 'what lifts it'], rows)}
+
+**Over their limit, worst first** — ${binding}.
+
+### AWS limits used
+${table(['default', 'what', 'how to get more', 'source'], quotaRows)}
+
+${QUOTAS_AS_OF}.
+`;
+}
+
 /** Each section starts with this marker, so a partial run (--only) can replace just its own. */
 const sectionMarker = (section: Section) => `<!-- bench-section: ${section} -->`;
 
@@ -959,14 +1019,14 @@ Options: \`--n ${o.n} --rate ${o.rate} --runs ${o.runs}${o.quick ? ' --quick' : 
     `## How to run
 
 \`\`\`sh
-npm run bench                       # all five sections, rewrites BENCHMARKS.md (10–15 minutes on 2 cores)
+npm run bench                       # all six sections, rewrites BENCHMARKS.md (10–15 minutes on 2 cores)
 npm run bench -- --quick            # smoke run: n=200, 2 runs, 2–3 minutes
-npm run bench -- --only isolation   # one section: pipeline | worker | coldstart | cost | isolation (repeatable); the others stay as they were
+npm run bench -- --only isolation   # one section: pipeline | worker | coldstart | cost | isolation | capacity (repeatable); the others stay as they were
 npm run bench -- --n 1000 --rate 50 --runs 5 --drain 60 --out /tmp/bench.md
 PROCESSA_BENCH_DUMP=/tmp/d.csv npm run bench -- --only pipeline   # also dump per-decision timings and the runtime's INFO log
 \`\`\`
 
-It needs what \`npm run dev\` needs (Java 17+ for DynamoDB Local), uses loopback only, bounds every loop in count and time, and prints a progress line on stderr. Other work on the machine skews the figures (the load average above says how busy it was); on 2 cores the pipeline figures in particular vary from run to run. It is not part of \`npm test\`. The code is in \`test/bench/\`: \`pipeline.ts\`, \`worker.ts\`, \`coldstart.ts\`, \`cost.ts\` with \`prices.ts\`, \`isolation.ts\`; this file is written by \`report.ts\`.
+It needs what \`npm run dev\` needs (Java 17+ for DynamoDB Local), uses loopback only, bounds every loop in count and time, and prints a progress line on stderr. Other work on the machine skews the figures (the load average above says how busy it was); on 2 cores the pipeline figures in particular vary from run to run. It is not part of \`npm test\`. The code is in \`test/bench/\`: \`pipeline.ts\`, \`worker.ts\`, \`coldstart.ts\`, \`cost.ts\` with \`prices.ts\`, \`isolation.ts\`, \`capacity.ts\` with \`quotas.ts\`; this file is written by \`report.ts\`.
 `,
   ];
   for (const [section, body] of sectionBodies(r)) parts.push(`${sectionMarker(section)}\n${body}`);
@@ -980,6 +1040,7 @@ function sectionBodies(r: Results): Array<[Section, string]> {
   if (r.coldstart) bodies.push(['coldstart', coldStartSection(r)]);
   if (r.cost?.length) bodies.push(['cost', costSection(r)]);
   if (r.isolation?.length) bodies.push(['isolation', isolationSection(r)]);
+  if (r.capacity) bodies.push(['capacity', capacitySection(r.capacity)]);
   return bodies;
 }
 

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: measures the pipeline on the dev runtime, the delivery worker against the wire,
  * cold-start proxies of every function bundle, the cost per million drafts and isolation from a
- * hanging endpoint, then rewrites BENCHMARKS.md at the repo root (with --only, just those
+ * hanging endpoint, and models capacity on AWS from the settings, then rewrites BENCHMARKS.md at the repo root (with --only, just those
  * sections of it). Flags: see USAGE in options.ts. Not part of `npm test`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { capacityModel } from './capacity.js';
 import { buildBundles, runColdStart } from './coldstart.js';
 import { runCost } from './cost.js';
 import { stopLocalStack } from './local-stack.js';
@@ -97,6 +98,11 @@ try {
     await timed('cost', async () => {
       results.cost = [];
       for (let i = 1; i <= options.runs; i++) results.cost.push(await runCost(options, i));
+    });
+  }
+  if (wants('capacity')) {
+    await timed('capacity', async () => {
+      results.capacity = capacityModel();
     });
   }
 } catch (error) {
