@@ -1,15 +1,7 @@
-import { DynamoApiKeyStore } from './store/api-keys-store.js';
-import { DynamoEndpointHealthStore } from './store/endpoint-health-store.js';
-import { DynamoBreakerStore } from './store/breaker-store.js';
-import { documentClient } from './store/dynamo-client.js';
-import { DynamoDraftStore } from './store/drafts-store.js';
-import { DynamoPendingDrafts } from './store/pending-drafts-store.js';
-import { queueUrlFromEnv, tableNameFromEnv } from './config.js';
-import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from './store/deliveries-store.js';
-import { SqsDeadLetterQueue, SqsDeliveryQueue, sqsClient } from './store/sqs-queues.js';
-import { DynamoEndpointStore } from './store/webhooks-store.js';
-import { DynamoSessionStore } from './store/sessions-store.js';
+/** Every store factory (shared/store-factories.ts), plus what wires operational events to the stores. */
+export * from './store-factories.js';
 import { count, logger, METRICS } from './observability.js';
+import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from './store-factories.js';
 import { operatorNotifierFromEnv } from './store/operator-notices.js';
 import type { WebhookEvent } from './webhooks/events.js';
 import {
@@ -20,22 +12,6 @@ import {
   type EmitResult,
   type OperationalEventDeps,
 } from './webhooks/operational-events.js';
-
-/** Store and queue factories for handlers: each reads its table names from the environment once, at cold start. */
-/** `idempotency`: also the idempotency table, for idempotent creates; only createDraft is bound to it. */
-export const draftStoreFromEnv = (options: { idempotency?: boolean } = {}) =>
-  new DynamoDraftStore(documentClient(), tableNameFromEnv('drafts'), options.idempotency ? tableNameFromEnv('idempotency') : undefined);
-/** Pending drafts by creation time (the by-status index), for the reminder sweep. */
-export const pendingDraftsFromEnv = () => new DynamoPendingDrafts(documentClient(), tableNameFromEnv('drafts'));
-export const apiKeyStoreFromEnv = () => new DynamoApiKeyStore(documentClient(), tableNameFromEnv('apiKeys'));
-
-export const endpointStoreFromEnv = () => new DynamoEndpointStore(documentClient(), tableNameFromEnv('webhooks'));
-export const deliveryLogStoreFromEnv = () => new DynamoDeliveryLogStore(documentClient(), tableNameFromEnv('deliveries'));
-export const deliveryStateStoreFromEnv = () => new DynamoDeliveryStateStore(documentClient(), tableNameFromEnv('deliveries'));
-export const breakerStoreFromEnv = () => new DynamoBreakerStore(documentClient(), tableNameFromEnv('deliveries'));
-export const endpointHealthStoreFromEnv = () => new DynamoEndpointHealthStore(documentClient(), tableNameFromEnv('deliveries'));
-export const deliveryQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('deliveries'));
-export const deadLetterQueueFromEnv = () => new SqsDeadLetterQueue(sqsClient(), queueUrlFromEnv('deliveriesDlq'));
 
 /** Logs and counts what an operational event could not reach: it never fails the work that caused it. */
 export function reportOperationalEvent(event: WebhookEvent, { queued, notified, errors }: EmitResult): void {
@@ -68,4 +44,3 @@ export const deadDeliveriesFromEnv = () => {
     },
   };
 };
-export const sessionStoreFromEnv = () => new DynamoSessionStore(documentClient(), tableNameFromEnv('sessions'));

@@ -5,7 +5,13 @@ import { publicBaseUrlFromEnv } from '../../shared/config.js';
 import { expireDueDrafts } from '../../shared/domain/drafts-service.js';
 import { sendDueReminders } from '../../shared/notifications/reminders.js';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
-import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, draftStoreFromEnv, endpointStoreFromEnv, pendingDraftsFromEnv } from '../../shared/stores.js';
+import {
+  deliveryQueueFromEnv,
+  deliveryStateStoreFromEnv,
+  draftStoreFromEnv,
+  endpointStoreFromEnv,
+  pendingDraftsFromEnv,
+} from '../../shared/store-factories.js';
 
 const drafts = draftStoreFromEnv();
 const pending = pendingDraftsFromEnv();

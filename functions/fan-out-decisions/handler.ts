@@ -6,7 +6,7 @@ import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
 import { publicBaseUrlFromEnv } from '../../shared/config.js';
 import { decodeDraftImage, isCreatedRecord, isDecisionRecord } from '../../shared/store/drafts-stream.js';
-import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/store-factories.js';
 import { endpointSnapshot, fanOutCreated, fanOutDecision } from '../../shared/webhooks/fan-out.js';
 
 const endpoints = endpointStoreFromEnv();

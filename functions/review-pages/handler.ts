@@ -27,7 +27,7 @@ import {
   type SignedInPageRequest,
 } from '../../shared/pages/page-handler.js';
 import { draftPage, listPage, type ListTab } from '../../shared/pages/review-views.js';
-import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
+import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/store-factories.js';
 
 const drafts = draftStoreFromEnv();
 const keys = apiKeyStoreFromEnv();
