@@ -36,10 +36,17 @@ export interface KeyAttribute {
   name: string;
   type: AttributeType;
 }
+/**
+ * Which attributes an index copies from the table: every write of an item pays for its copies,
+ * so an index read by key lookups afterwards keeps only the keys (KEYS_ONLY).
+ */
+export type IndexProjection = { type: 'KEYS_ONLY' } | { type: 'INCLUDE'; attributes: readonly string[] } | { type: 'ALL' };
 export interface IndexDefinition {
   name: string;
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
+  /** ALL when left out. */
+  projection?: IndexProjection;
 }
 export interface TableDefinition {
   /** Environment variable through which functions learn the table's physical name. */
@@ -51,25 +58,27 @@ export interface TableDefinition {
   ttlAttribute?: string;
 }
 
-/**
- * How many partitions each draft listing index spreads its items over (listShard = <scope>#0..N-1,
- * picked from the draft id): one index partition takes about 1,000 writes/s, and the review
- * queue's partition takes a create and a decision per draft. Listings merge the shards newest
- * first. Fixed: a draft's shard is part of its stored keys, so changing it needs a backfill.
- */
-export const draftListShards = 8;
+/** How many partitions each draft listing index spreads its items over (shared/store/draft-shards.ts says why). */
+export { DRAFT_LIST_SHARDS as draftListShards } from '../shared/store/draft-shards.js';
 
 export const tables = {
   drafts: {
     envVar: tableEnvVars.drafts,
     partitionKey: { name: 'id', type: 'S' },
+    // Keys only: a listing fetches its page's drafts by id, so a draft's write cost does not grow
+    // with its content. Partition keys carry the shard (<scope>#0..draftListShards-1).
     indexes: [
-      // Newest first within one status: the review queue ("pending") and decided drafts.
-      { name: 'by-status', partitionKey: { name: 'status', type: 'S' }, sortKey: { name: 'listKey', type: 'S' } },
-      // Newest first across all statuses (every draft item carries kind = "draft").
-      { name: 'by-created', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'listKey', type: 'S' } },
-      // Sparse: only pending drafts with an expiresAt carry expiryQueue, so the sweep reads just those.
-      { name: 'pending-by-expiry', partitionKey: { name: 'expiryQueue', type: 'S' }, sortKey: { name: 'expiresAt', type: 'S' } },
+      // Newest first within one status (statusShard = <status>#<n>): the review queue and decided drafts.
+      { name: 'by-status-shard', partitionKey: { name: 'statusShard', type: 'S' }, sortKey: { name: 'listKey', type: 'S' }, projection: { type: 'KEYS_ONLY' } },
+      // Newest first across all statuses (createdShard = all#<n>).
+      {
+        name: 'by-created-shard',
+        partitionKey: { name: 'createdShard', type: 'S' },
+        sortKey: { name: 'listKey', type: 'S' },
+        projection: { type: 'KEYS_ONLY' },
+      },
+      // Sparse: only pending drafts with an expiresAt carry expiryShard (pending#<n>), so the sweep reads just those.
+      { name: 'expiry-shard', partitionKey: { name: 'expiryShard', type: 'S' }, sortKey: { name: 'expiresAt', type: 'S' }, projection: { type: 'KEYS_ONLY' } },
     ],
     // Decisions leave the table through its stream; old and new images let the stream
     // filter pass only pending → decided transitions.

@@ -5,13 +5,18 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
+  type Projection,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { queues, tables, type QueueName, type TableDefinition, type TableName } from '../app-definition.js';
+import { queues, tables, type IndexProjection, type QueueName, type TableDefinition, type TableName } from '../app-definition.js';
 
 export type TableNames = Record<TableName, string>;
 export type QueueUrls = Record<QueueName, string>;
+
+/** The stack's projection of the same definition (infra/stacks/stateful.ts), as CreateTable spells it. */
+const projection = (wanted: IndexProjection = { type: 'ALL' }): Projection =>
+  wanted.type === 'INCLUDE' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...wanted.attributes] } : { ProjectionType: wanted.type };
 
 /** The CreateTable request for one definition: the local twin of the stateful construct's Table. */
 export function createTableInput(physicalName: string, definition: TableDefinition) {
@@ -24,7 +29,7 @@ export function createTableInput(physicalName: string, definition: TableDefiniti
   const GlobalSecondaryIndexes = definition.indexes.map((index) => ({
     IndexName: index.name,
     KeySchema: keySchema(index.partitionKey, index.sortKey),
-    Projection: { ProjectionType: 'ALL' as const },
+    Projection: projection(index.projection),
   }));
   return {
     TableName: physicalName,

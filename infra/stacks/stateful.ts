@@ -2,7 +2,16 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { queues, tables, type KeyAttribute, type QueueDefinition, type QueueName, type TableDefinition, type TableName } from '../app-definition.js';
+import {
+  queues,
+  tables,
+  type IndexProjection,
+  type KeyAttribute,
+  type QueueDefinition,
+  type QueueName,
+  type TableDefinition,
+  type TableName,
+} from '../app-definition.js';
 import { queueId, tableId } from './names.js';
 
 export interface StatefulProps {
@@ -14,6 +23,11 @@ const attribute = (key: KeyAttribute): dynamodb.Attribute => ({
   name: key.name,
   type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
 });
+
+const projection = (wanted: IndexProjection = { type: 'ALL' }): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> =>
+  wanted.type === 'INCLUDE'
+    ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...wanted.attributes] }
+    : { projectionType: dynamodb.ProjectionType[wanted.type] };
 
 /**
  * The resources that hold data: one DynamoDB table per entry of `tables` and one SQS queue per
@@ -73,7 +87,7 @@ export class Stateful extends Construct {
         indexName: index.name,
         partitionKey: attribute(index.partitionKey),
         sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
-        projectionType: dynamodb.ProjectionType.ALL,
+        ...projection(index.projection),
       });
     }
     return table;

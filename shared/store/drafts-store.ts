@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
@@ -9,6 +9,7 @@ import type { ApproveResult, CreateResult, DecideResult, DraftPage, DraftStore, 
 import type { ApprovalChange } from '../domain/approvals.js';
 import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { draftShard, draftShards as shards } from './draft-shards.js';
 import { withStoreErrors } from './dynamo-client.js';
 
 /**
@@ -22,6 +23,10 @@ export interface DraftItem {
   status: DraftStatus;
   /** Sort key of both list indexes: newest first, ties broken by id. */
   listKey: string;
+  /** Partition key of the by-status-shard index: <status>#<shard of the id>. */
+  statusShard: string;
+  /** Partition key of the by-created-shard index: all#<shard of the id>. */
+  createdShard: string;
   title: string;
   contentJson: string;
   metadataJson: string;
@@ -32,8 +37,8 @@ export interface DraftItem {
   reviewedBy?: Draft['reviewedBy'];
   rejectionReason?: string;
   expiresAt?: string;
-  /** Set only while a draft with expiresAt is pending: the sparse expiry index holds exactly the drafts to sweep. */
-  expiryQueue?: 'pending';
+  /** pending#<shard>, set only while a draft with expiresAt is pending: the sparse expiry index holds exactly the drafts to sweep. */
+  expiryShard?: string;
   reviewers?: string[];
   requiredApprovals?: number;
   approvals?: Draft['approvals'];
@@ -43,12 +48,17 @@ export interface DraftItem {
   history: Draft['history'];
 }
 
+const statusShardOf = (status: DraftStatus, id: string) => `${status}#${draftShard(id)}`;
+const expiryShardOf = (id: string) => `pending#${draftShard(id)}`;
+
 export function toItem(draft: Draft): DraftItem {
   return {
     id: draft.id,
     kind: 'draft',
     status: draft.status,
     listKey: `${draft.createdAt}#${draft.id}`,
+    statusShard: statusShardOf(draft.status, draft.id),
+    createdShard: `all#${draftShard(draft.id)}`,
     title: draft.title,
     contentJson: JSON.stringify(draft.content),
     metadataJson: JSON.stringify(draft.metadata),
@@ -59,7 +69,7 @@ export function toItem(draft: Draft): DraftItem {
     reviewedBy: draft.reviewedBy,
     rejectionReason: draft.rejectionReason,
     expiresAt: draft.expiresAt,
-    ...(draft.expiresAt && draft.status === 'pending' ? { expiryQueue: 'pending' as const } : {}),
+    ...(draft.expiresAt && draft.status === 'pending' ? { expiryShard: expiryShardOf(draft.id) } : {}),
     reviewers: draft.reviewers ?? [],
     requiredApprovals: draft.requiredApprovals ?? 1,
     approvals: draft.approvals ?? [],
@@ -94,11 +104,22 @@ export function fromItem(item: Record<string, unknown>): Draft {
   };
 }
 
-/** The shape of a list position, per index: a forged cursor cannot point DynamoDB at another partition. */
+/**
+ * The shape of a list position, per listing: the last listKey returned (every shard resumes below
+ * it), and the status or kind of the listing, so a cursor cannot be used on another listing.
+ */
 const positionSchema = (status?: DraftStatus) => {
   const base = { id: z.string().min(1).max(64), listKey: z.string().min(1).max(200) };
-  return status ? z.strictObject({ ...base, status: z.literal(status) }) : z.strictObject({ ...base, kind: z.literal('draft') });
+  const position = z.strictObject({
+    ...base,
+    status: status ? z.literal(status) : z.never().optional(),
+    kind: status ? z.never().optional() : z.literal('draft'),
+  });
+  return position.refine((p) => p.listKey.endsWith(`#${p.id}`));
 };
+
+/** Bounded retries of a BatchGetItem's unprocessed keys (throttling): past them the listing is a 503, never a page with holes. */
+const BATCH_GET_ATTEMPTS = 6;
 
 /** Transaction cancellation reasons that say "not now" rather than "never". */
 const TRANSIENT_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
@@ -184,70 +205,126 @@ export class DynamoDraftStore implements DraftStore {
   list(query: { status?: DraftStatus; limit: number; cursor?: string }): Promise<DraftPage> {
     const scope = query.status ?? '*';
     const start = query.cursor !== undefined ? decodeCursor(query.cursor, `drafts:${scope}`, positionSchema(query.status)) : undefined;
-    const byStatus = query.status !== undefined;
+    const status = query.status;
     return withStoreErrors(async () => {
-      // One extra item tells whether another page exists, so the last page has no cursor.
-      const { Items = [] } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: byStatus ? 'by-status' : 'by-created',
-          KeyConditionExpression: byStatus ? '#status = :value' : 'kind = :value',
-          ExpressionAttributeNames: byStatus ? { '#status': 'status' } : undefined,
-          ExpressionAttributeValues: { ':value': byStatus ? query.status : 'draft' },
-          ScanIndexForward: false,
-          Limit: query.limit + 1,
-          ExclusiveStartKey: start,
+      // Every shard gives its newest limit+1 keys below the cursor; their merge holds the page's
+      // keys, and one more tells whether another page exists (so the last page has no cursor).
+      const perShard = await Promise.all(
+        shards.map(async (n) => {
+          const { Items = [] } = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: status ? 'by-status-shard' : 'by-created-shard',
+              KeyConditionExpression: start ? '#shard = :shard AND listKey < :before' : '#shard = :shard',
+              ExpressionAttributeNames: { '#shard': status ? 'statusShard' : 'createdShard' },
+              ExpressionAttributeValues: { ':shard': status ? `${status}#${n}` : `all#${n}`, ...(start ? { ':before': start.listKey } : {}) },
+              ScanIndexForward: false,
+              Limit: query.limit + 1,
+            }),
+          );
+          return Items as Array<{ id: string; listKey: string }>;
         }),
       );
-      const page = Items.slice(0, query.limit).map(fromItem);
-      const last = page.at(-1);
+      // listKey (createdAt#id) is unique, so the merged order is total and the same on every read.
+      const keys = perShard.flat().sort((a, b) => (a.listKey < b.listKey ? 1 : a.listKey > b.listKey ? -1 : 0));
+      const pageKeys = keys.slice(0, query.limit);
+      const fetched = await this.getMany(pageKeys.map((k) => k.id));
+      // The index lags the table: a draft decided (or deleted) since is left out rather than shown
+      // under a status it no longer has, so a page can come back shorter than limit.
+      const items = pageKeys.flatMap((k) => {
+        const draft = fetched.get(k.id);
+        return draft && (!status || draft.status === status) ? [draft] : [];
+      });
+      const last = pageKeys.at(-1);
       const nextCursor =
-        Items.length > query.limit && last
-          ? encodeCursor(`drafts:${scope}`, {
-              id: last.id,
-              listKey: `${last.createdAt}#${last.id}`,
-              ...(byStatus ? { status: last.status } : { kind: 'draft' }),
-            })
+        keys.length > query.limit && last
+          ? encodeCursor(`drafts:${scope}`, { id: last.id, listKey: last.listKey, ...(status ? { status } : { kind: 'draft' }) })
           : undefined;
-      return { items: page, nextCursor };
+      return { items, nextCursor };
     });
+  }
+
+  /** The drafts of these ids that exist, in the same order. */
+  async getByIds(ids: string[]): Promise<Draft[]> {
+    const fetched = await this.getMany(ids);
+    return ids.flatMap((id) => fetched.get(id) ?? []);
+  }
+
+  /**
+   * The current drafts of these ids (strongly consistent: the status filter then sees the latest
+   * decision), by BatchGetItem in chunks of 100; unprocessed keys are retried with backoff, bounded.
+   */
+  private async getMany(ids: string[]): Promise<Map<string, Draft>> {
+    const found = new Map<string, Draft>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += 100) chunks.push(ids.slice(i, i + 100));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let keys: Array<Record<string, unknown>> = chunk.map((id) => ({ id }));
+        for (let attempt = 1; keys.length > 0; attempt++) {
+          if (attempt > BATCH_GET_ATTEMPTS) throw new ServiceUnavailableError(1);
+          if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);
+          const { Responses, UnprocessedKeys } = await this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+          );
+          for (const item of Responses?.[this.tableName] ?? []) found.set(String(item.id), fromItem(item));
+          keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        }
+      }),
+    );
+    return found;
   }
 
   count(status: DraftStatus): Promise<number> {
     return withStoreErrors(async () => {
-      let total = 0;
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'by-status',
-            KeyConditionExpression: '#status = :status',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':status': status },
-            Select: 'COUNT',
-            ExclusiveStartKey: start,
-          }),
-        );
-        total += page.Count ?? 0;
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return total;
+      const counts = await Promise.all(
+        shards.map(async (n) => {
+          let total = 0;
+          let start: Record<string, unknown> | undefined;
+          do {
+            const page = await this.client.send(
+              new QueryCommand({
+                TableName: this.tableName,
+                IndexName: 'by-status-shard',
+                KeyConditionExpression: 'statusShard = :shard',
+                ExpressionAttributeValues: { ':shard': `${status}#${n}` },
+                Select: 'COUNT',
+                ExclusiveStartKey: start,
+              }),
+            );
+            total += page.Count ?? 0;
+            start = page.LastEvaluatedKey;
+          } while (start);
+          return total;
+        }),
+      );
+      return counts.reduce((a, b) => a + b, 0);
     });
   }
 
   listExpired(now: Date, limit: number): Promise<Draft[]> {
     return withStoreErrors(async () => {
-      const { Items = [] } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'pending-by-expiry',
-          KeyConditionExpression: 'expiryQueue = :pending AND expiresAt <= :now',
-          ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString() },
-          Limit: limit,
+      const perShard = await Promise.all(
+        shards.map(async (n) => {
+          const { Items = [] } = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: 'expiry-shard',
+              KeyConditionExpression: 'expiryShard = :shard AND expiresAt <= :now',
+              ExpressionAttributeValues: { ':shard': `pending#${n}`, ':now': now.toISOString() },
+              Limit: limit,
+            }),
+          );
+          return Items as Array<{ id: string; expiresAt: string }>;
         }),
       );
-      return Items.map(fromItem);
+      // The longest overdue first, across shards; expire() re-checks each one's status and time.
+      const due = perShard
+        .flat()
+        .sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : 0))
+        .slice(0, limit);
+      const fetched = await this.getMany(due.map((k) => k.id));
+      return due.flatMap((k) => fetched.get(k.id) ?? []);
     });
   }
 
@@ -259,10 +336,16 @@ export class DynamoDraftStore implements DraftStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { id },
-            UpdateExpression: 'SET #status = :expired, history = list_append(history, :entry) REMOVE expiryQueue',
+            UpdateExpression: 'SET #status = :expired, statusShard = :statusShard, history = list_append(history, :entry) REMOVE expiryShard',
             ConditionExpression: '#status = :pending AND expiresAt <= :now',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':expired': 'expired', ':pending': 'pending', ':now': now, ':entry': [{ action: 'expired', at: now, actor: null }] },
+            ExpressionAttributeValues: {
+              ':expired': 'expired',
+              ':statusShard': statusShardOf('expired', id),
+              ':pending': 'pending',
+              ':now': now,
+              ':entry': [{ action: 'expired', at: now, actor: null }],
+            },
           }),
         );
         return true;
@@ -274,9 +357,17 @@ export class DynamoDraftStore implements DraftStore {
   }
 
   decide(id: string, change: DecisionChange): Promise<DecideResult> {
-    const sets = ['#status = :status', 'reviewedAt = :reviewedAt', 'reviewedBy = :reviewedBy', 'history = list_append(history, :entry)'];
+    // The status moves the draft to another by-status-shard partition (same shard number).
+    const sets = [
+      '#status = :status',
+      'statusShard = :statusShard',
+      'reviewedAt = :reviewedAt',
+      'reviewedBy = :reviewedBy',
+      'history = list_append(history, :entry)',
+    ];
     const values: Record<string, unknown> = {
       ':status': change.status,
+      ':statusShard': statusShardOf(change.status, id),
       ':reviewedAt': change.reviewedAt,
       ':reviewedBy': change.reviewedBy,
       ':entry': [change.historyEntry],
@@ -298,7 +389,7 @@ export class DynamoDraftStore implements DraftStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { id },
-            UpdateExpression: `SET ${sets.join(', ')} REMOVE expiryQueue`,
+            UpdateExpression: `SET ${sets.join(', ')} REMOVE expiryShard`,
             // ISO timestamps of one format compare correctly as strings.
             ConditionExpression: 'attribute_exists(id) AND #status = :pending AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
             ExpressionAttributeNames: { '#status': 'status' },
@@ -368,8 +459,9 @@ export class DynamoDraftStore implements DraftStore {
       sets.push('approvals = list_append(if_not_exists(approvals, :empty), :approval)', 'approvedBy = list_append(if_not_exists(approvedBy, :empty), :keyIds)');
     }
     if (change.completes) {
-      sets.push('#status = :approved', 'reviewedAt = :now', 'reviewedBy = :by');
+      sets.push('#status = :approved', 'statusShard = :statusShard', 'reviewedAt = :now', 'reviewedBy = :by');
       values[':approved'] = 'approved';
+      values[':statusShard'] = statusShardOf('approved', id);
       values[':by'] = change.approval.by;
     }
     return withStoreErrors(async () => {
@@ -378,7 +470,7 @@ export class DynamoDraftStore implements DraftStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { id },
-            UpdateExpression: `SET ${sets.join(', ')}${change.completes ? ' REMOVE expiryQueue' : ''}`,
+            UpdateExpression: `SET ${sets.join(', ')}${change.completes ? ' REMOVE expiryShard' : ''}`,
             ConditionExpression: conditions.join(' AND '),
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: values,

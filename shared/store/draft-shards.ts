@@ -1,0 +1,22 @@
+/**
+ * How many partitions each draft listing index spreads its items over (<scope>#0..N-1, picked
+ * from the draft id): one index partition takes about 1,000 writes/s, and the review queue's
+ * partition takes a create and a decision per draft. Listings merge the shards newest first.
+ * Fixed: a draft's shard is part of its stored keys, so changing it needs a backfill.
+ * Kept apart from the app definition so that functions import the number, not the definition.
+ */
+export const DRAFT_LIST_SHARDS = 8;
+
+/**
+ * The listing shard of a draft: FNV-1a of its id, mod DRAFT_LIST_SHARDS. A pure function of the
+ * id, so every write of a draft (create, decide, expire) lands in the same shard number, and
+ * parallel creates spread over the shards without coordinating.
+ */
+export function draftShard(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % DRAFT_LIST_SHARDS;
+}
+
+/** Shard numbers 0..DRAFT_LIST_SHARDS-1, the partitions a listing reads. */
+export const draftShards: readonly number[] = Array.from({ length: DRAFT_LIST_SHARDS }, (_, n) => n);
