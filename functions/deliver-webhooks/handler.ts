@@ -16,13 +16,15 @@ import {
   reportOperationalEvent,
 } from '../../shared/stores.js';
 import { breakerPolicyFromEnv } from '../../shared/webhooks/circuit-breaker-config.js';
-import { watchForHang } from '../../shared/webhooks/circuit-breaker-hangs.js';
-import { readOncePerBatch, spreadDeferral } from '../../shared/webhooks/circuit-breaker.js';
+import { readOncePerBatch } from '../../shared/webhooks/circuit-breaker.js';
+import { gatherOnce } from '../../shared/webhooks/batch-gather.js';
+import { readStatesOncePerBatch } from '../../shared/webhooks/delivery-state.js';
+import type { HealthOutcome, HealthRecord } from '../../shared/webhooks/endpoint-health.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
-import { deliverMessage } from '../../shared/webhooks/deliver.js';
+import { deliverMessage, type DeliveryStep } from '../../shared/webhooks/deliver.js';
 import type { DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
-import { parseDeliveryMessage, type RetryLater as RetryLaterChange } from '../../shared/webhooks/delivery-message.js';
+import { parseDeliveryMessage, type DeliveryMessage, type RetryLater as RetryLaterChange } from '../../shared/webhooks/delivery-message.js';
 import { disableEndpoint, type WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { endpointSnapshot } from '../../shared/webhooks/fan-out.js';
 import { createPoster } from '../../shared/webhooks/http-post.js';
@@ -61,10 +63,13 @@ const breaker = {
   onError: (error: unknown) => logger.error('circuit breaker not read or updated', { error: error as Error }),
 };
 
-/** Health is bookkeeping: a failure to record it is logged, never a reason to POST the webhook again. */
-const recordHealth = (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) =>
-  health.record(endpointId, outcome).catch((error: unknown) => {
-    logger.error('endpoint health not recorded', { endpointId, error: error as Error });
+/**
+ * One health update for all of a batch's attempts to an endpoint. Health is bookkeeping: a failure
+ * to record it is logged, never a reason to POST the webhook again.
+ */
+const recordHealth = (endpointId: string, outcomes: HealthOutcome[]): Promise<HealthRecord | undefined> =>
+  health.recordAll(endpointId, outcomes).catch((error: unknown) => {
+    logger.error('endpoint health not recorded', { endpointId, attempts: outcomes.length, error: error as Error });
     return undefined;
   });
 
@@ -81,12 +86,31 @@ class RetryLater extends Error {}
 export const handler = middy(async (event: SQSEvent, context: Context) => {
   // One processor per invocation: its prepare() clears the failures it collects.
   const processor = new BatchProcessor(EventType.SQS);
+  // Per invocation only: a rotated secret signs the next batch, a URL change or a disable applies to it.
   const endpointCache = new Map<string, Promise<WebhookEndpoint | undefined>>();
   const endpointFor = (id: string) => {
     let found = endpointCache.get(id);
     if (!found) endpointCache.set(id, (found = endpoints.get(id)));
     return found;
   };
+  // Parsed up front, so the batch's reads all start at once instead of one after another per message.
+  const messages = new Map<string, DeliveryMessage | undefined>(event.Records.map((record) => [record.messageId, parseDeliveryMessage(record.body)]));
+  const parsed = [...messages.values()].filter((message): message is DeliveryMessage => message !== undefined);
+  const perEndpoint = new Map<string, number>();
+  for (const message of parsed) perEndpoint.set(message.endpointId, (perEndpoint.get(message.endpointId) ?? 0) + 1);
+  // One breaker read per endpoint for this batch (its deliveries run concurrently); writes as ever.
+  const batchBreaker = { ...breaker, store: readOncePerBatch(breaker.store) };
+  // The batch's reads in one round trip's time: its endpoints, their breakers, and all its delivery
+  // states in one BatchGetItem. Errors surface where each is awaited (and are handled there).
+  for (const id of perEndpoint.keys()) {
+    void endpointFor(id).catch(() => undefined);
+    void batchBreaker.store.get(id).catch(() => undefined);
+  }
+  const batchStates = readStatesOncePerBatch(states, parsed);
+  // Health: one atomic update per endpoint per batch, once each of its deliveries attempted (or will not).
+  const healthUpdates = new Map(
+    [...perEndpoint].map(([id, expected]) => [id, gatherOnce(expected, (outcomes: HealthOutcome[]) => recordHealth(id, outcomes))]),
+  );
   // Operational events (endpoint.disabled, delivery.exhausted) go out after the batch's deliveries,
   // and never fail them: what could not be sent is logged and counted.
   const announcements: Array<Promise<void>> = [];
@@ -107,32 +131,36 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
   };
   const attempts: DeliveryAttempt[] = [];
   const retries: RetryLaterChange[] = [];
-  // One breaker read per endpoint for this batch (its deliveries run concurrently); writes as ever.
-  const batchBreaker = { ...breaker, store: readOncePerBatch(breaker.store) };
+  let deferred = 0;
 
   const response = await processPartialResponse(
     event,
     async (record: SQSRecord) => {
-      const message = parseDeliveryMessage(record.body);
+      const message = messages.get(record.messageId);
       if (!message) {
         // Not ours or corrupt: it can never be delivered, so keep it out of the retry loop.
         logger.error('unreadable delivery message dropped', { messageId: record.messageId });
         return;
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-      // An attempt left unanswered counts toward the breaker early, so a hanging receiver trips it within hangAfterMs.
-      const hang = watchForHang(message.endpointId, batchBreaker);
-      const step = await deliverMessage(message, receiveCount, {
-        post: hang.post(post),
-        sendNotification: hang.sendNotification(sendNotification),
-        policy,
-        states,
-        endpointFor,
-        disableEndpoint: disable,
-        recordHealth,
-        breaker: hang.breaker,
-        backstopReceives: deliveryRetry.backstopReceives,
-      });
+      const healthShare = healthUpdates.get(message.endpointId)!.participant();
+      let step: DeliveryStep;
+      try {
+        step = await deliverMessage(message, receiveCount, {
+          post,
+          sendNotification,
+          policy,
+          states: batchStates,
+          endpointFor,
+          disableEndpoint: disable,
+          recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
+          breaker: batchBreaker,
+          backstopReceives: deliveryRetry.backstopReceives,
+        });
+      } finally {
+        // Attempted or not, the endpoint's health update no longer waits for this message.
+        healthShare.done();
+      }
       const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
       switch (step.kind) {
         case 'dropped':
@@ -147,15 +175,15 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           return;
         case 'deferred': {
           // The endpoint's breaker is open: no POST, no attempt; back when a probe may go.
+          deferred++;
           if (step.requeue) {
             // Received so often that SQS would dead-letter it for that alone: a fresh copy replaces it.
             await queue.send([message]);
-            logger.info('circuit open; delivery re-queued', { ...keys });
+            logger.debug('circuit open; delivery re-queued', { ...keys });
             return;
           }
-          const deferSeconds = spreadDeferral(step.delaySeconds);
-          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: deferSeconds });
-          logger.info('circuit open; delivery deferred', { ...keys, deferSeconds });
+          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+          logger.debug('circuit open; delivery deferred', { ...keys, deferSeconds: step.delaySeconds });
           throw new RetryLater('circuit open');
         }
         case 'held':
@@ -216,12 +244,13 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     }),
     ...announcements,
   ]);
-  // The batch's one line at INFO; a message has its own only at DEBUG, when it failed (WARN, ERROR) or its circuit is open.
+  // The batch's one line at INFO; a message has its own only at DEBUG, or when it failed (WARN, ERROR).
   const outcomes = attempts.map((attempt) => attempt.outcome);
   logger.info('delivery batch done', {
     messages: event.Records.length,
     delivered: outcomes.filter((outcome) => outcome === 'succeeded').length,
     failed: outcomes.filter((outcome) => outcome !== 'succeeded').length,
+    deferred,
     returning: response.batchItemFailures.length,
   });
   return response;

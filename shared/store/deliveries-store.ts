@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import { deliveryLogExpiry, type DeliveryAttempt, type DeliveryLogStore } from '../webhooks/delivery-log.js';
 import { parseDeliveryMessage } from '../webhooks/delivery-message.js';
-import type { DeliveryState, DeliveryStateStore, StateVersion } from '../webhooks/delivery-state.js';
+import { stateId, type DeliveryState, type DeliveryStateStore, type StateKey, type StateVersion } from '../webhooks/delivery-state.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { retryUnprocessed } from './batch-retry.js';
 import { withStoreErrors } from './dynamo-client.js';
@@ -121,6 +121,29 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
         new GetCommand({ TableName: this.tableName, Key: { endpointId, attemptKey: stateKey(eventId) }, ConsistentRead: true }),
       );
       return Item ? fromStateItem(Item) : undefined;
+    });
+  }
+
+  getMany(keys: StateKey[]): Promise<Map<string, DeliveryState>> {
+    return withStoreErrors(async () => {
+      const found = new Map<string, DeliveryState>();
+      // BatchGetItem takes 100 keys; under load it may leave some unread: those are asked again (bounded).
+      for (let i = 0; i < keys.length; i += 100) {
+        const requests = keys.slice(i, i + 100).map((k) => ({ endpointId: k.endpointId, attemptKey: stateKey(k.eventId) }));
+        const unread = await retryUnprocessed(requests, async (pending) => {
+          const { Responses, UnprocessedKeys } = await this.client.send(
+            // Strongly consistent, as get(): the attempt count decides whether this is the last attempt.
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending], ConsistentRead: true } } }),
+          );
+          for (const item of Responses?.[this.tableName] ?? []) {
+            const state = fromStateItem(item);
+            if (state) found.set(stateId(state), state);
+          }
+          return (UnprocessedKeys?.[this.tableName]?.Keys as typeof requests | undefined) ?? [];
+        });
+        if (unread.length > 0) throw new Error(`Delivery states: ${unread.length} left unread`);
+      }
+      return found;
     });
   }
 

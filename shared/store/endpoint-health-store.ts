@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { hourKey, HEALTH_WINDOW_HOURS, type EndpointHealthStore, type HealthRecord } from '../webhooks/endpoint-health.js';
+import { healthChange, hourKey, HEALTH_WINDOW_HOURS, type EndpointHealthStore, type HealthOutcome, type HealthRecord } from '../webhooks/endpoint-health.js';
 import { truncateError } from '../webhooks/delivery-log.js';
 import { withStoreErrors } from './dynamo-client.js';
 
@@ -21,29 +21,56 @@ export class DynamoEndpointHealthStore implements EndpointHealthStore {
     private readonly tableName: string,
   ) {}
 
-  record(endpointId: string, outcome: { succeeded: boolean; at: Date; error?: string | null }): Promise<HealthRecord> {
+  record(endpointId: string, outcome: HealthOutcome): Promise<HealthRecord> {
+    return this.recordAll(endpointId, [outcome]);
+  }
+
+  recordAll(endpointId: string, outcomes: HealthOutcome[]): Promise<HealthRecord> {
     return withStoreErrors(async () => {
-      const at = outcome.at.toISOString();
-      const bucket = `${outcome.succeeded ? 's' : 'f'}_${hourKey(outcome.at)}`;
-      const stale = Array.from({ length: PRUNE_HOURS }, (_, i) => hourKey(new Date(outcome.at.getTime() - (HEALTH_WINDOW_HOURS + 1 + i) * 3600_000))).flatMap(
-        (h) => [`s_${h}`, `f_${h}`],
-      );
-      const names: Record<string, string> = { '#bucket': bucket, ...Object.fromEntries(stale.map((name, i) => [`#old${i}`, name])) };
+      if (outcomes.length === 0) throw new Error('Endpoint health: no outcomes to record');
+      const change = healthChange(outcomes);
+      const latest = Math.max(...outcomes.map((o) => o.at.getTime()));
+      const counted = Object.keys(change.counts);
+      const stale = Array.from({ length: PRUNE_HOURS }, (_, i) => hourKey(new Date(latest - (HEALTH_WINDOW_HOURS + 1 + i) * 3600_000)))
+        .flatMap((h) => [`s_${h}`, `f_${h}`])
+        // An attribute may appear in one clause only.
+        .filter((name) => !counted.includes(name));
+      const names: Record<string, string> = {
+        ...Object.fromEntries(counted.map((name, i) => [`#b${i}`, name])),
+        ...Object.fromEntries(stale.map((name, i) => [`#old${i}`, name])),
+      };
+      const values: Record<string, unknown> = Object.fromEntries(counted.map((name, i) => [`:b${i}`, change.counts[name]]));
+      // One atomic update for all of them: counters by ADD, the failing streak by if_not_exists/REMOVE.
+      const set: string[] = [];
       const remove = stale.map((_, i) => `#old${i}`);
-      // One atomic update per attempt: counters by ADD, the failing streak by if_not_exists/REMOVE.
-      const update = outcome.succeeded
-        ? { expression: `ADD #bucket :one SET lastSuccessAt = :at REMOVE failingSince, ${remove.join(', ')}`, values: { ':one': 1, ':at': at } }
-        : {
-            expression: `ADD #bucket :one SET lastFailureAt = :at, lastError = :error, failingSince = if_not_exists(failingSince, :at) REMOVE ${remove.join(', ')}`,
-            values: { ':one': 1, ':at': at, ':error': truncateError(outcome.error ?? 'failed') },
-          };
+      if (change.lastSuccessAt) {
+        set.push('lastSuccessAt = :ls');
+        values[':ls'] = change.lastSuccessAt;
+      }
+      if (change.lastFailure) {
+        set.push('lastFailureAt = :lf', 'lastError = :error');
+        values[':lf'] = change.lastFailure.at;
+        values[':error'] = truncateError(change.lastFailure.error);
+      }
+      if (change.failingSince === 'clear') remove.unshift('failingSince');
+      else if (change.failingSince) {
+        set.push(change.failingSince.keep ? 'failingSince = if_not_exists(failingSince, :fs)' : 'failingSince = :fs');
+        values[':fs'] = change.failingSince.set;
+      }
+      const expression = [
+        `ADD ${counted.map((_, i) => `#b${i} :b${i}`).join(', ')}`,
+        set.length > 0 ? `SET ${set.join(', ')}` : '',
+        remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { endpointId, attemptKey: HEALTH_KEY },
-          UpdateExpression: update.expression,
+          UpdateExpression: expression,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: update.values,
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       );

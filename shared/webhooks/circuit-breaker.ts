@@ -17,8 +17,8 @@ export interface BreakerPolicy {
   /**
    * An attempt still unanswered after this long counts as a failure there and then, not at its
    * timeout: K hanging POSTs open the breaker within this, so few deliveries (and invocations)
-   * are held by a receiver that never answers. Its later answer settles it: a success closes the
-   * breaker, a failure is not counted twice.
+   * are held by a receiver that never answers. Its later answer is not counted again if it
+   * failed; a success closes the breaker (one write), since the receiver is slow, not down.
    */
   hangAfterMs: number;
 }

@@ -6,7 +6,8 @@ import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
 import { failingTooLong, type HealthRecord } from './endpoint-health.js';
 import { delayAfterFailure, isGone, MAX_RETRY_DELAY_SECONDS, retrySchedule } from './retry-policy.js';
 import type { DeadDelivery } from './operational-events.js';
-import { gate, opensAfterFailure, probeLeaseUntil, reopenUntil, type BreakerPolicy, type BreakerRecord, type BreakerStore } from './circuit-breaker.js';
+import { gate, probeLeaseUntil, spreadDeferral, type BreakerPolicy, type BreakerRecord, type BreakerStore } from './circuit-breaker.js';
+import { countFailure, watchForHang } from './circuit-breaker-hangs.js';
 import { signedHeaders } from './signing.js';
 
 export interface DeliveryPolicy {
@@ -177,12 +178,20 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     return { kind: 'deferred', delaySeconds: admitted.delaySeconds, requeue: receiveCount >= deps.backstopReceives - 2 };
   }
   const attemptNumber = (current?.attempts ?? 0) + 1;
-  const attempted = await attemptDelivery(message, attemptNumber, endpoint, deps);
+  // An attempt left unanswered for hangAfterMs counts toward the breaker then, so a hanging receiver trips it early.
+  const hang = deps.breaker ? watchForHang(endpoint.id, deps.breaker, deps.now ?? (() => new Date())) : undefined;
+  let attempted: DeliveryAction;
+  let hung = false;
+  try {
+    attempted = await attemptDelivery(message, attemptNumber, endpoint, deps);
+  } finally {
+    hung = (await hang?.stop()) ?? false;
+  }
   if (attempted.kind === 'dropped') return attempted;
   const attemptedAt = new Date(attempted.attempt.attemptedAt);
   const [health] = await Promise.all([
     deps.recordHealth(endpoint.id, { succeeded: attempted.kind === 'delivered', at: attemptedAt, error: attempted.attempt.error }),
-    countForBreaker(endpoint.id, attempted.kind === 'delivered', admitted.seen, deps),
+    countForBreaker(endpoint.id, attempted.kind === 'delivered', { seen: admitted.seen, hung }, deps),
   ]);
   const failedForDays = attempted.kind !== 'delivered' && health !== undefined && failingTooLong(health, attemptedAt, deps.policy.autoDisableDays);
   const dead = (reason: string, attempt: DeliveryAttempt) => ({
@@ -277,7 +286,8 @@ async function holdForDisabledEndpoint(
 
 /**
  * The breaker's gate before a POST. Bookkeeping only: if its store fails, the delivery goes ahead
- * as if the breaker were closed (isolation is lost for a moment, no delivery is).
+ * as if the breaker were closed (isolation is lost for a moment, no delivery is). A deferral's
+ * delay is spread here (spreadDeferral), so the step's delaySeconds is the delay actually used.
  */
 async function admit(
   endpointId: string,
@@ -286,13 +296,14 @@ async function admit(
   const breaker = deps.breaker;
   if (!breaker) return { kind: 'post', seen: undefined };
   const now = (deps.now ?? (() => new Date()))();
+  const defer = (delaySeconds: number) => ({ kind: 'defer' as const, delaySeconds: spreadDeferral(delaySeconds, deps.random) });
   try {
     const seen = await breaker.store.get(endpointId);
     const decision = gate(seen, now);
-    if (decision.kind === 'defer') return decision;
+    if (decision.kind === 'defer') return defer(decision.delaySeconds);
     // Half-open: only the delivery that claims the probe posts; the others wait out its lease.
     if (decision.kind === 'probe' && !(await breaker.store.claimProbe(endpointId, now, probeLeaseUntil(breaker.policy, now)))) {
-      return { kind: 'defer', delaySeconds: breaker.policy.probeLeaseSeconds };
+      return defer(breaker.policy.probeLeaseSeconds);
     }
     return { kind: 'post', seen };
   } catch (error) {
@@ -301,21 +312,27 @@ async function admit(
   }
 }
 
-/** Counts the attempt in the breaker: a success closes it, the Kth failure in a row (or a failed probe) opens it. */
-async function countForBreaker(endpointId: string, succeeded: boolean, seen: BreakerRecord | undefined, deps: DeliveryDeps): Promise<void> {
+/**
+ * Counts the attempt in the breaker, once: a success closes it, the Kth failure in a row (or a
+ * failed probe) opens it. An attempt already counted as a hang is not counted again when it fails;
+ * when it succeeds after all, that success closes the breaker (one write: the receiver is slow, not
+ * down, and a slow endpoint must not stay open for good).
+ */
+async function countForBreaker(
+  endpointId: string,
+  succeeded: boolean,
+  /** The record the gate saw; whether the attempt was counted early as a hang. */
+  admitted: { seen: BreakerRecord | undefined; hung: boolean },
+  deps: DeliveryDeps,
+): Promise<void> {
   const breaker = deps.breaker;
   if (!breaker) return;
-  try {
-    if (succeeded) {
-      // Nothing to reset when it was closed with no failures (saves a write per healthy delivery).
-      if (seen && (seen.consecutiveFailures > 0 || seen.openUntil)) await breaker.store.recordSuccess(endpointId);
-      return;
-    }
-    const now = (deps.now ?? (() => new Date()))();
-    const after = await breaker.store.recordFailure(endpointId);
-    if (opensAfterFailure(after, breaker.policy, now))
-      await breaker.store.open(endpointId, now, reopenUntil(breaker.policy, now), breaker.policy.failureThreshold);
-  } catch (error) {
-    breaker.onError?.(error);
+  if (!succeeded) {
+    if (!admitted.hung) await countFailure(endpointId, breaker, (deps.now ?? (() => new Date()))());
+    return;
   }
+  // Nothing to reset when it was closed with no failures (saves a write per healthy delivery).
+  const seen = admitted.seen;
+  if (!admitted.hung && !(seen && (seen.consecutiveFailures > 0 || seen.openUntil))) return;
+  await breaker.store.recordSuccess(endpointId).catch((error: unknown) => breaker.onError?.(error));
 }

@@ -33,8 +33,20 @@ export interface DeliveryState {
 /** The version a conditional write expects to find: what was read, or nothing. */
 export type StateVersion = { generation: number; attempts: number } | undefined;
 
+/** Which delivery a state is: one per (endpoint, event). */
+export interface StateKey {
+  endpointId: string;
+  eventId: string;
+}
+export const stateId = (key: StateKey): string => `${key.endpointId} ${key.eventId}`;
+
 export interface DeliveryStateStore {
   get(endpointId: string, eventId: string): Promise<DeliveryState | undefined>;
+  /**
+   * Several states in one strongly consistent read, by stateId(); absent ones are missing from the
+   * map. Throws when some could not be read. Optional: without it, batches read state by state.
+   */
+  getMany?(keys: StateKey[]): Promise<Map<string, DeliveryState>>;
   /** Writes the state only if the stored one is still `expected`; false when another writer came first. */
   save(state: DeliveryState, expected: StateVersion): Promise<boolean>;
   /** One endpoint's dead deliveries, oldest death first, optionally only those that died at or after `since`. */
@@ -72,3 +84,31 @@ export const deadState = (message: DeliveryMessage, attempts: number, at: string
   diedAt: at,
   deadReason: reason,
 });
+
+/**
+ * The store as one batch's deliveries see it: each message's first read of its state comes from
+ * one read of all the batch's states, started at once (one round trip, not one per message);
+ * every later read (a second copy of a message, the check after a refused write) and every write
+ * goes to the store. Made per invocation, never at module scope, so no read outlives its batch.
+ */
+export function readStatesOncePerBatch(store: DeliveryStateStore, keys: StateKey[]): DeliveryStateStore {
+  const unique = [...new Map(keys.map((key) => [stateId(key), key])).values()];
+  const batch = store.getMany && unique.length > 0 ? store.getMany(unique) : undefined;
+  // Not read as a batch: each message then reads its own (and meets the error there, if it persists).
+  const read = batch?.catch(() => undefined);
+  const served = new Set<string>();
+  return {
+    get: async (endpointId, eventId) => {
+      const id = stateId({ endpointId, eventId });
+      if (read && !served.has(id)) {
+        served.add(id);
+        const found = await read;
+        if (found) return found.get(id);
+      }
+      return store.get(endpointId, eventId);
+    },
+    save: (state, expected) => store.save(state, expected),
+    listDead: (endpointId, options) => store.listDead(endpointId, options),
+    listWaiting: (options) => store.listWaiting(options),
+  };
+}

@@ -15,9 +15,18 @@ export interface HealthRecord {
   failingSince: string | null;
 }
 
+/** One finished attempt, as health counts it. */
+export interface HealthOutcome {
+  succeeded: boolean;
+  at: Date;
+  error?: string | null;
+}
+
 export interface EndpointHealthStore {
   /** Records one finished attempt atomically; returns the record as it is after it. */
-  record(endpointId: string, outcome: { succeeded: boolean; at: Date; error?: string | null }): Promise<HealthRecord>;
+  record(endpointId: string, outcome: HealthOutcome): Promise<HealthRecord>;
+  /** Records several finished attempts of one endpoint in one atomic update (counters added, never read-then-put). */
+  recordAll(endpointId: string, outcomes: HealthOutcome[]): Promise<HealthRecord>;
   get(endpointId: string): Promise<HealthRecord | undefined>;
   /** Deliveries of the endpoint waiting for an attempt (bounded: `atLeast` when there were more to count). */
   countWaiting(endpointId: string): Promise<{ count: number; atLeast: boolean }>;
@@ -75,4 +84,33 @@ export async function endpointWithHealth(store: EndpointHealthStore, endpoint: W
 /** True once every attempt has failed for `days` (the auto-disable rule). */
 export function failingTooLong(record: HealthRecord, now: Date, days: number): boolean {
   return record.failingSince !== null && now.getTime() - Date.parse(record.failingSince) >= days * 86_400_000;
+}
+
+/**
+ * What several attempts of one endpoint change in its health record, as one update: counts per
+ * bucket (added), the latest success, the latest failure and its error, and the failing streak:
+ * cleared when the last attempt succeeded, started at the first failure after the last success
+ * (kept as it was when none of them succeeded).
+ */
+export function healthChange(outcomes: HealthOutcome[]): {
+  counts: Record<string, number>;
+  lastSuccessAt: string | null;
+  lastFailure: { at: string; error: string } | null;
+  failingSince: { set: string; keep: boolean } | 'clear' | null;
+} {
+  const sorted = [...outcomes].sort((a, b) => a.at.getTime() - b.at.getTime());
+  const counts: Record<string, number> = {};
+  for (const o of sorted) {
+    const bucket = `${o.succeeded ? 's' : 'f'}_${hourKey(o.at)}`;
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+  }
+  const lastSuccess = sorted.findLast((o) => o.succeeded);
+  const lastFailure = sorted.findLast((o) => !o.succeeded);
+  const firstFailureAfter = sorted.slice(lastSuccess ? sorted.lastIndexOf(lastSuccess) + 1 : 0).find((o) => !o.succeeded);
+  return {
+    counts,
+    lastSuccessAt: lastSuccess?.at.toISOString() ?? null,
+    lastFailure: lastFailure ? { at: lastFailure.at.toISOString(), error: lastFailure.error ?? 'failed' } : null,
+    failingSince: firstFailureAfter ? { set: firstFailureAfter.at.toISOString(), keep: !lastSuccess } : lastSuccess ? 'clear' : null,
+  };
 }

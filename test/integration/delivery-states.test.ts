@@ -4,7 +4,7 @@ import { deliveryLogStoreFromEnv, deliveryStateStoreFromEnv } from '../../shared
 import { deliverMessage, type DeliveryDeps, type Poster } from '../../shared/webhooks/deliver.js';
 import type { DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
-import type { DeliveryState } from '../../shared/webhooks/delivery-state.js';
+import { queuedState, readStatesOncePerBatch, stateId, type DeliveryState, type DeliveryStateStore } from '../../shared/webhooks/delivery-state.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 
@@ -169,4 +169,31 @@ describe('dead deliveries by endpoint, and the log beside them', () => {
     expect(second.items.map((a) => a.eventId)).toEqual(['msg_2', 'msg_1', 'msg_0']);
     expect(second.nextCursor).toBeUndefined();
   }, 30_000);
+});
+
+describe('reading a batch of delivery states at once', () => {
+  it('getMany: one strongly consistent BatchGetItem per 100 keys, absent states left out; a batch view serves each first read from it', async () => {
+    const endpointId = unique('ep');
+    const messages = Array.from({ length: 130 }, () => deliveryMessage(testEvent(), endpointId));
+    // Every other one has a state.
+    await Promise.all(messages.filter((_, i) => i % 2 === 0).map((m) => states.save(queuedState(m, new Date()), undefined)));
+    const found = await states.getMany!(messages);
+    expect(found.size).toBe(65);
+    messages.forEach((m, i) => expect(found.get(stateId(m))?.eventId).toBe(i % 2 === 0 ? m.eventId : undefined));
+
+    const gets: string[] = [];
+    const counting: DeliveryStateStore = {
+      get: (e, id) => (gets.push(id), states.get(e, id)),
+      getMany: (keys) => states.getMany!(keys),
+      save: (state, expected) => states.save(state, expected),
+      listDead: (e, options) => states.listDead(e, options),
+      listWaiting: (options) => states.listWaiting(options),
+    };
+    const batch = readStatesOncePerBatch(counting, messages.slice(0, 10));
+    expect((await batch.get(endpointId, messages[0]!.eventId))?.attempts).toBe(0);
+    expect(gets).toEqual([]);
+    // A second read of the same state (the check after a refused write) goes to the store.
+    await batch.get(endpointId, messages[0]!.eventId);
+    expect(gets).toEqual([messages[0]!.eventId]);
+  });
 });

@@ -20,6 +20,44 @@ describe('endpoint health against DynamoDB Local', () => {
     expect(summary.successRate24h).toBe(Math.round((16 / 24) * 1000) / 1000);
   });
 
+  it('one update per batch: 20 batches of 10 outcomes recorded in parallel lose no count (ADD, never read-then-put)', async () => {
+    const id = unique();
+    const now = at('2026-12-01T10:30:00Z');
+    const batch = (b: number) =>
+      Array.from({ length: 10 }, (_, i) => ({ succeeded: (b * 10 + i) % 4 !== 0, at: new Date(now.getTime() + b * 1000 + i), error: 'HTTP 500' }));
+    const after = await Promise.all(Array.from({ length: 20 }, (_, b) => health.recordAll(id, batch(b))));
+    const summary = endpointHealth({ enabled: true }, await health.get(id), 0, now);
+    expect(summary.attempts24h).toBe(200);
+    expect(summary.successRate24h).toBe(0.75);
+    // Each batch got the record as it was after its own update: the last of them saw every count.
+    expect(Math.max(...after.map((r) => Object.values(r.hours).reduce((n, h) => n + h.succeeded + h.failed, 0)))).toBe(200);
+  });
+
+  it('a batch sets the failing streak from its first failure after its last success, and clears it when its last attempt succeeded', async () => {
+    const id = unique();
+    // Failing since before the batch; a success and then two failures in it: the streak restarts at the first of those.
+    await health.record(id, { succeeded: false, at: at('2026-12-01T00:00:00Z'), error: 'old' });
+    const mixed = await health.recordAll(id, [
+      { succeeded: false, at: at('2026-12-02T00:00:03Z'), error: 'HTTP 503' },
+      { succeeded: true, at: at('2026-12-02T00:00:01Z') },
+      { succeeded: false, at: at('2026-12-02T00:00:02Z'), error: 'HTTP 502' },
+    ]);
+    expect(mixed).toMatchObject({
+      failingSince: '2026-12-02T00:00:02.000Z',
+      lastSuccessAt: '2026-12-02T00:00:01.000Z',
+      lastFailureAt: '2026-12-02T00:00:03.000Z',
+      lastError: 'HTTP 503',
+    });
+    // Failures only: the streak that is running is kept.
+    expect((await health.recordAll(id, [{ succeeded: false, at: at('2026-12-02T00:01:00Z'), error: 'x' }])).failingSince).toBe('2026-12-02T00:00:02.000Z');
+    // Its last attempt succeeded: cleared.
+    const healed = await health.recordAll(id, [
+      { succeeded: false, at: at('2026-12-02T00:02:00Z'), error: 'x' },
+      { succeeded: true, at: at('2026-12-02T00:02:01Z') },
+    ]);
+    expect(healed.failingSince).toBeNull();
+  });
+
   it('tracks the failing streak: set by the first failure, kept by later ones, cleared by a success', async () => {
     const id = unique();
     await health.record(id, { succeeded: false, at: at('2026-12-01T00:00:00Z'), error: 'connection refused' });

@@ -4,6 +4,7 @@ import { CLOSED, type BreakerRecord, type BreakerStore } from '../../shared/webh
 export class MemoryBreakerStore implements BreakerStore {
   r: BreakerRecord = { ...CLOSED };
   failuresRecorded = 0;
+  successesRecorded = 0;
   async get() {
     return { ...this.r };
   }
@@ -14,6 +15,7 @@ export class MemoryBreakerStore implements BreakerStore {
     return true;
   }
   async recordSuccess() {
+    this.successesRecorded++;
     this.r = { ...CLOSED };
   }
   async recordFailure() {

@@ -1,5 +1,4 @@
 import { breakerPolicy, breakerState, CLOSED } from '../../shared/webhooks/circuit-breaker.js';
-import { watchForHang } from '../../shared/webhooks/circuit-breaker-hangs.js';
 import { deliverMessage, type DeliveryDeps, type PostResult } from '../../shared/webhooks/deliver.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { testEvent } from '../../shared/webhooks/events.js';
@@ -20,20 +19,19 @@ function heldReceiver() {
   };
 }
 
-/** Delivers one message as the handler does: a watch per message around the poster and the breaker. */
+/** Delivers one message as the handler does: deliverMessage watches its own attempt for a hang. */
 function deliverWatched(store: MemoryBreakerStore, post: DeliveryDeps['post'], states = new MemoryDeliveryStateStore()) {
   return (receiveCount = 1) => {
     const message = deliveryMessage(testEvent(), 'ep_1');
-    const hang = watchForHang('ep_1', { store, policy });
     return deliverMessage(message, receiveCount, {
-      post: hang.post(post),
+      post,
       policy: samplePolicy({ maxAttempts: 10 }),
       states,
       endpointFor: async (id) => sampleEndpoint({ id }),
       backstopReceives: 12,
       disableEndpoint: async () => undefined,
       recordHealth: async () => undefined,
-      breaker: hang.breaker,
+      breaker: { store, policy },
     });
   };
 }
@@ -57,7 +55,7 @@ describe('a receiver that never answers trips the breaker before its attempts ti
     expect(breakerState(store.r, new Date())).toBe('open');
   });
 
-  it('a slow answer that succeeds after its early count closes the breaker', async () => {
+  it('a slow answer that succeeds after its early count closes the breaker, with one write (recordSuccess once, no second failure)', async () => {
     const store = new MemoryBreakerStore();
     store.r = { consecutiveFailures: 2, openUntil: null, probeUntil: null };
     const receiver = heldReceiver();
@@ -66,6 +64,32 @@ describe('a receiver that never answers trips the breaker before its attempts ti
     receiver.answerAll({ status: 200, durationMs: 2500 });
     expect((await slow).kind).toBe('delivered');
     expect(store.r).toEqual(CLOSED);
+    expect(store.failuresRecorded).toBe(1);
+    expect(store.successesRecorded).toBe(1);
+  });
+
+  it('a slow success with no early open (below K) also writes its success once', async () => {
+    const store = new MemoryBreakerStore();
+    const receiver = heldReceiver();
+    const slow = deliverWatched(store, receiver.post)();
+    await eventually(() => store.failuresRecorded === 1, 5000, 'hang counted');
+    receiver.answerAll({ status: 204, durationMs: 1500 });
+    expect((await slow).kind).toBe('delivered');
+    expect(store.successesRecorded).toBe(1);
+    expect(store.failuresRecorded).toBe(1);
+    expect(store.r).toEqual(CLOSED);
+  });
+
+  it('a hang and then a late failure count one failure, once', async () => {
+    const store = new MemoryBreakerStore();
+    const receiver = heldReceiver();
+    const slow = deliverWatched(store, receiver.post)();
+    await eventually(() => store.failuresRecorded === 1, 5000, 'hang counted');
+    receiver.answerAll({ status: 502, durationMs: 3000 });
+    expect((await slow).kind).toBe('retry');
+    expect(store.failuresRecorded).toBe(1);
+    expect(store.successesRecorded).toBe(0);
+    expect(store.r.consecutiveFailures).toBe(1);
   });
 
   it('answers within hangAfterMs are counted once, at the answer, as without the watch', async () => {

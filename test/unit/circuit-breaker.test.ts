@@ -81,6 +81,8 @@ describe('the delivery function and the breaker', () => {
       disableEndpoint: async () => undefined,
       recordHealth: async () => undefined,
       now: () => clock,
+      // No spread of the deferral: the delay is the cooldown's own.
+      random: () => 0,
       breaker: { store, policy },
     };
     const messages = Array.from({ length: 5 }, () => deliveryMessage(testEvent(), 'ep_1'));
@@ -171,5 +173,26 @@ describe('readOncePerBatch', () => {
     expect(store.failuresRecorded).toBe(1);
     // A later batch reads afresh and sees what this one wrote.
     expect(await readOncePerBatch(store).get('ep_1')).toMatchObject({ consecutiveFailures: 1 });
+  });
+});
+
+describe('a deferral is spread where it is decided', () => {
+  it('the delay the step reports is the spread one (the handler hides the message for exactly that long)', async () => {
+    const store = new MemoryBreakerStore();
+    store.r = { consecutiveFailures: 5, openUntil: new Date(now.getTime() + 30_000).toISOString(), probeUntil: null };
+    const step = await deliverMessage(deliveryMessage(testEvent(), 'ep_1'), 1, {
+      post: async () => ({ status: 200, durationMs: 1 }),
+      policy: samplePolicy({ maxAttempts: 10 }),
+      states: new MemoryDeliveryStateStore(),
+      endpointFor: async (id) => sampleEndpoint({ id }),
+      backstopReceives: 12,
+      disableEndpoint: async () => undefined,
+      recordHealth: async () => undefined,
+      now: () => now,
+      random: () => 0.999,
+      breaker: { store, policy },
+    });
+    expect(step).toEqual({ kind: 'deferred', delaySeconds: spreadDeferral(30, () => 0.999), requeue: false });
+    expect(spreadDeferral(30, () => 0.999)).toBe(44);
   });
 });

@@ -1,0 +1,151 @@
+/**
+ * The delivery handler's batch: its reads in one round trip's time (one BatchGetItem of the states,
+ * one read per endpoint and breaker), one health update per endpoint per batch, and no endpoint
+ * read kept past its invocation: a rotated secret signs the very next delivery, a URL change or a
+ * disable applies at once. Real DynamoDB Local and the SQS emulator, the real handler module.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Webhook } from 'standardwebhooks';
+import { queues, type QueueName } from '../../infra/app-definition.js';
+import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
+import { lambdaContext } from '../../infra/local/lambda-context.js';
+import { startLocalSqs, type LocalSqs } from '../../infra/local/local-sqs.js';
+import { provisionQueues } from '../../infra/local/provision.js';
+import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { createEndpoint, disableEndpoint, rotateSecret, updateEndpoint, type EndpointStore } from '../../shared/webhooks/endpoints.js';
+import { endpointHealth } from '../../shared/webhooks/endpoint-health.js';
+import { testEvent } from '../../shared/webhooks/events.js';
+import { startReceiver } from '../support/receiver.js';
+
+type Deliver = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+let sqs: LocalSqs;
+let client: SQSClient;
+let deliver: Deliver;
+let endpoints: EndpointStore;
+const receivers: Array<Awaited<ReturnType<typeof startReceiver>>> = [];
+const calls: string[] = [];
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  sqs = await startLocalSqs();
+  client = new SQSClient({ ...LOCAL_AWS, endpoint: sqs.endpoint });
+  const urls = await provisionQueues(client, `batch${Math.random().toString(36).slice(2, 8)}`);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
+    PROCESSA_RETRY_BASE_SECONDS: '30',
+    PROCESSA_WEBHOOK_TIMEOUT_MS: '2000',
+    ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, urls[q]])),
+  });
+  const { DynamoEndpointStore } = await import('../../shared/store/webhooks-store.js');
+  const { documentClient } = await import('../../shared/store/dynamo-client.js');
+  endpoints = new DynamoEndpointStore(documentClient(), process.env.WEBHOOKS_TABLE_NAME!);
+  // Counts the handler's DynamoDB calls (it shares this client).
+  documentClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'testCallCounter' },
+  );
+  deliver = (await import('../../functions/deliver-webhooks/handler.js')).handler as unknown as Deliver;
+});
+
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.stop()));
+  client?.destroy();
+  await sqs?.stop();
+  process.env = savedEnv;
+});
+
+async function receiver() {
+  const r = await startReceiver('ok');
+  receivers.push(r);
+  return r;
+}
+
+const record = (message: DeliveryMessage): SQSRecord => ({
+  messageId: `m-${Math.random().toString(36).slice(2)}`,
+  receiptHandle: `h-${Math.random().toString(36).slice(2)}`,
+  body: JSON.stringify(message),
+  attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:local:000000000000:deliveries',
+  awsRegion: LOCAL_AWS.region,
+});
+
+const invoke = (messages: DeliveryMessage[]) => deliver({ Records: messages.map(record) }, lambdaContext('deliverWebhooks'));
+
+const verifies = (secret: string, request: { headers: Record<string, unknown>; body: string }) => {
+  try {
+    new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the delivery handler reads and writes per batch', () => {
+  it('a batch of 10 to one endpoint: one BatchGetItem of the states, one endpoint read, one breaker read, one health update, one log write', async () => {
+    const r = await receiver();
+    const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
+    calls.length = 0;
+    const response = await invoke(Array.from({ length: 10 }, () => deliveryMessage(testEvent(), endpoint.id)));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(r.requests).toHaveLength(10);
+    const counts = Object.fromEntries([...new Set(calls)].map((c) => [c, calls.filter((x) => x === c).length]));
+    expect(counts).toEqual({ BatchGetItemCommand: 1, GetItemCommand: 2, UpdateItemCommand: 1, PutItemCommand: 10, BatchWriteItemCommand: 1 });
+    const { DynamoEndpointHealthStore } = await import('../../shared/store/endpoint-health-store.js');
+    const { documentClient } = await import('../../shared/store/dynamo-client.js');
+    const health = await new DynamoEndpointHealthStore(documentClient(), process.env.DELIVERIES_TABLE_NAME!).get(endpoint.id);
+    expect(endpointHealth(endpoint, health, 0, new Date()).attempts24h).toBe(10);
+  }, 30_000);
+
+  it('20 batches at once to one endpoint: every POST made once, every attempt counted in its health (no lost update)', async () => {
+    const r = await receiver();
+    const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
+    const responses = await Promise.all(Array.from({ length: 20 }, () => invoke(Array.from({ length: 5 }, () => deliveryMessage(testEvent(), endpoint.id)))));
+    expect(responses.every((response) => response.batchItemFailures.length === 0)).toBe(true);
+    expect(r.requests).toHaveLength(100);
+    const { DynamoEndpointHealthStore } = await import('../../shared/store/endpoint-health-store.js');
+    const { documentClient } = await import('../../shared/store/dynamo-client.js');
+    const health = await new DynamoEndpointHealthStore(documentClient(), process.env.DELIVERIES_TABLE_NAME!).get(endpoint.id);
+    expect(endpointHealth(endpoint, health, 0, new Date()).attempts24h).toBe(100);
+  }, 30_000);
+});
+
+describe('no endpoint read outlives its invocation', () => {
+  it('a secret rotated between two deliveries signs the second: it verifies with the new secret, the first did not', async () => {
+    const r = await receiver();
+    const created = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
+    await invoke([deliveryMessage(testEvent(), created.id)]);
+    const { secret } = await rotateSecret(endpoints, created.id);
+    await invoke([deliveryMessage(testEvent(), created.id)]);
+    expect(r.requests).toHaveLength(2);
+    const [first, second] = r.requests as Array<{ headers: Record<string, unknown>; body: string }>;
+    expect(verifies(created.secret, first!)).toBe(true);
+    expect(verifies(secret, first!)).toBe(false);
+    expect(verifies(secret, second!)).toBe(true);
+  }, 30_000);
+
+  it('a URL change applies to the next delivery; a disabled endpoint gets nothing posted', async () => {
+    const before = await receiver();
+    const after = await receiver();
+    const created = await createEndpoint(endpoints, { url: before.url }, { allowLocalhostHttp: true });
+    await invoke([deliveryMessage(testEvent(), created.id)]);
+    await updateEndpoint(endpoints, created.id, { url: after.url }, { allowLocalhostHttp: true });
+    await invoke([deliveryMessage(testEvent(), created.id)]);
+    expect(before.requests).toHaveLength(1);
+    expect(after.requests).toHaveLength(1);
+
+    await disableEndpoint(endpoints, created.id, 'manual');
+    const response = await invoke([deliveryMessage(testEvent(), created.id), deliveryMessage(testEvent(), created.id)]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(before.requests).toHaveLength(1);
+    expect(after.requests).toHaveLength(1);
+  }, 30_000);
+});
