@@ -53,9 +53,25 @@ export interface FunctionCost {
   emptyMetricsWarningRate: number;
 }
 
+/**
+ * The draft lives the cost model prices: `plain` (a small draft, no Idempotency-Key), `kb4` (~4 KB of
+ * content) and `idempotent` (created with an Idempotency-Key, as the typed client does by default).
+ */
+export const COST_VARIANTS = ['plain', 'kb4', 'idempotent'] as const;
+export type CostVariant = (typeof COST_VARIANTS)[number];
+export const COST_VARIANT_LABELS: Record<CostVariant, string> = {
+  plain: 'a small draft, no Idempotency-Key',
+  kb4: 'a draft with ~4 KB of content',
+  idempotent: 'created with an Idempotency-Key (the typed client sends one by default)',
+};
+/** Serialized size of the `kb4` draft's content. */
+export const KB4_CONTENT_BYTES = 4096;
+
 export interface CostRun {
   drafts: number;
   perFunction: Record<LifecycleFunction, FunctionCost>;
+  /** Whole lives of the other variants (`plain` is perFunction above), each through the same four handlers. */
+  variants?: Partial<Record<Exclude<CostVariant, 'plain'>, { drafts: number; perFunction: Record<LifecycleFunction, FunctionCost> }>>;
   /** Other calls worth knowing: a create with Idempotency-Key (a transaction), and GET /v1/drafts/{id}. */
   idempotentCreate: FunctionCost;
   readDraft: FunctionCost;
@@ -159,6 +175,13 @@ const draftInput = (i: number) => ({
   metadata: { source: 'bench', run: 'cost', index: i },
 });
 
+/** The same draft with its content padded to KB4_CONTENT_BYTES serialized (a longer email body). */
+const draftInput4kb = (i: number) => {
+  const input = draftInput(i);
+  const filler = KB4_CONTENT_BYTES - Buffer.byteLength(JSON.stringify({ ...input.content, body: '' }));
+  return { ...input, content: { ...input.content, body: 'Lorem ipsum dolor sit amet. '.repeat(Math.ceil(filler / 28)).slice(0, filler) } };
+};
+
 async function getRaw(stack: LocalStack, id: string): Promise<Record<string, AttributeValue>> {
   const { Item } = await stack.rawDynamo.send(new GetItemCommand({ TableName: stack.tables.drafts, Key: { id: { S: id } }, ConsistentRead: true }));
   if (!Item) throw new Error(`draft ${id} not found`);
@@ -178,7 +201,11 @@ async function receiveOne(stack: LocalStack) {
 }
 
 /** One draft's whole life through the real handlers; returns an invocation per function. */
-async function lifecycle(stack: LocalStack, i: number): Promise<Record<LifecycleFunction, Invocation>> {
+async function lifecycle(
+  stack: LocalStack,
+  i: number,
+  variant: CostVariant = 'plain',
+): Promise<{ id: string; invocations: Record<LifecycleFunction, Invocation> }> {
   const { agent, reviewer } = await (keys ??= (async () => {
     const store = apiKeyStoreFromEnv();
     const [a, r] = await Promise.all([
@@ -196,7 +223,11 @@ async function lifecycle(stack: LocalStack, i: number): Promise<Record<Lifecycle
     stack,
     async () =>
       (await create(
-        apiEvent({ routeKey: 'POST /v1/drafts', headers: { authorization: `Bearer ${agent}` }, body: draftInput(i) }),
+        apiEvent({
+          routeKey: 'POST /v1/drafts',
+          headers: { authorization: `Bearer ${agent}`, ...(variant === 'idempotent' ? { 'idempotency-key': `bench-life-${i}-${randomUUID()}` } : {}) },
+          body: variant === 'kb4' ? draftInput4kb(i) : draftInput(i),
+        }),
         lambdaContext('createDraft'),
       )) as APIGatewayProxyStructuredResultV2,
   );
@@ -259,10 +290,20 @@ async function lifecycle(stack: LocalStack, i: number): Promise<Record<Lifecycle
   if (failures.length > 0) throw new Error('delivery failed in the cost replay');
   await stack.rawSqs.send(new DeleteMessageCommand({ QueueUrl: stack.queues.deliveries, ReceiptHandle: message.ReceiptHandle! }));
 
-  return { createDraft: created.invocation, decideDraft: decided.invocation, fanOutDecisions: fannedOut.invocation, deliverWebhooks: delivered.invocation };
+  return {
+    id,
+    invocations: {
+      createDraft: created.invocation,
+      decideDraft: decided.invocation,
+      fanOutDecisions: fannedOut.invocation,
+      deliverWebhooks: delivered.invocation,
+    },
+  };
 }
 
 export const costDrafts = (options: BenchOptions) => (options.quick ? 10 : 40);
+/** Whole lives per run of each other variant (kb4, idempotent). */
+export const costVariantDrafts = (options: BenchOptions) => (options.quick ? 5 : 20);
 const MAX_REPLAY_FAILURES = 3;
 
 /** Deletes whatever is on the delivery queue (bounded). */
@@ -290,13 +331,14 @@ export async function runCost(options: BenchOptions, runIndex: number): Promise<
 
     const count = costDrafts(options);
     const warmUp = 5;
-    const bar = progress(`cost ${runIndex}/${options.runs}: draft lifecycles`, warmUp + count + 10);
+    const variantCount = costVariantDrafts(options);
+    const bar = progress(`cost ${runIndex}/${options.runs}: draft lifecycles`, warmUp + count + 2 * variantCount + 10);
     // A replay that fails (it should not) is recorded and replaced by a fresh draft, up to MAX_REPLAY_FAILURES.
     const failures: string[] = [];
-    const replay = async (i: number) => {
+    const replay = async (i: number, variant: CostVariant = 'plain') => {
       for (;;) {
         try {
-          return await lifecycle(stack, i);
+          return await lifecycle(stack, i, variant);
         } catch (error) {
           failures.push((error as Error).message);
           say(`  cost replay of draft ${i} failed: ${(error as Error).message}`);
@@ -311,10 +353,20 @@ export async function runCost(options: BenchOptions, runIndex: number): Promise<
       bar.tick();
     }
     const samples: Record<LifecycleFunction, Invocation[]> = { createDraft: [], decideDraft: [], fanOutDecisions: [], deliverWebhooks: [] };
+    let decidedId = '';
     for (let i = 0; i < count; i++) {
       const one = await replay(i);
-      for (const f of LIFECYCLE) samples[f].push(one[f]);
+      decidedId = one.id;
+      for (const f of LIFECYCLE) samples[f].push(one.invocations[f]);
       bar.tick();
+    }
+    // The other variants' whole lives, measured the same way (fewer of them: only their totals are reported).
+    const variantSamples = { kb4: [] as Array<Record<LifecycleFunction, Invocation>>, idempotent: [] as Array<Record<LifecycleFunction, Invocation>> };
+    for (let i = 0; i < variantCount; i++) {
+      for (const variant of ['kb4', 'idempotent'] as const) {
+        variantSamples[variant].push((await replay(2000 + i, variant)).invocations);
+        bar.tick();
+      }
     }
 
     // Representative extras: a create with Idempotency-Key (transaction + claim), and a GET of one draft.
@@ -352,19 +404,8 @@ export async function runCost(options: BenchOptions, runIndex: number): Promise<
 
     // Item sizes for the rule-based cross-check.
     const pending = await getRaw(stack, lastId);
-    const decidedItem = await (async () => {
-      const { Items = [] } = await stack.rawDynamo.send(
-        new QueryCommand({
-          TableName: stack.tables.drafts,
-          IndexName: 'by-status',
-          KeyConditionExpression: '#s = :s',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':s': { S: 'approved' } },
-          Limit: 1,
-        }),
-      );
-      return Items[0] ?? pending;
-    })();
+    // The last plain draft replayed, read by key (not through a listing index, whose name and shape may change).
+    const decidedItem = await getRaw(stack, decidedId);
     const { Items: logItems = [] } = await stack.rawDynamo.send(
       new QueryCommand({
         TableName: stack.tables.deliveries,
@@ -388,10 +429,20 @@ export async function runCost(options: BenchOptions, runIndex: number): Promise<
     };
 
     const perFunction = Object.fromEntries(LIFECYCLE.map((f) => [f, aggregate(samples[f])])) as Record<LifecycleFunction, FunctionCost>;
-    const everything = [...Object.values(samples).flat(), ...idem, ...reads];
+    const variantLives = (lives: Array<Record<LifecycleFunction, Invocation>>) => ({
+      drafts: lives.length,
+      perFunction: Object.fromEntries(LIFECYCLE.map((f) => [f, aggregate(lives.map((life) => life[f]))])) as Record<LifecycleFunction, FunctionCost>,
+    });
+    const everything = [
+      ...Object.values(samples).flat(),
+      ...Object.values(variantSamples).flatMap((lives) => lives.flatMap((life) => Object.values(life))),
+      ...idem,
+      ...reads,
+    ];
     return {
       drafts: count,
       perFunction,
+      variants: { kb4: variantLives(variantSamples.kb4), idempotent: variantLives(variantSamples.idempotent) },
       idempotentCreate: aggregate(idem),
       readDraft: aggregate(reads),
       capacityReturned: everything.every((i) => i.capacityReturned),

@@ -3,7 +3,19 @@ import { functions } from '../../infra/app-definition.js';
 import { hotPartitionsAt, quotaOf, type CapacityReport } from './capacity.js';
 import type { BundleInfo, ColdStartRun, Timing, Variant } from './coldstart.js';
 import { importReps, STACK_BUNDLING, TIMINGS, VARIANTS } from './coldstart.js';
-import { API_ACCESS_LOG_BYTES, costModel, LIFECYCLE, PLATFORM_LOG_BYTES, type CostInputs, type CostRun, type LifecycleFunction } from './cost.js';
+import {
+  API_ACCESS_LOG_BYTES,
+  COST_VARIANT_LABELS,
+  COST_VARIANTS,
+  costModel,
+  KB4_CONTENT_BYTES,
+  LIFECYCLE,
+  PLATFORM_LOG_BYTES,
+  type CostInputs,
+  type CostRun,
+  type CostVariant,
+  type LifecycleFunction,
+} from './cost.js';
 import type { Machine } from './machine.js';
 import { SECTIONS, type BenchOptions, type Section } from './options.js';
 import { ISOLATION_CONCURRENCY, ISOLATION_HANG_AFTER_MS, ISOLATION_RATE, ISOLATION_TIMEOUT_MS, measured, type IsolationRun } from './isolation.js';
@@ -106,20 +118,43 @@ function table(header: string[], rows: string[][]): string {
 // Derived figures shared by the headline and the sections
 // ---------------------------------------------------------------------------------------------
 
-function costInputs(runs: CostRun[]): CostInputs {
+/** The per-function medians over runs of one case's draft lives (`plain`: the main replay). */
+function costInputs(runs: CostRun[], variant: CostVariant = 'plain'): CostInputs {
+  const of = (r: CostRun) => (variant === 'plain' ? r.perFunction : r.variants![variant]!.perFunction);
   const perFunction = Object.fromEntries(
     LIFECYCLE.map((f) => [
       f,
       {
-        billedMsMean: over(runs, (r) => r.perFunction[f].billedMsMean).median,
-        wru: over(runs, (r) => r.perFunction[f].wru).median,
-        rru: over(runs, (r) => r.perFunction[f].rru).median,
-        sqsRequests: over(runs, (r) => r.perFunction[f].sqsRequests).median,
-        logBytes: over(runs, (r) => r.perFunction[f].logBytes).median,
+        billedMsMean: over(runs, (r) => of(r)[f].billedMsMean).median,
+        wru: over(runs, (r) => of(r)[f].wru).median,
+        rru: over(runs, (r) => of(r)[f].rru).median,
+        sqsRequests: over(runs, (r) => of(r)[f].sqsRequests).median,
+        logBytes: over(runs, (r) => of(r)[f].logBytes).median,
       },
     ]),
   ) as CostInputs['perFunction'];
   return { perFunction };
+}
+
+const caseName = (variant: CostVariant) => ({ plain: 'plain', kb4: '4 KB', idempotent: 'idempotent' })[variant];
+
+/** The cases this run measured (older runs without variants give just `plain`). */
+const costVariantsOf = (runs: CostRun[]): CostVariant[] => COST_VARIANTS.filter((v) => v === 'plain' || runs.every((r) => r.variants?.[v]));
+
+/** Per case: the total per million drafts over runs, its DynamoDB writes line, and everything else (the floor without writes). */
+function costCases(runs: CostRun[]) {
+  return costVariantsOf(runs).map((variant) => {
+    const perRun = runs.map((run) => costModel(costInputs([run], variant)));
+    const writes = (m: ReturnType<typeof costModel>) => m.lines.find((l) => l.item === 'DynamoDB writes')!;
+    return {
+      variant,
+      total: spread(perRun.map((m) => m.processaTotal)),
+      writesUsd: spread(perRun.map((m) => writes(m).processaUsd)),
+      wru: spread(perRun.map((m) => writes(m).processa)),
+      floor: spread(perRun.map((m) => m.processaTotal - writes(m).processaUsd)),
+      drafts: runs[0]!.variants?.[variant as Exclude<CostVariant, 'plain'>]?.drafts ?? runs[0]!.drafts,
+    };
+  });
 }
 
 /** Whether rewriting the zod import changes the bundles (more than 20 KB on average): i.e. the sources still use the named import. */
@@ -235,6 +270,14 @@ function headlineRows(r: Results): Array<{ section: Section; cells: string[] }> 
       `≤ ${usd(TARGETS.usdPerMillionDrafts)}`,
       verdict(total.median <= TARGETS.usdPerMillionDrafts),
     ]);
+    for (const c of costCases(r.cost).filter((x) => x.variant !== 'plain')) {
+      add('cost', [
+        `… ${COST_VARIANT_LABELS[c.variant]}`,
+        sp(c.total, usd),
+        `≤ ${usd(TARGETS.usdPerMillionDrafts)}`,
+        verdict(c.total.median <= TARGETS.usdPerMillionDrafts),
+      ]);
+    }
   }
   if (r.isolation?.length) {
     const runs = r.isolation.filter(measured);
@@ -833,6 +876,35 @@ function costSection(r: Results): string {
   const largest = [...model.lines].sort((a, b) => b.processaUsd - a.processaUsd).slice(0, 3);
   const transitionsUsd = model.lines.find((l) => l.item === 'Step Functions state transitions')?.stepFunctionsUsd ?? Number.NaN;
   const warned = emptyMetricsWarners(runs);
+  const cases = costCases(runs);
+  const caseTable = table(
+    [
+      'case',
+      'drafts per run',
+      'DynamoDB writes per draft',
+      'DynamoDB writes $/M',
+      'everything else $/M',
+      'total $/M drafts',
+      `≤ ${usd(TARGETS.usdPerMillionDrafts)}`,
+    ],
+    cases.map((c) => [
+      `${caseName(c.variant)}: ${COST_VARIANT_LABELS[c.variant]}`,
+      int(c.drafts),
+      sp(c.wru, (v) => `${num(v, 1)} WRU`),
+      sp(c.writesUsd, usd),
+      sp(c.floor, usd),
+      `**${sp(c.total, usd)}**`,
+      verdict(c.total.median <= TARGETS.usdPerMillionDrafts),
+    ]),
+  );
+  const plainCase = cases.find((c) => c.variant === 'plain')!;
+  const floorUsd = plainCase.floor.median;
+  const leftForWrites = TARGETS.usdPerMillionDrafts - floorUsd;
+  const floorItems = model.lines
+    .filter((l) => l.item !== 'DynamoDB writes' && l.processaUsd > 0)
+    .sort((a, b) => b.processaUsd - a.processaUsd)
+    .map((l) => `${l.item} ${usd(l.processaUsd)}`)
+    .join(', ');
   const gbS = (ms100: number) => (functions.deliverWebhooks.memoryMb / 1024) * (ms100 / 1000) * PRICES.lambdaArmGbSecond.usd * 1e6;
   const prices = table(
     ['price', 'unit', 'source'],
@@ -856,6 +928,17 @@ Each run replays ${int(runs[0]!.drafts)} drafts' lives (after 5 for warm-up) in-
 ${lines}
 
 **Target: ≤ ${usd(TARGETS.usdPerMillionDrafts)} per million drafts — ${met(model.processaTotal <= TARGETS.usdPerMillionDrafts)}: ${usd(model.processaTotal)}.** The Step Functions flow: ${usd(model.stepFunctionsTotal)}, ${num(model.stepFunctionsTotal / model.processaTotal, 1)}× as much; its ${STEP_FUNCTIONS_FLOW.length} state transitions per draft are ${usd(transitionsUsd)} of that (${pct((100 * transitionsUsd) / model.stepFunctionsTotal)}).
+
+### Per draft, side by side
+Each case is whole draft lives through the same four handlers, measured the same way (the 4 KB draft's content is ${int(KB4_CONTENT_BYTES)} bytes serialized; the idempotent one is created with an \`Idempotency-Key\`, so its create is a transaction with the key's claim).
+
+${caseTable}
+
+**Cost floor with the current architecture** (this run's figures, plain case): everything that does not depend on DynamoDB writes — ${floorItems} — is ${usd(floorUsd)} per million drafts. ${
+    leftForWrites > 0
+      ? `Within ${usd(TARGETS.usdPerMillionDrafts)} that leaves ${usd(leftForWrites)} for DynamoDB writes: at most ${num(leftForWrites / (PRICES.dynamoWriteRequestUnit.usd * 1e6), 1)} WRU per draft (measured now: ${cases.map((c) => `${num(c.wru.median, 1)} ${caseName(c.variant)}`).join(', ')}).`
+      : `That alone exceeds ${usd(TARGETS.usdPerMillionDrafts)}: cutting DynamoDB writes cannot meet the target without changing the other lines.`
+  }
 
 ${
   runs.some((x) => x.replayFailures.length > 0)
