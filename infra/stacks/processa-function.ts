@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { queues, tables, type FunctionDefinition, type QueueAccess, type QueueName, type TableAccess, type TableName } from '../app-definition.js';
-import { functionBundleAliases } from './bundling.js';
+import { functionEsbuildOptions } from './bundling.js';
 import { DEFAULT_TRACING, type TracingMode } from './tracing.js';
 
 export interface ProcessaFunctionProps {
@@ -38,6 +38,8 @@ export class ProcessaFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ProcessaFunctionProps) {
     const { definition } = props;
     const tracing = props.tracing ?? DEFAULT_TRACING;
+    // The bundle's esbuild options, one definition with the bundle bench and tests (infra/stacks/bundling.ts).
+    const esbuild = functionEsbuildOptions(tracing);
     // An explicit log group (not the deprecated logRetention custom resource) so that its
     // retention and removal are part of the template.
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
@@ -80,23 +82,19 @@ export class ProcessaFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // Maps without embedded sources: stack traces still resolve, and cold starts parse far less.
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // Some CommonJS dependencies call require() for Node built-ins; ESM has no require.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // Bundle the AWS SDK too: the versions in package-lock.json are the ones tested,
-        // not whatever the Lambda runtime happens to ship.
-        externalModules: [],
+        format: esbuild.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+        target: esbuild.target,
+        minify: esbuild.minify,
+        sourceMap: esbuild.sourcemap,
+        sourcesContent: esbuild.sourcesContent,
+        mainFields: [...esbuild.mainFields],
+        banner: esbuild.banner.js,
+        externalModules: [...esbuild.external],
         // Never fall back to Docker: esbuild is a devDependency.
         forceDockerBundling: false,
-        // Credentials from the environment only (what Lambda provides); with tracing off, a no-op tracer, so
-        // aws-xray-sdk-core is neither shipped nor imported (infra/stacks/bundling.ts).
-        esbuildArgs: { '--alias': Object.entries(functionBundleAliases(tracing)).map(([from, to]) => `${from}=${to}`) },
+        // Credentials from the environment only (what Lambda provides), no event-stream codec, and with tracing
+        // off a no-op tracer, so aws-xray-sdk-core is neither shipped nor imported (infra/stacks/bundling.ts).
+        esbuildArgs: { '--alias': Object.entries(esbuild.alias).map(([from, to]) => `${from}=${to}`) },
       },
     });
     this.tracingMode = tracing;

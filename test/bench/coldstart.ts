@@ -4,14 +4,14 @@
  * import it and reach a ready handler, minus the same for an empty handler.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { functions, queues, tables, type FunctionName } from '../../infra/app-definition.js';
-import { functionBundleAliases } from '../../infra/stacks/bundling.js';
+import { functionEsbuildOptions } from '../../infra/stacks/bundling.js';
 import { DEFAULT_TRACING } from '../../infra/stacks/tracing.js';
 import type { BenchOptions } from './options.js';
 import { progress } from './progress.js';
@@ -19,34 +19,8 @@ import { median } from './stats.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * Whether the stack's bundling embeds sources in the source map (esbuild's default) — read from
- * infra/stacks/processa-function.ts so this proxy follows the stack when it changes.
- */
-function stackSourcesContent(): boolean {
-  try {
-    const source = readFileSync(join(repoRoot, 'infra/stacks/processa-function.ts'), 'utf8');
-    return !/sourcesContent:\s*false/.test(source);
-  } catch {
-    return true;
-  }
-}
-
-/** The bundling options of ProcessaFunction (NodejsFunction's esbuild call), as esbuild API options. */
-export const STACK_BUNDLING = {
-  sourcesContent: stackSourcesContent(),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node22',
-  minify: true,
-  sourcemap: true,
-  mainFields: ['module', 'main'],
-  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
-  external: [] as string[],
-  // As the stack bundles: environment credentials only, and its default tracing (off: a no-op tracer, no X-Ray SDK).
-  alias: functionBundleAliases(DEFAULT_TRACING),
-} as const;
+/** The bundling options of ProcessaFunction (what NodejsFunction runs esbuild with), from infra/stacks/bundling.ts. */
+export const STACK_BUNDLING = functionEsbuildOptions(DEFAULT_TRACING);
 
 /** The nodejs22.x runtime ships AWS SDK v3; this is the variant that leaves it out of the bundle. */
 export const SDK_EXTERNAL = ['@aws-sdk/*'];

@@ -1,0 +1,164 @@
+/**
+ * Functions bundled exactly as the stack bundles them (infra/stacks/bundling.ts: the same esbuild options and
+ * aliases ProcessaFunction hands to CDK), then run in a fresh node process against DynamoDB Local and the
+ * SQS emulator. Whatever the aliases leave out (the event-stream codec, the credential chain) must not be
+ * needed by a real call: a broken alias, or zod/mini without its locale, fails here and not in AWS.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { build, type Metafile } from 'esbuild';
+import { functions, queues, type FunctionName, type QueueName } from '../../infra/app-definition.js';
+import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
+import { startLocalSqs, type LocalSqs } from '../../infra/local/local-sqs.js';
+import { provisionQueues, type QueueUrls } from '../../infra/local/provision.js';
+import { functionEsbuildOptions } from '../../infra/stacks/bundling.js';
+import { DEFAULT_TRACING } from '../../infra/stacks/tracing.js';
+import { handler as createDraftInProcess } from '../../functions/create-draft/handler.js';
+import { apiEvent, invoke } from '../support/api-events.js';
+import { bearer, seedKeys } from '../support/keys.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const BUNDLED: FunctionName[] = ['createDraft', 'readDrafts', 'manageWebhooks'];
+
+/** Imports a bundle, invokes its handler with each event in turn (a Lambda-like context), writes the results as JSON. */
+const RUNNER = `
+import { readFileSync, writeFileSync } from 'node:fs';
+const [bundle, eventsFile, resultsFile] = process.argv.slice(2);
+const { handler } = await import(bundle);
+const context = () => ({
+  callbackWaitsForEmptyEventLoop: false, functionName: 'bundle-test', functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bundle-test', memoryLimitInMB: '512',
+  awsRequestId: crypto.randomUUID(), logGroupName: 'bundle-test', logStreamName: 'bundle-test',
+  getRemainingTimeInMillis: () => 10000, done() {}, fail() {}, succeed() {},
+});
+const results = [];
+for (const event of JSON.parse(readFileSync(eventsFile, 'utf8'))) results.push(await handler(event, context()));
+writeFileSync(resultsFile, JSON.stringify(results));
+`;
+
+let dir: string;
+let sqs: LocalSqs;
+let sqsClient: SQSClient;
+let queueUrls: QueueUrls;
+let keys: Awaited<ReturnType<typeof seedKeys>>;
+const metafiles = new Map<FunctionName, Metafile>();
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'processa-function-bundles-'));
+  writeFileSync(join(dir, 'runner.mjs'), RUNNER);
+  // Bundles resolve nothing from node_modules (no externals); the link only mirrors coldstart.ts's layout.
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  sqs = await startLocalSqs();
+  sqsClient = new SQSClient({ ...LOCAL_AWS, endpoint: sqs.endpoint });
+  queueUrls = await provisionQueues(sqsClient, `bundles${Math.random().toString(36).slice(2, 8)}`);
+  keys = await seedKeys();
+  for (const name of BUNDLED) {
+    const result = await build({
+      ...functionEsbuildOptions(DEFAULT_TRACING),
+      entryPoints: [join(repoRoot, 'functions', functions[name].folder, 'handler.ts')],
+      outfile: join(dir, name, 'index.mjs'),
+      absWorkingDir: repoRoot,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    metafiles.set(name, result.metafile);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  sqsClient?.destroy();
+  await sqs?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Answer {
+  statusCode: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * One fresh node process (as a cold Lambda sandbox) importing the bundle and invoking it with `events`, in order.
+ * Asynchronous: the SQS emulator runs in this process and must keep answering meanwhile.
+ */
+async function runBundle(name: FunctionName, events: APIGatewayProxyEventV2[]): Promise<Array<{ status: number; body: any }>> {
+  const eventsFile = join(dir, `${name}-events.json`);
+  const resultsFile = join(dir, `${name}-results.json`);
+  writeFileSync(eventsFile, JSON.stringify(events));
+  await promisify(execFile)(process.execPath, ['--enable-source-maps', join(dir, 'runner.mjs'), join(dir, name, 'index.mjs'), eventsFile, resultsFile], {
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
+      ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, queueUrls[q]])),
+    },
+    timeout: 60_000,
+  });
+  return (JSON.parse(readFileSync(resultsFile, 'utf8')) as Answer[]).map((a) => ({ status: a.statusCode, body: a.body ? JSON.parse(a.body) : undefined }));
+}
+
+describe('function bundles as deployed', () => {
+  it('leave the event-stream codec out: the stub stands in for it', () => {
+    for (const name of BUNDLED) {
+      const inputs = Object.keys(metafiles.get(name)!.inputs);
+      expect(inputs).toContain('shared/no-event-streams/index.ts');
+      expect(inputs.filter((i) => i.includes('@smithy/core/dist-es/submodules/event-streams'))).toEqual([]);
+    }
+  });
+
+  it('createDraft and readDrafts: a draft is written, read back and listed through DynamoDB', async () => {
+    const title = `bundle-${Math.random().toString(36).slice(2)}`;
+    const [created] = await runBundle('createDraft', [
+      apiEvent({
+        routeKey: 'POST /v1/drafts',
+        headers: bearer(keys.agent.key),
+        body: { title, content: { to: 'user@example.com' }, metadata: { source: 'bundle' } },
+      }),
+    ]);
+    expect(created).toMatchObject({ status: 201, body: { title, status: 'pending', metadata: { source: 'bundle' } } });
+    const [read, listed] = await runBundle('readDrafts', [
+      apiEvent({ routeKey: 'GET /v1/drafts/{id}', pathParameters: { id: created!.body.id }, headers: bearer(keys.agent.key) }),
+      apiEvent({ routeKey: 'GET /v1/drafts', query: { status: 'pending', limit: '100' }, headers: bearer(keys.reviewer.key) }),
+    ]);
+    expect(read).toEqual({ status: 200, body: created!.body });
+    expect(listed!.status).toBe(200);
+    expect(listed!.body.items.map((d: { id: string }) => d.id)).toContain(created!.body.id);
+  });
+
+  it('answer bad input with the very 400 the handler gives in-process (zod/mini with the English messages)', async () => {
+    const bad = apiEvent({
+      routeKey: 'POST /v1/drafts',
+      headers: bearer(keys.agent.key),
+      body: { content: [], metadata: { a: { b: 1 } }, extra: 1, requiredApprovals: 1.5 },
+    });
+    const [bundled] = await runBundle('createDraft', [bad]);
+    const inProcess = await invoke(createDraftInProcess, bad);
+    expect(bundled!.status).toBe(400);
+    expect(bundled!.body.error.details).toEqual(inProcess.body.error.details);
+    // Messages zod writes itself (not ours), which zod/mini only has with the locale loaded.
+    expect(JSON.stringify(bundled!.body.error.details)).toContain('expected string, received undefined');
+  });
+
+  it('manageWebhooks: an endpoint is stored and its test event goes onto the SQS delivery queue', async () => {
+    const [created] = await runBundle('manageWebhooks', [
+      apiEvent({ routeKey: 'POST /v1/webhooks', headers: bearer(keys.admin.key), body: { url: 'http://127.0.0.1:9/bundle-hook' } }),
+    ]);
+    expect(created!.status).toBe(201);
+    const [queued] = await runBundle('manageWebhooks', [
+      apiEvent({ routeKey: 'POST /v1/webhooks/{id}/test', pathParameters: { id: created!.body.id }, headers: bearer(keys.admin.key) }),
+    ]);
+    expect(queued).toMatchObject({ status: 202, body: { eventType: 'draft.rejected' } });
+    const { Messages = [] } = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrls.deliveries, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(Messages.map((m) => JSON.parse(m.Body!) as { eventId: string; endpointId: string })).toContainEqual(
+      expect.objectContaining({ eventId: queued!.body.eventId, endpointId: created!.body.id }),
+    );
+  });
+});
