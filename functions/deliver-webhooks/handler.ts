@@ -1,9 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deliveryRetry } from '../../shared/webhooks/delivery-policy.js';
+import { logRequestId } from '../../shared/log-request-id.js';
 import { count, logger, publishMetrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
 import {
   deadLetterQueueFromEnv,
@@ -256,5 +256,5 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
   return response;
 })
   .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logRequestId(logger))
   .use(publishMetrics());

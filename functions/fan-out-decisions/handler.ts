@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { logRequestId } from '../../shared/log-request-id.js';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
 import { publicBaseUrlFromEnv } from '../../shared/config.js';
 import { decodeDraftImage, isCreatedRecord, isDecisionRecord } from '../../shared/store/drafts-stream.js';
@@ -73,5 +73,5 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
   }
 })
   .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logRequestId(logger))
   .use(publishMetrics());
