@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { init } from '@paralleldrive/cuid2';
+import { randomIdGenerator } from './ids.js';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import './zod-config.js';
@@ -58,7 +58,7 @@ const slackUserIdSchema = z
     z.regex(SLACK_USER_ID_PATTERN, { message: 'must be a Slack member id such as U0123ABCD (in Slack: profile, ⋮, Copy member ID)' }),
     z.describe('The Slack member id (U… or W…) who may approve and reject from Slack as this key (reviewer and admin keys).'),
   );
-const newKeyId = init({ length: 20 });
+const newKeyId = randomIdGenerator(20);
 
 const groupsSchema = z
   .array(

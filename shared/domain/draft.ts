@@ -1,4 +1,4 @@
-import { init } from '@paralleldrive/cuid2';
+import { randomIdGenerator } from './ids.js';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import './zod-config.js';
@@ -83,7 +83,7 @@ export interface Draft {
   history: HistoryEntry[];
 }
 
-const createDraftId = init({ length: 24 });
+const createDraftId = randomIdGenerator(24);
 /** 25 characters starting with "c", shaped like the ids in the webhook documentation. */
 export const newDraftId = (): string => `c${createDraftId()}`;
 export const DRAFT_ID_PATTERN = /^[a-z0-9_]{1,64}$/;

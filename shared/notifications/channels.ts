@@ -1,4 +1,4 @@
-import { init } from '@paralleldrive/cuid2';
+import { randomIdGenerator } from '../domain/ids.js';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
@@ -113,7 +113,7 @@ export const updateChannelSchema = z
   );
 export type UpdateChannelInput = z.output<typeof updateChannelSchema>;
 
-const newChannelId = init({ length: 20 });
+const newChannelId = randomIdGenerator(20);
 
 /** A Slack incoming webhook (https://hooks.slack.com/…), through the same SSRF guard as webhooks; locally a loopback receiver too. */
 export async function assertSlackUrl(raw: string, policy: UrlPolicy): Promise<URL> {

@@ -1,4 +1,4 @@
-import { init } from '@paralleldrive/cuid2';
+import { randomIdGenerator } from '../domain/ids.js';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
@@ -71,7 +71,7 @@ export interface EndpointStore {
   listAll(): Promise<WebhookEndpoint[]>;
 }
 
-const newEndpointId = init({ length: 20 });
+const newEndpointId = randomIdGenerator(20);
 /** Ids are ep_ + a cuid; anything else cannot exist, and may not even be a valid DynamoDB key (over 2048 bytes). */
 const isEndpointId = (id: string): boolean => /^ep_[a-z0-9]{1,40}$/.test(id);
 
