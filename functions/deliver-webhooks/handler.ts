@@ -130,6 +130,12 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     announce(endpointDisabledEvent(disabled), { exclude: id });
   };
   const attempts: DeliveryAttempt[] = [];
+  // The delivery log: one write for the batch, started as soon as every message's attempt is final
+  // (before their states are written, so it overlaps those writes instead of following the last).
+  // Deliveries already happened; a lost log line must not make them repeat.
+  const log = gatherOnce(parsed.length, (entries: DeliveryAttempt[]) =>
+    deliveryLog.record(entries).catch((error: unknown) => logger.error('delivery log write failed', { error: error as Error, attempts: entries.length })),
+  );
   const retries: RetryLaterChange[] = [];
   let deferred = 0;
 
@@ -144,6 +150,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
       const healthShare = healthUpdates.get(message.endpointId)!.participant();
+      const logShare = log.participant();
       let step: DeliveryStep;
       try {
         step = await deliverMessage(message, receiveCount, {
@@ -154,12 +161,17 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           endpointFor,
           disableEndpoint: disable,
           recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
+          recordAttempt: (attempt) => {
+            attempts.push(attempt);
+            void logShare.give(attempt);
+          },
           breaker: batchBreaker,
           backstopReceives: deliveryRetry.backstopReceives,
         });
       } finally {
-        // Attempted or not, the endpoint's health update no longer waits for this message.
+        // Attempted or not, the endpoint's health update and the log write no longer wait for this message.
         healthShare.done();
+        logShare.done();
       }
       const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
       switch (step.kind) {
@@ -170,7 +182,6 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           logger.debug('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
           return;
         case 'superseded':
-          attempts.push(step.attempt);
           logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
           return;
         case 'deferred': {
@@ -187,11 +198,9 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           throw new RetryLater('circuit open');
         }
         case 'held':
-          attempts.push(step.attempt);
           logger.warn('endpoint disabled; delivery held for a redrive', keys);
           return;
         case 'delivered':
-          attempts.push(step.attempt);
           count(METRICS.deliveriesSucceeded);
           milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
           milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
@@ -203,7 +212,6 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           });
           return;
         case 'retry':
-          attempts.push(step.attempt);
           count(METRICS.deliveriesFailed);
           retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
           logger.warn('webhook attempt failed; will retry', {
@@ -215,7 +223,6 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
           throw new RetryLater(step.attempt.error ?? 'failed');
         case 'dead':
           if (step.attempt) {
-            attempts.push(step.attempt);
             count(METRICS.deliveriesFailed);
             count(METRICS.deliveriesDead);
             logger.error('webhook delivery dead', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, reason: step.reason });
@@ -238,10 +245,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
       // Reported failed all the same: they come back after the queue's visibility timeout instead of the backoff.
       if (unchanged.length > 0) logger.warn('backoff not set; messages return after the visibility timeout', { messages: unchanged.length });
     }),
-    deliveryLog.record(attempts).catch((error: unknown) => {
-      // Deliveries already happened; a lost log line must not make them repeat.
-      logger.error('delivery log write failed', { error: error as Error, attempts: attempts.length });
-    }),
+    log.result,
     ...announcements,
   ]);
   // The batch's one line at INFO; a message has its own only at DEBUG, or when it failed (WARN, ERROR).

@@ -15,6 +15,7 @@ export function gatherOnce<T, R>(expected: number, flush: (items: T[]) => Promis
   });
   // A flush error reaches the givers that await it; nobody else must see it as unhandled.
   result.catch(() => undefined);
+  if (expected <= 0) resolve(undefined);
   const settle = () => {
     settled++;
     if (settled < expected) return;
@@ -22,6 +23,8 @@ export function gatherOnce<T, R>(expected: number, flush: (items: T[]) => Promis
     else flush(items).then(resolve, reject);
   };
   return {
+    /** Settles with the one call's result (undefined when nothing was given), once every participant gave or was done. */
+    result,
     /** One participant's handle: give() at most once, or done() to say there is nothing (idempotent, a no-op after give()). */
     participant() {
       let finished = false;

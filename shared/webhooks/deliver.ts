@@ -148,6 +148,11 @@ export interface DeliveryDeps {
   backstopReceives: number;
   /** Disables the endpoint: its receiver answered 410 Gone, or every attempt failed for too long (and announces it, when this call disabled it). */
   disableEndpoint: (endpointId: string, reason: 'gone' | 'failing') => Promise<void>;
+  /**
+   * Hands on the attempt's log entry once it is final, before the delivery's state is written (so
+   * the log write can overlap that write); a delivery held for a disabled endpoint, after it.
+   */
+  recordAttempt?: (attempt: DeliveryAttempt) => void;
   /** Counts the attempt in the endpoint's health; undefined when that could not be recorded (never fails the delivery). */
   recordHealth: (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) => Promise<HealthRecord | undefined>;
   now?: () => Date;
@@ -238,6 +243,8 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     deadReason,
     writeId: randomUUID(),
   };
+  // The POST happened whatever the write below says: its log entry goes now.
+  deps.recordAttempt?.(attempt);
   if (!(await deps.states.save(next, versionOf(stored))) && !(await wroteItOurselves(deps.states, next))) return { kind: 'superseded', attempt };
   switch (action.kind) {
     case 'delivered':
@@ -281,6 +288,7 @@ async function holdForDisabledEndpoint(
   const next = deadState(message, attempts, at, DISABLED_REASON);
   const attempt = unsentAttempt(message, attempts + 1, at, 'not sent: the endpoint is disabled (enable it, then redrive)');
   if (!(await deps.states.save(next, versionOf(stored)))) return { kind: 'skipped', reason: 'stale' };
+  deps.recordAttempt?.(attempt);
   return { kind: 'held', attempt };
 }
 
