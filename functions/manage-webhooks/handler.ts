@@ -12,7 +12,8 @@ import {
   endpointStoreFromEnv,
 } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
-import { createChannel, createChannelSchema, isChannel, updateChannel, updateChannelSchema } from '../../shared/notifications/channels.js';
+import { createChannel, createChannelSchema, updateChannel, updateChannelSchema } from '../../shared/notifications/channel-settings.js';
+import { isChannel } from '../../shared/notifications/channels.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
 import { redriveInputSchema } from '../../shared/webhooks/redrive.js';

@@ -2,7 +2,8 @@ import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
 import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
 import { page, pageHandler, pageProblem, redirect, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
 import { settingsPage, type ChannelForm, type SettingsState } from '../../shared/pages/settings-views.js';
-import { createChannel, createChannelSchema, isChannel, updateChannel, updateChannelSchema } from '../../shared/notifications/channels.js';
+import { createChannel, createChannelSchema, updateChannel, updateChannelSchema } from '../../shared/notifications/channel-settings.js';
+import { isChannel } from '../../shared/notifications/channels.js';
 import {
   apiKeyStoreFromEnv,
   deadDeliveriesFromEnv,

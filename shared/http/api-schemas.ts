@@ -4,7 +4,7 @@ import { ROLES } from '../domain/roles.js';
 import { createKeySchema, updateKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
-import { createChannelSchema } from '../notifications/channels.js';
+import { createChannelSchema } from '../notifications/channel-settings.js';
 import { retrySettingSchema } from '../webhooks/retry-policy.js';
 import {
   EVENT_TYPES,

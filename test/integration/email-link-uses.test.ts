@@ -4,7 +4,7 @@
  */
 import { createDraft, decideDraft } from '../../shared/domain/drafts-service.js';
 import { AlreadyDecidedError } from '../../shared/domain/draft.js';
-import { createChannel } from '../../shared/notifications/channels.js';
+import { createChannel } from '../../shared/notifications/channel-settings.js';
 import { signEmailLink } from '../../shared/notifications/email-links.js';
 import { decideByEmailLink, emailActor, openEmailLink, type EmailLinkDeps } from '../../shared/notifications/email-links-decision.js';
 import { tableNameFromEnv } from '../../shared/config.js';

@@ -1,6 +1,6 @@
 import { newDraft, type Actor, type Draft } from '../../shared/domain/draft.js';
 import { decideDraft } from '../../shared/domain/drafts-service.js';
-import { createChannel, createChannelSchema, updateChannel } from '../../shared/notifications/channels.js';
+import { createChannel, createChannelSchema, updateChannel } from '../../shared/notifications/channel-settings.js';
 import { parseNotification } from '../../shared/notifications/notification.js';
 import { REMINDER_CATCH_UP_MINUTES, reminderEventId, sendDueReminders, type ReminderDeps } from '../../shared/notifications/reminders.js';
 import { documentClient } from '../../shared/store/dynamo-client.js';

@@ -1,5 +1,5 @@
 import type { Draft } from '../../shared/domain/draft.js';
-import { createChannel, createChannelSchema, updateChannel, updateChannelSchema } from '../../shared/notifications/channels.js';
+import { createChannel, createChannelSchema, updateChannel, updateChannelSchema } from '../../shared/notifications/channel-settings.js';
 import { parseNotification } from '../../shared/notifications/notification.js';
 import {
   REMINDER_CATCH_UP_MINUTES,
