@@ -28,8 +28,10 @@ export const CAPACITY_ASSUMPTIONS = {
   /** Write units per write of a draft item (measured items: 0.6–1 KB; a 4 KB draft takes 4–5). */
   draftItemWriteUnits: 1,
   /**
-   * Writes per delivered message keyed by its endpoint (partition key endpointId): the delivery state put by
-   * the fan-out, its update and the attempt log by the delivery (section 4 measures them per function).
+   * Write units per delivered message on keys of its endpoint: the delivery state put by the fan-out, its
+   * update and the attempt log (deliveries table, partition key endpointId) and the endpoint's health
+   * (webhooks table), counted together as if on one partition, conservatively. Replaced by the cost
+   * section's measured fanOutDecisions + deliverWebhooks WRU when it ran in the same bench run.
    */
   endpointWritesPerMessage: 4,
   /** API keys the traffic uses: one agent key creates every draft, one reviewer key decides. */
@@ -55,6 +57,12 @@ export interface CapacityRow {
   partition?: boolean;
 }
 
+/** Figures another section of the same run measured, used instead of the assumptions. */
+export interface CapacityMeasured {
+  /** WRU per delivered message (batches of one) of fanOutDecisions + deliverWebhooks, from the cost section. */
+  endpointWritesPerMessage?: number;
+}
+
 export interface CapacityReport {
   rates: readonly number[];
   rows: CapacityRow[];
@@ -63,12 +71,14 @@ export interface CapacityReport {
   /** Per rate: the most loaded row that does not bind, with its share of its limit. */
   nearest: Array<{ rate: number; resource: string; share: number }>;
   assumptions: typeof CAPACITY_ASSUMPTIONS;
+  /** Which assumptions were replaced by this run's measurements. */
+  measured: CapacityMeasured;
 }
 
 const projectionOf = (index: { projection?: { type: string } }) => index.projection?.type ?? 'ALL';
 
-export function capacityModel(): CapacityReport {
-  const a = CAPACITY_ASSUMPTIONS;
+export function capacityModel(measured: CapacityMeasured = {}): CapacityReport {
+  const a = { ...CAPACITY_ASSUMPTIONS, ...measured };
   const rates = CAPACITY_RATES;
   const at = (perDecision: number) => rates.map((r) => r * perDecision);
   const throttle = resolveApiThrottle();
@@ -137,7 +147,7 @@ export function capacityModel(): CapacityReport {
     },
     {
       resource: 'DynamoDB `deliveries` partition of one endpoint (key `endpointId`)',
-      perDecision: `${a.endpointWritesPerMessage} writes per message × ${a.endpoints} endpoint(s)`,
+      perDecision: `${Number.isInteger(a.endpointWritesPerMessage) ? a.endpointWritesPerMessage : a.endpointWritesPerMessage.toFixed(1)} WRU per message${measured.endpointWritesPerMessage === undefined ? ' (assumed)' : ' (measured in section 4)'} × ${a.endpoints} endpoint(s)`,
       loads: at(a.endpointWritesPerMessage * a.endpoints),
       limit: QUOTAS.dynamoPartitionWrites.value,
       unit: 'WRU/s',
@@ -235,7 +245,7 @@ export function capacityModel(): CapacityReport {
     const best = candidates.reduce((m, row) => (row.loads[i]! / row.limit > m.loads[i]! / m.limit ? row : m), candidates[0]!);
     return { rate, resource: best.resource, share: best.loads[i]! / best.limit };
   });
-  return { rates, rows, binding, nearest, assumptions: a };
+  return { rates, rows, binding, nearest, assumptions: a, measured };
 }
 
 /** Rows that are DynamoDB partitions and bind at `rate`: hot partitions. */

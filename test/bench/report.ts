@@ -8,6 +8,7 @@ import {
   COST_VARIANT_LABELS,
   COST_VARIANTS,
   costModel,
+  INDEX_RULES,
   KB4_CONTENT_BYTES,
   LIFECYCLE,
   PLATFORM_LOG_BYTES,
@@ -954,7 +955,7 @@ ${perFunction}
 
 - A create with an \`Idempotency-Key\` is a TransactWriteItems (draft + claim; transactions cost double): ${sp(idem.wru, (v) => num(v, 1))} WRU and ${sp(idem.rru, (v) => num(v, 1))} RRU instead of ${sp(create, (v) => num(v, 1))} WRU — ${usd((idem.wru.median - create.median) * PRICES.dynamoWriteRequestUnit.usd * 1e6)} more per million drafts when agents send one.
 - \`GET /v1/drafts/{id}\` (not in the per-draft total; agents that poll pay it per poll): ${sp(get.rru, (v) => num(v, 1))} RRU (auth lookup + consistent read), ${sp(get.ms, ms)}.
-- Cross-check by DynamoDB's rules, from the item sizes (pending draft ${int(sizes.pendingDraft)} B, decided ${int(sizes.decidedDraft)} B, delivery-log item ${int(sizes.deliveryLogItem)} B; 1 WRU per started KB, each GSI write counted): create ${rule.create} WRU (item + \`by-status\` + \`by-created\`), decide ${rule.decide} WRU (item; \`by-status\` key moves: delete + put; \`by-created\` rewritten, projection ALL), delivery log ${rule.deliveryLog} WRU. Measured: ${sp(create, (v) => num(v, 1))}, ${sp(decide, (v) => num(v, 1))}, ${sp(log, (v) => num(v, 1))}.
+- Cross-check by DynamoDB's rules, from the item sizes (pending draft ${int(sizes.pendingDraft)} B, decided ${int(sizes.decidedDraft)} B, delivery-log item ${int(sizes.deliveryLogItem)} B; 1 WRU per started KB, each GSI write counted; projections ${INDEX_RULES.projections}): create ${rule.create} WRU (item + \`${INDEX_RULES.status}\` + \`${INDEX_RULES.created}\`), decide ${rule.decide} WRU (item; \`${INDEX_RULES.status}\` key moves: delete + put; \`${INDEX_RULES.created}\` ${INDEX_RULES.createdRewritten ? 'rewritten, projection ALL' : 'untouched: its keys do not change and it copies nothing else'}), delivery log ${rule.deliveryLog} WRU. Measured: create ${sp(create, (v) => num(v, 1))}, decide ${sp(decide, (v) => num(v, 1))}; the delivery function ${sp(log, (v) => num(v, 1))} in all, its log one of those writes.
 - Largest lines: ${largest.map((l) => `${l.item} ${usd(l.processaUsd)}`).join(', ')} (of ${usd(model.processaTotal)}). Log bytes per invocation include ${PLATFORM_LOG_BYTES > 0 ? `${PLATFORM_LOG_BYTES} B of Lambda platform lines` : 'no Lambda platform lines (the functions log in JSON at system level WARN, which drops START, END and REPORT)'} and, per API request, ${API_ACCESS_LOG_BYTES} B of access log${warned.length > 0 ? `; Powertools' empty-metrics warning (\`No application metrics to publish…\`) was printed by ${warned.join(', ')}` : ''}.
 - Sensitivity: the delivery function runs for as long as the customer's endpoint takes to answer (loopback here: ~1 ms). Each 100 ms of receiver time adds ${usd(gbS(100))} per million drafts at ${functions.deliverWebhooks.memoryMb} MB.
 - X-Ray ${PRICES.xrayTraces.check ? '(check)' : ''}: ${model.lines.find((l) => l.item === 'X-Ray traces')?.basis ?? 'no line'}.
@@ -1063,7 +1064,7 @@ function capacitySection(c: CapacityReport): string {
 
 Computed by \`capacity.ts\` from the app's own settings (\`infra/app-definition.ts\`: \`draftListShards\`, \`streamConsumer\`, \`queueConsumer\`, index projections; the stack's throttle defaults, \`infra/stacks/throttle.ts\`) and AWS's documented limits (\`quotas.ts\`, sources below): what one decision puts on each resource, at ${c.rates.map(int).join(', ')} decisions/s sustained, with the create that preceded it. Cells: load, and its share of the limit; **binds** when over it. Nothing here was run on AWS.
 
-Assumed, not read from settings: API functions ${ms(a.apiFunctionSeconds * 1000)} per invocation; a stream batch ${ms(a.fanOutBatchSeconds * 1000)} + ${ms(a.fanOutSecondsPerRecord * 1000)} per record; the receiver answers in ${ms(a.receiverSeconds * 1000)}; ${a.endpoints} endpoint subscribed to every decision; ${a.draftItemWriteUnits} WRU per draft item write (drafts up to 1 KB); ${a.endpointWritesPerMessage} writes per message on its endpoint's keys; one API key per role.
+Assumed, not read from settings: API functions ${ms(a.apiFunctionSeconds * 1000)} per invocation; a stream batch ${ms(a.fanOutBatchSeconds * 1000)} + ${ms(a.fanOutSecondsPerRecord * 1000)} per record; the receiver answers in ${ms(a.receiverSeconds * 1000)}; ${a.endpoints} endpoint subscribed to every decision; ${a.draftItemWriteUnits} WRU per draft item write (drafts up to 1 KB); ${c.measured.endpointWritesPerMessage === undefined ? `${a.endpointWritesPerMessage} write units per message on its endpoint's keys (section 4 measures them; run it with this section to use its figure)` : `(measured in section 4 of this run: ${num(a.endpointWritesPerMessage, 1)} write units per message on its endpoint's keys)`}; one API key per role.
 
 ${table(['resource', 'per decision', ...c.rates.map((r) => `at ${int(r)}/s`), 'limit', 'what lifts it'], rows)}
 
