@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -9,6 +10,8 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { backfillDraftShards } from '../../shared/store/drafts-backfill.js';
+import { createDocumentClient } from '../../shared/store/dynamo-client.js';
 import { queues, tables, type IndexProjection, type QueueName, type TableDefinition, type TableName } from '../app-definition.js';
 
 export type TableNames = Record<TableName, string>;
@@ -56,17 +59,26 @@ export async function provisionTables(client: DynamoDBClient, prefix: string): P
       }
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
-      // A --persist folder from an older version: add the indexes the definition has gained since.
+      // A --persist folder from an older version: add the indexes the definition has gained since,
+      // and give drafts stored before the sharded listing indexes their shard attributes.
       await addMissingIndexes(client, physical, definition);
+      if (name === 'drafts') await backfillDraftShards(createDocumentClient(client), physical);
     }
   }
   return names;
 }
 
+/** Makes the table's indexes those of the definition, as a deploy would: drops the ones it no longer has, adds the new ones. */
 async function addMissingIndexes(client: DynamoDBClient, physical: string, definition: TableDefinition) {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: physical }));
-  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   const wanted = createTableInput(physical, definition);
+  const wantedNames = new Set((wanted.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const name of existing) {
+    if (name && !wantedNames.has(name)) {
+      await client.send(new UpdateTableCommand({ TableName: physical, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: name } }] }));
+    }
+  }
   for (const index of wanted.GlobalSecondaryIndexes ?? []) {
     if (existing.has(index.IndexName)) continue;
     await client.send(
@@ -76,7 +88,18 @@ async function addMissingIndexes(client: DynamoDBClient, physical: string, defin
         GlobalSecondaryIndexUpdates: [{ Create: index }],
       }),
     );
+    await indexesActive(client, physical);
   }
+}
+
+/** DynamoDB Local builds a new index from the existing items in the background; writes to them fail until it is done. */
+async function indexesActive(client: DynamoDBClient, physical: string) {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: physical }));
+    if ((Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE')) return;
+    await sleep(100);
+  }
+  throw new Error(`The indexes of ${physical} did not become active within a minute`);
 }
 
 export async function streamArn(client: DynamoDBClient, tableName: string): Promise<string> {

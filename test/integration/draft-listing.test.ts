@@ -3,16 +3,16 @@
  * its own (made from the one definition) so a listing holds exactly the drafts the run wrote.
  */
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { tables } from '../../infra/app-definition.js';
-import { createTableInput } from '../../infra/local/provision.js';
+import { createTableInput, provisionTables } from '../../infra/local/provision.js';
 import { newDraft, type Actor, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
 import { decideDraft } from '../../shared/domain/drafts-service.js';
 import { ServiceUnavailableError, ValidationError } from '../../shared/domain/errors.js';
 import { DRAFT_LIST_SHARDS, draftShard } from '../../shared/store/draft-shards.js';
 import { documentClient } from '../../shared/store/dynamo-client.js';
-import { DynamoDraftStore } from '../../shared/store/drafts-store.js';
+import { DynamoDraftStore, toItem } from '../../shared/store/drafts-store.js';
 import { DynamoPendingDrafts } from '../../shared/store/pending-drafts-store.js';
 
 const agent: Actor = { keyId: 'key_a', name: 'bot', role: 'agent' };
@@ -241,5 +241,43 @@ describe('draft listing across shards', () => {
       expect(await store.count('expired')).toBe(12);
       expect((await pageAll(store, 'expired', 5)).flat()).toHaveLength(12);
     });
+  });
+
+  it('a --persist drafts table from before the sharded indexes gets them, and its drafts their shard attributes, at start', async () => {
+    const prefix = `processa-unsharded-${Math.random().toString(36).slice(2, 8)}`;
+    const table = `${prefix}-drafts`;
+    // The drafts table as the previous version made it: by-status, by-created and pending-by-expiry, projection ALL.
+    const old = createTableInput(table, {
+      ...tables.drafts,
+      indexes: [
+        { name: 'by-status', partitionKey: { name: 'status', type: 'S' }, sortKey: { name: 'listKey', type: 'S' } },
+        { name: 'by-created', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'listKey', type: 'S' } },
+        { name: 'pending-by-expiry', partitionKey: { name: 'expiryQueue', type: 'S' }, sortKey: { name: 'expiresAt', type: 'S' } },
+      ],
+    });
+    await raw.send(new CreateTableCommand(old));
+    const drafts = [
+      ...[0, 1, 2].map((s) => draftAt(s, 'pending')),
+      draftAt(3, 'approved'),
+      { ...draftAt(4, 'pending'), expiresAt: new Date(T0 + 100_000).toISOString() },
+    ];
+    for (const draft of drafts) {
+      const { statusShard, createdShard, expiryShard, ...stored } = toItem(draft);
+      void statusShard;
+      void createdShard;
+      await client.send(new PutCommand({ TableName: table, Item: { ...stored, ...(expiryShard ? { expiryQueue: 'pending' } : {}) } }));
+    }
+    try {
+      await provisionTables(raw, prefix);
+      const store = new DynamoDraftStore(client, table);
+      expect((await pageAll(store, undefined, 2)).flat().map((d) => d.id)).toEqual([...drafts].sort(newestFirst).map((d) => d.id));
+      expect((await pageAll(store, 'pending', 2)).flat()).toHaveLength(4);
+      expect((await store.listExpired(new Date(T0 + 200_000), 10)).map((d) => d.id)).toEqual([drafts[4]!.id]);
+      // Again (the next start): nothing left to do, nothing changes.
+      await provisionTables(raw, prefix);
+      expect(await store.count('pending')).toBe(4);
+    } finally {
+      for (const name of Object.keys(tables)) await raw.send(new DeleteTableCommand({ TableName: `${prefix}-${name}` })).catch(() => undefined);
+    }
   });
 });
