@@ -1,5 +1,6 @@
-// A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
-import * as z from 'zod';
+// zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
+import * as z from 'zod/mini';
+import '../domain/zod-config.js';
 import { ROLES } from '../domain/roles.js';
 import { createKeySchema, updateKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
@@ -44,14 +45,14 @@ function named<T extends z.core.$ZodType>(registry: typeof requestSchemas, id: s
 const response = <T extends z.core.$ZodType>(id: string, description: string, schema: T): T => named(responseSchemas, id, description, schema);
 const request = <T extends z.core.$ZodType>(id: string, description: string, schema: T): T => named(requestSchemas, id, description, schema);
 
-const timestamp = z.string().meta({ format: 'date-time' });
+const timestamp = z.string().check(z.meta({ format: 'date-time' }));
 const jsonObject = z.record(z.string(), z.unknown());
 const metadata = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 export const errorResponse = response(
   'Error',
   'Every error the API itself answers: a stable machine-readable code, a human message, and details (details.fields names each bad field on 400, 413 and 415).',
-  z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) }),
+  z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()) }) }),
 );
 
 /** What API Gateway answers by itself, before any function runs (e.g. its throttle's 429). */
@@ -73,14 +74,16 @@ const historyEntry = response(
   z.object({
     action: z
       .enum(['created', 'approval', 'approvals_cleared', 'approved', 'rejected', 'expired'])
-      .describe(
-        'approval: one approval short of the quorum (requiredApprovals); approvals_cleared: an edit voided the approvals of the old content (listed in cleared).',
+      .check(
+        z.describe(
+          'approval: one approval short of the quorum (requiredApprovals); approvals_cleared: an edit voided the approvals of the old content (listed in cleared).',
+        ),
       ),
     at: timestamp,
-    actor: actor.nullable(),
-    contentEdited: z.boolean().optional(),
-    reason: z.string().optional(),
-    cleared: z.array(z.object({ by: actor, at: timestamp })).optional(),
+    actor: z.nullable(actor),
+    contentEdited: z.optional(z.boolean()),
+    reason: z.optional(z.string()),
+    cleared: z.optional(z.array(z.object({ by: actor, at: timestamp }))),
   }),
 );
 
@@ -95,23 +98,25 @@ export const draftResponse = response(
     status: z.enum(DRAFT_STATUSES),
     createdAt: timestamp,
     createdBy: actor,
-    reviewedAt: timestamp.nullable(),
-    reviewedBy: actor.nullable(),
-    rejectionReason: z.string().nullable(),
-    originalContent: jsonObject.optional(),
-    expiresAt: timestamp.nullable(),
+    reviewedAt: z.nullable(timestamp),
+    reviewedBy: z.nullable(actor),
+    rejectionReason: z.nullable(z.string()),
+    originalContent: z.optional(jsonObject),
+    expiresAt: z.nullable(timestamp),
     reviewers: z
       .array(z.string())
-      .describe('Key ids and group:<name>s who may decide (admins too); empty: any reviewer or admin. Others get 403 not_assigned.'),
-    requiredApprovals: z.number().int().describe('Distinct approvals of the same content that make the draft approved.'),
+      .check(z.describe('Key ids and group:<name>s who may decide (admins too); empty: any reviewer or admin. Others get 403 not_assigned.')),
+    requiredApprovals: z.number().check(z.int(), z.describe('Distinct approvals of the same content that make the draft approved.')),
     approvals: z
       .array(z.object({ by: actor, at: timestamp }))
-      .describe('The approvals of the current content so far, in order; an edit clears them (see history approvals_cleared).'),
+      .check(z.describe('The approvals of the current content so far, in order; an edit clears them (see history approvals_cleared).')),
     approvalRound: z
       .number()
-      .int()
-      .describe(
-        'Counts the edits made while reviewing; pass it back as approvalRound when approving to refuse the approval if the content changed since you read it.',
+      .check(
+        z.int(),
+        z.describe(
+          'Counts the edits made while reviewing; pass it back as approvalRound when approving to refuse the approval if the content changed since you read it.',
+        ),
       ),
     history: z.array(historyEntry),
     reviewUrl: z.string(),
@@ -122,7 +127,7 @@ const page = <T extends z.core.$ZodType>(id: string, what: string, item: T) =>
   response(
     id,
     `A page of ${what}; pass nextCursor as ?cursor= for the next page (null on the last one).`,
-    z.object({ items: z.array(item), nextCursor: z.string().nullable() }),
+    z.object({ items: z.array(item), nextCursor: z.nullable(z.string()) }),
   );
 
 const keyFields = {
@@ -131,10 +136,10 @@ const keyFields = {
   role: z.enum(ROLES),
   prefix: z.string(),
   createdAt: timestamp,
-  createdBy: z.string().nullable(),
-  revokedAt: timestamp.nullable(),
-  slackUserId: z.string().nullable().describe('The Slack member id linked to this key (it may approve and reject from Slack), or null.'),
-  groups: z.array(z.string()).describe('Reviewer groups this key belongs to; drafts assigned to group:<name> may be decided by its keys.'),
+  createdBy: z.nullable(z.string()),
+  revokedAt: z.nullable(timestamp),
+  slackUserId: z.nullable(z.string()).check(z.describe('The Slack member id linked to this key (it may approve and reject from Slack), or null.')),
+  groups: z.array(z.string()).check(z.describe('Reviewer groups this key belongs to; drafts assigned to group:<name> may be decided by its keys.')),
 };
 export const keyResponse = response('ApiKey', 'An API key as stored: never its value, only its first characters (prefix).', z.object({ ...keyFields }));
 const newKeyResponse = response(
@@ -151,20 +156,20 @@ const endpointFields = {
   enabled: z.boolean(),
   createdAt: timestamp,
   updatedAt: timestamp,
-  secretRotatedAt: timestamp.nullable(),
+  secretRotatedAt: z.nullable(timestamp),
   /** Rotated-out secrets that still sign, each until its own expiresAt. */
   previousSecrets: z.array(z.object({ createdAt: timestamp, expiresAt: timestamp })),
   /** How failed deliveries are retried: "standard" (the default), "extended", or a custom ladder. */
   retry: retrySettingSchema,
   /** Why it is disabled (null while enabled): manual (an admin), gone (its receiver answered 410) or failing (every attempt failed for days). */
-  disabledReason: z.enum(['manual', 'gone', 'failing']).nullable(),
-  disabledAt: timestamp.nullable(),
+  disabledReason: z.nullable(z.enum(['manual', 'gone', 'failing'])),
+  disabledAt: z.nullable(timestamp),
   /** Notification channels only (POST /v1/notifications): slack or email; absent on webhooks. */
-  channel: z.enum(['slack', 'email']).optional(),
+  channel: z.optional(z.enum(['slack', 'email'])),
   /** Email channels: the addresses notified. */
-  recipients: z.array(z.string()).optional(),
+  recipients: z.optional(z.array(z.string())),
   /** Channels: only drafts whose metadata has each of these pairs. */
-  filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  filter: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
 };
 export const endpointResponse = response(
   'WebhookEndpoint',
@@ -178,12 +183,12 @@ const endpointWithHealthResponse = response(
     ...endpointFields,
     health: z.object({
       state: z.enum(['healthy', 'failing', 'disabled']),
-      successRate24h: z.number().min(0).max(1).nullable(),
-      attempts24h: z.number().int(),
-      lastSuccessAt: timestamp.nullable(),
-      lastFailure: z.object({ at: timestamp, error: z.string().nullable() }).nullable(),
-      failingSince: timestamp.nullable(),
-      waitingForRetry: z.number().int(),
+      successRate24h: z.nullable(z.number().check(z.minimum(0), z.maximum(1))),
+      attempts24h: z.number().check(z.int()),
+      lastSuccessAt: z.nullable(timestamp),
+      lastFailure: z.nullable(z.object({ at: timestamp, error: z.nullable(z.string()) })),
+      failingSince: z.nullable(timestamp),
+      waitingForRetry: z.number().check(z.int()),
     }),
   }),
 );
@@ -195,7 +200,7 @@ const newEndpointResponse = response(
 const rotatedEndpointResponse = response(
   'RotatedWebhookEndpoint',
   'The endpoint after a rotation, with its new secret (shown in this response only) and when the secret it replaced stops signing.',
-  z.object({ ...endpointFields, secret: z.string(), previousSecretExpiresAt: timestamp.nullable() }),
+  z.object({ ...endpointFields, secret: z.string(), previousSecretExpiresAt: z.nullable(timestamp) }),
 );
 
 export const deliveryResponse = response(
@@ -205,14 +210,14 @@ export const deliveryResponse = response(
     endpointId: z.string(),
     eventId: z.string(),
     eventType: z.enum(EVENT_TYPES),
-    draftId: z.string().nullable().describe('null for operational events (endpoint.disabled, delivery.exhausted), which are about no draft.'),
-    attempt: z.number().int(),
+    draftId: z.nullable(z.string()).check(z.describe('null for operational events (endpoint.disabled, delivery.exhausted), which are about no draft.')),
+    attempt: z.number().check(z.int()),
     outcome: z.enum(['succeeded', 'failed', 'dead']),
-    httpStatus: z.number().int().nullable(),
-    durationMs: z.number().int(),
-    error: z.string().nullable(),
+    httpStatus: z.nullable(z.number().check(z.int())),
+    durationMs: z.number().check(z.int()),
+    error: z.nullable(z.string()),
     attemptedAt: timestamp,
-    nextAttemptAt: timestamp.nullable(),
+    nextAttemptAt: z.nullable(timestamp),
     test: z.boolean(),
   }),
 );
@@ -220,9 +225,8 @@ export const deliveryResponse = response(
 // Webhook event bodies, exactly as shared/webhooks/events.ts builds them and the published webhook
 // documentation shows them. Fields may be added in later versions; none is renamed or dropped.
 const testFlag = z
-  .literal(true)
-  .optional()
-  .describe('Present (true) only on test events sent with "Test Webhook"; their draft id starts with test_ and no real draft was decided.');
+  .optional(z.literal(true))
+  .check(z.describe('Present (true) only on test events sent with "Test Webhook"; their draft id starts with test_ and no real draft was decided.'));
 const laterFields = 'Fields may be added in later versions; none is renamed or dropped.';
 
 export const draftApprovedEvent = response(
@@ -240,7 +244,7 @@ export const draftRejectedEvent = response(
   `Body of a draft.rejected event; rejectionReason is null when the reviewer gave none. The default "Test Webhook" event is one of these with "test": true. ${laterFields}`,
   z.object({
     event: z.literal('draft.rejected'),
-    draft: z.object({ id: z.string(), title: z.string(), rejectionReason: z.string().nullable(), reviewedAt: timestamp }),
+    draft: z.object({ id: z.string(), title: z.string(), rejectionReason: z.nullable(z.string()), reviewedAt: timestamp }),
     timestamp,
     test: testFlag,
   }),
@@ -266,10 +270,10 @@ export const draftCreatedEvent = response(
       content: jsonObject,
       metadata,
       createdAt: timestamp,
-      expiresAt: timestamp.nullable(),
+      expiresAt: z.nullable(timestamp),
       reviewUrl: z.string(),
-      reviewers: z.array(z.string()).describe('Who may decide: key ids and group:<name>s; empty when any reviewer may.'),
-      requiredApprovals: z.number().int().describe('Distinct approvals of the same content that make the draft approved.'),
+      reviewers: z.array(z.string()).check(z.describe('Who may decide: key ids and group:<name>s; empty when any reviewer may.')),
+      requiredApprovals: z.number().check(z.int(), z.describe('Distinct approvals of the same content that make the draft approved.')),
     }),
     timestamp,
   }),
@@ -298,9 +302,9 @@ export const deliveryExhaustedEvent = response(
       endpointId: z.string(),
       eventId: z.string(),
       eventType: z.enum(EVENT_TYPES),
-      draftId: z.string().nullable(),
-      attempts: z.number().int(),
-      lastError: z.string().nullable(),
+      draftId: z.nullable(z.string()),
+      attempts: z.number().check(z.int()),
+      lastError: z.nullable(z.string()),
       diedAt: timestamp,
     }),
     timestamp,
@@ -643,7 +647,7 @@ export const operations = {
         schema: response(
           'RedriveResult',
           'How many dead deliveries were queued again, and whether none is left (false: call again).',
-          z.object({ redriven: z.number().int(), complete: z.boolean() }),
+          z.object({ redriven: z.number().check(z.int()), complete: z.boolean() }),
         ),
       },
     },

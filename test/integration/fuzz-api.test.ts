@@ -8,6 +8,7 @@
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
+import * as z from 'zod/mini';
 import { handler as createHandler } from '../../functions/create-draft/handler.js';
 import { handler as decideHandler } from '../../functions/decide-draft/handler.js';
 import { handler as describeHandler } from '../../functions/describe-api/handler.js';
@@ -60,7 +61,7 @@ const fuzzedRoutes = allRoutes.filter((r) => handlers[r.function] !== undefined)
 const routeByKey = new Map(allRoutes.map((r) => [routeKey(r), r]));
 
 /** A 409 shows the draft that won, without reviewUrl (details.draft is the public draft). */
-const wonDraft = draftResponse.omit({ reviewUrl: true });
+const wonDraft = z.omit(draftResponse, { reviewUrl: true });
 
 /**
  * Scaled so that the file stays well under a minute on two cores; the seeds make runs
