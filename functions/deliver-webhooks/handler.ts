@@ -108,6 +108,8 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
   }
   const batchStates = readStatesOncePerBatch(states, parsed);
   // Health: one atomic update per endpoint per batch, once each of its deliveries attempted (or will not).
+  // This relies on the records being processed concurrently (processPartialResponse's default,
+  // processInParallel): processed one by one, a delivery would wait for the next one's attempt.
   const healthUpdates = new Map(
     [...perEndpoint].map(([id, expected]) => [id, gatherOnce(expected, (outcomes: HealthOutcome[]) => recordHealth(id, outcomes))]),
   );

@@ -17,8 +17,8 @@ let runtime: DevRuntime;
 let admin: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  // INFO: the runtime's log shows each deferral and the re-queue, with the receive count.
-  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', POWERTOOLS_LOG_LEVEL: 'INFO' } });
+  // DEBUG: the runtime's log shows each deferral and the re-queue, with the receive count (at INFO only the batch's summary line counts them).
+  runtime = await startDevRuntime({ env: { PROCESSA_RETRY_BASE_SECONDS: '1', POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
   admin = apiClient(runtime.url, runtime.adminKey);
 }, 90_000);
 afterAll(async () => {
