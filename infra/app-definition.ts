@@ -60,6 +60,8 @@ export interface TableDefinition {
 
 /** How many partitions each draft listing index spreads its items over (shared/store/draft-shards.ts says why). */
 export { DRAFT_LIST_SHARDS as draftListShards } from '../shared/store/draft-shards.js';
+/** How many partitions each webhook endpoint's deliveries spread over (shared/store/delivery-shards.ts says why). */
+export { DELIVERY_SHARDS as deliveryShards } from '../shared/store/delivery-shards.js';
 
 export const tables = {
   drafts: {
@@ -114,7 +116,10 @@ export const tables = {
     envVar: tableEnvVars.deliveries,
     // Per endpoint: one item per delivery attempt (attemptKey = time#event#n, newest first) and one
     // delivery state per event (attemptKey = state#event: attempt counter, status, the message).
-    // Both expire by TTL.
+    // Both expire by TTL. The partition key's value is `<endpoint id>#<shard of the event id>`
+    // (deliveryShards partitions per endpoint, so one busy endpoint is not a hot partition; the plain
+    // id is in plainEndpointId); items from before sharding, and the endpoint's health and breaker
+    // items, are under the plain endpoint id.
     partitionKey: { name: 'endpointId', type: 'S' },
     sortKey: { name: 'attemptKey', type: 'S' },
     // Sparse: only dead delivery states carry deadEndpointId, so redrive reads exactly an endpoint's

@@ -1,11 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild tree-shake zod (a named `z` import pulls in all of it).
 import * as z from 'zod';
 import { deliveryLogExpiry, type DeliveryAttempt, type DeliveryLogStore } from '../webhooks/delivery-log.js';
 import { parseDeliveryMessage } from '../webhooks/delivery-message.js';
 import { stateId, type DeliveryState, type DeliveryStateStore, type StateKey, type StateVersion } from '../webhooks/delivery-state.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { deliveryPartition, deliveryPartitions } from './delivery-shards.js';
+import { mergeNewestFirst } from './shards.js';
 import { retryUnprocessed } from './batch-retry.js';
 import { withStoreErrors } from './dynamo-client.js';
 
@@ -20,6 +22,14 @@ const attemptKey = (a: DeliveryAttempt) => `${a.attemptedAt}#${a.eventId}#${a.at
 const STATE_PREFIX = 'state#';
 const stateKey = (eventId: string) => `${STATE_PREFIX}${eventId}`;
 
+/**
+ * The key attribute endpointId holds the partition, `<endpoint id>#<shard>` (delivery-shards.ts);
+ * the endpoint's own id is kept beside it. Items written before sharding have neither the shard
+ * nor this attribute: their partition is the endpoint id.
+ */
+const PLAIN_ENDPOINT_ID = 'plainEndpointId';
+const endpointIdOf = (item: Record<string, unknown>) => String(item[PLAIN_ENDPOINT_ID] ?? item.endpointId);
+
 export class DynamoDeliveryLogStore implements DeliveryLogStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -30,7 +40,15 @@ export class DynamoDeliveryLogStore implements DeliveryLogStore {
     return withStoreErrors(async () => {
       for (let i = 0; i < attempts.length; i += 25) {
         const requests: Record<string, unknown>[] = attempts.slice(i, i + 25).map((a) => ({
-          PutRequest: { Item: { ...a, attemptKey: attemptKey(a), expiresAtEpoch: deliveryLogExpiry(new Date(a.attemptedAt)) } },
+          PutRequest: {
+            Item: {
+              ...a,
+              endpointId: deliveryPartition(a.endpointId, a.eventId),
+              [PLAIN_ENDPOINT_ID]: a.endpointId,
+              attemptKey: attemptKey(a),
+              expiresAtEpoch: deliveryLogExpiry(new Date(a.attemptedAt)),
+            },
+          },
         }));
         // BatchWrite may leave items unprocessed under load: retry those with backoff.
         const unwritten = await retryUnprocessed(requests, async (pending) => {
@@ -44,22 +62,34 @@ export class DynamoDeliveryLogStore implements DeliveryLogStore {
 
   list(endpointId: string, limit: number, cursor?: string): Promise<{ items: DeliveryAttempt[]; nextCursor?: string }> {
     const start = cursor !== undefined ? decodeCursor(cursor, `deliveries:${endpointId}`, positionSchema(endpointId)) : undefined;
+    // Never at or past the states (a hand-made cursor could ask for that).
+    const before = start && start.attemptKey < STATE_PREFIX ? start.attemptKey : STATE_PREFIX;
     return withStoreErrors(async () => {
-      const { Items = [] } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'endpointId = :e AND attemptKey < :states',
-          ExpressionAttributeValues: { ':e': endpointId, ':states': STATE_PREFIX },
-          ScanIndexForward: false,
-          Limit: limit + 1,
-          ExclusiveStartKey: start,
+      // Every shard (and the pre-sharding partition) gives its newest limit+1 attempts below the
+      // cursor; attempt keys are unique per endpoint, so one key resumes every shard.
+      const perShard = await Promise.all(
+        deliveryPartitions(endpointId).map(async (partition) => {
+          const { Items = [] } = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'endpointId = :e AND attemptKey < :before',
+              ExpressionAttributeValues: { ':e': partition, ':before': before },
+              ScanIndexForward: false,
+              Limit: limit + 1,
+            }),
+          );
+          return Items;
         }),
       );
-      const page = Items.slice(0, limit).map(({ attemptKey: _k, expiresAtEpoch: _x, ...a }) => a as DeliveryAttempt);
-      const last = page.at(-1);
+      const { page, more } = mergeNewestFirst(perShard, (item) => String(item.attemptKey), limit);
+      const items = page.map((item) => {
+        const { attemptKey: _k, expiresAtEpoch: _x, [PLAIN_ENDPOINT_ID]: _p, ...a } = item;
+        return { ...a, endpointId: endpointIdOf(item) } as DeliveryAttempt;
+      });
+      const last = items.at(-1);
       return {
-        items: page,
-        nextCursor: Items.length > limit && last ? encodeCursor(`deliveries:${endpointId}`, { endpointId, attemptKey: attemptKey(last) }) : undefined,
+        items,
+        nextCursor: more && last ? encodeCursor(`deliveries:${endpointId}`, { endpointId, attemptKey: attemptKey(last) }) : undefined,
       };
     });
   }
@@ -76,6 +106,8 @@ function toStateItem(state: DeliveryState): Record<string, unknown> {
   const { message, nextAttemptAt, diedAt, deadReason, ...rest } = state;
   return {
     ...rest,
+    endpointId: deliveryPartition(state.endpointId, state.eventId),
+    [PLAIN_ENDPOINT_ID]: state.endpointId,
     attemptKey: stateKey(state.eventId),
     // Stored as the queue's JSON, exactly what goes back on the queue.
     message: JSON.stringify(message),
@@ -91,7 +123,7 @@ function fromStateItem(item: Record<string, unknown>): DeliveryState | undefined
   const message = parseDeliveryMessage(String(item.message ?? ''));
   if (!message) return undefined;
   return {
-    endpointId: String(item.endpointId),
+    endpointId: endpointIdOf(item),
     eventId: String(item.eventId),
     generation: Number(item.generation),
     attempts: Number(item.attempts),
@@ -115,29 +147,38 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
   ) {}
 
   get(endpointId: string, eventId: string): Promise<DeliveryState | undefined> {
-    return withStoreErrors(async () => {
-      // Strongly consistent: the attempt count decides whether this is the last attempt.
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { endpointId, attemptKey: stateKey(eventId) }, ConsistentRead: true }),
-      );
-      return Item ? fromStateItem(Item) : undefined;
-    });
+    return this.getMany([{ endpointId, eventId }]).then((found) => found.get(stateId({ endpointId, eventId })));
   }
 
+  /**
+   * Each state is asked for at its shard and at the plain endpoint id, where it was written before
+   * sharding, in the same BatchGetItem (no extra round trip); the shard's copy wins.
+   */
   getMany(keys: StateKey[]): Promise<Map<string, DeliveryState>> {
     return withStoreErrors(async () => {
       const found = new Map<string, DeliveryState>();
-      // BatchGetItem takes 100 keys; under load it may leave some unread: those are asked again (bounded).
-      for (let i = 0; i < keys.length; i += 100) {
-        const requests = keys.slice(i, i + 100).map((k) => ({ endpointId: k.endpointId, attemptKey: stateKey(k.eventId) }));
+      const fromShard = new Set<string>();
+      const unique = [...new Map(keys.map((k) => [stateId(k), k])).values()];
+      // BatchGetItem takes 100 keys (50 states); under load it may leave some unread: those are asked again (bounded).
+      for (let i = 0; i < unique.length; i += 50) {
+        const requests = unique
+          .slice(i, i + 50)
+          .flatMap((k) =>
+            [deliveryPartition(k.endpointId, k.eventId), k.endpointId].map((partition) => ({ endpointId: partition, attemptKey: stateKey(k.eventId) })),
+          );
         const unread = await retryUnprocessed(requests, async (pending) => {
           const { Responses, UnprocessedKeys } = await this.client.send(
-            // Strongly consistent, as get(): the attempt count decides whether this is the last attempt.
+            // Strongly consistent: the attempt count decides whether this is the last attempt.
             new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending], ConsistentRead: true } } }),
           );
           for (const item of Responses?.[this.tableName] ?? []) {
             const state = fromStateItem(item);
-            if (state) found.set(stateId(state), state);
+            if (!state) continue;
+            const id = stateId(state);
+            const sharded = item.endpointId !== state.endpointId;
+            if (fromShard.has(id) && !sharded) continue;
+            found.set(id, state);
+            if (sharded) fromShard.add(id);
           }
           return (UnprocessedKeys?.[this.tableName]?.Keys as typeof requests | undefined) ?? [];
         });
@@ -149,26 +190,29 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
 
   save(state: DeliveryState, expected: StateVersion): Promise<boolean> {
     return withStoreErrors(async () => {
-      try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: toStateItem(state),
-            ...(expected
-              ? {
-                  ConditionExpression: '#g = :g AND attempts = :a',
-                  ExpressionAttributeNames: { '#g': 'generation' },
-                  ExpressionAttributeValues: { ':g': expected.generation, ':a': expected.attempts },
-                }
-              : { ConditionExpression: 'attribute_not_exists(attemptKey)' }),
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      const item = toStateItem(state);
+      if (!expected) return (await this.put(item, { ConditionExpression: 'attribute_not_exists(attemptKey)' })) === true;
+      const update = {
+        ConditionExpression: '#g = :g AND attempts = :a',
+        ExpressionAttributeNames: { '#g': 'generation' },
+        ExpressionAttributeValues: { ':g': expected.generation, ':a': expected.attempts },
+      };
+      const atShard = await this.put(item, update);
+      if (atShard !== 'absent') return atShard;
+      // No state at its shard: one written before sharding is updated where it is (it expires there).
+      return (await this.put({ ...item, endpointId: state.endpointId }, update)) === true;
     });
+  }
+
+  /** A conditional put: true when written, false when the stored item differs, 'absent' when there is none. */
+  private async put(Item: Record<string, unknown>, condition: Record<string, unknown>): Promise<boolean | 'absent'> {
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return error.Item ? false : 'absent';
+      throw error;
+    }
   }
 
   listDead(endpointId: string, options: { since?: string; limit: number; cursor?: string }): Promise<{ items: DeliveryState[]; cursor?: string }> {

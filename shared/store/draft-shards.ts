@@ -1,3 +1,5 @@
+import { shardNumbers, shardOf } from './shards.js';
+
 /**
  * How many partitions each draft listing index spreads its items over (<scope>#0..N-1, picked
  * from the draft id): one index partition takes about 1,000 writes/s, and the review queue's
@@ -12,11 +14,7 @@ export const DRAFT_LIST_SHARDS = 8;
  * id, so every write of a draft (create, decide, expire) lands in the same shard number, and
  * parallel creates spread over the shards without coordinating.
  */
-export function draftShard(id: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % DRAFT_LIST_SHARDS;
-}
+export const draftShard = (id: string): number => shardOf(id, DRAFT_LIST_SHARDS);
 
 /** Shard numbers 0..DRAFT_LIST_SHARDS-1, the partitions a listing reads. */
-export const draftShards: readonly number[] = Array.from({ length: DRAFT_LIST_SHARDS }, (_, n) => n);
+export const draftShards: readonly number[] = shardNumbers(DRAFT_LIST_SHARDS);

@@ -11,6 +11,7 @@ import type { ApprovalChange } from '../domain/approvals.js';
 import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { draftShard, draftShards as shards } from './draft-shards.js';
+import { mergeNewestFirst } from './shards.js';
 import { withStoreErrors } from './dynamo-client.js';
 
 /**
@@ -227,8 +228,7 @@ export class DynamoDraftStore implements DraftStore {
         }),
       );
       // listKey (createdAt#id) is unique, so the merged order is total and the same on every read.
-      const keys = perShard.flat().sort((a, b) => (a.listKey < b.listKey ? 1 : a.listKey > b.listKey ? -1 : 0));
-      const pageKeys = keys.slice(0, query.limit);
+      const { page: pageKeys, more } = mergeNewestFirst(perShard, (k) => k.listKey, query.limit);
       const fetched = await this.getMany(pageKeys.map((k) => k.id));
       // The index lags the table: a draft decided (or deleted) since is left out rather than shown
       // under a status it no longer has, so a page can come back shorter than limit.
@@ -238,7 +238,7 @@ export class DynamoDraftStore implements DraftStore {
       });
       const last = pageKeys.at(-1);
       const nextCursor =
-        keys.length > query.limit && last
+        more && last
           ? encodeCursor(`drafts:${scope}`, { id: last.id, listKey: last.listKey, ...(status ? { status } : { kind: 'draft' }) })
           : undefined;
       return { items, nextCursor };

@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { healthChange, hourKey, HEALTH_WINDOW_HOURS, type EndpointHealthStore, type HealthOutcome, type HealthRecord } from '../webhooks/endpoint-health.js';
 import { truncateError } from '../webhooks/delivery-log.js';
+import { deliveryPartitions } from './delivery-shards.js';
 import { withStoreErrors } from './dynamo-client.js';
 
 /**
@@ -87,25 +88,31 @@ export class DynamoEndpointHealthStore implements EndpointHealthStore {
 
   countWaiting(endpointId: string): Promise<{ count: number; atLeast: boolean }> {
     return withStoreErrors(async () => {
-      let count = 0;
-      let start: Record<string, unknown> | undefined;
-      for (let page = 0; page < MAX_COUNT_PAGES; page++) {
-        const result = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'endpointId = :e AND begins_with(attemptKey, :states)',
-            FilterExpression: '#status = :waiting',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':e': endpointId, ':states': 'state#', ':waiting': 'waiting' },
-            Select: 'COUNT',
-            ExclusiveStartKey: start,
-          }),
-        );
-        count += result.Count ?? 0;
-        start = result.LastEvaluatedKey;
-        if (!start) return { count, atLeast: false };
-      }
-      return { count, atLeast: true };
+      // States are spread over the endpoint's delivery shards (and its plain id, before sharding): counted in parallel.
+      const perPartition = await Promise.all(
+        deliveryPartitions(endpointId).map(async (partition) => {
+          let count = 0;
+          let start: Record<string, unknown> | undefined;
+          for (let page = 0; page < MAX_COUNT_PAGES; page++) {
+            const result = await this.client.send(
+              new QueryCommand({
+                TableName: this.tableName,
+                KeyConditionExpression: 'endpointId = :e AND begins_with(attemptKey, :states)',
+                FilterExpression: '#status = :waiting',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':e': partition, ':states': 'state#', ':waiting': 'waiting' },
+                Select: 'COUNT',
+                ExclusiveStartKey: start,
+              }),
+            );
+            count += result.Count ?? 0;
+            start = result.LastEvaluatedKey;
+            if (!start) return { count, atLeast: false };
+          }
+          return { count, atLeast: true };
+        }),
+      );
+      return { count: perPartition.reduce((sum, p) => sum + p.count, 0), atLeast: perPartition.some((p) => p.atLeast) };
     });
   }
 }

@@ -1,0 +1,271 @@
+/**
+ * The deliveries table spread over DELIVERY_SHARDS partitions per endpoint, against DynamoDB Local:
+ * the attempt log merged newest first across shards with a stable cursor, states read by key at
+ * their shard or where they were written before sharding, conditional saves under contention, and
+ * the dead index, the waiting scan and the waiting count seeing every shard.
+ */
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import { deliveryShards, tables } from '../../infra/app-definition.js';
+import { ValidationError } from '../../shared/domain/errors.js';
+import { DELIVERY_SHARDS, deliveryPartition, deliveryPartitions } from '../../shared/store/delivery-shards.js';
+import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
+import { documentClient } from '../../shared/store/dynamo-client.js';
+import { DynamoEndpointHealthStore } from '../../shared/store/endpoint-health-store.js';
+import { deliveryLogExpiry, type DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
+import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { deadState, queuedState, stateId, versionOf, type DeliveryState } from '../../shared/webhooks/delivery-state.js';
+import { testEvent } from '../../shared/webhooks/events.js';
+
+const client = documentClient();
+const table = process.env[tables.deliveries.envVar]!;
+const log = new DynamoDeliveryLogStore(client, table);
+const states = new DynamoDeliveryStateStore(client, table);
+const health = new DynamoEndpointHealthStore(client, table);
+const unique = (prefix: string) => `${prefix}${Math.random().toString(36).slice(2, 12)}`;
+const T0 = Date.UTC(2030, 0, 1);
+
+function attemptAt(endpointId: string, eventId: string, second: number, attempt: number): DeliveryAttempt {
+  return {
+    endpointId,
+    eventId,
+    eventType: 'draft.approved',
+    draftId: 'd1',
+    attempt,
+    outcome: 'failed',
+    httpStatus: 500,
+    durationMs: 3,
+    error: 'HTTP 500',
+    attemptedAt: new Date(T0 + second * 1000).toISOString(),
+    nextAttemptAt: null,
+    test: false,
+  };
+}
+const keyOf = (a: DeliveryAttempt) => `${a.attemptedAt}#${a.eventId}#${a.attempt}`;
+const newestFirst = (a: DeliveryAttempt, b: DeliveryAttempt) => (keyOf(a) < keyOf(b) ? 1 : keyOf(a) > keyOf(b) ? -1 : 0);
+
+/** An attempt as the store wrote it before sharding: under the plain endpoint id. */
+const putLegacyAttempt = (a: DeliveryAttempt) =>
+  client.send(new PutCommand({ TableName: table, Item: { ...a, attemptKey: keyOf(a), expiresAtEpoch: deliveryLogExpiry(new Date(a.attemptedAt)) } }));
+
+/** A delivery state as the store wrote it before sharding. */
+const putLegacyState = (s: DeliveryState) =>
+  client.send(
+    new PutCommand({
+      TableName: table,
+      Item: {
+        ...Object.fromEntries(Object.entries(s).filter(([, v]) => v !== null)),
+        attemptKey: `state#${s.eventId}`,
+        message: JSON.stringify(s.message),
+        // nulls left out (above): absent, as the store writes them.
+        ...(s.status === 'dead' ? { deadEndpointId: s.endpointId } : {}),
+      },
+    }),
+  );
+
+async function pageAll(endpointId: string, limit: number, during?: () => Promise<void>): Promise<DeliveryAttempt[][]> {
+  const pages: DeliveryAttempt[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await log.list(endpointId, limit, cursor);
+    pages.push(page.items);
+    cursor = page.nextCursor;
+    await during?.();
+  } while (cursor);
+  return pages;
+}
+
+const rawItem = async (partition: string, eventId: string) =>
+  (await client.send(new GetCommand({ TableName: table, Key: { endpointId: partition, attemptKey: `state#${eventId}` }, ConsistentRead: true }))).Item;
+
+describe('deliveries spread over shards', () => {
+  it('the app definition exports the shard count the store uses', () => {
+    expect(deliveryShards).toBe(DELIVERY_SHARDS);
+    expect(deliveryPartitions('ep')).toHaveLength(DELIVERY_SHARDS + 1);
+  });
+
+  it("an event's state and every attempt of it share one partition; an endpoint's events spread over every shard", async () => {
+    const endpointId = unique('ep');
+    const events = Array.from({ length: 160 }, () => unique('evt'));
+    const used = new Set(events.map((e) => deliveryPartition(endpointId, e)));
+    expect(used.size).toBe(DELIVERY_SHARDS);
+
+    const message = deliveryMessage(testEvent(), endpointId);
+    await states.save(queuedState(message, new Date(T0)), undefined);
+    await log.record([attemptAt(endpointId, message.eventId, 1, 1), attemptAt(endpointId, message.eventId, 2, 2)]);
+    const partition = deliveryPartition(endpointId, message.eventId);
+    const { Items = [] } = await client.send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'endpointId = :p', ExpressionAttributeValues: { ':p': partition } }),
+    );
+    expect(Items.map((i) => i.attemptKey).sort()).toEqual(
+      [keyOf(attemptAt(endpointId, message.eventId, 1, 1)), keyOf(attemptAt(endpointId, message.eventId, 2, 2)), `state#${message.eventId}`].sort(),
+    );
+    expect(Items.every((i) => i.plainEndpointId === endpointId)).toBe(true);
+    // Nothing of it under the plain endpoint id (health and breaker items live there).
+    expect(await rawItem(endpointId, message.eventId)).toBeUndefined();
+  });
+
+  it('property: pages to the end give every attempt of the endpoint exactly once, newest first, across shards and pre-sharding items, whatever the times and page size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            second: fc.integer({ min: 0, max: 4 }),
+            event: fc.integer({ min: 0, max: 9 }),
+            attempt: fc.integer({ min: 1, max: 3 }),
+            legacy: fc.boolean(),
+          }),
+          {
+            maxLength: 40,
+          },
+        ),
+        fc.integer({ min: 1, max: 8 }),
+        async (specs, limit) => {
+          const endpointId = unique('ep');
+          const other = unique('ep');
+          const eventIds = Array.from({ length: 10 }, () => unique('evt'));
+          const byKey = new Map<string, { a: DeliveryAttempt; legacy: boolean }>();
+          for (const s of specs) {
+            const a = attemptAt(endpointId, eventIds[s.event]!, s.second, s.attempt);
+            byKey.set(keyOf(a), { a, legacy: s.legacy });
+          }
+          const all = [...byKey.values()];
+          await log.record(all.filter((x) => !x.legacy).map((x) => x.a));
+          await Promise.all(all.filter((x) => x.legacy).map((x) => putLegacyAttempt(x.a)));
+          // Another endpoint's attempts at the same times and a state of this endpoint: never listed.
+          await log.record(all.map((x) => ({ ...x.a, endpointId: other })));
+          await states.save(queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0)), undefined);
+
+          // An attempt newer than all of them arrives mid-listing: later pages neither shift nor repeat.
+          let late = false;
+          const pages = await pageAll(endpointId, limit, async () => {
+            if (late) return;
+            late = true;
+            await log.record([attemptAt(endpointId, unique('evt'), 60, 1)]);
+          });
+          const listed = pages.flat();
+          const expected = all.map((x) => x.a).sort(newestFirst);
+          const withoutLate = listed.filter((a) => a.attemptedAt !== new Date(T0 + 60_000).toISOString());
+          expect(withoutLate).toEqual(expected);
+          for (const page of pages.slice(0, -1)) expect(page).toHaveLength(limit);
+          expect(pages.at(-1)!.length).toBeLessThanOrEqual(limit);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+
+  it('a cursor is refused on another endpoint and a hand-made one is a 400 naming cursor; one past the attempts never reaches the states', async () => {
+    const endpointId = unique('ep');
+    const eventId = unique('evt');
+    await log.record([attemptAt(endpointId, eventId, 1, 1), attemptAt(endpointId, eventId, 2, 2)]);
+    const { nextCursor } = await log.list(endpointId, 1);
+    expect(nextCursor).toBeDefined();
+    const refused = async (list: () => Promise<unknown>) => {
+      let error: unknown;
+      try {
+        await list();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).details).toEqual({ fields: [expect.objectContaining({ field: 'cursor' })] });
+    };
+    await refused(() => log.list(unique('ep'), 1, nextCursor));
+    await refused(() => log.list(endpointId, 1, 'not-a-cursor!'));
+    await refused(() =>
+      log.list(
+        endpointId,
+        1,
+        Buffer.from(JSON.stringify({ v: 1, scope: `deliveries:${endpointId}`, key: { endpointId, attemptKey: 5 } })).toString('base64url'),
+      ),
+    );
+
+    await states.save(queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0)), undefined);
+    const pastStates = Buffer.from(JSON.stringify({ v: 1, scope: `deliveries:${endpointId}`, key: { endpointId, attemptKey: '~~~' } })).toString('base64url');
+    const page = await log.list(endpointId, 10, pastStates);
+    expect(page.items.map((a) => a.attempt)).toEqual([2, 1]);
+  });
+
+  it('a state written before sharding is read by key (get and getMany) and updated where it is; a sharded copy wins over it', async () => {
+    const endpointId = unique('ep');
+    const legacy = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    await putLegacyState(legacy);
+    const fresh = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    expect(await states.save(fresh, undefined)).toBe(true);
+
+    expect(await states.get(endpointId, legacy.eventId)).toMatchObject({ endpointId, eventId: legacy.eventId, attempts: 0 });
+    const many = await states.getMany([legacy, fresh, legacy]);
+    expect([...many.keys()].sort()).toEqual([stateId(legacy), stateId(fresh)].sort());
+    expect(many.get(stateId(legacy))!.endpointId).toBe(endpointId);
+
+    expect(await states.save({ ...legacy, attempts: 1 }, versionOf(legacy))).toBe(true);
+    expect(await rawItem(endpointId, legacy.eventId)).toMatchObject({ attempts: 1 });
+    expect(await rawItem(deliveryPartition(endpointId, legacy.eventId), legacy.eventId)).toBeUndefined();
+    // A stale version is refused at either place.
+    expect(await states.save({ ...legacy, attempts: 2 }, versionOf(legacy))).toBe(false);
+    expect(await states.save({ ...fresh, attempts: 2 }, { generation: 0, attempts: 1 })).toBe(false);
+
+    // Both copies: the shard's is the one read.
+    const both = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    await putLegacyState({ ...both, attempts: 3 });
+    await states.save(both, undefined);
+    expect((await states.get(endpointId, both.eventId))!.attempts).toBe(0);
+    expect((await states.getMany([both])).get(stateId(both))!.attempts).toBe(0);
+  });
+
+  it('20 parallel saves of one version, at a shard and before sharding: exactly one wins each, nothing is duplicated', async () => {
+    const endpointId = unique('ep');
+    const sharded = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    const creates = await Promise.all(Array.from({ length: 20 }, () => states.save(sharded, undefined)));
+    expect(creates.filter(Boolean)).toHaveLength(1);
+
+    const legacy = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    await putLegacyState(legacy);
+    for (const s of [sharded, legacy]) {
+      const saves = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => states.save({ ...s, attempts: 1, updatedAt: new Date(T0 + i).toISOString() }, versionOf(s))),
+      );
+      expect(saves.filter(Boolean)).toHaveLength(1);
+      expect((await states.get(endpointId, s.eventId))!.attempts).toBe(1);
+    }
+    expect(await rawItem(deliveryPartition(endpointId, legacy.eventId), legacy.eventId)).toBeUndefined();
+    expect(await rawItem(endpointId, sharded.eventId)).toBeUndefined();
+  }, 30_000);
+
+  it('redrive and recovery see every shard: the dead index, the waiting scan and the waiting count', async () => {
+    const endpointId = unique('ep');
+    const dead = Array.from({ length: 6 }, (_, i) => deadState(deliveryMessage(testEvent(), endpointId), 4, new Date(T0 + i * 1000).toISOString(), 'HTTP 500'));
+    await Promise.all(dead.map((s) => states.save(s, undefined)));
+    const legacyDead = deadState(deliveryMessage(testEvent(), endpointId), 4, new Date(T0 + 10_000).toISOString(), 'HTTP 500');
+    await putLegacyState(legacyDead);
+    const waiting = Array.from({ length: 5 }, () => queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0)));
+    await Promise.all(waiting.map((s) => states.save(s, undefined)));
+    const legacyWaiting = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    await putLegacyState(legacyWaiting);
+
+    const listedDead: DeliveryState[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await states.listDead(endpointId, { limit: 4, cursor });
+      listedDead.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    expect(listedDead.map((s) => s.eventId)).toEqual([...dead, legacyDead].map((s) => s.eventId));
+    expect(listedDead.every((s) => s.endpointId === endpointId)).toBe(true);
+    expect((await states.listDead(endpointId, { limit: 10, since: new Date(T0 + 5000).toISOString() })).items.map((s) => s.eventId)).toEqual(
+      [dead[5]!, legacyDead].map((s) => s.eventId),
+    );
+
+    const listedWaiting: DeliveryState[] = [];
+    cursor = undefined;
+    do {
+      const page = await states.listWaiting({ limit: 500, cursor });
+      listedWaiting.push(...page.items.filter((s) => s.endpointId === endpointId));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(listedWaiting.map((s) => s.eventId).sort()).toEqual([...waiting, legacyWaiting].map((s) => s.eventId).sort());
+
+    expect(await health.countWaiting(endpointId)).toEqual({ count: 6, atLeast: false });
+  }, 30_000);
+});
