@@ -8,8 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFile } from 'node:fs/promises';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { functions, queues, tables, type FunctionName } from '../../infra/app-definition.js';
 import { functionEsbuildOptions } from '../../infra/stacks/bundling.js';
 import { DEFAULT_TRACING } from '../../infra/stacks/tracing.js';
@@ -25,25 +24,8 @@ export const STACK_BUNDLING = functionEsbuildOptions(DEFAULT_TRACING);
 /** The nodejs22.x runtime ships AWS SDK v3; this is the variant that leaves it out of the bundle. */
 export const SDK_EXTERNAL = ['@aws-sdk/*'];
 
-/**
- * What-if, without touching the sources: the app's `import { z } from 'zod'` rewritten to
- * `import * as z from 'zod'` at bundling time. The named import hands esbuild zod's whole
- * namespace object (all 64 locales included), so nothing can be tree-shaken; the namespace import
- * lets esbuild keep only what is used.
- */
-export const zodNamespaceImport: Plugin = {
-  name: 'zod-namespace-import',
-  setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, async (args) => {
-      if (args.path.includes('node_modules')) return undefined;
-      const source = await readFile(args.path, 'utf8');
-      return { contents: source.replace(/import\s*\{\s*z\s*\}\s*from\s*'zod';/g, "import * as z from 'zod';"), loader: 'ts' };
-    });
-  },
-};
-
-/** bundled: as the stack deploys it. sdkExternal: @aws-sdk/* left to the runtime. zodNamespace: the zod import fixed. both: the two together. */
-export const VARIANTS = ['bundled', 'sdkExternal', 'zodNamespace', 'both'] as const;
+/** bundled: as the stack deploys it. sdkExternal: @aws-sdk/* left to the runtime. */
+export const VARIANTS = ['bundled', 'sdkExternal'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface Contributor {
@@ -138,9 +120,9 @@ export async function buildBundles(): Promise<Bundles> {
     const info: BundleInfo = {
       function: name,
       memoryMb: name === 'empty' ? 0 : functions[name].memoryMb,
-      bytes: { bundled: 0, sdkExternal: 0, zodNamespace: 0, both: 0 },
+      bytes: { bundled: 0, sdkExternal: 0 },
       mapBytes: 0,
-      top: { bundled: [], sdkExternal: [], zodNamespace: [], both: [] },
+      top: { bundled: [], sdkExternal: [] },
     };
     for (const variant of VARIANTS) {
       const outfile = path(name, variant);
@@ -148,8 +130,7 @@ export async function buildBundles(): Promise<Bundles> {
       const result = await build({
         ...STACK_BUNDLING,
         mainFields: [...STACK_BUNDLING.mainFields],
-        external: variant === 'sdkExternal' || variant === 'both' ? [...SDK_EXTERNAL] : [...STACK_BUNDLING.external],
-        plugins: variant === 'zodNamespace' || variant === 'both' ? [zodNamespaceImport] : [],
+        external: variant === 'sdkExternal' ? [...SDK_EXTERNAL] : [...STACK_BUNDLING.external],
         entryPoints: [entry],
         outfile,
         absWorkingDir: repoRoot,

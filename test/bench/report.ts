@@ -158,12 +158,6 @@ function costCases(runs: CostRun[]) {
   });
 }
 
-/** Whether rewriting the zod import changes the bundles (more than 20 KB on average): i.e. the sources still use the named import. */
-function zodFixSaves(bundles: BundleInfo[]): boolean {
-  const real = bundles.filter((b) => b.function !== 'empty');
-  return real.reduce((a, b) => a + b.bytes.bundled - b.bytes.zodNamespace, 0) / Math.max(1, real.length) > 20 * 1024;
-}
-
 /** Functions whose invocations printed Powertools' empty-metrics warning in the cost replay (incl. the GET and idempotent-create extras). */
 function emptyMetricsWarners(runs: CostRun[]): string[] {
   const names: string[] = [];
@@ -243,20 +237,15 @@ function headlineRows(r: Results): Array<{ section: Section; cells: string[] }> 
     const bundles = r.coldstart.bundles.filter((b) => b.function !== 'empty');
     const largest = maxOf(bundles.map((b) => b.bytes.bundled));
     const worst = maxOf(names.map((n) => overhead(n, 'bundled').median));
-    const worstZod = maxOf(names.map((n) => overhead(n, 'zodNamespace').median));
     add('coldstart', [
       'Largest function bundle, as deployed',
-      zodFixSaves(bundles)
-        ? `${kb(largest)} — with the zod import fixed ${kb(maxOf(bundles.map((b) => b.bytes.zodNamespace)))}, and @aws-sdk/* external too ${kb(maxOf(bundles.map((b) => b.bytes.both)))}`
-        : `${kb(largest)} — with @aws-sdk/* external ${kb(maxOf(bundles.map((b) => b.bytes.sdkExternal)))}`,
+      `${kb(largest)} — with @aws-sdk/* external ${kb(maxOf(bundles.map((b) => b.bytes.sdkExternal)))}`,
       `≤ ${kb(TARGETS.bundleBytes)}`,
       verdict(largest <= TARGETS.bundleBytes),
     ]);
     add('coldstart', [
       'Worst import overhead over an empty handler, as deployed',
-      zodFixSaves(bundles)
-        ? `${ms(worst)} — with the zod import fixed ${ms(worstZod)}`
-        : `${ms(worst)} (${ms(maxOf(names.map((n) => overhead(n, 'noSourceMaps').median)))} without --enable-source-maps)`,
+      `${ms(worst)} (${ms(maxOf(names.map((n) => overhead(n, 'noSourceMaps').median)))} without --enable-source-maps)`,
       `≤ ${ms(TARGETS.importOverheadMs)}`,
       verdict(worst <= TARGETS.importOverheadMs),
     ]);
@@ -742,8 +731,6 @@ ${detail}
 const TIMING_LABEL: Record<Timing, string> = {
   bundled: 'as deployed',
   sdkExternal: '@aws-sdk/* external',
-  zodNamespace: 'zod namespace import',
-  both: 'both',
   noSourceMaps: 'as deployed, no --enable-source-maps',
 };
 
@@ -781,7 +768,7 @@ function coldStartSection(r: Results): string {
 
 Each function's \`handler.ts\` bundled with esbuild exactly as \`ProcessaFunction\` has CDK do it (ESM, \`node22\`, minify, source map ${STACK_BUNDLING.sourcesContent ? 'with' : 'without'} embedded sources, \`mainFields: module,main\`, the \`createRequire\` banner, no externals), with \`metafile: true\`. Import time: a fresh \`node --enable-source-maps\` process (the stack sets \`NODE_OPTIONS=--enable-source-maps\`) times \`await import(bundle)\` until \`handler\` is a function, with dummy table/queue variables and \`AWS_REGION\` set; the same for an empty handler bundle (${sp(empty, ms)}) is subtracted. ${importReps(r.options)} import${importReps(r.options) > 1 ? 's' : ''} per variant per run, interleaved; the median per run, then the median of runs. This is Node ${r.machine.node} on ${r.machine.cpu}, not a Graviton Lambda sandbox: read the figures relative to each other.
 
-Variants, to see what would change without touching product code: **@aws-sdk/\\* external** (the nodejs22.x runtime ships SDK v3; externals resolve from node_modules here, as from /var/runtime on Lambda); **zod namespace import** (any \`import { z } from 'zod'\` rewritten at bundling time to \`import * as z from 'zod'\`); **both**; and the deployed bundle imported without \`--enable-source-maps\`.
+Variants, to see what would change without touching product code: **@aws-sdk/\\* external** (the nodejs22.x runtime ships SDK v3; externals resolve from node_modules here, as from /var/runtime on Lambda); and the deployed bundle imported without \`--enable-source-maps\`.
 
 ### Bundle size (KB = 1024 bytes)
 ${sizes}
@@ -790,7 +777,7 @@ ${sizes}
 ${times}
 
 - **Targets: ≤ 300 KB per bundle — ${largest <= TARGETS.bundleBytes ? 'met' : `not met (largest ${kb(largest)})`}; ≤ 50 ms import overhead — ${worst <= TARGETS.importOverheadMs ? 'met' : `not met (worst ${ms(worst)})`}.**
-- zod: ${pct(zodShare * 100)} of the deployed bytes. Average bundle: ${kb(meanBytes('bundled'))} as deployed, ${kb(meanBytes('zodNamespace'))} with the zod namespace import, ${kb(meanBytes('sdkExternal'))} with \`@aws-sdk/*\` external, ${kb(meanBytes('both'))} with both.
+- zod: ${pct(zodShare * 100)} of the deployed bytes. Average bundle: ${kb(meanBytes('bundled'))} as deployed, ${kb(meanBytes('sdkExternal'))} with \`@aws-sdk/*\` external.
 - \`@aws-sdk/*\` external: mean import overhead ${ms(mean('sdkExternal'))}, against ${ms(mean('bundled'))} bundled.
 - \`--enable-source-maps\`: ${ms(mean('bundled') - mean('noSourceMaps'))} more mean import overhead; the largest source map is ${kb(mapBytes)} (${STACK_BUNDLING.sourcesContent ? 'sources embedded' : 'without embedded sources'}).
 - Mean import overhead per variant: ${TIMINGS.map((t) => `${TIMING_LABEL[t]} ${ms(mean(t))}`).join(', ')}.
