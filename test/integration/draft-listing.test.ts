@@ -183,6 +183,35 @@ describe('draft listing across shards', () => {
     });
   });
 
+  it('every status change moves the draft between status listings: decide, a completing approval, expiry', async () => {
+    await withTable(async (table) => {
+      const store = new DynamoDraftStore(client, table);
+      const [rejected, approved, expired, waiting] = [0, 1, 2, 3].map((s) => ({ ...draftAt(s, 'pending'), expiresAt: new Date(T0 + 50_000).toISOString() }));
+      await Promise.all([rejected!, approved!, expired!, waiting!].map((d) => store.create(d)));
+      const at = new Date(T0 + 10_000).toISOString();
+      await decideDraft(store, rejected!.id, { kind: 'reject', reason: 'no' }, reviewer, new Date(at));
+      const approval = { by: { keyId: reviewer.keyId, name: reviewer.name, role: reviewer.role }, at };
+      await expect(
+        store.approve(approved!.id, {
+          approval,
+          round: 0,
+          priorCount: 0,
+          required: 1,
+          completes: true,
+          history: [{ action: 'approved', at, actor: approval.by }],
+        }),
+      ).resolves.toMatchObject({ kind: 'applied' });
+      expect(await store.expire(expired!.id, new Date(T0 + 60_000))).toBe(true);
+      const ids = async (status: DraftStatus) => (await pageAll(store, status, 2)).flat().map((d) => d.id);
+      expect(await ids('pending')).toEqual([waiting!.id]);
+      expect(await ids('rejected')).toEqual([rejected!.id]);
+      expect(await ids('approved')).toEqual([approved!.id]);
+      expect(await ids('expired')).toEqual([expired!.id]);
+      // Only the still-pending draft is left for the expiry sweep.
+      expect((await store.listExpired(new Date(T0 + 60_000), 10)).map((d) => d.id)).toEqual([waiting!.id]);
+    });
+  });
+
   it('unprocessed keys of the fetch are retried (in index order); a fetch that never completes is a 503, not a short page', async () => {
     await withTable(async (table) => {
       const plain = new DynamoDraftStore(client, table);
