@@ -4,7 +4,7 @@
  * resource: the load one decision puts on it, the load at each rate, the limit, whether it binds, and
  * the setting or quota increase that lifts it. Starts no services; runs in milliseconds.
  */
-import { draftListShards, functions, queueConsumer, routeKey, routes, streamConsumer, tables } from '../../infra/app-definition.js';
+import { deliveryShards, draftListShards, functions, queueConsumer, routeKey, routes, streamConsumer, tables } from '../../infra/app-definition.js';
 import { DEFAULT_API_THROTTLE, resolveApiThrottle, ROUTE_THROTTLE_GROUPS, throttleContextKeys } from '../../infra/stacks/throttle.js';
 import { QUOTAS, type Quota, type QuotaName } from './quotas.js';
 
@@ -28,12 +28,15 @@ export const CAPACITY_ASSUMPTIONS = {
   /** Write units per write of a draft item (measured items: 0.6–1 KB; a 4 KB draft takes 4–5). */
   draftItemWriteUnits: 1,
   /**
-   * Write units per delivered message on keys of its endpoint: the delivery state put by the fan-out, its
-   * update and the attempt log (deliveries table, partition key endpointId) and the endpoint's health
-   * (webhooks table), counted together as if on one partition, conservatively. Replaced by the cost
-   * section's measured fanOutDecisions + deliverWebhooks WRU when it ran in the same bench run.
+   * Write units per delivered message on keys of its endpoint in the deliveries table: the delivery
+   * state put by the fan-out, its update and the attempt log (spread over the endpoint's
+   * deliveryShards partitions by event id) and the endpoint's health item (one update per endpoint
+   * per delivery batch, under the plain endpoint id). Replaced by the cost section's measured
+   * fanOutDecisions + deliverWebhooks WRU (batches of one) when it ran in the same bench run.
    */
   endpointWritesPerMessage: 4,
+  /** Of those, the health item's update: one per endpoint per delivery batch (1 WRU: the item stays small). */
+  healthWritesPerBatch: 1,
   /** API keys the traffic uses: one agent key creates every draft, one reviewer key decides. */
   keysPerRole: 1,
 };
@@ -100,6 +103,13 @@ export function capacityModel(measured: CapacityMeasured = {}): CapacityReport {
   const shardRecordsPerSecond = (streamConsumer.parallelizationFactor * streamConsumer.batchSize) / batchSeconds;
   const deliveryBatchSeconds = a.receiverSeconds + a.apiFunctionSeconds;
   const deliveryConcurrencyPerDecision = (a.endpoints / queueConsumer.batchSize) * deliveryBatchSeconds;
+  // Deliveries: the state and attempt writes spread over the endpoint's shards; the health update is
+  // one per batch. Batches hold at least what maxConcurrency batches in flight must carry (a backlog
+  // fills them), at most batchSize: the fewest messages per batch, so the most health writes.
+  const shardedWritesPerMessage = Math.max(0, a.endpointWritesPerMessage - a.healthWritesPerBatch);
+  const messagesPerBatch = (rate: number) =>
+    Math.min(queueConsumer.batchSize, Math.max(1, (rate * a.endpoints * deliveryBatchSeconds) / queueConsumer.maxConcurrency));
+  const writesPerMessageText = `${Number.isInteger(a.endpointWritesPerMessage) ? a.endpointWritesPerMessage : a.endpointWritesPerMessage.toFixed(1)} WRU per message${measured.endpointWritesPerMessage === undefined ? ' (assumed)' : ' (measured in section 4)'}`;
   // Batches in flight: at least one per shard, as many as full batches need, at most the factor per shard.
   const fanOutConcurrency = (rate: number) =>
     Math.min(
@@ -146,14 +156,33 @@ export function capacityModel(measured: CapacityMeasured = {}): CapacityReport {
       lift: '`draftListShards` (infra/app-definition.ts; a draft’s shard is in its keys, so a change needs a backfill)',
     },
     {
-      resource: 'DynamoDB `deliveries` partition of one endpoint (key `endpointId`)',
-      perDecision: `${Number.isInteger(a.endpointWritesPerMessage) ? a.endpointWritesPerMessage : a.endpointWritesPerMessage.toFixed(1)} WRU per message${measured.endpointWritesPerMessage === undefined ? ' (assumed)' : ' (measured in section 4)'} × ${a.endpoints} endpoint(s)`,
-      loads: at(a.endpointWritesPerMessage * a.endpoints),
+      resource: `DynamoDB \`deliveries\`, busiest partition of one endpoint (\`endpointId#0..${deliveryShards - 1}\`, by event id)`,
+      perDecision: `${writesPerMessageText} less ${a.healthWritesPerBatch} for the health item, ÷ ${deliveryShards} shards (state put, state update, attempt log)`,
+      loads: at(shardedWritesPerMessage / deliveryShards),
       limit: QUOTAS.dynamoPartitionWrites.value,
       unit: 'WRU/s',
       quota: 'dynamoPartitionWrites',
       partition: true,
-      lift: 'no setting: shard the endpoint’s keys (`endpointId#n`), or fewer writes per message; DynamoDB may split a hot partition by sort key, which time-ordered log keys defeat',
+      lift: '`deliveryShards` (infra/app-definition.ts; an event’s shard is in its keys, so a change strands stored states)',
+    },
+    {
+      resource: 'DynamoDB `deliveries` health item of one endpoint (plain `endpointId`)',
+      perDecision: `${a.healthWritesPerBatch} WRU per delivery batch (${queueConsumer.batchSize} messages at most; fuller as the queue backs up), breaker writes only while it fails`,
+      loads: rates.map((r) => (r * a.healthWritesPerBatch) / messagesPerBatch(r)),
+      limit: QUOTAS.dynamoPartitionWrites.value,
+      unit: 'WRU/s',
+      quota: 'dynamoPartitionWrites',
+      partition: true,
+      lift: '`queueConsumer.batchSize` (fewer, fuller batches)',
+    },
+    {
+      resource: 'DynamoDB `deliveries` table writes (on-demand table quota)',
+      perDecision: `${writesPerMessageText} × ${a.endpoints} endpoint(s)`,
+      loads: at(a.endpointWritesPerMessage * a.endpoints),
+      limit: QUOTAS.dynamoOnDemandTableWrites.value,
+      unit: 'WRU/s',
+      quota: 'dynamoOnDemandTableWrites',
+      lift: QUOTAS.dynamoOnDemandTableWrites.lift,
     },
     {
       resource: 'DynamoDB `apiKeys` item of the one agent key',

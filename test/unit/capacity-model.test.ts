@@ -1,4 +1,4 @@
-import { draftListShards, queueConsumer, streamConsumer } from '../../infra/app-definition.js';
+import { deliveryShards, draftListShards, queueConsumer, streamConsumer } from '../../infra/app-definition.js';
 import { DEFAULT_API_THROTTLE } from '../../infra/stacks/throttle.js';
 import { CAPACITY_ASSUMPTIONS, CAPACITY_RATES, capacityModel, hotPartitionsAt } from '../bench/capacity.js';
 import { QUOTAS, type Quota } from '../bench/quotas.js';
@@ -25,6 +25,27 @@ describe('capacity model', () => {
       (streamConsumer.parallelizationFactor * streamConsumer.batchSize) / (a.fanOutBatchSeconds + a.fanOutSecondsPerRecord * streamConsumer.batchSize),
     );
     expect(row('SQS delivery queue').limit).toBe(queueConsumer.maxConcurrency);
+    expect(row('DynamoDB `deliveries`, busiest partition').loads).toEqual(
+      CAPACITY_RATES.map((r) => (r * (a.endpointWritesPerMessage - a.healthWritesPerBatch)) / deliveryShards),
+    );
+  });
+
+  it('no hot partition at 1,000 decisions/s with one endpoint, with at least 2x headroom on its delivery shards, even at 5 WRU per message (measured: 4.0)', () => {
+    expect(hotPartitionsAt(report, 1_000)).toEqual([]);
+    const i = report.rates.indexOf(1_000);
+    expect(row('DynamoDB `deliveries`, busiest partition').loads[i]! * 2).toBeLessThanOrEqual(QUOTAS.dynamoPartitionWrites.value);
+    const heavier = capacityModel({ endpointWritesPerMessage: 5 });
+    expect(hotPartitionsAt(heavier, 1_000)).toEqual([]);
+  });
+
+  it('the health item takes one write per delivery batch, batches no emptier than maxConcurrency forces and no fuller than batchSize', () => {
+    const health = row('DynamoDB `deliveries` health item');
+    const a = CAPACITY_ASSUMPTIONS;
+    const batchSeconds = a.receiverSeconds + a.apiFunctionSeconds;
+    report.rates.forEach((rate, i) => {
+      const perBatch = Math.min(queueConsumer.batchSize, Math.max(1, (rate * a.endpoints * batchSeconds) / queueConsumer.maxConcurrency));
+      expect(health.loads[i]).toBeCloseTo((rate * a.healthWritesPerBatch) / perBatch);
+    });
   });
 
   it('a row binds exactly when its load exceeds its limit, and hot partitions are the DynamoDB partition rows that do', () => {
