@@ -98,15 +98,13 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
   const parsed = [...messages.values()].filter((message): message is DeliveryMessage => message !== undefined);
   const perEndpoint = new Map<string, number>();
   for (const message of parsed) perEndpoint.set(message.endpointId, (perEndpoint.get(message.endpointId) ?? 0) + 1);
-  // One breaker read per endpoint for this batch (its deliveries run concurrently); writes as ever.
-  const batchBreaker = { ...breaker, store: readOncePerBatch(breaker.store) };
-  // The batch's reads in one round trip's time: its endpoints, their breakers, and all its delivery
-  // states in one BatchGetItem. Errors surface where each is awaited (and are handled there).
-  for (const id of perEndpoint.keys()) {
-    void endpointFor(id).catch(() => undefined);
-    void batchBreaker.store.get(id).catch(() => undefined);
-  }
-  const batchStates = readStatesOncePerBatch(states, parsed);
+  // The batch's reads in one round trip's time: its endpoints, and in one BatchGetItem all its
+  // delivery states and its endpoints' breakers (one read each per batch: its deliveries run
+  // concurrently and would each read the same record). Errors surface where each is awaited.
+  const batchRead = readStatesOncePerBatch(states, parsed, [...perEndpoint.keys()]);
+  const batchStates = batchRead.states;
+  const batchBreaker = { ...breaker, store: readOncePerBatch(breaker.store, batchRead.breakers) };
+  for (const id of perEndpoint.keys()) void endpointFor(id).catch(() => undefined);
   // Health: one atomic update per endpoint per batch, once each of its deliveries attempted (or will not).
   // This relies on the records being processed concurrently (processPartialResponse's default,
   // processInParallel): processed one by one, a delivery would wait for the next one's attempt.

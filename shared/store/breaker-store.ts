@@ -8,7 +8,7 @@ import { withStoreErrors } from './dynamo-client.js';
  * sort key starts with "~", after every attempt key and delivery state, so neither the log nor the
  * state queries read it. Every transition is one conditional update: no read-modify-write.
  */
-const BREAKER_KEY = '~breaker';
+export const BREAKER_KEY = '~breaker';
 
 export class DynamoBreakerStore implements BreakerStore {
   constructor(
@@ -21,7 +21,7 @@ export class DynamoBreakerStore implements BreakerStore {
   get(endpointId: string): Promise<BreakerRecord | undefined> {
     return withStoreErrors(async () => {
       const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: this.key(endpointId), ConsistentRead: true }));
-      return Item ? toRecord(Item) : undefined;
+      return Item ? toBreakerRecord(Item) : undefined;
     });
   }
 
@@ -59,7 +59,7 @@ export class DynamoBreakerStore implements BreakerStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toRecord(Attributes ?? {});
+      return toBreakerRecord(Attributes ?? {});
     });
   }
 
@@ -91,7 +91,7 @@ export class DynamoBreakerStore implements BreakerStore {
   }
 }
 
-function toRecord(item: Record<string, unknown>): BreakerRecord {
+export function toBreakerRecord(item: Record<string, unknown>): BreakerRecord {
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   return { consecutiveFailures: Number(item.consecutiveFailures ?? 0), openUntil: text(item.openUntil), probeUntil: text(item.probeUntil) };
 }

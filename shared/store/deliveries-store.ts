@@ -4,7 +4,9 @@ import { BatchGetCommand, BatchWriteCommand, PutCommand, QueryCommand, ScanComma
 import * as z from 'zod';
 import { deliveryLogExpiry, type DeliveryAttempt, type DeliveryLogStore } from '../webhooks/delivery-log.js';
 import { parseDeliveryMessage } from '../webhooks/delivery-message.js';
-import { stateId, type DeliveryState, type DeliveryStateStore, type StateKey, type StateVersion } from '../webhooks/delivery-state.js';
+import type { BreakerRecord } from '../webhooks/circuit-breaker.js';
+import { stateId, type BatchRead, type DeliveryState, type DeliveryStateStore, type StateKey, type StateVersion } from '../webhooks/delivery-state.js';
+import { BREAKER_KEY, toBreakerRecord } from './breaker-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { deliveryPartition, deliveryPartitions } from './delivery-shards.js';
 import { mergeNewestFirst } from './shards.js';
@@ -155,23 +157,35 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
    * sharding, in the same BatchGetItem (no extra round trip); the shard's copy wins.
    */
   getMany(keys: StateKey[]): Promise<Map<string, DeliveryState>> {
+    return this.readBatch(keys, []).then((read) => read.states);
+  }
+
+  /** getMany, with the breaker items of `breakersOf` (at the plain endpoint id, BREAKER_KEY) in the same BatchGetItem. */
+  readBatch(keys: StateKey[], breakersOf: string[]): Promise<BatchRead> {
     return withStoreErrors(async () => {
       const found = new Map<string, DeliveryState>();
+      const breakers = new Map<string, BreakerRecord | undefined>(breakersOf.map((id) => [id, undefined]));
       const fromShard = new Set<string>();
       const unique = [...new Map(keys.map((k) => [stateId(k), k])).values()];
+      const all = [
+        ...unique.flatMap((k) =>
+          [deliveryPartition(k.endpointId, k.eventId), k.endpointId].map((partition) => ({ endpointId: partition, attemptKey: stateKey(k.eventId) })),
+        ),
+        ...[...breakers.keys()].map((endpointId) => ({ endpointId, attemptKey: BREAKER_KEY })),
+      ];
       // BatchGetItem takes 100 keys (50 states); under load it may leave some unread: those are asked again (bounded).
-      for (let i = 0; i < unique.length; i += 50) {
-        const requests = unique
-          .slice(i, i + 50)
-          .flatMap((k) =>
-            [deliveryPartition(k.endpointId, k.eventId), k.endpointId].map((partition) => ({ endpointId: partition, attemptKey: stateKey(k.eventId) })),
-          );
+      for (let i = 0; i < all.length; i += 100) {
+        const requests = all.slice(i, i + 100);
         const unread = await retryUnprocessed(requests, async (pending) => {
           const { Responses, UnprocessedKeys } = await this.client.send(
             // Strongly consistent: the attempt count decides whether this is the last attempt.
             new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending], ConsistentRead: true } } }),
           );
           for (const item of Responses?.[this.tableName] ?? []) {
+            if (item.attemptKey === BREAKER_KEY) {
+              breakers.set(String(item.endpointId), toBreakerRecord(item));
+              continue;
+            }
             const state = fromStateItem(item);
             if (!state) continue;
             const id = stateId(state);
@@ -184,7 +198,7 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
         });
         if (unread.length > 0) throw new Error(`Delivery states: ${unread.length} left unread`);
       }
-      return found;
+      return { states: found, breakers };
     });
   }
 

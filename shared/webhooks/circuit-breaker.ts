@@ -108,12 +108,15 @@ export interface BreakerStore {
  * deliveries (they run concurrently and would each read the same record); writes go through.
  * Made per invocation, never at module scope, so no read outlives its batch.
  */
-export function readOncePerBatch(store: BreakerStore): BreakerStore {
+export function readOncePerBatch(store: BreakerStore, prefetched?: Promise<Map<string, BreakerRecord | undefined> | undefined>): BreakerStore {
   const reads = new Map<string, Promise<BreakerRecord | undefined>>();
+  // Records the batch's own read brought (the delivery states' read); an endpoint it did not cover is read here.
+  const fromBatch = (endpointId: string) =>
+    prefetched ? prefetched.then((found) => (found?.has(endpointId) ? found.get(endpointId) : store.get(endpointId))) : store.get(endpointId);
   return {
     get: (endpointId) => {
       let read = reads.get(endpointId);
-      if (!read) reads.set(endpointId, (read = store.get(endpointId)));
+      if (!read) reads.set(endpointId, (read = fromBatch(endpointId)));
       return read;
     },
     claimProbe: (endpointId, now, leaseUntil) => store.claimProbe(endpointId, now, leaseUntil),

@@ -1,3 +1,4 @@
+import type { BreakerRecord } from './circuit-breaker.js';
 import type { DeliveryMessage } from './delivery-message.js';
 
 /**
@@ -40,6 +41,12 @@ export interface StateKey {
 }
 export const stateId = (key: StateKey): string => `${key.endpointId} ${key.eventId}`;
 
+/** What one batch read brings: states by stateId(), breaker records by endpoint id. */
+export interface BatchRead {
+  states: Map<string, DeliveryState>;
+  breakers: Map<string, BreakerRecord | undefined>;
+}
+
 export interface DeliveryStateStore {
   get(endpointId: string, eventId: string): Promise<DeliveryState | undefined>;
   /**
@@ -47,6 +54,11 @@ export interface DeliveryStateStore {
    * map. Throws when some could not be read. Optional: without it, batches read state by state.
    */
   getMany?(keys: StateKey[]): Promise<Map<string, DeliveryState>>;
+  /**
+   * getMany, and in the same read those endpoints' circuit-breaker records (the deliveries table
+   * keeps both; undefined: no record). Optional: without it, getMany, and breakers on their own.
+   */
+  readBatch?(keys: StateKey[], breakersOf: string[]): Promise<BatchRead>;
   /** Writes the state only if the stored one is still `expected`; false when another writer came first. */
   save(state: DeliveryState, expected: StateVersion): Promise<boolean>;
   /** One endpoint's dead deliveries, oldest death first, optionally only those that died at or after `since`. */
@@ -87,28 +99,42 @@ export const deadState = (message: DeliveryMessage, attempts: number, at: string
 
 /**
  * The store as one batch's deliveries see it: each message's first read of its state comes from
- * one read of all the batch's states, started at once (one round trip, not one per message);
- * every later read (a second copy of a message, the check after a refused write) and every write
- * goes to the store. Made per invocation, never at module scope, so no read outlives its batch.
+ * one read of all the batch's states (and, with `breakersOf`, those endpoints' breaker records),
+ * started at once: one round trip, not one per message. Every later read (a second copy of a
+ * message, the check after a refused write) and every write goes to the store. Made per
+ * invocation, never at module scope, so no read outlives its batch. `breakers` settles undefined
+ * when the batch read failed (each breaker is then read on its own).
  */
-export function readStatesOncePerBatch(store: DeliveryStateStore, keys: StateKey[]): DeliveryStateStore {
+export function readStatesOncePerBatch(
+  store: DeliveryStateStore,
+  keys: StateKey[],
+  breakersOf: string[] = [],
+): { states: DeliveryStateStore; breakers: Promise<Map<string, BreakerRecord | undefined> | undefined> } {
   const unique = [...new Map(keys.map((key) => [stateId(key), key])).values()];
-  const batch = store.getMany && unique.length > 0 ? store.getMany(unique) : undefined;
+  const batch =
+    unique.length === 0
+      ? undefined
+      : store.readBatch
+        ? store.readBatch(unique, breakersOf)
+        : store.getMany?.(unique).then((states): BatchRead => ({ states, breakers: new Map() }));
   // Not read as a batch: each message then reads its own (and meets the error there, if it persists).
   const read = batch?.catch(() => undefined);
   const served = new Set<string>();
   return {
-    get: async (endpointId, eventId) => {
-      const id = stateId({ endpointId, eventId });
-      if (read && !served.has(id)) {
-        served.add(id);
-        const found = await read;
-        if (found) return found.get(id);
-      }
-      return store.get(endpointId, eventId);
+    breakers: read ? read.then((found) => found?.breakers) : Promise.resolve(undefined),
+    states: {
+      get: async (endpointId, eventId) => {
+        const id = stateId({ endpointId, eventId });
+        if (read && !served.has(id)) {
+          served.add(id);
+          const found = await read;
+          if (found) return found.states.get(id);
+        }
+        return store.get(endpointId, eventId);
+      },
+      save: (state, expected) => store.save(state, expected),
+      listDead: (endpointId, options) => store.listDead(endpointId, options),
+      listWaiting: (options) => store.listWaiting(options),
     },
-    save: (state, expected) => store.save(state, expected),
-    listDead: (endpointId, options) => store.listDead(endpointId, options),
-    listWaiting: (options) => store.listWaiting(options),
   };
 }

@@ -90,7 +90,7 @@ const verifies = (secret: string, request: { headers: Record<string, unknown>; b
 };
 
 describe('the delivery handler reads and writes per batch', () => {
-  it('a batch of 10 to one endpoint: one BatchGetItem of the states, one endpoint read, one breaker read, one health update, one log write', async () => {
+  it('a batch of 10 to one endpoint: one BatchGetItem of the states and the breaker, one endpoint read, one health update, one log write', async () => {
     const r = await receiver();
     const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
     calls.length = 0;
@@ -98,11 +98,33 @@ describe('the delivery handler reads and writes per batch', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(r.requests).toHaveLength(10);
     const counts = Object.fromEntries([...new Set(calls)].map((c) => [c, calls.filter((x) => x === c).length]));
-    expect(counts).toEqual({ BatchGetItemCommand: 1, GetItemCommand: 2, UpdateItemCommand: 1, PutItemCommand: 10, BatchWriteItemCommand: 1 });
+    expect(counts).toEqual({ BatchGetItemCommand: 1, GetItemCommand: 1, UpdateItemCommand: 1, PutItemCommand: 10, BatchWriteItemCommand: 1 });
     const { DynamoEndpointHealthStore } = await import('../../shared/store/endpoint-health-store.js');
     const { documentClient } = await import('../../shared/store/dynamo-client.js');
     const health = await new DynamoEndpointHealthStore(documentClient(), process.env.DELIVERIES_TABLE_NAME!).get(endpoint.id);
     expect(endpointHealth(endpoint, health, 0, new Date()).attempts24h).toBe(10);
+  }, 30_000);
+
+  it('the breaker read with the states gates the batch: open, nothing is posted and no other breaker read is made', async () => {
+    const r = await receiver();
+    const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { documentClient } = await import('../../shared/store/dynamo-client.js');
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: process.env.DELIVERIES_TABLE_NAME!,
+        Key: { endpointId: endpoint.id, attemptKey: '~breaker' },
+        UpdateExpression: 'SET consecutiveFailures = :k, openUntil = :until',
+        ExpressionAttributeValues: { ':k': 5, ':until': new Date(Date.now() + 60_000).toISOString() },
+      }),
+    );
+    calls.length = 0;
+    const response = await invoke(Array.from({ length: 3 }, () => deliveryMessage(testEvent(), endpoint.id)));
+    expect(response.batchItemFailures).toHaveLength(3);
+    expect(r.requests).toHaveLength(0);
+    expect(calls.filter((c) => c === 'BatchGetItemCommand')).toHaveLength(1);
+    // The endpoint's own read only.
+    expect(calls.filter((c) => c === 'GetItemCommand')).toHaveLength(1);
   }, 30_000);
 
   it('20 batches at once to one endpoint: every POST made once, every attempt counted in its health (no lost update)', async () => {

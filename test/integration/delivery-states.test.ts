@@ -189,7 +189,7 @@ describe('reading a batch of delivery states at once', () => {
       listDead: (e, options) => states.listDead(e, options),
       listWaiting: (options) => states.listWaiting(options),
     };
-    const batch = readStatesOncePerBatch(counting, messages.slice(0, 10));
+    const batch = readStatesOncePerBatch(counting, messages.slice(0, 10)).states;
     expect((await batch.get(endpointId, messages[0]!.eventId))?.attempts).toBe(0);
     expect(gets).toEqual([]);
     // A second read of the same state (the check after a refused write) goes to the store.
