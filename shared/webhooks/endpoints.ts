@@ -108,8 +108,6 @@ export function activeSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
   return endpoint.secrets.filter((s) => !s.expiresAt || Date.parse(s.expiresAt) > now.getTime()).map((s) => s.value);
 }
 
-export const subscribes = (endpoint: WebhookEndpoint, type: EventType): boolean => endpoint.enabled && endpoint.events.includes(type);
-
 /** Rotated-out secrets that still sign at `now`, with the time each stops (oldest last). */
 export function secretsInGrace(endpoint: WebhookEndpoint, now: Date): Array<{ createdAt: string; expiresAt: string }> {
   return endpoint.secrets

@@ -1,6 +1,7 @@
 import type { Draft } from '../domain/draft.js';
 import { messageFor } from '../notifications/channels.js';
-import { subscribes, type EndpointStore } from './endpoints.js';
+import type { EndpointStore } from './endpoints.js';
+import { subscribes } from './subscriptions.js';
 import { createdEvent, decisionEvent, type WebhookEvent } from './events.js';
 import type { DeliveryMessage, DeliveryQueue } from './delivery-message.js';
 import { queuedState, type DeliveryStateStore } from './delivery-state.js';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { deliveryMessage, type DeliveryMessage, type DeliveryQueue } from './delivery-message.js';
 import { queuedState, type DeliveryStateStore } from './delivery-state.js';
-import { subscribes, type DisabledReason, type WebhookEndpoint } from './endpoints.js';
+import type { DisabledReason, WebhookEndpoint } from './endpoints.js';
+import { subscribes } from './subscriptions.js';
 import { isOperationalEvent, type EventType, type OperationalEventType, type WebhookEvent } from './events.js';
 
 /**
