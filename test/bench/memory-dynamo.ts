@@ -8,6 +8,7 @@
  */
 import { ConditionalCheckFailedException, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 
 type Item = Record<string, unknown>;
 type Names = Record<string, string> | undefined;
@@ -141,7 +142,13 @@ export async function memoryDynamo(client: DynamoDBDocumentClient, raw: DynamoDB
 function check(input: Item, current: Item | undefined): void {
   if (input.ConditionExpression === undefined) return;
   const ok = evaluate(String(input.ConditionExpression), current ?? {}, input.ExpressionAttributeNames as Names, input.ExpressionAttributeValues as Values);
-  if (!ok) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+  if (!ok)
+    throw new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+      // As DynamoDB: the item as it was, when asked for (only whether there is one matters to the stores), marshalled.
+      ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current ? { Item: marshall(current) } : {}),
+    });
 }
 
 // ---- expressions ----
