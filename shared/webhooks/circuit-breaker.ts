@@ -106,6 +106,8 @@ export interface BreakerStore {
 /**
  * The store as one invocation's batch sees it: one read per endpoint, shared by the batch's
  * deliveries (they run concurrently and would each read the same record); writes go through.
+ * `prefetched`: the records the batch's own read brought (with its delivery states); an endpoint
+ * it does not cover, or a failed read (undefined), is read from the store.
  * Made per invocation, never at module scope, so no read outlives its batch.
  */
 export function readOncePerBatch(store: BreakerStore, prefetched?: Promise<Map<string, BreakerRecord | undefined> | undefined>): BreakerStore {

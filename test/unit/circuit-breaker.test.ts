@@ -160,6 +160,31 @@ describe('the delivery function and the breaker', () => {
 });
 
 describe('readOncePerBatch', () => {
+  it('takes what the batch read brought (an absent record included); an endpoint it did not cover, or a failed batch read, is read from the store', async () => {
+    const store = new MemoryBreakerStore();
+    store.r = record({ consecutiveFailures: 2 });
+    let reads = 0;
+    const get = store.get.bind(store);
+    store.get = async () => (reads++, get());
+    const open = record({ consecutiveFailures: 3, openUntil: at(30) });
+    const batch = readOncePerBatch(
+      store,
+      Promise.resolve(
+        new Map([
+          ['ep_open', open],
+          ['ep_new', undefined],
+        ]),
+      ),
+    );
+    expect(await batch.get('ep_open')).toEqual(open);
+    expect(await batch.get('ep_new')).toBeUndefined();
+    expect(reads).toBe(0);
+    expect(await batch.get('ep_other')).toEqual(store.r);
+    expect(reads).toBe(1);
+    expect(await readOncePerBatch(store, Promise.resolve(undefined)).get('ep_open')).toEqual(store.r);
+    expect(reads).toBe(2);
+  });
+
   it('reads each endpoint once for the batch, however many deliveries ask at once; writes go through to the store', async () => {
     const store = new MemoryBreakerStore();
     let reads = 0;
