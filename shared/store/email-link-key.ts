@@ -1,8 +1,9 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EMAIL_LINK_KEY_MIN_LENGTH } from '../notifications/email-links.js';
+import { loadOnce, readSecretString } from './secret-string.js';
 
 /** The email-link signing key, loaded once per process (it is configuration) and again only after a failed load. */
 export type EmailLinkKey = () => Promise<string>;
@@ -10,17 +11,9 @@ export type EmailLinkKey = () => Promise<string>;
 export const EMAIL_LINK_KEY_SECRET_ENV = 'PROCESSA_EMAIL_LINK_KEY_SECRET';
 export const EMAIL_LINK_KEY_FILE_ENV = 'PROCESSA_EMAIL_LINK_KEY_FILE';
 
-function once(load: () => Promise<string>): EmailLinkKey {
-  let loading: Promise<string> | undefined;
-  return () => {
-    loading ??= load().then((key) => {
-      if (key.length < EMAIL_LINK_KEY_MIN_LENGTH) throw new Error(`The email-link key is shorter than ${EMAIL_LINK_KEY_MIN_LENGTH} characters`);
-      return key;
-    });
-    // A failed load (throttled, not yet readable) is retried by the next caller, not cached.
-    loading.catch(() => (loading = undefined));
-    return loading;
-  };
+function checkedKey(key: string): string {
+  if (key.length < EMAIL_LINK_KEY_MIN_LENGTH) throw new Error(`The email-link key is shorter than ${EMAIL_LINK_KEY_MIN_LENGTH} characters`);
+  return key;
 }
 
 /**
@@ -30,18 +23,14 @@ function once(load: () => Promise<string>): EmailLinkKey {
  */
 export function emailLinkKeyFromEnv(env: NodeJS.ProcessEnv = process.env): EmailLinkKey | undefined {
   const file = env[EMAIL_LINK_KEY_FILE_ENV];
-  if (file) return once(async () => localEmailLinkKey(file));
+  if (file) return loadOnce(async () => checkedKey(localEmailLinkKey(file)));
   const secret = env[EMAIL_LINK_KEY_SECRET_ENV];
   if (secret) return secretsManagerEmailLinkKey(secret);
   return undefined;
 }
 
 export function secretsManagerEmailLinkKey(secretId: string, client = new SecretsManagerClient({})): EmailLinkKey {
-  return once(async () => {
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (!SecretString) throw new Error('The email-link key secret has no string value');
-    return SecretString;
-  });
+  return loadOnce(async () => checkedKey(await readSecretString(client, secretId, 'The email-link key secret')));
 }
 
 /** Read the local key, or create it: exclusive create, so two handlers starting at once agree on one key. */

@@ -1,7 +1,8 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../../domain/zod-config.js';
+import { loadOnce, readSecretString } from '../../store/secret-string.js';
 
 /** What the Slack app gave: its signing secret (required to accept anything) and, optionally, its bot token. */
 export interface SlackAppSecrets {
@@ -28,7 +29,7 @@ export function parseSlackSecret(value: string): SlackAppSecrets {
  * grants reading it alone); locally the dev runtime passes PROCESSA_SLACK_SIGNING_SECRET and
  * PROCESSA_SLACK_BOT_TOKEN through. A failed load is retried by the next request, not cached.
  */
-export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): SlackSecretsSource {
+export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, client = new SecretsManagerClient({})): SlackSecretsSource {
   const local = env.PROCESSA_SLACK_SIGNING_SECRET;
   if (local) {
     const secrets: SlackAppSecrets = { signingSecret: local, ...(env.PROCESSA_SLACK_BOT_TOKEN ? { botToken: env.PROCESSA_SLACK_BOT_TOKEN } : {}) };
@@ -36,14 +37,5 @@ export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): Slack
   }
   const secretId = env.PROCESSA_SLACK_SECRET;
   if (!secretId) return async () => undefined;
-  const client = new SecretsManagerClient({});
-  let loading: Promise<SlackAppSecrets> | undefined;
-  return () => {
-    loading ??= client.send(new GetSecretValueCommand({ SecretId: secretId })).then(({ SecretString }) => {
-      if (!SecretString) throw new Error('The Slack secret has no string value');
-      return parseSlackSecret(SecretString);
-    });
-    loading.catch(() => (loading = undefined));
-    return loading;
-  };
+  return loadOnce(async () => parseSlackSecret(await readSecretString(client, secretId, 'The Slack secret')));
 }
