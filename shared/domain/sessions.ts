@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from './roles.js';
 import { hashKey, type ApiKeyStore } from './api-keys.js';
 import type { Actor } from './draft.js';
@@ -95,13 +95,6 @@ export async function resumeSession(
     return undefined;
   }
   return { ...session, actor: { keyId: key.id, name: key.name, role: key.role, ...(key.groups?.length ? { groups: key.groups } : {}) } };
-}
-
-export function tokensMatch(expected: string, presented: unknown): boolean {
-  if (typeof presented !== 'string') return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(presented);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**

@@ -1,7 +1,8 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
+import { tokensMatch } from '../domain/constant-time.js';
 import { DRAFT_ID_PATTERN } from '../domain/draft.js';
 import type { Notification } from './notification.js';
 
@@ -99,9 +100,7 @@ export function verifyEmailLink(
   if (!match) return { ok: false, reason: 'malformed' };
   const [, body, signature] = match as unknown as [string, string, string];
   // Compared as text: decoding would ignore the last character's spare bits, so another string would pass for the same MAC.
-  const presented = Buffer.from(signature, 'utf8');
-  const expected = Buffer.from(mac(key, body).toString('base64url'), 'utf8');
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { ok: false, reason: 'tampered' };
+  if (!tokensMatch(mac(key, body).toString('base64url'), signature)) return { ok: false, reason: 'tampered' };
   let parsed: z.output<typeof claimsSchema>;
   try {
     const result = claimsSchema.safeParse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { tokensMatch } from '../../domain/constant-time.js';
 
 /** Slack's replay window: a request signed more than five minutes from now is refused. */
 export const SLACK_TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
@@ -27,9 +28,6 @@ export function verifySlackRequest(
   if (!timestamp || !signature) return { ok: false, reason: 'missing_headers' };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'stale_timestamp' };
   if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > SLACK_TIMESTAMP_TOLERANCE_SECONDS) return { ok: false, reason: 'stale_timestamp' };
-  const expected = Buffer.from(slackSignature(signingSecret, timestamp, rawBody), 'utf8');
-  const presented = Buffer.from(signature, 'utf8');
-  // timingSafeEqual needs equal lengths; the length of a v0 signature is public anyway.
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { ok: false, reason: 'bad_signature' };
+  if (!tokensMatch(slackSignature(signingSecret, timestamp, rawBody), signature)) return { ok: false, reason: 'bad_signature' };
   return { ok: true };
 }
