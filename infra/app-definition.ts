@@ -123,7 +123,8 @@ export const tables = {
     partitionKey: { name: 'endpointId', type: 'S' },
     sortKey: { name: 'attemptKey', type: 'S' },
     // Sparse: only dead delivery states carry deadEndpointId, so redrive reads exactly an endpoint's
-    // dead deliveries (since a time), however many other messages the DLQ holds.
+    // dead deliveries (since a time), however many other messages the DLQ holds. Its value is the
+    // state's partition (<endpoint id>#<shard>, or the plain id before sharding): redrive reads each.
     indexes: [{ name: 'dead-by-endpoint', partitionKey: { name: 'deadEndpointId', type: 'S' }, sortKey: { name: 'diedAt', type: 'S' } }],
     ttlAttribute: 'expiresAtEpoch',
   },

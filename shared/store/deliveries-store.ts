@@ -9,7 +9,7 @@ import { stateId, type BatchRead, type DeliveryState, type DeliveryStateStore, t
 import { BREAKER_KEY, toBreakerRecord } from './breaker-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { deliveryPartition, deliveryPartitions } from './delivery-shards.js';
-import { mergeNewestFirst } from './shards.js';
+import { mergeNewestFirst, mergeShards } from './shards.js';
 import { retryUnprocessed } from './batch-retry.js';
 import { withStoreErrors } from './dynamo-client.js';
 
@@ -104,6 +104,10 @@ const stateCursorSchema = z.strictObject({
   diedAt: z.string().max(100).optional(),
 });
 
+/** Where a listing of dead deliveries resumes: after this death (diedAt, then event id: a total order across shards). */
+const deadPositionSchema = z.strictObject({ diedAt: z.string().min(1).max(40), eventId: z.string().min(1).max(200) });
+const deadOrderKey = (item: Record<string, unknown>) => `${String(item.diedAt)}#${String(item.eventId)}`;
+
 function toStateItem(state: DeliveryState): Record<string, unknown> {
   const { message, nextAttemptAt, diedAt, deadReason, ...rest } = state;
   return {
@@ -115,7 +119,8 @@ function toStateItem(state: DeliveryState): Record<string, unknown> {
     message: JSON.stringify(message),
     // Index keys must be absent rather than null: only dead states enter the dead-by-endpoint index.
     ...(nextAttemptAt ? { nextAttemptAt } : {}),
-    ...(state.status === 'dead' && diedAt ? { diedAt, deadEndpointId: state.endpointId } : {}),
+    // Sharded like the state, so an endpoint failing every delivery does not make one hot index partition.
+    ...(state.status === 'dead' && diedAt ? { diedAt, deadEndpointId: deliveryPartition(state.endpointId, state.eventId) } : {}),
     ...(deadReason ? { deadReason } : {}),
     expiresAtEpoch: deliveryLogExpiry(new Date(state.updatedAt)),
   };
@@ -230,21 +235,42 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
   }
 
   listDead(endpointId: string, options: { since?: string; limit: number; cursor?: string }): Promise<{ items: DeliveryState[]; cursor?: string }> {
-    const start = options.cursor !== undefined ? decodeCursor(options.cursor, `dead:${endpointId}`, stateCursorSchema) : undefined;
+    const start = options.cursor !== undefined ? decodeCursor(options.cursor, `dead:${endpointId}`, deadPositionSchema) : undefined;
+    const after = start ? `${start.diedAt}#${start.eventId}` : undefined;
+    // Deaths before the cursor's are never needed again; at its time, the event id decides.
+    const from = [options.since, start?.diedAt]
+      .filter((t): t is string => t !== undefined)
+      .sort()
+      .at(-1);
     return withStoreErrors(async () => {
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'dead-by-endpoint',
-          KeyConditionExpression: options.since !== undefined ? 'deadEndpointId = :e AND diedAt >= :since' : 'deadEndpointId = :e',
-          ExpressionAttributeValues: { ':e': endpointId, ...(options.since !== undefined ? { ':since': options.since } : {}) },
-          Limit: options.limit,
-          ExclusiveStartKey: start,
+      // Every partition of the endpoint (its shards, then the plain id) gives its oldest limit+1
+      // deaths past the cursor; their merge holds the page, oldest death first across shards.
+      const perShard = await Promise.all(
+        deliveryPartitions(endpointId).map(async (partition) => {
+          const found: Record<string, unknown>[] = [];
+          let key: Record<string, unknown> | undefined;
+          do {
+            const { Items = [], LastEvaluatedKey } = await this.client.send(
+              new QueryCommand({
+                TableName: this.tableName,
+                IndexName: 'dead-by-endpoint',
+                KeyConditionExpression: from !== undefined ? 'deadEndpointId = :e AND diedAt >= :from' : 'deadEndpointId = :e',
+                ExpressionAttributeValues: { ':e': partition, ...(from !== undefined ? { ':from': from } : {}) },
+                Limit: options.limit + 1,
+                ExclusiveStartKey: key,
+              }),
+            );
+            found.push(...Items.filter((item) => after === undefined || deadOrderKey(item) > after));
+            key = LastEvaluatedKey;
+          } while (key && found.length <= options.limit);
+          return found;
         }),
       );
+      const { page, more } = mergeShards(perShard, deadOrderKey, options.limit, 'oldest');
+      const last = page.at(-1);
       return {
-        items: states(Items).filter((s) => s.status === 'dead'),
-        cursor: LastEvaluatedKey ? encodeCursor(`dead:${endpointId}`, LastEvaluatedKey) : undefined,
+        items: states(page).filter((s) => s.status === 'dead'),
+        cursor: more && last ? encodeCursor(`dead:${endpointId}`, { diedAt: String(last.diedAt), eventId: String(last.eventId) }) : undefined,
       };
     });
   }

@@ -15,15 +15,19 @@ export function shardOf(id: string, count: number): number {
 export const shardNumbers = (count: number): readonly number[] => Array.from({ length: count }, (_, n) => n);
 
 /**
- * Every shard's newest-first results merged newest first by a key unique across shards (so the order
- * is total and the same on every read). Each shard gave its newest limit+1 below the cursor: the
- * first `limit` of the merge are the page, and anything past them means another page exists.
+ * Every shard's results merged by a key unique across shards (so the order is total and the same on
+ * every read), newest (largest key) first or oldest first. Each shard gave its first limit+1 past
+ * the cursor in that order: the first `limit` of the merge are the page, and anything past them
+ * means another page exists.
  */
-export function mergeNewestFirst<T>(perShard: T[][], sortKey: (item: T) => string, limit: number): { page: T[]; more: boolean } {
+export function mergeShards<T>(perShard: T[][], sortKey: (item: T) => string, limit: number, order: 'newest' | 'oldest'): { page: T[]; more: boolean } {
+  const sign = order === 'newest' ? -1 : 1;
   const merged = perShard.flat().sort((a, b) => {
     const x = sortKey(a);
     const y = sortKey(b);
-    return x < y ? 1 : x > y ? -1 : 0;
+    return x < y ? -sign : x > y ? sign : 0;
   });
   return { page: merged.slice(0, limit), more: merged.length > limit };
 }
+
+export const mergeNewestFirst = <T>(perShard: T[][], sortKey: (item: T) => string, limit: number) => mergeShards(perShard, sortKey, limit, 'newest');

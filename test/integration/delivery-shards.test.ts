@@ -75,6 +75,17 @@ async function pageAll(endpointId: string, limit: number, during?: () => Promise
   return pages;
 }
 
+async function deadPages(endpointId: string, limit: number, since?: string): Promise<DeliveryState[][]> {
+  const pages: DeliveryState[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await states.listDead(endpointId, { limit, since, cursor });
+    pages.push(page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return pages;
+}
+
 const rawItem = async (partition: string, eventId: string) =>
   (await client.send(new GetCommand({ TableName: table, Key: { endpointId: partition, attemptKey: `state#${eventId}` }, ConsistentRead: true }))).Item;
 
@@ -233,6 +244,79 @@ describe('deliveries spread over shards', () => {
     expect(await rawItem(endpointId, sharded.eventId)).toBeUndefined();
   }, 30_000);
 
+  it('property: the dead listing (redrive) gives every dead delivery of the endpoint that died at or after `since` exactly once, oldest death first across shards and pre-sharding states', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ second: fc.integer({ min: 0, max: 5 }), legacy: fc.boolean() }), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+        async (specs, limit, sinceSecond) => {
+          const endpointId = unique('ep');
+          const dead = specs.map((s) => ({
+            state: deadState(deliveryMessage(testEvent(), endpointId), 4, new Date(T0 + s.second * 1000).toISOString(), 'HTTP 500'),
+            legacy: s.legacy,
+          }));
+          await Promise.all(dead.map((d) => (d.legacy ? putLegacyState(d.state) : states.save(d.state, undefined))));
+          // Not dead, or another endpoint's: never listed.
+          await states.save(queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0)), undefined);
+          await states.save(deadState(deliveryMessage(testEvent(), unique('ep')), 4, new Date(T0).toISOString(), 'HTTP 500'), undefined);
+
+          const since = sinceSecond === undefined ? undefined : new Date(T0 + sinceSecond * 1000).toISOString();
+          const pages = await deadPages(endpointId, limit, since);
+          const listed = pages.flat();
+          for (const page of pages) expect(page.length).toBeLessThanOrEqual(limit);
+          expect(listed.map((s) => s.eventId).sort()).toEqual(
+            dead
+              .filter((d) => since === undefined || d.state.diedAt! >= since)
+              .map((d) => d.state.eventId)
+              .sort(),
+          );
+          const order = (x: DeliveryState) => `${x.diedAt}#${x.eventId}`;
+          expect(listed.map(order)).toEqual(listed.map(order).sort());
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+
+  it('dead deliveries spread over the index by shard; a dead-listing cursor is refused on another endpoint and when hand-made', async () => {
+    const endpointId = unique('ep');
+    const dead = Array.from({ length: 40 }, (_, i) => deadState(deliveryMessage(testEvent(), endpointId), 4, new Date(T0 + i).toISOString(), 'HTTP 500'));
+    await Promise.all(dead.map((s) => states.save(s, undefined)));
+    const indexPartitions = new Set(dead.map((s) => deliveryPartition(endpointId, s.eventId)));
+    expect(indexPartitions.size).toBeGreaterThan(DELIVERY_SHARDS / 2);
+    for (const partition of indexPartitions) {
+      const { Items = [] } = await client.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: 'dead-by-endpoint',
+          KeyConditionExpression: 'deadEndpointId = :p',
+          ExpressionAttributeValues: { ':p': partition },
+        }),
+      );
+      expect(Items.length).toBeGreaterThan(0);
+      expect(Items.every((i) => i.deadEndpointId === i.endpointId)).toBe(true);
+    }
+
+    const { cursor } = await states.listDead(endpointId, { limit: 1 });
+    expect(cursor).toBeDefined();
+    const refused = async (cursorText: string, forEndpoint = endpointId) => {
+      let error: unknown;
+      try {
+        await states.listDead(forEndpoint, { limit: 1, cursor: cursorText });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).details).toEqual({ fields: [expect.objectContaining({ field: 'cursor' })] });
+    };
+    await refused(cursor!, unique('ep'));
+    const forged = (key: Record<string, string>) => Buffer.from(JSON.stringify({ v: 1, scope: `dead:${endpointId}`, key })).toString('base64url');
+    await refused(forged({ diedAt: new Date(T0).toISOString() }));
+    await refused(forged({ diedAt: new Date(T0).toISOString(), eventId: 'e', endpointId }));
+    await refused('@@');
+  });
+
   it('redrive and recovery see every shard: the dead index, the waiting scan and the waiting count', async () => {
     const endpointId = unique('ep');
     const dead = Array.from({ length: 6 }, (_, i) => deadState(deliveryMessage(testEvent(), endpointId), 4, new Date(T0 + i * 1000).toISOString(), 'HTTP 500'));
@@ -244,21 +328,14 @@ describe('deliveries spread over shards', () => {
     const legacyWaiting = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
     await putLegacyState(legacyWaiting);
 
-    const listedDead: DeliveryState[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await states.listDead(endpointId, { limit: 4, cursor });
-      listedDead.push(...page.items);
-      cursor = page.cursor;
-    } while (cursor);
+    const listedDead = (await deadPages(endpointId, 4)).flat();
     expect(listedDead.map((s) => s.eventId)).toEqual([...dead, legacyDead].map((s) => s.eventId));
     expect(listedDead.every((s) => s.endpointId === endpointId)).toBe(true);
-    expect((await states.listDead(endpointId, { limit: 10, since: new Date(T0 + 5000).toISOString() })).items.map((s) => s.eventId)).toEqual(
-      [dead[5]!, legacyDead].map((s) => s.eventId),
-    );
+    const since = (await deadPages(endpointId, 10, new Date(T0 + 5000).toISOString())).flat();
+    expect(since.map((s) => s.eventId)).toEqual([dead[5]!, legacyDead].map((s) => s.eventId));
 
     const listedWaiting: DeliveryState[] = [];
-    cursor = undefined;
+    let cursor: string | undefined;
     do {
       const page = await states.listWaiting({ limit: 500, cursor });
       listedWaiting.push(...page.items.filter((s) => s.endpointId === endpointId));
