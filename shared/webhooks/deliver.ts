@@ -194,10 +194,15 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   }
   if (attempted.kind === 'dropped') return attempted;
   const attemptedAt = new Date(attempted.attempt.attemptedAt);
-  const [health] = await Promise.all([
+  const bookkeeping = Promise.all([
     deps.recordHealth(endpoint.id, { succeeded: attempted.kind === 'delivered', at: attemptedAt, error: attempted.attempt.error }),
     countForBreaker(endpoint.id, attempted.kind === 'delivered', { seen: admitted.seen, hung }, deps),
   ]);
+  // Awaited below (with the state write); an error there must not also surface as unhandled.
+  bookkeeping.catch(() => undefined);
+  // A failure waits for its health (it may disable the endpoint); a success's state is written
+  // meanwhile, and the bookkeeping is awaited before returning.
+  const health = attempted.kind === 'delivered' ? undefined : (await bookkeeping)[0];
   const failedForDays = attempted.kind !== 'delivered' && health !== undefined && failingTooLong(health, attemptedAt, deps.policy.autoDisableDays);
   const dead = (reason: string, attempt: DeliveryAttempt) => ({
     kind: 'dead' as const,
@@ -245,7 +250,8 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   };
   // The POST happened whatever the write below says: its log entry goes now.
   deps.recordAttempt?.(attempt);
-  if (!(await deps.states.save(next, versionOf(stored))) && !(await wroteItOurselves(deps.states, next))) return { kind: 'superseded', attempt };
+  const [saved] = await Promise.all([deps.states.save(next, versionOf(stored)), bookkeeping]);
+  if (!saved && !(await wroteItOurselves(deps.states, next))) return { kind: 'superseded', attempt };
   switch (action.kind) {
     case 'delivered':
       return { kind: 'delivered', attempt };
