@@ -46,33 +46,30 @@ export const handler = pageHandler(
     'POST /email-decisions/{token}': async (request) => {
       const token = tokenOf(request);
       const reason = request.form.get('reason');
-      try {
-        const outcome = await decideByEmailLink(deps, token, { reason });
-        if (outcome.kind === 'refused') return refused(outcome.reason);
-        if (outcome.kind === 'closed') return page(409, 'Already decided', closedPage(outcome.draft));
-        if (outcome.kind === 'open') throw new Error('decideByEmailLink returned an undecided link');
-        count(outcome.draft.status === 'approved' ? METRICS.draftsApproved : METRICS.draftsRejected);
-        logger.info('draft decided from an email link', { draftId: outcome.draft.id, channelId: outcome.claims.channelId, decision: outcome.claims.decision });
-        return page(200, outcome.draft.status === 'approved' ? 'Approved' : 'Rejected', decidedPage(outcome.draft));
-      } catch (error) {
-        const problem = pageProblem(error);
-        if (!problem) throw error;
-        const state = await openEmailLink(deps, token);
+      const outcome = await decideByEmailLink(deps, token, { reason });
+      if (outcome.kind === 'refused') return refused(outcome.reason);
+      if (outcome.kind === 'closed') return page(409, 'Already decided', closedPage(outcome.draft));
+      if (outcome.kind === 'open') throw new Error('decideByEmailLink returned an undecided link');
+      if (outcome.kind === 'problem') {
+        const problem = pageProblem(outcome.error);
+        if (!problem) throw outcome.error;
         // Refused for a reason the form cannot fix (e.g. the draft needs the review page): no button to press again.
-        if (problem.status !== 400 || state.kind !== 'open')
-          return page(problem.status, 'Cannot decide here', cannotDecidePage(problem.message, state.kind === 'refused' ? undefined : state.draft));
-        // A refused reason comes back on the form, with the text kept.
+        if (problem.status !== 400) return page(problem.status, 'Cannot decide here', cannotDecidePage(problem.message, outcome.draft));
+        // A refused reason comes back on the form, with the text kept (the link as this request opened it: no second read).
         const csrf = loginCsrf(request);
-        return page(
-          problem.status,
-          'Reject?',
-          confirmPage({ ...state, token, csrf: csrf.token, error: problem.fieldsText, reason: reason ?? undefined }),
-          undefined,
-          {
-            cookies: csrf.cookies,
-          },
-        );
+        const form = confirmPage({
+          draft: outcome.draft,
+          claims: outcome.claims,
+          token,
+          csrf: csrf.token,
+          error: problem.fieldsText,
+          reason: reason ?? undefined,
+        });
+        return page(problem.status, 'Reject?', form, undefined, { cookies: csrf.cookies });
       }
+      count(outcome.draft.status === 'approved' ? METRICS.draftsApproved : METRICS.draftsRejected);
+      logger.info('draft decided from an email link', { draftId: outcome.draft.id, channelId: outcome.claims.channelId, decision: outcome.claims.decision });
+      return page(200, outcome.draft.status === 'approved' ? 'Approved' : 'Rejected', decidedPage(outcome.draft));
     },
   },
 );

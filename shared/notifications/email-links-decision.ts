@@ -1,6 +1,6 @@
 import { AlreadyDecidedError, DraftExpiredError, isPastExpiry, rejectSchema, type Actor, type Draft } from '../domain/draft.js';
 import { decideDraft, type DraftStore } from '../domain/drafts-service.js';
-import { ValidationError } from '../domain/errors.js';
+import { DomainError, ValidationError } from '../domain/errors.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { EndpointStore } from '../webhooks/endpoints.js';
 import { verifyEmailLink, type EmailLinkClaims, type EmailLinkRefusal } from './email-links.js';
@@ -36,7 +36,11 @@ export type EmailLinkState =
   | { kind: 'closed'; draft: Draft; claims: EmailLinkClaims }
   | { kind: 'open'; draft: Draft; claims: EmailLinkClaims };
 
-export type EmailLinkOutcome = EmailLinkState | { kind: 'decided'; draft: Draft; claims: EmailLinkClaims };
+export type EmailLinkOutcome =
+  | EmailLinkState
+  | { kind: 'decided'; draft: Draft; claims: EmailLinkClaims }
+  /** Refused for the input or the draft's rules (a missing reason, the review page required), with the link as it was opened. */
+  | { kind: 'problem'; error: DomainError; draft: Draft; claims: EmailLinkClaims };
 
 /**
  * Who decided through a link: the recipient, on behalf of the email channel. reviewedBy keeps the
@@ -87,12 +91,13 @@ export async function decideByEmailLink(deps: EmailLinkDeps, token: string, form
   const state = await openEmailLink(deps, token, now);
   if (state.kind !== 'open') return state;
   const { claims } = state;
-  const decision = claims.decision === 'approve' ? { kind: 'approve' as const } : { kind: 'reject' as const, reason: rejectionReason(form.reason) };
   let draft: Draft;
   try {
+    const decision = claims.decision === 'approve' ? { kind: 'approve' as const } : { kind: 'reject' as const, reason: rejectionReason(form.reason) };
     draft = await decideDraft(deps.drafts, claims.draftId, decision, emailActor(claims), now);
   } catch (error) {
     if (error instanceof AlreadyDecidedError || error instanceof DraftExpiredError) return { kind: 'closed', draft: error.current, claims };
+    if (error instanceof DomainError) return { kind: 'problem', error, draft: state.draft, claims };
     throw error;
   }
   await deps.uses.record({

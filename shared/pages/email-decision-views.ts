@@ -71,9 +71,6 @@ const REFUSALS: Record<LinkRefusal, { status: number; message: string }> = {
   malformed: { status: 400, message: 'This link is incomplete or not a Processa decision link. Copy the whole link from the email, or use the review page.' },
   tampered: { status: 403, message: 'This link has been changed since it was sent, so it cannot be used.' },
   expired: { status: 410, message: 'This link has expired (links last 7 days, and never longer than the draft). Use the review page instead.' },
-  'other-draft': { status: 403, message: 'This link belongs to another draft.' },
-  'other-recipient': { status: 403, message: 'This link was sent to someone else.' },
-  'other-decision': { status: 403, message: 'This link is for another decision.' },
   'channel-gone': {
     status: 410,
     message: 'The notification channel that sent this link has been disabled or deleted, so its links no longer work. Use the review page instead.',

@@ -63,11 +63,12 @@ function mailsAbout(draftId: string): Mail[] {
     .filter((m) => m.text.includes(`/review/${draftId}`));
 }
 
-async function newDraft(title: string, metadata: Record<string, string> = RUN) {
+async function newDraft(title: string, metadata: Record<string, string> = RUN, extra: Record<string, unknown> = {}) {
   const created = await agent('POST', '/v1/drafts', {
     title,
     content: { to: 'customer@example.com', subject: 'Refund', body: 'We refunded €42.' },
     metadata,
+    ...extra,
   });
   expect(created.status).toBe(201);
   const draft = created.body as { id: string; reviewUrl: string };
@@ -180,6 +181,24 @@ describe('decide from email', () => {
     expect(await draftNow(draft.id)).toMatchObject({ status: 'rejected', rejectionReason: 'Wrong <amount>', reviewedBy: { name: 'reviewer@example.com' } });
     const sent = await eventually(() => webhooksAbout(draft.id)[0], 15_000, 'the webhook');
     expect(sent).toMatchObject({ event: 'draft.rejected', draft: { rejectionReason: 'Wrong <amount>' } });
+  });
+
+  it('a draft that needs two approvals: GET offers no button, and a POST (with a valid form from another link) decides nothing', async () => {
+    for (const name of ['ana', 'ben']) expect((await admin('POST', '/v1/keys', { role: 'reviewer', name })).status).toBe(201);
+    const { draft, mail } = await newDraft('Two approvals', RUN, { requiredApprovals: 2 });
+    const page = await open(mail.approve);
+    expect(page.status).toBe(403);
+    expect(page.body).not.toContain('name="_csrf"');
+    // A CSRF cookie and token from an ordinary link's form pass the double-submit check, so the refusal below is the decision rule's.
+    const other = await open((await newDraft('Ordinary')).mail.reject);
+    for (const url of [mail.approve, mail.reject]) {
+      const posted = await submit(url, other, { reason: 'no' });
+      expect(posted.status).toBe(403);
+      expect(posted.body).toContain('Cannot decide here');
+      expect(posted.body).toContain('review page');
+      expect(posted.body).not.toContain('name="_csrf"');
+    }
+    expect((await draftNow(draft.id)).status).toBe('pending');
   });
 
   it('20 parallel POSTs of the confirm form: one decision, one webhook; the others see it already made', async () => {

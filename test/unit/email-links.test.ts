@@ -34,7 +34,7 @@ const link = {
 describe('email link tokens', () => {
   it('verify what they were signed with', () => {
     const token = signEmailLink(key, link);
-    const checked = verifyEmailLink(key, token, now, { draftId: link.draftId, recipient: 'Reviewer@Example.com', decision: 'approve' });
+    const checked = verifyEmailLink(key, token, now);
     expect(checked).toEqual({ ok: true, claims: { ...link, tokenId: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) } });
     // Every link has its own id (its use record's key).
     const again = verifyEmailLink(key, signEmailLink(key, link), now);
@@ -73,13 +73,6 @@ describe('email link tokens', () => {
     expect(verifyEmailLink(key, token, new Date(link.expiresAt.getTime() - 1000)).ok).toBe(true);
     expect(verifyEmailLink(key, token, link.expiresAt)).toEqual({ ok: false, reason: 'expired' });
     expect(verifyEmailLink(key, token, new Date('2027-01-01T00:00:00Z'))).toEqual({ ok: false, reason: 'expired' });
-  });
-
-  it('refuse another draft, recipient or decision than the one expected', () => {
-    const token = signEmailLink(key, link);
-    expect(verifyEmailLink(key, token, now, { draftId: 'cother' })).toEqual({ ok: false, reason: 'other-draft' });
-    expect(verifyEmailLink(key, token, now, { recipient: 'someone@example.com' })).toEqual({ ok: false, reason: 'other-recipient' });
-    expect(verifyEmailLink(key, token, now, { decision: 'reject' })).toEqual({ ok: false, reason: 'other-decision' });
   });
 
   it('expire after 7 days, or with the draft when it expires first', () => {
@@ -250,7 +243,9 @@ describe('deciding through a link', () => {
   it('reject requires a reason within the API limits, and carries it', async () => {
     const token = tokenFor('reject');
     for (const reason of [null, '', '   ', 'x'.repeat(1001)]) {
-      await expect(decideByEmailLink(deps, token, { reason }, now)).rejects.toBeInstanceOf(ValidationError);
+      const outcome = await decideByEmailLink(deps, token, { reason }, now);
+      expect(outcome).toMatchObject({ kind: 'problem', draft: { id: draft.id, status: 'pending' } });
+      expect(outcome.kind === 'problem' && outcome.error).toBeInstanceOf(ValidationError);
     }
     expect(drafts.drafts.get(draft.id)!.status).toBe('pending');
     expect(await decideByEmailLink(deps, token, { reason: 'Wrong amount' }, now)).toMatchObject({
