@@ -166,6 +166,16 @@ export function capacityModel(measured: CapacityMeasured = {}): CapacityReport {
       lift: '`deliveryShards` (infra/app-definition.ts; an event’s shard is in its keys, so a change strands stored states)',
     },
     {
+      resource: `DynamoDB \`deliveries\` dead-by-endpoint index, busiest partition of one endpoint that fails every delivery (${deliveryShards} shards)`,
+      perDecision: `1 index write when the delivery dies (the state, projected whole: 1 WRU, as the fan-out's measured state put) ÷ ${deliveryShards} shards`,
+      loads: at(1 / deliveryShards),
+      limit: QUOTAS.dynamoPartitionWrites.value,
+      unit: 'WRU/s',
+      quota: 'dynamoPartitionWrites',
+      partition: true,
+      lift: '`deliveryShards` (the index key is the state’s partition)',
+    },
+    {
       resource: 'DynamoDB `deliveries` health item of one endpoint (plain `endpointId`)',
       perDecision: `${a.healthWritesPerBatch} WRU per delivery batch (${queueConsumer.batchSize} messages at most; fuller as the queue backs up), breaker writes only while it fails`,
       loads: rates.map((r) => (r * a.healthWritesPerBatch) / messagesPerBatch(r)),

@@ -25,6 +25,7 @@ describe('capacity model', () => {
       (streamConsumer.parallelizationFactor * streamConsumer.batchSize) / (a.fanOutBatchSeconds + a.fanOutSecondsPerRecord * streamConsumer.batchSize),
     );
     expect(row('SQS delivery queue').limit).toBe(queueConsumer.maxConcurrency);
+    expect(row('DynamoDB `deliveries` dead-by-endpoint index').loads).toEqual(CAPACITY_RATES.map((r) => r / deliveryShards));
     expect(row('DynamoDB `deliveries`, busiest partition').loads).toEqual(
       CAPACITY_RATES.map((r) => (r * (a.endpointWritesPerMessage - a.healthWritesPerBatch)) / deliveryShards),
     );
