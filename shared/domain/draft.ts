@@ -238,35 +238,25 @@ export class DraftExpiredError extends ConflictError {
 /** seenRound: the approval round the approver read (an edit starts a new one); given, the approval counts only for that content. */
 export type Decision = { kind: 'approve'; editedContent?: JsonObject; seenRound?: number } | { kind: 'reject'; reason?: string };
 
-/** The fields a decision writes, computed without knowing the stored item; the store applies them only while it is still pending. */
-export interface DecisionChange {
-  status: DecidedStatus;
+/**
+ * The fields a rejection writes, computed without knowing the stored item; the store applies them
+ * only while the draft is still pending. (Approvals count toward a quorum: shared/domain/approvals.ts.)
+ */
+export interface RejectionChange {
   reviewedAt: string;
   reviewedBy: Actor;
   rejectionReason?: string;
-  editedContent?: JsonObject;
   historyEntry: HistoryEntry;
 }
 
-export function decisionChange(decision: Decision, decider: Actor, now: Date): DecisionChange {
+export function rejectionChange(reason: string | undefined, decider: Actor, now: Date): RejectionChange {
   const at = now.toISOString();
   const actor = actorRecord(decider);
-  if (decision.kind === 'approve') {
-    if (decision.editedContent) assertContentSize(decision.editedContent);
-    return {
-      status: 'approved',
-      reviewedAt: at,
-      reviewedBy: actor,
-      editedContent: decision.editedContent,
-      historyEntry: { action: 'approved', at, actor, contentEdited: decision.editedContent !== undefined },
-    };
-  }
   return {
-    status: 'rejected',
     reviewedAt: at,
     reviewedBy: actor,
-    rejectionReason: decision.reason,
-    historyEntry: { action: 'rejected', at, actor, ...(decision.reason !== undefined ? { reason: decision.reason } : {}) },
+    rejectionReason: reason,
+    historyEntry: { action: 'rejected', at, actor, ...(reason !== undefined ? { reason } : {}) },
   };
 }
 

@@ -17,12 +17,12 @@ import {
   DraftExpiredError,
   isPastExpiry,
   assertValidDraftId,
-  decisionChange,
+  rejectionChange,
   newDraft,
   type Actor,
   type CreateDraftInput,
   type Decision,
-  type DecisionChange,
+  type RejectionChange,
   type Draft,
   type DraftStatus,
 } from './draft.js';
@@ -35,7 +35,7 @@ export interface IdempotencyClaim {
 }
 
 export type CreateResult = { kind: 'created'; draft: Draft } | { kind: 'replayed'; draft: Draft; requestHash: string };
-export type DecideResult = { kind: 'decided'; draft: Draft } | { kind: 'not-pending'; current: Draft } | { kind: 'missing' };
+export type RejectResult = { kind: 'rejected'; draft: Draft } | { kind: 'not-pending'; current: Draft } | { kind: 'missing' };
 /** conflict: the draft changed since it was read (or is no longer pending); `current` is the state that made the condition fail. */
 export type ApproveResult = { kind: 'applied'; draft: Draft } | { kind: 'conflict'; current: Draft } | { kind: 'missing' };
 
@@ -52,8 +52,8 @@ export interface DraftStore {
   list(query: { status?: DraftStatus; limit: number; cursor?: string }): Promise<DraftPage>;
   /** How many drafts have the status (reads only index keys). */
   count(status: DraftStatus): Promise<number>;
-  /** Applies the change only while the draft is pending and not past its expiry (a conditional write). */
-  decide(id: string, change: DecisionChange): Promise<DecideResult>;
+  /** Rejects the draft only while it is pending and not past its expiry (a conditional write). */
+  reject(id: string, change: RejectionChange): Promise<RejectResult>;
   /** Records an approval only while `approvalApplies(stored, change)` holds (one conditional write); a completing one also sets status approved. */
   approve(id: string, change: ApprovalChange): Promise<ApproveResult>;
   /** Pending drafts whose expiresAt has passed, oldest first. */
@@ -221,7 +221,7 @@ export async function decideDraft(
     assertStillOpen(current, now);
     // Assignment never changes after creation, so checking it on the draft as read is enough.
     assertMayDecide(current.id, current, decider);
-    const result = await store.decide(id, decisionChange(decision, decider, now));
+    const result = await store.reject(id, rejectionChange(decision.reason, decider, now));
     if (result.kind === 'missing') throw new NotFoundError('draft', id);
     if (result.kind === 'not-pending') {
       assertStillOpen(result.current, now);

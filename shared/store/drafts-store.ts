@@ -5,8 +5,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
-import type { Draft, DraftStatus, DecisionChange } from '../domain/draft.js';
-import type { ApproveResult, CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../domain/drafts-service.js';
+import type { Draft, DraftStatus, RejectionChange } from '../domain/draft.js';
+import type { ApproveResult, CreateResult, DraftPage, DraftStore, IdempotencyClaim, RejectResult } from '../domain/drafts-service.js';
 import type { ApprovalChange } from '../domain/approvals.js';
 import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -238,9 +238,7 @@ export class DynamoDraftStore implements DraftStore {
       });
       const last = pageKeys.at(-1);
       const nextCursor =
-        more && last
-          ? encodeCursor(`drafts:${scope}`, { id: last.id, listKey: last.listKey, ...(status ? { status } : { kind: 'draft' }) })
-          : undefined;
+        more && last ? encodeCursor(`drafts:${scope}`, { id: last.id, listKey: last.listKey, ...(status ? { status } : { kind: 'draft' }) }) : undefined;
       return { items, nextCursor };
     });
   }
@@ -357,7 +355,7 @@ export class DynamoDraftStore implements DraftStore {
     });
   }
 
-  decide(id: string, change: DecisionChange): Promise<DecideResult> {
+  reject(id: string, change: RejectionChange): Promise<RejectResult> {
     // The status moves the draft to another by-status-shard partition (same shard number).
     const sets = [
       '#status = :status',
@@ -367,8 +365,8 @@ export class DynamoDraftStore implements DraftStore {
       'history = list_append(history, :entry)',
     ];
     const values: Record<string, unknown> = {
-      ':status': change.status,
-      ':statusShard': statusShardOf(change.status, id),
+      ':status': 'rejected',
+      ':statusShard': statusShardOf('rejected', id),
       ':reviewedAt': change.reviewedAt,
       ':reviewedBy': change.reviewedBy,
       ':entry': [change.historyEntry],
@@ -378,11 +376,6 @@ export class DynamoDraftStore implements DraftStore {
     if (change.rejectionReason !== undefined) {
       sets.push('rejectionReason = :reason');
       values[':reason'] = change.rejectionReason;
-    }
-    if (change.editedContent !== undefined) {
-      // Right-hand operands read the item as it was, so the original content is preserved.
-      sets.push('originalContentJson = contentJson', 'contentJson = :content');
-      values[':content'] = JSON.stringify(change.editedContent);
     }
     return withStoreErrors(async () => {
       try {
@@ -399,7 +392,7 @@ export class DynamoDraftStore implements DraftStore {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return { kind: 'decided', draft: fromItem(Attributes!) };
+        return { kind: 'rejected', draft: fromItem(Attributes!) };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         // The losing writer sees the state that won, read atomically with the failed condition.

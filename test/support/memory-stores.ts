@@ -1,6 +1,6 @@
 import { SlackUserLinkedError, type ApiKeyRecord, type ApiKeyStore, type SlackLinkResult } from '../../shared/domain/api-keys.js';
-import type { DecisionChange, Draft } from '../../shared/domain/draft.js';
-import type { ApproveResult, CreateResult, DecideResult, DraftPage, DraftStore, IdempotencyClaim } from '../../shared/domain/drafts-service.js';
+import type { Draft, RejectionChange } from '../../shared/domain/draft.js';
+import type { ApproveResult, CreateResult, DraftPage, DraftStore, IdempotencyClaim, RejectResult } from '../../shared/domain/drafts-service.js';
 import { applyApproval, approvalApplies, type ApprovalChange } from '../../shared/domain/approvals.js';
 
 /** In-memory ports for unit tests of the use cases; the DynamoDB adapters are covered by integration tests. */
@@ -84,19 +84,18 @@ export class MemoryDraftStore implements DraftStore {
   async count(status: Draft['status']) {
     return [...this.drafts.values()].filter((d) => d.status === status).length;
   }
-  async decide(id: string, change: DecisionChange): Promise<DecideResult> {
+  async reject(id: string, change: RejectionChange): Promise<RejectResult> {
     const draft = this.drafts.get(id);
     if (!draft) return { kind: 'missing' };
     if (draft.status !== 'pending' || (draft.expiresAt && draft.expiresAt <= change.reviewedAt)) return { kind: 'not-pending', current: draft };
     Object.assign(draft, {
-      status: change.status,
+      status: 'rejected',
       reviewedAt: change.reviewedAt,
       reviewedBy: change.reviewedBy,
       ...(change.rejectionReason !== undefined ? { rejectionReason: change.rejectionReason } : {}),
-      ...(change.editedContent ? { originalContent: draft.content, content: change.editedContent } : {}),
     });
     draft.history.push(change.historyEntry);
-    return { kind: 'decided', draft };
+    return { kind: 'rejected', draft };
   }
   async approve(id: string, change: ApprovalChange): Promise<ApproveResult> {
     const draft = this.drafts.get(id);

@@ -2,13 +2,15 @@ import {
   AlreadyDecidedError,
   approveSchema,
   createDraftSchema,
-  decisionChange,
   DRAFT_LIMITS,
   newDraft,
   newDraftId,
+  rejectionChange,
   rejectSchema,
   type Actor,
 } from '../../shared/domain/draft.js';
+import { createDraft, decideDraft } from '../../shared/domain/drafts-service.js';
+import { MemoryDraftStore } from '../support/memory-stores.js';
 import { PayloadTooLargeError, ValidationError } from '../../shared/domain/errors.js';
 import { httpStatusOf } from '../../shared/http/error-status.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
@@ -98,9 +100,12 @@ describe('content size', () => {
     expect(() => newDraft({ title: 't', content: multiByte }, agent, new Date())).toThrow(PayloadTooLargeError);
   });
 
-  it('applies the same limit to edited content on approval', () => {
+  it('applies the same limit to edited content on approval', async () => {
+    const store = new MemoryDraftStore();
+    const { draft } = await createDraft(store, valid, agent);
     const huge = { body: 'a'.repeat(DRAFT_LIMITS.contentMaxBytes) };
-    expect(() => decisionChange({ kind: 'approve', editedContent: huge }, reviewer, new Date())).toThrow(PayloadTooLargeError);
+    await expect(decideDraft(store, draft.id, { kind: 'approve', editedContent: huge }, reviewer)).rejects.toThrow(PayloadTooLargeError);
+    expect((await store.get(draft.id))!.status).toBe('pending');
   });
 });
 
@@ -116,20 +121,9 @@ describe('new drafts', () => {
 describe('decisions', () => {
   const now = new Date('2026-02-10T12:05:00Z');
 
-  it('approval records reviewer, time and whether content was edited', () => {
-    expect(decisionChange({ kind: 'approve' }, reviewer, now)).toEqual({
-      status: 'approved',
-      reviewedAt: '2026-02-10T12:05:00.000Z',
-      reviewedBy: reviewer,
-      editedContent: undefined,
-      historyEntry: { action: 'approved', at: '2026-02-10T12:05:00.000Z', actor: reviewer, contentEdited: false },
-    });
-    expect(decisionChange({ kind: 'approve', editedContent: { a: 1 } }, reviewer, now).historyEntry.contentEdited).toBe(true);
-  });
-
-  it('rejection records the reason', () => {
-    const change = decisionChange({ kind: 'reject', reason: 'Content violates policy' }, reviewer, now);
-    expect(change).toMatchObject({ status: 'rejected', rejectionReason: 'Content violates policy' });
+  it('rejection records the reason, the reviewer and the time', () => {
+    const change = rejectionChange('Content violates policy', reviewer, now);
+    expect(change).toMatchObject({ reviewedAt: '2026-02-10T12:05:00.000Z', reviewedBy: reviewer, rejectionReason: 'Content violates policy' });
     expect(change.historyEntry).toMatchObject({ action: 'rejected', reason: 'Content violates policy' });
   });
 
