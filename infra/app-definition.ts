@@ -500,3 +500,7 @@ export const settings = {
   },
 } as const satisfies Record<string, SettingDefinition>;
 export type SettingName = keyof typeof settings;
+
+/** The settings whose value the stack takes from one of its own resources (a topic, a secret). */
+export const settingsFromStackResource = (resource: NonNullable<SettingDefinition['stackResource']>): SettingDefinition[] =>
+  Object.values(settings as Record<SettingName, SettingDefinition>).filter((definition) => definition.stackResource === resource);

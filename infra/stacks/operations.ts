@@ -16,12 +16,10 @@ import {
   functions,
   queueConsumer,
   queues,
-  settings,
+  settingsFromStackResource,
   streamConsumer,
   tables,
   type FunctionName,
-  type SettingDefinition,
-  type SettingName,
   type QueueName,
   type TableName,
 } from '../app-definition.js';
@@ -184,9 +182,7 @@ export class Operations extends Construct {
     for (const fn of Object.values(fns)) fn.addEnvironment(STACK_NAME_ENV, stackName);
     // Operator notices (endpoint.disabled, delivery.exhausted) go to this topic too, so alarmEmail hears
     // them: the functions the definition names get its ARN and sns:Publish on it alone (with its key).
-    for (const setting of Object.keys(settings) as SettingName[]) {
-      const definition: SettingDefinition = settings[setting];
-      if (definition.stackResource !== 'alarmTopicArn') continue;
+    for (const definition of settingsFromStackResource('alarmTopicArn')) {
       for (const name of definition.functions) {
         fns[name].addEnvironment(definition.envVar, this.topic.topicArn);
         // Spelled out rather than grantPublish, whose key grant is the wildcard kms:GenerateDataKey*:

@@ -4,17 +4,7 @@ import { breakerSettingError } from '../../shared/webhooks/circuit-breaker-confi
 import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import {
-  deliveryRetry,
-  queueConsumer,
-  queues,
-  settings,
-  tables,
-  type QueueName,
-  type SettingDefinition,
-  type SettingName,
-  type TableName,
-} from '../app-definition.js';
+import { deliveryRetry, queueConsumer, queues, settings, settingsFromStackResource, tables, type QueueName, type TableName } from '../app-definition.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
 import { acknowledgeNagFindings, type NagAcknowledgment } from './nag-suppressions.js';
 import { Operations } from './operations.js';
@@ -148,9 +138,7 @@ export class ProcessaStack extends Stack {
           generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
           removalPolicy,
         }));
-    for (const setting of Object.keys(settings) as SettingName[]) {
-      const definition: SettingDefinition = settings[setting];
-      if (definition.stackResource !== 'emailLinkKeySecret') continue;
+    for (const definition of settingsFromStackResource('emailLinkKeySecret')) {
       for (const name of definition.functions) {
         // A name is looked up as is; a generated secret by its full ARN.
         this.stateless.functions[name].addEnvironment(definition.envVar, props.emailLinkKeySecret ?? emailLinkKey.secretArn);
