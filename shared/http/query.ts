@@ -1,7 +1,7 @@
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
-import { DRAFT_STATUSES } from '../domain/draft.js';
+import { DRAFT_STATUSES } from '../domain/draft-model.js';
 
 /** ?limit= on every listing: 1–100. */
 const limitSchema = z.pipe(

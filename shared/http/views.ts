@@ -1,4 +1,4 @@
-import { publicDraft, type Draft } from '../domain/draft.js';
+import { publicDraft, type Draft } from '../domain/draft-model.js';
 import { publicBaseUrl, type ApiEvent } from './api-event.js';
 
 /** A draft as the API returns it: its public fields plus the link a reviewer opens. */

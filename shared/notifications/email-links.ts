@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { tokensMatch } from '../domain/constant-time.js';
-import { DRAFT_ID_PATTERN } from '../domain/draft.js';
+import { DRAFT_ID_PATTERN } from '../domain/draft-model.js';
 import type { Notification } from './notification.js';
 
 /**

@@ -1,7 +1,7 @@
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
-import { expiredAtOf, type Draft } from '../domain/draft.js';
+import { expiredAtOf, type Draft } from '../domain/draft-model.js';
 import { roundOf } from '../domain/approvals.js';
 import { reviewUrlOf } from '../webhooks/events.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isPastExpiry, type Draft } from '../domain/draft.js';
+import { isPastExpiry, type Draft } from '../domain/draft-model.js';
 import type { DeliveryMessage, DeliveryQueue } from '../webhooks/delivery-message.js';
 import { deadState, queuedState, type DeliveryStateStore } from '../webhooks/delivery-state.js';
 import type { WebhookEndpoint } from '../webhooks/endpoints.js';

@@ -1,5 +1,5 @@
 import type { Draft } from '../domain/draft.js';
-import { DRAFT_LIMITS } from '../domain/draft.js';
+import { DRAFT_LIMITS } from '../domain/draft-model.js';
 import { EMAIL_DECISION_PATH, type EmailLinkClaims } from '../notifications/email-links.js';
 import type { LinkRefusal } from '../notifications/email-links-decision.js';
 import { html, type SafeHtml } from './html.js';

@@ -1,5 +1,5 @@
 import { approvalsMissing, approvalsOf, GROUP_PREFIX, requiredApprovalsOf, reviewersOf } from '../domain/approvals.js';
-import { isPastExpiry, type Draft, type DraftStatus, type JsonObject } from '../domain/draft.js';
+import { isPastExpiry, type Draft, type DraftStatus, type JsonObject } from '../domain/draft-model.js';
 import { html, type SafeHtml } from './html.js';
 import type { Viewer } from './layout.js';
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { requiredApprovalsOf, reviewersOf } from '../domain/approvals.js';
-import { expiredAtOf, type Draft } from '../domain/draft.js';
+import { expiredAtOf, type Draft } from '../domain/draft-model.js';
 
 /** Events about the delivery system itself rather than a draft (they carry no draft id); opt-in, and also sent to the operator (alarm topic). */
 export const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;

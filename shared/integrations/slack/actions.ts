@@ -1,4 +1,4 @@
-import { DRAFT_ID_PATTERN } from '../../domain/draft.js';
+import { DRAFT_ID_PATTERN } from '../../domain/draft-model.js';
 
 /**
  * The Approve and Reject buttons' action_ids carry the draft's id (and nothing else is trusted
