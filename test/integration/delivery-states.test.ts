@@ -40,15 +40,24 @@ describe('the attempt counter under concurrent copies', () => {
     const endpointId = unique('ep');
     const message = deliveryMessage(testEvent(), endpointId);
     const posts = { n: 0 };
-    const steps = await Promise.all(
-      Array.from({ length: 24 }, () =>
-        deliverMessage(
-          message,
-          1,
-          deps(endpointId, () => 500, posts),
-        ),
-      ),
-    );
+    // "At once": every copy has read the state and is at its POST before any answers, so none can
+    // start after another's write (on a busy machine one otherwise does, and takes attempt 2).
+    let allPosting!: () => void;
+    const barrier = new Promise<void>((resolve) => (allPosting = resolve));
+    const copyDeps = (): DeliveryDeps => {
+      const base = deps(endpointId, () => 500, posts);
+      return {
+        ...base,
+        post: async (...args) => {
+          const answer = base.post(...args);
+          if (posts.n === 24) allPosting();
+          await barrier;
+          return answer;
+        },
+      };
+    };
+    const steps = await Promise.all(Array.from({ length: 24 }, () => deliverMessage(message, 1, copyDeps())));
+    expect(posts.n).toBe(24);
     expect(steps.filter((s) => s.kind === 'retry')).toHaveLength(1);
     expect(steps.filter((s) => s.kind !== 'retry').every((s) => s.kind === 'superseded')).toBe(true);
     expect(await states.get(endpointId, message.eventId)).toMatchObject({ attempts: 1, status: 'waiting', generation: 0 });
