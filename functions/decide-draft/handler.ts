@@ -1,5 +1,5 @@
 import { approverKeys } from '../../shared/domain/api-keys.js';
-import { approveSchema, rejectSchema } from '../../shared/domain/draft.js';
+import { approveSchema, rejectSchema } from '../../shared/domain/draft-decisions.js';
 import { decideDraft } from '../../shared/domain/drafts-service.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';

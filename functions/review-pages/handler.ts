@@ -1,14 +1,7 @@
 import { approverKeys, authenticate } from '../../shared/domain/api-keys.js';
 import { actorRecord, approvalsOf, ContentChangedError, GROUP_PREFIX, mayDecide, reviewersOf, type Decider } from '../../shared/domain/approvals.js';
-import {
-  AlreadyDecidedError,
-  approveSchema,
-  DraftExpiredError,
-  DRAFT_STATUSES,
-  rejectSchema,
-  type Draft,
-  type DraftStatus,
-} from '../../shared/domain/draft.js';
+import { AlreadyDecidedError, DraftExpiredError, DRAFT_STATUSES, type Draft, type DraftStatus } from '../../shared/domain/draft-model.js';
+import { approveSchema, rejectSchema } from '../../shared/domain/draft-decisions.js';
 import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { claimSignInAttempt, PAGE_ROLES, returnSignInAttempt, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';

@@ -18,14 +18,14 @@ import {
   isPastExpiry,
   assertValidDraftId,
   rejectionChange,
-  newDraft,
   type Actor,
-  type CreateDraftInput,
   type Decision,
   type RejectionChange,
   type Draft,
   type DraftStatus,
-} from './draft.js';
+} from './draft-model.js';
+import type { CreateDraftInput } from './draft.js';
+import { newDraft } from './new-draft.js';
 
 export interface IdempotencyClaim {
   /** Scoped to the calling key, so two agents can never collide on the same header value. */

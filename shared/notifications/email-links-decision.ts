@@ -1,4 +1,5 @@
-import { AlreadyDecidedError, DraftExpiredError, isPastExpiry, rejectSchema, type Actor, type Draft } from '../domain/draft.js';
+import { AlreadyDecidedError, DraftExpiredError, isPastExpiry, type Actor, type Draft } from '../domain/draft-model.js';
+import { rejectSchema } from '../domain/draft-decisions.js';
 import { decideDraft, type DraftStore } from '../domain/drafts-service.js';
 import { DomainError, ValidationError } from '../domain/errors.js';
 import { parseOrThrow } from '../domain/validation.js';

@@ -1,6 +1,7 @@
 import { approverKeys, slackDecider, type ApiKeyStore } from '../../domain/api-keys.js';
 import { AlreadyApprovedError, approvalsOf, ContentChangedError, NotAssignedError, requiredApprovalsOf } from '../../domain/approvals.js';
-import { AlreadyDecidedError, DRAFT_LIMITS, DraftExpiredError, isPastExpiry, rejectSchema, type Actor, type Decision, type Draft } from '../../domain/draft.js';
+import { AlreadyDecidedError, DRAFT_LIMITS, DraftExpiredError, isPastExpiry, type Actor, type Decision, type Draft } from '../../domain/draft-model.js';
+import { rejectSchema } from '../../domain/draft-decisions.js';
 import { decideDraft, type DraftStore } from '../../domain/drafts-service.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { notificationOf, type ChannelEventType } from '../../notifications/notification.js';
