@@ -1,4 +1,3 @@
-import { DynamoApiKeyStore } from './store/api-keys-store.js';
 import { DynamoEndpointHealthStore } from './store/endpoint-health-store.js';
 import { DynamoBreakerStore } from './store/breaker-store.js';
 import { documentClient } from './store/dynamo-client.js';
@@ -8,17 +7,15 @@ import { queueUrlFromEnv, tableNameFromEnv } from './config.js';
 import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from './store/deliveries-store.js';
 import { SqsDeadLetterQueue, SqsDeliveryQueue, sqsClient } from './store/sqs-queues.js';
 import { DynamoEndpointStore } from './store/webhooks-store.js';
-import { DynamoSessionStore } from './store/sessions-store.js';
 
 // Apart from shared/stores.ts (which adds the operational-event wiring) so that a function that only
 // reads and writes drafts or keys does not bundle the webhook machinery (URL guard, signing) with it.
-/** Store and queue factories for handlers: each reads its table names from the environment once, at cold start. */
+/** Store and queue factories for handlers (the API key and session stores: auth-store-factories.ts): each reads its table names from the environment once, at cold start. */
 /** `idempotency`: also the idempotency table, for idempotent creates; only createDraft is bound to it. */
 export const draftStoreFromEnv = (options: { idempotency?: boolean } = {}) =>
   new DynamoDraftStore(documentClient(), tableNameFromEnv('drafts'), options.idempotency ? tableNameFromEnv('idempotency') : undefined);
 /** Pending drafts by creation time (the by-status index), for the reminder sweep. */
 export const pendingDraftsFromEnv = () => new DynamoPendingDrafts(documentClient(), tableNameFromEnv('drafts'));
-export const apiKeyStoreFromEnv = () => new DynamoApiKeyStore(documentClient(), tableNameFromEnv('apiKeys'));
 
 export const endpointStoreFromEnv = () => new DynamoEndpointStore(documentClient(), tableNameFromEnv('webhooks'));
 export const deliveryLogStoreFromEnv = () => new DynamoDeliveryLogStore(documentClient(), tableNameFromEnv('deliveries'));
@@ -27,5 +24,3 @@ export const breakerStoreFromEnv = () => new DynamoBreakerStore(documentClient()
 export const endpointHealthStoreFromEnv = () => new DynamoEndpointHealthStore(documentClient(), tableNameFromEnv('deliveries'));
 export const deliveryQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('deliveries'));
 export const deadLetterQueueFromEnv = () => new SqsDeadLetterQueue(sqsClient(), queueUrlFromEnv('deliveriesDlq'));
-
-export const sessionStoreFromEnv = () => new DynamoSessionStore(documentClient(), tableNameFromEnv('sessions'));

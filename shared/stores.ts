@@ -1,5 +1,6 @@
-/** Every store factory (shared/store-factories.ts), plus what wires operational events to the stores. */
+/** Every store factory (shared/store-factories.ts, shared/auth-store-factories.ts), plus what wires operational events to the stores. */
 export * from './store-factories.js';
+export * from './auth-store-factories.js';
 import { count, logger, METRICS } from './observability.js';
 import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from './store-factories.js';
 import { operatorNotifierFromEnv } from './store/operator-notices.js';

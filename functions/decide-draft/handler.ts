@@ -7,7 +7,8 @@ import { apiHandler } from '../../shared/http/api-handler.js';
 import { json } from '../../shared/http/responses.js';
 import { count, METRICS } from '../../shared/observability.js';
 import { draftView } from '../../shared/http/views.js';
-import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/store-factories.js';
+import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
+import { draftStoreFromEnv } from '../../shared/store-factories.js';
 
 const drafts = draftStoreFromEnv();
 const keys = apiKeyStoreFromEnv();

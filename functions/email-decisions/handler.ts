@@ -8,7 +8,8 @@ import { documentClient } from '../../shared/store/dynamo-client.js';
 import { emailLinkKeyFromEnv } from '../../shared/store/email-link-key.js';
 import { DynamoEmailLinkUseStore } from '../../shared/store/email-link-uses-store.js';
 import { tableNameFromEnv } from '../../shared/config.js';
-import { apiKeyStoreFromEnv, draftStoreFromEnv, endpointStoreFromEnv, sessionStoreFromEnv } from '../../shared/store-factories.js';
+import { apiKeyStoreFromEnv, sessionStoreFromEnv } from '../../shared/auth-store-factories.js';
+import { draftStoreFromEnv, endpointStoreFromEnv } from '../../shared/store-factories.js';
 
 const key = emailLinkKeyFromEnv();
 const deps: EmailLinkDeps = {

@@ -4,7 +4,7 @@ import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
 import { pageQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
-import { apiKeyStoreFromEnv } from '../../shared/store-factories.js';
+import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
 
 const keys = apiKeyStoreFromEnv();
 

@@ -20,7 +20,8 @@ import {
   type SignedInPageRequest,
 } from '../../shared/pages/page-handler.js';
 import { draftPage, listPage, type ListTab } from '../../shared/pages/review-views.js';
-import { apiKeyStoreFromEnv, draftStoreFromEnv, sessionStoreFromEnv } from '../../shared/store-factories.js';
+import { apiKeyStoreFromEnv, sessionStoreFromEnv } from '../../shared/auth-store-factories.js';
+import { draftStoreFromEnv } from '../../shared/store-factories.js';
 
 const drafts = draftStoreFromEnv();
 const keys = apiKeyStoreFromEnv();

@@ -14,7 +14,8 @@ import { parseInteraction } from '../../shared/integrations/slack/payloads.js';
 import { verifySlackRequest } from '../../shared/integrations/slack/signature.js';
 import { createSlackApi } from '../../shared/integrations/slack/slack-api.js';
 import { count, logger, METRICS, publishMetrics, tracer } from '../../shared/observability.js';
-import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/store-factories.js';
+import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
+import { draftStoreFromEnv } from '../../shared/store-factories.js';
 
 // Configuration and clients only: the secrets are loaded once, on the first request.
 const secrets = slackSecretsFromEnv();
