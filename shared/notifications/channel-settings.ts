@@ -5,7 +5,7 @@ import { randomIdGenerator } from '../domain/ids.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { assertDeliverableUrl, type UrlPolicy } from '../webhooks/address-guard.js';
 import { changeEndpoint, publicEndpoint, type EndpointStore, type WebhookEndpoint } from '../webhooks/endpoints.js';
-import { generateSecret } from '../webhooks/signing.js';
+import { generateSecret } from '../webhooks/signing-secret.js';
 import { DEFAULT_CHANNEL_EVENTS, isChannel, MAX_REMIND_AFTER_MINUTES } from './channels.js';
 import { CHANNEL_EVENT_TYPES, type ChannelEventType } from './notification.js';
 

@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { assertDeliverableUrl, type UrlPolicy } from './address-guard.js';
 import { DEFAULT_EVENT_TYPES, EVENT_TYPES, type EventType } from './events.js';
 import { retrySettingSchema, type RetrySetting } from './retry-policy.js';
-import { generateSecret } from './signing.js';
+import { generateSecret } from './signing-secret.js';
 
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without downtime. */
 export const PREVIOUS_SECRET_GRACE_SECONDS = 24 * 60 * 60;

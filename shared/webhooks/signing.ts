@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
-/** An endpoint signing secret: whsec_ + base64 of 24 random bytes, the Standard Webhooks format. */
-export const generateSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
+export { generateSecret } from './signing-secret.js';
 
 export interface SignedHeaders {
   'webhook-id': string;
