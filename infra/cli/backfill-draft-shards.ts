@@ -19,4 +19,4 @@ if (!values.stack) {
 }
 const tableName = requireOutput(await stackOutputs(values.stack, values.region), outputNames.table('drafts'), values.stack);
 const { updated, skipped } = await backfillDraftShards(createDocumentClient(new DynamoDBClient({ region: values.region })), tableName);
-console.log(`${tableName}: ${updated} drafts given their shard attributes, ${skipped} changed meanwhile (already current)`);
+console.log(`${tableName}: ${updated} drafts given their shard attributes${skipped ? `, ${skipped} deleted meanwhile` : ''}`);

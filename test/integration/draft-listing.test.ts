@@ -3,14 +3,15 @@
  * its own (made from the one definition) so a listing holds exactly the drafts the run wrote.
  */
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { tables } from '../../infra/app-definition.js';
 import { createTableInput, provisionTables } from '../../infra/local/provision.js';
-import { newDraft, type Actor, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
+import { newDraft, rejectionChange, type Actor, type Draft, type DraftStatus } from '../../shared/domain/draft.js';
 import { decideDraft } from '../../shared/domain/drafts-service.js';
 import { ServiceUnavailableError, ValidationError } from '../../shared/domain/errors.js';
 import { DRAFT_LIST_SHARDS, draftShard } from '../../shared/store/draft-shards.js';
+import { backfillDraftShards } from '../../shared/store/drafts-backfill.js';
 import { documentClient } from '../../shared/store/dynamo-client.js';
 import { DynamoDraftStore, toItem } from '../../shared/store/drafts-store.js';
 import { DynamoPendingDrafts } from '../../shared/store/pending-drafts-store.js';
@@ -269,6 +270,43 @@ describe('draft listing across shards', () => {
       expect(await store.listExpired(now, 100)).toEqual([]);
       expect(await store.count('expired')).toBe(12);
       expect((await pageAll(store, 'expired', 5)).flat()).toHaveLength(12);
+    });
+  });
+
+  it('the backfill of a draft decided between its scan and its update still lists it everywhere; 20 backfills at once agree', async () => {
+    await withTable(async (table) => {
+      const store = new DynamoDraftStore(client, table);
+      // As the previous version stored them: no shard attributes.
+      const drafts = [draftAt(0, 'pending'), draftAt(1, 'pending')];
+      for (const draft of drafts) {
+        const { statusShard: _s, createdShard: _c, expiryShard: _e, ...stored } = toItem(draft);
+        await client.send(new PutCommand({ TableName: table, Item: stored }));
+      }
+      // The first draft is rejected (by the current code, which writes statusShard only) just before the backfill's update reaches it.
+      let raced = false;
+      const racing = {
+        send: async (command: unknown) => {
+          if (!raced && command instanceof UpdateCommand && command.input.Key?.id === drafts[0]!.id) {
+            raced = true;
+            expect((await store.reject(drafts[0]!.id, rejectionChange('late', reviewer, new Date(T0 + 5_000)))).kind).toBe('rejected');
+          }
+          return client.send(command as UpdateCommand);
+        },
+      } as unknown as DynamoDBDocumentClient;
+      expect(await backfillDraftShards(racing, table)).toEqual({ updated: 2, skipped: 0 });
+      expect(raced).toBe(true);
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: { id: drafts[0]!.id }, ConsistentRead: true }));
+      expect(Item).toMatchObject({
+        status: 'rejected',
+        statusShard: `rejected#${draftShard(drafts[0]!.id)}`,
+        createdShard: `all#${draftShard(drafts[0]!.id)}`,
+      });
+      expect((await store.list({ limit: 10 })).items.map((d) => d.id)).toEqual([drafts[1]!.id, drafts[0]!.id]);
+      expect((await store.list({ status: 'rejected', limit: 10 })).items.map((d) => d.id)).toEqual([drafts[0]!.id]);
+      // Two starts at once (or an operator's run beside one): every run ends with the same attributes.
+      await Promise.all(Array.from({ length: 20 }, () => backfillDraftShards(client, table)));
+      expect((await store.list({ limit: 10 })).items.map((d) => d.id)).toEqual([drafts[1]!.id, drafts[0]!.id]);
+      expect(await store.count('pending')).toBe(1);
     });
   });
 
