@@ -275,8 +275,9 @@ export const functions = {
     description: 'Drafts stream → one delivery message per decision and subscribed endpoint',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // Deliveries: records each delivery's state (waiting) before queueing it.
-    tables: { webhooks: 'read', deliveries: 'write' },
+    // Deliveries: records each delivery's state (waiting) before queueing it, unless one from
+    // before the sharded keys exists (a read of the plain key).
+    tables: { webhooks: 'read', deliveries: 'readWrite' },
     queues: { deliveries: 'send' },
   },
   deliverWebhooks: {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
@@ -215,7 +215,14 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
   save(state: DeliveryState, expected: StateVersion): Promise<boolean> {
     return withStoreErrors(async () => {
       const item = toStateItem(state);
-      if (!expected) return (await this.put(item, { ConditionExpression: 'attribute_not_exists(attemptKey)' })) === true;
+      if (!expected) {
+        // A state written before sharding lives at the plain endpoint id (until its TTL), where its
+        // shard's condition cannot see it: one there means this state exists already (e.g. a fan-out
+        // batch retried after the upgrade, whose event was delivered before it). Nothing is written
+        // at the plain id any more, so this read cannot race a creation there.
+        if (await this.hasUnshardedState(state)) return false;
+        return (await this.put(item, { ConditionExpression: 'attribute_not_exists(attemptKey)' })) === true;
+      }
       const update = {
         ConditionExpression: '#g = :g AND attempts = :a',
         ExpressionAttributeNames: { '#g': 'generation' },
@@ -226,6 +233,17 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
       // No state at its shard: one written before sharding is updated where it is (it expires there).
       return (await this.put({ ...item, endpointId: state.endpointId }, update)) === true;
     });
+  }
+
+  private async hasUnshardedState(state: DeliveryState): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { endpointId: state.endpointId, attemptKey: stateKey(state.eventId) },
+        ProjectionExpression: 'attemptKey',
+      }),
+    );
+    return Item !== undefined;
   }
 
   /** A conditional put: true when written, false when the stored item differs, 'absent' when there is none. */

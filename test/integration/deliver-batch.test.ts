@@ -13,6 +13,7 @@ import { lambdaContext } from '../../infra/local/lambda-context.js';
 import { startLocalSqs, type LocalSqs } from '../../infra/local/local-sqs.js';
 import { provisionQueues } from '../../infra/local/provision.js';
 import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { queuedState } from '../../shared/webhooks/delivery-state.js';
 import { createEndpoint, disableEndpoint, rotateSecret, updateEndpoint, type EndpointStore } from '../../shared/webhooks/endpoints.js';
 import { endpointHealth } from '../../shared/webhooks/endpoint-health.js';
 import { testEvent } from '../../shared/webhooks/events.js';
@@ -93,8 +94,13 @@ describe('the delivery handler reads and writes per batch', () => {
   it('a batch of 10 to one endpoint: one BatchGetItem of the states and the breaker, one endpoint read, one health update, one log write', async () => {
     const r = await receiver();
     const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
+    // As in production, the fan-out recorded each delivery's queued state before queueing it.
+    const messages = Array.from({ length: 10 }, () => deliveryMessage(testEvent(), endpoint.id));
+    const { deliveryStateStoreFromEnv } = await import('../../shared/store-factories.js');
+    const states = deliveryStateStoreFromEnv();
+    for (const m of messages) expect(await states.save(queuedState(m, new Date()), undefined)).toBe(true);
     calls.length = 0;
-    const response = await invoke(Array.from({ length: 10 }, () => deliveryMessage(testEvent(), endpoint.id)));
+    const response = await invoke(messages);
     expect(response.batchItemFailures).toEqual([]);
     expect(r.requests).toHaveLength(10);
     const counts = Object.fromEntries([...new Set(calls)].map((c) => [c, calls.filter((x) => x === c).length]));

@@ -217,10 +217,28 @@ describe('deliveries spread over shards', () => {
     expect(await states.save({ ...legacy, attempts: 2 }, versionOf(legacy))).toBe(false);
     expect(await states.save({ ...fresh, attempts: 2 }, { generation: 0, attempts: 1 })).toBe(false);
 
-    // Both copies: the shard's is the one read.
+    // A state created again (a fan-out batch retried after the upgrade) beside one from before
+    // sharding is refused: the event keeps its state, so a delivered event is not posted again.
+    const delivered = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    await putLegacyState({ ...delivered, attempts: 1, status: 'delivered' });
+    expect(await states.save(delivered, undefined)).toBe(false);
+    expect(await rawItem(deliveryPartition(endpointId, delivered.eventId), delivered.eventId)).toBeUndefined();
+    expect(await states.get(endpointId, delivered.eventId)).toMatchObject({ status: 'delivered', attempts: 1 });
+
+    // Both copies (written by an earlier build): the shard's is the one read.
     const both = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
     await putLegacyState({ ...both, attempts: 3 });
-    await states.save(both, undefined);
+    await client.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...(await rawItem(endpointId, both.eventId))!,
+          endpointId: deliveryPartition(endpointId, both.eventId),
+          plainEndpointId: endpointId,
+          attempts: 0,
+        },
+      }),
+    );
     expect((await states.get(endpointId, both.eventId))!.attempts).toBe(0);
     expect((await states.getMany([both])).get(stateId(both))!.attempts).toBe(0);
   });
