@@ -200,6 +200,11 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
         case 'held':
           logger.warn('endpoint disabled; delivery held for a redrive', keys);
           return;
+        case 'not-due':
+          // A duplicate copy ahead of its retry: hidden until the attempt is due, when it may go (once).
+          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+          logger.debug('copy received before its retry is due; hidden until then', { ...keys, dueInSeconds: step.delaySeconds });
+          throw new RetryLater('not due');
         case 'delivered':
           count(METRICS.deliveriesSucceeded);
           milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);

@@ -126,6 +126,11 @@ export type DeliveryStep =
   /** Another copy of the message recorded this attempt first: the POST is logged, the copy acknowledged. */
   | { kind: 'superseded'; attempt: DeliveryAttempt }
   /**
+   * A copy received well before its next attempt is due (SQS delivers at least once: a duplicate of
+   * a message whose attempt was just recorded): nothing posted, no attempt spent; hide it until due.
+   */
+  | { kind: 'not-due'; delaySeconds: number }
+  /**
    * The endpoint is disabled: nothing is posted; the delivery is kept as dead (reason "endpoint
    * disabled") so a redrive after re-enabling sends it, but it is not dead-lettered: an admin chose this.
    */
@@ -161,6 +166,9 @@ export interface DeliveryDeps {
   breaker?: { store: BreakerStore; policy: BreakerPolicy; onError?: (error: unknown) => void };
 }
 
+/** How early a retry may come back and still be taken (clock and visibility-timer granularity). */
+export const NOT_DUE_TOLERANCE_MS = 250;
+
 /**
  * One received message, counted by its own delivery state rather than by SQS's receive count: a
  * receive lost to throttling or a timeout before the POST costs no attempt, so there are exactly
@@ -174,6 +182,10 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   const current = stored?.generation === message.redrives ? stored : undefined;
   if (current?.status === 'delivered') return { kind: 'skipped', reason: 'delivered' };
   if (current?.status === 'dead') return { kind: 'dead', attempt: null, reason: current.deadReason ?? 'dead' };
+  // A retry comes back only when due (its visibility is set after its state is written), so a copy
+  // here well before then is a duplicate: taking the next attempt now would spend a retry early.
+  const dueInMs = current?.status === 'waiting' && current.nextAttemptAt ? Date.parse(current.nextAttemptAt) - (deps.now ?? (() => new Date()))().getTime() : 0;
+  if (dueInMs > NOT_DUE_TOLERANCE_MS) return { kind: 'not-due', delaySeconds: Math.ceil(dueInMs / 1000) };
 
   const endpoint = await deps.endpointFor(message.endpointId);
   if (!endpoint) return { kind: 'dropped' };

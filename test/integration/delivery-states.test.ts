@@ -74,13 +74,12 @@ describe('the attempt counter under concurrent copies', () => {
           let receiveCount = 0;
           let failures = 0;
           let settled: string | undefined;
+          // An hour further on at every reading: each receive finds its retry due, as a real retry does.
+          let clockAt = Date.now();
+          const now = () => new Date((clockAt += 3600_000));
           for (const { lostBefore, status } of plan) {
             receiveCount += lostBefore + 1;
-            const step = await deliverMessage(
-              message,
-              receiveCount,
-              deps(endpointId, () => status, posts),
-            );
+            const step = await deliverMessage(message, receiveCount, { ...deps(endpointId, () => status, posts), now });
             if (settled) {
               // After delivery or death, copies post nothing more.
               expect(step.kind).toBe(settled === 'delivered' ? 'skipped' : 'dead');

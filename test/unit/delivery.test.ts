@@ -1,5 +1,5 @@
 import { sampleEndpoint, samplePolicy } from '../support/endpoint-fixture.js';
-import { attemptDelivery, deliverMessage, type DeliveryDeps, type DeliveryPolicy, type Poster } from '../../shared/webhooks/deliver.js';
+import { attemptDelivery, deliverMessage, NOT_DUE_TOLERANCE_MS, type DeliveryDeps, type DeliveryPolicy, type Poster } from '../../shared/webhooks/deliver.js';
 import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
@@ -63,6 +63,9 @@ describe('one delivery attempt', () => {
 });
 
 const failing = () => answering({ status: 500, durationMs: 3 });
+/** A clock a day further on at every reading, shared by every delivery here: each received copy finds its retry due, as a real retry does. */
+let clockAt = now().getTime();
+const laterEachTime = () => new Date((clockAt += 24 * 3600 * 1000));
 const deps = (states: MemoryDeliveryStateStore, post: Poster, extra: Partial<DeliveryDeps> = {}): DeliveryDeps => ({
   post,
   policy,
@@ -73,7 +76,7 @@ const deps = (states: MemoryDeliveryStateStore, post: Poster, extra: Partial<Del
   },
   recordHealth: async () => undefined,
   backstopReceives: 12,
-  now,
+  now: laterEachTime,
   random: () => 0,
   ...extra,
 });
@@ -143,6 +146,25 @@ describe('a delivery counts its own attempts', () => {
     expect(step).toMatchObject({ kind: 'retry', attempt: { attempt: 1 } });
   });
 
+  it('takes no attempt early: a duplicate copy received before the retry is due is hidden until then, and the retry goes once when due', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const post = failing();
+    const at = new Date('2026-02-10T12:00:00Z');
+    const first = await deliverMessage(message, 1, deps(states, post, { now: () => at }));
+    expect(first).toMatchObject({ kind: 'retry', attempt: { attempt: 1 } });
+    const delayMs = (first as { delaySeconds: number }).delaySeconds * 1000;
+    expect(delayMs).toBeGreaterThanOrEqual(2_000);
+    // SQS's at-least-once duplicate of the original message, 1 s after the attempt.
+    const early = await deliverMessage(message, 1, deps(states, post, { now: () => new Date(at.getTime() + 1_000) }));
+    expect(early).toEqual({ kind: 'not-due', delaySeconds: Math.ceil((delayMs - 1_000) / 1000) });
+    expect(post.calls).toHaveLength(1);
+    expect(await states.get('ep_1', message.eventId)).toMatchObject({ attempts: 1, status: 'waiting' });
+    // Within the tolerance of its due time (visibility timers are coarse), the retry is taken.
+    const due = await deliverMessage(message, 2, deps(states, post, { now: () => new Date(at.getTime() + delayMs - NOT_DUE_TOLERANCE_MS) }));
+    expect(due).toMatchObject({ kind: 'retry', attempt: { attempt: 2 } });
+    expect(post.calls).toHaveLength(2);
+  });
+
   it('lets only one of two concurrent copies record an attempt number', async () => {
     const states = new MemoryDeliveryStateStore();
     const post = failing();
@@ -204,7 +226,9 @@ describe('redrive from the delivery states', () => {
       [before, '2026-02-10T11:00:00Z'],
       [after, '2026-02-10T13:00:00Z'],
     ] as const) {
-      for (let n = 1; n <= 4; n++) await deliverMessage(m, n, deps(states, failing(), { now: () => new Date(at) }));
+      // Attempt n a week apart (each retry due), the fourth, its death, at `at`.
+      const week = 7 * 24 * 3600 * 1000;
+      for (let n = 1; n <= 4; n++) await deliverMessage(m, n, deps(states, failing(), { now: () => new Date(Date.parse(at) - (4 - n) * week) }));
     }
     const result = await redriveDeadDeliveries('ep_1', { states, dlq, log: new MemoryDeliveryLog() }, queue, { since: '2026-02-10T12:00:00.000Z', now });
     expect(result).toEqual({ redriven: 1, complete: true });
