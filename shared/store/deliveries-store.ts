@@ -212,15 +212,16 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
     });
   }
 
-  save(state: DeliveryState, expected: StateVersion): Promise<boolean> {
+  save(state: DeliveryState, expected: StateVersion, hint?: { readAbsent?: boolean }): Promise<boolean> {
     return withStoreErrors(async () => {
       const item = toStateItem(state);
       if (!expected) {
         // A state written before sharding lives at the plain endpoint id (until its TTL), where its
         // shard's condition cannot see it: one there means this state exists already (e.g. a fan-out
         // batch retried after the upgrade, whose event was delivered before it). Nothing is written
-        // at the plain id any more, so this read cannot race a creation there.
-        if (await this.hasUnshardedState(state)) return false;
+        // at the plain id any more, so this read cannot race a creation there (nor can the caller's
+        // own read of both keys, which `readAbsent` reports).
+        if (!hint?.readAbsent && (await this.hasUnshardedState(state))) return false;
         return (await this.put(item, { ConditionExpression: 'attribute_not_exists(attemptKey)' })) === true;
       }
       const update = {

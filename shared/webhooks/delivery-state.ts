@@ -59,8 +59,12 @@ export interface DeliveryStateStore {
    * keeps both; undefined: no record). Optional: without it, getMany, and breakers on their own.
    */
   readBatch?(keys: StateKey[], breakersOf: string[]): Promise<BatchRead>;
-  /** Writes the state only if the stored one is still `expected`; false when another writer came first. */
-  save(state: DeliveryState, expected: StateVersion): Promise<boolean>;
+  /**
+   * Writes the state only if the stored one is still `expected`; false when another writer came
+   * first. `readAbsent`: the caller has just read this state (get/getMany) and found none, so a
+   * store may skip what that read already checked.
+   */
+  save(state: DeliveryState, expected: StateVersion, hint?: { readAbsent?: boolean }): Promise<boolean>;
   /** One endpoint's dead deliveries, oldest death first, optionally only those that died at or after `since`. */
   listDead(endpointId: string, options: { since?: string; limit: number; cursor?: string }): Promise<{ items: DeliveryState[]; cursor?: string }>;
   /** Deliveries of every endpoint still waiting for an attempt (the local runtime's recovery after a restart). */
@@ -120,6 +124,7 @@ export function readStatesOncePerBatch(
   // Not read as a batch: each message then reads its own (and meets the error there, if it persists).
   const read = batch?.catch(() => undefined);
   const served = new Set<string>();
+  const readAbsent = new Set<string>();
   return {
     breakers: read ? read.then((found) => found?.breakers) : Promise.resolve(undefined),
     states: {
@@ -128,11 +133,15 @@ export function readStatesOncePerBatch(
         if (read && !served.has(id)) {
           served.add(id);
           const found = await read;
-          if (found) return found.states.get(id);
+          if (found) {
+            const state = found.states.get(id);
+            if (!state) readAbsent.add(id);
+            return state;
+          }
         }
         return store.get(endpointId, eventId);
       },
-      save: (state, expected) => store.save(state, expected),
+      save: (state, expected) => store.save(state, expected, !expected && readAbsent.has(stateId(state)) ? { readAbsent: true } : undefined),
       listDead: (endpointId, options) => store.listDead(endpointId, options),
       listWaiting: (options) => store.listWaiting(options),
     },

@@ -111,6 +111,17 @@ describe('the delivery handler reads and writes per batch', () => {
     expect(endpointHealth(endpoint, health, 0, new Date()).attempts24h).toBe(10);
   }, 30_000);
 
+  it('messages without a queued state (test events): created after the batch read, with no read of its own per message', async () => {
+    const r = await receiver();
+    const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
+    calls.length = 0;
+    const response = await invoke(Array.from({ length: 10 }, () => deliveryMessage(testEvent(), endpoint.id)));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(r.requests).toHaveLength(10);
+    const counts = Object.fromEntries([...new Set(calls)].map((c) => [c, calls.filter((x) => x === c).length]));
+    expect(counts).toEqual({ BatchGetItemCommand: 1, GetItemCommand: 1, UpdateItemCommand: 1, PutItemCommand: 10, BatchWriteItemCommand: 1 });
+  });
+
   it('the breaker read with the states gates the batch: open, nothing is posted and no other breaker read is made', async () => {
     const r = await receiver();
     const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
