@@ -219,7 +219,10 @@ describe('the delivery function decides what to announce', () => {
   it('the last failed attempt: dead, exhausted, with the attempts and the last error', async () => {
     const states = new MemoryDeliveryStateStore();
     const steps = [];
-    for (let n = 1; n <= 4; n++) steps.push(await deliverMessage(approval, n, deps(states)));
+    // Attempt n a week before the last (each retry due when it comes back), the fourth at 12:00.
+    const week = 7 * 24 * 3600 * 1000;
+    for (let n = 1; n <= 4; n++)
+      steps.push(await deliverMessage(approval, n, deps(states, { now: () => new Date(Date.UTC(2026, 1, 10, 12) - (4 - n) * week) })));
     expect(steps.slice(0, 3).map((s) => s.kind)).toEqual(['retry', 'retry', 'retry']);
     expect(steps[3]).toMatchObject({
       kind: 'dead',

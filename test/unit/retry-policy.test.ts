@@ -154,10 +154,14 @@ describe('delivery applies the endpoint policy and the receiver signals', () => 
 
   it('an endpoint with its own policy gets its own number of attempts', async () => {
     const patient = { ...endpoint, retry: { attempts: 6, baseSeconds: 2, maxDelaySeconds: 60 } };
-    const d = deps(patient, async () => ({ status: 500, durationMs: 1 }));
     const message = deliveryMessage(testEvent(), 'ep_1');
+    const d = deps(patient, async () => ({ status: 500, durationMs: 1 }));
     const kinds = [];
-    for (let receive = 1; receive <= 6; receive++) kinds.push((await deliverMessage(message, receive, d)).kind);
+    // Each receive an hour after the last: every retry is due (they come back only when due).
+    for (let receive = 1; receive <= 6; receive++) {
+      const at = new Date(now().getTime() + receive * 3600_000);
+      kinds.push((await deliverMessage(message, receive, { ...d, now: () => at })).kind);
+    }
     expect(kinds).toEqual(['retry', 'retry', 'retry', 'retry', 'retry', 'dead']);
     const once = { ...endpoint, retry: { attempts: 1, baseSeconds: 1, maxDelaySeconds: 1 } };
     expect(
