@@ -247,8 +247,11 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
     return Item !== undefined;
   }
 
-  /** A conditional put: true when written, false when the stored item differs, 'absent' when there is none. */
-  private async put(Item: Record<string, unknown>, condition: Record<string, unknown>): Promise<boolean | 'absent'> {
+  /** A conditional put (the condition is required): true when written, false when the stored item differs, 'absent' when there is none. */
+  private async put(
+    Item: Record<string, unknown>,
+    condition: { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> },
+  ): Promise<boolean | 'absent'> {
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
       return true;
