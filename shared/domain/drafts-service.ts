@@ -57,7 +57,7 @@ export interface DraftStore {
   /** Records an approval only while `approvalApplies(stored, change)` holds (one conditional write); a completing one also sets status approved. */
   approve(id: string, change: ApprovalChange): Promise<ApproveResult>;
   /** Pending drafts whose expiresAt has passed, oldest first. */
-  listExpired(now: Date, limit: number): Promise<Draft[]>;
+  listExpired(now: Date, limit: number): Promise<Array<Pick<Draft, 'id'>>>;
   /** Marks one pending, past-expiry draft expired; false if it was decided or expired meanwhile. */
   expire(id: string, at: Date): Promise<boolean>;
 }

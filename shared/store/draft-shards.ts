@@ -18,3 +18,12 @@ export const draftShard = (id: string): number => shardOf(id, DRAFT_LIST_SHARDS)
 
 /** Shard numbers 0..DRAFT_LIST_SHARDS-1, the partitions a listing reads. */
 export const draftShards: readonly number[] = shardNumbers(DRAFT_LIST_SHARDS);
+
+/**
+ * A listing index's partition key for a draft: `<scope>#<shard>`, the scope a status (by-status-shard),
+ * `all` (by-created-shard) or `pending` (expiry-shard). Built here alone, so writers and readers agree.
+ */
+export const draftShardKey = (scope: string, id: string): string => `${scope}#${draftShard(id)}`;
+
+/** Every partition key of a scope, the ones a listing queries. */
+export const draftShardKeys = (scope: string): string[] => draftShards.map((n) => `${scope}#${n}`);

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DraftStatus } from '../domain/draft.js';
-import { draftShard } from './draft-shards.js';
+import { draftShardKey } from './draft-shards.js';
 
 /**
  * Gives drafts stored before the sharded listing indexes their shard attributes (statusShard,
@@ -41,7 +41,6 @@ const BACKFILL_ATTEMPTS = 5;
 /** Writes one draft's shard attributes for the status it has; false when it no longer exists. */
 async function backfillOne(client: DynamoDBDocumentClient, tableName: string, read: Record<string, unknown>): Promise<boolean> {
   const id = String(read.id);
-  const shard = draftShard(id);
   let item: Record<string, unknown> | undefined = read;
   for (let attempt = 1; item && attempt <= BACKFILL_ATTEMPTS; attempt++) {
     const status = item.status as DraftStatus;
@@ -56,9 +55,9 @@ async function backfillOne(client: DynamoDBDocumentClient, tableName: string, re
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': status,
-            ':statusShard': `${status}#${shard}`,
-            ':createdShard': `all#${shard}`,
-            ...(queued ? { ':expiryShard': `pending#${shard}` } : {}),
+            ':statusShard': draftShardKey(status, id),
+            ':createdShard': draftShardKey('all', id),
+            ...(queued ? { ':expiryShard': draftShardKey('pending', id) } : {}),
           },
         }),
       );

@@ -10,8 +10,8 @@ import type { ApproveResult, CreateResult, DraftPage, DraftStore, IdempotencyCla
 import type { ApprovalChange } from '../domain/approvals.js';
 import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { draftShard, draftShards as shards } from './draft-shards.js';
-import { mergeNewestFirst } from './shards.js';
+import { draftShardKey, draftShardKeys } from './draft-shards.js';
+import { mergeNewestFirst, mergeShards } from './shards.js';
 import { withStoreErrors } from './dynamo-client.js';
 
 /**
@@ -50,8 +50,8 @@ export interface DraftItem {
   history: Draft['history'];
 }
 
-const statusShardOf = (status: DraftStatus, id: string) => `${status}#${draftShard(id)}`;
-const expiryShardOf = (id: string) => `pending#${draftShard(id)}`;
+const statusShardOf = (status: DraftStatus, id: string) => draftShardKey(status, id);
+const expiryShardOf = (id: string) => draftShardKey('pending', id);
 
 export function toItem(draft: Draft): DraftItem {
   return {
@@ -60,7 +60,7 @@ export function toItem(draft: Draft): DraftItem {
     status: draft.status,
     listKey: `${draft.createdAt}#${draft.id}`,
     statusShard: statusShardOf(draft.status, draft.id),
-    createdShard: `all#${draftShard(draft.id)}`,
+    createdShard: draftShardKey('all', draft.id),
     title: draft.title,
     contentJson: JSON.stringify(draft.content),
     metadataJson: JSON.stringify(draft.metadata),
@@ -212,14 +212,14 @@ export class DynamoDraftStore implements DraftStore {
       // Every shard gives its newest limit+1 keys below the cursor; their merge holds the page's
       // keys, and one more tells whether another page exists (so the last page has no cursor).
       const perShard = await Promise.all(
-        shards.map(async (n) => {
+        draftShardKeys(status ?? 'all').map(async (shardKey) => {
           const { Items = [] } = await this.client.send(
             new QueryCommand({
               TableName: this.tableName,
               IndexName: status ? 'by-status-shard' : 'by-created-shard',
               KeyConditionExpression: start ? '#shard = :shard AND listKey < :before' : '#shard = :shard',
               ExpressionAttributeNames: { '#shard': status ? 'statusShard' : 'createdShard' },
-              ExpressionAttributeValues: { ':shard': status ? `${status}#${n}` : `all#${n}`, ...(start ? { ':before': start.listKey } : {}) },
+              ExpressionAttributeValues: { ':shard': shardKey, ...(start ? { ':before': start.listKey } : {}) },
               ScanIndexForward: false,
               Limit: query.limit + 1,
             }),
@@ -277,7 +277,7 @@ export class DynamoDraftStore implements DraftStore {
   count(status: DraftStatus): Promise<number> {
     return withStoreErrors(async () => {
       const counts = await Promise.all(
-        shards.map(async (n) => {
+        draftShardKeys(status).map(async (shardKey) => {
           let total = 0;
           let start: Record<string, unknown> | undefined;
           do {
@@ -286,7 +286,7 @@ export class DynamoDraftStore implements DraftStore {
                 TableName: this.tableName,
                 IndexName: 'by-status-shard',
                 KeyConditionExpression: 'statusShard = :shard',
-                ExpressionAttributeValues: { ':shard': `${status}#${n}` },
+                ExpressionAttributeValues: { ':shard': shardKey },
                 Select: 'COUNT',
                 ExclusiveStartKey: start,
               }),
@@ -301,29 +301,25 @@ export class DynamoDraftStore implements DraftStore {
     });
   }
 
-  listExpired(now: Date, limit: number): Promise<Draft[]> {
+  listExpired(now: Date, limit: number): Promise<Array<Pick<Draft, 'id'>>> {
     return withStoreErrors(async () => {
       const perShard = await Promise.all(
-        shards.map(async (n) => {
+        draftShardKeys('pending').map(async (shardKey) => {
           const { Items = [] } = await this.client.send(
             new QueryCommand({
               TableName: this.tableName,
               IndexName: 'expiry-shard',
               KeyConditionExpression: 'expiryShard = :shard AND expiresAt <= :now',
-              ExpressionAttributeValues: { ':shard': `pending#${n}`, ':now': now.toISOString() },
+              ExpressionAttributeValues: { ':shard': shardKey, ':now': now.toISOString() },
               Limit: limit,
             }),
           );
           return Items as Array<{ id: string; expiresAt: string }>;
         }),
       );
-      // The longest overdue first, across shards; expire() re-checks each one's status and time.
-      const due = perShard
-        .flat()
-        .sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : 0))
-        .slice(0, limit);
-      const fetched = await this.getMany(due.map((k) => k.id));
-      return due.flatMap((k) => fetched.get(k.id) ?? []);
+      // The longest overdue first, across shards (expiresAt#id is unique). Only ids: expire()
+      // re-checks each one's status and time in its conditional write.
+      return mergeShards(perShard, (k) => `${k.expiresAt}#${k.id}`, limit, 'oldest').page.map((k) => ({ id: k.id }));
     });
   }
 

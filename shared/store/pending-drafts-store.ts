@@ -3,7 +3,7 @@ import type { Draft } from '../domain/draft.js';
 import type { PendingDraftsByAge } from '../notifications/reminders.js';
 import { withStoreErrors } from './dynamo-client.js';
 import { DynamoDraftStore } from './drafts-store.js';
-import { DRAFT_LIST_SHARDS, draftShards } from './draft-shards.js';
+import { DRAFT_LIST_SHARDS, draftShardKeys, draftShards } from './draft-shards.js';
 
 /** Where each shard's read stopped; a shard missing from it is finished. */
 type ShardCursor = Record<string, Record<string, unknown>>;
@@ -41,7 +41,7 @@ export class DynamoPendingDrafts implements PendingDraftsByAge {
               IndexName: 'by-status-shard',
               // listKey is createdAt#id; "$" sorts right after "#", so every draft created at `to` is included.
               KeyConditionExpression: 'statusShard = :shard AND listKey BETWEEN :from AND :to',
-              ExpressionAttributeValues: { ':shard': `pending#${n}`, ':from': from, ':to': `${to}$` },
+              ExpressionAttributeValues: { ':shard': draftShardKeys('pending')[n], ':from': from, ':to': `${to}$` },
               Limit: share,
               ExclusiveStartKey: positions?.[n],
             }),
