@@ -170,6 +170,8 @@ const endpointFields = {
   recipients: z.optional(z.array(z.string())),
   /** Channels: only drafts whose metadata has each of these pairs. */
   filter: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+  /** Channels: minutes after a draft's creation when the channel hears once more about it while it is still pending. */
+  remindAfterMinutes: z.optional(z.number().check(z.int())),
 };
 export const endpointResponse = response(
   'WebhookEndpoint',

@@ -124,6 +124,11 @@ describe('the OpenAPI document', () => {
 
     const receiver = await startReceiver('ok');
     try {
+      // A notification channel with reminders: remindAfterMinutes is part of the documented endpoint.
+      const channel = await call('POST', '/v1/notifications', '/v1/notifications', { kind: 'slack', url: receiver.url, remindAfterMinutes: 30 });
+      expect(channel.body.remindAfterMinutes).toBe(30);
+      await call('GET', `/v1/webhooks/${channel.body.id}`, '/v1/webhooks/{id}');
+      await call('DELETE', `/v1/webhooks/${channel.body.id}`, '/v1/webhooks/{id}');
       const endpoint = await call('POST', '/v1/webhooks', '/v1/webhooks', { url: receiver.url, events: ['draft.approved', 'draft.expired'] });
       const ep = endpoint.body.id;
       await call('GET', '/v1/webhooks', '/v1/webhooks');
