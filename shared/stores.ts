@@ -1,6 +1,9 @@
-/** Every store factory (shared/store-factories.ts, shared/auth-store-factories.ts), plus what wires operational events to the stores. */
+/**
+ * The store factories (shared/store-factories.ts), plus what wires operational events to the
+ * stores. The API key and session factories are not re-exported: their modules build schemas when
+ * loaded, so functions import shared/auth-store-factories.ts only when they check keys.
+ */
 export * from './store-factories.js';
-export * from './auth-store-factories.js';
 import { count, logger, METRICS } from './observability.js';
 import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from './store-factories.js';
 import { operatorNotifierFromEnv } from './store/operator-notices.js';

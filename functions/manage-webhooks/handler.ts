@@ -3,14 +3,8 @@ import { pathParameter } from '../../shared/http/api-event.js';
 import { apiHandler } from '../../shared/http/api-handler.js';
 import { pageQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
-import {
-  apiKeyStoreFromEnv,
-  deadDeliveriesFromEnv,
-  deliveryLogStoreFromEnv,
-  deliveryQueueFromEnv,
-  endpointHealthStoreFromEnv,
-  endpointStoreFromEnv,
-} from '../../shared/stores.js';
+import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
+import { deadDeliveriesFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointHealthStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { createChannel, createChannelSchema, updateChannel, updateChannelSchema } from '../../shared/notifications/channel-settings.js';
 import { isChannel } from '../../shared/notifications/channels.js';

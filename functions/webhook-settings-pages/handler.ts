@@ -4,15 +4,8 @@ import { page, pageHandler, pageProblem, redirect, type SignedInPageRequest } fr
 import { settingsPage, type ChannelForm, type SettingsState } from '../../shared/pages/settings-views.js';
 import { createChannel, createChannelSchema, updateChannel, updateChannelSchema } from '../../shared/notifications/channel-settings.js';
 import { isChannel } from '../../shared/notifications/channels.js';
-import {
-  apiKeyStoreFromEnv,
-  deadDeliveriesFromEnv,
-  deliveryLogStoreFromEnv,
-  deliveryQueueFromEnv,
-  endpointStoreFromEnv,
-  endpointHealthStoreFromEnv,
-  sessionStoreFromEnv,
-} from '../../shared/stores.js';
+import { apiKeyStoreFromEnv, sessionStoreFromEnv } from '../../shared/auth-store-factories.js';
+import { deadDeliveriesFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv, endpointHealthStoreFromEnv } from '../../shared/stores.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import { createEndpoint, createEndpointSchema, deleteEndpoint, getEndpoint, rotateSecret, updateEndpoint } from '../../shared/webhooks/endpoints.js';

@@ -13,7 +13,7 @@ import type { APIGatewayProxyStructuredResultV2, Context, DynamoDBStreamEvent, S
 import { functions, tables, type FunctionName } from '../../infra/app-definition.js';
 import { lambdaContext, loadHandler } from '../../infra/local/lambda-context.js';
 import { createApiKey } from '../../shared/domain/api-keys.js';
-import { apiKeyStoreFromEnv } from '../../shared/stores.js';
+import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
 import { apiEvent } from '../support/api-events.js';
 import { capacityUnits, isRead, isWrite, localStack, type CallRecord, type LocalStack } from './local-stack.js';
 import type { BenchOptions } from './options.js';

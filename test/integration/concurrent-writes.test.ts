@@ -3,7 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import { createApiKey, revokeApiKey } from '../../shared/domain/api-keys.js';
 import { ConflictError } from '../../shared/domain/errors.js';
 import { claimSignInAttempt, resumeSession, returnSignInAttempt, sessionIdOf, SIGN_IN_FAILURE_LIMIT, startSession } from '../../shared/domain/sessions.js';
-import { apiKeyStoreFromEnv, endpointStoreFromEnv, sessionStoreFromEnv } from '../../shared/stores.js';
+import { apiKeyStoreFromEnv, sessionStoreFromEnv } from '../../shared/auth-store-factories.js';
+import { endpointStoreFromEnv } from '../../shared/stores.js';
 import {
   activeSecrets,
   createEndpoint,

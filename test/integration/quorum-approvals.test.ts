@@ -9,7 +9,8 @@ import { decideDraft } from '../../shared/domain/drafts-service.js';
 import { newDraft } from '../../shared/domain/draft.js';
 import { documentClient } from '../../shared/store/dynamo-client.js';
 import { toItem } from '../../shared/store/drafts-store.js';
-import { apiKeyStoreFromEnv, draftStoreFromEnv } from '../../shared/stores.js';
+import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
+import { draftStoreFromEnv } from '../../shared/stores.js';
 import { apiEvent, invoke } from '../support/api-events.js';
 import { bearer, seedKeys } from '../support/keys.js';
 

@@ -1,5 +1,5 @@
 import { createApiKey, revokeApiKey } from '../../shared/domain/api-keys.js';
-import { apiKeyStoreFromEnv } from '../../shared/stores.js';
+import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
 
 /** One key per role plus a revoked one, written straight to the keys table. */
 export async function seedKeys() {
