@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { unsentAttempt, type DeliveryAttempt, type DeliveryLogStore } from './delivery-log.js';
 import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
-import { deadState, queuedState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
+import { deadState, queuedState, stateId, versionOf, type DeliveryState, type DeliveryStateStore, type StateKey } from './delivery-state.js';
 import type { DeadDelivery } from './operational-events.js';
 
 /**
@@ -67,7 +67,7 @@ export async function redriveDeadDeliveries(
     const page = await dead.states.listDead(endpointId, { since: options.since, limit: Math.min(PAGE, max - redriven), cursor });
     cursor = page.cursor;
     // The index is eventually consistent: re-read each one, so a delivery redriven a moment ago is not sent twice.
-    const fresh = (await Promise.all(page.items.map((s) => dead.states.get(s.endpointId, s.eventId)))).filter((s): s is DeliveryState => s?.status === 'dead');
+    const fresh = (await readStates(dead.states, page.items)).filter((s): s is DeliveryState => s?.status === 'dead');
     if (fresh.length === 0) continue;
     const revived = fresh.map((s) => revive(s, now()));
     // Queued first, then marked waiting: a crash in between leaves a queued new generation, which the
@@ -78,6 +78,13 @@ export async function redriveDeadDeliveries(
     redriven += revived.length;
   } while (cursor !== undefined && redriven < max);
   return { redriven, complete: cursor === undefined };
+}
+
+/** The states, strongly consistent: in one batch read where the store has one, else one by one. */
+async function readStates(states: DeliveryStateStore, keys: StateKey[]): Promise<Array<DeliveryState | undefined>> {
+  if (!states.getMany) return Promise.all(keys.map((k) => states.get(k.endpointId, k.eventId)));
+  const found = await states.getMany(keys);
+  return keys.map((k) => found.get(stateId(k)));
 }
 
 function revive(state: DeliveryState, at: Date) {
