@@ -99,11 +99,10 @@ export class DynamoDeliveryLogStore implements DeliveryLogStore {
   }
 }
 
+/** Where the waiting-states scan resumes: a table key. */
 const stateCursorSchema = z.strictObject({
   endpointId: z.string().check(z.minLength(1), z.maxLength(300)),
   attemptKey: z.string().check(z.minLength(1), z.maxLength(300)),
-  deadEndpointId: z.optional(z.string().check(z.maxLength(300))),
-  diedAt: z.optional(z.string().check(z.maxLength(100))),
 });
 
 /** Where a listing of dead deliveries resumes: after this death (diedAt, then event id: a total order across shards). */

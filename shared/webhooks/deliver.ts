@@ -49,6 +49,9 @@ function failureText(result: PostResult): string {
   return `HTTP ${result.status}`;
 }
 
+/** The deps' clock, or the real one. */
+const clockOf = (deps: { now?: () => Date }): (() => Date) => deps.now ?? (() => new Date());
+
 /** One attempt of one message: sign with the endpoint's active secrets, POST, decide what happens next. */
 export async function attemptDelivery(
   message: DeliveryMessage,
@@ -57,7 +60,7 @@ export async function attemptDelivery(
   deps: { post: Poster; sendNotification?: NotificationSender; policy: DeliveryPolicy; now?: () => Date; random?: () => number },
 ): Promise<DeliveryAction> {
   if (!endpoint) return { kind: 'dropped' };
-  const now = deps.now ?? (() => new Date());
+  const now = clockOf(deps);
   const attemptedAt = now();
   // Channels (Slack, email) are endpoints of another kind: the same attempt, retry and log, another sender.
   const result = endpoint.channel
@@ -184,7 +187,7 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   if (current?.status === 'dead') return { kind: 'dead', attempt: null, reason: current.deadReason ?? 'dead' };
   // A retry comes back only when due (its visibility is set after its state is written), so a copy
   // here well before then is a duplicate: taking the next attempt now would spend a retry early.
-  const dueInMs = current?.status === 'waiting' && current.nextAttemptAt ? Date.parse(current.nextAttemptAt) - (deps.now ?? (() => new Date()))().getTime() : 0;
+  const dueInMs = current?.status === 'waiting' && current.nextAttemptAt ? Date.parse(current.nextAttemptAt) - clockOf(deps)().getTime() : 0;
   if (dueInMs > NOT_DUE_TOLERANCE_MS) return { kind: 'not-due', delaySeconds: Math.ceil(dueInMs / 1000) };
 
   const endpoint = await deps.endpointFor(message.endpointId);
@@ -196,7 +199,7 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   }
   const attemptNumber = (current?.attempts ?? 0) + 1;
   // An attempt left unanswered for hangAfterMs counts toward the breaker then, so a hanging receiver trips it early.
-  const hang = deps.breaker ? watchForHang(endpoint.id, deps.breaker, deps.now ?? (() => new Date())) : undefined;
+  const hang = deps.breaker ? watchForHang(endpoint.id, deps.breaker, clockOf(deps)) : undefined;
   let attempted: DeliveryAction;
   let hung = false;
   try {
@@ -301,7 +304,7 @@ async function holdForDisabledEndpoint(
   current: DeliveryState | undefined,
   deps: DeliveryDeps,
 ): Promise<DeliveryStep> {
-  const at = (deps.now ?? (() => new Date()))().toISOString();
+  const at = clockOf(deps)().toISOString();
   const attempts = current?.attempts ?? 0;
   const next = deadState(message, attempts, at, DISABLED_REASON);
   const attempt = unsentAttempt(message, attempts + 1, at, 'not sent: the endpoint is disabled (enable it, then redrive)');
@@ -321,7 +324,7 @@ async function admit(
 ): Promise<{ kind: 'post'; seen: BreakerRecord | undefined } | { kind: 'defer'; delaySeconds: number }> {
   const breaker = deps.breaker;
   if (!breaker) return { kind: 'post', seen: undefined };
-  const now = (deps.now ?? (() => new Date()))();
+  const now = clockOf(deps)();
   const defer = (delaySeconds: number) => ({ kind: 'defer' as const, delaySeconds: spreadDeferral(delaySeconds, deps.random) });
   try {
     const seen = await breaker.store.get(endpointId);
@@ -354,7 +357,7 @@ async function countForBreaker(
   const breaker = deps.breaker;
   if (!breaker) return;
   if (!succeeded) {
-    if (!admitted.hung) await countFailure(endpointId, breaker, (deps.now ?? (() => new Date()))());
+    if (!admitted.hung) await countFailure(endpointId, breaker, clockOf(deps)());
     return;
   }
   // Nothing to reset when it was closed with no failures (saves a write per healthy delivery).
