@@ -4,7 +4,7 @@ import '../domain/zod-config.js';
 import { randomIdGenerator } from '../domain/ids.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { assertDeliverableUrl, type UrlPolicy } from '../webhooks/address-guard.js';
-import { changeEndpoint, publicEndpoint, type EndpointStore, type WebhookEndpoint } from '../webhooks/endpoints.js';
+import { changeEndpoint, descriptionSchema, disabledRecord, publicEndpoint, type EndpointStore, type WebhookEndpoint } from '../webhooks/endpoints.js';
 import { generateSecret } from '../webhooks/signing-secret.js';
 import { DEFAULT_CHANNEL_EVENTS, isChannel, MAX_REMIND_AFTER_MINUTES } from './channels.js';
 import { CHANNEL_EVENT_TYPES, type ChannelEventType } from './notification.js';
@@ -32,10 +32,6 @@ const filterSchema = z
     z.refine((f) => Object.keys(f).length <= 10, { message: 'must have at most 10 keys' }),
     z.describe('Only drafts whose metadata has each of these key/value pairs (e.g. {"source": "ai_agent_v1"}) reach the channel.'),
   );
-const descriptionSchema = z.string().check(
-  z.maxLength(500, { message: 'must be at most 500 characters' }),
-  z.refine((s) => s.isWellFormed(), { message: 'must be valid Unicode text' }),
-);
 const remindAfterSchema = z
   .number({ error: 'must be a whole number of minutes' })
   .check(
@@ -147,12 +143,7 @@ export async function updateChannel(store: EndpointStore, id: string, patch: Upd
       updatedAt: now.toISOString(),
       ...(filter ? { filter } : {}),
       ...(remind !== undefined ? { remindAfterMinutes: remind } : {}),
-      // As for webhooks: enabling clears the record; disabling by hand records it.
-      ...(!enabled
-        ? current.enabled
-          ? { disabledReason: 'manual' as const, disabledAt: now.toISOString() }
-          : { disabledReason: current.disabledReason, disabledAt: current.disabledAt }
-        : {}),
+      ...disabledRecord(current, enabled, now),
     };
     return next;
   });

@@ -82,10 +82,21 @@ const eventsSchema = z.pipe(
   z.array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })).check(z.minLength(1, { message: 'must name at least one event' })),
   z.transform((events: EventType[]) => [...new Set(events)]),
 );
-const descriptionSchema = z.string().check(
+export const descriptionSchema = z.string().check(
   z.maxLength(500, { message: 'must be at most 500 characters' }),
   z.refine((s) => s.isWellFormed(), { message: 'must be valid Unicode text' }),
 );
+
+/**
+ * Why and since when an endpoint (or channel) is disabled after a change: enabling clears the record;
+ * disabling by hand records it; an already disabled one keeps its reason.
+ */
+export function disabledRecord(current: WebhookEndpoint, enabled: boolean, now: Date): Pick<WebhookEndpoint, 'disabledReason' | 'disabledAt'> {
+  if (enabled) return {};
+  return current.enabled
+    ? { disabledReason: 'manual', disabledAt: now.toISOString() }
+    : { disabledReason: current.disabledReason, disabledAt: current.disabledAt };
+}
 
 export const createEndpointSchema = z.strictObject({
   url: urlSchema,
@@ -189,12 +200,7 @@ export async function updateEndpoint(store: EndpointStore, id: string, patch: z.
       enabled,
       ...(patch.retry !== undefined ? { retry: patch.retry } : {}),
       updatedAt: now.toISOString(),
-      // Enabling clears the record; disabling by hand records it (an already disabled endpoint keeps its reason).
-      ...(!enabled
-        ? endpoint.enabled
-          ? { disabledReason: 'manual' as const, disabledAt: now.toISOString() }
-          : { disabledReason: endpoint.disabledReason, disabledAt: endpoint.disabledAt }
-        : {}),
+      ...disabledRecord(endpoint, enabled, now),
     };
   });
   return publicEndpoint(updated, now);
