@@ -29,7 +29,7 @@ export function parseSlackSecret(value: string): SlackAppSecrets {
  * grants reading it alone); locally the dev runtime passes PROCESSA_SLACK_SIGNING_SECRET and
  * PROCESSA_SLACK_BOT_TOKEN through. A failed load is retried by the next request, not cached.
  */
-export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, client = new SecretsManagerClient({})): SlackSecretsSource {
+export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, client?: SecretsManagerClient): SlackSecretsSource {
   const local = env.PROCESSA_SLACK_SIGNING_SECRET;
   if (local) {
     const secrets: SlackAppSecrets = { signingSecret: local, ...(env.PROCESSA_SLACK_BOT_TOKEN ? { botToken: env.PROCESSA_SLACK_BOT_TOKEN } : {}) };
@@ -37,5 +37,7 @@ export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, client
   }
   const secretId = env.PROCESSA_SLACK_SECRET;
   if (!secretId) return async () => undefined;
-  return loadOnce(async () => parseSlackSecret(await readSecretString(client, secretId, 'The Slack secret')));
+  // The client only where a secret is to be read (not locally, nor with Slack unconfigured).
+  const secrets = client ?? new SecretsManagerClient({});
+  return loadOnce(async () => parseSlackSecret(await readSecretString(secrets, secretId, 'The Slack secret')));
 }
