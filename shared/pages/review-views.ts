@@ -1,4 +1,4 @@
-import { approvalsMissing, approvalsOf, GROUP_PREFIX, requiredApprovalsOf, reviewersOf } from '../domain/approvals.js';
+import { approvalsMissing, approvalsOf, GROUP_PREFIX, needsAssignedReview, requiredApprovalsOf, reviewersOf, roundOf } from '../domain/approvals.js';
 import { isPastExpiry, type Draft, type DraftStatus, type JsonObject } from '../domain/draft-model.js';
 import { html, type SafeHtml } from './html.js';
 import type { Viewer } from './layout.js';
@@ -50,12 +50,13 @@ export function listPage(viewer: Viewer, view: { status: ListTab; items: Draft[]
     ([status, label]) =>
       html`<li><a href="/review?status=${status}" ${status === view.status ? html`aria-current="page"` : ''}>${label}${status === 'pending' ? ` (${view.pendingCount})` : ''}</a></li>`,
   );
-  const items = view.items.map(
-    (d) => html`<li>
+  const items = view.items.map((d) => {
+    const approvals = d.status === 'pending' ? approvalsLine(d) : '';
+    return html`<li>
       <a href="/review/${d.id}"><strong>${d.title}</strong></a> ${badge(d.status)}
-      <div class="muted">${age(d.createdAt, view.now)}${d.metadata.source !== undefined ? html` · from ${String(d.metadata.source)}` : ''} · by ${d.createdBy.name}${d.status === 'pending' && approvalsLine(d) !== '' ? html` · ${approvalsLine(d)}` : ''}</div>
-    </li>`,
-  );
+      <div class="muted">${age(d.createdAt, view.now)}${d.metadata.source !== undefined ? html` · from ${String(d.metadata.source)}` : ''} · by ${d.createdBy.name}${approvals !== '' ? html` · ${approvals}` : ''}</div>
+    </li>`;
+  });
   const heading =
     view.status === 'assigned'
       ? 'Assigned to me'
@@ -101,9 +102,8 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
   const reviewers = reviewersOf(draft);
   const reviewerLabels = reviewers.map((r) => reviewerLabel(r, state.reviewerNames)).join(', ');
   const missing = approvalsMissing(draft);
-  const assignment =
-    reviewers.length > 0 || requiredApprovalsOf(draft) > 1
-      ? html`<section class="card" id="approvals"><h2>Approvals</h2>
+  const assignment = needsAssignedReview(draft)
+    ? html`<section class="card" id="approvals"><h2>Approvals</h2>
       <p>${approvalsLine(draft) || `0 of ${requiredApprovalsOf(draft)} approvals`}</p>
       <p>Who may decide: ${reviewers.length > 0 ? `${reviewerLabels} (and admins)` : 'any reviewer or admin'}.</p>
       ${
@@ -115,7 +115,7 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
       }
       ${draft.status === 'approved' && approvalsOf(draft).length > 0 ? html`<p id="approvers">Approved by ${names(draft).join(', ')}.</p>` : ''}
     </section>`
-      : '';
+    : '';
   const history = draft.history.map(
     (h) =>
       html`<li>${h.action} ${h.actor ? html`by ${h.actor.name} (${h.actor.role})` : ''} · ${when(h.at)}${h.contentEdited ? ' · content edited' : ''}${h.reason ? html` · “${h.reason}”` : ''}</li>`,
@@ -148,7 +148,7 @@ export function draftPage(viewer: Viewer, draft: Draft, state: DraftPageState = 
         : html`<section class="card"><h2>Decide</h2>
       <form method="post" action="/review/${draft.id}/approve">
         <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
-        <input type="hidden" name="round" value="${String(draft.approvalRound ?? 0)}">
+        <input type="hidden" name="round" value="${String(roundOf(draft))}">
         <label for="content">Content to approve (edit the JSON to change it)</label>
         <textarea id="content" name="content" spellcheck="false">${state.editText ?? JSON.stringify(draft.content, null, 2)}</textarea>
         <div class="actions"><button type="submit">Approve</button></div>
