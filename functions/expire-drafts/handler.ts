@@ -1,5 +1,5 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { logRequestId } from '../../shared/log-request-id.js';
 import middy from '@middy/core';
 import { publicBaseUrlFromEnv } from '../../shared/config.js';
 import { expireDueDrafts } from '../../shared/domain/drafts-service.js';
@@ -53,5 +53,5 @@ export const handler = middy(async () => {
   return { expired: expired.value, reminded: reminded.value };
 })
   .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logRequestId(logger))
   .use(publishMetrics());

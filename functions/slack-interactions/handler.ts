@@ -1,6 +1,6 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { logRequestId } from '../../shared/log-request-id.js';
 import type { Context } from 'aws-lambda';
 import type { ApiEvent } from '../../shared/http/api-event.js';
 import { header, publicBaseUrl } from '../../shared/http/api-event.js';
@@ -71,7 +71,7 @@ async function interactions(event: ApiEvent, _context: Context): Promise<HttpRes
 
 export const handler = middy<ApiEvent, HttpResponse, Error, Context>(interactions)
   .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logRequestId(logger))
   .use(publishMetrics())
   .use(requestIdHeader())
   .use(errorResponses());

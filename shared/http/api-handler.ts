@@ -1,6 +1,6 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { logRequestId } from '../log-request-id.js';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { ApiKeyStore } from '../domain/api-keys.js';
 import { logger, publishMetrics, tracer } from '../observability.js';
@@ -34,7 +34,7 @@ export function apiPipeline(deps: { keys?: ApiKeyStore }, routes: Readonly<Parti
   };
   return middy<ApiEvent, HttpResponse, Error, Context>(dispatch)
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logRequestId(logger))
     .use(publishMetrics())
     .use(requestIdHeader())
     .use(errorResponses())
@@ -69,7 +69,7 @@ export function unmatchedRouteHandler() {
   };
   return middy<ApiEvent, HttpResponse, Error, Context>(answer)
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logRequestId(logger))
     .use(publishMetrics())
     .use(requestIdHeader())
     .use(errorResponses());

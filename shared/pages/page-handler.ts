@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { logRequestId } from '../log-request-id.js';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Role } from '../domain/roles.js';
 import { limits } from '../http/limits.js';
@@ -218,6 +218,6 @@ export function pageHandler<F extends RoutedFunction>(fn: F, deps: { sessions: S
     }
   })
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logRequestId(logger))
     .use(publishMetrics());
 }
