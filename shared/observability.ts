@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
@@ -84,4 +84,29 @@ export function publishMetrics() {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   };
   return { after: flush, onError: flush };
+}
+
+/**
+ * Whether Powertools publishes nothing (POWERTOOLS_METRICS_DISABLED, else POWERTOOLS_DEV, as it
+ * decides). isDisabled() is public at runtime but protected in its types; a unit test pins it.
+ */
+const metricsOff = (): boolean => (metrics as unknown as { isDisabled(): boolean }).isDisabled();
+
+/**
+ * A queue or stream batch's one summary line. When the invocation has metrics to publish, the
+ * summary rides on that EMF line as metadata: one line per batch instead of two (the second line's
+ * level, timestamp, service and request id were ~150 B of a ~250 B line). It goes on its own INFO
+ * line, with the request id that ties it to the failures' lines, when anything failed, when
+ * metrics are off (the local runtime) or none were recorded. Nothing at a level above INFO.
+ */
+export function logBatchSummary(message: string, fields: Record<string, number> & { failed: number }): void {
+  if (logger.level > LogLevelThreshold.INFO) return;
+  if (fields.failed > 0 || metricsOff() || !metrics.hasStoredMetrics()) {
+    logger.info(message, fields);
+    return;
+  }
+  metrics.addMetadata('message', message);
+  // Zero counts are left out (a missing count is 0). Powertools types metadata as strings but
+  // writes any JSON value: numbers stay numbers for Logs Insights.
+  for (const [key, value] of Object.entries(fields)) if (value !== 0) metrics.addMetadata(key, value as unknown as string);
 }

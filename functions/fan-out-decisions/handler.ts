@@ -3,7 +3,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logRequestId } from '../../shared/log-request-id.js';
-import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
+import { count, logBatchSummary, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
 import { publicBaseUrlFromEnv } from '../../shared/config.js';
 import { decodeDraftImage, isCreatedRecord, isDecisionRecord } from '../../shared/store/drafts-stream.js';
 import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/store-factories.js';
@@ -45,7 +45,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
     processor,
     { context },
   );
-  logger.info('stream batch fanned out', { records: event.Records.length, ...tally, failed: response.batchItemFailures.length });
+  logBatchSummary('stream batch fanned out', { records: event.Records.length, ...tally, failed: response.batchItemFailures.length });
   return response;
 
   async function fanOutRecord(record: DynamoDBRecord): Promise<void> {

@@ -3,10 +3,13 @@
  * (the stack's alarms filter on both), the stack coming from PROCESSA_STACK_NAME and falling back
  * to `local` where no stack set it (the dev runtime, tests).
  */
+import { jest } from '@jest/globals';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   count,
   createMetrics,
+  logBatchSummary,
+  logger,
   LOCAL_STACK_NAME,
   METRICS,
   METRICS_NAMESPACE,
@@ -73,5 +76,61 @@ describe('WebhooksEnqueued', () => {
     const line = emfOf(instance, (m) => m.addMetric(METRICS.webhooksEnqueued, 'Count', 2));
     // Two decisions in one invocation: two samples (0 and 2), so SampleCount is 2 and Sum 2.
     expect(line.WebhooksEnqueued).toEqual([0, 2]);
+  });
+});
+
+describe('logBatchSummary: one line per batch', () => {
+  const level = logger.getLevelName();
+  beforeEach(() => {
+    logger.setLogLevel('INFO');
+    // The tests run with metrics disabled (test/support/quiet-logs.ts); the stack runs with them on.
+    jest.spyOn(metrics as unknown as { isDisabled(): boolean }, 'isDisabled').mockReturnValue(false);
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    metrics.clearMetrics();
+    metrics.clearMetadata();
+    logger.setLogLevel(level);
+  });
+  const quietInfo = () => jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+
+  it("rides on the invocation's EMF line when the batch went well: no second line, zero counts left out, metrics unchanged", () => {
+    const info = quietInfo();
+    count(METRICS.deliveriesSucceeded);
+    logBatchSummary('delivery batch done', { messages: 1, delivered: 1, failed: 0, deferred: 0 });
+    expect(info).not.toHaveBeenCalled();
+    const emf = metrics.serializeMetrics() as unknown as Emf;
+    expect(emf).toMatchObject({ message: 'delivery batch done', messages: 1, delivered: 1, DeliveriesSucceeded: 1, service: 'processa', stack: 'local' });
+    expect(emf).not.toHaveProperty('failed');
+    expect(emf).not.toHaveProperty('deferred');
+    expect(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)).toEqual([METRICS.deliveriesSucceeded]);
+  });
+
+  it('gets its own INFO line, whole, when anything in the batch failed', () => {
+    const info = quietInfo();
+    count(METRICS.deliveriesFailed);
+    logBatchSummary('delivery batch done', { messages: 2, delivered: 1, failed: 1 });
+    expect(info).toHaveBeenCalledWith('delivery batch done', { messages: 2, delivered: 1, failed: 1 });
+    expect(metrics.serializeMetrics()).not.toHaveProperty('message');
+  });
+
+  it('gets its own INFO line when metrics are off (the local runtime) or none were recorded', () => {
+    const info = quietInfo();
+    logBatchSummary('stream batch fanned out', { records: 1, failed: 0 });
+    expect(info).toHaveBeenCalledTimes(1);
+    // Powertools' own isDisabled() this time: POWERTOOLS_METRICS_DISABLED=true, as in the local runtime.
+    jest.mocked((metrics as unknown as { isDisabled(): boolean }).isDisabled).mockRestore();
+    count(METRICS.webhooksEnqueued);
+    logBatchSummary('stream batch fanned out', { records: 1, failed: 0 });
+    expect(info).toHaveBeenCalledTimes(2);
+  });
+
+  it('writes nothing at a log level above INFO', () => {
+    const info = jest.spyOn(logger, 'info');
+    logger.setLogLevel('WARN');
+    count(METRICS.webhooksEnqueued);
+    logBatchSummary('stream batch fanned out', { records: 1, failed: 0 });
+    expect(info).not.toHaveBeenCalled();
+    expect(metrics.serializeMetrics()).not.toHaveProperty('message');
   });
 });
