@@ -2,7 +2,7 @@ import { approverKeys, authenticate } from '../../shared/domain/api-keys.js';
 import { actorRecord, approvalsOf, ContentChangedError, GROUP_PREFIX, mayDecide, reviewersOf, type Decider } from '../../shared/domain/approvals.js';
 import { AlreadyDecidedError, DraftExpiredError, DRAFT_STATUSES, type Draft, type DraftStatus } from '../../shared/domain/draft-model.js';
 import { approveSchema, rejectSchema } from '../../shared/domain/draft-decisions.js';
-import { decideDraft, getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
+import { decideReadDraft, getDraft, listDrafts } from '../../shared/domain/drafts-service.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { claimSignInAttempt, PAGE_ROLES, returnSignInAttempt, startSession, SESSION_TTL_SECONDS, sessionIdOf } from '../../shared/domain/sessions.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
@@ -80,7 +80,8 @@ async function decide(request: SignedInPageRequest, kind: 'approve' | 'reject') 
       kind === 'approve'
         ? { kind, editedContent: editedContent(request.form.get('content'), draft), seenRound: seenRound(request.form.get('round')) }
         : { kind, reason: parseOrThrow(rejectSchema, { reason: request.form.get('reason') || undefined }).reason };
-    const decided = await decideDraft(drafts, draft.id, decision, deciderOf(request), undefined, approverKeys(keys));
+    // The draft as read above, not re-read: the conditional write decides a race (decideReadDraft).
+    const decided = await decideReadDraft(drafts, draft, decision, deciderOf(request), undefined, approverKeys(keys));
     if (decided.status === 'pending') return redirect(`/review/${draft.id}?done=approval`);
     count(kind === 'approve' ? METRICS.draftsApproved : METRICS.draftsRejected);
     return redirect(`/review/${draft.id}?done=${kind === 'approve' ? 'approved' : 'rejected'}`);

@@ -215,8 +215,26 @@ export async function decideDraft(
   approverKeys?: ApproverKeys,
 ): Promise<Draft> {
   assertValidDraftId(id);
-  let current = await store.get(id);
+  const current = await store.get(id);
   if (!current) throw new NotFoundError('draft', id);
+  return decideReadDraft(store, current, decision, decider, now, approverKeys);
+}
+
+/**
+ * decideDraft on a draft the caller has just read (a review page, an email link), without reading
+ * it again: the read only chooses what to write, and the write is conditional on the stored state,
+ * so a stale `read` loses to a decision made since as a fresh one would (the 409 carries the winner).
+ */
+export async function decideReadDraft(
+  store: DraftStore,
+  read: Draft,
+  decision: Decision,
+  decider: Decider,
+  now = new Date(),
+  approverKeys?: ApproverKeys,
+): Promise<Draft> {
+  const id = read.id;
+  let current = read;
   if (decision.kind === 'reject') {
     assertStillOpen(current, now);
     // Assignment never changes after creation, so checking it on the draft as read is enough.

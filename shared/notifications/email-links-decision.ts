@@ -1,6 +1,6 @@
 import { AlreadyDecidedError, DraftExpiredError, isPastExpiry, type Actor, type Draft } from '../domain/draft-model.js';
 import { rejectSchema } from '../domain/draft-decisions.js';
-import { decideDraft, type DraftStore } from '../domain/drafts-service.js';
+import { decideReadDraft, type DraftStore } from '../domain/drafts-service.js';
 import { DomainError, ValidationError } from '../domain/errors.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { EndpointStore } from '../webhooks/endpoints.js';
@@ -82,7 +82,7 @@ export function rejectionReason(raw: string | null): string {
 }
 
 /**
- * Decides through a link, once. The decision is the API's own conditional write (decideDraft):
+ * Decides through a link, once. The decision is the API's own conditional write (decideReadDraft):
  * of racing links, pages and API calls exactly one wins and one webhook leaves; the losers see the
  * state that won. The link's use is recorded strictly after that write, conditionally: a crash in
  * between leaves a decided draft whose link is refused as decided, never a used link without a
@@ -95,7 +95,8 @@ export async function decideByEmailLink(deps: EmailLinkDeps, token: string, form
   let draft: Draft;
   try {
     const decision = claims.decision === 'approve' ? { kind: 'approve' as const } : { kind: 'reject' as const, reason: rejectionReason(form.reason) };
-    draft = await decideDraft(deps.drafts, claims.draftId, decision, emailActor(claims), now);
+    // The draft openEmailLink read, not re-read: the conditional write decides a race.
+    draft = await decideReadDraft(deps.drafts, state.draft, decision, emailActor(claims), now);
   } catch (error) {
     if (error instanceof AlreadyDecidedError || error instanceof DraftExpiredError) return { kind: 'closed', draft: error.current, claims };
     if (error instanceof DomainError) return { kind: 'problem', error, draft: state.draft, claims };
