@@ -17,6 +17,8 @@ export interface ProcessaFunctionProps {
   removalPolicy?: RemovalPolicy;
   /** X-Ray tracing (infra/stacks/tracing.ts); off also leaves the X-Ray SDK out of the bundle. */
   tracing?: TracingMode;
+  /** It reads Secrets Manager secrets: it gets the AWS Parameters and Secrets Lambda Extension (shared/store/secret-string.ts). */
+  readsSecrets?: boolean;
 }
 
 /** POWERTOOLS_SERVICE_NAME of every function: the `service` dimension of Processa's custom metrics. */
@@ -76,6 +78,11 @@ export class ProcessaFunction extends NodejsFunction {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       role,
+      // The extension reads secrets for the function (no Secrets Manager client in its bundle); WARN keeps its
+      // start-up lines out of the logs. Its cache does not matter: each secret is read once per process.
+      paramsAndSecrets: props.readsSecrets
+        ? lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, { logLevel: lambda.ParamsAndSecretsLogLevel.WARN })
+        : undefined,
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         // Stack traces point into the TypeScript sources through the bundled source map.

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import {
   defaultRoute,
   functions,
+  readsSecretsManager,
   routeKey,
   routes,
   settings,
@@ -82,6 +83,7 @@ export class Stateless extends Construct {
         definition,
         removalPolicy: props.removalPolicy,
         tracing: props.tracing ?? DEFAULT_TRACING,
+        readsSecrets: readsSecretsManager(name, props.settings),
       });
       for (const [table, access] of Object.entries(definition.tables) as Array<[TableName, TableAccess]>) {
         fn.bindTable(table, props.tables[table], access);

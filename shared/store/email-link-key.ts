@@ -1,9 +1,8 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EMAIL_LINK_KEY_MIN_LENGTH } from '../notifications/email-links.js';
-import { loadOnce, readSecretString } from './secret-string.js';
+import { loadOnce, readSecretString, secretsExtensionFromEnv, type SecretsExtension } from './secret-string.js';
 
 /** The email-link signing key, loaded once per process (it is configuration) and again only after a failed load. */
 export type EmailLinkKey = () => Promise<string>;
@@ -25,12 +24,13 @@ export function emailLinkKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Email
   const file = env[EMAIL_LINK_KEY_FILE_ENV];
   if (file) return loadOnce(async () => checkedKey(localEmailLinkKey(file)));
   const secret = env[EMAIL_LINK_KEY_SECRET_ENV];
-  if (secret) return secretsManagerEmailLinkKey(secret);
+  if (secret) return secretsManagerEmailLinkKey(secret, secretsExtensionFromEnv(env));
   return undefined;
 }
 
-export function secretsManagerEmailLinkKey(secretId: string, client = new SecretsManagerClient({})): EmailLinkKey {
-  return loadOnce(async () => checkedKey(await readSecretString(client, secretId, 'The email-link key secret')));
+/** The key in Secrets Manager, read through the Parameters and Secrets extension (shared/store/secret-string.ts). */
+export function secretsManagerEmailLinkKey(secretId: string, extension: SecretsExtension = secretsExtensionFromEnv()): EmailLinkKey {
+  return loadOnce(async () => checkedKey(await readSecretString(secretId, 'The email-link key secret', extension)));
 }
 
 /** Read the local key, or create it: exclusive create, so two handlers starting at once agree on one key. */

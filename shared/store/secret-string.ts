@@ -1,4 +1,6 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { get } from 'node:http';
+import * as z from 'zod/mini';
+import '../domain/zod-config.js';
 
 /**
  * A load kept for the life of the process once it succeeds (the secrets it is used for are
@@ -16,9 +18,56 @@ export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/**
+ * Where the AWS Parameters and Secrets Lambda Extension answers: the stack adds it as a layer to every
+ * function that reads a secret (infra/stacks/processa-function.ts). It does the signed GetSecretValue,
+ * so no Secrets Manager client is bundled; its token is the function's session token, which Lambda sets.
+ */
+export interface SecretsExtension {
+  port: number;
+  token: string | undefined;
+}
+
+export const SECRETS_EXTENSION_PORT_ENV = 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT';
+const DEFAULT_EXTENSION_PORT = 2773;
+/** The extension answers from its cache or after one Secrets Manager call; a hung read must not use up the invocation. */
+const EXTENSION_TIMEOUT_MS = 5_000;
+
+export const secretsExtensionFromEnv = (env: NodeJS.ProcessEnv = process.env): SecretsExtension => ({
+  port: Number(env[SECRETS_EXTENSION_PORT_ENV]) || DEFAULT_EXTENSION_PORT,
+  token: env.AWS_SESSION_TOKEN,
+});
+
+// The extension answers with GetSecretValue's own response; only SecretString is read.
+const secretValue = z.object({ SecretString: z.optional(z.string()) });
+
 /** The string value of a Secrets Manager secret (wrap it in loadOnce); `what` names it in errors. */
-export async function readSecretString(client: SecretsManagerClient, secretId: string, what: string): Promise<string> {
-  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (!SecretString) throw new Error(`${what} has no string value`);
-  return SecretString;
+export async function readSecretString(secretId: string, what: string, extension: SecretsExtension = secretsExtensionFromEnv()): Promise<string> {
+  const { status, body } = await extensionGet(extension, `/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`, what);
+  if (status !== 200) throw new Error(`${what} could not be read (the secrets extension answered ${status}: ${body.slice(0, 200)})`);
+  let parsed;
+  try {
+    parsed = secretValue.safeParse(JSON.parse(body));
+  } catch {
+    throw new Error(`${what} could not be read (the secrets extension answered with no JSON)`);
+  }
+  if (!parsed.success) throw new Error(`${what} could not be read (the secrets extension answered an unexpected shape)`);
+  if (!parsed.data.SecretString) throw new Error(`${what} has no string value`);
+  return parsed.data.SecretString;
+}
+
+function extensionGet(extension: SecretsExtension, path: string, what: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = get(
+      { host: 'localhost', port: extension.port, path, headers: { 'X-Aws-Parameters-Secrets-Token': extension.token ?? '' }, timeout: EXTENSION_TIMEOUT_MS },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer in ${EXTENSION_TIMEOUT_MS} ms`)));
+    request.on('error', (error) => reject(new Error(`${what} could not be read (the secrets extension: ${error.message})`)));
+  });
 }

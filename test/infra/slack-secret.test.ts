@@ -34,7 +34,8 @@ function synth(context: Record<string, string>) {
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
       .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
   const variables = (fn: FunctionName) => resources[idOf(fn)].Properties.Environment.Variables as Record<string, unknown>;
-  return { secretStatements, variables };
+  const layers = (fn: FunctionName) => (resources[idOf(fn)].Properties.Layers ?? []) as Json[];
+  return { secretStatements, variables, layers };
 }
 
 const names = Object.keys(functions) as FunctionName[];
@@ -57,6 +58,22 @@ describe('the Slack app secret', () => {
       expect(variables('slackInteractions')[local.envVar]).toBeUndefined();
   });
 
+  it('is read through the Parameters and Secrets extension: a layer on the functions that read secrets, quiet below WARN, on no other', () => {
+    const { layers, variables } = synth({ slackSecret: 'processa/slack-app' });
+    const readers = new Set<FunctionName>(['slackInteractions', ...settings.emailLinkKeySecret.functions]);
+    for (const fn of names) {
+      if (!readers.has(fn)) {
+        expect({ fn, layers: layers(fn) }).toEqual({ fn, layers: [] });
+        continue;
+      }
+      expect({ fn, layers: JSON.stringify(layers(fn)) }).toEqual({
+        fn,
+        layers: expect.stringMatching(/^\[\{"Fn::FindInMap":\["Paramsandsecretslayer.*arm64"\]\}\]$/),
+      });
+      expect(variables(fn)).toMatchObject({ PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773', PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'warn' });
+    }
+  });
+
   it('given as an ARN, that ARN exactly', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-app-AbCdEf';
     const { secretStatements } = synth({ slackSecret: arn });
@@ -64,9 +81,10 @@ describe('the Slack app secret', () => {
   });
 
   it('absent: the function reads no secret (its route answers 503); a malformed name fails the synth', () => {
-    const { secretStatements, variables } = synth({});
+    const { secretStatements, variables, layers } = synth({});
     expect(secretStatements('slackInteractions')).toEqual([]);
     expect(variables('slackInteractions')[settings.slackSecret.envVar]).toBeUndefined();
+    expect(layers('slackInteractions')).toEqual([]);
     expect(() => synth({ slackSecret: 'no spaces allowed' })).toThrow(/slackSecret/);
   });
 });

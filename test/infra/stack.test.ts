@@ -17,6 +17,7 @@ import {
   functions,
   queueConsumer,
   queues,
+  readsSecretsManager,
   routeKey,
   routes,
   settings,
@@ -49,6 +50,18 @@ const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetIt
 const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
 const SEND_ACTIONS = ['sqs:SendMessage'];
 const CONSUME_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'];
+/** What CDK sets with the Parameters and Secrets extension (processa-function.ts: its defaults, log level WARN). */
+const SECRETS_EXTENSION_VARIABLES = {
+  PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'true',
+  PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE: '1000',
+  PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773',
+  PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'warn',
+  PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS: '3',
+  SECRETS_MANAGER_TIMEOUT_MILLIS: '0',
+  SECRETS_MANAGER_TTL: '300',
+  SSM_PARAMETER_STORE_TIMEOUT_MILLIS: '0',
+  SSM_PARAMETER_STORE_TTL: '300',
+};
 /** What grantSendMessages adds besides SendMessage; harmless metadata reads. */
 const SEND_METADATA = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
 
@@ -718,7 +731,9 @@ describe('least privilege', () => {
     const apiUrl = givenApiUrl
       ? { [settings.publicBaseUrl.envVar]: { 'Fn::Join': ['', expect.arrayContaining([{ Ref: expect.stringMatching(/HttpApi/) }])] } }
       : {};
-    expect(variables).toEqual({ POWERTOOLS_SERVICE_NAME: 'processa', NODE_OPTIONS: '--enable-source-maps', ...declared, ...apiUrl });
+    // A function that reads a secret has the Parameters and Secrets extension, and with it the extension's own settings.
+    const extension = readsSecretsManager(fn, {}) ? SECRETS_EXTENSION_VARIABLES : {};
+    expect(variables).toEqual({ POWERTOOLS_SERVICE_NAME: 'processa', NODE_OPTIONS: '--enable-source-maps', ...declared, ...apiUrl, ...extension });
     // Each setting only where the definition says it is read; the local-only ones never.
     for (const setting of Object.keys(settings) as SettingName[]) {
       const definition: SettingDefinition = settings[setting];
@@ -840,7 +855,14 @@ describe('stack', () => {
   it('is environment-agnostic: no account id or region baked into the template', () => {
     expect(Token.isUnresolved(stack.account)).toBe(true);
     expect(Token.isUnresolved(stack.region)).toBe(true);
-    const json = JSON.stringify(template.toJSON());
+    // The one exception: CDK's table of the Parameters and Secrets extension's layer per region (AWS publishes it
+    // from an account of its own in each), picked by AWS::Region at deploy time (Fn::FindInMap).
+    const { Mappings: mappings, ...rest } = template.toJSON() as { Mappings?: Record<string, Record<string, Record<string, string>>> };
+    expect(Object.keys(mappings ?? {})).toEqual(['ParamsandsecretslayerMap']);
+    for (const [region, arns] of Object.entries(mappings!.ParamsandsecretslayerMap!))
+      for (const arn of Object.values(arns))
+        expect(arn).toMatch(new RegExp(`^arn:aws:lambda:${region}:\\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\\d+$`));
+    const json = JSON.stringify(rest);
     expect(json).not.toMatch(/(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])/);
     expect(json).not.toMatch(
       /\b(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob)-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d\b/,

@@ -1,8 +1,7 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../../domain/zod-config.js';
-import { loadOnce, readSecretString } from '../../store/secret-string.js';
+import { loadOnce, readSecretString, secretsExtensionFromEnv } from '../../store/secret-string.js';
 
 /** What the Slack app gave: its signing secret (required to accept anything) and, optionally, its bot token. */
 export interface SlackAppSecrets {
@@ -26,10 +25,10 @@ export function parseSlackSecret(value: string): SlackAppSecrets {
 
 /**
  * On AWS the secrets live in Secrets Manager (PROCESSA_SLACK_SECRET names the secret; the stack
- * grants reading it alone); locally the dev runtime passes PROCESSA_SLACK_SIGNING_SECRET and
+ * grants reading it alone, through the Parameters and Secrets extension); locally the dev runtime passes PROCESSA_SLACK_SIGNING_SECRET and
  * PROCESSA_SLACK_BOT_TOKEN through. A failed load is retried by the next request, not cached.
  */
-export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, client?: SecretsManagerClient): SlackSecretsSource {
+export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): SlackSecretsSource {
   const local = env.PROCESSA_SLACK_SIGNING_SECRET;
   if (local) {
     const secrets: SlackAppSecrets = { signingSecret: local, ...(env.PROCESSA_SLACK_BOT_TOKEN ? { botToken: env.PROCESSA_SLACK_BOT_TOKEN } : {}) };
@@ -37,7 +36,6 @@ export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, client
   }
   const secretId = env.PROCESSA_SLACK_SECRET;
   if (!secretId) return async () => undefined;
-  // The client only where a secret is to be read (not locally, nor with Slack unconfigured).
-  const secrets = client ?? new SecretsManagerClient({});
-  return loadOnce(async () => parseSlackSecret(await readSecretString(secrets, secretId, 'The Slack secret')));
+  const extension = secretsExtensionFromEnv(env);
+  return loadOnce(async () => parseSlackSecret(await readSecretString(secretId, 'The Slack secret', extension)));
 }
