@@ -134,6 +134,72 @@ describe('forbiddenAddressReason', () => {
     expect(forbiddenAddressReason(ip)).toBe(reason);
   });
 
+  // Edges of each range and spellings of one address: the ranges are node:net BlockLists, the
+  // mapped form is unwrapped by hand, so a wrong prefix length or a missed spelling shows here.
+  it.each([
+    ['0.1.2.3', 'an unspecified address'],
+    ['0.255.255.255', 'an unspecified address'],
+    ['100.64.0.0', 'a carrier-grade NAT address'],
+    ['172.16.0.0', 'a private address'],
+    ['192.168.255.255', 'a private address'],
+    ['198.19.255.255', 'a reserved address'],
+    ['192.0.0.8', 'a reserved address'],
+    ['192.88.99.1', 'a reserved address'],
+    ['192.31.196.1', 'a special-purpose address (as112)'],
+    ['192.52.193.1', 'a special-purpose address (amt)'],
+    ['169.254.169.253', 'a link-local address'],
+    ['::ffff:7f00:1', 'a loopback address'],
+    ['::FFFF:127.0.0.1', 'a loopback address'],
+    ['0:0:0:0:0:ffff:7f00:1', 'a loopback address'],
+    ['0000:0000:0000:0000:0000:ffff:127.0.0.1', 'a loopback address'],
+    ['::ffff:0.0.0.0', 'an unspecified address'],
+    ['::ffff:100.64.0.1', 'a carrier-grade NAT address'],
+    ['::ffff:a9fe:a9fe', 'the cloud metadata address'],
+    ['0:0:0:0:0:0:0:0', 'an unspecified address'],
+    ['0::1', 'a loopback address'],
+    ['fc00::', 'a unique-local address'],
+    ['fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'a unique-local address'],
+    ['FD00:EC2::254', 'the cloud metadata address'],
+    ['fd00:ec2::253', 'a unique-local address'],
+    ['fe80::', 'a link-local address'],
+    ['febf:ffff::1', 'a link-local address'],
+    ['fec0::1', 'a site-local address'],
+    ['100::1', 'a discard-only address'],
+    ['64:ff9b::10.0.0.1', 'a NAT64 address'],
+    ['64:ff9b::7f00:1', 'a NAT64 address'],
+    ['64:ff9b:1::1', 'a NAT64 address'],
+    ['2001:db8:ffff::1', 'a reserved address'],
+    ['2001:1ff::1', 'a reserved address'],
+    ['3fff::1', 'a reserved address'],
+    ['2001:2::1', 'a benchmarking address'],
+    ['5f00::1', 'a special-purpose address (segmentRouting)'],
+    // The IPv4-compatible form, in either spelling (ipaddr.js read the dotted one as IPv4-mapped).
+    ['::10.0.0.1', 'a deprecated IPv4-compatible address'],
+    ['::8.8.8.8', 'a deprecated IPv4-compatible address'],
+    ['::808:808', 'a deprecated IPv4-compatible address'],
+  ])('refuses %s as %s (range edges and spellings)', (ip, reason) => {
+    expect(forbiddenAddressReason(ip)).toBe(reason);
+  });
+
+  it.each([
+    '100.63.255.255',
+    '100.128.0.0',
+    '172.15.255.255',
+    '172.32.0.0',
+    '192.169.0.0',
+    '169.253.255.255',
+    '1.0.0.0',
+    '223.255.255.255',
+    '64:ff9b:2::1',
+    '2001:200::1',
+    'fbff::1',
+    '2003::1',
+    '0:0:0:0:0:ffff:808:808',
+    '::FFFF:8.8.8.8',
+  ])('allows public unicast just outside a range: %s', (ip) => {
+    expect(forbiddenAddressReason(ip)).toBeUndefined();
+  });
+
   it.each(['8.8.8.8', '1.1.1.1', '93.184.216.34', '2606:4700:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8'])('allows public unicast %s', (ip) => {
     expect(forbiddenAddressReason(ip)).toBeUndefined();
   });
@@ -232,6 +298,13 @@ describe('assertDeliverableUrl', () => {
     ['https://[::]/', 'host :: is an unspecified address'],
     ['https://[::ffff:10.0.0.1]/', 'host ::ffff:a00:1 is a private address'],
     ['https://[fd00:ec2::254]/', 'host fd00:ec2::254 is the cloud metadata address'],
+    ['https://[::ffff:127.0.0.1]/', 'host ::ffff:7f00:1 is a loopback address'],
+    ['https://[0:0:0:0:0:ffff:169.254.169.254]/', 'host ::ffff:a9fe:a9fe is the cloud metadata address'],
+    ['https://[64:ff9b::10.0.0.1]/', 'host 64:ff9b::a00:1 is a NAT64 address'],
+    ['https://[fe80::1]/', 'host fe80::1 is a link-local address'],
+    ['https://[2001:db8::1]/', 'host 2001:db8::1 is a reserved address'],
+    ['https://100.64.0.1/', 'host 100.64.0.1 is a carrier-grade NAT address'],
+    ['https://0.0.0.0/', 'host 0.0.0.0 is an unspecified address'],
   ])('checks IP literal %s directly, without DNS', async (raw, message) => {
     const resolve = fakeResolver(zone);
     expect(await urlProblem(assertDeliverableUrl(raw, prod, resolve))).toBe(message);
