@@ -226,11 +226,19 @@ export const functions = {
   },
   manageWebhooks: {
     folder: 'manage-webhooks',
-    description: '/v1/webhooks: endpoints, secrets, test events, delivery log and redrive',
+    description: '/v1/webhooks and /v1/notifications: endpoints and channels, secrets, health and the delivery log',
+    memoryMb: 512,
+    timeoutSeconds: 20,
+    // Deliveries: read only, for each endpoint's health and delivery log (test sends and redrive are webhookQueueActions').
+    tables: { webhooks: 'readWrite', deliveries: 'read', apiKeys: 'read' },
+  },
+  webhookQueueActions: {
+    folder: 'webhook-queue-actions',
+    description: 'POST /v1/webhooks/{id}/test and /redrive: a test event, or the dead deliveries, onto the delivery queue',
     memoryMb: 512,
     timeoutSeconds: 20,
     // Deliveries: redrive turns dead delivery states back into waiting ones.
-    tables: { webhooks: 'readWrite', deliveries: 'readWrite', apiKeys: 'read' },
+    tables: { webhooks: 'read', deliveries: 'readWrite', apiKeys: 'read' },
     queues: { deliveries: 'send', deliveriesDlq: 'consume' },
   },
   reviewPages: {
@@ -252,12 +260,22 @@ export const functions = {
   },
   webhookSettingsPages: {
     folder: 'webhook-settings-pages',
-    description: '/settings/webhooks: admins manage endpoints, test events and redrive in the browser',
+    description: '/settings/webhooks: admins manage endpoints and channels in the browser',
     memoryMb: 512,
     timeoutSeconds: 20,
+    // Deliveries: read only, for the page's health and delivery log (its Test and Redrive forms are webhookSettingsQueueActions').
     // Sessions: read to sign in, write only for the one-time secret shown after a redirect.
     // API keys: each request re-checks that the key behind the session is still valid.
-    tables: { webhooks: 'readWrite', deliveries: 'readWrite', sessions: 'readWrite', apiKeys: 'read' },
+    tables: { webhooks: 'readWrite', deliveries: 'read', sessions: 'readWrite', apiKeys: 'read' },
+  },
+  webhookSettingsQueueActions: {
+    folder: 'webhook-settings-queue-actions',
+    description: "/settings/webhooks/{id}/test and /redrive: the settings page's Test and Redrive forms",
+    memoryMb: 512,
+    timeoutSeconds: 20,
+    // Deliveries: redrive turns dead delivery states back into waiting ones; the page shows health and the log.
+    // Sessions: read to sign in, and deleted when the key behind one was revoked.
+    tables: { webhooks: 'read', deliveries: 'readWrite', sessions: 'readWrite', apiKeys: 'read' },
     queues: { deliveries: 'send', deliveriesDlq: 'consume' },
   },
   expireDrafts: {
@@ -418,7 +436,7 @@ export const settings = {
   operatorTopicArn: {
     envVar: 'PROCESSA_OPERATOR_TOPIC_ARN',
     // Those that can see a delivery die or an endpoint be disabled: delivery, and the DLQ sweep of redrive (API and pages).
-    functions: ['deliverWebhooks', 'manageWebhooks', 'webhookSettingsPages'],
+    functions: ['deliverWebhooks', 'webhookQueueActions', 'webhookSettingsQueueActions'],
     description:
       'The alarm SNS topic, where operator notices (endpoint.disabled, delivery.exhausted) are published: the stack sets it and grants sns:Publish on that topic alone. Unset locally: notices go to the log and the outbox folder.',
     stackResource: 'alarmTopicArn',
@@ -426,7 +444,7 @@ export const settings = {
   },
   operatorOutbox: {
     envVar: 'PROCESSA_OPERATOR_OUTBOX',
-    functions: ['deliverWebhooks', 'manageWebhooks', 'webhookSettingsPages'],
+    functions: ['deliverWebhooks', 'webhookQueueActions', 'webhookSettingsQueueActions'],
     description: 'Only the local runtime sets it: the folder (.processa/outbox) where operator notices are appended as JSON lines, there being no SNS.',
     readAt: 'import',
   },

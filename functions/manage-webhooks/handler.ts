@@ -4,14 +4,12 @@ import { apiHandler } from '../../shared/http/api-handler.js';
 import { pageQuerySchema } from '../../shared/http/query.js';
 import { json } from '../../shared/http/responses.js';
 import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
-import { deadDeliveriesFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointHealthStoreFromEnv, endpointStoreFromEnv } from '../../shared/stores.js';
+// store-factories, not stores.js: test sends and redrive (the queues, operational events) are webhookQueueActions'.
+import { deliveryLogStoreFromEnv, endpointHealthStoreFromEnv, endpointStoreFromEnv } from '../../shared/store-factories.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { createChannel, createChannelSchema, updateChannel, updateChannelSchema } from '../../shared/notifications/channel-settings.js';
 import { isChannel } from '../../shared/notifications/channels.js';
-import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
-import { redriveInputSchema } from '../../shared/webhooks/redrive.js';
-import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import {
   createEndpoint,
   createEndpointSchema,
@@ -25,8 +23,6 @@ import {
 
 const endpoints = endpointStoreFromEnv();
 const deliveries = deliveryLogStoreFromEnv();
-const queue = deliveryQueueFromEnv();
-const deadDeliveries = deadDeliveriesFromEnv();
 const policy = urlPolicyFromEnv();
 const health = endpointHealthStoreFromEnv();
 
@@ -51,12 +47,6 @@ export const handler = apiHandler(
       await deleteEndpoint(endpoints, pathParameter(event, 'id'));
       return json(200, { id: pathParameter(event, 'id'), deleted: true });
     },
-    'POST /v1/webhooks/{id}/test': async (event) => {
-      // An empty body sends the default (a draft.rejected); a draft.approved sample only when named.
-      const input = parseOrThrow(sendTestEventSchema, event.jsonBody);
-      const { eventId, draftId, eventType } = await sendTestEvent(endpoints, queue, pathParameter(event, 'id'), input);
-      return json(202, { eventId, draftId, eventType });
-    },
     'GET /v1/webhooks/{id}/deliveries': async (event) => {
       const endpoint = await getEndpoint(endpoints, pathParameter(event, 'id'));
       const query = parseOrThrow(pageQuerySchema, event.queryStringParameters ?? {});
@@ -64,10 +54,5 @@ export const handler = apiHandler(
       return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
     },
     'POST /v1/webhooks/{id}/rotate-secret': async (event) => json(200, await rotateSecret(endpoints, pathParameter(event, 'id'))),
-    'POST /v1/webhooks/{id}/redrive': async (event) => {
-      const input = parseOrThrow(redriveInputSchema, event.jsonBody);
-      const { redriven, complete } = await redriveEndpoint(endpoints, deadDeliveries, queue, pathParameter(event, 'id'), input);
-      return json(200, { redriven, complete });
-    },
   },
 );

@@ -1,23 +1,20 @@
 import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
-import { endpointWithHealth } from '../../shared/webhooks/endpoint-health.js';
-import { page, pageHandler, pageProblem, redirect, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
-import { settingsPage, type ChannelForm, type SettingsState } from '../../shared/pages/settings-views.js';
+import { renderSettings } from '../../shared/webhooks/endpoint-pages.js';
+import { pageHandler, pageProblem, redirect, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
+import type { ChannelForm, SettingsState } from '../../shared/pages/settings-views.js';
 import { createChannel, createChannelSchema, updateChannel, updateChannelSchema } from '../../shared/notifications/channel-settings.js';
 import { isChannel } from '../../shared/notifications/channels.js';
 import { apiKeyStoreFromEnv, sessionStoreFromEnv } from '../../shared/auth-store-factories.js';
-import { deadDeliveriesFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, endpointStoreFromEnv, endpointHealthStoreFromEnv } from '../../shared/stores.js';
+// store-factories, not stores.js: the test and redrive forms (the queues, operational events) are webhookSettingsQueueActions'.
+import { deliveryLogStoreFromEnv, endpointStoreFromEnv, endpointHealthStoreFromEnv } from '../../shared/store-factories.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
-import { redriveEndpoint, sendTestEvent } from '../../shared/webhooks/endpoint-actions.js';
 import { createEndpoint, createEndpointSchema, deleteEndpoint, getEndpoint, rotateSecret, updateEndpoint } from '../../shared/webhooks/endpoints.js';
-import { sendTestEventSchema } from '../../shared/webhooks/events.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { pathParameter } from '../../shared/http/api-event.js';
 
 const health = endpointHealthStoreFromEnv();
 const endpoints = endpointStoreFromEnv();
 const deliveries = deliveryLogStoreFromEnv();
-const queue = deliveryQueueFromEnv();
-const deadDeliveries = deadDeliveriesFromEnv();
 const sessions = sessionStoreFromEnv();
 // Every page request re-checks the key behind the session, so a revoked admin is signed out at once.
 const keys = apiKeyStoreFromEnv();
@@ -50,13 +47,8 @@ async function revealAfterRedirect(request: SignedInPageRequest, endpointId: str
   return redirect(`/settings/webhooks?notice=${notice}#${endpointId}`);
 }
 
-async function render(request: SignedInPageRequest, status: number, state: SettingsState) {
-  const all = await endpoints.listAll();
-  const withLog = await Promise.all(
-    all.map(async (endpoint) => ({ endpoint, attempts: (await deliveries.list(endpoint.id, 10)).items, health: await endpointWithHealth(health, endpoint) })),
-  );
-  return page(status, 'Webhooks', settingsPage(request.viewer, withLog, state), request.viewer);
-}
+const render = (request: SignedInPageRequest, status: number, state: SettingsState) =>
+  renderSettings({ endpoints, deliveries, health }, request, status, state);
 
 const endpointId = (request: SignedInPageRequest) => pathParameter(request.event, 'id');
 
@@ -142,24 +134,6 @@ export const handler = pageHandler(
         return render(request, problem.status, { error: problem.message });
       }
     },
-    'POST /settings/webhooks/{id}/test': async (request) => {
-      try {
-        // "Test Webhook" posts no event (the default draft.rejected); the sample-approval form names draft.approved.
-        const input = parseOrThrow(sendTestEventSchema, { event: request.form.get('event') || undefined });
-        // The sample is executed by the documentation's receivers: never without the ticked box, even if a client skips `required`.
-        if (input.event === 'draft.approved' && request.form.get('confirm') !== 'yes') {
-          return render(request, 400, { error: 'Tick “Yes, my receiver will execute it” to send a sample approval.' });
-        }
-        const sent = await sendTestEvent(endpoints, queue, endpointId(request), input);
-        const notice = sent.eventType === 'draft.approved' ? 'sample-sent' : sent.eventType === 'draft.created' ? 'channel-test-sent' : 'test-sent';
-        return redirect(`/settings/webhooks?notice=${notice}#${sent.endpointId}`);
-      } catch (error) {
-        // A missing endpoint is the pipeline's own "Cannot do that" page, not the settings list.
-        const problem = pageProblem(error);
-        if (!problem || problem.status === 404) throw error;
-        return render(request, problem.status, { error: problem.message });
-      }
-    },
     'POST /settings/webhooks/{id}/rotate-secret': async (request) => {
       const rotated = await rotateSecret(endpoints, endpointId(request));
       return revealAfterRedirect(
@@ -169,10 +143,6 @@ export const handler = pageHandler(
         'New signing secret — copy it now. The previous one keeps signing for 24 hours:',
         'rotated',
       );
-    },
-    'POST /settings/webhooks/{id}/redrive': async (request) => {
-      const { endpointId: id, redriven, complete } = await redriveEndpoint(endpoints, deadDeliveries, queue, endpointId(request));
-      return redirect(`/settings/webhooks?notice=${complete ? 'redriven' : 'redriven-more'}&n=${redriven}#${id}`);
     },
     'POST /settings/webhooks/{id}/delete': async (request) => {
       if (request.form.get('confirm') !== 'yes') {

@@ -686,6 +686,30 @@ describe('least privilege', () => {
     expect(resources[functionId('manageWebhooks')].Properties.Environment.Variables[tables.drafts.envVar]).toBeUndefined();
   });
 
+  it('endpoint management (API and settings page) touches no queue, publishes nothing and only reads deliveries: test sends and redrive are the queue-actions functions', () => {
+    for (const fn of ['manageWebhooks', 'webhookSettingsPages'] as const) {
+      const actions = roleStatements(fn).flatMap(actionsOf);
+      expect({ fn, queuesOrTopics: actions.filter((a) => a.startsWith('sqs:') || a.startsWith('sns:')) }).toEqual({ fn, queuesOrTopics: [] });
+      for (const action of READ_ACTIONS) expect(dynamoActionsOn(fn, 'deliveries')).toContain(action);
+      for (const action of WRITE_ACTIONS) expect(dynamoActionsOn(fn, 'deliveries')).not.toContain(action);
+      const variables = resources[functionId(fn)].Properties.Environment.Variables;
+      for (const queue of queueNames) expect(variables[queues[queue].envVar]).toBeUndefined();
+    }
+    for (const fn of ['webhookQueueActions', 'webhookSettingsQueueActions'] as const) {
+      const sends = sqsActionsOn(fn, 'deliveries');
+      expect(sends).toContain('sqs:SendMessage');
+      for (const action of sends) expect([...SEND_ACTIONS, ...SEND_METADATA]).toContain(action);
+      // Redrive sweeps the DLQ (receive, delete, release) and sends nothing there.
+      for (const action of CONSUME_ACTIONS) expect(sqsActionsOn(fn, 'deliveriesDlq')).toContain(action);
+      expect(sqsActionsOn(fn, 'deliveriesDlq')).not.toContain('sqs:SendMessage');
+      expect([...sqsActionsOn(fn, 'fanOutFailures')]).toEqual([]);
+      // They read endpoints and write delivery states; they never change an endpoint.
+      for (const action of WRITE_ACTIONS) expect(dynamoActionsOn(fn, 'webhooks')).not.toContain(action);
+      expect(dynamoActionsOn(fn, 'deliveries')).toContain('dynamodb:UpdateItem');
+      for (const statement of roleStatements(fn)) expect(referencedIds(statement.Resource)).not.toContain(tableId('drafts'));
+    }
+  });
+
   it('only the drafts stream consumer may read a stream', () => {
     for (const fn of functionNames) {
       for (const table of tableNames) {

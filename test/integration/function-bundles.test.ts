@@ -24,7 +24,7 @@ import { apiEvent, invoke } from '../support/api-events.js';
 import { bearer, seedKeys } from '../support/keys.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const BUNDLED: FunctionName[] = ['createDraft', 'readDrafts', 'manageWebhooks'];
+const BUNDLED: FunctionName[] = ['createDraft', 'readDrafts', 'manageWebhooks', 'webhookQueueActions', 'webhookSettingsPages'];
 
 /** Imports a bundle, invokes its handler with each event in turn (a Lambda-like context), writes the results as JSON. */
 const RUNNER = `
@@ -147,18 +147,34 @@ describe('function bundles as deployed', () => {
     expect(JSON.stringify(bundled!.body.error.details)).toContain('expected string, received undefined');
   });
 
-  it('manageWebhooks: an endpoint is stored and its test event goes onto the SQS delivery queue', async () => {
+  it('manageWebhooks stores an endpoint; webhookQueueActions puts its test event onto the SQS delivery queue and redrives (nothing dead)', async () => {
     const [created] = await runBundle('manageWebhooks', [
       apiEvent({ routeKey: 'POST /v1/webhooks', headers: bearer(keys.admin.key), body: { url: 'http://127.0.0.1:9/bundle-hook' } }),
     ]);
     expect(created!.status).toBe(201);
-    const [queued] = await runBundle('manageWebhooks', [
+    const [queued, redriven] = await runBundle('webhookQueueActions', [
       apiEvent({ routeKey: 'POST /v1/webhooks/{id}/test', pathParameters: { id: created!.body.id }, headers: bearer(keys.admin.key) }),
+      apiEvent({ routeKey: 'POST /v1/webhooks/{id}/redrive', pathParameters: { id: created!.body.id }, headers: bearer(keys.admin.key) }),
     ]);
     expect(queued).toMatchObject({ status: 202, body: { eventType: 'draft.rejected' } });
+    expect(redriven).toEqual({ status: 200, body: { redriven: 0, complete: true } });
     const { Messages = [] } = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrls.deliveries, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     expect(Messages.map((m) => JSON.parse(m.Body!) as { eventId: string; endpointId: string })).toContainEqual(
       expect.objectContaining({ eventId: queued!.body.eventId, endpointId: created!.body.id }),
     );
+  });
+
+  it('endpoint management (API and settings page) bundles no SQS or SNS client: those routes are the queue-actions functions', () => {
+    // What the bundle carries: inputs with bytes in the output (the metafile also lists modules imported but shaken out).
+    const carried = (name: FunctionName) =>
+      Object.values(metafiles.get(name)!.outputs).flatMap((output) =>
+        Object.entries(output.inputs)
+          .filter(([, input]) => input.bytesInOutput > 0)
+          .map(([path]) => path),
+      );
+    for (const name of ['manageWebhooks', 'webhookSettingsPages'] as const) {
+      expect({ name, clients: carried(name).filter((i) => /@aws-sdk\/client-(sqs|sns)\//.test(i)) }).toEqual({ name, clients: [] });
+    }
+    expect(carried('webhookQueueActions').some((i) => i.includes('@aws-sdk/client-sqs/'))).toBe(true);
   });
 });
