@@ -152,6 +152,18 @@ export const queues = {
     deadLetterQueue: 'deliveriesDlq',
     retentionDays: 4,
   },
+  /**
+   * Slack and email channels' deliveries and operator notices, worked by deliverNotifications, so the
+   * webhook worker bundles no SES, SNS or notification code. Same retry settings as deliveries.
+   */
+  notifications: {
+    envVar: queueEnvVars.notifications,
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: deliveryRetry.backstopReceives,
+    // One DLQ for both: redrive re-sends each dead delivery to its target's queue (the message says which).
+    deadLetterQueue: 'deliveriesDlq',
+    retentionDays: 4,
+  },
   deliveriesDlq: {
     envVar: queueEnvVars.deliveriesDlq,
     visibilityTimeoutSeconds: 60,
@@ -164,7 +176,7 @@ export const queues = {
     retentionDays: 14,
   },
 } as const satisfies Record<keyof typeof queueEnvVars, QueueDefinition>;
-export type QueueName = 'deliveries' | 'deliveriesDlq' | 'fanOutFailures';
+export type QueueName = 'deliveries' | 'notifications' | 'deliveriesDlq' | 'fanOutFailures';
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
 /** Producers send; consumers receive, change visibility and delete. */
@@ -239,7 +251,7 @@ export const functions = {
     timeoutSeconds: 20,
     // Deliveries: redrive turns dead delivery states back into waiting ones.
     tables: { webhooks: 'read', deliveries: 'readWrite', apiKeys: 'read' },
-    queues: { deliveries: 'send', deliveriesDlq: 'consume' },
+    queues: { deliveries: 'send', notifications: 'send', deliveriesDlq: 'consume' },
   },
   reviewPages: {
     folder: 'review-pages',
@@ -255,8 +267,8 @@ export const functions = {
     timeoutSeconds: 10,
     // Drafts: read for the page, decided conditionally. Sessions: each used link's record (and the
     // form's CSRF cookie needs no storage). Webhooks: the channel must still exist, be enabled and
-    // list the recipient. API keys: the page pipeline resumes a reviewer's session if one is present.
-    tables: { drafts: 'readWrite', sessions: 'readWrite', webhooks: 'read', apiKeys: 'read' },
+    // list the recipient. No API keys: these pages resume no session (the link's token is the credential).
+    tables: { drafts: 'readWrite', sessions: 'readWrite', webhooks: 'read' },
   },
   webhookSettingsPages: {
     folder: 'webhook-settings-pages',
@@ -276,7 +288,7 @@ export const functions = {
     // Deliveries: redrive turns dead delivery states back into waiting ones; the page shows health and the log.
     // Sessions: read to sign in, and deleted when the key behind one was revoked.
     tables: { webhooks: 'read', deliveries: 'readWrite', sessions: 'readWrite', apiKeys: 'read' },
-    queues: { deliveries: 'send', deliveriesDlq: 'consume' },
+    queues: { deliveries: 'send', notifications: 'send', deliveriesDlq: 'consume' },
   },
   expireDrafts: {
     folder: 'expire-drafts',
@@ -286,7 +298,8 @@ export const functions = {
     // Webhooks: the channels that want reminders. Deliveries: each reminder's state, created
     // conditionally (one per draft per channel) before it is queued; a reminder the queue refused is recorded dead.
     tables: { drafts: 'readWrite', webhooks: 'read', deliveries: 'readWrite' },
-    queues: { deliveries: 'send' },
+    // Reminders go to channels, through the notifications queue; the shared queue factory is bound to both.
+    queues: { deliveries: 'send', notifications: 'send' },
   },
   fanOutDecisions: {
     folder: 'fan-out-decisions',
@@ -296,11 +309,12 @@ export const functions = {
     // Deliveries: records each delivery's state (waiting) before queueing it, unless one from
     // before the sharded keys exists (a read of the plain key).
     tables: { webhooks: 'read', deliveries: 'readWrite' },
-    queues: { deliveries: 'send' },
+    // Webhook endpoints' messages to deliveries, channels' to notifications.
+    queues: { deliveries: 'send', notifications: 'send' },
   },
   deliverWebhooks: {
     folder: 'deliver-webhooks',
-    description: 'Delivery queue → signed POST to the endpoint, retried with backoff, logged',
+    description: 'Delivery queue → signed POST to the webhook endpoint, retried with backoff, logged',
     memoryMb: 512,
     // Per-attempt HTTP timeout (10 s) plus signing and logging; the queue's visibility timeout is 6× this.
     timeoutSeconds: 30,
@@ -308,8 +322,19 @@ export const functions = {
     // Webhooks: writes only to disable an endpoint whose receiver answered 410 Gone.
     tables: { webhooks: 'readWrite', deliveries: 'readWrite' },
     // The DLQ: after the 4th failed attempt the function moves the message there itself.
-    // Sends to the delivery queue: operational events (endpoint.disabled, delivery.exhausted) for subscribed endpoints.
-    queues: { deliveries: 'sendConsume', deliveriesDlq: 'send' },
+    // Sends to the delivery queues: operational events (endpoint.disabled, delivery.exhausted) for subscribed
+    // endpoints and channels; to notifications also operator notices, and channels' messages that came here.
+    queues: { deliveries: 'sendConsume', notifications: 'send', deliveriesDlq: 'send' },
+  },
+  deliverNotifications: {
+    folder: 'deliver-notifications',
+    description: 'Notifications queue → Slack message or emails of a channel, retried with backoff, logged; operator notices to the alarm topic',
+    memoryMb: 512,
+    // As deliverWebhooks: one attempt's timeout (10 s) plus rendering and logging; the queue's visibility timeout is 6× this.
+    timeoutSeconds: 30,
+    // The same delivery states, log, health and breaker items as webhooks, per channel; webhooks: disables a failing channel.
+    tables: { webhooks: 'readWrite', deliveries: 'readWrite' },
+    queues: { notifications: 'sendConsume', deliveries: 'send', deliveriesDlq: 'send' },
   },
 } as const satisfies Record<string, FunctionDefinition>;
 export type FunctionName = keyof typeof functions;
@@ -350,7 +375,7 @@ export const streamConsumer = {
   reportBatchItemFailures: true,
 } as const satisfies { function: FunctionName; table: TableName; onFailure: QueueName; [k: string]: unknown };
 
-/** The delivery queue → delivery function mapping; the local queue pump reads the same settings. */
+/** The delivery queue → webhook delivery function mapping; the local queue pump reads the same settings. */
 export const queueConsumer = {
   function: 'deliverWebhooks',
   queue: 'deliveries',
@@ -365,6 +390,27 @@ export const queueConsumer = {
   maxConcurrency: 50,
   reportBatchItemFailures: true,
 } as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
+
+/** The notifications queue → notification delivery function mapping: as the webhooks', fewer at once (Slack and SES rates). */
+export const notificationConsumer = {
+  function: 'deliverNotifications',
+  queue: 'notifications',
+  batchSize: 10,
+  maxBatchingWindowSeconds: 0,
+  maxConcurrency: 10,
+  reportBatchItemFailures: true,
+} as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
+
+export interface QueueConsumerDefinition {
+  function: FunctionName;
+  queue: QueueName;
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  maxConcurrency: number;
+  reportBatchItemFailures: boolean;
+}
+/** Every queue → function mapping: the stack builds an SQS event source for each, the local runtime a queue pump. */
+export const queueConsumers: readonly QueueConsumerDefinition[] = [queueConsumer, notificationConsumer];
 
 export interface SettingDefinition {
   /** The environment variable that carries it. */
@@ -399,28 +445,28 @@ export interface SettingDefinition {
 export const settings = {
   retryBaseSeconds: {
     envVar: 'PROCESSA_RETRY_BASE_SECONDS',
-    functions: ['deliverWebhooks'],
+    functions: ['deliverWebhooks', 'deliverNotifications'],
     description: 'First webhook retry delay in seconds; later ones double, with equal jitter. Locally 1 unless set.',
     stack: { context: 'retryBaseSeconds', default: deliveryRetry.baseSeconds },
     readAt: 'import',
   },
   webhookTimeoutMs: {
     envVar: 'PROCESSA_WEBHOOK_TIMEOUT_MS',
-    functions: ['deliverWebhooks'],
+    functions: ['deliverWebhooks', 'deliverNotifications'],
     description: 'Per-attempt webhook HTTP timeout in milliseconds.',
     stack: { context: 'webhookTimeoutMs', default: deliveryRetry.timeoutMs },
     readAt: 'import',
   },
   autoDisableDays: {
     envVar: 'PROCESSA_AUTO_DISABLE_DAYS',
-    functions: ['deliverWebhooks'],
+    functions: ['deliverWebhooks', 'deliverNotifications'],
     description: 'An endpoint whose every attempt failed for this many days is disabled (disabledReason "failing").',
     stack: { context: 'autoDisableDays', default: DEFAULT_AUTO_DISABLE_DAYS },
     readAt: 'import',
   },
   breakerFailures: {
     envVar: 'PROCESSA_BREAKER_FAILURES',
-    functions: ['deliverWebhooks'],
+    functions: ['deliverWebhooks', 'deliverNotifications'],
     description:
       "Consecutive failed attempts (an attempt unanswered after hangAfterMs counts at once) that open an endpoint's circuit breaker (K): a whole number from 1 to 100.",
     stack: { context: 'breakerFailures', default: DEFAULT_BREAKER_FAILURES },
@@ -428,15 +474,15 @@ export const settings = {
   },
   breakerCooldownSeconds: {
     envVar: 'PROCESSA_BREAKER_COOLDOWN_SECONDS',
-    functions: ['deliverWebhooks'],
+    functions: ['deliverWebhooks', 'deliverNotifications'],
     description: "How long an open breaker defers its endpoint's deliveries before one probe is let through: whole seconds from 1 to 3600.",
     stack: { context: 'breakerCooldownSeconds', default: DEFAULT_BREAKER_COOLDOWN_SECONDS },
     readAt: 'import',
   },
   operatorTopicArn: {
     envVar: 'PROCESSA_OPERATOR_TOPIC_ARN',
-    // Those that can see a delivery die or an endpoint be disabled: delivery, and the DLQ sweep of redrive (API and pages).
-    functions: ['deliverWebhooks', 'webhookQueueActions', 'webhookSettingsQueueActions'],
+    // The others that see a delivery die or an endpoint be disabled queue their notices for this function.
+    functions: ['deliverNotifications'],
     description:
       'The alarm SNS topic, where operator notices (endpoint.disabled, delivery.exhausted) are published: the stack sets it and grants sns:Publish on that topic alone. Unset locally: notices go to the log and the outbox folder.',
     stackResource: 'alarmTopicArn',
@@ -444,27 +490,27 @@ export const settings = {
   },
   operatorOutbox: {
     envVar: 'PROCESSA_OPERATOR_OUTBOX',
-    functions: ['deliverWebhooks', 'webhookQueueActions', 'webhookSettingsQueueActions'],
+    functions: ['deliverNotifications'],
     description: 'Only the local runtime sets it: the folder (.processa/outbox) where operator notices are appended as JSON lines, there being no SNS.',
     readAt: 'import',
   },
   notifyFrom: {
     envVar: 'PROCESSA_NOTIFY_FROM',
-    functions: ['deliverWebhooks'],
+    functions: ['deliverNotifications'],
     description:
-      'The sender of notification emails (a verified SES identity): the stack sets it from the notifyFrom context and lets the delivery function send as that identity alone. Unset: email channels fail their deliveries (logged) until it is configured.',
+      'The sender of notification emails (a verified SES identity): the stack sets it from the notifyFrom context and lets the notification delivery function send as that identity alone. Unset: email channels fail their deliveries (logged) until it is configured.',
     readAt: 'import',
   },
   emailOutbox: {
     envVar: 'PROCESSA_EMAIL_OUTBOX',
-    functions: ['deliverWebhooks'],
+    functions: ['deliverNotifications'],
     description: 'Only the local runtime sets it: notification emails are written there as .eml files (and logged) instead of sent through SES.',
     readAt: 'import',
   },
   emailLinkKeySecret: {
     envVar: 'PROCESSA_EMAIL_LINK_KEY_SECRET',
     // Those that sign the links (the emails) and check them (the confirmation pages).
-    functions: ['deliverWebhooks', 'emailDecisions'],
+    functions: ['deliverNotifications', 'emailDecisions'],
     description:
       'The Secrets Manager secret holding the HMAC key of email decision links: generated by the stack (or named by the emailLinkKeySecret context); these functions may read that secret alone. Unset locally.',
     stackResource: 'emailLinkKeySecret',
@@ -473,7 +519,7 @@ export const settings = {
   },
   emailLinkKeyFile: {
     envVar: 'PROCESSA_EMAIL_LINK_KEY_FILE',
-    functions: ['deliverWebhooks', 'emailDecisions'],
+    functions: ['deliverNotifications', 'emailDecisions'],
     description: 'Only the local runtime sets it: the file (.processa/email-link-key) holding the email-link key, generated on first use and kept.',
     readAt: 'import',
   },
@@ -507,7 +553,7 @@ export const settings = {
   },
   allowLocalhostWebhooks: {
     envVar: 'PROCESSA_ALLOW_LOCALHOST_WEBHOOKS',
-    functions: ['manageWebhooks', 'webhookSettingsPages', 'deliverWebhooks', 'slackInteractions'],
+    functions: ['manageWebhooks', 'webhookSettingsPages', 'deliverWebhooks', 'deliverNotifications', 'slackInteractions'],
     description: 'Only the local runtime sets it ("true"): webhook endpoints may be http://localhost. The stack never sets it.',
     readAt: 'import',
   },

@@ -14,6 +14,7 @@ export const tableEnvVars = {
 export const queueEnvVars = {
   deliveries: 'DELIVERIES_QUEUE_URL',
   deliveriesDlq: 'DELIVERIES_DLQ_URL',
+  notifications: 'NOTIFICATIONS_QUEUE_URL',
   fanOutFailures: 'FAN_OUT_FAILURES_QUEUE_URL',
 } as const;
 export type TableName = keyof typeof tableEnvVars;

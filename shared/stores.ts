@@ -5,8 +5,14 @@
  */
 export * from './store-factories.js';
 import { count, logger, METRICS } from './observability.js';
-import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from './store-factories.js';
-import { operatorNotifierFromEnv } from './store/operator-notices.js';
+import {
+  deadLetterQueueFromEnv,
+  deliveryLogStoreFromEnv,
+  deliveryQueueFromEnv,
+  deliveryStateStoreFromEnv,
+  endpointStoreFromEnv,
+  operatorNoticeQueueFromEnv,
+} from './store-factories.js';
 import type { WebhookEvent } from './webhooks/events.js';
 import {
   announcesToSubscribers,
@@ -26,10 +32,13 @@ export function reportOperationalEvent(event: WebhookEvent, { queued, notified, 
   logger.info('operational event sent', { eventId: event.id, eventType: event.type, notified, endpoints: queued.length });
 }
 
-/** Where operational events go: the operator (alarm topic, or the local outbox) and subscribed endpoints, through the delivery queue. */
+/**
+ * Where operational events go: the operator (queued for the notifications worker, which publishes
+ * to the alarm topic, or the local outbox) and subscribed endpoints, through the delivery queues.
+ */
 export const operationalEventDepsFromEnv = (): OperationalEventDeps => {
   const endpoints = endpointStoreFromEnv();
-  return { endpoints: () => endpoints.listAll(), queue: deliveryQueueFromEnv(), states: deliveryStateStoreFromEnv(), notifier: operatorNotifierFromEnv() };
+  return { endpoints: () => endpoints.listAll(), queue: deliveryQueueFromEnv(), states: deliveryStateStoreFromEnv(), notifier: operatorNoticeQueueFromEnv() };
 };
 
 /**

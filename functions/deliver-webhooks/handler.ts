@@ -1,269 +1,60 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deliveryRetry } from '../../shared/webhooks/delivery-policy.js';
 import { logRequestId } from '../../shared/log-request-id.js';
-import { count, logger, publishMetrics, METRICS, milliseconds, tracer } from '../../shared/observability.js';
+import { logger, publishMetrics, tracer } from '../../shared/observability.js';
 import {
+  breakerStoreFromEnv,
   deadLetterQueueFromEnv,
   deliveryLogStoreFromEnv,
   deliveryQueueFromEnv,
   deliveryStateStoreFromEnv,
   endpointHealthStoreFromEnv,
-  breakerStoreFromEnv,
   endpointStoreFromEnv,
+  operatorNoticeQueueFromEnv,
   reportOperationalEvent,
+  retryQueueFromEnv,
 } from '../../shared/stores.js';
 import { breakerPolicyFromEnv } from '../../shared/webhooks/circuit-breaker-config.js';
-import { readOncePerBatch } from '../../shared/webhooks/circuit-breaker.js';
-import { gatherOnce } from '../../shared/webhooks/batch-gather.js';
-import { readStatesOncePerBatch } from '../../shared/webhooks/delivery-state.js';
-import type { HealthOutcome, HealthRecord } from '../../shared/webhooks/endpoint-health.js';
 import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
-import { deliverMessage, type DeliveryStep } from '../../shared/webhooks/deliver.js';
-import type { DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
-import { parseDeliveryMessage, type DeliveryMessage, type RetryLater as RetryLaterChange } from '../../shared/webhooks/delivery-message.js';
-import { disableEndpoint, type WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
-import { endpointSnapshot } from '../../shared/webhooks/fan-out.js';
+import { createDeliveryWorker } from '../../shared/webhooks/delivery-worker.js';
 import { createPoster } from '../../shared/webhooks/http-post.js';
-import { announcesToSubscribers, deliveryExhaustedEvent, emitOperationalEvent, endpointDisabledEvent } from '../../shared/webhooks/operational-events.js';
-import type { WebhookEvent } from '../../shared/webhooks/events.js';
-import { operatorNotifierFromEnv } from '../../shared/store/operator-notices.js';
-import { createNotificationSender } from '../../shared/notifications/send.js';
-import { emailSenderFromEnv } from '../../shared/store/email-senders.js';
-import { decisionLinksFor } from '../../shared/notifications/email-links.js';
-import { emailLinkKeyFromEnv } from '../../shared/store/email-link-key.js';
 
 // Clients and configuration only: invocations may overlap in one process (the local pump runs
-// several pollers; Lambda's multi-concurrency modes do too), so everything per batch lives in the handler.
-const endpoints = endpointStoreFromEnv();
-const deliveryLog = deliveryLogStoreFromEnv();
-const states = deliveryStateStoreFromEnv();
-const queue = deliveryQueueFromEnv();
-const deadLetters = deadLetterQueueFromEnv();
+// several pollers; Lambda's multi-concurrency modes do too), so everything per batch lives in the worker.
 const policy = deliveryPolicyFromEnv();
-const post = createPoster(urlPolicyFromEnv());
-// Slack and email channels: the same attempt and retry path, their own last step.
-// Emails about a pending draft carry each recipient's own signed Approve and Reject links when a link key is configured.
-const emailLinkKey = emailLinkKeyFromEnv();
-const sendNotification = createNotificationSender({
-  post,
-  ...emailSenderFromEnv(),
-  ...(emailLinkKey ? { decisionLinks: decisionLinksFor(emailLinkKey) } : {}),
-});
-const health = endpointHealthStoreFromEnv();
-const notifier = operatorNotifierFromEnv();
-const breaker = {
-  store: breakerStoreFromEnv(),
-  // K and the cooldown: the breakerFailures and breakerCooldownSeconds settings (context on AWS).
-  policy: breakerPolicyFromEnv(policy.timeoutMs),
-  // Bookkeeping: a breaker that cannot be read or written lets deliveries through, logged.
-  onError: (error: unknown) => logger.error('circuit breaker not read or updated', { error: error as Error }),
-};
 
 /**
- * One health update for all of a batch's attempts to an endpoint. Health is bookkeeping: a failure
- * to record it is logged, never a reason to POST the webhook again.
+ * Deliveries queue → signed POST to webhook endpoints (shared/webhooks/delivery-worker.ts).
+ * Slack and email channels and operator notices are deliverNotifications' (the notifications
+ * queue): a channel's message that comes here is forwarded there, and this function's operator
+ * notices are queued for it, so this bundle holds no SES, SNS or notification code.
  */
-const recordHealth = (endpointId: string, outcomes: HealthOutcome[]): Promise<HealthRecord | undefined> =>
-  health.recordAll(endpointId, outcomes).catch((error: unknown) => {
-    logger.error('endpoint health not recorded', { endpointId, attempts: outcomes.length, error: error as Error });
-    return undefined;
-  });
-
-/** Thrown to report a message as failed after its visibility (backoff) was set. */
-class RetryLater extends Error {}
-
-/**
- * Delivery queue → signed POST. Messages are independent: each succeeds, or is reported as a
- * batch item failure with its visibility timeout set to the backoff delay, so one failing
- * endpoint never holds up or repeats deliveries to the others. Each delivery counts its own
- * attempts (its state item); after the last one this function moves the message to the DLQ and
- * acknowledges it. Log writes and visibility changes are batched per invocation.
- */
-export const handler = middy(async (event: SQSEvent, context: Context) => {
-  // One processor per invocation: its prepare() clears the failures it collects.
-  const processor = new BatchProcessor(EventType.SQS);
-  // Per invocation only: a rotated secret signs the next batch, a URL change or a disable applies to it.
-  const endpointCache = new Map<string, Promise<WebhookEndpoint | undefined>>();
-  const endpointFor = (id: string) => {
-    let found = endpointCache.get(id);
-    if (!found) endpointCache.set(id, (found = endpoints.get(id)));
-    return found;
-  };
-  // Parsed up front, so the batch's reads all start at once instead of one after another per message.
-  const messages = new Map<string, DeliveryMessage | undefined>(event.Records.map((record) => [record.messageId, parseDeliveryMessage(record.body)]));
-  const parsed = [...messages.values()].filter((message): message is DeliveryMessage => message !== undefined);
-  const perEndpoint = new Map<string, number>();
-  for (const message of parsed) perEndpoint.set(message.endpointId, (perEndpoint.get(message.endpointId) ?? 0) + 1);
-  // The batch's reads in one round trip's time: its endpoints, and in one BatchGetItem all its
-  // delivery states and its endpoints' breakers (one read each per batch: its deliveries run
-  // concurrently and would each read the same record). Errors surface where each is awaited.
-  const batchRead = readStatesOncePerBatch(states, parsed, [...perEndpoint.keys()]);
-  const batchStates = batchRead.states;
-  const batchBreaker = { ...breaker, store: readOncePerBatch(breaker.store, batchRead.breakers) };
-  for (const id of perEndpoint.keys()) void endpointFor(id).catch(() => undefined);
-  // Health: one atomic update per endpoint per batch, once each of its deliveries attempted (or will not).
-  // This relies on the records being processed concurrently (processPartialResponse's default,
-  // processInParallel): processed one by one, a delivery would wait for the next one's attempt.
-  const healthUpdates = new Map(
-    [...perEndpoint].map(([id, expected]) => [id, gatherOnce(expected, (outcomes: HealthOutcome[]) => recordHealth(id, outcomes))]),
-  );
-  // Operational events (endpoint.disabled, delivery.exhausted) go out after the batch's deliveries,
-  // and never fail them: what could not be sent is logged and counted.
-  const announcements: Array<Promise<void>> = [];
-  const snapshot = endpointSnapshot(endpoints);
-  const announce = (event: WebhookEvent, options: { exclude?: string; subscribers?: boolean }) =>
-    announcements.push(
-      emitOperationalEvent(event, { endpoints: snapshot, queue, states, notifier }, options).then((result) => reportOperationalEvent(event, result)),
-    );
-  const disable = async (id: string, reason: 'gone' | 'failing') => {
-    const disabled = await disableEndpoint(endpoints, id, reason);
-    // The rest of this batch sees it disabled, so its other deliveries are held rather than posted.
-    endpointCache.delete(id);
-    // Only the call that disabled it announces it (others found it disabled already); never to itself.
-    if (!disabled) return;
-    count(METRICS.endpointsDisabled);
-    logger.warn('endpoint disabled', { endpointId: id, reason });
-    announce(endpointDisabledEvent(disabled), { exclude: id });
-  };
-  const attempts: DeliveryAttempt[] = [];
-  // The delivery log: one write for the batch, started as soon as every message's attempt is final
-  // (before their states are written, so it overlaps those writes instead of following the last).
-  // Deliveries already happened; a lost log line must not make them repeat.
-  const log = gatherOnce(parsed.length, (entries: DeliveryAttempt[]) =>
-    deliveryLog.record(entries).catch((error: unknown) => logger.error('delivery log write failed', { error: error as Error, attempts: entries.length })),
-  );
-  const retries: RetryLaterChange[] = [];
-  let deferred = 0;
-
-  const response = await processPartialResponse(
-    event,
-    async (record: SQSRecord) => {
-      const message = messages.get(record.messageId);
-      if (!message) {
-        // Not ours or corrupt: it can never be delivered, so keep it out of the retry loop.
-        logger.error('unreadable delivery message dropped', { messageId: record.messageId });
-        return;
-      }
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-      const healthShare = healthUpdates.get(message.endpointId)!.participant();
-      const logShare = log.participant();
-      let step: DeliveryStep;
-      try {
-        step = await deliverMessage(message, receiveCount, {
-          post,
-          sendNotification,
-          policy,
-          states: batchStates,
-          endpointFor,
-          disableEndpoint: disable,
-          recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
-          recordAttempt: (attempt) => {
-            attempts.push(attempt);
-            void logShare.give(attempt);
-          },
-          breaker: batchBreaker,
-          backstopReceives: deliveryRetry.backstopReceives,
-        });
-      } finally {
-        // Attempted or not, the endpoint's health update and the log write no longer wait for this message.
-        healthShare.done();
-        logShare.done();
-      }
-      const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
-      switch (step.kind) {
-        case 'dropped':
-          logger.warn('endpoint no longer exists; delivery dropped', keys);
-          return;
-        case 'skipped':
-          logger.debug('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
-          return;
-        case 'superseded':
-          logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
-          return;
-        case 'deferred': {
-          // The endpoint's breaker is open: no POST, no attempt; back when a probe may go.
-          deferred++;
-          if (step.requeue) {
-            // Received so often that SQS would dead-letter it for that alone: a fresh copy replaces it.
-            await queue.send([message]);
-            logger.debug('circuit open; delivery re-queued', { ...keys });
-            return;
-          }
-          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-          logger.debug('circuit open; delivery deferred', { ...keys, deferSeconds: step.delaySeconds });
-          throw new RetryLater('circuit open');
-        }
-        case 'held':
-          logger.warn('endpoint disabled; delivery held for a redrive', keys);
-          return;
-        case 'not-due':
-          // A duplicate copy ahead of its retry: hidden until the attempt is due, when it may go (once).
-          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-          logger.debug('copy received before its retry is due; hidden until then', { ...keys, dueInSeconds: step.delaySeconds });
-          throw new RetryLater('not due');
-        case 'delivered':
-          count(METRICS.deliveriesSucceeded);
-          milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
-          milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
-          logger.debug('webhook delivered', {
-            ...keys,
-            attempt: step.attempt.attempt,
-            httpStatus: step.attempt.httpStatus,
-            durationMs: step.attempt.durationMs,
-          });
-          return;
-        case 'retry':
-          count(METRICS.deliveriesFailed);
-          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-          logger.warn('webhook attempt failed; will retry', {
-            ...keys,
-            attempt: step.attempt.attempt,
-            error: step.attempt.error,
-            retryInSeconds: step.delaySeconds,
-          });
-          throw new RetryLater(step.attempt.error ?? 'failed');
-        case 'dead':
-          if (step.attempt) {
-            count(METRICS.deliveriesFailed);
-            count(METRICS.deliveriesDead);
-            logger.error('webhook delivery dead', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, reason: step.reason });
-          }
-          // A dead delivery of an operational event is told to the operator only: no cascade.
-          if (step.exhausted) announce(deliveryExhaustedEvent(step.exhausted), { subscribers: announcesToSubscribers(step.exhausted.message) });
-          // Into the DLQ (the alarm's signal), then acknowledged so the ESM deletes it from this queue.
-          // If the send fails the message stays failed and comes back; its state still says dead, so
-          // the next receive only repeats this send.
-          await deadLetters.send([{ message, reason: step.reason }]);
-          return;
-      }
+export const handler = middy(
+  createDeliveryWorker({
+    endpoints: endpointStoreFromEnv(),
+    deliveryLog: deliveryLogStoreFromEnv(),
+    states: deliveryStateStoreFromEnv(),
+    health: endpointHealthStoreFromEnv(),
+    queue: deliveryQueueFromEnv(),
+    retries: retryQueueFromEnv('deliveries'),
+    deadLetters: deadLetterQueueFromEnv(),
+    notifier: operatorNoticeQueueFromEnv(),
+    reportOperationalEvent,
+    policy,
+    post: createPoster(urlPolicyFromEnv()),
+    accepts: (endpoint) => !endpoint.channel,
+    breaker: {
+      store: breakerStoreFromEnv(),
+      // K and the cooldown: the breakerFailures and breakerCooldownSeconds settings (context on AWS).
+      policy: breakerPolicyFromEnv(policy.timeoutMs),
+      // Bookkeeping: a breaker that cannot be read or written lets deliveries through, logged.
+      onError: (error: unknown) => logger.error('circuit breaker not read or updated', { error: error as Error }),
     },
-    processor,
-    { context, throwOnFullBatchFailure: false },
-  );
-
-  await Promise.all([
-    queue.retryLater(retries).then((unchanged) => {
-      // Reported failed all the same: they come back after the queue's visibility timeout instead of the backoff.
-      if (unchanged.length > 0) logger.warn('backoff not set; messages return after the visibility timeout', { messages: unchanged.length });
-    }),
-    log.result,
-    ...announcements,
-  ]);
-  // The batch's one line at INFO; a message has its own only at DEBUG, or when it failed (WARN, ERROR).
-  const outcomes = attempts.map((attempt) => attempt.outcome);
-  logger.info('delivery batch done', {
-    messages: event.Records.length,
-    delivered: outcomes.filter((outcome) => outcome === 'succeeded').length,
-    failed: outcomes.filter((outcome) => outcome !== 'succeeded').length,
-    deferred,
-    returning: response.batchItemFailures.length,
-  });
-  return response;
-})
+    backstopReceives: deliveryRetry.backstopReceives,
+  }),
+)
   .use(captureLambdaHandler(tracer))
   .use(logRequestId(logger))
   .use(publishMetrics());

@@ -32,13 +32,14 @@ async function main() {
   }
   let sqs: SQSClient;
   let dynamodb: DynamoDBClient;
-  let names: { queue: string; dlq: string; deliveries: string; webhooks: string };
+  let names: { queue: string; notifications: string; dlq: string; deliveries: string; webhooks: string };
   if (values.stack) {
     const outputs = await stackOutputs(values.stack, values.region);
     sqs = new SQSClient({ region: values.region });
     dynamodb = new DynamoDBClient({ region: values.region });
     names = {
       queue: requireOutput(outputs, outputNames.queue('deliveries'), values.stack),
+      notifications: requireOutput(outputs, outputNames.queue('notifications'), values.stack),
       dlq: requireOutput(outputs, outputNames.queue('deliveriesDlq'), values.stack),
       deliveries: requireOutput(outputs, outputNames.table('deliveries'), values.stack),
       webhooks: requireOutput(outputs, outputNames.table('webhooks'), values.stack),
@@ -49,6 +50,7 @@ async function main() {
     dynamodb = new DynamoDBClient(target.dynamodb);
     names = {
       queue: target.info.queues.deliveries,
+      notifications: target.info.queues.notifications,
       dlq: target.info.queues.deliveriesDlq,
       deliveries: target.info.tables.deliveries,
       webhooks: target.info.tables.webhooks,
@@ -60,7 +62,8 @@ async function main() {
     dlq: new SqsDeadLetterQueue(sqs, names.dlq),
     log: new DynamoDeliveryLogStore(documents, names.deliveries),
   };
-  const queue = new SqsDeliveryQueue(sqs, names.queue);
+  // Each redriven delivery goes to its target's queue: webhooks' to deliveries, channels' to notifications.
+  const queue = new SqsDeliveryQueue(sqs, names.queue, names.notifications);
   const endpointIds = values.endpoint ? [values.endpoint] : (await new DynamoEndpointStore(documents, names.webhooks).listAll()).map((e) => e.id);
   let total = 0;
   for (const endpointId of endpointIds) {

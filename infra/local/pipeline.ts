@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { queueConsumer, streamConsumer } from '../app-definition.js';
+import { queueConsumers, streamConsumer, type FunctionName } from '../app-definition.js';
 import type { SettingValues } from '../function-environment.js';
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import {
@@ -38,14 +38,15 @@ export interface PipelineOptions {
   exposeResources?: boolean;
   /** Start the stream and queue pumps (the event source mappings); default true. */
   pumps?: boolean;
-  /** Shortens the delivery queue's visibility timeout, so Lambda-style redelivery after a crash is quick. */
+  /** Shortens the delivery queues' visibility timeout, so Lambda-style redelivery after a crash is quick. */
   visibilitySeconds?: number;
   /** Remembers the stream position across restarts (--persist). */
   checkpointFile?: string;
   /** Runs after provisioning and before the pumps start (e.g. re-queue persisted deliveries). */
   beforePumps?: (pipeline: Pick<Pipeline, 'dynamoClient' | 'sqsClient' | 'tables' | 'queues'>) => Promise<void>;
   wrapFanOut?: (real: Handler<DynamoDBStreamEvent>) => Handler<DynamoDBStreamEvent>;
-  wrapDelivery?: (real: Handler<SQSEvent>) => Handler<SQSEvent>;
+  /** Wraps each queue consumer (deliverWebhooks, deliverNotifications); `consumer` says which. */
+  wrapDelivery?: (real: Handler<SQSEvent>, consumer: FunctionName) => Handler<SQSEvent>;
   onError?: (source: 'stream pump' | 'queue pump', error: unknown) => void;
 }
 
@@ -69,7 +70,7 @@ export interface Pipeline {
 /**
  * The pipeline in this process, built from the definition: DynamoDB Local and the SQS emulator,
  * the tables and queues, each handler loaded with only its own environment, and the event source
- * mappings (the drafts stream into the fan-out, the delivery queue into delivery) as pumps. The
+ * mappings (the drafts stream into the fan-out, each delivery queue into its worker) as pumps. The
  * dev runtime, the fault tests and the benchmarks all start it here.
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
@@ -94,9 +95,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const tables = await provisionTables(dynamoClient, options.resourcePrefix);
     const queues = await provisionQueues(sqsClient, options.resourcePrefix);
     if (options.visibilitySeconds !== undefined) {
-      await sqsClient.send(
-        new SetQueueAttributesCommand({ QueueUrl: queues[queueConsumer.queue], Attributes: { VisibilityTimeout: String(options.visibilitySeconds) } }),
-      );
+      for (const consumer of queueConsumers) {
+        await sqsClient.send(
+          new SetQueueAttributesCommand({ QueueUrl: queues[consumer.queue], Attributes: { VisibilityTimeout: String(options.visibilitySeconds) } }),
+        );
+      }
     }
 
     const resources = { dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, tables, queues };
@@ -114,7 +117,6 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     await options.beforePumps?.({ dynamoClient, sqsClient, tables, queues });
     if (options.pumps ?? true) {
       const fanOut = await loadHandler<Handler<DynamoDBStreamEvent>>(streamConsumer.function);
-      const deliver = await loadHandler<Handler<SQSEvent>>(queueConsumer.function);
       const streamPump = startStreamPump({
         dynamodbEndpoint: dynamo.endpoint,
         streamArn: await streamArn(dynamoClient, tables[streamConsumer.table]),
@@ -125,16 +127,21 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         onError: (error) => options.onError?.('stream pump', error),
       });
       stops.push(streamPump.stop);
-      const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queues[queueConsumer.queue], AttributeNames: ['QueueArn'] }));
-      const queuePump = startQueuePump({
-        client: sqsClient,
-        queueUrl: queues[queueConsumer.queue],
-        queueArn: Attributes!.QueueArn!,
-        handler: options.wrapDelivery ? options.wrapDelivery(deliver) : deliver,
-        context: () => lambdaContext(queueConsumer.function),
-        onError: (error) => options.onError?.('queue pump', error),
-      });
-      stops.push(queuePump.stop);
+      // One pump per queue → function mapping of the definition (webhooks, notifications), as Lambda has one event source each.
+      for (const consumer of queueConsumers) {
+        const deliver = await loadHandler<Handler<SQSEvent>>(consumer.function);
+        const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queues[consumer.queue], AttributeNames: ['QueueArn'] }));
+        const queuePump = startQueuePump({
+          consumer,
+          client: sqsClient,
+          queueUrl: queues[consumer.queue],
+          queueArn: Attributes!.QueueArn!,
+          handler: options.wrapDelivery ? options.wrapDelivery(deliver, consumer.function) : deliver,
+          context: () => lambdaContext(consumer.function),
+          onError: (error) => options.onError?.('queue pump', error),
+        });
+        stops.push(queuePump.stop);
+      }
     }
 
     return {

@@ -2,12 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { deleteMessages } from '../../shared/store/sqs-queues.js';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queueConsumer } from '../app-definition.js';
+import type { QueueConsumerDefinition } from '../app-definition.js';
 import { LOCAL_AWS } from './dynamodb-local.js';
 
 type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
 export interface QueuePumpOptions {
+  /** The definition's mapping (batch size, concurrency) this pump plays. */
+  consumer: Pick<QueueConsumerDefinition, 'batchSize' | 'maxConcurrency'>;
   client: SQSClient;
   queueUrl: string;
   queueArn: string;
@@ -52,7 +54,7 @@ export const QUEUE_PUMP_IDLE_SLEEP_MS = 50;
  */
 export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<void> } {
   let running = true;
-  const slots = slotPool(queueConsumer.maxConcurrency);
+  const slots = slotPool(options.consumer.maxConcurrency);
   const invocations = new Set<Promise<void>>();
 
   const invoke = async (records: SQSRecord[]) => {
@@ -86,7 +88,7 @@ export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<voi
         ({ Messages: messages = [] } = await options.client.send(
           new ReceiveMessageCommand({
             QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: queueConsumer.batchSize,
+            MaxNumberOfMessages: options.consumer.batchSize,
             // AttributeNames (not only MessageSystemAttributeNames): the unpatched emulator honoured only this one.
             AttributeNames: ['All'],
             WaitTimeSeconds: 0,
@@ -115,7 +117,7 @@ export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<voi
       invocations.add(invocation);
     }
   };
-  const receivers = Array.from({ length: Math.min(QUEUE_PUMP_RECEIVERS, queueConsumer.maxConcurrency) }, receive);
+  const receivers = Array.from({ length: Math.min(QUEUE_PUMP_RECEIVERS, options.consumer.maxConcurrency) }, receive);
   return {
     async stop() {
       running = false;

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { deliveryRetry, queueConsumer, schedules, settings } from '../app-definition.js';
+import { deliveryRetry, schedules, settings } from '../app-definition.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
 import { createHttpGateway } from './http-gateway.js';
 import { lambdaContext, loadHandler } from './lambda-context.js';
@@ -88,7 +88,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         const { SqsDeliveryQueue } = await import('../../shared/store/sqs-queues.js');
         const { createDocumentClient } = await import('../../shared/store/dynamo-client.js');
         const states = new DynamoDeliveryStateStore(createDocumentClient(dynamoClient), tables.deliveries);
-        const requeued = await requeueWaitingDeliveries(states, new SqsDeliveryQueue(sqsClient, queues[queueConsumer.queue]));
+        const requeued = await requeueWaitingDeliveries(states, new SqsDeliveryQueue(sqsClient, queues.deliveries, queues.notifications));
         if (requeued > 0) log(`re-queued ${requeued} pending ${requeued === 1 ? 'delivery' : 'deliveries'} from the persisted delivery states`);
       },
       onError: (source, error) => reportError(source)(error),

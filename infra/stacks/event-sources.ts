@@ -8,7 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   deliveryRetry,
   functions,
-  queueConsumer,
+  queueConsumers,
   queues,
   schedules,
   streamConsumer,
@@ -29,7 +29,7 @@ export const SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 export interface EventSourceLimitsInput {
   functions: Record<string, Pick<FunctionDefinition, 'timeoutSeconds'>>;
   queues: Record<string, Pick<QueueDefinition, 'visibilityTimeoutSeconds' | 'maxReceiveCount'>>;
-  queueConsumer: { function: string; queue: string };
+  queueConsumers: ReadonlyArray<{ function: string; queue: string }>;
   deliveryRetry: { baseSeconds: number; maxBackoffSeconds: number; timeoutMs: number; maxAttempts: number };
   /** The first retry delay actually deployed (stack prop / context). */
   retryBaseSeconds: number;
@@ -47,32 +47,7 @@ export interface EventSourceLimitsInput {
  *  - a webhook attempt that outlives the delivery function would be cut off by Lambda.
  */
 export function assertEventSourceLimits(input: EventSourceLimitsInput): void {
-  const consumerFn = input.functions[input.queueConsumer.function];
-  const consumedQueue = input.queues[input.queueConsumer.queue];
-  if (!consumerFn) throw new Error(`queueConsumer names function "${input.queueConsumer.function}", which is not defined`);
-  if (!consumedQueue) throw new Error(`queueConsumer names queue "${input.queueConsumer.queue}", which is not defined`);
-  if (consumedQueue.visibilityTimeoutSeconds < consumerFn.timeoutSeconds) {
-    throw new Error(
-      `Queue ${input.queueConsumer.queue} has a visibility timeout of ${consumedQueue.visibilityTimeoutSeconds} s, shorter than ` +
-        `the ${consumerFn.timeoutSeconds} s timeout of ${input.queueConsumer.function}, which consumes it; Lambda rejects such an ` +
-        `event source. Raise visibilityTimeoutSeconds (AWS recommends 6× the function timeout) or lower timeoutSeconds.`,
-    );
-  }
-  // Lambda accepts less, but AWS asks for 6×: a throttled or retried batch must not become visible mid-attempt.
-  if (consumedQueue.visibilityTimeoutSeconds < VISIBILITY_TIMEOUT_FACTOR * consumerFn.timeoutSeconds) {
-    throw new Error(
-      `Queue ${input.queueConsumer.queue} has a visibility timeout of ${consumedQueue.visibilityTimeoutSeconds} s, less than ` +
-        `${VISIBILITY_TIMEOUT_FACTOR}× the ${consumerFn.timeoutSeconds} s timeout of ${input.queueConsumer.function} (AWS's recommendation for SQS event sources)`,
-    );
-  }
-  // The receive count is only a backstop: receives lost to throttling are not attempts, so it needs headroom above them.
-  const backstop = consumedQueue.maxReceiveCount;
-  if (backstop !== undefined && backstop < input.deliveryRetry.maxAttempts + 2) {
-    throw new Error(
-      `Queue ${input.queueConsumer.queue} has maxReceiveCount ${backstop}: as a backstop it must stay well above the ` +
-        `${input.deliveryRetry.maxAttempts} attempts the delivery counts itself (at least ${input.deliveryRetry.maxAttempts + 2})`,
-    );
-  }
+  for (const consumer of input.queueConsumers) assertQueueConsumerLimits(input, consumer);
   const { maxBackoffSeconds } = input.deliveryRetry;
   if (!Number.isInteger(maxBackoffSeconds) || maxBackoffSeconds < 1 || maxBackoffSeconds > SQS_MAX_VISIBILITY_SECONDS) {
     throw new Error(
@@ -83,10 +58,40 @@ export function assertEventSourceLimits(input: EventSourceLimitsInput): void {
   if (input.retryBaseSeconds > maxBackoffSeconds) {
     throw new Error(`retryBaseSeconds (${input.retryBaseSeconds}) exceeds deliveryRetry.maxBackoffSeconds (${maxBackoffSeconds})`);
   }
+}
+
+/** One queue → function mapping's limits (every delivery worker runs the same retry ladder). */
+function assertQueueConsumerLimits(input: EventSourceLimitsInput, queueConsumer: { function: string; queue: string }): void {
+  const consumerFn = input.functions[queueConsumer.function];
+  const consumedQueue = input.queues[queueConsumer.queue];
+  if (!consumerFn) throw new Error(`queueConsumer names function "${queueConsumer.function}", which is not defined`);
+  if (!consumedQueue) throw new Error(`queueConsumer names queue "${queueConsumer.queue}", which is not defined`);
+  if (consumedQueue.visibilityTimeoutSeconds < consumerFn.timeoutSeconds) {
+    throw new Error(
+      `Queue ${queueConsumer.queue} has a visibility timeout of ${consumedQueue.visibilityTimeoutSeconds} s, shorter than ` +
+        `the ${consumerFn.timeoutSeconds} s timeout of ${queueConsumer.function}, which consumes it; Lambda rejects such an ` +
+        `event source. Raise visibilityTimeoutSeconds (AWS recommends 6× the function timeout) or lower timeoutSeconds.`,
+    );
+  }
+  // Lambda accepts less, but AWS asks for 6×: a throttled or retried batch must not become visible mid-attempt.
+  if (consumedQueue.visibilityTimeoutSeconds < VISIBILITY_TIMEOUT_FACTOR * consumerFn.timeoutSeconds) {
+    throw new Error(
+      `Queue ${queueConsumer.queue} has a visibility timeout of ${consumedQueue.visibilityTimeoutSeconds} s, less than ` +
+        `${VISIBILITY_TIMEOUT_FACTOR}× the ${consumerFn.timeoutSeconds} s timeout of ${queueConsumer.function} (AWS's recommendation for SQS event sources)`,
+    );
+  }
+  // The receive count is only a backstop: receives lost to throttling are not attempts, so it needs headroom above them.
+  const backstop = consumedQueue.maxReceiveCount;
+  if (backstop !== undefined && backstop < input.deliveryRetry.maxAttempts + 2) {
+    throw new Error(
+      `Queue ${queueConsumer.queue} has maxReceiveCount ${backstop}: as a backstop it must stay well above the ` +
+        `${input.deliveryRetry.maxAttempts} attempts the delivery counts itself (at least ${input.deliveryRetry.maxAttempts + 2})`,
+    );
+  }
   if (input.webhookTimeoutMs >= consumerFn.timeoutSeconds * 1000) {
     throw new Error(
       `webhookTimeoutMs (${input.webhookTimeoutMs}) must be shorter than the ${consumerFn.timeoutSeconds} s timeout of ` +
-        `${input.queueConsumer.function}, or Lambda cuts off an attempt before it can be logged and retried`,
+        `${queueConsumer.function}, or Lambda cuts off an attempt before it can be logged and retried`,
     );
   }
 }
@@ -94,7 +99,7 @@ export function assertEventSourceLimits(input: EventSourceLimitsInput): void {
 export const definedEventSourceLimits = (retryBaseSeconds: number, webhookTimeoutMs: number): EventSourceLimitsInput => ({
   functions,
   queues,
-  queueConsumer,
+  queueConsumers,
   deliveryRetry,
   retryBaseSeconds,
   webhookTimeoutMs,
@@ -107,9 +112,9 @@ export interface EventSourceTargets {
 }
 
 /**
- * The two event source mappings, built from `streamConsumer` and `queueConsumer` (which the
+ * The event source mappings, built from `streamConsumer` and `queueConsumers` (which the
  * local stream and queue pumps read too). Their bindings add the grants they need: stream read
- * on the table, send on the on-failure queue, consume on the delivery queue.
+ * on the table, send on the on-failure queue, consume on each delivery queue.
  */
 export function addEventSources({ functions: built, tables, queues: builtQueues }: EventSourceTargets): void {
   const stream = streamConsumer;
@@ -129,17 +134,16 @@ export function addEventSources({ functions: built, tables, queues: builtQueues 
     }),
   );
 
-  const consumer = queueConsumer;
-  // Widened from the literal types so the optional settings stay optional if the definition changes.
-  const windowSeconds: number = consumer.maxBatchingWindowSeconds;
-  built[consumer.function].addEventSource(
-    new SqsEventSource(builtQueues[consumer.queue], {
-      batchSize: consumer.batchSize,
-      maxBatchingWindow: windowSeconds > 0 ? Duration.seconds(windowSeconds) : undefined,
-      maxConcurrency: consumer.maxConcurrency,
-      reportBatchItemFailures: consumer.reportBatchItemFailures,
-    }),
-  );
+  for (const consumer of queueConsumers) {
+    built[consumer.function].addEventSource(
+      new SqsEventSource(builtQueues[consumer.queue], {
+        batchSize: consumer.batchSize,
+        maxBatchingWindow: consumer.maxBatchingWindowSeconds > 0 ? Duration.seconds(consumer.maxBatchingWindowSeconds) : undefined,
+        maxConcurrency: consumer.maxConcurrency,
+        reportBatchItemFailures: consumer.reportBatchItemFailures,
+      }),
+    );
+  }
 
   // Scheduled functions (the local runtime runs the same ones on a timer).
   for (const schedule of schedules) {

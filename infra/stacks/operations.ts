@@ -14,6 +14,7 @@ import { METRICS, METRICS_NAMESPACE, STACK_DIMENSION, STACK_NAME_ENV } from '../
 import {
   deliveryRetry,
   functions,
+  notificationConsumer,
   queueConsumer,
   queues,
   settingsFromStackResource,
@@ -250,6 +251,15 @@ export class Operations extends Construct {
         `the whole retry ladder (${props.retryBaseSeconds} s base, doubling): deliveries are not being worked. Check the ` +
         `${pascalCase(queueConsumer.function)} function's errors and throttles and that its SQS event source mapping is enabled.`,
     });
+    // The same for Slack and email channels and operator notices, which have their own queue and worker.
+    this.alarm('NotificationQueueAge', {
+      metric: builtQueues[notificationConsumer.queue].metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES }),
+      threshold: ageThreshold,
+      description:
+        `The oldest message in the notifications queue (Slack and email channels, operator notices) is ${Math.round(ageThreshold / 60)} ` +
+        `minutes old or more, longer than the whole retry ladder: notifications are not being worked. Check the ` +
+        `${pascalCase(notificationConsumer.function)} function's errors and throttles and that its SQS event source mapping is enabled.`,
+    });
     this.alarm('FanOutFailures', {
       metric: fanOutFailures.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: ONE_MINUTE }),
       threshold: 1,
@@ -465,6 +475,7 @@ export class Operations extends Construct {
       this.customMetric(name, 'p99', FIVE_MINUTES, `${name} p99`),
     ];
     const deliveriesQueue = builtQueues[queueConsumer.queue];
+    const notificationsQueue = builtQueues[notificationConsumer.queue];
     const width = 8;
     const functionNames = Object.keys(functions) as FunctionName[];
 
@@ -508,12 +519,17 @@ export class Operations extends Construct {
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Deliveries queue',
+        title: 'Delivery queues',
         left: [
           deliveriesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', label: 'Visible' }),
           deliveriesQueue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', label: 'In flight / backing off' }),
+          notificationsQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', label: 'Notifications visible' }),
+          notificationsQueue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', label: 'Notifications in flight / backing off' }),
         ],
-        right: [deliveriesQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', label: 'Oldest message (s)' })],
+        right: [
+          deliveriesQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', label: 'Oldest message (s)' }),
+          notificationsQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', label: 'Oldest notification (s)' }),
+        ],
         width,
       }),
       new cloudwatch.GraphWidget({

@@ -4,7 +4,7 @@ import { breakerSettingError } from '../../shared/webhooks/circuit-breaker-confi
 import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { deliveryRetry, queueConsumer, queues, settings, settingsFromStackResource, tables, type QueueName, type TableName } from '../app-definition.js';
+import { deliveryRetry, notificationConsumer, queues, settings, settingsFromStackResource, tables, type QueueName, type TableName } from '../app-definition.js';
 import { assertEventSourceLimits, definedEventSourceLimits } from './event-sources.js';
 import { acknowledgeNagFindings, type NagAcknowledgment } from './nag-suppressions.js';
 import { Operations } from './operations.js';
@@ -123,7 +123,7 @@ export class ProcessaStack extends Stack {
     if (props.notifyFrom) {
       // SES authorizes a send by the identity used: the address itself, or its verified domain.
       const domain = props.notifyFrom.split('@')[1]!;
-      this.stateless.functions[queueConsumer.function].addToRolePolicy(
+      this.stateless.functions[notificationConsumer.function].addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['ses:SendEmail'],
           resources: [props.notifyFrom, domain].map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),

@@ -61,7 +61,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 /**
  * The code side: one ProcessaFunction per entry of `functions`, each bound to exactly the tables
  * and queues its entry names, the stream and queue event sources of `streamConsumer` and
- * `queueConsumer`, and an HTTP API with one route per entry of `routes` plus the $default route
+ * `queueConsumers`, and an HTTP API with one route per entry of `routes` plus the $default route
  * (`defaultRoute`) for everything else. There is
  * no authorizer at API Gateway: the handlers authenticate the Bearer key and check the route's roles.
  */

@@ -38,7 +38,7 @@ const isChannelEvent = (type: string): type is ChannelEventType => (CHANNEL_EVEN
  * draft as a notification (who decided, the review link), or nothing when its filter does not match.
  */
 export function messageFor(endpoint: WebhookEndpoint, event: WebhookEvent, draft: Draft, baseUrl: () => string | undefined): DeliveryMessage | undefined {
-  if (!isChannel(endpoint)) return deliveryMessage(event, endpoint.id);
+  if (!isChannel(endpoint)) return deliveryMessage(event, endpoint);
   if (!isChannelEvent(event.type) || !matchesMetadata(endpoint.filter, draft.metadata)) return undefined;
-  return { ...deliveryMessage(event, endpoint.id), body: JSON.stringify(notificationOf(draft, event.type, baseUrl())) };
+  return { ...deliveryMessage(event, endpoint), body: JSON.stringify(notificationOf(draft, event.type, baseUrl())) };
 }

@@ -61,6 +61,7 @@ export function reminderMessage(channel: WebhookEndpoint, draft: Draft, baseUrl:
     body: JSON.stringify(notificationOf(draft, 'draft.created', baseUrl, { reminder: true })),
     test: false,
     redrives: 0,
+    target: 'channel',
   };
 }
 

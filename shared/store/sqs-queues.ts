@@ -8,7 +8,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { retryUnprocessed } from './batch-retry.js';
 import { tracer } from '../observability.js';
+import { operatorNoticeMessage } from '../notifications/operator-notice-message.js';
+import type { OperatorNotice, OperatorNotifier } from '../webhooks/operational-events.js';
 import {
+  isChannelMessage,
   parseDeliveryMessage,
   type DeadLetter,
   type DeadLetterQueue,
@@ -54,23 +57,52 @@ export async function deleteMessages(client: SQSClient, queueUrl: string, receip
 
 const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
+/**
+ * The delivery queues' producer side: webhook endpoints' messages go to the deliveries queue,
+ * channels' (Slack, email) to the notifications queue, each consumed by its own worker.
+ */
 export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
+  private readonly retries: SqsRetryQueue;
+
   constructor(
     private readonly client: SQSClient,
+    /** The deliveries queue; also the queue whose receipt handles retryLater changes. */
     private readonly queueUrl: string,
-  ) {}
+    /** The notifications queue, for channels' messages; the deliveries queue when left out. */
+    private readonly channelQueueUrl: string = queueUrl,
+  ) {
+    this.retries = new SqsRetryQueue(client, queueUrl);
+  }
 
   async send(messages: DeliveryMessage[]): Promise<void> {
+    const channels = messages.filter(isChannelMessage);
+    const endpoints = messages.filter((m) => !isChannelMessage(m));
+    await Promise.all([this.sendTo(this.queueUrl, endpoints), this.sendTo(this.channelQueueUrl, channels)]);
+  }
+
+  private async sendTo(queueUrl: string, messages: DeliveryMessage[]): Promise<void> {
     for (const batch of chunks(messages, 10)) {
       // SendMessageBatch succeeds per entry: resend only the entries that failed.
       const refused = await sendBatch(
         this.client,
-        this.queueUrl,
+        queueUrl,
         batch.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) })),
       );
       if (refused.length > 0) throw new Error(`SQS refused ${refused.length} delivery messages: ${refused.map((p) => p.Id).join(',')}`);
     }
   }
+
+  retryLater(messages: RetryLater[]): Promise<string[]> {
+    return this.retries.retryLater(messages);
+  }
+}
+
+/** A consumer's backoff: hides received messages of its own queue for their delays. */
+export class SqsRetryQueue implements RetryQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
 
   async retryLater(messages: RetryLater[]): Promise<string[]> {
     const failed: string[] = [];
@@ -95,6 +127,22 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
       failed.push(...unchanged.map((p) => p.ReceiptHandle));
     }
     return failed;
+  }
+}
+
+/**
+ * Operator notices, queued for the notifications worker, which publishes them (SNS on AWS): the
+ * functions that see a delivery die or an endpoint be disabled then need neither SNS nor its client.
+ */
+export class SqsOperatorNoticeQueue implements OperatorNotifier {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async notify(notice: OperatorNotice): Promise<void> {
+    const refused = await sendBatch(this.client, this.queueUrl, [{ Id: '0', MessageBody: JSON.stringify(operatorNoticeMessage(notice)) }]);
+    if (refused.length > 0) throw new Error(`SQS refused the operator notice ${notice.event.id}`);
   }
 }
 

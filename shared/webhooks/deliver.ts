@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { truncateError, unsentAttempt, type DeliveryAttempt } from './delivery-log.js';
-import type { DeliveryMessage } from './delivery-message.js';
+import { addressedTo, type DeliveryMessage } from './delivery-message.js';
 import { deadState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
 import { failingTooLong, type HealthRecord } from './endpoint-health.js';
@@ -143,7 +143,13 @@ export type DeliveryStep =
    * attempt spent; hide the message for `delaySeconds`. `requeue`: it was received so often that SQS
    * would soon dead-letter it for that alone, so a fresh copy is queued and this one acknowledged.
    */
-  | { kind: 'deferred'; delaySeconds: number; requeue: boolean };
+  | { kind: 'deferred'; delaySeconds: number; requeue: boolean }
+  /**
+   * The message is for the other worker's kind of target (a channel's on the deliveries queue, as
+   * queued before the split, or the reverse): nothing posted, no attempt spent; `forward` goes to
+   * its own queue and this copy is acknowledged.
+   */
+  | { kind: 'misrouted'; forward: DeliveryMessage };
 
 export interface DeliveryDeps {
   post: Poster;
@@ -165,6 +171,8 @@ export interface DeliveryDeps {
   recordHealth: (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) => Promise<HealthRecord | undefined>;
   now?: () => Date;
   random?: () => number;
+  /** Whether this worker delivers to the endpoint (webhooks, or channels); absent: to any. */
+  accepts?: (endpoint: WebhookEndpoint) => boolean;
   /** The per-endpoint circuit breaker; absent: every delivery is posted. */
   breaker?: { store: BreakerStore; policy: BreakerPolicy; onError?: (error: unknown) => void };
 }
@@ -192,6 +200,7 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
 
   const endpoint = await deps.endpointFor(message.endpointId);
   if (!endpoint) return { kind: 'dropped' };
+  if (deps.accepts && !deps.accepts(endpoint)) return { kind: 'misrouted', forward: addressedTo(message, endpoint) };
   if (!endpoint.enabled) return holdForDisabledEndpoint(message, stored, current, deps);
   const admitted = await admit(endpoint.id, deps);
   if (admitted.kind === 'defer') {

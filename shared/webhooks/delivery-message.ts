@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { EVENT_TYPES, type WebhookEvent } from './events.js';
+import type { WebhookEndpoint } from './endpoints.js';
 
 /** What travels on the delivery queue: one event for one endpoint, with its body already serialized. */
 export const deliveryMessageSchema = z.strictObject({
@@ -15,19 +16,35 @@ export const deliveryMessageSchema = z.strictObject({
   test: z.boolean(),
   /** How often an operator redrove it; attempts restart at 1 each time, and older copies are ignored. */
   redrives: z.number().check(z.int(), z.minimum(0)),
+  /**
+   * Which queue and worker it belongs to: "channel" (Slack, email) goes to the notifications queue,
+   * so the webhook worker bundles no SES or notification code; absent: a webhook endpoint's. Copies
+   * from before the split lack it: a worker that finds the other kind of target forwards the message.
+   */
+  target: z.optional(z.literal('channel')),
 });
 export type DeliveryMessage = z.output<typeof deliveryMessageSchema>;
 
-export const deliveryMessage = (event: WebhookEvent, endpointId: string): DeliveryMessage => ({
+/** The message of one event for one endpoint or channel (a bare id: a webhook endpoint's). */
+export const deliveryMessage = (event: WebhookEvent, endpoint: string | Pick<WebhookEndpoint, 'id' | 'channel'>): DeliveryMessage => ({
   v: 1,
   eventId: event.id,
   eventType: event.type,
   draftId: event.draftId,
-  endpointId,
+  endpointId: typeof endpoint === 'string' ? endpoint : endpoint.id,
   body: event.body,
   test: event.test,
   redrives: 0,
+  ...(typeof endpoint !== 'string' && endpoint.channel ? { target: 'channel' as const } : {}),
 });
+
+/** Whether the message goes to the notifications queue (a channel's) rather than the deliveries queue. */
+export const isChannelMessage = (message: Pick<DeliveryMessage, 'target'>): boolean => message.target === 'channel';
+/** The message addressed to the queue its endpoint's kind belongs to. */
+export const addressedTo = (message: DeliveryMessage, endpoint: Pick<WebhookEndpoint, 'channel'>): DeliveryMessage => {
+  const { target: _target, ...rest } = message;
+  return endpoint.channel ? { ...rest, target: 'channel' } : rest;
+};
 
 export function parseDeliveryMessage(body: string): DeliveryMessage | undefined {
   try {

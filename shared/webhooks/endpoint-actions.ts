@@ -17,7 +17,7 @@ export async function sendTestEvent(store: EndpointStore, queue: DeliveryQueue, 
   if (isChannel(endpoint)) {
     // A channel's test is a sample waiting draft, rendered for Slack or email like a real one.
     const body = JSON.stringify(testNotification(event.draftId ?? event.id, new Date(), undefined));
-    await queue.send([{ ...deliveryMessage(event, endpoint.id), eventType: 'draft.created', body }]);
+    await queue.send([{ ...deliveryMessage(event, endpoint), eventType: 'draft.created', body }]);
     return { endpointId: endpoint.id, eventId: event.id, draftId: event.draftId, eventType: 'draft.created' as const };
   }
   await queue.send([deliveryMessage(event, endpoint.id)]);

@@ -165,7 +165,7 @@ export async function emitOperationalEvent(
     if (options.subscribers === false) return [];
     const recipients = (await deps.endpoints()).filter((e) => e.id !== options.exclude && subscribes(e, event.type));
     if (recipients.length === 0) return [];
-    const messages = recipients.map((e) => deliveryMessage(event, e.id));
+    const messages = recipients.map((e) => deliveryMessage(event, e));
     // A refused create means this event was queued for that endpoint already (the handler ran
     // again): only the new ones are queued, so a retry creates no second delivery.
     const created = await Promise.all(messages.map((m) => deps.states.save(queuedState(m, now()), undefined)));

@@ -13,7 +13,17 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { createMetrics, METRICS } from '../../shared/observability.js';
-import { deliveryRetry, functions, queueConsumer, routes, streamConsumer, tables, type FunctionName, type TableName } from '../../infra/app-definition.js';
+import {
+  deliveryRetry,
+  functions,
+  notificationConsumer,
+  queueConsumer,
+  routes,
+  streamConsumer,
+  tables,
+  type FunctionName,
+  type TableName,
+} from '../../infra/app-definition.js';
 import { configFromContext } from '../../infra/stacks/context.js';
 import { pascalCase, tableId as tableConstructId } from '../../infra/stacks/names.js';
 import { indexWildcardFinding } from '../../infra/stacks/nag-suppressions.js';
@@ -33,10 +43,10 @@ const functionNames = Object.keys(functions) as FunctionName[];
 const tableNames = Object.keys(tables) as TableName[];
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 /**
- * DeliveriesDead, NewDeadDeliveries, EndpointDisabled, DeliveriesFailing, DeliveryQueueAge, FanOutFailures, FanOutIteratorAge,
+ * DeliveriesDead, NewDeadDeliveries, EndpointDisabled, DeliveriesFailing, DeliveryQueueAge, NotificationQueueAge, FanOutFailures, FanOutIteratorAge,
  * DecisionsWithoutFanOut and FanOutActive (the inputs of the DecisionsStalled composite alarm), Api5xxRate.
  */
-const FIXED_ALARMS = 10;
+const FIXED_ALARMS = 11;
 /** Metric alarms that notify nobody: inputs of a composite alarm. */
 const COMPOSITE_INPUTS = ['DecisionsWithoutFanOut', 'FanOutActive'];
 /** Metric alarms that notify on ALARM only: each new occurrence, whose OK means nothing. */
@@ -399,6 +409,19 @@ describe('alarms', () => {
     expect(deliveryQueueAgeThresholdSeconds(deliveryRetry.baseSeconds)).toBe(900);
     // A slower ladder raises it to twice the ladder: 600 + 1200 + 2400 s.
     expect(deliveryQueueAgeThresholdSeconds(600)).toBe(2 * 4200);
+  });
+
+  it('NotificationQueueAge: the same for the notifications queue (channels and operator notices), naming its worker', () => {
+    const props = alarm('NotificationQueueAge');
+    expect(singleMetric(props)).toEqual({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: queueDimension(stack.stateful.queues[notificationConsumer.queue]),
+      Statistic: 'Maximum',
+      Period: 300,
+    });
+    expect(props.Threshold).toBe(alarm('DeliveryQueueAge').Threshold);
+    expect(props.AlarmDescription).toContain('DeliverNotifications');
   });
 
   it('FanOutIteratorAge: the stream consumer at least 60 s behind (maximum over 5 minutes)', () => {

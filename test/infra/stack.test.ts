@@ -16,6 +16,7 @@ import {
   deliveryRetry,
   functions,
   queueConsumer,
+  queueConsumers,
   queues,
   readsSecretsManager,
   routeKey,
@@ -470,8 +471,27 @@ describe('HTTP API', () => {
 });
 
 describe('event sources', () => {
-  it('has exactly the stream and the queue mapping', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  it('has exactly the stream mapping and one per queue consumer (deliveries, notifications)', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1 + queueConsumers.length);
+    expect(queueConsumers.map((c) => [c.queue, c.function])).toEqual([
+      ['deliveries', 'deliverWebhooks'],
+      ['notifications', 'deliverNotifications'],
+    ]);
+  });
+
+  it('notifications queue → deliverNotifications: batches of 10, partial failures, up to 10 concurrent batches; the shared DLQ as backstop', () => {
+    const [mapping, ...others] = mappingsOf().filter((m) => referencedAttributes(m.Properties.EventSourceArn).has(`${queueId('notifications')}.Arn`));
+    expect(others).toHaveLength(0);
+    expect(mapping.Properties).toMatchObject({
+      FunctionName: { Ref: functionId('deliverNotifications') },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+    expect(resources[queueId('notifications')].Properties).toMatchObject({
+      VisibilityTimeout: 180,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId('deliveriesDlq'), 'Arn'] }, maxReceiveCount: deliveryRetry.backstopReceives },
+    });
   });
 
   it('drafts stream → fanOutDecisions: filtered to decisions, bisected, retried, failures to fanOutFailures', () => {
@@ -555,7 +575,7 @@ describe('least privilege', () => {
   });
 
   // Notification emails leave through SES v2 as the notifyFrom identity: the delivery function alone may send, and only as it.
-  it('ses:SendEmail is granted only with notifyFrom, only to deliverWebhooks, only on that identity (the address and its domain)', () => {
+  it('ses:SendEmail is granted only with notifyFrom, only to deliverNotifications, only on that identity (the address and its domain)', () => {
     const sesStatements = (statements: Statement[]) => statements.filter((st) => actionsOf(st).some((a) => a.startsWith('ses:')));
     // The default synth has no notifyFrom: no function may send email.
     for (const fn of functionNames) expect({ fn, ses: sesStatements(roleStatements(fn)) }).toEqual({ fn, ses: [] });
@@ -571,8 +591,8 @@ describe('least privilege', () => {
         .filter((r: Json) => r.Type === 'AWS::IAM::Policy' && referencedIds(r.Properties.Roles).has(role))
         .flatMap((r: Json) => r.Properties.PolicyDocument.Statement as Statement[]);
     };
-    for (const fn of functionNames.filter((f) => f !== 'deliverWebhooks')) expect({ fn, ses: sesStatements(statementsOf(fn)) }).toEqual({ fn, ses: [] });
-    const granted = sesStatements(statementsOf('deliverWebhooks'));
+    for (const fn of functionNames.filter((f) => f !== 'deliverNotifications')) expect({ fn, ses: sesStatements(statementsOf(fn)) }).toEqual({ fn, ses: [] });
+    const granted = sesStatements(statementsOf('deliverNotifications'));
     expect(granted.flatMap(actionsOf)).toEqual(['ses:SendEmail']);
     expect(granted.every((st) => st.Effect === 'Allow')).toBe(true);
     const identities = granted
@@ -586,8 +606,9 @@ describe('least privilege', () => {
       });
     expect(identities.sort()).toEqual(['approvals@mail.example.com', 'mail.example.com']);
     // And the function is told which identity to send as.
-    const variables = customResources[idOf(custom.stateless.functions.deliverWebhooks)].Properties.Environment.Variables;
+    const variables = customResources[idOf(custom.stateless.functions.deliverNotifications)].Properties.Environment.Variables;
     expect(variables[settings.notifyFrom.envVar]).toBe('approvals@mail.example.com');
+    expect(customResources[idOf(custom.stateless.functions.deliverWebhooks)].Properties.Environment.Variables[settings.notifyFrom.envVar]).toBeUndefined();
   });
 
   it('readDrafts may only read, and only the drafts and apiKeys tables (and their indexes)', () => {
@@ -666,6 +687,26 @@ describe('least privilege', () => {
     expect([...sqsActionsOn('deliverWebhooks', 'fanOutFailures')]).toEqual([]);
     const forbidden = new Set([tableId('drafts'), tableId('apiKeys')]);
     for (const statement of roleStatements('deliverWebhooks')) {
+      for (const id of referencedIds(statement.Resource)) expect(forbidden.has(id)).toBe(false);
+    }
+  });
+
+  it("deliverWebhooks sends to the notifications queue (operator notices, channels' messages, operational events) and publishes nothing, sends no email, reads no secret", () => {
+    expect([...sqsActionsOn('deliverWebhooks', 'notifications')].sort()).toEqual([...SEND_ACTIONS, ...SEND_METADATA].sort());
+    const actions = roleStatements('deliverWebhooks').flatMap(actionsOf);
+    expect(actions.filter((a) => a.startsWith('sns:') || a.startsWith('ses:') || a.startsWith('secretsmanager:'))).toEqual([]);
+  });
+
+  it('deliverNotifications: the same tables as deliverWebhooks, consumes the notifications queue, sends to deliveries (operational events) and the DLQ, nothing on drafts or apiKeys', () => {
+    for (const action of READ_ACTIONS) expect(dynamoActionsOn('deliverNotifications', 'webhooks')).toContain(action);
+    for (const action of ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem'])
+      expect(dynamoActionsOn('deliverNotifications', 'deliveries')).toContain(action);
+    for (const action of CONSUME_ACTIONS) expect(sqsActionsOn('deliverNotifications', 'notifications')).toContain(action);
+    for (const queue of ['deliveries', 'deliveriesDlq'] as const)
+      expect([...sqsActionsOn('deliverNotifications', queue)].sort()).toEqual([...SEND_ACTIONS, ...SEND_METADATA].sort());
+    expect([...sqsActionsOn('deliverNotifications', 'fanOutFailures')]).toEqual([]);
+    const forbidden = new Set([tableId('drafts'), tableId('apiKeys')]);
+    for (const statement of roleStatements('deliverNotifications')) {
       for (const id of referencedIds(statement.Resource)) expect(forbidden.has(id)).toBe(false);
     }
   });
@@ -938,9 +979,9 @@ describe('stack', () => {
     expect(() => new ProcessaStack(app, config.stackName, config.props)).toThrow(/webhookTimeoutMs/);
   });
 
-  it('binds the breaker settings (K 5, cooldown 30 s by default; context breakerFailures, breakerCooldownSeconds) to deliverWebhooks only', () => {
-    expect(settings.breakerFailures.functions).toEqual(['deliverWebhooks']);
-    expect(settings.breakerCooldownSeconds.functions).toEqual(['deliverWebhooks']);
+  it('binds the breaker settings (K 5, cooldown 30 s by default; context breakerFailures, breakerCooldownSeconds) to the delivery workers only', () => {
+    expect(settings.breakerFailures.functions).toEqual(['deliverWebhooks', 'deliverNotifications']);
+    expect(settings.breakerCooldownSeconds.functions).toEqual(['deliverWebhooks', 'deliverNotifications']);
     const defaults = resources[functionId('deliverWebhooks')].Properties.Environment.Variables;
     expect(defaults).toMatchObject({ PROCESSA_BREAKER_FAILURES: '5', PROCESSA_BREAKER_COOLDOWN_SECONDS: '30' });
     const app = new App({
@@ -952,7 +993,7 @@ describe('stack', () => {
     const customResources = Template.fromStack(custom).toJSON().Resources as Record<string, Json>;
     for (const fn of functionNames) {
       const variables = customResources[custom.getLogicalId(custom.stateless.functions[fn].node.defaultChild as CfnElement)].Properties.Environment.Variables;
-      const given = fn === 'deliverWebhooks' ? ['3', '120'] : [undefined, undefined];
+      const given = fn === 'deliverWebhooks' || fn === 'deliverNotifications' ? ['3', '120'] : [undefined, undefined];
       expect({ fn, values: [variables.PROCESSA_BREAKER_FAILURES, variables.PROCESSA_BREAKER_COOLDOWN_SECONDS] }).toEqual({ fn, values: given });
     }
   });
@@ -988,7 +1029,7 @@ describe('the email-link key', () => {
     const [secretId, secret] = secrets[0]!;
     expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false });
     const readers = settings.emailLinkKeySecret.functions as readonly FunctionName[];
-    expect([...readers].sort()).toEqual(['deliverWebhooks', 'emailDecisions']);
+    expect([...readers].sort()).toEqual(['deliverNotifications', 'emailDecisions']);
     for (const fn of functionNames) {
       const statements = secretsReadBy(fn);
       const variables = resources[functionId(fn)].Properties.Environment.Variables;

@@ -22,9 +22,26 @@ import { DEFAULT_TRACING } from '../../infra/stacks/tracing.js';
 import { handler as createDraftInProcess } from '../../functions/create-draft/handler.js';
 import { apiEvent, invoke } from '../support/api-events.js';
 import { bearer, seedKeys } from '../support/keys.js';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SQSEvent } from 'aws-lambda';
+import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { testEvent } from '../../shared/webhooks/events.js';
+import { testNotification } from '../../shared/notifications/notification.js';
+import { operatorNoticeMessage } from '../../shared/notifications/operator-notice-message.js';
+import { operatorNotice, endpointDisabledEvent } from '../../shared/webhooks/operational-events.js';
+import { OUTBOX_FILE } from '../../shared/store/operator-notices.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const BUNDLED: FunctionName[] = ['createDraft', 'readDrafts', 'manageWebhooks', 'webhookQueueActions', 'webhookSettingsPages'];
+const BUNDLED: FunctionName[] = [
+  'createDraft',
+  'readDrafts',
+  'manageWebhooks',
+  'webhookQueueActions',
+  'webhookSettingsPages',
+  'deliverWebhooks',
+  'deliverNotifications',
+];
 
 /** Imports a bundle, invokes its handler with each event in turn (a Lambda-like context), writes the results as JSON. */
 const RUNNER = `
@@ -176,5 +193,116 @@ describe('function bundles as deployed', () => {
       expect({ name, clients: carried(name).filter((i) => /@aws-sdk\/client-(sqs|sns)\//.test(i)) }).toEqual({ name, clients: [] });
     }
     expect(carried('webhookQueueActions').some((i) => i.includes('@aws-sdk/client-sqs/'))).toBe(true);
+  });
+});
+
+/** A queue consumer's bundle in a fresh node process, invoked with SQS events; its raw batch responses. */
+async function runQueueBundle(name: FunctionName, events: SQSEvent[], env: Record<string, string>): Promise<Array<{ batchItemFailures: unknown[] }>> {
+  const eventsFile = join(dir, `${name}-sqs-events.json`);
+  const resultsFile = join(dir, `${name}-sqs-results.json`);
+  writeFileSync(eventsFile, JSON.stringify(events));
+  await promisify(execFile)(process.execPath, ['--enable-source-maps', join(dir, 'runner.mjs'), join(dir, name, 'index.mjs'), eventsFile, resultsFile], {
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
+      ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, queueUrls[q]])),
+      ...env,
+    },
+    timeout: 60_000,
+  });
+  return JSON.parse(readFileSync(resultsFile, 'utf8')) as Array<{ batchItemFailures: unknown[] }>;
+}
+
+const sqsEvent = (bodies: unknown[]): SQSEvent => ({
+  Records: bodies.map((body, i) => ({
+    messageId: `m${i}-${Math.random().toString(36).slice(2)}`,
+    receiptHandle: `r${i}`,
+    body: JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bundle-test',
+    awsRegion: 'us-east-1',
+  })),
+});
+
+describe('the delivery workers as deployed', () => {
+  let receiver: Server;
+  const received: Array<{ path: string; headers: IncomingHttpHeaders; body: string }> = [];
+  let base: string;
+  beforeAll(async () => {
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ path: request.url ?? '', headers: request.headers, body });
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+  const carried = (name: FunctionName) =>
+    Object.values(metafiles.get(name)!.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([path]) => path),
+    );
+
+  it('deliverWebhooks bundles no SES, SNS or notification rendering; deliverNotifications does', () => {
+    const notificationCode = (i: string) =>
+      /@aws-sdk\/client-(sesv2|sns)\//.test(i) || /shared\/notifications\/(send|slack-message|email-message)\.ts$/.test(i);
+    expect(carried('deliverWebhooks').filter(notificationCode)).toEqual([]);
+    expect(carried('deliverNotifications').filter(notificationCode).length).toBeGreaterThan(0);
+  });
+
+  it("deliverWebhooks POSTs a webhook's delivery and forwards a channel's message to the notifications queue; deliverNotifications sends it to Slack and publishes an operator notice", async () => {
+    const [endpoint, channel] = await runBundle('manageWebhooks', [
+      apiEvent({ routeKey: 'POST /v1/webhooks', headers: bearer(keys.admin.key), body: { url: `${base}/hook` } }),
+      apiEvent({ routeKey: 'POST /v1/notifications', headers: bearer(keys.admin.key), body: { kind: 'slack', url: `${base}/slack` } }),
+    ]);
+    expect([endpoint!.status, channel!.status]).toEqual([201, 201]);
+    const webhook = deliveryMessage(testEvent(), endpoint!.body.id);
+    // As queued before the split: a channel's message without its target, on the deliveries queue.
+    const event = testEvent();
+    const forChannel = {
+      ...deliveryMessage(event, channel!.body.id),
+      eventType: 'draft.created',
+      body: JSON.stringify(testNotification(event.draftId!, new Date(), undefined)),
+    };
+    const [webhookBatch] = await runQueueBundle('deliverWebhooks', [sqsEvent([webhook, forChannel])], {});
+    expect(webhookBatch).toEqual({ batchItemFailures: [] });
+    expect(received.filter((r) => r.path === '/hook')).toEqual([
+      expect.objectContaining({ headers: expect.objectContaining({ 'webhook-id': webhook.eventId }) }),
+    ]);
+    expect(received.filter((r) => r.path === '/slack')).toEqual([]);
+    const { Messages = [] } = await sqsClient.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrls.notifications, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    const forwarded = Messages.map((m) => JSON.parse(m.Body!) as Record<string, unknown>);
+    expect(forwarded).toEqual([{ ...forChannel, target: 'channel' }]);
+
+    const outbox = mkdtempSync(join(tmpdir(), 'processa-bundle-outbox-'));
+    const notice = operatorNotice(
+      endpointDisabledEvent({ id: endpoint!.body.id, url: `${base}/hook`, disabledReason: 'gone', disabledAt: new Date().toISOString() }),
+    );
+    const [notificationBatch] = await runQueueBundle('deliverNotifications', [sqsEvent([forwarded[0], operatorNoticeMessage(notice)])], {
+      PROCESSA_OPERATOR_OUTBOX: outbox,
+    });
+    expect(notificationBatch).toEqual({ batchItemFailures: [] });
+    // The batch returned once its attempts were made: the Slack POST is in.
+    expect(received.filter((r) => r.path === '/slack')).toHaveLength(1);
+    expect(JSON.parse(received.find((r) => r.path === '/slack')!.body)).toHaveProperty('blocks');
+    const lines = readFileSync(join(outbox, OUTBOX_FILE), 'utf8').trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line) as { eventId: string; subject: string })).toEqual([
+      expect.objectContaining({ eventId: notice.event.id, subject: notice.subject }),
+    ]);
+    rmSync(outbox, { recursive: true, force: true });
   });
 });
