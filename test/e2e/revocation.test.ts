@@ -101,6 +101,23 @@ describe('revoking a key ends its page sessions at once', () => {
     expect((await pageAs(cookie, '/settings/webhooks')).html).toMatch(SIGN_IN_FORM);
   });
 
+  it("a revoked admin's open settings page can no longer send a test event or redrive (the Test and Redrive forms' own function)", async () => {
+    const endpoint = (await admin('POST', '/v1/webhooks', { url: 'http://localhost:9/revoked-test' })).body as { id: string };
+    const ops = await newKey('admin', 'ops-tests');
+    const cookie = await signIn(ops.key);
+    const csrf = csrfOf((await pageAs(cookie, '/settings/webhooks')).html);
+    // Before the revocation the form works (a positive control for the refusals below).
+    expect((await pageAs(cookie, `/settings/webhooks/${endpoint.id}/redrive`, { _csrf: csrf })).location).toMatch(/^\/settings\/webhooks\?notice=redriven/);
+
+    expect((await admin('DELETE', `/v1/keys/${ops.id}`)).status).toBe(200);
+
+    for (const action of ['test', 'redrive']) {
+      const refused = await pageAs(cookie, `/settings/webhooks/${endpoint.id}/${action}`, { _csrf: csrf });
+      expect({ action, status: refused.status, location: refused.location }).toEqual({ action, status: 303, location: '/review' });
+    }
+    expect((await admin('GET', `/v1/webhooks/${endpoint.id}/deliveries`)).body.items).toEqual([]);
+  });
+
   it("other keys' sessions are untouched by a revocation", async () => {
     const stays = await newKey('reviewer', 'stays');
     const goes = await newKey('reviewer', 'goes');
