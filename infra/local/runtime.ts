@@ -1,6 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+// First: it must run before anything imports the X-Ray SDK.
+import './xray-manual-mode.js';
 import { deliveryRetry, schedules, settings } from '../app-definition.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
 import { createHttpGateway } from './http-gateway.js';
