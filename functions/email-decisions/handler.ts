@@ -8,7 +8,6 @@ import { documentClient } from '../../shared/store/dynamo-client.js';
 import { emailLinkKeyFromEnv } from '../../shared/store/email-link-key.js';
 import { DynamoEmailLinkUseStore } from '../../shared/store/email-link-uses-store.js';
 import { tableNameFromEnv } from '../../shared/config.js';
-import { apiKeyStoreFromEnv, sessionStoreFromEnv } from '../../shared/auth-store-factories.js';
 import { draftStoreFromEnv, endpointStoreFromEnv } from '../../shared/store-factories.js';
 
 const key = emailLinkKeyFromEnv();
@@ -28,7 +27,8 @@ const tokenOf = (request: PageRequest) => pathParameter(request.event, 'token');
  */
 export const handler = pageHandler(
   'emailDecisions',
-  { sessions: sessionStoreFromEnv(), keys: apiKeyStoreFromEnv() },
+  // No session and key stores: these pages never read a session (a signed-in reviewer is just a visitor here).
+  undefined,
   {
     'GET /email-decisions/{token}': async (request) => {
       const token = tokenOf(request);

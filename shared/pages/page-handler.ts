@@ -137,12 +137,21 @@ const errorPage = (status: number, title: string, message: string, viewer?: View
   page(status, title, html`<h1>${title}</h1><p class="notice error">${message}</p><p><a href="/review">Back to drafts</a></p>`, viewer);
 
 /**
+ * What resumes a session: the session and key stores. A function whose pages all take no session
+ * (the email links, whose signed token is the credential) passes none, and so bundles neither store.
+ */
+export type PageAuth<F extends RoutedFunction> = [SignedInRouteKeyOf<F>] extends [never]
+  ? { sessions: SessionStore; keys: ApiKeyStore } | undefined
+  : { sessions: SessionStore; keys: ApiKeyStore };
+
+/**
  * The hosted pages' pipeline: cookies → session → the route's roles (from the app definition)
  * → form parsing with size and type limits → CSRF on every POST → the page. Errors become
  * calm HTML pages; internals are logged, never shown. Every response carries the strict CSP.
  */
-export function pageHandler<F extends RoutedFunction>(fn: F, deps: { sessions: SessionStore; keys: ApiKeyStore }, pages: NoInfer<PageRoutes<F>>) {
+export function pageHandler<F extends RoutedFunction>(fn: F, deps: PageAuth<F>, pages: NoInfer<PageRoutes<F>>) {
   const rolesByRoute = new Map<string, readonly Role[]>(routes.filter((r) => r.function === fn).map((r) => [routeKey(r), r.roles]));
+  if (!deps && [...rolesByRoute.values()].some((roles) => roles.length > 0)) throw new Error(`${fn} has signed-in pages: it needs the session and key stores`);
   // The route-key types above match the definition's; at runtime the key is a plain string.
   const pageFor = (key: string) => (pages as Readonly<Partial<Record<string, PageRoute | SignedInPageRoute>>>)[key];
 
@@ -152,7 +161,7 @@ export function pageHandler<F extends RoutedFunction>(fn: F, deps: { sessions: S
     if (!route || !roles) throw new Error(`No page for ${event.routeKey}`);
     const cookies = parseCookies(event);
     const secureCookies = !isLocalhost(event);
-    const session = await resumeSession(deps.sessions, deps.keys, cookies[SESSION_COOKIE]);
+    const session = deps ? await resumeSession(deps.sessions, deps.keys, cookies[SESSION_COOKIE]) : undefined;
     const viewer = session ? { name: session.actor.name, role: session.actor.role, csrfToken: session.csrfToken } : undefined;
     const method = event.requestContext.http.method;
     const base = { event, session, viewer, cookies, secureCookies, query: new URLSearchParams(event.rawQueryString ?? '') };
