@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { count, logger, METRICS, milliseconds } from '../observability.js';
+import { count, logBatchSummary, logger, METRICS, milliseconds } from '../observability.js';
 import { gatherOnce } from './batch-gather.js';
 import { readOncePerBatch, type BreakerPolicy, type BreakerStore } from './circuit-breaker.js';
 import { deliverMessage, type DeliveryDeps, type DeliveryPolicy, type DeliveryStep, type NotificationSender, type Poster } from './deliver.js';
@@ -251,9 +251,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
       log.result,
       ...announcements,
     ]);
-    // The batch's one line at INFO; a message has its own only at DEBUG, or when it failed (WARN, ERROR).
+    // The batch's one summary at INFO (on its metrics line); a message has its own line only at DEBUG, or when it failed (WARN, ERROR).
     const outcomes = attempts.map((attempt) => attempt.outcome);
-    logger.info('delivery batch done', {
+    logBatchSummary('delivery batch done', {
       messages: event.Records.length,
       delivered: outcomes.filter((outcome) => outcome === 'succeeded').length,
       failed: outcomes.filter((outcome) => outcome !== 'succeeded').length,
