@@ -246,7 +246,7 @@ export const functions = {
   },
   webhookQueueActions: {
     folder: 'webhook-queue-actions',
-    description: 'POST /v1/webhooks/{id}/test and /redrive: a test event, or the dead deliveries, onto the delivery queue',
+    description: 'POST /v1/webhooks/{id}/test and /redrive: a test event, or the dead deliveries, onto the delivery queues',
     memoryMb: 512,
     timeoutSeconds: 20,
     // Deliveries: redrive turns dead delivery states back into waiting ones.
