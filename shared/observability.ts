@@ -93,13 +93,19 @@ export function publishMetrics() {
 const metricsOff = (): boolean => (metrics as unknown as { isDisabled(): boolean }).isDisabled();
 
 /**
+ * A batch summary's counts. Lower-case keys: metric names are PascalCase, and metadata named like
+ * a metric of the line makes Powertools throw when it publishes (failing the whole batch).
+ */
+export type BatchSummaryFields = Record<Lowercase<string>, number> & { failed: number };
+
+/**
  * A queue or stream batch's one summary line. When the invocation has metrics to publish, the
  * summary rides on that EMF line as metadata: one line per batch instead of two (the second line's
  * level, timestamp, service and request id were ~150 B of a ~250 B line). It goes on its own INFO
  * line, with the request id that ties it to the failures' lines, when anything failed, when
  * metrics are off (the local runtime) or none were recorded. Nothing at a level above INFO.
  */
-export function logBatchSummary(message: string, fields: Record<string, number> & { failed: number }): void {
+export function logBatchSummary(message: string, fields: BatchSummaryFields): void {
   if (logger.level > LogLevelThreshold.INFO) return;
   if (fields.failed > 0 || metricsOff() || !metrics.hasStoredMetrics()) {
     logger.info(message, fields);

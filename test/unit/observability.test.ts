@@ -10,6 +10,7 @@ import {
   createMetrics,
   logBatchSummary,
   logger,
+  type BatchSummaryFields,
   LOCAL_STACK_NAME,
   METRICS,
   METRICS_NAMESPACE,
@@ -123,6 +124,14 @@ describe('logBatchSummary: one line per batch', () => {
     count(METRICS.webhooksEnqueued);
     logBatchSummary('stream batch fanned out', { records: 1, failed: 0 });
     expect(info).toHaveBeenCalledTimes(2);
+  });
+
+  it("takes lower-case counts only: metadata named like one of the line's metrics makes Powertools throw at publish", () => {
+    // @ts-expect-error metric names are PascalCase, so a summary's keys may not be
+    const clash: BatchSummaryFields = { DeliveriesSucceeded: 1, failed: 0 };
+    count(METRICS.deliveriesSucceeded);
+    metrics.addMetadata(METRICS.deliveriesSucceeded, String(clash.DeliveriesSucceeded));
+    expect(() => metrics.serializeMetrics()).toThrow(/collision/);
   });
 
   it('writes nothing at a log level above INFO', () => {
