@@ -29,6 +29,8 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
   // One processor per invocation: invocations may overlap in one process, and prepare() clears its failures.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
   const snapshot = endpointSnapshot(endpoints);
+  // The batch's records fan out at once: their new delivery states share one read for pre-sharding copies.
+  const batchStates = states.forBatch();
   // Tallies for the batch's one summary line: a line per record at INFO would cost more in log bytes than the work it reports.
   const tally = { created: 0, decisions: 0, messages: 0 };
   const response = await processPartialResponse(
@@ -54,7 +56,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
     if (isCreatedRecord(record)) {
       const created = decodeDraftImage(record.dynamodb?.NewImage);
       if (!created) return;
-      const messages = await fanOutCreated(created, reviewBaseUrl, snapshot, queue, states);
+      const messages = await fanOutCreated(created, reviewBaseUrl, snapshot, queue, batchStates);
       // Its own metric: WebhooksEnqueued samples count decisions handled (the DecisionsStalled alarm).
       count(METRICS.createdEventsEnqueued, messages.length);
       tally.created += 1;
@@ -65,7 +67,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
     if (!isDecisionRecord(record)) return;
     const draft = decodeDraftImage(record.dynamodb?.NewImage);
     if (!draft) return;
-    const messages = await fanOutDecision(draft, snapshot, queue, states, undefined, publicBaseUrlFromEnv);
+    const messages = await fanOutDecision(draft, snapshot, queue, batchStates, undefined, publicBaseUrlFromEnv);
     count(METRICS.webhooksEnqueued, messages.length);
     tally.decisions += 1;
     tally.messages += messages.length;

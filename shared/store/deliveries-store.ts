@@ -148,6 +148,28 @@ function fromStateItem(item: Record<string, unknown>): DeliveryState | undefined
   };
 }
 
+/**
+ * Calls of `read` made in the same turn of the event loop (before it next checks for I/O) become one
+ * call with all their keys; each caller gets that call's answer, or its error.
+ */
+function coalesce<K, R>(read: (keys: K[]) => Promise<R>): (key: K) => Promise<R> {
+  let batch: { keys: K[]; answer: Promise<R> } | undefined;
+  return (key) => {
+    if (!batch) {
+      const keys: K[] = [];
+      const answer = new Promise<R>((resolve, reject) =>
+        setImmediate(() => {
+          batch = undefined;
+          read(keys).then(resolve, reject);
+        }),
+      );
+      batch = { keys, answer };
+    }
+    batch.keys.push(key);
+    return batch.answer;
+  };
+}
+
 const states = (items: Record<string, unknown>[]) => items.map(fromStateItem).filter((s): s is DeliveryState => s !== undefined);
 
 /** Delivery states in the deliveries table, next to the endpoint's log. */
@@ -233,6 +255,47 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
       // No state at its shard: one written before sharding is updated where it is (it expires there).
       return (await this.put({ ...item, endpointId: state.endpointId }, update)) === true;
     });
+  }
+
+  /**
+   * This store for one batch (a fan-out invocation): the states it creates without having read
+   * them look for a pre-sharding state together, one BatchGetItem for all the creations started
+   * in the same turn of the event loop (a batch's records fan out concurrently), instead of a
+   * GetItem each. Everything else, and the conditional writes themselves, are the store's own.
+   */
+  forBatch(): DeliveryStateStore {
+    const unsharded = coalesce((keys: StateKey[]) => this.unshardedStates(keys));
+    return {
+      get: (endpointId, eventId) => this.get(endpointId, eventId),
+      getMany: (keys) => this.getMany(keys),
+      readBatch: (keys, breakersOf) => this.readBatch(keys, breakersOf),
+      save: async (state, expected, hint) => {
+        if (expected || hint?.readAbsent) return this.save(state, expected, hint);
+        if ((await withStoreErrors(() => unsharded(state))).has(stateId(state))) return false;
+        return this.save(state, expected, { readAbsent: true });
+      },
+      listDead: (endpointId, options) => this.listDead(endpointId, options),
+      listWaiting: (options) => this.listWaiting(options),
+    };
+  }
+
+  /** The stateId()s of those states that exist at the plain endpoint id (written before sharding). */
+  private async unshardedStates(keys: StateKey[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const requests = [...new Map(keys.map((k) => [stateId(k), { endpointId: k.endpointId, attemptKey: stateKey(k.eventId) }])).values()];
+    for (let i = 0; i < requests.length; i += 100) {
+      const unread = await retryUnprocessed(requests.slice(i, i + 100), async (pending) => {
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending], ProjectionExpression: 'endpointId, attemptKey' } } }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) {
+          found.add(stateId({ endpointId: String(item.endpointId), eventId: String(item.attemptKey).slice(STATE_PREFIX.length) }));
+        }
+        return (UnprocessedKeys?.[this.tableName]?.Keys as typeof pending | undefined) ?? [];
+      });
+      if (unread.length > 0) throw new Error(`Delivery states: ${unread.length} pre-sharding keys left unread`);
+    }
+    return found;
   }
 
   private async hasUnshardedState(state: DeliveryState): Promise<boolean> {

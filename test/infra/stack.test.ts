@@ -638,9 +638,10 @@ describe('least privilege', () => {
 
   it('fanOutDecisions reads webhooks, reads and writes delivery states (deliveries), reads drafts only through its stream', () => {
     for (const action of READ_ACTIONS) expect(dynamoActionsOn('fanOutDecisions', 'webhooks')).toContain(action);
-    // It writes each delivery's queued state, after reading whether one from before the sharded keys exists.
+    // It writes each delivery's queued state, after reading (one BatchGetItem per batch) whether one from before the sharded keys exists.
     expect(dynamoActionsOn('fanOutDecisions', 'deliveries')).toContain('dynamodb:PutItem');
     expect(dynamoActionsOn('fanOutDecisions', 'deliveries')).toContain('dynamodb:GetItem');
+    expect(dynamoActionsOn('fanOutDecisions', 'deliveries')).toContain('dynamodb:BatchGetItem');
     const statements = roleStatements('fanOutDecisions');
     for (const statement of statements) {
       const onDeliveries = referencedIds(statement.Resource).has(tableId('deliveries'));

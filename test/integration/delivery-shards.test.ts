@@ -4,13 +4,14 @@
  * their shard or where they were written before sharding, conditional saves under contention, and
  * the dead index, the waiting scan and the waiting count seeing every shard.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { deliveryShards, tables } from '../../infra/app-definition.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { DELIVERY_SHARDS, deliveryPartition, deliveryPartitions } from '../../shared/store/delivery-shards.js';
 import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
-import { documentClient } from '../../shared/store/dynamo-client.js';
+import { createDocumentClient, documentClient } from '../../shared/store/dynamo-client.js';
 import { DynamoEndpointHealthStore } from '../../shared/store/endpoint-health-store.js';
 import { deliveryLogExpiry, type DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
@@ -260,6 +261,39 @@ describe('deliveries spread over shards', () => {
     }
     expect(await rawItem(deliveryPartition(endpointId, legacy.eventId), legacy.eventId)).toBeUndefined();
     expect(await rawItem(endpointId, sharded.eventId)).toBeUndefined();
+  }, 30_000);
+
+  it("a batch's creations look for pre-sharding copies together: one BatchGetItem (per 100) per turn, no GetItem each; a copy still refuses its creation", async () => {
+    const counted = createDocumentClient(new DynamoDBClient({}));
+    const calls: string[] = [];
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'forBatchCounter' },
+    );
+    const batch = new DynamoDeliveryStateStore(counted, table).forBatch();
+    const endpointId = unique('ep');
+    const legacy = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    await putLegacyState({ ...legacy, attempts: 1, status: 'delivered' });
+    // 110 fresh states, 20 copies of one more and the legacy one: 112 keys, two BatchGetItem (100 keys each at most).
+    const fresh = Array.from({ length: 110 }, () => queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0)));
+    const contended = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));
+    const saved = await Promise.all([...fresh, ...Array.from({ length: 20 }, () => contended), legacy].map((state) => batch.save(state, undefined)));
+    expect(saved.slice(0, 110).every(Boolean)).toBe(true);
+    expect(saved.slice(110, 130).filter(Boolean)).toHaveLength(1);
+    expect(saved[130]).toBe(false);
+    expect(calls.filter((c) => c === 'GetItemCommand')).toHaveLength(0);
+    expect(calls.filter((c) => c === 'BatchGetItemCommand')).toHaveLength(2);
+    expect(await rawItem(deliveryPartition(endpointId, legacy.eventId), legacy.eventId)).toBeUndefined();
+    expect((await states.getMany([...fresh, contended])).size).toBe(111);
+    // Reads, updates and a creation the caller has read for pass straight to the store.
+    calls.length = 0;
+    expect(await batch.save({ ...contended, attempts: 1 }, versionOf(contended))).toBe(true);
+    expect(await batch.save(queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0)), undefined, { readAbsent: true })).toBe(true);
+    expect(calls).toEqual(['PutItemCommand', 'PutItemCommand']);
+    counted.destroy();
   }, 30_000);
 
   it('property: the dead listing (redrive) gives every dead delivery of the endpoint that died at or after `since` exactly once, oldest death first across shards and pre-sharding states', async () => {
