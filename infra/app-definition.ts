@@ -363,7 +363,7 @@ export const streamConsumer = {
    * Batches each stream shard may have in flight at once (Lambda allows 1–10). One shard carries
    * a table partition's changes (up to ~1,000 writes/s); at 1 the fan-out handles them one batch after
    * another and can fall behind (BENCHMARKS.md, capacity). Records of one draft stay in order: Lambda
-   * keeps a partition key's records in order at any factor. The local stream pump ignores it.
+   * keeps a partition key's records in order at any factor; so does the local stream pump (infra/local/stream-pump.ts).
    */
   parallelizationFactor: 4,
   // Decisions and expiries (webhooks), and inserts of pending drafts (draft.created, notification channels).

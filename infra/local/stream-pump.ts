@@ -51,10 +51,21 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
   };
 }
 
+const sequenceOf = (record: DynamoDBRecord): string => record.dynamodb!.SequenceNumber!;
+
+/** The lane of a record's partition key (FNV-1a over its key attributes): one key, one lane, so its records stay in order. */
+export function laneOf(record: DynamoDBRecord, lanes: number): number {
+  const key = JSON.stringify(record.dynamodb?.Keys ?? {});
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
+}
+
 /**
  * Pumps the real DynamoDB Local stream into the stream handler with Lambda's semantics: the
- * definition's filters and batch size, partial batch failures retried from the failed record
- * up to retryAttempts, then the record is sent to the onFailure queue and the shard moves on.
+ * definition's filters, batch size and parallelization factor, partial batch failures retried from
+ * the failed record up to retryAttempts, then the record is sent to the onFailure queue and its
+ * lane moves on.
  */
 export function startStreamPump(options: StreamPumpOptions): { stop(): Promise<void> } {
   const client = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: options.dynamodbEndpoint });
@@ -80,66 +91,130 @@ export function startStreamPump(options: StreamPumpOptions): { stop(): Promise<v
     return ShardIterator;
   };
 
+  /**
+   * One shard, as Lambda reads it with the definition's parallelizationFactor: its records are dealt
+   * to that many lanes by partition key, so one key's records stay in order in one lane while the
+   * lanes' batches run at once; reading goes on while they run (up to a factor × batchSize records
+   * held). A lane's failed record is retried with the records after it in that lane (up to
+   * retryAttempts), then parked in the onFailure queue, and the lane moves on. The checkpoint is the
+   * last record before which every record is done, so a restart never skips an unfinished one.
+   */
   async function pumpShard(shardId: string): Promise<void> {
-    let iterator = await iteratorAfter(shardId);
-    const retries = new Map<string, number>();
-    while (running && iterator) {
-      let response;
-      try {
-        response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: streamConsumer.batchSize }));
-      } catch (error) {
-        // DynamoDB Local answers a fresh TRIM_HORIZON iterator on an empty shard with "trimmed":
-        // like an expired iterator, take a new one from the checkpoint and go on.
-        if (error instanceof ExpiredIteratorException || error instanceof TrimmedDataAccessException) {
-          await sleep(100);
-          iterator = await iteratorAfter(shardId);
-          continue;
-        }
-        throw error;
+    const factor = streamConsumer.parallelizationFactor;
+    const lanes = Array.from({ length: factor }, () => ({ records: [] as DynamoDBRecord[], running: undefined as Promise<void> | undefined }));
+    // Sequence numbers read and not yet done, in stream order; done ones wait here for those before them.
+    const outstanding: string[] = [];
+    const done = new Set<string>();
+    let progressed: () => void = () => undefined;
+    const progress = () => new Promise<void>((resolve) => (progressed = resolve));
+
+    const finish = (sequenceNumbers: string[]) => {
+      for (const sequenceNumber of sequenceNumbers) done.add(sequenceNumber);
+      let last: string | undefined;
+      while (outstanding.length > 0 && done.has(outstanding[0]!)) {
+        last = outstanding.shift()!;
+        done.delete(last);
       }
-      const records = response.Records ?? [];
-      if (records.length === 0) {
-        iterator = response.NextShardIterator;
-        await sleep(100);
-        continue;
-      }
-      const batch = records.map((r) => toLambdaRecord(r, options.streamArn)).filter((r) => matchesAny(filters, r));
-      let failedAt: string | undefined;
-      if (batch.length > 0) {
+      if (last) saveCheckpoint(shardId, last);
+      progressed();
+    };
+
+    const runLane = async (lane: (typeof lanes)[number]) => {
+      const retries = new Map<string, number>();
+      while (running && lane.records.length > 0) {
+        const batch = lane.records.slice(0, streamConsumer.batchSize);
+        let failedAt: string | undefined;
         try {
           const result = await options.handler({ Records: batch }, options.context());
           failedAt = result?.batchItemFailures?.[0]?.itemIdentifier;
         } catch (error) {
           options.onError?.(error);
-          failedAt = batch[0]!.dynamodb!.SequenceNumber;
+          failedAt = sequenceOf(batch[0]!);
         }
+        // Lambda retries from the failed record: the ones before it are done.
+        const failed =
+          failedAt === undefined
+            ? -1
+            : Math.max(
+                0,
+                batch.findIndex((r) => sequenceOf(r) === failedAt),
+              );
+        const succeeded = lane.records.splice(0, failed === -1 ? batch.length : failed);
+        finish(succeeded.map(sequenceOf));
+        if (failed === -1) continue;
+        const record = lane.records[0]!;
+        const attempts = (retries.get(sequenceOf(record)) ?? 0) + 1;
+        retries.set(sequenceOf(record), attempts);
+        if (attempts <= streamConsumer.retryAttempts) {
+          await sleep(Math.min(5000, 100 * 2 ** attempts));
+          continue;
+        }
+        // Out of retries: park the record's coordinates for an operator, as Lambda's on-failure destination does.
+        try {
+          await options.failures.client.send(
+            new SendMessageCommand({
+              QueueUrl: options.failures.queueUrl,
+              MessageBody: JSON.stringify({
+                requestContext: { condition: 'RetryAttemptsExhausted' },
+                DDBStreamBatchInfo: { shardId, startSequenceNumber: sequenceOf(record), streamArn: options.streamArn },
+              }),
+            }),
+          );
+        } catch (error) {
+          // Not parked: kept at the head of its lane and tried again.
+          options.onError?.(error);
+          await sleep(1000);
+          continue;
+        }
+        retries.delete(sequenceOf(record));
+        lane.records.shift();
+        finish([sequenceOf(record)]);
       }
-      if (!failedAt) {
-        saveCheckpoint(shardId, records.at(-1)!.dynamodb!.SequenceNumber!);
-        iterator = response.NextShardIterator;
+      lane.running = undefined;
+      // A reader waiting for room must see a lane that stopped.
+      progressed();
+    };
+
+    let lastRead = checkpoints[shardId];
+    let iterator = await iteratorAfter(shardId);
+    while (running && iterator) {
+      if (outstanding.length >= factor * streamConsumer.batchSize) {
+        await progress();
         continue;
       }
-      const attempts = (retries.get(failedAt) ?? 0) + 1;
-      retries.set(failedAt, attempts);
-      if (attempts <= streamConsumer.retryAttempts) {
-        await sleep(Math.min(5000, 100 * 2 ** attempts));
-        iterator = await iteratorAfter(shardId, { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: failedAt });
+      let response;
+      try {
+        response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: streamConsumer.batchSize }));
+      } catch (error) {
+        // DynamoDB Local answers a fresh TRIM_HORIZON iterator on an empty shard with "trimmed":
+        // like an expired iterator, take a new one after the last record read and go on. Other
+        // errors too, after a report and a pause: the lanes hold records read, so no re-read from the checkpoint.
+        const expected = error instanceof ExpiredIteratorException || error instanceof TrimmedDataAccessException;
+        if (!expected) options.onError?.(error);
+        await sleep(expected ? 100 : 1000);
+        const position = lastRead ? { type: 'AFTER_SEQUENCE_NUMBER' as const, sequenceNumber: lastRead } : undefined;
+        iterator = await iteratorAfter(shardId, position).catch((failure: unknown) => {
+          options.onError?.(failure);
+          return iterator;
+        });
         continue;
       }
-      // Out of retries: park the record's coordinates for an operator, as Lambda's on-failure destination does.
-      await options.failures.client.send(
-        new SendMessageCommand({
-          QueueUrl: options.failures.queueUrl,
-          MessageBody: JSON.stringify({
-            requestContext: { condition: 'RetryAttemptsExhausted' },
-            DDBStreamBatchInfo: { shardId, startSequenceNumber: failedAt, streamArn: options.streamArn },
-          }),
-        }),
-      );
-      retries.delete(failedAt);
-      saveCheckpoint(shardId, failedAt);
-      iterator = await iteratorAfter(shardId, { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: failedAt });
+      iterator = response.NextShardIterator;
+      const records = response.Records ?? [];
+      if (records.length === 0) {
+        await sleep(100);
+        continue;
+      }
+      lastRead = records.at(-1)!.dynamodb!.SequenceNumber!;
+      outstanding.push(...records.map((r) => r.dynamodb!.SequenceNumber!));
+      const passed = records.map((r) => toLambdaRecord(r, options.streamArn)).filter((r) => matchesAny(filters, r));
+      const kept = new Set(passed.map(sequenceOf));
+      // Records the filters drop are done as they are read.
+      finish(records.map((r) => r.dynamodb!.SequenceNumber!).filter((n) => !kept.has(n)));
+      for (const record of passed) lanes[laneOf(record, factor)]!.records.push(record);
+      for (const lane of lanes) if (lane.records.length > 0 && !lane.running) lane.running = runLane(lane);
     }
+    await Promise.all(lanes.flatMap((lane) => (lane.running ? [lane.running] : [])));
   }
 
   const loop = (async () => {
