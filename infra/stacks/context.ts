@@ -13,7 +13,7 @@ export interface ProcessaAppConfig {
  * Reads the app's context (`-c key=value` or cdk.json): stackName (default Processa), stage
  * (`dev` lets stateful resources be destroyed), retryBaseSeconds, webhookTimeoutMs, autoDisableDays,
  * breakerFailures, breakerCooldownSeconds, alarmEmail
- * (subscribed to the alarm topic), tracing (off or sampled, infra/stacks/tracing.ts), the API throttle
+ * (subscribed to the alarm topic), secretsExtensionLayerArn (the secrets extension's layer where CDK lists none), tracing (off or sampled, infra/stacks/tracing.ts), the API throttle
  * (apiRateLimit, apiBurstLimit, <group>RateLimit, <group>BurstLimit: infra/stacks/throttle.ts) and nag. Kept
  * apart from app.ts, which synthesizes on import, so tests can check the wiring.
  */
@@ -49,6 +49,7 @@ export function configFromContext(node: Node): ProcessaAppConfig {
       emailLinkKeySecret: read('emailLinkKeySecret'),
       tracing: read('tracing'),
       apiThrottle,
+      secretsExtensionLayerArn: read('secretsExtensionLayerArn'),
     },
     nag: nag === 'true',
   };

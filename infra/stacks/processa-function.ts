@@ -19,6 +19,11 @@ export interface ProcessaFunctionProps {
   tracing?: TracingMode;
   /** It reads Secrets Manager secrets: it gets the AWS Parameters and Secrets Lambda Extension (shared/store/secret-string.ts). */
   readsSecrets?: boolean;
+  /**
+   * The extension's layer version ARN (the secretsExtensionLayerArn context), for Regions CDK's own table of
+   * layer ARNs does not list; absent, CDK picks the ARM64 layer of the stack's Region at deploy time.
+   */
+  secretsExtensionLayerArn?: string;
 }
 
 /** POWERTOOLS_SERVICE_NAME of every function: the `service` dimension of Processa's custom metrics. */
@@ -28,6 +33,12 @@ export const SERVICE_NAME = 'processa';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const lockFile = fileURLToPath(new URL('../../package-lock.json', import.meta.url));
 const entryOf = (folder: string): string => fileURLToPath(new URL(`../../functions/${folder}/handler.ts`, import.meta.url));
+
+const SECRETS_EXTENSION_OPTIONS: lambda.ParamsAndSecretsOptions = { logLevel: lambda.ParamsAndSecretsLogLevel.WARN, cacheEnabled: false };
+const secretsExtension = (layerArn: string | undefined): lambda.ParamsAndSecretsLayerVersion =>
+  layerArn
+    ? lambda.ParamsAndSecretsLayerVersion.fromVersionArn(layerArn, SECRETS_EXTENSION_OPTIONS)
+    : lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, SECRETS_EXTENSION_OPTIONS);
 
 /**
  * One Lambda function of Processa with the defaults every function shares, so that stacks
@@ -79,10 +90,10 @@ export class ProcessaFunction extends NodejsFunction {
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       role,
       // The extension reads secrets for the function (no Secrets Manager client in its bundle); WARN keeps its
-      // start-up lines out of the logs. Its cache does not matter: each secret is read once per process.
-      paramsAndSecrets: props.readsSecrets
-        ? lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, { logLevel: lambda.ParamsAndSecretsLogLevel.WARN })
-        : undefined,
+      // start-up lines out of the logs. Its cache is off: the function keeps a secret once it has loaded it, and
+      // retries a secret it could not use (a malformed value) on the next request, which the extension's cache
+      // would answer with the same bad value for minutes after an operator fixed it.
+      paramsAndSecrets: props.readsSecrets ? secretsExtension(props.secretsExtensionLayerArn) : undefined,
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         // Stack traces point into the TypeScript sources through the bundled source map.

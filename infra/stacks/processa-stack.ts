@@ -45,11 +45,18 @@ export interface ProcessaStackProps extends StackProps {
   tracing?: string;
   /** The API stage's throttle (apiRateLimit, apiBurstLimit) and routes set apart (<group>RateLimit, …): infra/stacks/throttle.ts. */
   apiThrottle?: ApiThrottleInput;
+  /**
+   * The ARM64 layer version ARN of the AWS Parameters and Secrets Lambda Extension in the stack's Region, for
+   * Regions CDK's built-in table does not list (there the deploy would fail); absent, CDK's table decides.
+   */
+  secretsExtensionLayerArn?: string;
 }
 
 /** A Secrets Manager secret's name, or its full ARN (the slackSecret context). */
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/** A Lambda layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>). */
+const LAYER_VERSION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$/;
 /** A plain address (local@domain.tld), without display names or spaces. */
 const EMAIL = /^[^\s@<>()",;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
@@ -84,6 +91,11 @@ export class ProcessaStack extends Stack {
     if (props.slackSecret !== undefined && !SECRET_NAME.test(props.slackSecret) && !SECRET_ARN.test(props.slackSecret)) {
       throw new Error(`slackSecret must be a Secrets Manager secret name or ARN, got "${props.slackSecret}"`);
     }
+    if (props.secretsExtensionLayerArn !== undefined && !LAYER_VERSION_ARN.test(props.secretsExtensionLayerArn)) {
+      throw new Error(
+        `secretsExtensionLayerArn must be a Lambda layer version ARN such as arn:aws:lambda:eu-central-2:123456789012:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:4, got "${props.secretsExtensionLayerArn}"`,
+      );
+    }
     if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
       throw new Error(`alarmEmail must be an email address such as ops@example.com, got "${props.alarmEmail}"`);
     }
@@ -108,6 +120,7 @@ export class ProcessaStack extends Stack {
       removalPolicy,
       tracing,
       throttle,
+      secretsExtensionLayerArn: props.secretsExtensionLayerArn,
       // The settings the stack sets; the others are never set on AWS (see `settings`).
       settings: {
         retryBaseSeconds: String(retryBaseSeconds),

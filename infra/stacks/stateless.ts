@@ -40,6 +40,8 @@ export interface StatelessProps {
   tracing?: TracingMode;
   /** The stage's throttle and the routes set apart (the api…Limit and <group>…Limit contexts, infra/stacks/throttle.ts); default 50/s, burst 100. */
   throttle?: ApiThrottle;
+  /** The Parameters and Secrets extension's layer ARN for the functions that read secrets (the secretsExtensionLayerArn context). */
+  secretsExtensionLayerArn?: string;
 }
 
 /** One JSON line per request; HTTP APIs require $context.requestId in the format. */
@@ -84,6 +86,7 @@ export class Stateless extends Construct {
         removalPolicy: props.removalPolicy,
         tracing: props.tracing ?? DEFAULT_TRACING,
         readsSecrets: readsSecretsManager(name, props.settings),
+        secretsExtensionLayerArn: props.secretsExtensionLayerArn,
       });
       for (const [table, access] of Object.entries(definition.tables) as Array<[TableName, TableAccess]>) {
         fn.bindTable(table, props.tables[table], access);

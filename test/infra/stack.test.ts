@@ -51,9 +51,9 @@ const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetIt
 const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
 const SEND_ACTIONS = ['sqs:SendMessage'];
 const CONSUME_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'];
-/** What CDK sets with the Parameters and Secrets extension (processa-function.ts: its defaults, log level WARN). */
+/** What CDK sets with the Parameters and Secrets extension (processa-function.ts: its defaults, log level WARN, cache off). */
 const SECRETS_EXTENSION_VARIABLES = {
-  PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'true',
+  PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'false',
   PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE: '1000',
   PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773',
   PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'warn',
@@ -868,6 +868,42 @@ describe('tracing context', () => {
   it.each([['sometimes'], ['all'], ['OFF']])('rejects tracing=%s at synth, naming the key', (value) => {
     expect(() => synthWith(`bad-${value}`, { tracing: value })).toThrow(`tracing must be one of off, sampled, got "${value}"`);
   });
+});
+
+describe('secretsExtensionLayerArn context', () => {
+  const synthWith = (label: string, context: Record<string, string>) => {
+    const app = new App({ outdir: join(outdir, `secrets-layer-${label}`), context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+    const config = configFromContext(app.node);
+    return new ProcessaStack(app, config.stackName, config.props);
+  };
+  const layersOf = (inStack: ProcessaStack): Record<string, Json> => {
+    const json = Template.fromStack(inStack).toJSON().Resources as Record<string, Json>;
+    return Object.fromEntries(
+      functionNames.map((name) => [name, json[inStack.getLogicalId(inStack.stateless.functions[name].node.defaultChild as CfnElement)].Properties.Layers]),
+    );
+  };
+  const arn = 'arn:aws:lambda:eu-central-2:123456789012:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:4';
+
+  it('puts the named layer on exactly the functions that read a secret, for Regions CDK lists no layer for', () => {
+    const layers = layersOf(synthWith('named', { secretsExtensionLayerArn: arn }));
+    for (const name of functionNames) expect(layers[name]).toEqual(readsSecretsManager(name, {}) ? [arn] : undefined);
+  });
+
+  it('without it, CDK looks the layer up by Region (a mapping), not the named ARN', () => {
+    const layers = layersOf(synthWith('default', {}));
+    const readers = functionNames.filter((name) => readsSecretsManager(name, {}));
+    expect(readers.length).toBeGreaterThan(0);
+    for (const name of readers) expect(JSON.stringify(layers[name])).toContain('Fn::FindInMap');
+  });
+
+  it.each([['eu-central-2'], ['arn:aws:lambda:eu-central-2:123456789012:function:x'], [`${arn}:extra`]])(
+    'rejects secretsExtensionLayerArn=%s at synth, naming the key',
+    (value) => {
+      expect(() => synthWith(`bad-${value.length}`, { secretsExtensionLayerArn: value })).toThrow(
+        `secretsExtensionLayerArn must be a Lambda layer version ARN`,
+      );
+    },
+  );
 });
 
 describe('stack', () => {
