@@ -83,6 +83,18 @@ describe('interaction payloads', () => {
     expect(parseSlackSecret('{"signingSecret":"abc","botToken":"xoxb-1"}')).toEqual({ signingSecret: 'abc', botToken: 'xoxb-1' });
     expect(() => parseSlackSecret('{"botToken":"xoxb-1"}')).toThrow(/signingSecret/);
   });
+
+  it('a malformed JSON secret fails with a fixed message that quotes none of the secret (it would reach the logs)', () => {
+    const secret = '{"signingSecret": x8f3a9c2e7d1b4c6a, "botToken": "xoxb-123"}';
+    let message = '';
+    try {
+      parseSlackSecret(secret);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('The Slack secret starts with "{" but is not valid JSON');
+    for (const part of ['x8f3a9c2e7', 'xoxb-123']) expect(message).not.toContain(part);
+  });
 });
 
 describe('the Slack message of a waiting draft', () => {

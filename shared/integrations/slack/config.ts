@@ -18,7 +18,14 @@ const secretJson = z.object({ signingSecret: z.string().check(z.minLength(1)), b
 export function parseSlackSecret(value: string): SlackAppSecrets {
   const trimmed = value.trim();
   if (!trimmed.startsWith('{')) return { signingSecret: trimmed };
-  const parsed = secretJson.safeParse(JSON.parse(trimmed));
+  // JSON.parse's message quotes the text around the fault, which would put part of the secret in the logs.
+  let json: unknown;
+  try {
+    json = JSON.parse(trimmed);
+  } catch {
+    throw new Error('The Slack secret starts with "{" but is not valid JSON');
+  }
+  const parsed = secretJson.safeParse(json);
   if (!parsed.success) throw new Error('The Slack secret is JSON without a "signingSecret" string');
   return parsed.data;
 }
