@@ -5,7 +5,7 @@ import { DynamoDraftStore } from './store/drafts-store.js';
 import { DynamoPendingDrafts } from './store/pending-drafts-store.js';
 import { queueUrlFromEnv, tableNameFromEnv } from './config.js';
 import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from './store/deliveries-store.js';
-import { SqsDeadLetterQueue, SqsDeliveryQueue, SqsOperatorNoticeQueue, SqsRetryQueue, sqsClient } from './store/sqs-queues.js';
+import { SqsDeadLetterQueue, SqsDeliveryQueue, SqsRetryQueue, sqsClient } from './store/sqs-queues.js';
 import { DynamoEndpointStore } from './store/webhooks-store.js';
 
 // Apart from shared/stores.ts (which adds the operational-event wiring) so that a function that only
@@ -26,6 +26,4 @@ export const endpointHealthStoreFromEnv = () => new DynamoEndpointHealthStore(do
 export const deliveryQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('deliveries'), queueUrlFromEnv('notifications'));
 /** A worker's backoff on the queue it consumes. */
 export const retryQueueFromEnv = (queue: 'deliveries' | 'notifications') => new SqsRetryQueue(sqsClient(), queueUrlFromEnv(queue));
-/** Operator notices, queued for the notifications worker (which alone publishes them). */
-export const operatorNoticeQueueFromEnv = () => new SqsOperatorNoticeQueue(sqsClient(), queueUrlFromEnv('notifications'));
 export const deadLetterQueueFromEnv = () => new SqsDeadLetterQueue(sqsClient(), queueUrlFromEnv('deliveriesDlq'));

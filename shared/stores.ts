@@ -5,14 +5,10 @@
  */
 export * from './store-factories.js';
 import { count, logger, METRICS } from './observability.js';
-import {
-  deadLetterQueueFromEnv,
-  deliveryLogStoreFromEnv,
-  deliveryQueueFromEnv,
-  deliveryStateStoreFromEnv,
-  endpointStoreFromEnv,
-  operatorNoticeQueueFromEnv,
-} from './store-factories.js';
+import { deadLetterQueueFromEnv, deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from './store-factories.js';
+import { queueUrlFromEnv } from './config.js';
+import { SqsOperatorNoticeQueue } from './store/operator-notice-queue.js';
+import { sqsClient } from './store/sqs-queues.js';
 import type { WebhookEvent } from './webhooks/events.js';
 import {
   announcesToSubscribers,
@@ -31,6 +27,9 @@ export function reportOperationalEvent(event: WebhookEvent, { queued, notified, 
   }
   logger.info('operational event sent', { eventId: event.id, eventType: event.type, notified, endpoints: queued.length });
 }
+
+/** Operator notices, queued for the notifications worker (which alone publishes them). */
+export const operatorNoticeQueueFromEnv = () => new SqsOperatorNoticeQueue(sqsClient(), queueUrlFromEnv('notifications'));
 
 /**
  * Where operational events go: the operator (queued for the notifications worker, which publishes

@@ -1,9 +1,9 @@
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deliveryRetry } from '../../shared/webhooks/delivery-policy.js';
 import { logRequestId } from '../../shared/log-request-id.js';
-import { count, logger, METRICS, publishMetrics, tracer } from '../../shared/observability.js';
+import { logger, publishMetrics, tracer } from '../../shared/observability.js';
 import {
   breakerStoreFromEnv,
   deadLetterQueueFromEnv,
@@ -21,7 +21,7 @@ import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { createDeliveryWorker } from '../../shared/webhooks/delivery-worker.js';
 import { createPoster } from '../../shared/webhooks/http-post.js';
 import { isChannel } from '../../shared/notifications/channels.js';
-import { parseOperatorNoticeMessage } from '../../shared/notifications/operator-notice-message.js';
+import { publishNotices, splitNotices } from '../../shared/notifications/operator-notice-message.js';
 import { createNotificationSender } from '../../shared/notifications/send.js';
 import { decisionLinksFor } from '../../shared/notifications/email-links.js';
 import { emailLinkKeyFromEnv } from '../../shared/store/email-link-key.js';
@@ -63,52 +63,16 @@ const deliver = createDeliveryWorker({
 });
 
 /**
- * An operator notice is published, or reported failed so SQS brings it back; on the receive
- * before the queue's backstop it is given up (logged and counted) rather than dead-lettered: the
- * DLQ holds deliveries for redrive, and a notice is not one.
- */
-async function publishNotice(record: SQSRecord, notice: NonNullable<ReturnType<typeof parseOperatorNoticeMessage>>): Promise<boolean> {
-  try {
-    await notifier.notify(notice);
-    logger.info('operator notice published', { eventId: notice.event.id, eventType: notice.event.type });
-    return true;
-  } catch (error) {
-    const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-    const givenUp = receiveCount >= deliveryRetry.backstopReceives - 1;
-    count(METRICS.operationalEventsFailed);
-    logger.error(givenUp ? 'operator notice not published; given up' : 'operator notice not published; will retry', {
-      eventId: notice.event.id,
-      eventType: notice.event.type,
-      receiveCount,
-      error: error as Error,
-    });
-    return givenUp;
-  }
-}
-
-/**
  * Notifications queue → Slack messages and emails of notification channels (the shared delivery
  * worker, with the channel sender as its last step), and operator notices → the alarm topic.
  */
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const notices = new Map<string, NonNullable<ReturnType<typeof parseOperatorNoticeMessage>>>();
-  for (const record of event.Records) {
-    const notice = parseOperatorNoticeMessage(record.body);
-    if (notice) notices.set(record.messageId, notice);
-  }
-  const deliveries = event.Records.filter((record) => !notices.has(record.messageId));
+  const { notices, deliveries } = splitNotices(event.Records);
   const [published, delivered] = await Promise.all([
-    Promise.all(
-      event.Records.filter((record) => notices.has(record.messageId)).map(async (record) => ({
-        record,
-        ok: await publishNotice(record, notices.get(record.messageId)!),
-      })),
-    ),
+    publishNotices(notices, notifier, deliveryRetry.backstopReceives),
     deliveries.length > 0 ? deliver({ ...event, Records: deliveries }, context) : Promise.resolve<SQSBatchResponse>({ batchItemFailures: [] }),
   ]);
-  return {
-    batchItemFailures: [...delivered.batchItemFailures, ...published.filter(({ ok }) => !ok).map(({ record }) => ({ itemIdentifier: record.messageId }))],
-  };
+  return { batchItemFailures: [...delivered.batchItemFailures, ...published.batchItemFailures] };
 })
   .use(captureLambdaHandler(tracer))
   .use(logRequestId(logger))

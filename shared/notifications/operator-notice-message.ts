@@ -2,7 +2,9 @@
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { EVENT_TYPES } from '../webhooks/events.js';
-import type { OperatorNotice } from '../webhooks/operational-events.js';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { count, logger, METRICS } from '../observability.js';
+import type { OperatorNotice, OperatorNotifier } from '../webhooks/operational-events.js';
 
 /**
  * An operator notice (endpoint.disabled, delivery.exhausted) on its way to the operator: the
@@ -39,4 +41,49 @@ export function parseOperatorNoticeMessage(body: string): OperatorNotice | undef
   } catch {
     return undefined;
   }
+}
+
+/** A notifications batch's operator notices, apart from its deliveries (everything else). */
+export function splitNotices(records: SQSRecord[]): { notices: Array<{ record: SQSRecord; notice: OperatorNotice }>; deliveries: SQSRecord[] } {
+  const notices: Array<{ record: SQSRecord; notice: OperatorNotice }> = [];
+  const deliveries: SQSRecord[] = [];
+  for (const record of records) {
+    const notice = parseOperatorNoticeMessage(record.body);
+    if (notice) notices.push({ record, notice });
+    else deliveries.push(record);
+  }
+  return { notices, deliveries };
+}
+
+/**
+ * Publishes each notice; one that fails is reported failed so SQS brings it back, until the receive
+ * before the queue's backstop (`backstopReceives`), when it is given up, logged and counted rather
+ * than dead-lettered: the DLQ holds deliveries for redrive, and a notice is not one.
+ */
+export async function publishNotices(
+  notices: Array<{ record: SQSRecord; notice: OperatorNotice }>,
+  notifier: OperatorNotifier,
+  backstopReceives: number,
+): Promise<SQSBatchResponse> {
+  const settled = await Promise.all(
+    notices.map(async ({ record, notice }) => {
+      const keys = { eventId: notice.event.id, eventType: notice.event.type };
+      try {
+        await notifier.notify(notice);
+        logger.debug('operator notice published', keys);
+        return true;
+      } catch (error) {
+        const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+        const givenUp = receiveCount >= backstopReceives - 1;
+        count(METRICS.operationalEventsFailed);
+        logger.error(givenUp ? 'operator notice not published; given up' : 'operator notice not published; will retry', {
+          ...keys,
+          receiveCount,
+          error: error as Error,
+        });
+        return givenUp;
+      }
+    }),
+  );
+  return { batchItemFailures: notices.filter((_, i) => !settled[i]).map(({ record }) => ({ itemIdentifier: record.messageId })) };
 }

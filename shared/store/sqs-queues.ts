@@ -8,8 +8,6 @@ import {
 } from '@aws-sdk/client-sqs';
 import { retryUnprocessed } from './batch-retry.js';
 import { tracer } from '../observability.js';
-import { operatorNoticeMessage } from '../notifications/operator-notice-message.js';
-import type { OperatorNotice, OperatorNotifier } from '../webhooks/operational-events.js';
 import {
   isChannelMessage,
   parseDeliveryMessage,
@@ -26,7 +24,7 @@ let shared: SQSClient | undefined;
 export const sqsClient = (): SQSClient => (shared ??= tracer.captureAWSv3Client(new SQSClient({})));
 
 /** SendMessageBatch, resending the entries that failed; returns those SQS still refused. */
-const sendBatch = <E extends SendMessageBatchRequestEntry>(client: SQSClient, queueUrl: string, entries: E[]) =>
+export const sendBatch = <E extends SendMessageBatchRequestEntry>(client: SQSClient, queueUrl: string, entries: E[]) =>
   retryUnprocessed(entries, async (pending) => {
     const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...pending] }));
     const failed = new Set(Failed.map((f) => f.Id));
@@ -127,22 +125,6 @@ export class SqsRetryQueue implements RetryQueue {
       failed.push(...unchanged.map((p) => p.ReceiptHandle));
     }
     return failed;
-  }
-}
-
-/**
- * Operator notices, queued for the notifications worker, which publishes them (SNS on AWS): the
- * functions that see a delivery die or an endpoint be disabled then need neither SNS nor its client.
- */
-export class SqsOperatorNoticeQueue implements OperatorNotifier {
-  constructor(
-    private readonly client: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
-
-  async notify(notice: OperatorNotice): Promise<void> {
-    const refused = await sendBatch(this.client, this.queueUrl, [{ Id: '0', MessageBody: JSON.stringify(operatorNoticeMessage(notice)) }]);
-    if (refused.length > 0) throw new Error(`SQS refused the operator notice ${notice.event.id}`);
   }
 }
 

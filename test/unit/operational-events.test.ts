@@ -12,6 +12,8 @@ import {
 } from '../../shared/store/operator-notices.js';
 import { settings } from '../../infra/app-definition.js';
 import { startAwsStub, TEST_CREDENTIALS, type StubbedAwsRequest } from '../support/aws-stub.js';
+import { operatorNoticeMessage, publishNotices, splitNotices } from '../../shared/notifications/operator-notice-message.js';
+import type { SQSRecord } from 'aws-lambda';
 import { deliverMessage, type DeliveryDeps, type Poster } from '../../shared/webhooks/deliver.js';
 import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { decisionEvent, DEFAULT_EVENT_TYPES, EVENT_TYPES, testEvent } from '../../shared/webhooks/events.js';
@@ -333,6 +335,28 @@ describe('operator notices', () => {
     } finally {
       await stub.close();
     }
+  });
+
+  it('queued for the notifications worker: told apart from deliveries, published; a failure comes back from SQS until the receive before the backstop, then is given up', async () => {
+    const record = (body: unknown, receives: number, id: string) =>
+      ({ messageId: id, body: JSON.stringify(body), attributes: { ApproximateReceiveCount: String(receives) } }) as unknown as SQSRecord;
+    const notice = operatorNotice(endpointDisabledEvent(disabled));
+    const delivery = deliveryMessage(deliveryExhaustedEvent(dead), 'ep_b');
+    const { notices, deliveries } = splitNotices([
+      record(operatorNoticeMessage(notice), 1, 'n1'),
+      record(delivery, 1, 'd1'),
+      record({ v: 1, notice: {} }, 1, 'bad'),
+    ]);
+    expect(notices.map((n) => [n.record.messageId, n.notice])).toEqual([['n1', notice]]);
+    // Anything that is not a notice is the delivery worker's (which drops what it cannot read, logged).
+    expect(deliveries.map((r) => r.messageId)).toEqual(['d1', 'bad']);
+
+    const told: string[] = [];
+    expect(await publishNotices(notices, { notify: async (n) => void told.push(n.event.id) }, 12)).toEqual({ batchItemFailures: [] });
+    expect(told).toEqual([notice.event.id]);
+    const failing = { notify: async () => Promise.reject(new Error('AuthorizationError')) };
+    const again = splitNotices([record(operatorNoticeMessage(notice), 10, 'n10'), record(operatorNoticeMessage(notice), 11, 'n11')]).notices;
+    expect(await publishNotices(again, failing, 12)).toEqual({ batchItemFailures: [{ itemIdentifier: 'n10' }] });
   });
 
   it('the topic ARN picks SNS; without it (the dev runtime) the log and the outbox file', async () => {
