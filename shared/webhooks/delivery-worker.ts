@@ -16,7 +16,6 @@ import { readStatesOncePerBatch, type DeliveryStateStore } from './delivery-stat
 import type { HealthOutcome, HealthRecord } from './endpoint-health.js';
 import { disableEndpoint, type EndpointStore, type WebhookEndpoint } from './endpoints.js';
 import type { WebhookEvent } from './events.js';
-import { endpointSnapshot } from './fan-out.js';
 import {
   announcesToSubscribers,
   deliveryExhaustedEvent,
@@ -112,7 +111,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
     // Operational events (endpoint.disabled, delivery.exhausted) go out after the batch's deliveries,
     // and never fail them: what could not be sent is logged and counted.
     const announcements: Array<Promise<void>> = [];
-    const snapshot = endpointSnapshot(endpoints);
+    // Every endpoint, read once per invocation and only if an event is announced (as fan-out.ts's
+    // endpointSnapshot, which is not imported: its module would bring the channels' rendering along).
+    let everyEndpoint: Promise<WebhookEndpoint[]> | undefined;
+    const snapshot = () => (everyEndpoint ??= endpoints.listAll());
     const announce = (event: WebhookEvent, options: { exclude?: string; subscribers?: boolean }) =>
       announcements.push(
         emitOperationalEvent(event, { endpoints: snapshot, queue, states, notifier }, options).then((result) => reportOperationalEvent(event, result)),
