@@ -222,4 +222,38 @@ describe('notification channels', () => {
     const log = await deliveries(channel.body.id);
     expect(log.filter((d) => d.outcome === 'failed')[0]).toMatchObject({ httpStatus: 500, eventType: 'draft.created' });
   });
+
+  it('on its own queue: a channel that dies is announced to a subscribed webhook (delivery.exhausted), redriven back to the channel, and test-sent', async () => {
+    const slack = await startReceiver('fail');
+    receivers.push(slack);
+    const { receiver: watcher } = await receiverEndpoint({ events: ['delivery.exhausted'] });
+    const channel = await admin('POST', '/v1/notifications', { kind: 'slack', url: slack.url, filter: { run: 'dies' } });
+    const created = await agent('POST', '/v1/drafts', { title: 'Dies', content: { a: 1 }, metadata: { run: 'dies' } });
+    // Four failed attempts (1 s base): dead, and told to the webhook through the deliveries queue.
+    await eventually(
+      () => watcher.requests.find((r) => r.body.includes('"delivery.exhausted"') && r.body.includes(channel.body.id)),
+      40_000,
+      'delivery.exhausted for the channel',
+    );
+    expect((await deliveries(channel.body.id)).filter((d) => d.draftId === created.body.id).map((d) => d.outcome)).toContain('dead');
+    expect(slack.requests.filter((r) => r.body.includes(created.body.id))).toHaveLength(4);
+    // Fixed: the redrive sends it back through the notifications queue to the channel's worker.
+    slack.setMode('ok');
+    const redriven = await admin('POST', `/v1/webhooks/${channel.body.id}/redrive`, {});
+    expect(redriven).toMatchObject({ status: 200, body: { redriven: 1 } });
+    await eventually(
+      async () => (await deliveries(channel.body.id)).some((d) => d.outcome === 'succeeded' && d.draftId === created.body.id),
+      20_000,
+      'the redriven delivery',
+    );
+    expect(slack.requests.filter((r) => r.body.includes(created.body.id))).toHaveLength(5);
+    // And "Test notification" reaches it the same way.
+    const test = await admin('POST', `/v1/webhooks/${channel.body.id}/test`, {});
+    expect(test.status).toBe(202);
+    await eventually(
+      async () => (await deliveries(channel.body.id)).some((d) => d.eventId === test.body.eventId && d.outcome === 'succeeded'),
+      20_000,
+      'the test',
+    );
+  });
 });
