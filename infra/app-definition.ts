@@ -298,8 +298,8 @@ export const functions = {
     // Webhooks: the channels that want reminders. Deliveries: each reminder's state, created
     // conditionally (one per draft per channel) before it is queued; a reminder the queue refused is recorded dead.
     tables: { drafts: 'readWrite', webhooks: 'read', deliveries: 'readWrite' },
-    // Reminders go to channels, through the notifications queue; the shared queue factory is bound to both.
-    queues: { deliveries: 'send', notifications: 'send' },
+    // Reminders go to channels only: the notifications queue.
+    queues: { notifications: 'send' },
   },
   fanOutDecisions: {
     folder: 'fan-out-decisions',

@@ -24,6 +24,8 @@ export const breakerStoreFromEnv = () => new DynamoBreakerStore(documentClient()
 export const endpointHealthStoreFromEnv = () => new DynamoEndpointHealthStore(documentClient(), tableNameFromEnv('deliveries'));
 /** Sends each message to its target's queue: deliveries (webhook endpoints) or notifications (channels). */
 export const deliveryQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('deliveries'), queueUrlFromEnv('notifications'));
+/** The notifications queue alone, for senders of channels' messages only (the reminder sweep). */
+export const channelQueueFromEnv = () => new SqsDeliveryQueue(sqsClient(), queueUrlFromEnv('notifications'));
 /** A worker's backoff on the queue it consumes. */
 export const retryQueueFromEnv = (queue: 'deliveries' | 'notifications') => new SqsRetryQueue(sqsClient(), queueUrlFromEnv(queue));
 export const deadLetterQueueFromEnv = () => new SqsDeadLetterQueue(sqsClient(), queueUrlFromEnv('deliveriesDlq'));

@@ -5,19 +5,14 @@ import { publicBaseUrlFromEnv } from '../../shared/config.js';
 import { expireDueDrafts } from '../../shared/domain/drafts-service.js';
 import { sendDueReminders } from '../../shared/notifications/reminders.js';
 import { count, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
-import {
-  deliveryQueueFromEnv,
-  deliveryStateStoreFromEnv,
-  draftStoreFromEnv,
-  endpointStoreFromEnv,
-  pendingDraftsFromEnv,
-} from '../../shared/store-factories.js';
+import { channelQueueFromEnv, deliveryStateStoreFromEnv, draftStoreFromEnv, endpointStoreFromEnv, pendingDraftsFromEnv } from '../../shared/store-factories.js';
 
 const drafts = draftStoreFromEnv();
 const pending = pendingDraftsFromEnv();
 const endpoints = endpointStoreFromEnv();
 const states = deliveryStateStoreFromEnv();
-const queue = deliveryQueueFromEnv();
+// Reminders go to channels only.
+const queue = channelQueueFromEnv();
 
 async function expire() {
   const expired = await expireDueDrafts(drafts);

@@ -521,6 +521,13 @@ describe('event sources', () => {
     });
   });
 
+  it('expireDrafts may send reminders to the notifications queue only (channels), and nothing to the deliveries queue', () => {
+    expect([...sqsActionsOn('expireDrafts', 'notifications')].sort()).toEqual([...SEND_ACTIONS, ...SEND_METADATA].sort());
+    for (const queue of ['deliveries', 'deliveriesDlq', 'fanOutFailures'] as const)
+      expect({ queue, actions: [...sqsActionsOn('expireDrafts', queue)] }).toEqual({ queue, actions: [] });
+    expect(resources[functionId('expireDrafts')].Properties.Environment.Variables[queues.deliveries.envVar]).toBeUndefined();
+  });
+
   it('expireDrafts runs every minute on a schedule', () => {
     const rules = Object.values(resources).filter((r: any) => r.Type === 'AWS::Events::Rule') as any[];
     expect(rules).toHaveLength(1);
