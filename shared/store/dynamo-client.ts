@@ -18,7 +18,7 @@ export const documentClient = (): DynamoDBDocumentClient => (shared ??= createDo
 /** What a lib-dynamodb command holds (protected members in its types): the low-level command it wraps, and its marshalling step. */
 interface DocumentCommand {
   clientCommand: { resolveMiddleware(stack: unknown, config: unknown, options: unknown): CommandHandler };
-  middlewareStack: unknown;
+  middlewareStack: { identify(): string[] };
   addMarshallingMiddleware(config: unknown): void;
 }
 type CommandHandler = (command: unknown) => Promise<{ output: unknown }>;
@@ -49,8 +49,8 @@ function withCachedHandlers(client: DynamoDBDocumentClient): DynamoDBDocumentCli
   }
   const send = client.send.bind(client) as (command: unknown, ...rest: unknown[]) => Promise<unknown>;
   const cachedSend = async (command: object, ...rest: unknown[]): Promise<unknown> => {
-    // Per-call options or a callback, or a command of another kind: the SDK's own path.
-    if (rest.length > 0 || !isDocumentCommand(command)) return send(command, ...rest);
+    // Per-call options or a callback, a command of another kind, or one given middleware of its own: the SDK's own path.
+    if (rest.length > 0 || !isDocumentCommand(command) || command.middlewareStack.identify().length > 0) return send(command, ...rest);
     let handler = handlers.get(command.constructor);
     if (!handler) {
       command.addMarshallingMiddleware(client.config);

@@ -102,3 +102,23 @@ test('the stack is resolved once per command type, not per call', async () => {
     resolve.mockRestore();
   }
 });
+
+test("a command given middleware of its own goes the SDK's own way, and that middleware sees it", async () => {
+  const seen: string[] = [];
+  const command = new GetCommand({ TableName: table(), Key: key(1) });
+  command.middlewareStack.add(
+    (next, context) => async (args) => {
+      seen.push(String(context.commandName));
+      return next(args);
+    },
+    // Unnamed: lib-dynamodb itself puts a command's own stack into the chain twice, so a name would be a duplicate.
+    { step: 'initialize' },
+  );
+  expect((await client.send(command)).Item).toMatchObject({ value: 1 });
+  expect(seen.length).toBeGreaterThan(0);
+  expect(new Set(seen)).toEqual(new Set(['GetItemCommand']));
+  // The next plain command of that type still takes the cached handler, without it.
+  const before = seen.length;
+  await client.send(new GetCommand({ TableName: table(), Key: key(2) }));
+  expect(seen).toHaveLength(before);
+});
