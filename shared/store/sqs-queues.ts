@@ -1,13 +1,5 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-  type SendMessageBatchRequestEntry,
-} from '@aws-sdk/client-sqs';
 import { retryUnprocessed } from './batch-retry.js';
-import { tracer } from '../observability.js';
+import { sqsRequest, SqsJsonClient, type SqsApi, type SqsBatchResult, type SqsReceiveResult } from './sqs-api.js';
 import {
   isChannelMessage,
   parseDeliveryMessage,
@@ -19,14 +11,20 @@ import {
   type RetryQueue,
 } from '../webhooks/delivery-message.js';
 
-let shared: SQSClient | undefined;
+let shared: SqsJsonClient | undefined;
 /** Built once per process; AWS_ENDPOINT_URL_SQS points it at the emulator locally. */
-export const sqsClient = (): SQSClient => (shared ??= tracer.captureAWSv3Client(new SQSClient({})));
+export const sqsClient = (): SqsJsonClient => (shared ??= new SqsJsonClient());
+
+interface SendEntry {
+  Id: string;
+  MessageBody: string;
+  MessageAttributes?: Record<string, { DataType: string; StringValue: string }>;
+}
 
 /** SendMessageBatch, resending the entries that failed; returns those SQS still refused. */
-export const sendBatch = <E extends SendMessageBatchRequestEntry>(client: SQSClient, queueUrl: string, entries: E[]) =>
+export const sendBatch = <E extends SendEntry>(client: SqsApi, queueUrl: string, entries: E[]) =>
   retryUnprocessed(entries, async (pending) => {
-    const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...pending] }));
+    const { Failed = [] } = (await client.send(sqsRequest('SendMessageBatch', { QueueUrl: queueUrl, Entries: [...pending] }))) as SqsBatchResult;
     const failed = new Set(Failed.map((f) => f.Id));
     return pending.filter((p) => failed.has(p.Id));
   });
@@ -37,13 +35,13 @@ export const sendBatch = <E extends SendMessageBatchRequestEntry>(client: SQSCli
  * left: an undeleted message comes back after its visibility timeout, so a caller must not
  * believe it gone.
  */
-export async function deleteMessages(client: SQSClient, queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+export async function deleteMessages(client: SqsApi, queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
   let left = 0;
   for (const batch of chunks([...receiptHandles], 10)) {
     const entries = batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h }));
     let given = 0;
     const unprocessed = await retryUnprocessed(entries, async (pending) => {
-      const { Failed = [] } = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...pending] }));
+      const { Failed = [] } = (await client.send(sqsRequest('DeleteMessageBatch', { QueueUrl: queueUrl, Entries: [...pending] }))) as SqsBatchResult;
       given += Failed.filter((f) => f.SenderFault).length;
       const retry = new Set(Failed.filter((f) => !f.SenderFault).map((f) => f.Id));
       return pending.filter((p) => retry.has(p.Id));
@@ -63,7 +61,7 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
   private readonly retries: SqsRetryQueue;
 
   constructor(
-    private readonly client: SQSClient,
+    private readonly client: SqsApi,
     /** The deliveries queue; also the queue whose receipt handles retryLater changes. */
     private readonly queueUrl: string,
     /** The notifications queue, for channels' messages; the deliveries queue when left out. */
@@ -98,7 +96,7 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
 /** A consumer's backoff: hides received messages of its own queue for their delays. */
 export class SqsRetryQueue implements RetryQueue {
   constructor(
-    private readonly client: SQSClient,
+    private readonly client: SqsApi,
     private readonly queueUrl: string,
   ) {}
 
@@ -111,7 +109,9 @@ export class SqsRetryQueue implements RetryQueue {
       // count lives in the delivery state, so nothing is attempted twice by mistake.
       const unchanged = await retryUnprocessed(entries, async (pending) => {
         try {
-          const { Failed = [] } = await this.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: [...pending] }));
+          const { Failed = [] } = (await this.client.send(
+            sqsRequest('ChangeMessageVisibilityBatch', { QueueUrl: this.queueUrl, Entries: [...pending] }),
+          )) as SqsBatchResult;
           // Sender faults (e.g. a receipt handle that expired) will not succeed on a retry.
           const senderFaults = new Set(Failed.filter((f) => f.SenderFault).map((f) => f.Id));
           const retry = new Set(Failed.filter((f) => !f.SenderFault).map((f) => f.Id));
@@ -130,7 +130,7 @@ export class SqsRetryQueue implements RetryQueue {
 
 export class SqsDeadLetterQueue implements DeadLetterQueue {
   constructor(
-    private readonly client: SQSClient,
+    private readonly client: SqsApi,
     private readonly queueUrl: string,
     /** How long received messages stay hidden while a redrive works through them. */
     private readonly holdSeconds = 60,
@@ -153,9 +153,9 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   }
 
   async receive(): Promise<DeadLetter[]> {
-    const { Messages = [] } = await this.client.send(
-      new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: this.holdSeconds, WaitTimeSeconds: 0 }),
-    );
+    const { Messages = [] } = (await this.client.send(
+      sqsRequest('ReceiveMessage', { QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: this.holdSeconds, WaitTimeSeconds: 0 }),
+    )) as SqsReceiveResult;
     return Messages.map((m) => ({ message: parseDeliveryMessage(m.Body ?? ''), receiptHandle: m.ReceiptHandle! }));
   }
 
@@ -166,7 +166,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   async release(receiptHandles: string[]): Promise<void> {
     for (const batch of chunks(receiptHandles, 10)) {
       await this.client.send(
-        new ChangeMessageVisibilityBatchCommand({
+        sqsRequest('ChangeMessageVisibilityBatch', {
           QueueUrl: this.queueUrl,
           Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: 0 })),
         }),
