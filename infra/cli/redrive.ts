@@ -15,7 +15,6 @@ import { parseOrThrow } from '../../shared/domain/validation.js';
 import { createDocumentClient } from '../../shared/store/dynamo-client.js';
 import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
 import { SqsDeadLetterQueue, SqsDeliveryQueue } from '../../shared/store/sqs-queues.js';
-import { sdkSqsApi } from '../../shared/store/sqs-sdk-api.js';
 import { DynamoEndpointStore } from '../../shared/store/webhooks-store.js';
 import { redriveDeadDeliveries, redriveInputSchema, type DeadDeliveries } from '../../shared/webhooks/redrive.js';
 import { outputNames } from '../stacks/outputs.js';
@@ -60,11 +59,11 @@ async function main() {
   const documents = createDocumentClient(dynamodb);
   const dead: DeadDeliveries = {
     states: new DynamoDeliveryStateStore(documents, names.deliveries),
-    dlq: new SqsDeadLetterQueue(sdkSqsApi(sqs), names.dlq),
+    dlq: new SqsDeadLetterQueue(sqs, names.dlq),
     log: new DynamoDeliveryLogStore(documents, names.deliveries),
   };
   // Each redriven delivery goes to its target's queue: webhooks' to deliveries, channels' to notifications.
-  const queue = new SqsDeliveryQueue(sdkSqsApi(sqs), names.queue, names.notifications);
+  const queue = new SqsDeliveryQueue(sqs, names.queue, names.notifications);
   const endpointIds = values.endpoint ? [values.endpoint] : (await new DynamoEndpointStore(documents, names.webhooks).listAll()).map((e) => e.id);
   let total = 0;
   for (const endpointId of endpointIds) {

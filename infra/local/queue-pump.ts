@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { deleteMessages } from '../../shared/store/sqs-queues.js';
-import { sdkSqsApi } from '../../shared/store/sqs-sdk-api.js';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { QueueConsumerDefinition } from '../app-definition.js';
 import { LOCAL_AWS } from './dynamodb-local.js';
@@ -71,7 +70,7 @@ export function startQueuePump(options: QueuePumpOptions): { stop(): Promise<voi
     // As Lambda's event source mapping does: what the handler finished is deleted, with SQS's partial failures resent.
     if (done.length > 0)
       await deleteMessages(
-        sdkSqsApi(options.client),
+        options.client,
         options.queueUrl,
         done.map((r) => r.receiptHandle),
       );

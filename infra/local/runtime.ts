@@ -88,10 +88,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         const { requeueWaitingDeliveries } = await import('../../shared/webhooks/redrive.js');
         const { DynamoDeliveryStateStore } = await import('../../shared/store/deliveries-store.js');
         const { SqsDeliveryQueue } = await import('../../shared/store/sqs-queues.js');
-        const { sdkSqsApi } = await import('../../shared/store/sqs-sdk-api.js');
         const { createDocumentClient } = await import('../../shared/store/dynamo-client.js');
         const states = new DynamoDeliveryStateStore(createDocumentClient(dynamoClient), tables.deliveries);
-        const requeued = await requeueWaitingDeliveries(states, new SqsDeliveryQueue(sdkSqsApi(sqsClient), queues.deliveries, queues.notifications));
+        const requeued = await requeueWaitingDeliveries(states, new SqsDeliveryQueue(sqsClient, queues.deliveries, queues.notifications));
         if (requeued > 0) log(`re-queued ${requeued} pending ${requeued === 1 ? 'delivery' : 'deliveries'} from the persisted delivery states`);
       },
       onError: (source, error) => reportError(source)(error),

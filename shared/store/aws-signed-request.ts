@@ -84,7 +84,7 @@ const retryable = (status: number): boolean => status === 429 || status >= 500;
  */
 export async function sendAwsRequest(
   request: AwsRequest,
-  options: { credentials?: () => AwsCredentials; attempts?: number; timeoutMs?: number; now?: () => Date; retryable?: (answer: AwsResponse) => boolean } = {},
+  options: { credentials?: () => AwsCredentials; attempts?: number; timeoutMs?: number; now?: () => Date } = {},
 ): Promise<AwsResponse> {
   const attempts = options.attempts ?? 3;
   let lastError: unknown;
@@ -101,7 +101,7 @@ export async function sendAwsRequest(
       });
       const errorType = response.headers.get('x-amzn-errortype')?.split(':')[0];
       const answer: AwsResponse = { status: response.status, body: await response.text(), ...(errorType ? { errorType } : {}) };
-      if (!(options.retryable ? options.retryable(answer) : retryable(answer.status)) || attempt === attempts) return answer;
+      if (!retryable(answer.status) || attempt === attempts) return answer;
     } catch (error) {
       lastError = error;
     }

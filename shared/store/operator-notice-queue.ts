@@ -1,4 +1,4 @@
-import type { SqsApi } from './sqs-api.js';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { operatorNoticeMessage } from '../notifications/operator-notice-message.js';
 import type { OperatorNotice, OperatorNotifier } from '../webhooks/operational-events.js';
 import { sendBatch } from './sqs-queues.js';
@@ -10,7 +10,7 @@ import { sendBatch } from './sqs-queues.js';
  */
 export class SqsOperatorNoticeQueue implements OperatorNotifier {
   constructor(
-    private readonly client: SqsApi,
+    private readonly client: SQSClient,
     private readonly queueUrl: string,
   ) {}
 

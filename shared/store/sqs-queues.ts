@@ -1,5 +1,13 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
 import { retryUnprocessed } from './batch-retry.js';
-import { sqsRequest, SqsJsonClient, type SqsApi, type SqsBatchResult, type SqsReceiveResult } from './sqs-api.js';
+import { tracer } from '../observability.js';
 import {
   isChannelMessage,
   parseDeliveryMessage,
@@ -11,20 +19,14 @@ import {
   type RetryQueue,
 } from '../webhooks/delivery-message.js';
 
-let shared: SqsJsonClient | undefined;
+let shared: SQSClient | undefined;
 /** Built once per process; AWS_ENDPOINT_URL_SQS points it at the emulator locally. */
-export const sqsClient = (): SqsJsonClient => (shared ??= new SqsJsonClient());
-
-interface SendEntry {
-  Id: string;
-  MessageBody: string;
-  MessageAttributes?: Record<string, { DataType: string; StringValue: string }>;
-}
+export const sqsClient = (): SQSClient => (shared ??= tracer.captureAWSv3Client(new SQSClient({})));
 
 /** SendMessageBatch, resending the entries that failed; returns those SQS still refused. */
-export const sendBatch = <E extends SendEntry>(client: SqsApi, queueUrl: string, entries: E[]) =>
+export const sendBatch = <E extends SendMessageBatchRequestEntry>(client: SQSClient, queueUrl: string, entries: E[]) =>
   retryUnprocessed(entries, async (pending) => {
-    const { Failed = [] } = (await client.send(sqsRequest('SendMessageBatch', { QueueUrl: queueUrl, Entries: [...pending] }))) as SqsBatchResult;
+    const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...pending] }));
     const failed = new Set(Failed.map((f) => f.Id));
     return pending.filter((p) => failed.has(p.Id));
   });
@@ -35,13 +37,13 @@ export const sendBatch = <E extends SendEntry>(client: SqsApi, queueUrl: string,
  * left: an undeleted message comes back after its visibility timeout, so a caller must not
  * believe it gone.
  */
-export async function deleteMessages(client: SqsApi, queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+export async function deleteMessages(client: SQSClient, queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
   let left = 0;
   for (const batch of chunks([...receiptHandles], 10)) {
     const entries = batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h }));
     let given = 0;
     const unprocessed = await retryUnprocessed(entries, async (pending) => {
-      const { Failed = [] } = (await client.send(sqsRequest('DeleteMessageBatch', { QueueUrl: queueUrl, Entries: [...pending] }))) as SqsBatchResult;
+      const { Failed = [] } = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...pending] }));
       given += Failed.filter((f) => f.SenderFault).length;
       const retry = new Set(Failed.filter((f) => !f.SenderFault).map((f) => f.Id));
       return pending.filter((p) => retry.has(p.Id));
@@ -61,7 +63,7 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
   private readonly retries: SqsRetryQueue;
 
   constructor(
-    private readonly client: SqsApi,
+    private readonly client: SQSClient,
     /** The deliveries queue; also the queue whose receipt handles retryLater changes. */
     private readonly queueUrl: string,
     /** The notifications queue, for channels' messages; the deliveries queue when left out. */
@@ -96,7 +98,7 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
 /** A consumer's backoff: hides received messages of its own queue for their delays. */
 export class SqsRetryQueue implements RetryQueue {
   constructor(
-    private readonly client: SqsApi,
+    private readonly client: SQSClient,
     private readonly queueUrl: string,
   ) {}
 
@@ -109,9 +111,7 @@ export class SqsRetryQueue implements RetryQueue {
       // count lives in the delivery state, so nothing is attempted twice by mistake.
       const unchanged = await retryUnprocessed(entries, async (pending) => {
         try {
-          const { Failed = [] } = (await this.client.send(
-            sqsRequest('ChangeMessageVisibilityBatch', { QueueUrl: this.queueUrl, Entries: [...pending] }),
-          )) as SqsBatchResult;
+          const { Failed = [] } = await this.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: [...pending] }));
           // Sender faults (e.g. a receipt handle that expired) will not succeed on a retry.
           const senderFaults = new Set(Failed.filter((f) => f.SenderFault).map((f) => f.Id));
           const retry = new Set(Failed.filter((f) => !f.SenderFault).map((f) => f.Id));
@@ -130,7 +130,7 @@ export class SqsRetryQueue implements RetryQueue {
 
 export class SqsDeadLetterQueue implements DeadLetterQueue {
   constructor(
-    private readonly client: SqsApi,
+    private readonly client: SQSClient,
     private readonly queueUrl: string,
     /** How long received messages stay hidden while a redrive works through them. */
     private readonly holdSeconds = 60,
@@ -153,9 +153,9 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   }
 
   async receive(): Promise<DeadLetter[]> {
-    const { Messages = [] } = (await this.client.send(
-      sqsRequest('ReceiveMessage', { QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: this.holdSeconds, WaitTimeSeconds: 0 }),
-    )) as SqsReceiveResult;
+    const { Messages = [] } = await this.client.send(
+      new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: this.holdSeconds, WaitTimeSeconds: 0 }),
+    );
     return Messages.map((m) => ({ message: parseDeliveryMessage(m.Body ?? ''), receiptHandle: m.ReceiptHandle! }));
   }
 
@@ -166,7 +166,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   async release(receiptHandles: string[]): Promise<void> {
     for (const batch of chunks(receiptHandles, 10)) {
       await this.client.send(
-        sqsRequest('ChangeMessageVisibilityBatch', {
+        new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.queueUrl,
           Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: 0 })),
         }),

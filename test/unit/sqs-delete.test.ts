@@ -5,10 +5,9 @@
 import { DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { deleteMessages } from '../../shared/store/sqs-queues.js';
-import { sdkSqsApi } from '../../shared/store/sqs-sdk-api.js';
 
 const sqs = mockClient(SQSClient);
-const client = sdkSqsApi(new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
+const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 const sentHandles = () => sqs.commandCalls(DeleteMessageBatchCommand).map((c) => c.args[0].input.Entries!.map((e) => e.ReceiptHandle));
 
 beforeEach(() => sqs.reset());
