@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { logger, stackNameFrom } from '../observability.js';
-import { awsOrigin, sendAwsRequest, type AwsCredentials } from './aws-signed-request.js';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { logger, stackNameFrom, tracer } from '../observability.js';
 import type { OperatorNotice, OperatorNotifier } from '../webhooks/operational-events.js';
 
 /** The alarm topic's ARN: the stack sets it (infra/app-definition.ts, setting operatorTopicArn); unset locally. */
@@ -22,42 +22,24 @@ const snsSubject = (text: string): string =>
 export const noticeText = (notice: OperatorNotice): string =>
   `${notice.subject}\n\nwebhook-id: ${notice.event.id}\n\n${JSON.stringify(JSON.parse(notice.event.body), null, 2)}\n`;
 
-/**
- * Publishes operator notices to the alarm topic, so its email subscribers (alarmEmail) and on-call
- * tools hear them: SNS Publish as a signed POST (no SDK client in the bundle). AWS_ENDPOINT_URL_SNS points it elsewhere.
- */
+/** Publishes operator notices to the alarm topic, so its email subscribers (alarmEmail) and on-call tools hear them. */
 export class SnsOperatorNotifier implements OperatorNotifier {
-  private readonly endpoint: { origin: string; region: string };
-
   constructor(
+    private readonly client: SNSClient,
     private readonly topicArn: string,
     private readonly stackName: string,
-    private readonly options: { env?: NodeJS.ProcessEnv; credentials?: () => AwsCredentials } = {},
-  ) {
-    this.endpoint = awsOrigin('SNS', (region) => `sns.${region}.amazonaws.com`, options.env);
-  }
+  ) {}
 
   async notify(notice: OperatorNotice): Promise<void> {
-    const body = new URLSearchParams({
-      Action: 'Publish',
-      Version: '2010-03-31',
-      TopicArn: this.topicArn,
-      Subject: snsSubject(`${this.stackName}: ${notice.subject}`),
-      Message: noticeText(notice),
-      // Lets on-call tools filter subscriptions by event type.
-      'MessageAttributes.entry.1.Name': 'event',
-      'MessageAttributes.entry.1.Value.DataType': 'String',
-      'MessageAttributes.entry.1.Value.StringValue': notice.event.type,
-    }).toString();
-    const answer = await sendAwsRequest(
-      { service: 'sns', ...this.endpoint, path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body },
-      this.options.credentials ? { credentials: this.options.credentials } : {},
+    await this.client.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Subject: snsSubject(`${this.stackName}: ${notice.subject}`),
+        Message: noticeText(notice),
+        // Lets on-call tools filter subscriptions by event type.
+        MessageAttributes: { event: { DataType: 'String', StringValue: notice.event.type } },
+      }),
     );
-    if (answer.status < 200 || answer.status >= 300) {
-      const code = /<Code>([^<]*)<\/Code>/.exec(answer.body)?.[1] ?? `HTTP ${answer.status}`;
-      const message = /<Message>([^<]*)<\/Message>/.exec(answer.body)?.[1] ?? '';
-      throw new Error(`SNS Publish failed: ${code}${message ? `: ${message}` : ''}`);
-    }
   }
 }
 
@@ -80,6 +62,6 @@ export class LocalOperatorOutbox implements OperatorNotifier {
 /** The topic on AWS; the log and outbox where no topic is set (the local runtime). */
 export function operatorNotifierFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorNotifier {
   const topicArn = env[OPERATOR_TOPIC_ENV];
-  if (topicArn) return new SnsOperatorNotifier(topicArn, stackNameFrom(env), { env });
+  if (topicArn) return new SnsOperatorNotifier(tracer.captureAWSv3Client(new SNSClient({})), topicArn, stackNameFrom(env));
   return new LocalOperatorOutbox(env[OPERATOR_OUTBOX_ENV] || undefined);
 }

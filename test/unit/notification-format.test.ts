@@ -1,3 +1,5 @@
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { Draft } from '../../shared/domain/draft.js';
 import { emailMessage, toEml } from '../../shared/notifications/email-message.js';
 import { matchesMetadata, messageFor } from '../../shared/notifications/channels.js';
@@ -6,7 +8,6 @@ import { createNotificationSender } from '../../shared/notifications/send.js';
 import { slackMessage } from '../../shared/notifications/slack-message.js';
 import { truncate } from '../../shared/notifications/text.js';
 import { sesEmailSender } from '../../shared/store/email-senders.js';
-import { startAwsStub, TEST_CREDENTIALS } from '../support/aws-stub.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { createdEvent, decisionEvent } from '../../shared/webhooks/events.js';
 
@@ -151,50 +152,36 @@ describe('channels in the fan-out', () => {
   });
 });
 
-type Json = any;
-
 describe('senders', () => {
-  // SES v2 through its REST API, signed (no SDK client): a loopback stand-in answers as SES does.
-  const sesAt = async (answer: Parameters<typeof startAwsStub>[0]) => {
-    const stub = await startAwsStub(answer);
-    const sender = sesEmailSender({ env: { AWS_ENDPOINT_URL_SESV2: stub.url, AWS_REGION: 'eu-west-1' }, credentials: () => TEST_CREDENTIALS });
-    return { stub, sender };
-  };
+  const ses = mockClient(SESv2Client);
+  afterEach(() => ses.reset());
 
-  it('SES v2: one SendEmail per recipient from the configured identity, text and HTML, signed for ses in the region', async () => {
-    const { stub, sender } = await sesAt(() => ({ status: 200, body: '{"MessageId":"m1"}', headers: { 'content-type': 'application/json' } }));
-    try {
-      const send = createNotificationSender({ post: async () => ({ status: 500, durationMs: 0 }), email: sender, from: 'approvals@example.com' });
-      const endpoint = { channel: 'email', recipients: ['a@example.com', 'b@example.com'] } as WebhookEndpoint;
-      expect(await send(endpoint, JSON.stringify(created), 1000)).toMatchObject({ status: 200 });
-      expect(stub.requests.map((r) => r.path)).toEqual(['/v2/email/outbound-emails', '/v2/email/outbound-emails']);
-      const calls = stub.requests.map((r) => JSON.parse(r.body) as Json);
-      expect(calls.map((c) => c.Destination.ToAddresses)).toEqual([['a@example.com'], ['b@example.com']]);
-      expect(calls[0]).toMatchObject({ FromEmailAddress: 'approvals@example.com', Content: { Simple: { Body: { Text: {}, Html: {} } } } });
-      expect(calls[0].Content.Simple.Body.Html.Data).toContain(`${base}/review/${draft.id}`);
-      expect(stub.requests[0]!.headers.authorization).toMatch(
-        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/ses\/aws4_request, SignedHeaders=[a-z;-]+, Signature=[0-9a-f]{64}$/,
-      );
-      expect(stub.requests[0]!.headers['x-amz-security-token']).toBe(TEST_CREDENTIALS.sessionToken);
-    } finally {
-      await stub.close();
-    }
+  it('SES v2: one SendEmail per recipient from the configured identity, text and HTML', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm1', $metadata: { httpStatusCode: 200 } });
+    const send = createNotificationSender({
+      post: async () => ({ status: 500, durationMs: 0 }),
+      email: sesEmailSender(new SESv2Client({ region: 'eu-west-1' })),
+      from: 'approvals@example.com',
+    });
+    const endpoint = { channel: 'email', recipients: ['a@example.com', 'b@example.com'] } as WebhookEndpoint;
+    expect(await send(endpoint, JSON.stringify(created), 1000)).toMatchObject({ status: 200 });
+    const calls = ses.commandCalls(SendEmailCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.Destination?.ToAddresses)).toEqual([['a@example.com'], ['b@example.com']]);
+    expect(calls[0]).toMatchObject({ FromEmailAddress: 'approvals@example.com', Content: { Simple: { Body: { Text: {}, Html: {} } } } });
+    expect(calls[0]!.Content!.Simple!.Body!.Html!.Data).toContain(`${base}/review/${draft.id}`);
   });
 
-  it('SES v2: a refusal is a failed attempt with the reason (retried like any delivery); throttling is retried within the call', async () => {
-    const { stub, sender } = await sesAt((_, n) =>
-      n === 1
-        ? { status: 429, body: '{"message":"Maximum sending rate exceeded."}', headers: { 'x-amzn-errortype': 'TooManyRequestsException' } }
-        : { status: 400, body: '{"message":"Email address is not verified."}', headers: { 'x-amzn-errortype': 'MessageRejected' } },
-    );
-    try {
-      const send = createNotificationSender({ post: async () => ({ status: 500, durationMs: 0 }), email: sender, from: 'approvals@example.com' });
-      const result = await send({ channel: 'email', recipients: ['a@example.com'] } as WebhookEndpoint, JSON.stringify(created), 1000);
-      expect(result).toMatchObject({ status: 400, error: 'a@example.com: SES MessageRejected: Email address is not verified.' });
-      expect(stub.requests).toHaveLength(2);
-    } finally {
-      await stub.close();
-    }
+  it('SES v2: a refusal is a failed attempt with the reason (retried like any delivery)', async () => {
+    ses
+      .on(SendEmailCommand)
+      .rejects(Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected', $metadata: { httpStatusCode: 400 } }));
+    const send = createNotificationSender({
+      post: async () => ({ status: 500, durationMs: 0 }),
+      email: sesEmailSender(new SESv2Client({ region: 'eu-west-1' })),
+      from: 'approvals@example.com',
+    });
+    const result = await send({ channel: 'email', recipients: ['a@example.com'] } as WebhookEndpoint, JSON.stringify(created), 1000);
+    expect(result).toMatchObject({ status: 400, error: expect.stringContaining('MessageRejected') });
     // Without a configured sender, email deliveries fail by name rather than vanish.
     const unconfigured = createNotificationSender({ post: async () => ({ status: 200, durationMs: 0 }) });
     expect((await unconfigured({ channel: 'email', recipients: ['a@example.com'] } as WebhookEndpoint, JSON.stringify(created), 1000)).error).toMatch(

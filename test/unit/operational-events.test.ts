@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
 import { deliveryExhaustedEvent as deliveryExhaustedSchema, endpointDisabledEvent as endpointDisabledSchema } from '../../shared/http/api-schemas.js';
 import {
   LocalOperatorOutbox,
@@ -11,7 +13,6 @@ import {
   SnsOperatorNotifier,
 } from '../../shared/store/operator-notices.js';
 import { settings } from '../../infra/app-definition.js';
-import { startAwsStub, TEST_CREDENTIALS, type StubbedAwsRequest } from '../support/aws-stub.js';
 import { operatorNoticeMessage, publishNotices, splitNotices } from '../../shared/notifications/operator-notice-message.js';
 import type { SQSRecord } from 'aws-lambda';
 import { deliverMessage, type DeliveryDeps, type Poster } from '../../shared/webhooks/deliver.js';
@@ -272,69 +273,44 @@ describe('the DLQ sweep announces what SQS dead-lettered on its own', () => {
 });
 
 describe('operator notices', () => {
-  // SNS Publish through its query API, signed (no SDK client): a loopback stand-in answers as SNS does.
-  const snsAt = async (answer: (request: StubbedAwsRequest, n: number) => { status: number; body?: string }, topicArn: string, stackName: string) => {
-    const stub = await startAwsStub(answer);
-    const notifier = new SnsOperatorNotifier(topicArn, stackName, {
-      env: { AWS_ENDPOINT_URL_SNS: stub.url, AWS_REGION: 'eu-west-1' },
-      credentials: () => TEST_CREDENTIALS,
-    });
-    return { stub, notifier };
-  };
-  const published = '<PublishResponse><PublishResult><MessageId>m-1</MessageId></PublishResult></PublishResponse>';
-  const paramsOf = (request: StubbedAwsRequest) => Object.fromEntries(new URLSearchParams(request.body));
+  const sns = mockClient(SNSClient);
+  afterEach(() => sns.reset());
 
   it('on AWS: published to the alarm topic with a subject, the event in the message and its type as an attribute', async () => {
-    const { stub, notifier } = await snsAt(() => ({ status: 200, body: published }), 'arn:aws:sns:eu-west-1:123456789012:alarms', 'ProcessaProd');
-    try {
-      const event = deliveryExhaustedEvent(dead);
-      await notifier.notify(operatorNotice(event));
-      expect(stub.requests).toHaveLength(1);
-      const input = paramsOf(stub.requests[0]!);
-      expect(input).toMatchObject({
-        Action: 'Publish',
-        TopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
-        Subject: 'ProcessaProd: webhook delivery of draft.approved to ep_a died after 4 attempts',
-        'MessageAttributes.entry.1.Name': 'event',
-        'MessageAttributes.entry.1.Value.DataType': 'String',
-        'MessageAttributes.entry.1.Value.StringValue': 'delivery.exhausted',
-      });
-      expect(input.Message).toContain(`webhook-id: ${event.id}`);
-      expect(input.Message).toContain('"lastError": "HTTP 503"');
-      expect(input.Subject!.length).toBeLessThanOrEqual(100);
-      expect(stub.requests[0]!.headers.authorization).toMatch(/Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/sns\/aws4_request/);
-    } finally {
-      await stub.close();
-    }
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const notifier = new SnsOperatorNotifier(new SNSClient({ region: 'eu-west-1' }), 'arn:aws:sns:eu-west-1:123456789012:alarms', 'ProcessaProd');
+    const event = deliveryExhaustedEvent(dead);
+    await notifier.notify(operatorNotice(event));
+    const calls = sns.commandCalls(PublishCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]!.args[0].input;
+    expect(input).toMatchObject({
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
+      Subject: 'ProcessaProd: webhook delivery of draft.approved to ep_a died after 4 attempts',
+      MessageAttributes: { event: { DataType: 'String', StringValue: 'delivery.exhausted' } },
+    });
+    expect(input.Message).toContain(`webhook-id: ${event.id}`);
+    expect(input.Message).toContain('"lastError": "HTTP 503"');
+    expect(input.Subject!.length).toBeLessThanOrEqual(100);
   });
 
   it('a long or non-ASCII subject is made valid for SNS (at most 100 printable ASCII characters)', async () => {
-    const { stub, notifier } = await snsAt(() => ({ status: 200, body: published }), 'arn:aws:sns:eu-west-1:1:t', 'Stäck'.repeat(30));
-    try {
-      await notifier.notify(operatorNotice(endpointDisabledEvent(disabled)));
-      expect(paramsOf(stub.requests[0]!).Subject).toMatch(/^[\x20-\x7e]{1,100}$/);
-    } finally {
-      await stub.close();
-    }
+    sns.on(PublishCommand).resolves({});
+    const notifier = new SnsOperatorNotifier(new SNSClient({ region: 'eu-west-1' }), 'arn:aws:sns:eu-west-1:1:t', 'Stäck'.repeat(30));
+    await notifier.notify(operatorNotice(endpointDisabledEvent(disabled)));
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toMatch(/^[\x20-\x7e]{1,100}$/);
   });
 
-  it("a failed publish rejects with SNS's code (the emitter reports it; it never reaches the delivery)", async () => {
-    const refusal = '<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>not authorized</Message></Error></ErrorResponse>';
-    const { stub, notifier } = await snsAt(() => ({ status: 403, body: refusal }), 'arn:aws:sns:eu-west-1:1:t', 'P');
-    try {
-      await expect(notifier.notify(operatorNotice(endpointDisabledEvent(disabled)))).rejects.toThrow('SNS Publish failed: AuthorizationError: not authorized');
-      const result = await emitOperationalEvent(endpointDisabledEvent(disabled), {
-        endpoints: async () => [],
-        queue: new MemoryQueue(),
-        states: new MemoryDeliveryStateStore(),
-        notifier,
-      });
-      expect(result).toMatchObject({ notified: false, errors: [{ to: 'operator' }] });
-      // A refusal is not retried within the call; throttling and server errors are.
-      expect(stub.requests).toHaveLength(2);
-    } finally {
-      await stub.close();
-    }
+  it('a failed publish rejects (the emitter reports it; it never reaches the delivery)', async () => {
+    sns.on(PublishCommand).rejects(new Error('AuthorizationError'));
+    const notifier = new SnsOperatorNotifier(new SNSClient({ region: 'eu-west-1' }), 'arn:aws:sns:eu-west-1:1:t', 'P');
+    const result = await emitOperationalEvent(endpointDisabledEvent(disabled), {
+      endpoints: async () => [],
+      queue: new MemoryQueue(),
+      states: new MemoryDeliveryStateStore(),
+      notifier,
+    });
+    expect(result).toMatchObject({ notified: false, errors: [{ to: 'operator' }] });
   });
 
   it('queued for the notifications worker: told apart from deliveries, published; a failure comes back from SQS until the receive before the backstop, then is given up', async () => {
