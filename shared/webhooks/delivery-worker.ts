@@ -1,3 +1,4 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { count, logBatchSummary, logger, METRICS, milliseconds } from '../observability.js';
 import { gatherOnce } from './batch-gather.js';
@@ -53,16 +54,6 @@ export interface DeliveryWorkerDeps {
 class RetryLater extends Error {}
 
 /**
- * Lambda's partial batch response: every record handled at once, each one that threw reported as
- * failed (SQS brings it back), the others deleted. What Powertools' BatchProcessor does for SQS
- * (processed in parallel, no throw on a fully failed batch), without its ~6 KB in the bundle.
- */
-export async function processRecordsInParallel(records: SQSRecord[], handle: (record: SQSRecord) => Promise<void>): Promise<SQSBatchResponse> {
-  const settled = await Promise.allSettled(records.map((record) => handle(record)));
-  return { batchItemFailures: records.filter((_, i) => settled[i]!.status === 'rejected').map((record) => ({ itemIdentifier: record.messageId })) };
-}
-
-/**
  * A delivery queue's worker (webhooks and channels each have one, with their own last step).
  * Messages are independent: each succeeds, or is reported as a batch item failure with its
  * visibility timeout set to the backoff delay, so one failing endpoint never holds up or repeats
@@ -82,7 +73,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
       return undefined;
     });
 
-  return async (event) => {
+  return async (event, context) => {
+    // One processor per invocation: its prepare() clears the failures it collects.
+    const processor = new BatchProcessor(EventType.SQS);
     // Per invocation only: a rotated secret signs the next batch, a URL change or a disable applies to it.
     const endpointCache = new Map<string, Promise<WebhookEndpoint | undefined>>();
     const endpointFor = (id: string) => {
@@ -103,8 +96,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
     const batchBreaker = { ...deps.breaker, store: readOncePerBatch(deps.breaker.store, batchRead.breakers) };
     for (const id of perEndpoint.keys()) void endpointFor(id).catch(() => undefined);
     // Health: one atomic update per endpoint per batch, once each of its deliveries attempted (or will not).
-    // This relies on the records being processed concurrently (processRecordsInParallel): processed
-    // one by one, a delivery would wait for the next one's attempt.
+    // This relies on the records being processed concurrently (processPartialResponse's default,
+    // processInParallel): processed one by one, a delivery would wait for the next one's attempt.
     const healthUpdates = new Map(
       [...perEndpoint].map(([id, expected]) => [id, gatherOnce(expected, (outcomes: HealthOutcome[]) => recordHealth(id, outcomes))]),
     );
@@ -139,113 +132,118 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
     const retries: RetryLaterChange[] = [];
     let deferred = 0;
 
-    const response = await processRecordsInParallel(event.Records, async (record: SQSRecord) => {
-      const message = messages.get(record.messageId);
-      if (!message) {
-        // Not ours or corrupt: it can never be delivered, so keep it out of the retry loop.
-        logger.error('unreadable delivery message dropped', { messageId: record.messageId });
-        return;
-      }
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-      const healthShare = healthUpdates.get(message.endpointId)!.participant();
-      const logShare = log.participant();
-      let step: DeliveryStep;
-      try {
-        const stepDeps: DeliveryDeps = {
-          post,
-          policy,
-          states: batchStates,
-          endpointFor,
-          disableEndpoint: disable,
-          accepts: deps.accepts,
-          recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
-          recordAttempt: (attempt) => {
-            attempts.push(attempt);
-            void logShare.give(attempt);
-          },
-          breaker: batchBreaker,
-          backstopReceives: deps.backstopReceives,
-          ...(deps.sendNotification ? { sendNotification: deps.sendNotification } : {}),
-        };
-        step = await deliverMessage(message, receiveCount, stepDeps);
-      } finally {
-        // Attempted or not, the endpoint's health update and the log write no longer wait for this message.
-        healthShare.done();
-        logShare.done();
-      }
-      const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
-      switch (step.kind) {
-        case 'dropped':
-          logger.warn('endpoint no longer exists; delivery dropped', keys);
+    const response = await processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        const message = messages.get(record.messageId);
+        if (!message) {
+          // Not ours or corrupt: it can never be delivered, so keep it out of the retry loop.
+          logger.error('unreadable delivery message dropped', { messageId: record.messageId });
           return;
-        case 'misrouted':
-          // Its own worker takes it from here; if the send fails the copy comes back and is forwarded again.
-          await queue.send([step.forward]);
-          logger.debug('delivery for the other kind of target; forwarded to its queue', { ...keys, target: step.forward.target ?? 'endpoint' });
-          return;
-        case 'skipped':
-          logger.debug('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
-          return;
-        case 'superseded':
-          logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
-          return;
-        case 'deferred': {
-          // The endpoint's breaker is open: no POST, no attempt; back when a probe may go.
-          deferred++;
-          if (step.requeue) {
-            // Received so often that SQS would dead-letter it for that alone: a fresh copy replaces it.
-            await queue.send([message]);
-            logger.debug('circuit open; delivery re-queued', { ...keys });
-            return;
-          }
-          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-          logger.debug('circuit open; delivery deferred', { ...keys, deferSeconds: step.delaySeconds });
-          throw new RetryLater('circuit open');
         }
-        case 'held':
-          logger.warn('endpoint disabled; delivery held for a redrive', keys);
-          return;
-        case 'not-due':
-          // A duplicate copy ahead of its retry: hidden until the attempt is due, when it may go (once).
-          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-          logger.debug('copy received before its retry is due; hidden until then', { ...keys, dueInSeconds: step.delaySeconds });
-          throw new RetryLater('not due');
-        case 'delivered':
-          count(METRICS.deliveriesSucceeded);
-          milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
-          milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
-          logger.debug('webhook delivered', {
-            ...keys,
-            attempt: step.attempt.attempt,
-            httpStatus: step.attempt.httpStatus,
-            durationMs: step.attempt.durationMs,
-          });
-          return;
-        case 'retry':
-          count(METRICS.deliveriesFailed);
-          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-          logger.warn('webhook attempt failed; will retry', {
-            ...keys,
-            attempt: step.attempt.attempt,
-            error: step.attempt.error,
-            retryInSeconds: step.delaySeconds,
-          });
-          throw new RetryLater(step.attempt.error ?? 'failed');
-        case 'dead':
-          if (step.attempt) {
-            count(METRICS.deliveriesFailed);
-            count(METRICS.deliveriesDead);
-            logger.error('webhook delivery dead', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, reason: step.reason });
+        const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+        const healthShare = healthUpdates.get(message.endpointId)!.participant();
+        const logShare = log.participant();
+        let step: DeliveryStep;
+        try {
+          const stepDeps: DeliveryDeps = {
+            post,
+            policy,
+            states: batchStates,
+            endpointFor,
+            disableEndpoint: disable,
+            accepts: deps.accepts,
+            recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
+            recordAttempt: (attempt) => {
+              attempts.push(attempt);
+              void logShare.give(attempt);
+            },
+            breaker: batchBreaker,
+            backstopReceives: deps.backstopReceives,
+            ...(deps.sendNotification ? { sendNotification: deps.sendNotification } : {}),
+          };
+          step = await deliverMessage(message, receiveCount, stepDeps);
+        } finally {
+          // Attempted or not, the endpoint's health update and the log write no longer wait for this message.
+          healthShare.done();
+          logShare.done();
+        }
+        const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
+        switch (step.kind) {
+          case 'dropped':
+            logger.warn('endpoint no longer exists; delivery dropped', keys);
+            return;
+          case 'misrouted':
+            // Its own worker takes it from here; if the send fails the copy comes back and is forwarded again.
+            await queue.send([step.forward]);
+            logger.debug('delivery for the other kind of target; forwarded to its queue', { ...keys, target: step.forward.target ?? 'endpoint' });
+            return;
+          case 'skipped':
+            logger.debug('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
+            return;
+          case 'superseded':
+            logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
+            return;
+          case 'deferred': {
+            // The endpoint's breaker is open: no POST, no attempt; back when a probe may go.
+            deferred++;
+            if (step.requeue) {
+              // Received so often that SQS would dead-letter it for that alone: a fresh copy replaces it.
+              await queue.send([message]);
+              logger.debug('circuit open; delivery re-queued', { ...keys });
+              return;
+            }
+            retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+            logger.debug('circuit open; delivery deferred', { ...keys, deferSeconds: step.delaySeconds });
+            throw new RetryLater('circuit open');
           }
-          // A dead delivery of an operational event is told to the operator only: no cascade.
-          if (step.exhausted) announce(deliveryExhaustedEvent(step.exhausted), { subscribers: announcesToSubscribers(step.exhausted.message) });
-          // Into the DLQ (the alarm's signal), then acknowledged so the ESM deletes it from this queue.
-          // If the send fails the message stays failed and comes back; its state still says dead, so
-          // the next receive only repeats this send.
-          await deadLetters.send([{ message, reason: step.reason }]);
-          return;
-      }
-    });
+          case 'held':
+            logger.warn('endpoint disabled; delivery held for a redrive', keys);
+            return;
+          case 'not-due':
+            // A duplicate copy ahead of its retry: hidden until the attempt is due, when it may go (once).
+            retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+            logger.debug('copy received before its retry is due; hidden until then', { ...keys, dueInSeconds: step.delaySeconds });
+            throw new RetryLater('not due');
+          case 'delivered':
+            count(METRICS.deliveriesSucceeded);
+            milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
+            milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
+            logger.debug('webhook delivered', {
+              ...keys,
+              attempt: step.attempt.attempt,
+              httpStatus: step.attempt.httpStatus,
+              durationMs: step.attempt.durationMs,
+            });
+            return;
+          case 'retry':
+            count(METRICS.deliveriesFailed);
+            retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+            logger.warn('webhook attempt failed; will retry', {
+              ...keys,
+              attempt: step.attempt.attempt,
+              error: step.attempt.error,
+              retryInSeconds: step.delaySeconds,
+            });
+            throw new RetryLater(step.attempt.error ?? 'failed');
+          case 'dead':
+            if (step.attempt) {
+              count(METRICS.deliveriesFailed);
+              count(METRICS.deliveriesDead);
+              logger.error('webhook delivery dead', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, reason: step.reason });
+            }
+            // A dead delivery of an operational event is told to the operator only: no cascade.
+            if (step.exhausted) announce(deliveryExhaustedEvent(step.exhausted), { subscribers: announcesToSubscribers(step.exhausted.message) });
+            // Into the DLQ (the alarm's signal), then acknowledged so the ESM deletes it from this queue.
+            // If the send fails the message stays failed and comes back; its state still says dead, so
+            // the next receive only repeats this send.
+            await deadLetters.send([{ message, reason: step.reason }]);
+            return;
+        }
+      },
+      processor,
+      { context, throwOnFullBatchFailure: false },
+    );
 
     await Promise.all([
       deps.retries.retryLater(retries).then((unchanged) => {

@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import type { Draft } from '../../shared/domain/draft.js';
 import { retryDelaySeconds } from '../../shared/webhooks/backoff.js';
@@ -130,19 +129,6 @@ describe('Standard Webhooks signing', () => {
     expect(() => new Webhook(secret).verify(body.replace('Welcome', 'Wel come'), { ...headers })).toThrow();
     expect(() => new Webhook(generateSecret()).verify(body, { ...headers })).toThrow();
     expect(() => new Webhook(secret).verify(body, { ...headers, 'webhook-id': 'msg_2' })).toThrow();
-  });
-
-  it('signs byte for byte as the standardwebhooks library does (node:crypto here), whatever the body and id', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'grapheme' }), fc.string({ minLength: 1 }), fc.integer({ min: 0, max: 4_102_444_800 }), (text, id, seconds) => {
-        const secret = generateSecret();
-        const when = new Date(seconds * 1000 + 999);
-        expect(signedHeaders(id, text, [secret], when)['webhook-signature']).toBe(new Webhook(secret).sign(id, when, text));
-      }),
-    );
-    // A lone surrogate: both encode it as U+FFFD.
-    const secret = generateSecret();
-    expect(signedHeaders('msg_1', '\ud800x', [secret], at)['webhook-signature']).toBe(new Webhook(secret).sign('msg_1', at, '\ud800x'));
   });
 
   it('during a rotation signs with both secrets, so either verifies', () => {
