@@ -131,116 +131,135 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
     );
     const retries: RetryLaterChange[] = [];
     let deferred = 0;
+    let errors = 0;
+
+    const handleRecord = async (record: SQSRecord): Promise<void> => {
+      const message = messages.get(record.messageId);
+      if (!message) {
+        // Not ours or corrupt: it can never be delivered, so keep it out of the retry loop.
+        logger.error('unreadable delivery message dropped', { messageId: record.messageId });
+        return;
+      }
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+      const healthShare = healthUpdates.get(message.endpointId)!.participant();
+      const logShare = log.participant();
+      let step: DeliveryStep;
+      try {
+        const stepDeps: DeliveryDeps = {
+          post,
+          policy,
+          states: batchStates,
+          endpointFor,
+          disableEndpoint: disable,
+          accepts: deps.accepts,
+          recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
+          recordAttempt: (attempt) => {
+            attempts.push(attempt);
+            void logShare.give(attempt);
+          },
+          breaker: batchBreaker,
+          backstopReceives: deps.backstopReceives,
+          ...(deps.sendNotification ? { sendNotification: deps.sendNotification } : {}),
+        };
+        step = await deliverMessage(message, receiveCount, stepDeps);
+      } finally {
+        // Attempted or not, the endpoint's health update and the log write no longer wait for this message.
+        healthShare.done();
+        logShare.done();
+      }
+      const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
+      switch (step.kind) {
+        case 'dropped':
+          logger.warn('endpoint no longer exists; delivery dropped', keys);
+          return;
+        case 'misrouted':
+          // Its own worker takes it from here; if the send fails the copy comes back and is forwarded again.
+          await queue.send([step.forward]);
+          logger.debug('delivery for the other kind of target; forwarded to its queue', { ...keys, target: step.forward.target ?? 'endpoint' });
+          return;
+        case 'skipped':
+          logger.debug('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
+          return;
+        case 'superseded':
+          logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
+          return;
+        case 'deferred': {
+          // The endpoint's breaker is open: no POST, no attempt; back when a probe may go.
+          deferred++;
+          if (step.requeue) {
+            // Received so often that SQS would dead-letter it for that alone: a fresh copy replaces it.
+            await queue.send([message]);
+            logger.debug('circuit open; delivery re-queued', { ...keys });
+            return;
+          }
+          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+          logger.debug('circuit open; delivery deferred', { ...keys, deferSeconds: step.delaySeconds });
+          throw new RetryLater('circuit open');
+        }
+        case 'held':
+          logger.warn('endpoint disabled; delivery held for a redrive', keys);
+          return;
+        case 'not-due':
+          // A duplicate copy ahead of its retry: hidden until the attempt is due, when it may go (once).
+          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+          logger.debug('copy received before its retry is due; hidden until then', { ...keys, dueInSeconds: step.delaySeconds });
+          throw new RetryLater('not due');
+        case 'delivered':
+          count(METRICS.deliveriesSucceeded);
+          milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
+          milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
+          logger.debug('webhook delivered', {
+            ...keys,
+            attempt: step.attempt.attempt,
+            httpStatus: step.attempt.httpStatus,
+            durationMs: step.attempt.durationMs,
+          });
+          return;
+        case 'retry':
+          count(METRICS.deliveriesFailed);
+          retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
+          logger.warn('webhook attempt failed; will retry', {
+            ...keys,
+            attempt: step.attempt.attempt,
+            error: step.attempt.error,
+            retryInSeconds: step.delaySeconds,
+          });
+          throw new RetryLater(step.attempt.error ?? 'failed');
+        case 'dead':
+          if (step.attempt) {
+            count(METRICS.deliveriesFailed);
+            count(METRICS.deliveriesDead);
+            logger.error('webhook delivery dead', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, reason: step.reason });
+          }
+          // A dead delivery of an operational event is told to the operator only: no cascade.
+          if (step.exhausted) announce(deliveryExhaustedEvent(step.exhausted), { subscribers: announcesToSubscribers(step.exhausted.message) });
+          // Into the DLQ (the alarm's signal), then acknowledged so the ESM deletes it from this queue.
+          // If the send fails the message stays failed and comes back; its state still says dead, so
+          // the next receive only repeats this send.
+          await deadLetters.send([{ message, reason: step.reason }]);
+          return;
+      }
+    };
 
     const response = await processPartialResponse(
       event,
-      async (record: SQSRecord) => {
-        const message = messages.get(record.messageId);
-        if (!message) {
-          // Not ours or corrupt: it can never be delivered, so keep it out of the retry loop.
-          logger.error('unreadable delivery message dropped', { messageId: record.messageId });
-          return;
-        }
-        const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-        const healthShare = healthUpdates.get(message.endpointId)!.participant();
-        const logShare = log.participant();
-        let step: DeliveryStep;
-        try {
-          const stepDeps: DeliveryDeps = {
-            post,
-            policy,
-            states: batchStates,
-            endpointFor,
-            disableEndpoint: disable,
-            accepts: deps.accepts,
-            recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
-            recordAttempt: (attempt) => {
-              attempts.push(attempt);
-              void logShare.give(attempt);
-            },
-            breaker: batchBreaker,
-            backstopReceives: deps.backstopReceives,
-            ...(deps.sendNotification ? { sendNotification: deps.sendNotification } : {}),
-          };
-          step = await deliverMessage(message, receiveCount, stepDeps);
-        } finally {
-          // Attempted or not, the endpoint's health update and the log write no longer wait for this message.
-          healthShare.done();
-          logShare.done();
-        }
-        const keys = { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId, redrives: message.redrives, receiveCount };
-        switch (step.kind) {
-          case 'dropped':
-            logger.warn('endpoint no longer exists; delivery dropped', keys);
-            return;
-          case 'misrouted':
-            // Its own worker takes it from here; if the send fails the copy comes back and is forwarded again.
-            await queue.send([step.forward]);
-            logger.debug('delivery for the other kind of target; forwarded to its queue', { ...keys, target: step.forward.target ?? 'endpoint' });
-            return;
-          case 'skipped':
-            logger.debug('delivery already settled; copy acknowledged', { ...keys, reason: step.reason });
-            return;
-          case 'superseded':
-            logger.warn('another copy recorded this attempt first; copy acknowledged', { ...keys, attempt: step.attempt.attempt });
-            return;
-          case 'deferred': {
-            // The endpoint's breaker is open: no POST, no attempt; back when a probe may go.
-            deferred++;
-            if (step.requeue) {
-              // Received so often that SQS would dead-letter it for that alone: a fresh copy replaces it.
-              await queue.send([message]);
-              logger.debug('circuit open; delivery re-queued', { ...keys });
-              return;
-            }
-            retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-            logger.debug('circuit open; delivery deferred', { ...keys, deferSeconds: step.delaySeconds });
-            throw new RetryLater('circuit open');
+      (record: SQSRecord) =>
+        handleRecord(record).catch((error: unknown) => {
+          // A backoff is reported through its own line above; anything else (a state that could not be read
+          // or written, a forward or dead-letter send that failed) returns after the visibility timeout and
+          // may POST again, so it is logged here with the message's keys and its cause.
+          if (!(error instanceof RetryLater)) {
+            errors++;
+            const message = messages.get(record.messageId);
+            logger.error('delivery message not settled; it returns after the visibility timeout', {
+              messageId: record.messageId,
+              ...(message ? { eventId: message.eventId, draftId: message.draftId, endpointId: message.endpointId } : {}),
+              receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+              error: error as Error,
+            });
           }
-          case 'held':
-            logger.warn('endpoint disabled; delivery held for a redrive', keys);
-            return;
-          case 'not-due':
-            // A duplicate copy ahead of its retry: hidden until the attempt is due, when it may go (once).
-            retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-            logger.debug('copy received before its retry is due; hidden until then', { ...keys, dueInSeconds: step.delaySeconds });
-            throw new RetryLater('not due');
-          case 'delivered':
-            count(METRICS.deliveriesSucceeded);
-            milliseconds(METRICS.deliveryDuration, step.attempt.durationMs);
-            milliseconds(METRICS.deliveryLag, Date.now() - Number(record.attributes.SentTimestamp));
-            logger.debug('webhook delivered', {
-              ...keys,
-              attempt: step.attempt.attempt,
-              httpStatus: step.attempt.httpStatus,
-              durationMs: step.attempt.durationMs,
-            });
-            return;
-          case 'retry':
-            count(METRICS.deliveriesFailed);
-            retries.push({ receiptHandle: record.receiptHandle, delaySeconds: step.delaySeconds });
-            logger.warn('webhook attempt failed; will retry', {
-              ...keys,
-              attempt: step.attempt.attempt,
-              error: step.attempt.error,
-              retryInSeconds: step.delaySeconds,
-            });
-            throw new RetryLater(step.attempt.error ?? 'failed');
-          case 'dead':
-            if (step.attempt) {
-              count(METRICS.deliveriesFailed);
-              count(METRICS.deliveriesDead);
-              logger.error('webhook delivery dead', { ...keys, attempt: step.attempt.attempt, error: step.attempt.error, reason: step.reason });
-            }
-            // A dead delivery of an operational event is told to the operator only: no cascade.
-            if (step.exhausted) announce(deliveryExhaustedEvent(step.exhausted), { subscribers: announcesToSubscribers(step.exhausted.message) });
-            // Into the DLQ (the alarm's signal), then acknowledged so the ESM deletes it from this queue.
-            // If the send fails the message stays failed and comes back; its state still says dead, so
-            // the next receive only repeats this send.
-            await deadLetters.send([{ message, reason: step.reason }]);
-            return;
-        }
-      },
+          throw error;
+        }),
       processor,
       { context, throwOnFullBatchFailure: false },
     );
@@ -258,7 +277,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
     logBatchSummary('delivery batch done', {
       messages: event.Records.length,
       delivered: outcomes.filter((outcome) => outcome === 'succeeded').length,
-      failed: outcomes.filter((outcome) => outcome !== 'succeeded').length,
+      // Failed attempts and messages that threw: either puts the summary on its own line with the request id.
+      failed: outcomes.filter((outcome) => outcome !== 'succeeded').length + errors,
+      errors,
       deferred,
       returning: response.batchItemFailures.length,
     });

@@ -4,6 +4,7 @@
  * read kept past its invocation: a rotated secret signs the very next delivery, a URL change or a
  * disable applies at once. Real DynamoDB Local and the SQS emulator, the real handler module.
  */
+import { jest } from '@jest/globals';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
@@ -148,12 +149,49 @@ describe('the delivery handler reads and writes per batch', () => {
     const r = await receiver();
     const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
     const responses = await Promise.all(Array.from({ length: 20 }, () => invoke(Array.from({ length: 5 }, () => deliveryMessage(testEvent(), endpoint.id)))));
-    expect(responses.every((response) => response.batchItemFailures.length === 0)).toBe(true);
+    expect(responses.flatMap((response) => response.batchItemFailures)).toEqual([]);
     expect(r.requests).toHaveLength(100);
     const { DynamoEndpointHealthStore } = await import('../../shared/store/endpoint-health-store.js');
     const { documentClient } = await import('../../shared/store/dynamo-client.js');
     const health = await new DynamoEndpointHealthStore(documentClient(), process.env.DELIVERIES_TABLE_NAME!).get(endpoint.id);
     expect(endpointHealth(endpoint, health, 0, new Date()).attempts24h).toBe(100);
+  }, 30_000);
+});
+
+describe('a message whose delivery throws', () => {
+  it('is returned for a retry and logged at ERROR with its keys and cause, and the summary gets its own line', async () => {
+    const r = await receiver();
+    const endpoint = await createEndpoint(endpoints, { url: r.url }, { allowLocalhostHttp: true });
+    const [failing, fine] = [deliveryMessage(testEvent(), endpoint.id), deliveryMessage(testEvent(), endpoint.id)];
+    const { documentClient } = await import('../../shared/store/dynamo-client.js');
+    const { logger } = await import('../../shared/observability.js');
+    // The failing message's state write (after its POST) is refused, as a throttled or failing table would.
+    documentClient().middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand' && JSON.stringify(args.input).includes(failing.eventId)) throw new Error('injected state write failure');
+        return next(args);
+      },
+      { step: 'initialize', name: 'testStateWriteFault' },
+    );
+    // INFO, as deployed (the tests run silent), with the lines kept out of the test output.
+    const level = logger.getLevelName();
+    logger.setLogLevel('INFO');
+    const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    try {
+      const records = [record(failing), record(fine)];
+      const response = await deliver({ Records: records }, lambdaContext('deliverWebhooks'));
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[0]!.messageId }]);
+      const logged = errors.mock.calls.find(([message]) => message === 'delivery message not settled; it returns after the visibility timeout');
+      expect(logged?.[1]).toMatchObject({ messageId: records[0]!.messageId, eventId: failing.eventId, endpointId: endpoint.id, receiveCount: 1 });
+      expect(String((logged?.[1] as { error: Error }).error)).toContain('injected state write failure');
+      expect(info.mock.calls.find(([message]) => message === 'delivery batch done')?.[1]).toMatchObject({ messages: 2, errors: 1 });
+    } finally {
+      documentClient().middlewareStack.remove('testStateWriteFault');
+      errors.mockRestore();
+      info.mockRestore();
+      logger.setLogLevel(level);
+    }
   }, 30_000);
 });
 
