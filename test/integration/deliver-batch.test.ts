@@ -38,7 +38,9 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     PROCESSA_ALLOW_LOCALHOST_WEBHOOKS: 'true',
     PROCESSA_RETRY_BASE_SECONDS: '30',
-    PROCESSA_WEBHOOK_TIMEOUT_MS: '2000',
+    // Generous: on a loaded 2-core machine 100 concurrent POSTs to one local receiver can take seconds, and
+    // timeouts would open the breaker and defer the rest (these tests count reads and writes, not latency).
+    PROCESSA_WEBHOOK_TIMEOUT_MS: '10000',
     ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, urls[q]])),
   });
   const { DynamoEndpointStore } = await import('../../shared/store/webhooks-store.js');
