@@ -4,6 +4,9 @@
  * hanging endpoint, and models capacity on AWS from the settings, then rewrites BENCHMARKS.md at the repo root (with --only, just those
  * sections of it). Flags: see USAGE in options.ts. Not part of `npm test`.
  */
+// First: the in-process sections (worker, cost) run the handlers as deployed with tracing off (the
+// stack's default), where no X-Ray SDK is loaded; imported, its automatic mode would hook every promise.
+import '../../infra/local/xray-manual-mode.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { capacityModel } from './capacity.js';
