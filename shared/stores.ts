@@ -50,6 +50,8 @@ export const deadDeliveriesFromEnv = () => {
     states: deliveryStateStoreFromEnv(),
     dlq: deadLetterQueueFromEnv(),
     log: deliveryLogStoreFromEnv(),
+    // Operator notices SQS dead-lettered go back to the notifications queue (this function may send there).
+    notices: announceTo.notifier,
     announce: async (dead: DeadDelivery) => {
       const event = deliveryExhaustedEvent(dead);
       reportOperationalEvent(event, await emitOperationalEvent(event, announceTo, { subscribers: announcesToSubscribers(dead.message) }));

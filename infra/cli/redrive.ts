@@ -15,6 +15,7 @@ import { parseOrThrow } from '../../shared/domain/validation.js';
 import { createDocumentClient } from '../../shared/store/dynamo-client.js';
 import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
 import { SqsDeadLetterQueue, SqsDeliveryQueue } from '../../shared/store/sqs-queues.js';
+import { SqsOperatorNoticeQueue } from '../../shared/store/operator-notice-queue.js';
 import { DynamoEndpointStore } from '../../shared/store/webhooks-store.js';
 import { redriveDeadDeliveries, redriveInputSchema, type DeadDeliveries } from '../../shared/webhooks/redrive.js';
 import { outputNames } from '../stacks/outputs.js';
@@ -61,6 +62,8 @@ async function main() {
     states: new DynamoDeliveryStateStore(documents, names.deliveries),
     dlq: new SqsDeadLetterQueue(sqs, names.dlq),
     log: new DynamoDeliveryLogStore(documents, names.deliveries),
+    // Operator notices SQS dead-lettered go back to the notifications queue, whose worker publishes them.
+    notices: new SqsOperatorNoticeQueue(sqs, names.notifications),
   };
   // Each redriven delivery goes to its target's queue: webhooks' to deliveries, channels' to notifications.
   const queue = new SqsDeliveryQueue(sqs, names.queue, names.notifications);

@@ -156,7 +156,8 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     const { Messages = [] } = await this.client.send(
       new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: this.holdSeconds, WaitTimeSeconds: 0 }),
     );
-    return Messages.map((m) => ({ message: parseDeliveryMessage(m.Body ?? ''), receiptHandle: m.ReceiptHandle! }));
+    // The body too: the sweep recognises the operator notices SQS dead-letters from the notifications queue.
+    return Messages.map((m) => ({ message: parseDeliveryMessage(m.Body ?? ''), receiptHandle: m.ReceiptHandle!, body: m.Body ?? '' }));
   }
 
   async delete(receiptHandles: string[]): Promise<void> {

@@ -79,6 +79,11 @@ export interface RetryQueue {
 export interface DeadLetter {
   message: DeliveryMessage | undefined;
   receiptHandle: string;
+  /**
+   * The raw body, so the DLQ sweep can recognise what is not a delivery message: SQS dead-letters
+   * operator notices from the shared notifications queue too. Absent: the adapter does not keep it.
+   */
+  body?: string;
 }
 
 /**

@@ -4,7 +4,8 @@ import '../domain/zod-config.js';
 import { unsentAttempt, type DeliveryAttempt, type DeliveryLogStore } from './delivery-log.js';
 import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
 import { deadState, queuedState, stateId, versionOf, type DeliveryState, type DeliveryStateStore, type StateKey } from './delivery-state.js';
-import type { DeadDelivery } from './operational-events.js';
+import type { DeadDelivery, OperatorNotifier } from './operational-events.js';
+import { parseOperatorNoticeMessage } from '../notifications/operator-notice-message.js';
 
 /**
  * Where dead deliveries live. The delivery states are the record (each dead one keeps its message);
@@ -19,6 +20,12 @@ export interface DeadDeliveries {
    * never throws. Absent where nobody is to be told (the redrive CLI: the operator runs it).
    */
   announce?: (dead: DeadDelivery) => Promise<void>;
+  /**
+   * Where operator notices found in the DLQ are sent again (the notifications queue, whose worker
+   * publishes them). SQS dead-letters a notice there when its worker failed it too often; absent,
+   * such a notice stays in the DLQ.
+   */
+  notices?: OperatorNotifier;
 }
 
 /** POST /v1/webhooks/{id}/redrive's optional body: `since` an ISO time, to recover what an endpoint missed since then. */
@@ -98,11 +105,14 @@ function revive(state: DeliveryState, at: Date) {
  * - copies of deliveries that were delivered or redriven since are deleted (they only kept the alarm on);
  * - messages SQS moved there itself after `maxReceiveCount` receives, whose state never said dead,
  *   are marked dead in the state and the log with that reason, so redrive reaches them;
- * - everything else (copies of deliveries still dead) stays, and keeps the alarm on.
+ * - operator notices SQS moved there (their worker failed them that often) are queued again for it and
+ *   deleted; one that cannot be queued again stays;
+ * - everything else (copies of deliveries still dead, unreadable messages) stays, and keeps the alarm on.
  */
 export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = () => new Date(), maxReceives = SWEEP_MAX_RECEIVES) {
   let deleted = 0;
   let markedDead = 0;
+  let noticesRequeued = 0;
   const keep: string[] = [];
   try {
     for (let i = 0; i < maxReceives; i++) {
@@ -111,8 +121,20 @@ export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = (
       const settled: string[] = [];
       const logged: DeliveryAttempt[] = [];
       await Promise.all(
-        batch.map(async ({ message, receiptHandle }) => {
-          if (!message) return void keep.push(receiptHandle);
+        batch.map(async ({ message, receiptHandle, body }) => {
+          if (!message) {
+            const notice = body === undefined ? undefined : parseOperatorNoticeMessage(body);
+            if (!notice || !dead.notices) return void keep.push(receiptHandle);
+            try {
+              // A fresh copy with fresh receives; a duplicate notice is harmless, a lost one is not.
+              await dead.notices.notify(notice);
+            } catch {
+              // Not re-sent: it stays (and the alarm with it) for the next sweep.
+              return void keep.push(receiptHandle);
+            }
+            noticesRequeued++;
+            return void settled.push(receiptHandle);
+          }
           const state = await dead.states.get(message.endpointId, message.eventId);
           if (state && (state.generation > message.redrives || (state.generation === message.redrives && state.status === 'delivered'))) {
             return void settled.push(receiptHandle);
@@ -137,7 +159,7 @@ export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = (
   } finally {
     if (keep.length > 0) await dead.dlq.release(keep);
   }
-  return { deleted, markedDead };
+  return { deleted, markedDead, noticesRequeued };
 }
 
 /**
