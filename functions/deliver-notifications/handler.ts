@@ -20,7 +20,6 @@ import { urlPolicyFromEnv } from '../../shared/webhooks/address-guard.js';
 import { deliveryPolicyFromEnv } from '../../shared/webhooks/config.js';
 import { createDeliveryWorker } from '../../shared/webhooks/delivery-worker.js';
 import { createPoster } from '../../shared/webhooks/http-post.js';
-import { isChannel } from '../../shared/notifications/channels.js';
 import { publishNotices, splitNotices } from '../../shared/notifications/operator-notice-message.js';
 import { createNotificationSender } from '../../shared/notifications/send.js';
 import { decisionLinksFor } from '../../shared/notifications/email-links.js';
@@ -53,7 +52,8 @@ const deliver = createDeliveryWorker({
     ...emailSenderFromEnv(),
     ...(emailLinkKey ? { decisionLinks: decisionLinksFor(emailLinkKey) } : {}),
   }),
-  accepts: isChannel,
+  // Slack and email channels (targetOf); webhook endpoints' messages are forwarded to the deliveries queue.
+  target: 'channel',
   breaker: {
     store: breakerStoreFromEnv(),
     policy: breakerPolicyFromEnv(policy.timeoutMs),

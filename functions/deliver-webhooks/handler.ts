@@ -44,7 +44,8 @@ export const handler = middy(
     reportOperationalEvent,
     policy,
     post: createPoster(urlPolicyFromEnv()),
-    accepts: (endpoint) => !endpoint.channel,
+    // Webhook endpoints (targetOf); channels' messages are forwarded to the notifications queue.
+    target: 'endpoint',
     breaker: {
       store: breakerStoreFromEnv(),
       // K and the cooldown: the breakerFailures and breakerCooldownSeconds settings (context on AWS).

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { truncateError, unsentAttempt, type DeliveryAttempt } from './delivery-log.js';
-import { addressedTo, type DeliveryMessage } from './delivery-message.js';
+import { addressedTo, targetOf, type DeliveryMessage, type DeliveryTarget } from './delivery-message.js';
 import { deadState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
 import { failingTooLong, type HealthRecord } from './endpoint-health.js';
@@ -171,8 +171,8 @@ export interface DeliveryDeps {
   recordHealth: (endpointId: string, outcome: { succeeded: boolean; at: Date; error: string | null }) => Promise<HealthRecord | undefined>;
   now?: () => Date;
   random?: () => number;
-  /** Whether this worker delivers to the endpoint (webhooks, or channels); absent: to any. */
-  accepts?: (endpoint: WebhookEndpoint) => boolean;
+  /** The endpoints this worker delivers to (targetOf: webhooks, or channels); absent: any it can send. */
+  target?: DeliveryTarget;
   /** The per-endpoint circuit breaker; absent: every delivery is posted. */
   breaker?: { store: BreakerStore; policy: BreakerPolicy; onError?: (error: unknown) => void };
 }
@@ -200,7 +200,11 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
 
   const endpoint = await deps.endpointFor(message.endpointId);
   if (!endpoint) return { kind: 'dropped' };
-  if (deps.accepts && !deps.accepts(endpoint)) return { kind: 'misrouted', forward: addressedTo(message, endpoint) };
+  const target = targetOf(endpoint);
+  if (deps.target && target !== deps.target) {
+    if (target) return { kind: 'misrouted', forward: addressedTo(message, target) };
+    return deadForUnknownKind(message, stored, current, endpoint, deps);
+  }
   if (!endpoint.enabled) return holdForDisabledEndpoint(message, stored, current, deps);
   const admitted = await admit(endpoint.id, deps);
   if (admitted.kind === 'defer') {
@@ -320,6 +324,29 @@ async function holdForDisabledEndpoint(
   if (!(await deps.states.save(next, versionOf(stored)))) return { kind: 'skipped', reason: 'stale' };
   deps.recordAttempt?.(attempt);
   return { kind: 'held', attempt };
+}
+
+export const unknownKindReason = (channel: unknown) => `no worker delivers to channel kind ${JSON.stringify(channel)}`;
+
+/**
+ * An endpoint of a kind no worker sends (targetOf): dead at once, never forwarded (each forward
+ * would be a fresh message, with no receive count to stop it). Marked dead like any other, so the
+ * DLQ copy raises the alarm and a redrive sends it once the endpoint is mended.
+ */
+async function deadForUnknownKind(
+  message: DeliveryMessage,
+  stored: DeliveryState | undefined,
+  current: DeliveryState | undefined,
+  endpoint: WebhookEndpoint,
+  deps: DeliveryDeps,
+): Promise<DeliveryStep> {
+  const at = clockOf(deps)().toISOString();
+  const attempts = current?.attempts ?? 0;
+  const reason = unknownKindReason(endpoint.channel);
+  if (!(await deps.states.save(deadState(message, attempts, at, reason), versionOf(stored)))) return { kind: 'skipped', reason: 'stale' };
+  const attempt = unsentAttempt(message, attempts + 1, at, `not sent: ${reason}`);
+  deps.recordAttempt?.(attempt);
+  return { kind: 'dead', attempt, reason };
 }
 
 /**

@@ -35,15 +35,36 @@ export const deliveryMessage = (event: WebhookEvent, endpoint: string | Pick<Web
   body: event.body,
   test: event.test,
   redrives: 0,
-  ...(typeof endpoint !== 'string' && endpoint.channel ? { target: 'channel' as const } : {}),
+  ...(typeof endpoint !== 'string' && targetOf(endpoint) === 'channel' ? { target: 'channel' as const } : {}),
 });
 
+/** Which worker delivers to an endpoint: deliverWebhooks ('endpoint') or deliverNotifications ('channel'). */
+export type DeliveryTarget = 'endpoint' | 'channel';
+
+/** The channel kinds deliverNotifications sends; typed so that a kind added to WebhookEndpoint must be listed here. */
+const DELIVERED_CHANNEL_KINDS: Record<NonNullable<WebhookEndpoint['channel']>, true> = { slack: true, email: true };
+
+/**
+ * The worker an endpoint's deliveries belong to, or undefined when no worker sends its kind (a
+ * channel kind added and rolled back, a hand-edited item): such a delivery is dead, never forwarded,
+ * or the workers would pass it between (or back onto) their queues forever. The one rule both
+ * workers and the queues' addressing use.
+ */
+export const targetOf = (endpoint: Pick<WebhookEndpoint, 'channel'>): DeliveryTarget | undefined => {
+  // Read as stored, not as typed: the item may hold a kind this code does not know.
+  const channel: unknown = endpoint.channel;
+  if (channel === undefined || channel === null) return 'endpoint';
+  return typeof channel === 'string' && Object.hasOwn(DELIVERED_CHANNEL_KINDS, channel) ? 'channel' : undefined;
+};
+
+/** The queue a message goes to: a channel's to the notifications queue, the rest to the deliveries queue. */
+export const queueTargetOf = (message: Pick<DeliveryMessage, 'target'>): DeliveryTarget => (message.target === 'channel' ? 'channel' : 'endpoint');
 /** Whether the message goes to the notifications queue (a channel's) rather than the deliveries queue. */
-export const isChannelMessage = (message: Pick<DeliveryMessage, 'target'>): boolean => message.target === 'channel';
-/** The message addressed to the queue its endpoint's kind belongs to. */
-export const addressedTo = (message: DeliveryMessage, endpoint: Pick<WebhookEndpoint, 'channel'>): DeliveryMessage => {
+export const isChannelMessage = (message: Pick<DeliveryMessage, 'target'>): boolean => queueTargetOf(message) === 'channel';
+/** The message addressed to the queue of the worker that delivers to `target`. */
+export const addressedTo = (message: DeliveryMessage, target: DeliveryTarget): DeliveryMessage => {
   const { target: _target, ...rest } = message;
-  return endpoint.channel ? { ...rest, target: 'channel' } : rest;
+  return target === 'channel' ? { ...rest, target: 'channel' } : rest;
 };
 
 export function parseDeliveryMessage(body: string): DeliveryMessage | undefined {

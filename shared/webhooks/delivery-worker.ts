@@ -7,9 +7,11 @@ import { deliverMessage, type DeliveryDeps, type DeliveryPolicy, type DeliverySt
 import type { DeliveryAttempt } from './delivery-log.js';
 import {
   parseDeliveryMessage,
+  queueTargetOf,
   type DeadLetterQueue,
   type DeliveryMessage,
   type DeliveryQueue,
+  type DeliveryTarget,
   type RetryLater as RetryLaterChange,
   type RetryQueue,
 } from './delivery-message.js';
@@ -44,8 +46,8 @@ export interface DeliveryWorkerDeps {
   policy: DeliveryPolicy;
   post: Poster;
   sendNotification?: NotificationSender;
-  /** Whether this worker delivers to the endpoint; the others' messages are forwarded to their queue. */
-  accepts: (endpoint: WebhookEndpoint) => boolean;
+  /** The endpoints this worker delivers to (targetOf); the others' messages are forwarded to their queue, and this is its queue. */
+  target: DeliveryTarget;
   breaker: { store: BreakerStore; policy: BreakerPolicy; onError?: (error: unknown) => void };
   backstopReceives: number;
 }
@@ -151,7 +153,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
           states: batchStates,
           endpointFor,
           disableEndpoint: disable,
-          accepts: deps.accepts,
+          target: deps.target,
           recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
           recordAttempt: (attempt) => {
             attempts.push(attempt);
@@ -173,6 +175,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
           logger.warn('endpoint no longer exists; delivery dropped', keys);
           return;
         case 'misrouted':
+          if (queueTargetOf(step.forward) === deps.target) {
+            // Back onto this worker's own queue would be a loop with no receive count to end it: dropped instead.
+            count(METRICS.deliveriesDead);
+            logger.error('delivery forwarded to its own queue; dropped', { ...keys, target: deps.target });
+            return;
+          }
           // Its own worker takes it from here; if the send fails the copy comes back and is forwarded again.
           await queue.send([step.forward]);
           logger.debug('delivery for the other kind of target; forwarded to its queue', { ...keys, target: step.forward.target ?? 'endpoint' });

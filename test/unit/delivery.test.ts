@@ -1,6 +1,6 @@
 import { sampleEndpoint, samplePolicy } from '../support/endpoint-fixture.js';
 import { attemptDelivery, deliverMessage, NOT_DUE_TOLERANCE_MS, type DeliveryDeps, type DeliveryPolicy, type Poster } from '../../shared/webhooks/deliver.js';
-import { deliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { deliveryMessage, targetOf, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { redriveDeadDeliveries, requeueWaitingDeliveries } from '../../shared/webhooks/redrive.js';
@@ -387,5 +387,26 @@ describe('a disabled endpoint receives nothing, not even retries already queued'
     const dead = { states: new MemoryDeliveryStateStore(), dlq: new MemoryDlq(), log: new MemoryDeliveryLog() };
     await expect(redriveEndpoint(store, dead, queue, 'ep_1')).rejects.toMatchObject({ code: 'endpoint_disabled' });
     expect(queue.sent).toHaveLength(0);
+  });
+});
+
+describe('which worker delivers to an endpoint (targetOf)', () => {
+  it('webhooks to deliverWebhooks, Slack and email to deliverNotifications, any other kind to none', () => {
+    expect(targetOf({})).toBe('endpoint');
+    expect(targetOf({ channel: 'slack' })).toBe('channel');
+    expect(targetOf({ channel: 'email' })).toBe('channel');
+    expect(targetOf({ channel: 'teams' as never })).toBeUndefined();
+    expect(targetOf({ channel: 'toString' as never })).toBeUndefined();
+  });
+
+  it("forwards the other kind's message addressed to its queue, and marks one no worker sends dead instead", async () => {
+    const states = new MemoryDeliveryStateStore();
+    const slack = { ...endpoint, channel: 'slack' as const };
+    const toWebhooks = (e: WebhookEndpoint) => deps(states, failing(), { endpointFor: async () => e, target: 'endpoint' });
+    expect(await deliverMessage(message, 1, toWebhooks(slack))).toEqual({ kind: 'misrouted', forward: { ...message, target: 'channel' } });
+    const teams = { ...endpoint, channel: 'teams' as never };
+    const step = await deliverMessage(message, 1, toWebhooks(teams));
+    expect(step).toMatchObject({ kind: 'dead', reason: 'no worker delivers to channel kind "teams"', attempt: { outcome: 'dead' } });
+    expect(await states.get(message.endpointId, message.eventId)).toMatchObject({ status: 'dead', deadReason: 'no worker delivers to channel kind "teams"' });
   });
 });
