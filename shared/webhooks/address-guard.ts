@@ -7,7 +7,8 @@
  *    answers can change after registration (DNS rebinding).
  */
 import { promises as dns, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { ValidationError } from '../domain/errors.js';
 
 export interface UrlPolicy {
@@ -49,68 +50,18 @@ export class ForbiddenAddressError extends Error {
 // Address classification
 // ---------------------------------------------------------------------------------------------
 
-type Family = 'ipv4' | 'ipv6';
+/** Metadata endpoints get their own reason: they are the usual SSRF prize (instance credentials). */
+const METADATA_ADDRESSES = ['169.254.169.254', 'fd00:ec2::254'].map((ip) => ipaddr.parse(ip).toNormalizedString());
 
 /**
- * One BlockList per family and name, checked in this order (the first match names the range).
- * The special-purpose ranges of RFC 6890 and its successors, named and ordered as ipaddr.js 2.x
- * names them (the reasons below and the dev loopback exception key on these names). A family's
- * lists hold only that family's subnets, and only addresses of that family are checked against
- * them: BlockList also matches IPv4 rules against IPv4-mapped IPv6 and back, which judge() does
- * explicitly (a mapped address is judged as the IPv4 it reaches) rather than by that side effect.
+ * Ranges ipaddr.js calls 'unicast' that we still refuse: ::/96 is the deprecated
+ * IPv4-compatible form (::10.0.0.1), which some stacks treat as the embedded IPv4.
  */
-function rangeLists(family: Family, ranges: Array<[name: string, subnets: string[]]>): Array<{ name: string; list: BlockList }> {
-  return ranges.map(([name, subnets]) => {
-    const list = new BlockList();
-    for (const subnet of subnets) {
-      const [network, prefix] = subnet.split('/');
-      list.addSubnet(network!, Number(prefix), family);
-    }
-    return { name, list };
-  });
-}
-
-const IPV4_RANGES = rangeLists('ipv4', [
-  ['metadata', ['169.254.169.254/32']],
-  ['unspecified', ['0.0.0.0/8']],
-  ['broadcast', ['255.255.255.255/32']],
-  ['multicast', ['224.0.0.0/4']],
-  ['linkLocal', ['169.254.0.0/16']],
-  ['loopback', ['127.0.0.0/8']],
-  ['carrierGradeNat', ['100.64.0.0/10']],
-  ['private', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']],
-  ['reserved', ['192.0.0.0/24', '192.0.2.0/24', '192.88.99.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '240.0.0.0/4']],
-  ['as112', ['192.175.48.0/24', '192.31.196.0/24']],
-  ['amt', ['192.52.193.0/24']],
-]);
-
-const IPV6_RANGES = rangeLists('ipv6', [
-  ['metadata', ['fd00:ec2::254/128']],
-  ['unspecified', ['::/128']],
-  ['linkLocal', ['fe80::/10']],
-  ['multicast', ['ff00::/8']],
-  ['loopback', ['::1/128']],
-  ['uniqueLocal', ['fc00::/7']],
-  ['deprecatedSiteLocal', ['fec0::/10']],
-  ['discard', ['100::/64']],
-  ['rfc6145', ['::ffff:0:0:0/96']],
-  ['rfc6052', ['64:ff9b::/96', '64:ff9b:1::/48']],
-  ['6to4', ['2002::/16']],
-  ['teredo', ['2001::/32']],
-  ['benchmarking', ['2001:2::/48']],
-  ['amt', ['2001:3::/32']],
-  ['as112v6', ['2001:4:112::/48', '2620:4f:8000::/48']],
-  ['deprecatedOrchid', ['2001:10::/28']],
-  ['orchid2', ['2001:20::/28']],
-  ['droneRemoteIdProtocolEntityTags', ['2001:30::/28']],
-  ['segmentRouting', ['5f00::/16']],
-  ['reserved', ['2001::/23', '2001:db8::/32', '3fff::/20']],
-  // Not special-purpose, still refused: the deprecated IPv4-compatible form (::10.0.0.1), which some stacks treat as the embedded IPv4.
-  ['ipv4Compatible', ['::/96']],
-]);
+const EXTRA_FORBIDDEN: Array<{ range: [ipaddr.IPv4 | ipaddr.IPv6, number]; reason: string }> = [
+  { range: ipaddr.parseCIDR('::/96'), reason: 'a deprecated IPv4-compatible address' },
+];
 
 const RANGE_REASONS: Record<string, string> = {
-  metadata: 'the cloud metadata address',
   unspecified: 'an unspecified address',
   broadcast: 'the broadcast address',
   multicast: 'a multicast address',
@@ -127,45 +78,41 @@ const RANGE_REASONS: Record<string, string> = {
   teredo: 'a Teredo address',
   discard: 'a discard-only address',
   benchmarking: 'a benchmarking address',
-  ipv4Compatible: 'a deprecated IPv4-compatible address',
 };
 
 interface Verdict {
   reason: string;
-  /** The range's name, so callers can make narrow exceptions (dev loopback). */
+  /** The ipaddr.js range name, so callers can make narrow exceptions (dev loopback). */
   range: string;
 }
 
-/**
- * The address as the socket reaches it: an IPv4-mapped IPv6 address (::ffff:a.b.c.d, in any
- * spelling) is its IPv4; an IPv6 zone (%eth0) is dropped. The WHATWG URL parser canonicalizes
- * IPv6 (lowercase, compressed, a mapped IPv4 as two hex groups), so one pattern finds every mapped spelling.
- */
-function reachedAddress(ip: string): { address: string; family: Family } | undefined {
-  if (isIP(ip) === 4) return { address: ip, family: 'ipv4' };
-  const bare = ip.split('%')[0]!;
-  let canonical: string;
+/** The WHATWG URL parser's canonical IPv6 text; the input unchanged if it will not parse it (ipaddr.js then judges it as given). */
+const canonicalIPv6 = (ip: string): string => {
   try {
-    canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+    return new URL(`http://[${ip.split('%')[0]}]/`).hostname.slice(1, -1);
   } catch {
-    return undefined;
+    return ip;
   }
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
-  if (!mapped) return { address: canonical, family: 'ipv6' };
-  const [high, low] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
-  return { address: [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.'), family: 'ipv4' };
-}
+};
 
 /** Judges one address; undefined means public unicast, i.e. deliverable. */
 function judge(ip: string): Verdict | undefined {
   // Demand standard notation (net.isIP): the string we judge must be exactly what the socket
   // would be given, so lenient forms like "0x7f.1" are not second-guessed here.
-  const reached = isIP(ip) === 0 ? undefined : reachedAddress(ip);
-  if (!reached) return { reason: 'not a valid IP address', range: 'invalid' };
-  const ranges = reached.family === 'ipv4' ? IPV4_RANGES : IPV6_RANGES;
-  const range = ranges.find(({ list }) => list.check(reached.address, reached.family))?.name;
-  if (!range) return undefined;
-  return { reason: RANGE_REASONS[range] ?? `a special-purpose address (${range})`, range };
+  if (isIP(ip) === 0) return { reason: 'not a valid IP address', range: 'invalid' };
+  // process() unwraps ::ffff:a.b.c.d so a mapped address is judged as the IPv4 it reaches. ipaddr.js reads
+  // the dotted IPv4-compatible spelling (::10.0.0.1) as IPv4-mapped, so IPv6 is first put in the WHATWG URL
+  // parser's canonical form (::a00:1), which it reads right (a zone id, fe80::1%eth0, is judged without it).
+  const addr = ipaddr.process(isIP(ip) === 6 ? canonicalIPv6(ip) : ip);
+  if (METADATA_ADDRESSES.includes(addr.toNormalizedString())) {
+    return { reason: 'the cloud metadata address', range: 'metadata' };
+  }
+  const range = addr.range();
+  if (range !== 'unicast') {
+    return { reason: RANGE_REASONS[range] ?? `a special-purpose address (${range})`, range };
+  }
+  const extra = EXTRA_FORBIDDEN.find((entry) => addr.kind() === entry.range[0].kind() && addr.match(entry.range));
+  return extra ? { reason: extra.reason, range: 'extra' } : undefined;
 }
 
 /**
