@@ -134,8 +134,8 @@ describe('forbiddenAddressReason', () => {
     expect(forbiddenAddressReason(ip)).toBe(reason);
   });
 
-  // Edges of each range and spellings of one address: the ranges are node:net BlockLists, the
-  // mapped form is unwrapped by hand, so a wrong prefix length or a missed spelling shows here.
+  // Edges of each range and spellings of one address, so a range ipaddr.js misjudges or a spelling
+  // it misreads shows here.
   it.each([
     ['0.1.2.3', 'an unspecified address'],
     ['0.255.255.255', 'an unspecified address'],
@@ -173,7 +173,7 @@ describe('forbiddenAddressReason', () => {
     ['3fff::1', 'a reserved address'],
     ['2001:2::1', 'a benchmarking address'],
     ['5f00::1', 'a special-purpose address (segmentRouting)'],
-    // The IPv4-compatible form, in either spelling (ipaddr.js read the dotted one as IPv4-mapped).
+    // The IPv4-compatible form, in either spelling (ipaddr.js reads the dotted one as IPv4-mapped; the guard canonicalizes it first).
     ['::10.0.0.1', 'a deprecated IPv4-compatible address'],
     ['::8.8.8.8', 'a deprecated IPv4-compatible address'],
     ['::808:808', 'a deprecated IPv4-compatible address'],
