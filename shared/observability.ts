@@ -100,7 +100,7 @@ export type BatchSummaryFields = Record<Lowercase<string>, number> & { failed: n
 
 /**
  * A queue or stream batch's one summary line. When the invocation has metrics to publish, the
- * summary rides on that EMF line as metadata: one line per batch instead of two (the second line's
+ * summary rides on that EMF line as metadata, published there and then: one line per batch instead of two (the second line's
  * level, timestamp, service and request id were ~150 B of a ~250 B line). It goes on its own INFO
  * line, with the request id that ties it to the failures' lines, when anything failed, when
  * metrics are off (the local runtime) or none were recorded. Nothing at a level above INFO.
@@ -115,4 +115,7 @@ export function logBatchSummary(message: string, fields: BatchSummaryFields): vo
   // Zero counts are left out (a missing count is 0). Powertools types metadata as strings but
   // writes any JSON value: numbers stay numbers for Logs Insights.
   for (const [key, value] of Object.entries(fields)) if (value !== 0) metrics.addMetadata(key, value as unknown as string);
+  // Published at once, in the same turn: invocations may overlap in one process (the metrics object is
+  // shared), and a summary left for the end-of-invocation flush could ride on another invocation's line.
+  metrics.publishStoredMetrics();
 }

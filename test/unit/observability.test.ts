@@ -94,17 +94,47 @@ describe('logBatchSummary: one line per batch', () => {
     logger.setLogLevel(level);
   });
   const quietInfo = () => jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+  /** The EMF lines published, as Powertools would print them. */
+  const publishedLines = () => {
+    const lines: Emf[] = [];
+    jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+      lines.push(metrics.serializeMetrics() as unknown as Emf);
+      metrics.clearMetrics();
+      metrics.clearMetadata();
+      return metrics;
+    });
+    return lines;
+  };
 
   it("rides on the invocation's EMF line when the batch went well: no second line, zero counts left out, metrics unchanged", () => {
     const info = quietInfo();
+    const lines = publishedLines();
     count(METRICS.deliveriesSucceeded);
     logBatchSummary('delivery batch done', { messages: 1, delivered: 1, failed: 0, deferred: 0 });
     expect(info).not.toHaveBeenCalled();
-    const emf = metrics.serializeMetrics() as unknown as Emf;
+    expect(lines).toHaveLength(1);
+    const emf = lines[0]!;
     expect(emf).toMatchObject({ message: 'delivery batch done', messages: 1, delivered: 1, DeliveriesSucceeded: 1, service: 'processa', stack: 'local' });
     expect(emf).not.toHaveProperty('failed');
     expect(emf).not.toHaveProperty('deferred');
     expect(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)).toEqual([METRICS.deliveriesSucceeded]);
+  });
+
+  it('is published at once, so two invocations overlapping in one process each keep their own summary', () => {
+    const info = quietInfo();
+    const lines = publishedLines();
+    // Invocation A and B count into the one shared metrics object, then A ends first.
+    count(METRICS.deliveriesSucceeded);
+    count(METRICS.webhooksEnqueued);
+    logBatchSummary('delivery batch done', { messages: 1, delivered: 1, failed: 0 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ message: 'delivery batch done', messages: 1 });
+    // B's summary does not land on A's line, and A's does not linger for B's: B, with nothing left
+    // to publish, writes its own line.
+    logBatchSummary('stream batch fanned out', { records: 3, failed: 0 });
+    expect(lines).toHaveLength(1);
+    expect(info).toHaveBeenCalledWith('stream batch fanned out', { records: 3, failed: 0 });
+    expect(metrics.hasStoredMetrics()).toBe(false);
   });
 
   it('gets its own INFO line, whole, when anything in the batch failed', () => {
