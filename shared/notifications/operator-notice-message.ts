@@ -11,7 +11,7 @@ import type { OperatorNotice, OperatorNotifier } from '../webhooks/operational-e
  * webhook worker and redrive queue it on the notifications queue, whose worker publishes it (SNS
  * on AWS, the log and outbox locally), so only that function bundles and may use SNS.
  */
-export const operatorNoticeMessageSchema = z.strictObject({
+const operatorNoticeMessageSchema = z.strictObject({
   v: z.literal(1),
   notice: z.strictObject({
     subject: z.string().check(z.minLength(1)),

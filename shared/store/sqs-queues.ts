@@ -59,18 +59,14 @@ const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math
  * The delivery queues' producer side: webhook endpoints' messages go to the deliveries queue,
  * channels' (Slack, email) to the notifications queue, each consumed by its own worker.
  */
-export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
-  private readonly retries: SqsRetryQueue;
-
+export class SqsDeliveryQueue implements DeliveryQueue {
   constructor(
     private readonly client: SQSClient,
-    /** The deliveries queue; also the queue whose receipt handles retryLater changes. */
+    /** The deliveries queue. */
     private readonly queueUrl: string,
     /** The notifications queue, for channels' messages; the deliveries queue when left out. */
     private readonly channelQueueUrl: string = queueUrl,
-  ) {
-    this.retries = new SqsRetryQueue(client, queueUrl);
-  }
+  ) {}
 
   async send(messages: DeliveryMessage[]): Promise<void> {
     const channels = messages.filter(isChannelMessage);
@@ -88,10 +84,6 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryQueue {
       );
       if (refused.length > 0) throw new Error(`SQS refused ${refused.length} delivery messages: ${refused.map((p) => p.Id).join(',')}`);
     }
-  }
-
-  retryLater(messages: RetryLater[]): Promise<string[]> {
-    return this.retries.retryLater(messages);
   }
 }
 

@@ -326,7 +326,7 @@ async function holdForDisabledEndpoint(
   return { kind: 'held', attempt };
 }
 
-export const unknownKindReason = (channel: unknown) => `no worker delivers to channel kind ${JSON.stringify(channel)}`;
+const unknownKindReason = (channel: unknown) => `no worker delivers to channel kind ${JSON.stringify(channel)}`;
 
 /**
  * An endpoint of a kind no worker sends (targetOf): dead at once, never forwarded (each forward

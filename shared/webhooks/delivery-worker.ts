@@ -29,7 +29,7 @@ import {
 } from './operational-events.js';
 
 /** What a delivery worker works with: its stores and queues (built once per process by the handler), and its last step. */
-export interface DeliveryWorkerDeps {
+interface DeliveryWorkerDeps {
   endpoints: EndpointStore;
   deliveryLog: { record(entries: DeliveryAttempt[]): Promise<void> };
   states: DeliveryStateStore;
@@ -124,7 +124,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
       logger.warn('endpoint disabled', { endpointId: id, reason });
       announce(endpointDisabledEvent(disabled), { exclude: id });
     };
-    const attempts: DeliveryAttempt[] = [];
+    // The summary's counts of the batch's attempts (the attempts themselves go to the log).
+    const tally = { delivered: 0, failed: 0 };
     // The delivery log: one write for the batch, started as soon as every message's attempt is final
     // (before their states are written, so it overlaps those writes instead of following the last).
     // Deliveries already happened; a lost log line must not make them repeat.
@@ -156,7 +157,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
           target: deps.target,
           recordHealth: (_endpointId, outcome) => healthShare.give(outcome),
           recordAttempt: (attempt) => {
-            attempts.push(attempt);
+            tally[attempt.outcome === 'succeeded' ? 'delivered' : 'failed']++;
             void logShare.give(attempt);
           },
           breaker: batchBreaker,
@@ -281,12 +282,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (event: SQSEvent
       ...announcements,
     ]);
     // The batch's one summary at INFO (on its metrics line); a message has its own line only at DEBUG, or when it failed (WARN, ERROR).
-    const outcomes = attempts.map((attempt) => attempt.outcome);
     logBatchSummary('delivery batch done', {
       messages: event.Records.length,
-      delivered: outcomes.filter((outcome) => outcome === 'succeeded').length,
+      delivered: tally.delivered,
       // Failed attempts and messages that threw: either puts the summary on its own line with the request id.
-      failed: outcomes.filter((outcome) => outcome !== 'succeeded').length + errors,
+      failed: tally.failed + errors,
       errors,
       deferred,
       returning: response.batchItemFailures.length,

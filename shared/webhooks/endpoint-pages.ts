@@ -5,7 +5,7 @@ import { endpointWithHealth, type EndpointHealthStore } from './endpoint-health.
 import type { EndpointStore } from './endpoints.js';
 
 /** What the settings page shows: every endpoint and channel, its last attempts and its health. */
-export interface SettingsPageStores {
+interface SettingsPageStores {
   endpoints: EndpointStore;
   deliveries: DeliveryLogStore;
   health: EndpointHealthStore;

@@ -4,7 +4,7 @@ import { deliveryMessage, targetOf, type DeliveryMessage } from '../../shared/we
 import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { redriveDeadDeliveries, requeueWaitingDeliveries } from '../../shared/webhooks/redrive.js';
-import { SqsDeliveryQueue } from '../../shared/store/sqs-queues.js';
+import { SqsRetryQueue } from '../../shared/store/sqs-queues.js';
 import { newDraft } from '../../shared/domain/draft.js';
 import { fanOutDecision } from '../../shared/webhooks/fan-out.js';
 import { MemoryDeliveryLog, MemoryDeliveryStateStore, MemoryDlq, MemoryQueue } from '../support/memory-deliveries.js';
@@ -296,7 +296,7 @@ describe('retry later (the backoff, on the queue port)', () => {
         return answer(command.input.Entries, calls.length);
       },
     };
-    return { queue: new SqsDeliveryQueue(client as never, 'https://sqs.local/q'), calls };
+    return { queue: new SqsRetryQueue(client as never, 'https://sqs.local/q'), calls };
   };
 
   it('retries the entries that failed, and the whole call when it throws', async () => {
