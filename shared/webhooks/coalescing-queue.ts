@@ -1,4 +1,4 @@
-import type { DeliveryMessage, DeliveryQueue } from './delivery-message.js';
+import { isChannelMessage, type DeliveryMessage, type DeliveryQueue } from './delivery-message.js';
 
 /** Messages per send: SQS's SendMessageBatch takes 10 entries. */
 const SEND_SIZE = 10;
@@ -20,11 +20,13 @@ export function coalescingQueue(queue: DeliveryQueue): DeliveryQueue {
   const flush = (senders: Sender[]) => {
     const all = senders.flatMap((s) => s.messages.map((message) => ({ message, sender: s })));
     const sends = new Map<Sender, Promise<void>[]>();
-    for (let i = 0; i < all.length; i += SEND_SIZE) {
-      const chunk = all.slice(i, i + SEND_SIZE);
-      const sent = queue.send(chunk.map((c) => c.message));
-      for (const sender of new Set(chunk.map((c) => c.sender))) sends.set(sender, [...(sends.get(sender) ?? []), sent]);
-    }
+    // Channels' and endpoints' messages go to different queues: grouped first, so each send fills one queue's batch.
+    for (const group of [all.filter((c) => !isChannelMessage(c.message)), all.filter((c) => isChannelMessage(c.message))])
+      for (let i = 0; i < group.length; i += SEND_SIZE) {
+        const chunk = group.slice(i, i + SEND_SIZE);
+        const sent = queue.send(chunk.map((c) => c.message));
+        for (const sender of new Set(chunk.map((c) => c.sender))) sends.set(sender, [...(sends.get(sender) ?? []), sent]);
+      }
     for (const sender of senders) sender.settle(sends.get(sender) ?? []);
   };
   return {
