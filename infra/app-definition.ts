@@ -375,6 +375,15 @@ export const streamConsumer = {
   reportBatchItemFailures: true,
 } as const satisfies { function: FunctionName; table: TableName; onFailure: QueueName; [k: string]: unknown };
 
+export interface QueueConsumerDefinition {
+  function: FunctionName;
+  queue: QueueName;
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  maxConcurrency: number;
+  reportBatchItemFailures: boolean;
+}
+
 /** The delivery queue → webhook delivery function mapping; the local queue pump reads the same settings. */
 export const queueConsumer = {
   function: 'deliverWebhooks',
@@ -389,7 +398,7 @@ export const queueConsumer = {
    */
   maxConcurrency: 50,
   reportBatchItemFailures: true,
-} as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
+} as const satisfies QueueConsumerDefinition;
 
 /** The notifications queue → notification delivery function mapping: as the webhooks', fewer at once (Slack and SES rates). */
 export const notificationConsumer = {
@@ -399,16 +408,8 @@ export const notificationConsumer = {
   maxBatchingWindowSeconds: 0,
   maxConcurrency: 10,
   reportBatchItemFailures: true,
-} as const satisfies { function: FunctionName; queue: QueueName; [k: string]: unknown };
+} as const satisfies QueueConsumerDefinition;
 
-export interface QueueConsumerDefinition {
-  function: FunctionName;
-  queue: QueueName;
-  batchSize: number;
-  maxBatchingWindowSeconds: number;
-  maxConcurrency: number;
-  reportBatchItemFailures: boolean;
-}
 /** Every queue → function mapping: the stack builds an SQS event source for each, the local runtime a queue pump. */
 export const queueConsumers: readonly QueueConsumerDefinition[] = [queueConsumer, notificationConsumer];
 

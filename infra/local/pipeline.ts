@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { queueConsumers, streamConsumer, type FunctionName } from '../app-definition.js';
+import { queueConsumers, streamConsumer } from '../app-definition.js';
 import type { SettingValues } from '../function-environment.js';
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import {
@@ -45,8 +45,8 @@ export interface PipelineOptions {
   /** Runs after provisioning and before the pumps start (e.g. re-queue persisted deliveries). */
   beforePumps?: (pipeline: Pick<Pipeline, 'dynamoClient' | 'sqsClient' | 'tables' | 'queues'>) => Promise<void>;
   wrapFanOut?: (real: Handler<DynamoDBStreamEvent>) => Handler<DynamoDBStreamEvent>;
-  /** Wraps each queue consumer (deliverWebhooks, deliverNotifications); `consumer` says which. */
-  wrapDelivery?: (real: Handler<SQSEvent>, consumer: FunctionName) => Handler<SQSEvent>;
+  /** Wraps each queue consumer (deliverWebhooks, deliverNotifications). */
+  wrapDelivery?: (real: Handler<SQSEvent>) => Handler<SQSEvent>;
   onError?: (source: 'stream pump' | 'queue pump', error: unknown) => void;
 }
 
@@ -136,7 +136,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           client: sqsClient,
           queueUrl: queues[consumer.queue],
           queueArn: Attributes!.QueueArn!,
-          handler: options.wrapDelivery ? options.wrapDelivery(deliver, consumer.function) : deliver,
+          handler: options.wrapDelivery ? options.wrapDelivery(deliver) : deliver,
           context: () => lambdaContext(consumer.function),
           onError: (error) => options.onError?.('queue pump', error),
         });

@@ -14,6 +14,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { streamConsumer } from '../app-definition.js';
 import { LOCAL_AWS } from './dynamodb-local.js';
 import { matchesAny, type FilterPattern } from './event-filter.js';
+import { shardOf } from '../../shared/store/shards.js';
 
 type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
 
@@ -54,12 +55,7 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
 const sequenceOf = (record: DynamoDBRecord): string => record.dynamodb!.SequenceNumber!;
 
 /** The lane of a record's partition key (FNV-1a over its key attributes): one key, one lane, so its records stay in order. */
-export function laneOf(record: DynamoDBRecord, lanes: number): number {
-  const key = JSON.stringify(record.dynamodb?.Keys ?? {});
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % lanes;
-}
+export const laneOf = (record: DynamoDBRecord, lanes: number): number => shardOf(JSON.stringify(record.dynamodb?.Keys ?? {}), lanes);
 
 /**
  * Pumps the real DynamoDB Local stream into the stream handler with Lambda's semantics: the
