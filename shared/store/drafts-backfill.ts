@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DraftStatus } from '../domain/draft.js';
 import { draftShardKey } from './draft-shards.js';
 
@@ -59,21 +60,14 @@ async function backfillOne(client: DynamoDBDocumentClient, tableName: string, re
             ':createdShard': draftShardKey('all', id),
             ...(queued ? { ':expiryShard': draftShardKey('pending', id) } : {}),
           },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Decided, expired or deleted since it was read: read it again, strongly.
-      ({ Item: item } = await client.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { id },
-          ConsistentRead: true,
-          ProjectionExpression: 'id, #status, expiresAt',
-          ExpressionAttributeNames: { '#status': 'status' },
-        }),
-      ));
+      // Decided, expired or deleted since it was read: try again with the draft as the failed condition saw it.
+      item = error.Item ? unmarshall(error.Item) : undefined;
     }
   }
   if (item) throw new Error(`Draft ${id} kept changing while its shard attributes were written; run the backfill again`);
