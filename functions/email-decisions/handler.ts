@@ -50,7 +50,6 @@ export const handler = pageHandler(
       const outcome = await decideByEmailLink(deps, token, { reason });
       if (outcome.kind === 'refused') return refused(outcome.reason);
       if (outcome.kind === 'closed') return page(409, 'Already decided', closedPage(outcome.draft));
-      if (outcome.kind === 'open') throw new Error('decideByEmailLink returned an undecided link');
       if (outcome.kind === 'problem') {
         const problem = pageProblem(outcome.error);
         if (!problem) throw outcome.error;

@@ -37,8 +37,8 @@ export type EmailLinkState =
   | { kind: 'closed'; draft: Draft; claims: EmailLinkClaims }
   | { kind: 'open'; draft: Draft; claims: EmailLinkClaims };
 
-export type EmailLinkOutcome =
-  | EmailLinkState
+type EmailLinkOutcome =
+  | Exclude<EmailLinkState, { kind: 'open' }>
   | { kind: 'decided'; draft: Draft; claims: EmailLinkClaims }
   /** Refused for the input or the draft's rules (a missing reason, the review page required), with the link as it was opened. */
   | { kind: 'problem'; error: DomainError; draft: Draft; claims: EmailLinkClaims };

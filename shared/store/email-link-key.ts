@@ -29,7 +29,7 @@ export function emailLinkKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Email
 }
 
 /** The key in Secrets Manager, read through the Parameters and Secrets extension (shared/store/secret-string.ts). */
-export function secretsManagerEmailLinkKey(secretId: string, extension: SecretsExtension = secretsExtensionFromEnv()): EmailLinkKey {
+export function secretsManagerEmailLinkKey(secretId: string, extension: SecretsExtension): EmailLinkKey {
   return loadOnce(async () => checkedKey(await readSecretString(secretId, 'The email-link key secret', extension)));
 }
 

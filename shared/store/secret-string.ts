@@ -42,7 +42,7 @@ export const secretsExtensionFromEnv = (env: NodeJS.ProcessEnv = process.env): S
 const secretValue = z.object({ SecretString: z.optional(z.string()) });
 
 /** The string value of a Secrets Manager secret (wrap it in loadOnce); `what` names it in errors. */
-export async function readSecretString(secretId: string, what: string, extension: SecretsExtension = secretsExtensionFromEnv()): Promise<string> {
+export async function readSecretString(secretId: string, what: string, extension: SecretsExtension): Promise<string> {
   const { status, body } = await extensionGet(extension, `/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`, what);
   if (status !== 200) throw new Error(`${what} could not be read (the secrets extension answered ${status}: ${body.slice(0, 200)})`);
   let parsed;
