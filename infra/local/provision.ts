@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  LimitExceededException,
   ResourceInUseException,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
@@ -61,7 +62,7 @@ export async function provisionTables(client: DynamoDBClient, prefix: string): P
       if (!(error instanceof ResourceInUseException)) throw error;
       // A --persist folder from an older version: add the indexes the definition has gained since,
       // and give drafts stored before the sharded listing indexes their shard attributes.
-      await addMissingIndexes(client, physical, definition);
+      await reconcileIndexes(client, physical, definition);
       if (name === 'drafts') await backfillDraftShards(createDocumentClient(client), physical);
     }
   }
@@ -69,37 +70,53 @@ export async function provisionTables(client: DynamoDBClient, prefix: string): P
 }
 
 /** Makes the table's indexes those of the definition, as a deploy would: drops the ones it no longer has, adds the new ones. */
-async function addMissingIndexes(client: DynamoDBClient, physical: string, definition: TableDefinition) {
+export async function reconcileIndexes(client: DynamoDBClient, physical: string, definition: TableDefinition) {
+  // A start interrupted mid-build leaves an index CREATING or DELETING; let it finish before reading what exists.
+  await indexesSettled(client, physical);
   const { Table } = await client.send(new DescribeTableCommand({ TableName: physical }));
   const wanted = createTableInput(physical, definition);
   const wantedNames = new Set((wanted.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   for (const name of existing) {
-    if (name && !wantedNames.has(name)) {
-      await client.send(new UpdateTableCommand({ TableName: physical, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: name } }] }));
-    }
+    if (name && !wantedNames.has(name)) await updateIndexes(client, { TableName: physical, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: name } }] });
   }
   for (const index of wanted.GlobalSecondaryIndexes ?? []) {
     if (existing.has(index.IndexName)) continue;
-    await client.send(
-      new UpdateTableCommand({
-        TableName: physical,
-        AttributeDefinitions: wanted.AttributeDefinitions,
-        GlobalSecondaryIndexUpdates: [{ Create: index }],
-      }),
-    );
-    await indexesActive(client, physical);
+    await updateIndexes(client, { TableName: physical, AttributeDefinitions: wanted.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: index }] });
   }
 }
 
-/** DynamoDB Local builds a new index from the existing items in the background; writes to them fail until it is done. */
-async function indexesActive(client: DynamoDBClient, physical: string) {
+/**
+ * One index change at a time, as DynamoDB allows: waits for the change before it to settle, and
+ * still retries a refusal, since the emulator's count of changes in flight and its DescribeTable
+ * need not agree at every instant.
+ */
+async function updateIndexes(client: DynamoDBClient, input: ConstructorParameters<typeof UpdateTableCommand>[0]) {
+  const physical = input.TableName!;
+  for (let attempt = 1; ; attempt++) {
+    await indexesSettled(client, physical);
+    try {
+      await client.send(new UpdateTableCommand(input));
+      break;
+    } catch (error) {
+      if (!(error instanceof LimitExceededException) || attempt >= 50) throw error;
+      await sleep(100);
+    }
+  }
+  await indexesSettled(client, physical);
+}
+
+/**
+ * Until every index is ACTIVE: DynamoDB Local builds a new index from the existing items in the
+ * background (writes fail until it is done), and lists a dropped one as DELETING for about a second.
+ */
+async function indexesSettled(client: DynamoDBClient, physical: string) {
   for (let attempt = 0; attempt < 600; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: physical }));
-    if ((Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE')) return;
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE')) return;
     await sleep(100);
   }
-  throw new Error(`The indexes of ${physical} did not become active within a minute`);
+  throw new Error(`The indexes of ${physical} did not settle within a minute`);
 }
 
 export async function streamArn(client: DynamoDBClient, tableName: string): Promise<string> {
