@@ -86,9 +86,12 @@ export class IdempotencyKeyReusedError extends DomainError {
   }
 }
 
-/** The store is overloaded and gave up after its own retries. */
+/** The store (or queue) is overloaded and gave up after its own retries; the message says what to retry when. */
 export class ServiceUnavailableError extends DomainError {
-  constructor(readonly retryAfterSeconds = 1) {
-    super('service_unavailable', 'The service is busy; retry after a short wait');
+  constructor(
+    readonly retryAfterSeconds = 1,
+    message = 'The service is busy; retry after a short wait',
+  ) {
+    super('service_unavailable', message);
   }
 }

@@ -1,12 +1,29 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { deliveryLogExpiry, type DeliveryAttempt, type DeliveryLogStore } from '../webhooks/delivery-log.js';
 import { parseDeliveryMessage } from '../webhooks/delivery-message.js';
 import type { BreakerRecord } from '../webhooks/circuit-breaker.js';
-import { stateId, type BatchRead, type DeliveryState, type DeliveryStateStore, type StateKey, type StateVersion } from '../webhooks/delivery-state.js';
+import {
+  stateId,
+  type BatchRead,
+  type DeliveryState,
+  type DeliveryStateStore,
+  type RedriveLease,
+  type StateKey,
+  type StateVersion,
+} from '../webhooks/delivery-state.js';
 import { BREAKER_KEY, toBreakerRecord } from './breaker-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { deliveryPartition, deliveryPartitions } from './delivery-shards.js';
@@ -32,6 +49,8 @@ const stateKey = (eventId: string) => `${STATE_PREFIX}${eventId}`;
  * nor this attribute: their partition is the endpoint id.
  */
 const PLAIN_ENDPOINT_ID = 'plainEndpointId';
+/** Until when a redrive holds a dead state (claimRedrive); never read back into a DeliveryState. */
+const REDRIVE_CLAIM = 'redriveClaimedUntil';
 const endpointIdOf = (item: Record<string, unknown>) => String(item[PLAIN_ENDPOINT_ID] ?? item.endpointId);
 
 export class DynamoDeliveryLogStore implements DeliveryLogStore {
@@ -170,6 +189,17 @@ function coalesce<K, R>(read: (keys: K[]) => Promise<R>): (key: K) => Promise<R>
   };
 }
 
+/** A conditional write's answer: true when applied, false when the stored item differs, 'absent' when there is none (ALL_OLD tells). */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean | 'absent'> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return error.Item ? false : 'absent';
+    throw error;
+  }
+}
+
 const states = (items: Record<string, unknown>[]) => items.map(fromStateItem).filter((s): s is DeliveryState => s !== undefined);
 
 /** Delivery states in the deliveries table, next to the endpoint's log. */
@@ -258,6 +288,48 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
   }
 
   /**
+   * A conditional update of the claim attribute; every save() replaces the whole item, which clears
+   * it. At the state's shard, else (a state from before sharding) at the plain endpoint id.
+   */
+  claimRedrive(state: DeliveryState, lease: RedriveLease): Promise<boolean> {
+    return withStoreErrors(async () => {
+      const claim = (partition: string) =>
+        this.update(partition, state.eventId, {
+          UpdateExpression: 'SET #claim = :until',
+          ConditionExpression: '#g = :g AND attempts = :a AND #s = :dead AND (attribute_not_exists(#claim) OR #claim <= :at)',
+          ExpressionAttributeNames: { '#g': 'generation', '#s': 'status', '#claim': REDRIVE_CLAIM },
+          ExpressionAttributeValues: { ':g': state.generation, ':a': state.attempts, ':dead': 'dead', ':at': lease.at, ':until': lease.until },
+        });
+      const atShard = await claim(deliveryPartition(state.endpointId, state.eventId));
+      if (atShard !== 'absent') return atShard;
+      return (await claim(state.endpointId)) === true;
+    });
+  }
+
+  /** A conditional update of one state (the condition is required), answered as put() answers. */
+  private update(
+    partition: string,
+    eventId: string,
+    expression: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+  ): Promise<boolean | 'absent'> {
+    return conditionally(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { endpointId: partition, attemptKey: stateKey(eventId) },
+          ...expression,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+  }
+
+  /**
    * This store for one batch (a fan-out invocation): the states it creates without having read
    * them look for a pre-sharding state together, one BatchGetItem for all the creations started
    * in the same turn of the event loop (a batch's records fan out concurrently), instead of a
@@ -274,6 +346,7 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
         if ((await withStoreErrors(() => unsharded(state))).has(stateId(state))) return false;
         return this.save(state, expected, { readAbsent: true });
       },
+      claimRedrive: (state, lease) => this.claimRedrive(state, lease),
       listDead: (endpointId, options) => this.listDead(endpointId, options),
       listWaiting: (options) => this.listWaiting(options),
     };
@@ -310,17 +383,13 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
   }
 
   /** A conditional put (the condition is required): true when written, false when the stored item differs, 'absent' when there is none. */
-  private async put(
+  private put(
     Item: Record<string, unknown>,
     condition: { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> },
   ): Promise<boolean | 'absent'> {
-    try {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return error.Item ? false : 'absent';
-      throw error;
-    }
+    return conditionally(() =>
+      this.client.send(new PutCommand({ TableName: this.tableName, Item, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+    );
   }
 
   listDead(endpointId: string, options: { since?: string; limit: number; cursor?: string }): Promise<{ items: DeliveryState[]; cursor?: string }> {

@@ -34,6 +34,12 @@ export interface DeliveryState {
 /** The version a conditional write expects to find: what was read, or nothing. */
 export type StateVersion = { generation: number; attempts: number } | undefined;
 
+/** A redrive's hold on a dead delivery: taken at `at` (ISO), held until `until` (ISO). */
+export interface RedriveLease {
+  at: string;
+  until: string;
+}
+
 /** Which delivery a state is: one per (endpoint, event). */
 export interface StateKey {
   endpointId: string;
@@ -65,6 +71,13 @@ export interface DeliveryStateStore {
    * store may skip what that read already checked.
    */
   save(state: DeliveryState, expected: StateVersion, hint?: { readAbsent?: boolean }): Promise<boolean>;
+  /**
+   * Claims a dead state for one redrive until `lease.until`: true only for the one caller that finds
+   * it still dead at this version and unclaimed (or its claim lapsed at `lease.at`), so redrives
+   * running at once never queue the same delivery twice. A redrive that stops between its claim and
+   * its queueing leaves the delivery dead, to be redriven once the lease lapses.
+   */
+  claimRedrive(state: DeliveryState, lease: RedriveLease): Promise<boolean>;
   /** One endpoint's dead deliveries, oldest death first, optionally only those that died at or after `since`. */
   listDead(endpointId: string, options: { since?: string; limit: number; cursor?: string }): Promise<{ items: DeliveryState[]; cursor?: string }>;
   /** Deliveries of every endpoint still waiting for an attempt (the local runtime's recovery after a restart). */
@@ -142,6 +155,7 @@ export function readStatesOncePerBatch(
         return store.get(endpointId, eventId);
       },
       save: (state, expected) => store.save(state, expected, !expected && readAbsent.has(stateId(state)) ? { readAbsent: true } : undefined),
+      claimRedrive: (state, lease) => store.claimRedrive(state, lease),
       listDead: (endpointId, options) => store.listDead(endpointId, options),
       listWaiting: (options) => store.listWaiting(options),
     },

@@ -3,9 +3,10 @@ import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { unsentAttempt, type DeliveryAttempt, type DeliveryLogStore } from './delivery-log.js';
 import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
-import { deadState, queuedState, stateId, versionOf, type DeliveryState, type DeliveryStateStore, type StateKey } from './delivery-state.js';
+import { deadState, queuedState, stateId, versionOf, type DeliveryState, type DeliveryStateStore, type RedriveLease, type StateKey } from './delivery-state.js';
 import type { DeadDelivery, OperatorNotifier } from './operational-events.js';
 import { parseOperatorNoticeMessage } from '../notifications/operator-notice-message.js';
+import { ServiceUnavailableError } from '../domain/errors.js';
 
 /**
  * Where dead deliveries live. The delivery states are the record (each dead one keeps its message);
@@ -50,6 +51,12 @@ export const REDRIVE_MAX_PER_CALL = 500;
 export const SWEEP_MAX_RECEIVES = 10;
 
 const PAGE = 100;
+/**
+ * How long a redrive holds the dead deliveries it claimed: far longer than queueing one page and
+ * marking it takes, short enough that a redrive that died holding some delays them only briefly.
+ */
+export const REDRIVE_LEASE_MS = 2 * 60 * 1000;
+const leaseFrom = (at: Date): RedriveLease => ({ at: at.toISOString(), until: new Date(at.getTime() + REDRIVE_LEASE_MS).toISOString() });
 
 /**
  * Sends an endpoint's dead deliveries (those that died at or after `since`, when given) back to
@@ -75,12 +82,30 @@ export async function redriveDeadDeliveries(
     cursor = page.cursor;
     // The index is eventually consistent: re-read each one, so a delivery redriven a moment ago is not sent twice.
     const fresh = (await readStates(dead.states, page.items)).filter((s): s is DeliveryState => s?.status === 'dead');
-    if (fresh.length === 0) continue;
-    const revived = fresh.map((s) => revive(s, now()));
+    // Claimed before queueing: of redrives running at once (two operators, a retried request),
+    // only one queues each delivery; the others leave it to that one.
+    const lease = leaseFrom(now());
+    const claimed = (await Promise.all(fresh.map(async (s) => ((await dead.states.claimRedrive(s, lease)) ? s : undefined)))).filter(
+      (s): s is DeliveryState => s !== undefined,
+    );
+    if (claimed.length === 0) continue;
+    const revived = claimed.map((s) => revive(s, now()));
     // Queued first, then marked waiting: a crash in between leaves a queued new generation, which the
     // delivery function accepts on its own; the other order could lose the delivery.
-    await queue.send(revived.map((r) => r.next.message));
-    // A lost race means the delivery (or another redrive) moved it on already: nothing to undo.
+    try {
+      await queue.send(revived.map((r) => r.next.message));
+    } catch (error) {
+      // Some may be queued already, so their claims stand: a retry before the lease lapses queues nothing twice.
+      // Its cause stays on the error for the logs; the caller is told only what to do.
+      throw Object.assign(
+        new ServiceUnavailableError(
+          REDRIVE_LEASE_MS / 1000,
+          `Queueing the redriven deliveries failed part-way; those not queued can be redriven again in ${REDRIVE_LEASE_MS / 60_000} minutes`,
+        ),
+        { cause: error },
+      );
+    }
+    // A lost race means the delivery (or a redrive after this one's lease lapsed) moved it on already: nothing to undo.
     await Promise.all(revived.map((r) => dead.states.save(r.next, r.expected)));
     redriven += revived.length;
   } while (cursor !== undefined && redriven < max);

@@ -6,7 +6,7 @@ import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
 import { DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
 import { createDocumentClient } from '../../shared/store/dynamo-client.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
-import { queuedState } from '../../shared/webhooks/delivery-state.js';
+import { deadState, queuedState } from '../../shared/webhooks/delivery-state.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { verifyWebhookDelivery } from '../../shared/client/webhooks.js';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
@@ -283,4 +283,28 @@ describe('subscribing', () => {
     const listed = (await admin('GET', '/v1/webhooks')).body.items.find((e: { description: string }) => e.description === 'ops from the page');
     expect(listed.events).toEqual(['endpoint.disabled', 'delivery.exhausted']);
   });
+});
+
+describe('redrive requests at once', () => {
+  it('20 POST /redrive at once (an operator double-clicking, a client retrying): each dead delivery reaches the receiver once', async () => {
+    const victim = await endpointFor('ok');
+    const info = runtime.info();
+    const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
+    try {
+      const states = new DynamoDeliveryStateStore(createDocumentClient(dynamo), info.tables.deliveries);
+      // Dead approvals: the doc's receivers execute each copy they get, so a second copy is a second refund.
+      const messages = Array.from({ length: 5 }, () => deliveryMessage(testEvent({ event: 'draft.approved' }), victim.id));
+      for (const m of messages) expect(await states.save(deadState(m, 4, new Date().toISOString(), 'all 4 attempts failed'), undefined)).toBe(true);
+
+      const responses = await Promise.all(Array.from({ length: 20 }, () => admin('POST', `/v1/webhooks/${victim.id}/redrive`, {})));
+      expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+      expect(responses.reduce((sum, r) => sum + (r.body.redriven as number), 0)).toBe(5);
+      await eventually(() => messages.every((m) => victim.receiver.forEvent(m.eventId).length > 0), 20_000, 'the redriven deliveries');
+      // Time for any second copy to arrive, then none may have.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(messages.map((m) => victim.receiver.forEvent(m.eventId).length)).toEqual([1, 1, 1, 1, 1]);
+    } finally {
+      dynamo.destroy();
+    }
+  }, 60_000);
 });

@@ -263,6 +263,27 @@ describe('deliveries spread over shards', () => {
     expect(await rawItem(endpointId, sharded.eventId)).toBeUndefined();
   }, 30_000);
 
+  it('a dead state from before sharding is claimed for a redrive where it is: by one of 20 at once, not by a stale version, again once the lease lapses', async () => {
+    const endpointId = unique('ep');
+    const legacy = deadState(deliveryMessage(testEvent(), endpointId), 4, new Date(T0).toISOString(), 'all 4 attempts failed');
+    await putLegacyState(legacy);
+    const lease = { at: new Date(T0).toISOString(), until: new Date(T0 + 60_000).toISOString() };
+    const claims = await Promise.all(Array.from({ length: 20 }, () => states.claimRedrive(legacy, lease)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await rawItem(endpointId, legacy.eventId)).toMatchObject({ redriveClaimedUntil: lease.until, status: 'dead' });
+    expect(await rawItem(deliveryPartition(endpointId, legacy.eventId), legacy.eventId)).toBeUndefined();
+    // A stale version (the state moved on) is never claimed, lease or not.
+    expect(await states.claimRedrive({ ...legacy, attempts: 3 }, { at: lease.until, until: new Date(T0 + 120_000).toISOString() })).toBe(false);
+    expect(await states.claimRedrive(legacy, { at: new Date(T0 + 59_999).toISOString(), until: new Date(T0 + 120_000).toISOString() })).toBe(false);
+    expect(await states.claimRedrive(legacy, { at: lease.until, until: new Date(T0 + 120_000).toISOString() })).toBe(true);
+    // Claiming reads back as the same dead state: the claim is the store's own.
+    expect(await states.get(endpointId, legacy.eventId)).toEqual(legacy);
+    // No state at all: nothing to claim, and nothing is created.
+    const missing = deadState(deliveryMessage(testEvent(), endpointId), 4, new Date(T0).toISOString(), 'x');
+    expect(await states.claimRedrive(missing, lease)).toBe(false);
+    expect(await rawItem(endpointId, missing.eventId)).toBeUndefined();
+  });
+
   it("a batch's creations look for pre-sharding copies together: one BatchGetItem (per 100) per turn, no GetItem each; a copy still refuses its creation", async () => {
     const counted = createDocumentClient(new DynamoDBClient({}));
     const calls: string[] = [];

@@ -194,6 +194,7 @@ describe('reading a batch of delivery states at once', () => {
       get: (e, id) => (gets.push(id), states.get(e, id)),
       getMany: (keys) => states.getMany!(keys),
       save: (state, expected) => states.save(state, expected),
+      claimRedrive: (state, lease) => states.claimRedrive(state, lease),
       listDead: (e, options) => states.listDead(e, options),
       listWaiting: (options) => states.listWaiting(options),
     };

@@ -1,6 +1,6 @@
 import type { DeliveryAttempt, DeliveryLogStore } from '../../shared/webhooks/delivery-log.js';
 import type { DeadLetter, DeadLetterQueue, DeliveryMessage, DeliveryQueue, RetryLater, RetryQueue } from '../../shared/webhooks/delivery-message.js';
-import type { DeliveryState, DeliveryStateStore, StateVersion } from '../../shared/webhooks/delivery-state.js';
+import type { DeliveryState, DeliveryStateStore, RedriveLease, StateVersion } from '../../shared/webhooks/delivery-state.js';
 
 /** In-memory delivery ports for unit tests; the DynamoDB and SQS adapters are covered by integration tests. */
 export class MemoryDeliveryStateStore implements DeliveryStateStore {
@@ -10,11 +10,23 @@ export class MemoryDeliveryStateStore implements DeliveryStateStore {
     const found = this.items.get(this.key(endpointId, eventId));
     return found && structuredClone(found);
   }
+  /** Redrive claims by state key: as in DynamoDB, any write of the state replaces (and so clears) its claim. */
+  readonly claims = new Map<string, string>();
   async save(state: DeliveryState, expected: StateVersion) {
     const current = this.items.get(this.key(state.endpointId, state.eventId));
     const matches = expected ? current?.generation === expected.generation && current.attempts === expected.attempts : current === undefined;
     if (!matches) return false;
     this.items.set(this.key(state.endpointId, state.eventId), structuredClone(state));
+    this.claims.delete(this.key(state.endpointId, state.eventId));
+    return true;
+  }
+  async claimRedrive(state: DeliveryState, lease: RedriveLease) {
+    const key = this.key(state.endpointId, state.eventId);
+    const current = this.items.get(key);
+    const claim = this.claims.get(key);
+    if (current?.status !== 'dead' || current.generation !== state.generation || current.attempts !== state.attempts) return false;
+    if (claim !== undefined && claim > lease.at) return false;
+    this.claims.set(key, lease.until);
     return true;
   }
   async listDead(endpointId: string, options: { since?: string; limit: number; cursor?: string }) {
