@@ -3,18 +3,38 @@ import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 
 /**
- * A load kept for the life of the process once it succeeds (the secrets it is used for are
- * configuration, like the clients), and attempted again by the next caller after a failure
- * (throttled, not yet readable), never cached as failed. Concurrent callers share one load.
+ * How long a loaded secret is used before the next caller reads it again. Secrets are rotated because
+ * they leaked: a minute bounds how long a warm function keeps accepting the old one (and refusing the new
+ * one), while a busy function still reads each secret about once a minute, not once per request.
  */
-export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+export const SECRET_CACHE_TTL_MS = 60_000;
+
+/**
+ * A load kept for SECRET_CACHE_TTL_MS once it succeeds (the secrets it is used for are configuration,
+ * like the clients), then read again by the next caller. Concurrent callers share one load. A failed
+ * load is never cached: the next caller tries again (throttled, not yet readable). It fails closed: once
+ * the time is up, the old value is not served while a new read fails, since the old one may be revoked.
+ */
+export function loadCached<T>(load: () => Promise<T>, now: () => Date = () => new Date(), ttlMs = SECRET_CACHE_TTL_MS): () => Promise<T> {
   let loading: Promise<T> | undefined;
+  // Counted from when the value arrived; unbounded while a load is still under way.
+  let expiresAt = Number.POSITIVE_INFINITY;
   return () => {
-    const current = (loading ??= load());
-    current.catch(() => {
-      if (loading === current) loading = undefined;
-    });
-    return current;
+    if (loading && now().getTime() >= expiresAt) loading = undefined;
+    if (!loading) {
+      const current = load();
+      loading = current;
+      expiresAt = Number.POSITIVE_INFINITY;
+      current.then(
+        () => {
+          if (loading === current) expiresAt = now().getTime() + ttlMs;
+        },
+        () => {
+          if (loading === current) loading = undefined;
+        },
+      );
+    }
+    return loading;
   };
 }
 
@@ -41,7 +61,7 @@ export const secretsExtensionFromEnv = (env: NodeJS.ProcessEnv = process.env): S
 // The extension answers with GetSecretValue's own response; only SecretString is read.
 const secretValue = z.object({ SecretString: z.optional(z.string()) });
 
-/** The string value of a Secrets Manager secret (wrap it in loadOnce); `what` names it in errors. */
+/** The string value of a Secrets Manager secret (wrap it in loadCached); `what` names it in errors. */
 export async function readSecretString(secretId: string, what: string, extension: SecretsExtension): Promise<string> {
   const { status, body } = await extensionGet(extension, `/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`, what);
   if (status !== 200) throw new Error(`${what} could not be read (the secrets extension answered ${status}: ${body.slice(0, 200)})`);

@@ -1,7 +1,7 @@
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../../domain/zod-config.js';
-import { loadOnce, readSecretString, secretsExtensionFromEnv } from '../../store/secret-string.js';
+import { loadCached, readSecretString, secretsExtensionFromEnv } from '../../store/secret-string.js';
 
 /** What the Slack app gave: its signing secret (required to accept anything) and, optionally, its bot token. */
 export interface SlackAppSecrets {
@@ -9,7 +9,7 @@ export interface SlackAppSecrets {
   botToken?: string;
 }
 
-/** Loads the secrets (once per process: they are configuration); undefined when none are configured. */
+/** Loads the secrets (kept for a minute, then read again: see loadCached); undefined when none are configured. */
 export type SlackSecretsSource = () => Promise<SlackAppSecrets | undefined>;
 
 const secretJson = z.object({ signingSecret: z.string().check(z.minLength(1)), botToken: z.optional(z.string().check(z.minLength(1))) });
@@ -33,9 +33,10 @@ export function parseSlackSecret(value: string): SlackAppSecrets {
 /**
  * On AWS the secrets live in Secrets Manager (PROCESSA_SLACK_SECRET names the secret; the stack
  * grants reading it alone, through the Parameters and Secrets extension); locally the dev runtime passes PROCESSA_SLACK_SIGNING_SECRET and
- * PROCESSA_SLACK_BOT_TOKEN through. A failed load is retried by the next request, not cached.
+ * PROCESSA_SLACK_BOT_TOKEN through. A failed load is retried by the next request, not cached; a rotated
+ * secret applies within SECRET_CACHE_TTL_MS. `now` is the cache's clock.
  */
-export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): SlackSecretsSource {
+export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, now?: () => Date): SlackSecretsSource {
   const local = env.PROCESSA_SLACK_SIGNING_SECRET;
   if (local) {
     const secrets: SlackAppSecrets = { signingSecret: local, ...(env.PROCESSA_SLACK_BOT_TOKEN ? { botToken: env.PROCESSA_SLACK_BOT_TOKEN } : {}) };
@@ -44,5 +45,5 @@ export function slackSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): Slack
   const secretId = env.PROCESSA_SLACK_SECRET;
   if (!secretId) return async () => undefined;
   const extension = secretsExtensionFromEnv(env);
-  return loadOnce(async () => parseSlackSecret(await readSecretString(secretId, 'The Slack secret', extension)));
+  return loadCached(async () => parseSlackSecret(await readSecretString(secretId, 'The Slack secret', extension)), now);
 }
