@@ -278,8 +278,8 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   };
   // The POST happened whatever the write below says: its log entry goes now.
   deps.recordAttempt?.(attempt);
-  const [saved] = await Promise.all([deps.states.save(next, versionOf(stored)), bookkeeping]);
-  if (!saved && !(await wroteItOurselves(deps.states, next))) return { kind: 'superseded', attempt };
+  const [saved] = await Promise.all([saveOverRead(deps.states, next, stored), bookkeeping]);
+  if (!saved) return { kind: 'superseded', attempt };
   switch (action.kind) {
     case 'delivered':
       return { kind: 'delivered', attempt };
@@ -297,13 +297,22 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
 }
 
 /**
- * A refused conditional write may be our own: the store committed it, the answer was lost, and the
- * SDK's retry then found the item already changed (by us). The state then says exactly what we
- * wrote; treating that as "another copy won" would acknowledge a message whose retry is still due.
+ * Writes the state over the one read before the attempt. A refusal is not always another copy's win:
+ * - the store may have committed our own write, lost the answer, and the SDK's retry then found the
+ *   item changed (by us): the state then says exactly what we wrote (its writeId);
+ * - a redrive queues a new generation first and marks it waiting (0 attempts) just after, so its
+ *   copy can be taken, and attempted, in between: that mark is the queuer's, not another attempt's,
+ *   and is written over (conditionally on it). Acknowledging the copy instead would strand the
+ *   delivery: waiting, with no message left to make its attempts.
+ * Anything else (another copy's attempt) is a lost race: false.
  */
-async function wroteItOurselves(states: DeliveryStateStore, next: DeliveryState): Promise<boolean> {
+async function saveOverRead(states: DeliveryStateStore, next: DeliveryState, read: DeliveryState | undefined): Promise<boolean> {
+  if (await states.save(next, versionOf(read))) return true;
   const stored = await states.get(next.endpointId, next.eventId);
-  return next.writeId !== undefined && stored?.writeId === next.writeId;
+  if (next.writeId !== undefined && stored?.writeId === next.writeId) return true;
+  const readBeforeQueued = read === undefined || read.generation < next.generation;
+  const queuedMark = stored?.generation === next.generation && stored.attempts === 0 && stored.status === 'waiting';
+  return readBeforeQueued && queuedMark && states.save(next, versionOf(stored));
 }
 
 export const DISABLED_REASON = 'endpoint disabled';
@@ -321,7 +330,7 @@ async function holdForDisabledEndpoint(
   const attempts = current?.attempts ?? 0;
   const next = deadState(message, attempts, at, DISABLED_REASON);
   const attempt = unsentAttempt(message, attempts + 1, at, 'not sent: the endpoint is disabled (enable it, then redrive)');
-  if (!(await deps.states.save(next, versionOf(stored)))) return { kind: 'skipped', reason: 'stale' };
+  if (!(await saveOverRead(deps.states, next, stored))) return { kind: 'skipped', reason: 'stale' };
   deps.recordAttempt?.(attempt);
   return { kind: 'held', attempt };
 }
@@ -343,7 +352,7 @@ async function deadForUnknownKind(
   const at = clockOf(deps)().toISOString();
   const attempts = current?.attempts ?? 0;
   const reason = unknownKindReason(endpoint.channel);
-  if (!(await deps.states.save(deadState(message, attempts, at, reason), versionOf(stored)))) return { kind: 'skipped', reason: 'stale' };
+  if (!(await saveOverRead(deps.states, deadState(message, attempts, at, reason), stored))) return { kind: 'skipped', reason: 'stale' };
   const attempt = unsentAttempt(message, attempts + 1, at, `not sent: ${reason}`);
   deps.recordAttempt?.(attempt);
   return { kind: 'dead', attempt, reason };

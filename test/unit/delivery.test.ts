@@ -250,9 +250,34 @@ describe('redrive from the delivery states', () => {
     const dlq = new MemoryDlq();
     await killAfter4(states, dlq, message);
     const down = { send: async () => Promise.reject(new Error('SQS down')) };
-    await expect(redriveDeadDeliveries('ep_1', { states, dlq, log: new MemoryDeliveryLog() }, down, { now })).rejects.toThrow('SQS down');
+    const failure = await redriveDeadDeliveries('ep_1', { states, dlq, log: new MemoryDeliveryLog() }, down, { now }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'service_unavailable', retryAfterSeconds: 120, cause: new Error('SQS down') });
     expect((await states.get('ep_1', message.eventId))?.status).toBe('dead');
     expect(dlq.messages.size).toBe(1);
+  });
+
+  it('a redriven copy the worker takes before the redrive marks it waiting still keeps its attempt and retry (20 at once)', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const dlq = new MemoryDlq();
+    const mine = Array.from({ length: 20 }, () => deliveryMessage(testEvent(), 'ep_1'));
+    for (const m of mine) await killAfter4(states, dlq, m);
+    // The worker receives each copy the moment it is queued and reads the still-dead state; its POST
+    // (failing) answers only after the redrive has marked the new generation waiting.
+    let marked!: () => void;
+    const redriveMarked = new Promise<void>((resolve) => (marked = resolve));
+    const post = (async () => {
+      await redriveMarked;
+      return { status: 500, durationMs: 1 };
+    }) as unknown as Poster;
+    const steps: Array<ReturnType<typeof deliverMessage>> = [];
+    const eager = { send: async (messages: DeliveryMessage[]) => void steps.push(...messages.map((m) => deliverMessage(m, 1, deps(states, post)))) };
+
+    expect(await redriveDeadDeliveries('ep_1', { states, dlq, log: new MemoryDeliveryLog() }, eager, { now })).toEqual({ redriven: 20, complete: true });
+    marked();
+    const settled = await Promise.all(steps);
+    // Each copy made attempt 1 of generation 1 and is due again: none acknowledged as superseded, none stranded.
+    expect(settled.map((step) => step.kind)).toEqual(Array(20).fill('retry'));
+    for (const m of mine) expect(await states.get('ep_1', m.eventId)).toMatchObject({ status: 'waiting', generation: 1, attempts: 1 });
   });
 
   it('logs a message SQS dead-lettered on its own (receive backstop) as dead, then redrives it', async () => {
