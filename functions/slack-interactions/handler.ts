@@ -17,7 +17,7 @@ import { count, logger, METRICS, publishMetrics, tracer } from '../../shared/obs
 import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
 import { draftStoreFromEnv } from '../../shared/store-factories.js';
 
-// Configuration and clients only: the secrets are loaded once, on the first request.
+// Configuration and clients only: the secrets are read on the first request and again each minute (loadCached).
 const secrets = slackSecretsFromEnv();
 const drafts = draftStoreFromEnv();
 const keys = apiKeyStoreFromEnv();

@@ -90,9 +90,9 @@ export class ProcessaFunction extends NodejsFunction {
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       role,
       // The extension reads secrets for the function (no Secrets Manager client in its bundle); WARN keeps its
-      // start-up lines out of the logs. Its cache is off: the function keeps a secret once it has loaded it, and
-      // retries a secret it could not use (a malformed value) on the next request, which the extension's cache
-      // would answer with the same bad value for minutes after an operator fixed it.
+      // start-up lines out of the logs. Its cache is off: the function keeps a secret for at most a minute (SECRET_CACHE_TTL_MS), so a
+      // rotation applies within it, and retries a secret it could not use (a malformed value) on the next request,
+      // which the extension's cache would answer with the same bad value for minutes after an operator fixed it.
       paramsAndSecrets: props.readsSecrets ? secretsExtension(props.secretsExtensionLayerArn) : undefined,
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
