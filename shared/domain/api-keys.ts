@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import './zod-config.js';
 import { ROLES, type Role } from './roles.js';
 import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js';
-import { APPROVAL_LIMITS, GROUP_NAME_PATTERN, type Decider } from './approvals.js';
+import { APPROVAL_LIMITS, GROUP_NAME_PATTERN, mayDecide, type ApprovalLapse, type Decider } from './approvals.js';
 import type { ApproverKeys, ReviewerDirectory } from './drafts-service.js';
 
 /** What is stored for a key: its hash, never the key. */
@@ -31,7 +31,12 @@ export type SlackLinkResult = { kind: 'updated'; record: ApiKeyRecord } | { kind
 export interface ApiKeyStore {
   put(record: ApiKeyRecord): Promise<void>;
   findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  /** Through the by-id index, which lags behind the table: not for judging whether a key is revoked or in a group now. */
   findById(id: string): Promise<ApiKeyRecord | undefined>;
+  /** The keys with these hashes, read strongly consistently (missing ones are left out). */
+  findByHashes(keyHashes: readonly string[]): Promise<ApiKeyRecord[]>;
+  /** The keys with these ids, read strongly consistently without the by-id index (a scan: for keys the index may not show yet). */
+  findByIdsConsistently(ids: readonly string[]): Promise<ApiKeyRecord[]>;
   list(limit: number, cursor?: string): Promise<{ items: ApiKeyRecord[]; nextCursor?: string }>;
   /** Marks the key revoked unless it already is; returns the stored record. */
   revoke(keyHash: string, at: string): Promise<ApiKeyRecord>;
@@ -229,12 +234,30 @@ export async function authenticate(store: ApiKeyStore, presented: string | undef
   return deciderOf(record);
 }
 
-/** Which approvers' keys are revoked now (or gone), so their approvals stop counting toward a quorum. */
+/**
+ * Which approvers' approvals stop counting on a draft now: the key is revoked (or gone), or it may
+ * no longer decide the draft (e.g. taken out of the assigned group), as the decide path judges it.
+ */
 export function approverKeys(store: ApiKeyStore): ApproverKeys {
   return {
-    async revokedAmong(keyIds) {
-      const records = await Promise.all(keyIds.map(async (id) => [id, await store.findById(id)] as const));
-      return new Set(records.filter(([, r]) => !r || r.revokedAt).map(([id]) => id));
+    async lapsedAmong(draft, keyIds) {
+      // The by-id index lags behind the table, but a key's hash never changes: the index only says
+      // where each key is, and the keys are then read strongly consistently by hash. A key the index
+      // does not show yet (created a moment ago) is read consistently without it.
+      const indexed = await Promise.all(keyIds.map((id) => store.findById(id)));
+      const unindexed = keyIds.filter((_, i) => !indexed[i]);
+      const [byHash, byScan] = await Promise.all([
+        store.findByHashes(indexed.flatMap((r) => (r ? [r.keyHash] : []))),
+        unindexed.length > 0 ? store.findByIdsConsistently(unindexed) : [],
+      ]);
+      const current = new Map([...byHash, ...byScan].map((r) => [r.id, r]));
+      const lapsed = new Map<string, ApprovalLapse>();
+      for (const id of keyIds) {
+        const record = current.get(id);
+        if (!record || record.revokedAt) lapsed.set(id, 'revoked');
+        else if (!mayDecide(draft, deciderOf(record))) lapsed.set(id, 'unassigned');
+      }
+      return lapsed;
     },
   };
 }

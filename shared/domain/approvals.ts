@@ -104,6 +104,18 @@ export function assertMayDecide(draftId: string, draft: AssignedDraft, decider: 
   throw new NotAssignedError(draftId, decider);
 }
 
+/**
+ * Why an earlier approval stops counting: its key was revoked (or is gone), or it may no longer
+ * decide the draft (taken out of the assigned group). An approval counts only while its key is
+ * live and assigned, judged when the next approval is recorded, so the one that completes the
+ * quorum counts only keys that may decide the draft at that moment.
+ */
+export type ApprovalLapse = 'revoked' | 'unassigned';
+const LAPSE_REASONS: Record<ApprovalLapse, string> = {
+  revoked: 'the approving key was revoked',
+  unassigned: 'the approving key is no longer assigned to the draft',
+};
+
 /** What one approval writes, planned from the draft as read. */
 export interface ApprovalChange {
   approval: Approval;
@@ -116,7 +128,7 @@ export interface ApprovalChange {
   completes: boolean;
   editedContent?: JsonObject;
   /**
-   * Set when approvals by keys revoked since are dropped: the approvals kept, and the exact key-id
+   * Set when approvals that lapsed since (ApprovalLapse) are dropped: the approvals kept, and the exact key-id
    * list read, which the write is conditional on (so nothing landed meanwhile is lost).
    */
   prune?: { keep: Approval[]; expectApprovedBy: string[] };
@@ -134,8 +146,8 @@ export function planApproval(
   decider: Decider,
   editedContent: JsonObject | undefined,
   now: Date,
-  /** Keys among the approvers that are revoked now: their approvals stop counting (and are dropped by this write). */
-  revoked: ReadonlySet<string> = new Set(),
+  /** Approvers whose approvals stop counting now, and why (they are dropped by this write). */
+  lapsed: ReadonlyMap<string, ApprovalLapse> = new Map(),
 ): ApprovalChange {
   assertMayDecide(draft.id, draft, decider);
   const at = now.toISOString();
@@ -150,10 +162,12 @@ export function planApproval(
     if (approvals.length > 0) history.push({ action: 'approvals_cleared', at, actor, cleared: approvals });
     priorCount = 0;
   } else {
-    const dead = approvals.filter((a) => revoked.has(a.by.keyId));
-    if (dead.length > 0) {
-      const keep = approvals.filter((a) => !revoked.has(a.by.keyId));
-      history.push({ action: 'approvals_cleared', at, actor: null, reason: 'the approving key was revoked', cleared: dead });
+    const keep = approvals.filter((a) => !lapsed.has(a.by.keyId));
+    if (keep.length < approvals.length) {
+      for (const lapse of ['revoked', 'unassigned'] as const) {
+        const cleared = approvals.filter((a) => lapsed.get(a.by.keyId) === lapse);
+        if (cleared.length > 0) history.push({ action: 'approvals_cleared', at, actor: null, reason: LAPSE_REASONS[lapse], cleared });
+      }
       prune = { keep, expectApprovedBy: approvals.map((a) => a.by.keyId) };
       priorCount = keep.length;
     }

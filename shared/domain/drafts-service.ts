@@ -9,6 +9,8 @@ import {
   planApproval,
   roundOf,
   type ApprovalChange,
+  type ApprovalLapse,
+  type AssignedDraft,
   type Decider,
 } from './approvals.js';
 import {
@@ -173,25 +175,30 @@ function assertStillOpen(current: Draft, now: Date): void {
   if (current.status !== 'pending') throw new AlreadyDecidedError(current);
 }
 
-/** Which of these approvers' keys are revoked now: an approval by a revoked key stops counting toward the quorum. */
+/** Which of these approvers' approvals stop counting toward the draft's quorum now: key revoked or gone, or no longer assigned to it. */
 export interface ApproverKeys {
-  revokedAmong(keyIds: readonly string[]): Promise<Set<string>>;
+  lapsedAmong(draft: AssignedDraft, keyIds: readonly string[]): Promise<Map<string, ApprovalLapse>>;
 }
 
 /**
- * revokedAmong for one decision and its retries: each key is asked about once. Caching is sound
- * within a call because a revoked key never comes back, and a live one read a moment ago is as
- * current as a re-read racing the same revocation would be.
+ * lapsedAmong for one decision and its retries: each key is asked about once. Caching is sound
+ * within a call because the draft's assignment never changes, and a key read a moment ago is as
+ * current as a re-read racing the same revocation or group change would be.
  */
-function revokedApproversOf(keys: ApproverKeys): (keyIds: readonly string[]) => Promise<Set<string>> {
-  const known = new Map<string, boolean>();
+function lapsedApproversOf(keys: ApproverKeys, draft: AssignedDraft): (keyIds: readonly string[]) => Promise<Map<string, ApprovalLapse>> {
+  const known = new Map<string, ApprovalLapse | undefined>();
   return async (keyIds) => {
     const unseen = keyIds.filter((id) => !known.has(id));
     if (unseen.length > 0) {
-      const revoked = await keys.revokedAmong(unseen);
-      for (const id of unseen) known.set(id, revoked.has(id));
+      const lapsed = await keys.lapsedAmong(draft, unseen);
+      for (const id of unseen) known.set(id, lapsed.get(id));
     }
-    return new Set(keyIds.filter((id) => known.get(id)));
+    const lapsed = new Map<string, ApprovalLapse>();
+    for (const id of keyIds) {
+      const lapse = known.get(id);
+      if (lapse) lapsed.set(id, lapse);
+    }
+    return lapsed;
   };
 }
 
@@ -211,7 +218,7 @@ export async function decideDraft(
   decision: Decision,
   decider: Decider,
   now = new Date(),
-  /** Without it, approvals by keys revoked since still count (callers that have the key store pass it). */
+  /** Without it, approvals by keys revoked or unassigned since still count (callers that have the key store pass it). */
   approverKeys?: ApproverKeys,
 ): Promise<Draft> {
   assertValidDraftId(id);
@@ -251,15 +258,15 @@ export async function decideReadDraft(
   // The round the approver read: given by the caller (the page, a Slack button, the API's approvalRound), else the one read here.
   const seenRound = decision.seenRound ?? roundOf(current);
   // Approvers' keys are looked up once per call: a retry asks only about approvers it has not seen.
-  const revokedApprovers = approverKeys ? revokedApproversOf(approverKeys) : async () => new Set<string>();
+  const lapsedApprovers = approverKeys ? lapsedApproversOf(approverKeys, current) : async () => new Map<string, ApprovalLapse>();
   for (let attempt = 1; attempt <= APPROVAL_ATTEMPTS; attempt++) {
     assertStillOpen(current, now);
     // Counting this approval after someone else's edit would cover content the caller never read
     // (an edit given without a round replaces the content with what its author wrote, so it may go on).
     if ((decision.editedContent === undefined || decision.seenRound !== undefined) && roundOf(current) !== seenRound) throw new ContentChangedError(current);
     const approvers = approvalsOf(current).map((a) => a.by.keyId);
-    const revoked = await revokedApprovers(approvers);
-    const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now, revoked));
+    const lapsed = await lapsedApprovers(approvers);
+    const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now, lapsed));
     if (result.kind === 'applied') return result.draft;
     if (result.kind === 'missing') throw new NotFoundError('draft', id);
     current = result.current;

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -13,6 +15,7 @@ import {
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { SlackUserLinkedError, type ApiKeyRecord, type ApiKeyStore, type SlackLinkResult } from '../domain/api-keys.js';
+import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { withStoreErrors } from './dynamo-client.js';
 
@@ -26,6 +29,8 @@ const positionSchema = z.strictObject({ keyHash: z.string().check(z.regex(/^(?:[
  */
 const slackLinkKey = (slackUserId: string) => `slack-user#${slackUserId}`;
 const isLink = (item: Record<string, unknown>) => typeof item.linkedKeyHash === 'string';
+/** Bounded retries of a BatchGetItem's unprocessed keys (throttling). */
+const BATCH_GET_ATTEMPTS = 6;
 
 export class DynamoApiKeyStore implements ApiKeyStore {
   constructor(
@@ -168,6 +173,51 @@ export class DynamoApiKeyStore implements ApiKeyStore {
         new QueryCommand({ TableName: this.tableName, IndexName: 'by-id', KeyConditionExpression: 'id = :id', ExpressionAttributeValues: { ':id': id } }),
       );
       return Items[0] as ApiKeyRecord | undefined;
+    });
+  }
+
+  findByHashes(keyHashes: readonly string[]): Promise<ApiKeyRecord[]> {
+    return withStoreErrors(async () => {
+      const found: ApiKeyRecord[] = [];
+      const chunks: Array<Array<Record<string, unknown>>> = [];
+      for (let i = 0; i < keyHashes.length; i += 100) chunks.push(keyHashes.slice(i, i + 100).map((keyHash) => ({ keyHash })));
+      for (const chunk of chunks) {
+        let keys = chunk;
+        for (let attempt = 1; keys.length > 0; attempt++) {
+          // Unprocessed keys (throttling) are retried a few times; past them, a 503 rather than a judgement on missing keys.
+          if (attempt > BATCH_GET_ATTEMPTS) throw new ServiceUnavailableError(1);
+          if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);
+          const { Responses, UnprocessedKeys } = await this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+          );
+          found.push(...((Responses?.[this.tableName] ?? []) as ApiKeyRecord[]));
+          keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        }
+      }
+      return found;
+    });
+  }
+
+  findByIdsConsistently(ids: readonly string[]): Promise<ApiKeyRecord[]> {
+    return withStoreErrors(async () => {
+      // A strongly consistent scan: the table holds a handful of keys, and only keys created a moment ago come here.
+      const values = Object.fromEntries(ids.map((id, i) => [`:id${i}`, id]));
+      const found: ApiKeyRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            ConsistentRead: true,
+            FilterExpression: `id IN (${Object.keys(values).join(', ')})`,
+            ExpressionAttributeValues: values,
+            ExclusiveStartKey: start,
+          }),
+        );
+        found.push(...((page.Items ?? []) as ApiKeyRecord[]));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return found;
     });
   }
 

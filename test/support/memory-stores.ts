@@ -45,6 +45,12 @@ export class MemoryApiKeyStore implements ApiKeyStore {
   async findById(id: string) {
     return [...this.records.values()].find((r) => r.id === id);
   }
+  async findByHashes(keyHashes: readonly string[]) {
+    return keyHashes.flatMap((h) => (this.records.has(h) ? [{ ...this.records.get(h)! }] : []));
+  }
+  async findByIdsConsistently(ids: readonly string[]) {
+    return [...this.records.values()].filter((r) => ids.includes(r.id)).map((r) => ({ ...r }));
+  }
   async list() {
     return { items: [...this.records.values()] };
   }

@@ -3,7 +3,8 @@ import { approvalsOf, mayDecide, type Decider } from '../../shared/domain/approv
 import type { Actor, Draft } from '../../shared/domain/draft.js';
 import { createDraft, decideDraft, type ActiveDecider, type ApproverKeys, type ReviewerDirectory } from '../../shared/domain/drafts-service.js';
 import { DomainError, ValidationError } from '../../shared/domain/errors.js';
-import { MemoryDraftStore } from '../support/memory-stores.js';
+import { approverKeys, authenticate, createApiKey, keyDirectory, revokeApiKey, updateApiKey, type ApiKeyRecord } from '../../shared/domain/api-keys.js';
+import { MemoryApiKeyStore, MemoryDraftStore } from '../support/memory-stores.js';
 
 const agent: Actor = { keyId: 'key_agent', name: 'bot', role: 'agent' };
 const reviewer = (n: string, groups: string[] = []): Decider => ({ keyId: `key_${n}`, name: n, role: 'reviewer', groups });
@@ -129,11 +130,15 @@ describe('quorum', () => {
     const store = new MemoryDraftStore();
     const draft = await assigned(store, ['group:finance', 'key_carol'], 2);
     await decideDraft(store, draft.id, { kind: 'approve' }, alice);
-    const revokedKeys: ApproverKeys = { revokedAmong: async (ids) => new Set(ids.filter((id) => id === 'key_alice')) };
+    const revokedKeys: ApproverKeys = { lapsedAmong: async (_draft, ids) => new Map(ids.filter((id) => id === 'key_alice').map((id) => [id, 'revoked'])) };
     const afterBob = await decideDraft(store, draft.id, { kind: 'approve' }, bob, new Date(), revokedKeys);
     expect(afterBob.status).toBe('pending');
     expect(afterBob.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob']);
-    expect(afterBob.history.find((h) => h.action === 'approvals_cleared')).toMatchObject({ actor: null, cleared: [{ by: { keyId: 'key_alice' } }] });
+    expect(afterBob.history.find((h) => h.action === 'approvals_cleared')).toMatchObject({
+      actor: null,
+      reason: 'the approving key was revoked',
+      cleared: [{ by: { keyId: 'key_alice' } }],
+    });
     const done = await decideDraft(store, draft.id, { kind: 'approve' }, carol, new Date(), revokedKeys);
     expect(done).toMatchObject({ status: 'approved' });
     expect(done.approvals!.map((a) => a.by.keyId)).toEqual(['key_bob', 'key_carol']);
@@ -155,9 +160,9 @@ describe('quorum', () => {
     };
     const asked: string[][] = [];
     const keys: ApproverKeys = {
-      revokedAmong: async (ids) => {
+      lapsedAmong: async (_draft, ids) => {
         asked.push([...ids]);
-        return new Set();
+        return new Map();
       },
     };
     const done = await decideDraft(store, draft.id, { kind: 'approve' }, bob, new Date(), keys);
@@ -179,6 +184,103 @@ describe('quorum', () => {
     const draft = (await createDraft(store, { title: 't', content: { a: 1 } }, agent)).draft;
     expect(draft).toMatchObject({ reviewers: [], requiredApprovals: 1, approvals: [] });
     expect(await decideDraft(store, draft.id, { kind: 'approve' }, emailRecipient)).toMatchObject({ status: 'approved' });
+  });
+});
+
+/** Approvers judged through the key store itself (approverKeys), as the API, the review page and Slack do. */
+describe('approvals by keys changed since', () => {
+  /** A finance team of keys in a key store, each with the decider its key authenticates as now. */
+  async function team(keys: MemoryApiKeyStore, names: string[]) {
+    const made = await Promise.all(names.map((name) => createApiKey(keys, { name, role: 'reviewer', groups: ['finance'] }, null)));
+    return {
+      ids: Object.fromEntries(made.map((k) => [k.name, k.id])),
+      as: (name: string) => authenticate(keys, made.find((k) => k.name === name)!.key),
+    };
+  }
+  const approve = (drafts: MemoryDraftStore, id: string, decider: Decider, keys: MemoryApiKeyStore) =>
+    decideDraft(drafts, id, { kind: 'approve' }, decider, new Date(), approverKeys(keys));
+  const financeDraft = async (drafts: MemoryDraftStore, keys: MemoryApiKeyStore, required: number) => {
+    const input = { title: 'Refund', content: { a: 1 }, reviewers: ['group:finance'], requiredApprovals: required };
+    return (await createDraft(drafts, input, agent, { directory: keyDirectory(keys) })).draft;
+  };
+
+  it('an approval by a key taken out of the assigned group stops counting: the next approval drops it (in the history)', async () => {
+    const keys = new MemoryApiKeyStore();
+    const drafts = new MemoryDraftStore();
+    const t = await team(keys, ['mallory', 'bob', 'erin']);
+    const draft = await financeDraft(drafts, keys, 2);
+    await approve(drafts, draft.id, await t.as('mallory'), keys);
+    await updateApiKey(keys, t.ids.mallory!, { groups: [] });
+    const afterBob = await approve(drafts, draft.id, await t.as('bob'), keys);
+    expect(afterBob.status).toBe('pending');
+    expect(afterBob.approvals!.map((a) => a.by.name)).toEqual(['bob']);
+    expect(afterBob.history.find((h) => h.action === 'approvals_cleared')).toMatchObject({
+      actor: null,
+      reason: 'the approving key is no longer assigned to the draft',
+      cleared: [{ by: { keyId: t.ids.mallory } }],
+    });
+    const done = await approve(drafts, draft.id, await t.as('erin'), keys);
+    expect(done.status).toBe('approved');
+    expect(done.approvals!.map((a) => a.by.name)).toEqual(['bob', 'erin']);
+  });
+
+  it('a key put back in the group counts while its approval was not dropped yet; once dropped, only a new approval counts', async () => {
+    const keys = new MemoryApiKeyStore();
+    const drafts = new MemoryDraftStore();
+    const t = await team(keys, ['mallory', 'bob', 'erin']);
+    // Out and back in before anyone else approved: assigned when the quorum completes, so it counts.
+    const kept = await financeDraft(drafts, keys, 2);
+    await approve(drafts, kept.id, await t.as('mallory'), keys);
+    await updateApiKey(keys, t.ids.mallory!, { groups: [] });
+    await updateApiKey(keys, t.ids.mallory!, { groups: ['finance'] });
+    const keptDone = await approve(drafts, kept.id, await t.as('bob'), keys);
+    expect(keptDone.status).toBe('approved');
+    expect(keptDone.approvals!.map((a) => a.by.name)).toEqual(['mallory', 'bob']);
+    // Dropped while out (Bob approved meanwhile): back in the group, she must approve again.
+    const dropped = await financeDraft(drafts, keys, 3);
+    await approve(drafts, dropped.id, await t.as('mallory'), keys);
+    await updateApiKey(keys, t.ids.mallory!, { groups: [] });
+    await approve(drafts, dropped.id, await t.as('bob'), keys);
+    await updateApiKey(keys, t.ids.mallory!, { groups: ['finance'] });
+    const afterErin = await approve(drafts, dropped.id, await t.as('erin'), keys);
+    expect(afterErin.status).toBe('pending');
+    expect(afterErin.approvals!.map((a) => a.by.name)).toEqual(['bob', 'erin']);
+    const done = await approve(drafts, dropped.id, await t.as('mallory'), keys);
+    expect(done.status).toBe('approved');
+    expect(done.approvals!.map((a) => a.by.name)).toEqual(['bob', 'erin', 'mallory']);
+  });
+
+  it('judges approvers on the keys as they are, not on a by-id index that lags behind', async () => {
+    /** The by-id index as DynamoDB's GSI may serve it: a snapshot taken earlier (keys created since are missing). */
+    class LaggingKeyStore extends MemoryApiKeyStore {
+      index = new Map<string, ApiKeyRecord>();
+      catchUp() {
+        this.index = new Map([...this.records.values()].map((r) => [r.id, structuredClone(r)]));
+      }
+      override async findById(id: string) {
+        return this.index.get(id);
+      }
+    }
+    const keys = new LaggingKeyStore();
+    const drafts = new MemoryDraftStore();
+    const t = await team(keys, ['mallory', 'bob', 'erin', 'fred']);
+    keys.catchUp();
+    // Revoked, and taken out of the group, after the index last caught up: both still look live there.
+    const revoked = await financeDraft(drafts, keys, 2);
+    const moved = await financeDraft(drafts, keys, 2);
+    await approve(drafts, revoked.id, await t.as('mallory'), keys);
+    await approve(drafts, moved.id, await t.as('bob'), keys);
+    await revokeApiKey(keys, t.ids.mallory!);
+    await updateApiKey(keys, t.ids.bob!, { groups: [] });
+    expect(await approve(drafts, revoked.id, await t.as('erin'), keys)).toMatchObject({ status: 'pending', approvals: [{ by: { name: 'erin' } }] });
+    expect(await approve(drafts, moved.id, await t.as('erin'), keys)).toMatchObject({ status: 'pending', approvals: [{ by: { name: 'erin' } }] });
+    // Created after the index last caught up: absent there, yet live, so its approval counts.
+    const fresh = (await team(keys, ['gina'])).as;
+    const created = await financeDraft(drafts, keys, 2);
+    await approve(drafts, created.id, await fresh('gina'), keys);
+    const done = await approve(drafts, created.id, await t.as('fred'), keys);
+    expect(done.status).toBe('approved');
+    expect(done.approvals!.map((a) => a.by.name)).toEqual(['gina', 'fred']);
   });
 });
 
