@@ -1,4 +1,4 @@
-import { FLASH_TTL_SECONDS } from '../../shared/domain/sessions.js';
+import { FLASH_TTL_SECONDS, type Flash } from '../../shared/domain/sessions.js';
 import { renderSettings } from '../../shared/webhooks/endpoint-pages.js';
 import { pageHandler, pageProblem, redirect, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
 import type { ChannelForm, SettingsState } from '../../shared/pages/settings-views.js';
@@ -42,9 +42,24 @@ const NOTICES: Record<string, (n: number) => string> = {
 };
 
 /** Shows a new secret once, on the page the browser is redirected to, so a reload never repeats the POST. */
-async function revealAfterRedirect(request: SignedInPageRequest, endpointId: string, secret: string, note: string, notice: string) {
-  await sessions.setFlash(request.session.id, { endpointId, secret, note }, Math.floor(Date.now() / 1000) + FLASH_TTL_SECONDS);
+async function revealAfterRedirect(request: SignedInPageRequest, endpointId: string, note: string, notice: string) {
+  await sessions.setFlash(request.session.id, { endpointId, note }, Math.floor(Date.now() / 1000) + FLASH_TTL_SECONDS);
   return redirect(`/settings/webhooks?notice=${notice}#${endpointId}`);
+}
+
+/**
+ * Each flashed endpoint with its signing secret as it is now, read when the page is shown: the
+ * secret a racing rotation generated may already be rotated out, and a receiver set up with it
+ * would break when its grace ends. A deleted endpoint shows nothing.
+ */
+async function currentSecrets(flashes: Flash[]) {
+  const shown = await Promise.all(
+    flashes.map(async (flash) => {
+      const secret = (await endpoints.get(flash.endpointId))?.secrets[0]?.value;
+      return secret === undefined ? [] : [{ ...flash, secret }];
+    }),
+  );
+  return shown.flat();
 }
 
 const render = (request: SignedInPageRequest, status: number, state: SettingsState) =>
@@ -89,15 +104,15 @@ export const handler = pageHandler(
     'GET /settings/webhooks': async (request) => {
       const code = request.query.get('notice') ?? '';
       const count = Number.parseInt(request.query.get('n') ?? '0', 10) || 0;
-      const flash = await sessions.takeFlash(request.session.id, new Date());
-      return render(request, 200, { notice: NOTICES[code]?.(count), revealed: flash });
+      const flashes = await sessions.takeFlashes(request.session.id, new Date());
+      return render(request, 200, { notice: NOTICES[code]?.(count), revealed: await currentSecrets(flashes) });
     },
     'POST /settings/webhooks': async (request) => {
       const form = { url: request.form.get('url') ?? '', description: request.form.get('description') ?? '', events: request.form.getAll('events') };
       try {
         const input = parseOrThrow(createEndpointSchema, { url: form.url, description: form.description || undefined, events: form.events });
         const created = await createEndpoint(endpoints, input, policy);
-        return revealAfterRedirect(request, created.id, created.secret, 'Signing secret — copy it now; it is not shown again:', 'added');
+        return revealAfterRedirect(request, created.id, 'Signing secret — copy it now; it is not shown again:', 'added');
       } catch (error) {
         const problem = pageProblem(error);
         if (!problem) throw error;
@@ -136,13 +151,7 @@ export const handler = pageHandler(
     },
     'POST /settings/webhooks/{id}/rotate-secret': async (request) => {
       const rotated = await rotateSecret(endpoints, endpointId(request));
-      return revealAfterRedirect(
-        request,
-        rotated.id,
-        rotated.secret,
-        'New signing secret — copy it now. The previous one keeps signing for 24 hours:',
-        'rotated',
-      );
+      return revealAfterRedirect(request, rotated.id, 'New signing secret — copy it now. The previous one keeps signing for 24 hours:', 'rotated');
     },
     'POST /settings/webhooks/{id}/delete': async (request) => {
       if (request.form.get('confirm') !== 'yes') {

@@ -18,19 +18,21 @@ export interface Session {
 /** A session as resumed for one request: its actor is the key as it is now, groups included (never stored). */
 export type ResumedSession = Session & { actor: Decider };
 
-/** Something to show once on the next page view (post/redirect/get), e.g. a new signing secret. */
+/**
+ * An endpoint whose signing secret the next page view shows once (post/redirect/get). It holds no
+ * secret: the page shows the endpoint's current one, so of rotations racing, the newest is shown.
+ */
 export interface Flash {
   endpointId: string;
-  secret: string;
   note: string;
 }
 export const FLASH_TTL_SECONDS = 120;
 
 export interface SessionStore {
-  /** Stores a flash on the session, replacing any earlier one. */
+  /** Stores a flash on the session beside those of other endpoints, replacing an earlier one for the same endpoint. */
   setFlash(id: string, flash: Flash, expiresAtEpoch: number): Promise<void>;
-  /** Reads and removes the session's flash atomically; expired flashes are ignored. */
-  takeFlash(id: string, now: Date): Promise<Flash | undefined>;
+  /** Reads and removes all the session's flashes atomically; expired ones are ignored. */
+  takeFlashes(id: string, now: Date): Promise<Flash[]>;
   put(session: Session): Promise<void>;
   get(id: string): Promise<Session | undefined>;
   delete(id: string): Promise<void>;

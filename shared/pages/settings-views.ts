@@ -10,8 +10,8 @@ import type { Viewer } from './layout.js';
 export interface SettingsState {
   notice?: string;
   error?: string;
-  /** A secret shown once, right after creation or rotation. */
-  revealed?: { endpointId: string; secret: string; note: string };
+  /** Secrets shown once, right after creation or rotation (one per endpoint: two tabs may have added two). */
+  revealed?: { endpointId: string; secret: string; note: string }[];
   /** The add form's values, kept when they were refused. */
   form?: { url: string; description: string; events: string[] };
   /** An add-channel form's values, kept when they were refused. */
@@ -90,6 +90,7 @@ function healthLine(health: EndpointHealth): SafeHtml {
 }
 
 function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], health: EndpointHealth, state: SettingsState): SafeHtml {
+  const revealed = state.revealed?.find((r) => r.endpointId === endpoint.id);
   const action = (path: string, label: string, cls = 'secondary', extra: SafeHtml | '' = '') =>
     html`<form method="post" action="/settings/webhooks/${endpoint.id}/${path}"><input type="hidden" name="_csrf" value="${viewer.csrfToken}">${extra}<button class="${cls}" type="submit">${label}</button></form>`;
   const dead = attempts.filter((a) => a.outcome === 'dead').length;
@@ -99,11 +100,7 @@ function endpointCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Deliv
     <p class="muted">${endpoint.description || 'No description'} · ${endpoint.events.join(', ')} · ${endpoint.enabled ? 'enabled' : disabledText(endpoint)} · retries: ${retryText(endpoint)} · ${endpoint.id}</p>
     ${healthLine(health)}
     ${previousSecrets(endpoint)}
-    ${
-      state.revealed?.endpointId === endpoint.id
-        ? html`<p class="notice" role="status">${state.revealed.note}<br><span class="secret" data-secret>${state.revealed.secret}</span></p>`
-        : ''
-    }
+    ${revealed ? html`<p class="notice" role="status">${revealed.note}<br><span class="secret" data-secret>${revealed.secret}</span></p>` : ''}
     ${dead > 0 ? html`<p class="notice error">${dead} dead ${dead === 1 ? 'delivery' : 'deliveries'} in the recent log. Fix the receiver, then redrive.</p>` : failing > 0 ? html`<p class="notice">${failing} failed ${failing === 1 ? 'attempt' : 'attempts'} recently; retries are scheduled.</p>` : ''}
     <div class="actions">${action('test', 'Test Webhook', '')}${action('rotate-secret', 'Rotate secret')}${action('redrive', 'Redrive dead deliveries')}${action('delete', 'Delete endpoint', 'danger', html`<label class="confirm"><input type="checkbox" name="confirm" value="yes" required> Yes, delete it</label>`)}</div>
     <p class="muted">“Test Webhook” sends a <code>draft.rejected</code> marked <code>"test": true</code> (draft id <code>test_…</code>): receivers built from the documentation log it and execute nothing.</p>

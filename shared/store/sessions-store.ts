@@ -26,32 +26,39 @@ export class DynamoSessionStore implements SessionStore {
 
   setFlash(id: string, flash: Flash, expiresAtEpoch: number): Promise<void> {
     return withStoreErrors(async () => {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { id },
-          UpdateExpression: 'SET flash = :flash',
-          ConditionExpression: 'attribute_exists(id)',
-          ExpressionAttributeValues: { ':flash': { ...flash, expiresAtEpoch } },
-        }),
-      );
+      // One map entry per endpoint, so two tabs adding endpoints each keep theirs. A nested SET needs
+      // its map to exist and one expression may not both create and fill it: first make sure it is
+      // there (takeFlashes empties it, never removes it), then set this endpoint's entry.
+      for (const update of [
+        { UpdateExpression: 'SET flashes = if_not_exists(flashes, :none)', ExpressionAttributeValues: { ':none': {} } },
+        {
+          UpdateExpression: 'SET flashes.#endpoint = :flash',
+          ExpressionAttributeNames: { '#endpoint': flash.endpointId },
+          ExpressionAttributeValues: { ':flash': { note: flash.note, expiresAtEpoch } },
+        },
+      ]) {
+        await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: { id }, ConditionExpression: 'attribute_exists(id)', ...update }));
+      }
     });
   }
 
-  takeFlash(id: string, now: Date): Promise<Flash | undefined> {
+  takeFlashes(id: string, now: Date): Promise<Flash[]> {
     return withStoreErrors(async () => {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id },
-          UpdateExpression: 'REMOVE flash',
+          // flash is the single flash of earlier versions, which held a copy of the secret.
+          UpdateExpression: 'SET flashes = :none REMOVE flash',
           ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':none': {} },
           ReturnValues: 'UPDATED_OLD',
         }),
       );
-      const flash = Attributes?.flash as (Flash & { expiresAtEpoch: number }) | undefined;
-      if (!flash || flash.expiresAtEpoch <= epoch(now)) return undefined;
-      return { endpointId: flash.endpointId, secret: flash.secret, note: flash.note };
+      const flashes = (Attributes?.flashes ?? {}) as Record<string, { note: string; expiresAtEpoch: number }>;
+      return Object.entries(flashes)
+        .filter(([, flash]) => flash.expiresAtEpoch > epoch(now))
+        .map(([endpointId, flash]) => ({ endpointId, note: flash.note }));
     });
   }
 

@@ -1,0 +1,140 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
+import { createDocumentClient } from '../../shared/store/dynamo-client.js';
+import { DynamoEndpointStore } from '../../shared/store/webhooks-store.js';
+import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+
+/**
+ * The settings page shows a signing secret once, on the page after an add or a rotation. What it
+ * shows must be the endpoint's current secret: one rotated out stops signing after its grace, so a
+ * receiver set up with it breaks a day later. Driven as a browser does (session cookie, CSRF token)
+ * against `npm run dev`, with double clicks and two tabs in one session.
+ */
+let runtime: DevRuntime;
+let admin: ReturnType<typeof apiClient>;
+let dynamo: DynamoDBClient;
+let stored: DynamoEndpointStore;
+
+beforeAll(async () => {
+  runtime = await startDevRuntime();
+  admin = apiClient(runtime.url, runtime.adminKey);
+  const info = runtime.info();
+  dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
+  stored = new DynamoEndpointStore(createDocumentClient(dynamo), info.tables.webhooks);
+}, 90_000);
+
+afterAll(async () => {
+  dynamo?.destroy();
+  await runtime?.stop();
+});
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+/** Signs in through the form as a browser does; returns the session cookie and the page's CSRF token. */
+async function signIn(): Promise<{ cookie: string; csrf: string }> {
+  const login = await fetch(`${runtime.url}/review`);
+  const csrfCookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('processa_login_csrf='))!
+    .split(';')[0]!;
+  const res = await fetch(`${runtime.url}/review/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+    body: form({ _csrf: csrfCookie.split('=')[1]!, key: runtime.adminKey, next: '/settings/webhooks' }),
+  });
+  expect(res.status).toBe(303);
+  const cookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('processa_session='))!
+    .split(';')[0]!;
+  const settings = await pageAs(cookie, '/settings/webhooks');
+  return { cookie, csrf: settings.html.match(/name="_csrf" value="([^"]+)"/)![1]! };
+}
+
+async function pageAs(cookie: string, path: string, fields?: Record<string, string>) {
+  const res = await fetch(`${runtime.url}${path}`, {
+    method: fields ? 'POST' : 'GET',
+    redirect: 'manual',
+    headers: { cookie, ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    body: fields ? form(fields) : undefined,
+  });
+  return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+}
+
+/** The secrets the page reveals, by the endpoint card they are shown in. */
+function revealedSecrets(html: string): Record<string, string[]> {
+  const shown: Record<string, string[]> = {};
+  for (const card of html.split('<section class="card"').slice(1)) {
+    const id = card.match(/^ id="([^"]+)"/)?.[1];
+    const secrets = [...card.matchAll(/data-secret>([^<]*)</g)].map((m) => m[1]!.trim());
+    if (id && secrets.length > 0) shown[id] = secrets;
+  }
+  return shown;
+}
+
+const currentSecret = async (id: string) => (await stored.get(id))!.secrets[0]!.value;
+
+async function newEndpoint(path: string): Promise<string> {
+  const res = await admin('POST', '/v1/webhooks', { url: `http://localhost:9/${path}` });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+describe('the secret the settings page shows once', () => {
+  it('after 20 Rotate POSTs at once in one session, the page shows the endpoint current secret, once', async () => {
+    const { cookie, csrf } = await signIn();
+    // A few endpoints in turn: which of the racing rotations records its reveal last varies from run to run.
+    for (const round of [1, 2, 3, 4, 5]) {
+      const id = await newEndpoint(`rotated-at-once-${round}`);
+      const rotations = await Promise.all(Array.from({ length: 20 }, () => pageAs(cookie, `/settings/webhooks/${id}/rotate-secret`, { _csrf: csrf })));
+      // Rotations that lost every write round are refused (409); the rest redirect to the reveal.
+      expect(rotations.filter((r) => r.status === 303).length).toBeGreaterThan(0);
+      for (const r of rotations) expect([303, 409]).toContain(r.status);
+
+      const page = await pageAs(cookie, '/settings/webhooks?notice=rotated');
+      expect(page.status).toBe(200);
+      expect(revealedSecrets(page.html)).toEqual({ [id]: [await currentSecret(id)] });
+      expect(revealedSecrets((await pageAs(cookie, '/settings/webhooks')).html)).toEqual({});
+    }
+  }, 90_000);
+
+  it('endpoints added at once from other tabs of one session (2, then 20) all show their secret', async () => {
+    const { cookie, csrf } = await signIn();
+    for (const tabs of [2, 20]) {
+      const adds = await Promise.all(
+        Array.from({ length: tabs }, (_, tab) =>
+          pageAs(cookie, '/settings/webhooks', {
+            _csrf: csrf,
+            url: `http://localhost:9/tab-${tabs}-${tab}`,
+            description: `tab ${tab}`,
+            events: 'draft.approved',
+          }),
+        ),
+      );
+      const ids = adds.map((add) => {
+        expect(add.status).toBe(303);
+        return add.location!.split('#')[1]!;
+      });
+
+      const page = await pageAs(cookie, '/settings/webhooks?notice=added');
+      const expected = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, [await currentSecret(id)]])));
+      expect(revealedSecrets(page.html)).toEqual(expected);
+      expect(revealedSecrets((await pageAs(cookie, '/settings/webhooks')).html)).toEqual({});
+    }
+  }, 90_000);
+
+  it('a rotation from elsewhere after this one shows the newer secret; a deleted endpoint shows none', async () => {
+    const { cookie, csrf } = await signIn();
+    const rotatedTwice = await newEndpoint('rotated-twice');
+    const deleted = await newEndpoint('deleted');
+    expect((await pageAs(cookie, `/settings/webhooks/${rotatedTwice}/rotate-secret`, { _csrf: csrf })).status).toBe(303);
+    expect((await pageAs(cookie, `/settings/webhooks/${deleted}/rotate-secret`, { _csrf: csrf })).status).toBe(303);
+    // Before this tab's page loads, another admin rotates again (API) and the other endpoint is deleted.
+    expect((await admin('POST', `/v1/webhooks/${rotatedTwice}/rotate-secret`, {})).status).toBe(200);
+    expect((await admin('DELETE', `/v1/webhooks/${deleted}`)).status).toBe(200);
+
+    const page = await pageAs(cookie, '/settings/webhooks?notice=rotated');
+    expect(revealedSecrets(page.html)).toEqual({ [rotatedTwice]: [await currentSecret(rotatedTwice)] });
+  }, 60_000);
+});
