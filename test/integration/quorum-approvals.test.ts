@@ -146,6 +146,69 @@ describe('quorum approvals on DynamoDB', () => {
     expect(final.history.filter((h) => h.action === 'approvals_cleared')).toHaveLength(1);
   });
 
+  const setGroups = (keyId: string, groups: string[]) =>
+    invoke(keysHandler, apiEvent({ routeKey: 'PATCH /v1/keys/{id}', pathParameters: { id: keyId }, headers: bearer(seeded.admin.key), body: { groups } }));
+  type Final = {
+    status: string;
+    approvals: Array<{ by: { keyId: string } }>;
+    history: Array<{ action: string; reason?: string; cleared?: Array<{ by: { keyId: string } }> }>;
+  };
+
+  it('an approval by a key taken out of the group stops counting: the next approval drops it and the quorum needs another', async () => {
+    const group = unique();
+    const [mallory, bob, erin] = await reviewers(3, [group]);
+    const id = ((await create({ title: 'moved approver', content: { a: 1 }, reviewers: [`group:${group}`], requiredApprovals: 2 })).body as { id: string }).id;
+    expect((await decide(id, 'approve', mallory!.key)).status).toBe(200);
+    expect((await setGroups(mallory!.id, [])).status).toBe(200);
+    const afterBob = await decide(id, 'approve', bob!.key);
+    expect(afterBob.status).toBe(200);
+    const pending = (await get(id)).body as Final;
+    expect(pending.status).toBe('pending');
+    expect(pending.approvals.map((a) => a.by.keyId)).toEqual([bob!.id]);
+    expect(pending.history.filter((h) => h.action === 'approvals_cleared')).toMatchObject([
+      { reason: 'the approving key is no longer assigned to the draft', cleared: [{ by: { keyId: mallory!.id } }] },
+    ]);
+    expect((await decide(id, 'approve', erin!.key)).body).toMatchObject({
+      status: 'approved',
+      approvals: [{ by: { keyId: bob!.id } }, { by: { keyId: erin!.id } }],
+    });
+  });
+
+  it('20 approvals at once after an approver left the group mid-way: the quorum completes once, never with the removed approval', async () => {
+    const group = unique();
+    const team = await reviewers(23, [group]);
+    const [mallory, ...others] = team;
+    const id = ((await create({ title: 'moved mid-way', content: { a: 1 }, reviewers: [`group:${group}`], requiredApprovals: 5 })).body as { id: string }).id;
+    const early = await Promise.all([mallory!, others[0]!, others[1]!].map((k) => decide(id, 'approve', k.key)));
+    expect(early.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect((await setGroups(mallory!.id, [])).status).toBe(200);
+    const results = await Promise.all(others.slice(2).map((k) => decide(id, 'approve', k.key)));
+    expect(results).toHaveLength(20);
+    // Two approvals were kept; three more complete the quorum of five.
+    expect(results.filter((r) => r.status === 200)).toHaveLength(3);
+    const final = (await get(id)).body as Final;
+    expect(final.status).toBe('approved');
+    expect(final.approvals).toHaveLength(5);
+    expect(new Set(final.approvals.map((a) => a.by.keyId)).size).toBe(5);
+    expect(final.approvals.map((a) => a.by.keyId)).not.toContain(mallory!.id);
+    expect(final.history.filter((h) => h.action === 'approved')).toHaveLength(1);
+    expect(final.history.filter((h) => h.action === 'approvals_cleared')).toMatchObject([{ cleared: [{ by: { keyId: mallory!.id } }] }]);
+  });
+
+  it('the key store reads approvers strongly consistently, by hash and (for keys the index may not show yet) by id', async () => {
+    const [a, b] = await reviewers(2, ['x']);
+    const [recA, recB] = await Promise.all([keyStore.findById(a!.id), keyStore.findById(b!.id)]);
+    await keyStore.revoke(recA!.keyHash, new Date().toISOString());
+    await keyStore.setGroups(recB!.keyHash, []);
+    const byHash = await keyStore.findByHashes([recA!.keyHash, recB!.keyHash, 'f'.repeat(64)]);
+    expect(byHash.map((r) => r.id).sort()).toEqual([a!.id, b!.id].sort());
+    expect(byHash.find((r) => r.id === a!.id)!.revokedAt).toBeDefined();
+    expect(byHash.find((r) => r.id === b!.id)!.groups).toBeUndefined();
+    const byId = await keyStore.findByIdsConsistently([a!.id, b!.id, 'key_doesnotexist']);
+    expect(byId.map((r) => r.id).sort()).toEqual([a!.id, b!.id].sort());
+    expect(byId.find((r) => r.id === a!.id)!.revokedAt).toBeDefined();
+  });
+
   it('bad assignments are 400 naming the field', async () => {
     const group = unique();
     await reviewers(1, [group]);
