@@ -4,7 +4,7 @@ import type { EndpointStore } from './endpoints.js';
 import { subscribes } from './subscriptions.js';
 import { createdEvent, decisionEvent, type WebhookEvent } from './events.js';
 import type { DeliveryMessage, DeliveryQueue } from './delivery-message.js';
-import { queuedState, type DeliveryStateStore } from './delivery-state.js';
+import { queuedState, stateId, type DeliveryStateStore } from './delivery-state.js';
 
 /** The endpoints, read once per batch of decisions rather than once per decision. */
 export type EndpointSnapshot = () => Promise<Awaited<ReturnType<EndpointStore['listAll']>>>;
@@ -61,7 +61,36 @@ async function fanOutEvent(
   const messages = (await endpoints()).flatMap((e) => (subscribes(e, event.type) ? (messageFor(e, event, draft, baseUrl) ?? []) : []));
   if (messages.length === 0) return messages;
   // A refused write means the state exists (an earlier fan-out of this decision): it is left as it is.
-  await Promise.all(messages.map((m) => states.save(queuedState(m, now()), undefined)));
-  await queue.send(messages);
+  const created = await Promise.all(messages.map((m) => states.save(queuedState(m, now()), undefined)));
+  const again = created.every(Boolean)
+    ? new Set<string>()
+    : await worthQueueingAgain(
+        states,
+        messages.filter((_, i) => !created[i]),
+      );
+  const toQueue = messages.filter((m, i) => created[i] || again.has(stateId(m)));
+  if (toQueue.length > 0) await queue.send(toQueue);
   return messages;
+}
+
+/**
+ * Which deliveries a repeated fan-out queues again. The stream retries a batch from its first failed
+ * record on, so decisions that went out are fanned out again. A delivery that was already attempted
+ * (waiting for its retry, delivered, dead) or redriven since is not: its copy was received, and a
+ * second would be attempted beside its retry. One not attempted yet is: the earlier run may have
+ * stopped between recording it and queueing it (then its copy may arrive twice, a duplicate the
+ * receiver recognises by its webhook-id).
+ */
+async function worthQueueingAgain(states: DeliveryStateStore, repeats: DeliveryMessage[]): Promise<Set<string>> {
+  const found = states.getMany
+    ? await states.getMany(repeats)
+    : new Map(await Promise.all(repeats.map(async (m) => [stateId(m), await states.get(m.endpointId, m.eventId)] as const)));
+  return new Set(
+    repeats
+      .filter((m) => {
+        const state = found.get(stateId(m));
+        return state !== undefined && state.generation === 0 && state.attempts === 0 && state.status === 'waiting';
+      })
+      .map(stateId),
+  );
 }

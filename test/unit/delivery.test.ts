@@ -366,8 +366,32 @@ describe('fan-out records each delivery before queueing it', () => {
     expect((await deliverMessage(sent!, 1, deps(states, answering({ status: 200, durationMs: 1 })))).kind).toBe('delivered');
     await fanOutDecision(draft, async () => [endpoint], queue, states, now);
     expect(await states.get('ep_1', sent!.eventId)).toMatchObject({ status: 'delivered', attempts: 1 });
-    // The repeat copy is acknowledged without a POST.
-    expect(await deliverMessage(queue.sent[1]!, 1, deps(states, answering({ status: 200, durationMs: 1 })))).toEqual({ kind: 'skipped', reason: 'delivered' });
+    // Nothing is queued again; a copy that came anyway (an older run's) is acknowledged without a POST.
+    expect(queue.sent).toHaveLength(1);
+    expect(await deliverMessage(sent!, 1, deps(states, answering({ status: 200, durationMs: 1 })))).toEqual({ kind: 'skipped', reason: 'delivered' });
+  });
+
+  it('a repeated fan-out (the stream retrying a batch) queues again only what was never attempted, so an attempted one is not posted twice', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const queue = new MemoryQueue();
+    const endpoints = ['ep_a', 'ep_b', 'ep_c', 'ep_d'].map((id) => sampleEndpoint({ id }));
+    const draft = decided();
+    const sent = await fanOutDecision(draft, async () => endpoints, queue, states, now);
+    expect(sent).toHaveLength(4);
+    const delivering = (id: string) => ({
+      ...deps(states, answering({ status: 200, durationMs: 1 })),
+      endpointFor: async () => endpoints.find((e) => e.id === id),
+    });
+    const failingFor = (id: string) => ({ ...deps(states, failing()), endpointFor: async () => endpoints.find((e) => e.id === id) });
+    // a: delivered; b: failed once, its retry due later; c: redriven since (generation 1); d: still on the queue, never attempted.
+    expect((await deliverMessage(sent[0]!, 1, delivering('ep_a'))).kind).toBe('delivered');
+    expect((await deliverMessage(sent[1]!, 1, failingFor('ep_b'))).kind).toBe('retry');
+    const c = (await states.get('ep_c', sent[2]!.eventId))!;
+    expect(await states.save({ ...c, generation: 1, message: { ...c.message, redrives: 1 } }, { generation: 0, attempts: 0 })).toBe(true);
+
+    // 20 repeats at once: only d's is queued again, by each (d's state cannot tell whether its first copy went out).
+    await Promise.all(Array.from({ length: 20 }, () => fanOutDecision(draft, async () => endpoints, queue, states, now)));
+    expect(queue.sent.slice(4).map((m) => m.endpointId)).toEqual(Array(20).fill('ep_d'));
   });
 
   it('queued but never attempted when the runtime died: re-queued at the restart', async () => {
