@@ -1,5 +1,16 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { healthChange, hourKey, HEALTH_WINDOW_HOURS, type EndpointHealthStore, type HealthOutcome, type HealthRecord } from '../webhooks/endpoint-health.js';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  hourKey,
+  HEALTH_WINDOW_HOURS,
+  inOrderHealthWrite,
+  mergedHealthWrite,
+  type EndpointHealthStore,
+  type HealthOutcome,
+  type HealthRecord,
+  type HealthWrite,
+} from '../webhooks/endpoint-health.js';
 import { truncateError } from '../webhooks/delivery-log.js';
 import { deliveryPartitions } from './delivery-shards.js';
 import { withStoreErrors } from './dynamo-client.js';
@@ -15,6 +26,13 @@ const BUCKET = /^([sf])_(\d{10})$/;
 const PRUNE_HOURS = 6;
 /** Pages of delivery states counted for "waiting for retry" before answering "at least". */
 const MAX_COUNT_PAGES = 10;
+/**
+ * Tries of one batch's update. Each refusal means another batch's write landed in between and
+ * changed what this one relied on; the delivery function records one update per endpoint per batch
+ * and runs at most 50 batches at once (queueConsumer.maxConcurrency), so this many outlast them all.
+ * Usually one or two suffice: 40 batches at once, all out of order, needed at most 8.
+ */
+const MAX_ROUNDS = 50;
 
 export class DynamoEndpointHealthStore implements EndpointHealthStore {
   constructor(
@@ -29,54 +47,86 @@ export class DynamoEndpointHealthStore implements EndpointHealthStore {
   recordAll(endpointId: string, outcomes: HealthOutcome[]): Promise<HealthRecord> {
     return withStoreErrors(async () => {
       if (outcomes.length === 0) throw new Error('Endpoint health: no outcomes to record');
-      const change = healthChange(outcomes);
       const latest = Math.max(...outcomes.map((o) => o.at.getTime()));
-      const counted = Object.keys(change.counts);
-      const stale = Array.from({ length: PRUNE_HOURS }, (_, i) => hourKey(new Date(latest - (HEALTH_WINDOW_HOURS + 1 + i) * 3600_000)))
-        .flatMap((h) => [`s_${h}`, `f_${h}`])
-        // An attribute may appear in one clause only.
-        .filter((name) => !counted.includes(name));
-      const names: Record<string, string> = {
-        ...Object.fromEntries(counted.map((name, i) => [`#b${i}`, name])),
-        ...Object.fromEntries(stale.map((name, i) => [`#old${i}`, name])),
-      };
-      const values: Record<string, unknown> = Object.fromEntries(counted.map((name, i) => [`:b${i}`, change.counts[name]]));
-      // One atomic update for all of them: counters by ADD, the failing streak by if_not_exists/REMOVE.
-      const set: string[] = [];
-      const remove = stale.map((_, i) => `#old${i}`);
-      if (change.lastSuccessAt) {
-        set.push('lastSuccessAt = :ls');
-        values[':ls'] = change.lastSuccessAt;
+      let write = inOrderHealthWrite(outcomes);
+      for (let round = 1; ; round++) {
+        try {
+          return await this.write(endpointId, write, latest);
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException) || round === MAX_ROUNDS) throw error;
+          // Refused: the record holds an attempt that started after one of the batch's (or its streak
+          // changed meanwhile). Merged into the record as the refusal saw it, atomically with it.
+          write = mergedHealthWrite(outcomes, toRecord(error.Item ? unmarshall(error.Item) : {}));
+        }
       }
-      if (change.lastFailure) {
-        set.push('lastFailureAt = :lf', 'lastError = :error');
-        values[':lf'] = change.lastFailure.at;
-        values[':error'] = truncateError(change.lastFailure.error);
-      }
-      if (change.failingSince === 'clear') remove.unshift('failingSince');
-      else if (change.failingSince) {
-        set.push(change.failingSince.keep ? 'failingSince = if_not_exists(failingSince, :fs)' : 'failingSince = :fs');
-        values[':fs'] = change.failingSince.set;
-      }
-      const expression = [
-        `ADD ${counted.map((_, i) => `#b${i} :b${i}`).join(', ')}`,
-        set.length > 0 ? `SET ${set.join(', ')}` : '',
-        remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
-      ]
-        .filter(Boolean)
-        .join(' ');
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { endpointId, attemptKey: HEALTH_KEY },
-          UpdateExpression: expression,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toRecord(Attributes ?? {});
     });
+  }
+
+  /** One atomic update: counters by ADD, the fields that follow attempt order only under the write's condition. */
+  private async write(endpointId: string, write: HealthWrite, latest: number): Promise<HealthRecord> {
+    const counted = Object.keys(write.counts);
+    const stale = Array.from({ length: PRUNE_HOURS }, (_, i) => hourKey(new Date(latest - (HEALTH_WINDOW_HOURS + 1 + i) * 3600_000)))
+      .flatMap((h) => [`s_${h}`, `f_${h}`])
+      // An attribute may appear in one clause only.
+      .filter((name) => !counted.includes(name));
+    const names: Record<string, string> = {
+      ...Object.fromEntries(counted.map((name, i) => [`#b${i}`, name])),
+      ...Object.fromEntries(stale.map((name, i) => [`#old${i}`, name])),
+    };
+    const values: Record<string, unknown> = Object.fromEntries(counted.map((name, i) => [`:b${i}`, write.counts[name]]));
+    const set: string[] = [];
+    const remove = stale.map((_, i) => `#old${i}`);
+    if (write.lastSuccessAt) {
+      set.push('lastSuccessAt = :ls');
+      values[':ls'] = write.lastSuccessAt;
+    }
+    if (write.lastFailure) {
+      set.push('lastFailureAt = :lf', 'lastError = :error');
+      values[':lf'] = write.lastFailure.at;
+      values[':error'] = truncateError(write.lastFailure.error);
+    }
+    if (write.failingSince === 'clear') remove.unshift('failingSince');
+    else if (write.failingSince) {
+      set.push(write.failingSince.keep ? 'failingSince = if_not_exists(failingSince, :fs)' : 'failingSince = :fs');
+      values[':fs'] = write.failingSince.set;
+    }
+    // ISO timestamps of one format (toISOString) compare correctly as strings.
+    const conditions: string[] = [];
+    if (write.successBefore) {
+      conditions.push('(attribute_not_exists(lastSuccessAt) OR lastSuccessAt < :successBefore)');
+      values[':successBefore'] = write.successBefore;
+    }
+    if (write.failureBefore) {
+      conditions.push('(attribute_not_exists(lastFailureAt) OR lastFailureAt < :failureBefore)');
+      values[':failureBefore'] = write.failureBefore;
+    }
+    if (write.streakSeen === 'running') {
+      conditions.push('(attribute_not_exists(failingSince) OR attribute_not_exists(lastSuccessAt) OR failingSince > lastSuccessAt)');
+    } else if (write.streakSeen?.failingSince === null) conditions.push('attribute_not_exists(failingSince)');
+    else if (write.streakSeen) {
+      conditions.push('failingSince = :seen');
+      values[':seen'] = write.streakSeen.failingSince;
+    }
+    const expression = [
+      `ADD ${counted.map((_, i) => `#b${i} :b${i}`).join(', ')}`,
+      set.length > 0 ? `SET ${set.join(', ')}` : '',
+      remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { endpointId, attemptKey: HEALTH_KEY },
+        UpdateExpression: expression,
+        ConditionExpression: conditions.length > 0 ? conditions.join(' AND ') : undefined,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return toRecord(Attributes ?? {});
   }
 
   get(endpointId: string): Promise<HealthRecord | undefined> {

@@ -2,8 +2,9 @@ import type { WebhookEndpoint } from './endpoints.js';
 
 /**
  * How an endpoint's deliveries are going, kept by the delivery function with one atomic update per
- * attempt (no read-modify-write): per-hour success and failure counts, the last success, the last
- * failure with its error, and since when every attempt has failed.
+ * batch (no read-modify-write): per-hour success and failure counts, the last success, the last
+ * failure with its error, and since when every attempt has failed. The last three follow when each
+ * attempt started, not when it was recorded (a slow timeout lands after a later, fast success).
  */
 export interface HealthRecord {
   /** Attempts per UTC hour, keyed by hourKey(). Only the last HEALTH_WINDOW_HOURS count. */
@@ -11,7 +12,7 @@ export interface HealthRecord {
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
   lastError: string | null;
-  /** Set by the first failure after a success (or ever), cleared by a success. */
+  /** The first failure that started after the last success (or ever); cleared by a success that started after it. */
   failingSince: string | null;
 }
 
@@ -64,13 +65,14 @@ export function endpointHealth(endpoint: Pick<WebhookEndpoint, 'enabled'>, recor
     failed += counts.failed;
   }
   const attempts = succeeded + failed;
+  const streak = record ? runningStreak(record) : null;
   return {
-    state: !endpoint.enabled ? 'disabled' : record?.failingSince ? 'failing' : 'healthy',
+    state: !endpoint.enabled ? 'disabled' : streak ? 'failing' : 'healthy',
     successRate24h: attempts > 0 ? Math.round((succeeded / attempts) * 1000) / 1000 : null,
     attempts24h: attempts,
     lastSuccessAt: record?.lastSuccessAt ?? null,
     lastFailure: record?.lastFailureAt ? { at: record.lastFailureAt, error: record.lastError } : null,
-    failingSince: record?.failingSince ?? null,
+    failingSince: streak,
     waitingForRetry: waiting,
   };
 }
@@ -81,9 +83,19 @@ export async function endpointWithHealth(store: EndpointHealthStore, endpoint: W
   return endpointHealth(endpoint, record, waiting.count, now);
 }
 
+/**
+ * Since when every attempt has failed: failingSince, unless a success started after it (a record
+ * written before attempts were ordered by their start could hold one).
+ */
+export function runningStreak(record: Pick<HealthRecord, 'failingSince' | 'lastSuccessAt'>): string | null {
+  const { failingSince, lastSuccessAt } = record;
+  return failingSince !== null && (lastSuccessAt === null || Date.parse(failingSince) > Date.parse(lastSuccessAt)) ? failingSince : null;
+}
+
 /** True once every attempt has failed for `days` (the auto-disable rule). */
 export function failingTooLong(record: HealthRecord, now: Date, days: number): boolean {
-  return record.failingSince !== null && now.getTime() - Date.parse(record.failingSince) >= days * 86_400_000;
+  const since = runningStreak(record);
+  return since !== null && now.getTime() - Date.parse(since) >= days * 86_400_000;
 }
 
 /**
@@ -112,5 +124,81 @@ export function healthChange(outcomes: HealthOutcome[]): {
     lastSuccessAt: lastSuccess?.at.toISOString() ?? null,
     lastFailure: lastFailure ? { at: lastFailure.at.toISOString(), error: lastFailure.error ?? 'failed' } : null,
     failingSince: firstFailureAfter ? { set: firstFailureAfter.at.toISOString(), keep: !lastSuccess } : lastSuccess ? 'clear' : null,
+  };
+}
+
+/**
+ * One health update as the store writes it: what it sets, and what it assumes of the stored record,
+ * checked atomically with the write. Attempts land in any order (a slow timeout after a fast
+ * success that started later), so each field follows when its attempt started, never when it landed.
+ */
+export interface HealthWrite {
+  /** Attempts per bucket, added whatever the order. */
+  counts: Record<string, number>;
+  lastSuccessAt: string | null;
+  lastFailure: { at: string; error: string } | null;
+  /** set (`keep`: only if none is stored), 'clear' (remove), or null (leave as it is). */
+  failingSince: { set: string; keep: boolean } | 'clear' | null;
+  /** The stored lastSuccessAt is absent or earlier than this. */
+  successBefore: string | null;
+  /** The stored lastFailureAt is absent or earlier than this. */
+  failureBefore: string | null;
+  /** The stored failingSince is exactly this one (null: none); 'running': none, or one after the stored last success; undefined: anything. */
+  streakSeen?: { failingSince: string | null } | 'running';
+}
+
+/** The fields of a stored record that depend on the order of attempts. */
+export type HealthOrder = Pick<HealthRecord, 'lastSuccessAt' | 'lastFailureAt' | 'failingSince'>;
+
+/**
+ * The usual case, written without reading: the batch started after every attempt already recorded,
+ * so healthChange applies as it is (the write's condition checks that it did).
+ */
+export function inOrderHealthWrite(outcomes: HealthOutcome[]): HealthWrite {
+  const change = healthChange(outcomes);
+  const earliest = new Date(Math.min(...outcomes.map((o) => o.at.getTime()))).toISOString();
+  const keeps = typeof change.failingSince === 'object' && change.failingSince?.keep === true;
+  return {
+    counts: change.counts,
+    lastSuccessAt: change.lastSuccessAt,
+    lastFailure: change.lastFailure,
+    failingSince: change.failingSince,
+    successBefore: earliest,
+    failureBefore: earliest,
+    ...(keeps ? { streakSeen: 'running' as const } : {}),
+  };
+}
+
+/**
+ * The batch merged into the stored record it was refused by (an attempt recorded there started
+ * after one of the batch's): the last success and the last failure are the latest by start, and the
+ * streak starts at the first failure after the last success, from either side. A success landing
+ * after failures that started later keeps their streak; when that streak started before the success
+ * the record no longer holds its first failure after it, so the streak runs from the last stored
+ * failure (later than the truth: auto-disable waits longer, never less).
+ */
+export function mergedHealthWrite(outcomes: HealthOutcome[], stored: HealthOrder): HealthWrite {
+  const change = healthChange(outcomes);
+  const isBefore = (a: string | null, b: string) => a === null || Date.parse(a) < Date.parse(b);
+  const lastSuccessAt = change.lastSuccessAt && isBefore(stored.lastSuccessAt, change.lastSuccessAt) ? change.lastSuccessAt : null;
+  const lastFailure = change.lastFailure && isBefore(stored.lastFailureAt, change.lastFailure.at) ? change.lastFailure : null;
+  const lastSuccess = lastSuccessAt ?? stored.lastSuccessAt;
+  const running =
+    runningStreak({ failingSince: stored.failingSince, lastSuccessAt: lastSuccess }) ??
+    runningStreak({ failingSince: stored.lastFailureAt, lastSuccessAt: lastSuccess });
+  const firstFailure = typeof change.failingSince === 'object' ? (change.failingSince?.set ?? null) : null;
+  const started = firstFailure && runningStreak({ failingSince: firstFailure, lastSuccessAt: lastSuccess });
+  const streak = started && (running === null || Date.parse(started) < Date.parse(running)) ? started : running;
+  const failingSince = streak === stored.failingSince ? null : streak === null ? ('clear' as const) : { set: streak, keep: false };
+  return {
+    counts: change.counts,
+    lastSuccessAt,
+    lastFailure,
+    failingSince,
+    // A later success stored meanwhile would make the new one older, or end the streak.
+    successBefore: lastSuccessAt ?? streak,
+    failureBefore: lastFailure?.at ?? null,
+    // The streak was judged from the stored one (a new success ends it or not): it must still be the same.
+    ...(failingSince !== null || started || lastSuccessAt ? { streakSeen: { failingSince: stored.failingSince } } : {}),
   };
 }
