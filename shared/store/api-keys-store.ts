@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -17,6 +16,7 @@ import '../domain/zod-config.js';
 import { SlackUserLinkedError, type ApiKeyRecord, type ApiKeyStore, type SlackLinkResult } from '../domain/api-keys.js';
 import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { retryUnprocessed } from './batch-retry.js';
 import { withStoreErrors } from './dynamo-client.js';
 
 const positionSchema = z.strictObject({ keyHash: z.string().check(z.regex(/^(?:[0-9a-f]{64}|slack-user#[UW][A-Z0-9]{2,31})$/)) });
@@ -29,8 +29,6 @@ const positionSchema = z.strictObject({ keyHash: z.string().check(z.regex(/^(?:[
  */
 const slackLinkKey = (slackUserId: string) => `slack-user#${slackUserId}`;
 const isLink = (item: Record<string, unknown>) => typeof item.linkedKeyHash === 'string';
-/** Bounded retries of a BatchGetItem's unprocessed keys (throttling). */
-const BATCH_GET_ATTEMPTS = 6;
 
 export class DynamoApiKeyStore implements ApiKeyStore {
   constructor(
@@ -179,20 +177,19 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   findByHashes(keyHashes: readonly string[]): Promise<ApiKeyRecord[]> {
     return withStoreErrors(async () => {
       const found: ApiKeyRecord[] = [];
-      const chunks: Array<Array<Record<string, unknown>>> = [];
-      for (let i = 0; i < keyHashes.length; i += 100) chunks.push(keyHashes.slice(i, i + 100).map((keyHash) => ({ keyHash })));
-      for (const chunk of chunks) {
-        let keys = chunk;
-        for (let attempt = 1; keys.length > 0; attempt++) {
-          // Unprocessed keys (throttling) are retried a few times; past them, a 503 rather than a judgement on missing keys.
-          if (attempt > BATCH_GET_ATTEMPTS) throw new ServiceUnavailableError(1);
-          if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);
-          const { Responses, UnprocessedKeys } = await this.client.send(
-            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-          );
-          found.push(...((Responses?.[this.tableName] ?? []) as ApiKeyRecord[]));
-          keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        }
+      for (let i = 0; i < keyHashes.length; i += 100) {
+        const unread = await retryUnprocessed(
+          keyHashes.slice(i, i + 100).map((keyHash) => ({ keyHash })),
+          async (pending) => {
+            const { Responses, UnprocessedKeys } = await this.client.send(
+              new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending], ConsistentRead: true } } }),
+            );
+            found.push(...((Responses?.[this.tableName] ?? []) as ApiKeyRecord[]));
+            return (UnprocessedKeys?.[this.tableName]?.Keys as Array<{ keyHash: string }> | undefined) ?? [];
+          },
+        );
+        // Keys left unread (throttling) are not judged missing (that would drop their approvals): a 503 instead.
+        if (unread.length > 0) throw new ServiceUnavailableError(1);
       }
       return found;
     });
