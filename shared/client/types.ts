@@ -30,14 +30,14 @@ export interface Approval {
 }
 
 export interface HistoryEntry {
-  /** approval: one approval short of the quorum; approvals_cleared: an edit voided the approvals of the old content. */
+  /** approval: one approval short of the quorum; approvals_cleared: approvals that stopped counting (an edit, or their keys revoked or no longer assigned: actor null, reason says which). */
   action: 'created' | 'approval' | 'approvals_cleared' | 'approved' | 'rejected' | 'expired';
   at: string;
   actor: Actor | null;
   /** On approvals: whether the reviewer edited the content before approving. */
   contentEdited?: boolean;
   reason?: string;
-  /** On approvals_cleared: the approvals the edit voided. */
+  /** On approvals_cleared: the approvals that stopped counting. */
   cleared?: Approval[];
 }
 

@@ -76,7 +76,7 @@ const historyEntry = response(
       .enum(['created', 'approval', 'approvals_cleared', 'approved', 'rejected', 'expired'])
       .check(
         z.describe(
-          'approval: one approval short of the quorum (requiredApprovals); approvals_cleared: an edit voided the approvals of the old content (listed in cleared).',
+          "approval: one approval short of the quorum (requiredApprovals); approvals_cleared: approvals that stopped counting (listed in cleared): an edit voided those of the old content, or (with actor null and a reason) their keys were revoked or taken off the draft's assignment.",
         ),
       ),
     at: timestamp,
