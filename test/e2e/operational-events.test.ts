@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
 import { DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
 import { createDocumentClient } from '../../shared/store/dynamo-client.js';
@@ -290,6 +290,7 @@ describe('redrive requests at once', () => {
     const victim = await endpointFor('ok');
     const info = runtime.info();
     const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
+    const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: info.sqsEndpoint });
     try {
       const states = new DynamoDeliveryStateStore(createDocumentClient(dynamo), info.tables.deliveries);
       // Dead approvals: the doc's receivers execute each copy they get, so a second copy is a second refund.
@@ -300,11 +301,21 @@ describe('redrive requests at once', () => {
       expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
       expect(responses.reduce((sum, r) => sum + (r.body.redriven as number), 0)).toBe(5);
       await eventually(() => messages.every((m) => victim.receiver.forEvent(m.eventId).length > 0), 20_000, 'the redriven deliveries');
-      // Time for any second copy to arrive, then none may have.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // Until the delivery queue holds nothing, visible or in flight: any second copy has been handled by then.
+      const inQueue = async () => {
+        const { Attributes } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: info.queues.deliveries,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      };
+      await eventually(async () => (await inQueue()) === 0, 20_000, 'an empty delivery queue');
       expect(messages.map((m) => victim.receiver.forEvent(m.eventId).length)).toEqual([1, 1, 1, 1, 1]);
     } finally {
       dynamo.destroy();
+      sqs.destroy();
     }
   }, 60_000);
 });
