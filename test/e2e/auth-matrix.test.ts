@@ -7,6 +7,7 @@
  */
 import { ROLES, routeKey, routes, type RouteDefinition, type Role } from '../../infra/app-definition.js';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { signInThroughForm } from '../support/page-session.js';
 
 const allRoutes = routes as readonly RouteDefinition[];
 const authOf = (route: RouteDefinition) => route.auth ?? 'bearer';
@@ -201,28 +202,7 @@ describe('session routes (pages): no session → the sign-in form or a redirect;
   });
 });
 
-/** Signs in through the form as a browser does: the login CSRF cookie from GET /review, then POST /review/login. */
-async function signIn(key: string): Promise<{ status: number; cookie?: string }> {
-  const form = await fetch(`${runtime.url}/review`, { redirect: 'manual' });
-  const csrfCookie = form.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('processa_login_csrf='))!
-    .split(';')[0]!;
-  const res = await fetch(`${runtime.url}/review/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
-    body: new URLSearchParams({ _csrf: csrfCookie.split('=')[1]!, key, next: '/review' }).toString(),
-  });
-  await res.text();
-  return {
-    status: res.status,
-    cookie: res.headers
-      .getSetCookie()
-      .find((c) => c.startsWith('processa_session='))
-      ?.split(';')[0],
-  };
-}
+const signIn = (key: string) => signInThroughForm(runtime.url, key);
 
 describe('session routes with a signed-in session: each role → 403 unless the route names it', () => {
   const sessions = {} as Record<'reviewer' | 'admin', string>;

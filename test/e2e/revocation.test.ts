@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { csrfOf, pageAs as pageAsSession, signInThroughForm } from '../support/page-session.js';
 
 /**
  * What a revoked key leaves behind, driven as a browser and an attacker would against `npm run
@@ -24,35 +25,12 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 
 /** Signs in through the form as a browser does; returns the session cookie. */
 async function signIn(key: string): Promise<string> {
-  const page = await fetch(`${runtime.url}/review`);
-  const csrfCookie = page.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('processa_login_csrf='))!
-    .split(';')[0]!;
-  const res = await fetch(`${runtime.url}/review/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
-    body: form({ _csrf: csrfCookie.split('=')[1]!, key, next: '/review' }),
-  });
-  expect(res.status).toBe(303);
-  return res.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('processa_session='))!
-    .split(';')[0]!;
+  const signed = await signInThroughForm(runtime.url, key);
+  expect(signed.status).toBe(303);
+  return signed.cookie!;
 }
 
-async function pageAs(cookie: string, path: string, fields?: Record<string, string>) {
-  const res = await fetch(`${runtime.url}${path}`, {
-    method: fields ? 'POST' : 'GET',
-    redirect: 'manual',
-    headers: { cookie, ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-    body: fields ? form(fields) : undefined,
-  });
-  return { status: res.status, location: res.headers.get('location'), html: await res.text() };
-}
-
-const csrfOf = (html: string) => html.match(/name="_csrf" value="([^"]+)"/)![1]!;
+const pageAs = (cookie: string, path: string, fields?: Record<string, string>) => pageAsSession(runtime.url, cookie, path, fields);
 const SIGN_IN_FORM = /action="\/review\/login"/;
 
 async function newKey(role: 'agent' | 'reviewer' | 'admin', name: string) {

@@ -3,6 +3,7 @@ import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
 import { createDocumentClient } from '../../shared/store/dynamo-client.js';
 import { DynamoEndpointStore } from '../../shared/store/webhooks-store.js';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { csrfOf, pageAs as pageAsSession, signInThroughForm } from '../support/page-session.js';
 
 /**
  * The settings page shows a signing secret once, on the page after an add or a rotation. What it
@@ -28,38 +29,14 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const pageAs = (cookie: string, path: string, fields?: Record<string, string>) => pageAsSession(runtime.url, cookie, path, fields);
 
-/** Signs in through the form as a browser does; returns the session cookie and the page's CSRF token. */
+/** Signs in through the form as a browser does; returns the session cookie and the settings page's CSRF token. */
 async function signIn(): Promise<{ cookie: string; csrf: string }> {
-  const login = await fetch(`${runtime.url}/review`);
-  const csrfCookie = login.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('processa_login_csrf='))!
-    .split(';')[0]!;
-  const res = await fetch(`${runtime.url}/review/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
-    body: form({ _csrf: csrfCookie.split('=')[1]!, key: runtime.adminKey, next: '/settings/webhooks' }),
-  });
-  expect(res.status).toBe(303);
-  const cookie = res.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('processa_session='))!
-    .split(';')[0]!;
-  const settings = await pageAs(cookie, '/settings/webhooks');
-  return { cookie, csrf: settings.html.match(/name="_csrf" value="([^"]+)"/)![1]! };
-}
-
-async function pageAs(cookie: string, path: string, fields?: Record<string, string>) {
-  const res = await fetch(`${runtime.url}${path}`, {
-    method: fields ? 'POST' : 'GET',
-    redirect: 'manual',
-    headers: { cookie, ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-    body: fields ? form(fields) : undefined,
-  });
-  return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+  const signed = await signInThroughForm(runtime.url, runtime.adminKey, '/settings/webhooks');
+  expect(signed.status).toBe(303);
+  const cookie = signed.cookie!;
+  return { cookie, csrf: csrfOf((await pageAs(cookie, '/settings/webhooks')).html) };
 }
 
 /** The secrets the page reveals, by the endpoint card they are shown in. */
