@@ -2,7 +2,6 @@
  * 2. The delivery worker against the wire: the real delivery handler, imported in-process and fed
  * SQS-shaped batches directly, against raw POSTs of the same bodies at the same concurrency.
  */
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -18,6 +17,7 @@ import { memoryDynamo, type MemoryDynamo } from './memory-dynamo.js';
 import type { BenchOptions } from './options.js';
 import { progress } from './progress.js';
 import { percentiles, type Percentiles } from './stats.js';
+import { sqsRecord as sqsRecordOf } from '../support/sqs-records.js';
 
 export const BATCH_SIZE = queueConsumer.batchSize;
 /**
@@ -60,20 +60,8 @@ export interface WorkerRun {
 
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
-export function sqsRecord(message: DeliveryMessage | string, queueArn = 'arn:aws:sqs:us-east-1:000000000000:processa-bench-deliveries'): SQSRecord {
-  const now = String(Date.now());
-  return {
-    messageId: randomUUID(),
-    receiptHandle: `bench-${randomUUID()}`,
-    body: typeof message === 'string' ? message : JSON.stringify(message),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'bench', ApproximateFirstReceiveTimestamp: now },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: 'us-east-1',
-  };
-}
+export const sqsRecord = (message: DeliveryMessage | string, queueArn = 'arn:aws:sqs:us-east-1:000000000000:processa-bench-deliveries'): SQSRecord =>
+  sqsRecordOf(message, { queueArn });
 
 let handler: SqsHandler | undefined;
 let javaWarm = false;

@@ -6,7 +6,7 @@
  */
 import { jest } from '@jest/globals';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { queues, type QueueName } from '../../infra/app-definition.js';
 import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
@@ -19,6 +19,7 @@ import { createEndpoint, disableEndpoint, rotateSecret, updateEndpoint, type End
 import { endpointHealth } from '../../shared/webhooks/endpoint-health.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { startReceiver } from '../support/receiver.js';
+import { sqsRecord } from '../support/sqs-records.js';
 
 type Deliver = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -70,19 +71,7 @@ async function receiver() {
   return r;
 }
 
-const record = (message: DeliveryMessage): SQSRecord => ({
-  messageId: `m-${Math.random().toString(36).slice(2)}`,
-  receiptHandle: `h-${Math.random().toString(36).slice(2)}`,
-  body: JSON.stringify(message),
-  attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:local:000000000000:deliveries',
-  awsRegion: LOCAL_AWS.region,
-});
-
-const invoke = (messages: DeliveryMessage[]) => deliver({ Records: messages.map(record) }, lambdaContext('deliverWebhooks'));
+const invoke = (messages: DeliveryMessage[]) => deliver({ Records: messages.map((m) => sqsRecord(m)) }, lambdaContext('deliverWebhooks'));
 
 const verifies = (secret: string, request: { headers: Record<string, unknown>; body: string }) => {
   try {
@@ -181,7 +170,7 @@ describe('a message whose delivery throws', () => {
     const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
     try {
-      const records = [record(failing), record(fine)];
+      const records = [sqsRecord(failing), sqsRecord(fine)];
       const response = await deliver({ Records: records }, lambdaContext('deliverWebhooks'));
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[0]!.messageId }]);
       const logged = errors.mock.calls.find(([message]) => message === 'delivery message not settled; it returns after the visibility timeout');

@@ -5,17 +5,18 @@
  * DynamoDB Local and the SQS emulator, the real handler modules.
  */
 import { jest } from '@jest/globals';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { queues, type QueueName } from '../../infra/app-definition.js';
 import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
 import { lambdaContext } from '../../infra/local/lambda-context.js';
 import { startLocalSqs, type LocalSqs } from '../../infra/local/local-sqs.js';
 import { provisionQueues } from '../../infra/local/provision.js';
-import { deliveryMessage, parseDeliveryMessage, type DeliveryMessage } from '../../shared/webhooks/delivery-message.js';
+import { deliveryMessage, parseDeliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { createEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
+import { drainQueue, sqsRecord } from '../support/sqs-records.js';
 
 type Deliver = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -42,26 +43,7 @@ afterAll(async () => {
   process.env = savedEnv;
 });
 
-const record = (message: DeliveryMessage): SQSRecord => ({
-  messageId: `m-${Math.random().toString(36).slice(2)}`,
-  receiptHandle: `h-${Math.random().toString(36).slice(2)}`,
-  body: JSON.stringify(message),
-  attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:local:000000000000:deliveries',
-  awsRegion: LOCAL_AWS.region,
-});
-
-async function drain(queue: QueueName): Promise<string[]> {
-  const bodies: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: urls[queue], MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return bodies;
-    bodies.push(...Messages.map((m) => m.Body ?? ''));
-  }
-}
+const drain = (queue: QueueName) => drainQueue(client, urls[queue]);
 
 /** A webhook endpoint whose stored item then says channel "teams", written straight to the table. */
 async function teamsEndpoint() {
@@ -92,7 +74,7 @@ describe.each([
     const message = { ...deliveryMessage(testEvent(), endpoint.id), ...(target ? { target } : {}) };
     await Promise.all([drain('deliveries'), drain('notifications'), drain('deliveriesDlq')]);
 
-    const response = await deliver({ Records: [record(message)] }, lambdaContext(name));
+    const response = await deliver({ Records: [sqsRecord(message)] }, lambdaContext(name));
     expect(response.batchItemFailures).toEqual([]);
     expect(await drain('deliveries')).toEqual([]);
     expect(await drain('notifications')).toEqual([]);
@@ -109,7 +91,7 @@ describe.each([
     );
 
     // A second copy (SQS delivers at least once) is acknowledged the same way, still not forwarded.
-    expect((await deliver({ Records: [record(message)] }, lambdaContext(name))).batchItemFailures).toEqual([]);
+    expect((await deliver({ Records: [sqsRecord(message)] }, lambdaContext(name))).batchItemFailures).toEqual([]);
     expect([...(await drain('deliveries')), ...(await drain('notifications'))]).toEqual([]);
     errors.mockRestore();
   }, 30_000);

@@ -19,6 +19,7 @@ import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { createEndpoint } from '../../shared/webhooks/endpoints.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { startReceiver } from '../support/receiver.js';
+import { sqsRecord } from '../support/sqs-records.js';
 
 type Handler<E> = (event: E, context: Context) => Promise<SQSBatchResponse | { batchItemFailures: Array<{ itemIdentifier: string }> }>;
 
@@ -51,22 +52,8 @@ afterAll(async () => {
   process.env = savedEnv;
 });
 
-const toRecord = (m: Message): SQSRecord => ({
-  messageId: m.MessageId!,
-  receiptHandle: m.ReceiptHandle!,
-  body: m.Body!,
-  attributes: {
-    ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-    SentTimestamp: String(Date.now()),
-    SenderId: 'test',
-    ApproximateFirstReceiveTimestamp: String(Date.now()),
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:local:000000000000:deliveries',
-  awsRegion: LOCAL_AWS.region,
-});
+const toRecord = (m: Message): SQSRecord =>
+  sqsRecord(m.Body!, { messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, receiveCount: m.Attributes?.ApproximateReceiveCount ?? '1' });
 
 async function receiveAll(count: number): Promise<Message[]> {
   const received: Message[] = [];

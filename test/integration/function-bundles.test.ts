@@ -28,6 +28,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { testNotification } from '../../shared/notifications/notification.js';
+import { sqsRecord } from '../support/sqs-records.js';
 import { operatorNoticeMessage } from '../../shared/notifications/operator-notice-message.js';
 import { operatorNotice, endpointDisabledEvent } from '../../shared/webhooks/operational-events.js';
 import { OUTBOX_FILE } from '../../shared/store/operator-notices.js';
@@ -217,17 +218,7 @@ async function runQueueBundle(name: FunctionName, events: SQSEvent[], env: Recor
 }
 
 const sqsEvent = (bodies: unknown[]): SQSEvent => ({
-  Records: bodies.map((body, i) => ({
-    messageId: `m${i}-${Math.random().toString(36).slice(2)}`,
-    receiptHandle: `r${i}`,
-    body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bundle-test',
-    awsRegion: 'us-east-1',
-  })),
+  Records: bodies.map((body) => sqsRecord(body, { queueArn: 'arn:aws:sqs:us-east-1:000000000000:bundle-test' })),
 });
 
 describe('the delivery workers as deployed', () => {

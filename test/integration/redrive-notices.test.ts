@@ -2,7 +2,7 @@
  * The DLQ sweep against the SQS emulator: an operator notice SQS dead-lettered from the
  * notifications queue goes back to that queue (once) and leaves the DLQ, through the real adapters.
  */
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type QueueName } from '../../infra/app-definition.js';
 import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
 import { startLocalSqs, type LocalSqs } from '../../infra/local/local-sqs.js';
@@ -14,6 +14,7 @@ import { endpointDisabledEvent, operatorNotice } from '../../shared/webhooks/ope
 import { sweepDeadLetters } from '../../shared/webhooks/redrive.js';
 import { sampleEndpoint } from '../support/endpoint-fixture.js';
 import { MemoryDeliveryLog, MemoryDeliveryStateStore } from '../support/memory-deliveries.js';
+import { drainQueue } from '../support/sqs-records.js';
 
 let sqs: LocalSqs;
 let client: SQSClient;
@@ -30,14 +31,7 @@ afterAll(async () => {
   await sqs?.stop();
 });
 
-async function drain(queue: QueueName): Promise<string[]> {
-  const bodies: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: urls[queue], MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return bodies;
-    bodies.push(...Messages.map((m) => m.Body ?? ''));
-  }
-}
+const drain = (queue: QueueName) => drainQueue(client, urls[queue]);
 
 it('re-sends a dead-lettered operator notice to the notifications queue and deletes it from the DLQ', async () => {
   const notice = operatorNotice(endpointDisabledEvent({ ...sampleEndpoint(), disabledReason: 'failing', disabledAt: new Date().toISOString() }));
