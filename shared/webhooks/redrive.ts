@@ -3,7 +3,17 @@ import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { unsentAttempt, type DeliveryAttempt, type DeliveryLogStore } from './delivery-log.js';
 import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
-import { deadState, queuedState, stateId, versionOf, type DeliveryState, type DeliveryStateStore, type RedriveLease, type StateKey } from './delivery-state.js';
+import {
+  deadState,
+  queuedState,
+  readStatesOncePerBatch,
+  stateId,
+  versionOf,
+  type DeliveryState,
+  type DeliveryStateStore,
+  type RedriveLease,
+  type StateKey,
+} from './delivery-state.js';
 import type { DeadDelivery, OperatorNotifier } from './operational-events.js';
 import { parseOperatorNoticeMessage } from '../notifications/operator-notice-message.js';
 import { ServiceUnavailableError } from '../domain/errors.js';
@@ -145,6 +155,11 @@ export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = (
       if (batch.length === 0) break;
       const settled: string[] = [];
       const logged: DeliveryAttempt[] = [];
+      // The batch's delivery states in one read, not one per message.
+      const states = readStatesOncePerBatch(
+        dead.states,
+        batch.flatMap(({ message }) => (message ? [message] : [])),
+      ).states;
       await Promise.all(
         batch.map(async ({ message, receiptHandle, body }) => {
           if (!message) {
@@ -160,7 +175,7 @@ export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = (
             noticesRequeued++;
             return void settled.push(receiptHandle);
           }
-          const state = await dead.states.get(message.endpointId, message.eventId);
+          const state = await states.get(message.endpointId, message.eventId);
           if (state && (state.generation > message.redrives || (state.generation === message.redrives && state.status === 'delivered'))) {
             return void settled.push(receiptHandle);
           }
@@ -170,7 +185,7 @@ export async function sweepDeadLetters(dead: DeadDeliveries, now: () => Date = (
           const reason = 'SQS moved it to the DLQ after its receive limit (the delivery function never finished an attempt there)';
           const attempts = state?.generation === message.redrives ? state.attempts : 0;
           const next = deadState(message, attempts, at, reason);
-          if (!(await dead.states.save(next, versionOf(state)))) return;
+          if (!(await states.save(next, versionOf(state)))) return;
           markedDead++;
           logged.push(unsentAttempt(message, attempts, at, reason));
           // It died unseen: now that it is recorded dead (by this sweep alone: the write was conditional), it is announced.
