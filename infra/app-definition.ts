@@ -301,6 +301,19 @@ export const functions = {
     // Reminders go to channels only: the notifications queue.
     queues: { notifications: 'send' },
   },
+  sweepDeadLetters: {
+    folder: 'sweep-dead-letters',
+    description:
+      'Every 5 minutes: the DLQ sweep a redrive starts with: deliveries SQS dead-lettered on their own recorded dead and announced, dead-lettered operator notices sent again',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    // Deliveries: each swept delivery's state, marked dead conditionally, and its log entry; the
+    // states of the delivery.exhausted events it queues. Webhooks: the endpoints subscribed to them.
+    tables: { webhooks: 'read', deliveries: 'readWrite' },
+    // The DLQ: received, deleted, released, never sent to. delivery.exhausted to subscribed endpoints
+    // (deliveries) and channels and the operator (notifications), where dead-lettered notices go back too.
+    queues: { deliveriesDlq: 'consume', deliveries: 'send', notifications: 'send' },
+  },
   fanOutDecisions: {
     folder: 'fan-out-decisions',
     description: 'Drafts stream → one delivery message per decision and subscribed endpoint',
@@ -351,7 +364,13 @@ export const routes = routeTable satisfies readonly RouteDefinition[];
  * expired drafts and their history) and may lag by up to two days; a sweep every minute of a
  * sparse index is precise and cheap.
  */
-export const schedules = [{ function: 'expireDrafts', rateMinutes: 1 }] as const satisfies ReadonlyArray<{ function: FunctionName; rateMinutes: number }>;
+export const schedules = [
+  { function: 'expireDrafts', rateMinutes: 1 },
+  // The DLQ sweep a redrive starts with, also on its own: what SQS dead-letters by itself is announced, and a
+  // dead-lettered operator notice re-sent, within 5 minutes. Not every minute: a pass re-reads the dead
+  // deliveries' copies at the DLQ's front (up to 10 receives), and minutes are soon enough for both.
+  { function: 'sweepDeadLetters', rateMinutes: 5 },
+] as const satisfies ReadonlyArray<{ function: FunctionName; rateMinutes: number }>;
 
 /** The drafts stream → fan-out function mapping; the local stream pump reads the same settings. */
 export const streamConsumer = {

@@ -528,11 +528,39 @@ describe('event sources', () => {
     expect(resources[functionId('expireDrafts')].Properties.Environment.Variables[queues.deliveries.envVar]).toBeUndefined();
   });
 
+  const scheduleRules = () => Object.values(resources).filter((r: any) => r.Type === 'AWS::Events::Rule') as any[];
+  const scheduleOf = (fn: FunctionName) => scheduleRules().filter((r) => JSON.stringify(r.Properties.Targets).includes(functionId(fn)));
+
   it('expireDrafts runs every minute on a schedule', () => {
-    const rules = Object.values(resources).filter((r: any) => r.Type === 'AWS::Events::Rule') as any[];
-    expect(rules).toHaveLength(1);
-    expect(rules[0].Properties.ScheduleExpression).toBe('rate(1 minute)');
-    expect(JSON.stringify(rules[0].Properties.Targets)).toContain(functionId('expireDrafts'));
+    expect(scheduleRules()).toHaveLength(2);
+    expect(scheduleOf('expireDrafts').map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
+  });
+
+  it('sweepDeadLetters sweeps the DLQ every 5 minutes on a schedule, retried twice when a run fails', () => {
+    const [rule, ...others] = scheduleOf('sweepDeadLetters');
+    expect(others).toHaveLength(0);
+    expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ RetryPolicy: { MaximumRetryAttempts: 2 } })]);
+  });
+
+  it('sweepDeadLetters may consume the DLQ (never send there), send to the delivery queues, read endpoints and write delivery states; nothing else', () => {
+    expect([...sqsActionsOn('sweepDeadLetters', 'deliveriesDlq')].sort()).toEqual([...CONSUME_ACTIONS, 'sqs:GetQueueUrl'].sort());
+    for (const queue of ['deliveries', 'notifications'] as const)
+      expect({ queue, actions: [...sqsActionsOn('sweepDeadLetters', queue)].sort() }).toEqual({ queue, actions: [...SEND_ACTIONS, ...SEND_METADATA].sort() });
+    expect([...sqsActionsOn('sweepDeadLetters', 'fanOutFailures')]).toEqual([]);
+    for (const action of READ_ACTIONS) expect(dynamoActionsOn('sweepDeadLetters', 'webhooks')).toContain(action);
+    for (const action of WRITE_ACTIONS) expect(dynamoActionsOn('sweepDeadLetters', 'webhooks')).not.toContain(action);
+    expect(dynamoActionsOn('sweepDeadLetters', 'deliveries')).toContain('dynamodb:UpdateItem');
+    for (const table of ['drafts', 'apiKeys', 'sessions', 'idempotency'] as const) {
+      expect({ table, actions: [...dynamoActionsOn('sweepDeadLetters', table)] }).toEqual({ table, actions: [] });
+      for (const statement of roleStatements('sweepDeadLetters')) expect(referencedIds(statement.Resource)).not.toContain(tableId(table));
+    }
+    const services = new Set(
+      roleStatements('sweepDeadLetters')
+        .flatMap(actionsOf)
+        .map((a) => a.split(':')[0]),
+    );
+    expect([...services].sort()).toEqual(['dynamodb', 'logs', 'sqs']);
   });
 
   it('deliveries queue → deliverWebhooks: batches of 10, partial failures, up to 50 concurrent batches (room beside batches a hanging receiver holds)', () => {
