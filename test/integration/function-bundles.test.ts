@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build, type Metafile } from 'esbuild';
 import { functions, queues, type FunctionName, type QueueName } from '../../infra/app-definition.js';
@@ -28,8 +28,8 @@ import type { SQSEvent } from 'aws-lambda';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { testEvent } from '../../shared/webhooks/events.js';
 import { testNotification } from '../../shared/notifications/notification.js';
-import { sqsRecord } from '../support/sqs-records.js';
-import { operatorNoticeMessage } from '../../shared/notifications/operator-notice-message.js';
+import { drainQueue, sqsRecord } from '../support/sqs-records.js';
+import { operatorNoticeMessage, parseOperatorNoticeMessage } from '../../shared/notifications/operator-notice-message.js';
 import { operatorNotice, endpointDisabledEvent } from '../../shared/webhooks/operational-events.js';
 import { OUTBOX_FILE } from '../../shared/store/operator-notices.js';
 
@@ -42,6 +42,7 @@ const BUNDLED: FunctionName[] = [
   'webhookSettingsPages',
   'deliverWebhooks',
   'deliverNotifications',
+  'sweepDeadLetters',
 ];
 
 /** Imports a bundle, invokes its handler with each event in turn (a Lambda-like context), writes the results as JSON. */
@@ -295,5 +296,34 @@ describe('the delivery workers as deployed', () => {
       expect.objectContaining({ eventId: notice.event.id, subject: notice.subject }),
     ]);
     rmSync(outbox, { recursive: true, force: true });
+  });
+});
+
+describe('the scheduled DLQ sweep as deployed', () => {
+  it('sweepDeadLetters re-sends a dead-lettered operator notice to the notifications queue and deletes it from the DLQ', async () => {
+    const notice = operatorNotice(
+      endpointDisabledEvent({ id: 'ep_bundle', url: 'https://receiver.example/hook', disabledReason: 'failing', disabledAt: new Date().toISOString() }),
+    );
+    await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrls.deliveriesDlq, MessageBody: JSON.stringify(operatorNoticeMessage(notice)) }));
+    const eventsFile = join(dir, 'sweepDeadLetters-events.json');
+    const resultsFile = join(dir, 'sweepDeadLetters-results.json');
+    writeFileSync(eventsFile, JSON.stringify([{ source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString() }]));
+    await promisify(execFile)(
+      process.execPath,
+      ['--enable-source-maps', join(dir, 'runner.mjs'), join(dir, 'sweepDeadLetters', 'index.mjs'), eventsFile, resultsFile],
+      {
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+          ...Object.fromEntries((Object.keys(queues) as QueueName[]).map((q) => [queues[q].envVar, queueUrls[q]])),
+        },
+        timeout: 60_000,
+      },
+    );
+    expect(JSON.parse(readFileSync(resultsFile, 'utf8'))).toEqual([{ deleted: 1, markedDead: 0, noticesRequeued: 1 }]);
+    expect((await drainQueue(sqsClient, queueUrls.notifications)).map((b) => parseOperatorNoticeMessage(b))).toEqual([notice]);
+    expect(await drainQueue(sqsClient, queueUrls.deliveriesDlq)).toEqual([]);
   });
 });
