@@ -7,34 +7,48 @@ import './zod-config.js';
 import { DRAFT_LIMITS, type JsonObject } from './draft-model.js';
 
 export const wellFormed = (s: string) => s.isWellFormed();
+// C0 and C1 controls (tab and newline among them), line and paragraph separators, and the bidi
+// marks, embeddings, overrides and isolates: in a one-line label they break or reorder what the
+// reviewer reads (U+202E shows "Pay \u202Egpj.exe" as "Pay exe.jpg").
+const CONTROL_OR_BIDI = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+export const isSingleLineText = (s: string) => !CONTROL_OR_BIDI.test(s);
+export const SINGLE_LINE_MESSAGE = 'must not contain control or bidirectional formatting characters';
 export const text = (max: number) =>
   z.string().check(z.maxLength(max, { message: `must be at most ${max} characters` }), z.refine(wellFormed, { message: 'must be valid Unicode text' }));
 
 export const isPlainObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Nesting depth, and whether any number is one JSON cannot carry back (1e400 parses to Infinity). */
-function inspectJson(value: unknown): { depth: number; nonFinite: boolean } {
+/**
+ * JSON.parse rounds whole numbers beyond ±(2^53−1) without a word (12345678901234567891 becomes
+ * 12345678901234567000, 1e400 Infinity): what the reviewer saw and the receiver executes would
+ * differ from what was sent, so such numbers are refused. Every double that large is whole.
+ */
+export const isExactNumber = (n: number) => Math.abs(n) <= Number.MAX_SAFE_INTEGER;
+export const INEXACT_NUMBER_MESSAGE = `is too large to keep exactly (numbers beyond ±${Number.MAX_SAFE_INTEGER} lose digits): send it as a string`;
+
+/** Nesting depth, and the path of the first number that JSON cannot carry exactly. */
+function inspectJson(value: unknown): { depth: number; inexactAt?: PropertyKey[] } {
   // Iterative, so hostile nesting cannot overflow the stack.
   let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
+  const stack: Array<[unknown, number, PropertyKey[]]> = [[value, 1, []]];
   while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (typeof v === 'number' && !Number.isFinite(v)) return { depth: max, nonFinite: true };
+    const [v, d, path] = stack.pop()!;
+    if (typeof v === 'number' && !isExactNumber(v)) return { depth: max, inexactAt: path };
     if (typeof v !== 'object' || v === null) continue;
     if (d > max) max = d;
-    if (max > DRAFT_LIMITS.contentMaxDepth) return { depth: max, nonFinite: false };
-    for (const child of Object.values(v)) stack.push([child, d + 1]);
+    if (max > DRAFT_LIMITS.contentMaxDepth) return { depth: max };
+    for (const [key, child] of Object.entries(v)) stack.push([child, d + 1, [...path, Array.isArray(v) ? Number(key) : key]]);
   }
-  return { depth: max, nonFinite: false };
+  return { depth: max };
 }
 
 export const contentSchema = z.custom<JsonObject>(isPlainObject, { message: 'must be a JSON object' }).check(
   z.superRefine((value, ctx) => {
-    const { depth, nonFinite } = inspectJson(value);
+    const { depth, inexactAt } = inspectJson(value);
     if (depth > DRAFT_LIMITS.contentMaxDepth) {
       ctx.addIssue({ code: 'custom', message: `must not be nested more than ${DRAFT_LIMITS.contentMaxDepth} levels deep` });
     }
-    if (nonFinite) ctx.addIssue({ code: 'custom', message: 'must not contain numbers too large to represent (e.g. 1e400)' });
+    if (inexactAt) ctx.addIssue({ code: 'custom', message: INEXACT_NUMBER_MESSAGE, path: inexactAt });
   }),
 );
 

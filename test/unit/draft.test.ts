@@ -160,8 +160,85 @@ describe('list query', () => {
 
 describe('inputs JSON cannot carry back faithfully', () => {
   it('refuse numbers too large to represent and a __proto__ metadata key', () => {
-    expect(problemsOf(() => parseOrThrow(createDraftSchema, JSON.parse('{"title":"t","content":{"n":1e400}}')))[0]!.field).toBe('content');
+    expect(problemsOf(() => parseOrThrow(createDraftSchema, JSON.parse('{"title":"t","content":{"n":1e400}}')))[0]!.field).toBe('content.n');
     const proto = problemsOf(() => parseOrThrow(createDraftSchema, JSON.parse('{"title":"t","content":{},"metadata":{"__proto__":{"x":1}}}')));
     expect(proto[0]!.field).toMatch(/^metadata/);
+  });
+});
+
+describe('whole numbers beyond ±(2^53−1), which JSON.parse silently rounds', () => {
+  const create = (text: string) => problemsOf(() => parseOrThrow(createDraftSchema, JSON.parse(text)));
+
+  it('are refused in content with the path of the number, telling the agent to send a string', () => {
+    const problems = create('{"title":"bigint","content":{"accountId":12345678901234567891,"x":1}}');
+    expect(problems).toEqual([{ field: 'content.accountId', message: expect.stringContaining('send it as a string') }]);
+    expect(create('{"title":"t","content":{"amount":1e21}}')[0]!.field).toBe('content.amount');
+    expect(create('{"title":"t","content":{"a":{"b":[1,-9007199254740992]}}}')[0]!.field).toBe('content.a.b.1');
+    expect(create('{"title":"t","content":{"n":1e400}}')[0]!.field).toBe('content.n');
+  });
+
+  it('are refused in metadata, naming the key', () => {
+    expect(create('{"title":"t","content":{},"metadata":{"accountId":12345678901234567891}}')[0]!.field).toBe('metadata.accountId');
+  });
+
+  it('are refused in a reviewer’s edited content (API approve and the review page share the schema)', () => {
+    const problems = problemsOf(() => parseOrThrow(approveSchema, { content: JSON.parse('{"accountId":12345678901234567891}') }));
+    expect(problems[0]!.field).toBe('content.accountId');
+  });
+
+  it('leave safe integers and ordinary decimals alone', () => {
+    const content = { max: Number.MAX_SAFE_INTEGER, min: -Number.MAX_SAFE_INTEGER, price: 19.99, tiny: 5e-324, neg: -0.5, zero: 0 };
+    expect(parseOrThrow(createDraftSchema, { title: 't', content, metadata: { n: Number.MAX_SAFE_INTEGER, d: 0.1 } }).content).toEqual(content);
+    expect(parseOrThrow(approveSchema, { content }).content).toEqual(content);
+  });
+});
+
+describe('expiresAt: null', () => {
+  it('means no expiry, as absent does (every draft reads back "expiresAt": null)', () => {
+    const input = parseOrThrow(createDraftSchema, { title: 't', content: {}, expiresAt: null });
+    expect(input.expiresAt).toBeUndefined();
+    expect(newDraft(input, agent, new Date()).expiresAt).toBeUndefined();
+  });
+
+  it('keeps every other check on expiresAt', () => {
+    for (const expiresAt of ['', 'soon', 0, false, {}, '2026-01-01']) {
+      expect(problemsOf(() => parseOrThrow(createDraftSchema, { title: 't', content: {}, expiresAt }))[0]!.field).toBe('expiresAt');
+    }
+    const input = parseOrThrow(createDraftSchema, { title: 't', content: {}, expiresAt: '2026-02-10T12:00:30Z' });
+    expect(problemsOf(() => newDraft(input, agent, new Date('2026-02-10T12:00:00Z')))[0]!.field).toBe('expiresAt');
+  });
+});
+
+describe('single-line display text: title and metadata keys', () => {
+  const message = 'must not contain control or bidirectional formatting characters';
+  it.each([
+    ['right-to-left override', '\u202e'],
+    ['newline', '\n'],
+    ['carriage return', '\r'],
+    ['tab', '\t'],
+    ['NUL', '\u0000'],
+    ['DEL', '\u007f'],
+    ['C1 control', '\u0085'],
+    ['line separator', '\u2028'],
+    ['paragraph separator', '\u2029'],
+    ['left-to-right mark', '\u200e'],
+    ['right-to-left mark', '\u200f'],
+    ['left-to-right embedding', '\u202a'],
+    ['pop directional formatting', '\u202c'],
+    ['first strong isolate', '\u2068'],
+    ['pop directional isolate', '\u2069'],
+  ])('refuse a %s', (_, char) => {
+    expect(problemsOf(() => parseOrThrow(createDraftSchema, { title: `Pay ${char}gpj.exe`, content: {} }))).toEqual([{ field: 'title', message }]);
+    const key = problemsOf(() => parseOrThrow(createDraftSchema, { title: 't', content: {}, metadata: { [`so${char}urce`]: 'x' } }));
+    expect(key[0]!.field).toMatch(/^metadata/);
+    expect(key[0]!.message).toMatch(/control or bidirectional/);
+  });
+
+  it('accept right-to-left scripts, emoji and other text as written; content is not a display line', () => {
+    for (const title of ['שלום עולם', 'مرحبا', '✓ 日本語 🎉 é', 'a\u00a0b', '👩‍👩‍👧']) {
+      expect(parseOrThrow(createDraftSchema, { title, content: {} }).title).toBe(title);
+    }
+    const content = { body: 'line 1\nline 2\t\u202e' };
+    expect(parseOrThrow(createDraftSchema, { title: 't', content, metadata: { note: 'a\nb' } }).content).toEqual(content);
   });
 });
