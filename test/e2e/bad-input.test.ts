@@ -69,6 +69,42 @@ describe('request bodies that are not UTF-8', () => {
   });
 });
 
+describe('values JSON would change or a reviewer could misread', () => {
+  const jsonHeaders = () => ({ authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' });
+
+  it('a whole number beyond ±(2^53−1) in content: 400 naming its path, nothing stored, and an approval editing one in changes nothing', async () => {
+    const marker = `bigint-${Math.random().toString(36).slice(2)}`;
+    const admin = apiClient(runtime.url, runtime.adminKey);
+    const refused = await raw('POST', '/v1/drafts', Buffer.from(`{"title":"${marker}","content":{"accountId":12345678901234567891,"x":1}}`), jsonHeaders());
+    expectDocumentedError(refused, 400, 'validation_failed');
+    expect(refused.body.error.details.fields).toEqual([{ field: 'content.accountId', message: expect.stringContaining('send it as a string') }]);
+    const listed = await admin('GET', '/v1/drafts?limit=100');
+    expect(listed.body.items.filter((d: { title: string }) => d.title === marker)).toEqual([]);
+
+    const created = await raw(
+      'POST',
+      '/v1/drafts',
+      Buffer.from(`{"title":"${marker}","content":{"accountId":"12345678901234567891","x":9007199254740991}}`),
+      jsonHeaders(),
+    );
+    expect(created.status).toBe(201);
+    const approve = await raw('POST', `/v1/drafts/${created.body.id}/approve`, Buffer.from('{"content":{"accountId":1,"amount":1e21}}'), jsonHeaders());
+    expectDocumentedError(approve, 400, 'validation_failed');
+    expect(approve.body.error.details.fields[0].field).toBe('content.amount');
+    const after = await admin('GET', `/v1/drafts/${created.body.id}`);
+    expect(after.body).toMatchObject({ status: 'pending', content: { accountId: '12345678901234567891', x: 9007199254740991 } });
+  });
+
+  it('expiresAt: null is no expiry; a title with a right-to-left override is 400 naming title', async () => {
+    const open = await raw('POST', '/v1/drafts', Buffer.from('{"title":"no expiry","content":{},"expiresAt":null}'), jsonHeaders());
+    expect(open.status).toBe(201);
+    expect(open.body.expiresAt).toBeNull();
+    const bidi = await raw('POST', '/v1/drafts', Buffer.from(JSON.stringify({ title: 'Pay \u202egpj.exe', content: {} })), jsonHeaders());
+    expectDocumentedError(bidi, 400, 'validation_failed');
+    expect(bidi.body.error.details.fields).toEqual([{ field: 'title', message: 'must not contain control or bidirectional formatting characters' }]);
+  });
+});
+
 describe('answers of the gateway itself, in the documented shape', () => {
   it('an unknown route: 404 not_found through the $default route, with or without a key', async () => {
     for (const headers of [{}, { authorization: `Bearer ${runtime.adminKey}` }] as Array<Record<string, string>>) {
