@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
+import { localCommonEnv, localFunctionEnvironments, localSettingValues } from '../../infra/local/handler-env.js';
+import { lambdaContext } from '../../infra/local/lambda-context.js';
 import { operatorNoticeMessage } from '../../shared/notifications/operator-notice-message.js';
 import { DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
 import { createDocumentClient } from '../../shared/store/dynamo-client.js';
@@ -100,3 +102,38 @@ it('an operator notice SQS dead-lettered from the notifications queue is sent ag
   await sqs.send(new SendMessageCommand({ QueueUrl: runtime.info().queues.deliveriesDlq, MessageBody: JSON.stringify(operatorNoticeMessage(notice)) }));
   await eventually(() => outbox().find((n) => n.eventId === notice.event.id), 30_000, 'the re-sent operator notice');
 }, 60_000);
+
+it('20 runs of the function at once, beside the schedule and a redrive, record a dead-lettered delivery dead once, and all succeed', async () => {
+  const victim = await endpoint();
+  const message = deliveryMessage(testEvent({ event: 'draft.approved' }), victim.id);
+  const info = runtime.info();
+  const states = new DynamoDeliveryStateStore(createDocumentClient(dynamo), info.tables.deliveries);
+  expect(await states.save(queuedState(message, new Date()), undefined)).toBe(true);
+  await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.deliveriesDlq, MessageBody: JSON.stringify(message) }));
+
+  // The handler in this process with only its own environment, as the runtime loads it.
+  const saved = { ...process.env };
+  Object.assign(process.env, localCommonEnv(info), localFunctionEnvironments(info, localSettingValues()).sweepDeadLetters, {
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  try {
+    const { handler } = await import('../../functions/sweep-dead-letters/handler.js');
+    const runs = Array.from({ length: 20 }, () => handler({ source: 'aws.events' }, lambdaContext('sweepDeadLetters')) as Promise<{ markedDead: number }>);
+    const [redrive, ...swept] = await Promise.all([admin('POST', `/v1/webhooks/${victim.id}/redrive`, {}), ...runs]);
+    expect(redrive.status).toBe(200);
+    expect(swept.reduce((n, r) => n + r.markedDead, 0)).toBeLessThanOrEqual(1);
+  } finally {
+    process.env = saved;
+  }
+  // Whichever sweep won, the delivery died once: one dead entry in its log.
+  const dead = await eventually(
+    async () => {
+      const log = (await admin('GET', `/v1/webhooks/${victim.id}/deliveries?limit=100`)).body.items as Array<Record<string, any>>;
+      const entries = log.filter((d) => d.eventId === message.eventId && d.outcome === 'dead');
+      return entries.length > 0 && entries;
+    },
+    20_000,
+    'the dead entry',
+  );
+  expect(dead).toHaveLength(1);
+}, 90_000);
