@@ -40,6 +40,16 @@ const remindAfterSchema = z
     z.maximum(MAX_REMIND_AFTER_MINUTES, { message: `must be at most ${MAX_REMIND_AFTER_MINUTES} minutes (7 days)` }),
     z.describe('Remind the channel once, this many minutes after a draft was created, if it is still pending.'),
   );
+/** An email channel's addresses, on create and on change alike: lower-cased, without repeats. */
+const recipientsSchema = z.pipe(
+  z
+    .array(z.string().check(z.maxLength(254), z.regex(EMAIL, { message: 'must be email addresses such as reviewer@example.com' })))
+    .check(
+      z.minLength(1, { message: 'must name at least one address' }),
+      z.maxLength(MAX_RECIPIENTS, { message: `must name at most ${MAX_RECIPIENTS} addresses` }),
+    ),
+  z.transform((r: string[]) => [...new Set(r.map((a) => a.toLowerCase()))]),
+);
 const common = {
   events: z.optional(eventsSchema),
   description: z.optional(descriptionSchema),
@@ -59,15 +69,7 @@ export const createChannelSchema = z.discriminatedUnion(
     }),
     z.strictObject({
       kind: z.literal('email'),
-      recipients: z.pipe(
-        z
-          .array(z.string().check(z.maxLength(254), z.regex(EMAIL, { message: 'must be email addresses such as reviewer@example.com' })))
-          .check(
-            z.minLength(1, { message: 'must name at least one address' }),
-            z.maxLength(MAX_RECIPIENTS, { message: `must name at most ${MAX_RECIPIENTS} addresses` }),
-          ),
-        z.transform((r: string[]) => [...new Set(r.map((a) => a.toLowerCase()))]),
-      ),
+      recipients: recipientsSchema,
       ...common,
     }),
   ],
@@ -83,13 +85,18 @@ export const updateChannelSchema = z
     filter: z.optional(z.nullable(filterSchema)),
     remindAfterMinutes: z.optional(z.nullable(remindAfterSchema)),
     enabled: z.optional(z.boolean()),
+    /** Email channels only: replaces the addresses; one taken off loses its links at once. */
+    recipients: z.optional(recipientsSchema),
   })
   .check(
-    z.refine((patch) => Object.keys(patch).length > 0, { message: 'must change at least one of events, description, filter, remindAfterMinutes, enabled' }),
+    z.refine((patch) => Object.keys(patch).length > 0, {
+      message: 'must change at least one of events, description, filter, remindAfterMinutes, enabled, recipients',
+    }),
   );
 export type UpdateChannelInput = z.output<typeof updateChannelSchema>;
 
 const newChannelId = randomIdGenerator(20);
+const mailtoOf = (recipients: string[]) => `mailto:${recipients.join(',')}`;
 
 /** A Slack incoming webhook (https://hooks.slack.com/…), through the same SSRF guard as webhooks; locally a loopback receiver too. */
 export async function assertSlackUrl(raw: string, policy: UrlPolicy): Promise<URL> {
@@ -102,7 +109,7 @@ export async function assertSlackUrl(raw: string, policy: UrlPolicy): Promise<UR
 
 /** POST /v1/notifications: a Slack or email channel, stored as an endpoint of that kind (ids ep_…, like every endpoint). */
 export async function createChannel(store: EndpointStore, input: CreateChannelInput, policy: UrlPolicy, now = new Date()) {
-  const url = input.kind === 'slack' ? (await assertSlackUrl(input.url, policy)).href : `mailto:${input.recipients.join(',')}`;
+  const url = input.kind === 'slack' ? (await assertSlackUrl(input.url, policy)).href : mailtoOf(input.recipients);
   const at = now.toISOString();
   const endpoint: WebhookEndpoint = {
     id: `ep_${newChannelId()}`,
@@ -131,6 +138,7 @@ export async function createChannel(store: EndpointStore, input: CreateChannelIn
 export async function updateChannel(store: EndpointStore, id: string, patch: UpdateChannelInput, now = new Date()) {
   const updated = await changeEndpoint(store, id, (current) => {
     if (!isChannel(current)) throw new NotFoundError('notification channel', id);
+    if (patch.recipients && current.channel !== 'email') throw new ValidationError([{ field: 'recipients', message: 'only an email channel has recipients' }]);
     const { disabledReason: _reason, disabledAt: _at, filter: _filter, remindAfterMinutes: _remind, ...rest } = current;
     const enabled = patch.enabled ?? current.enabled;
     const filter = patch.filter === undefined ? current.filter : (patch.filter ?? undefined);
@@ -144,8 +152,24 @@ export async function updateChannel(store: EndpointStore, id: string, patch: Upd
       ...(filter ? { filter } : {}),
       ...(remind !== undefined ? { remindAfterMinutes: remind } : {}),
       ...disabledRecord(current, enabled, now),
+      ...(patch.recipients ? recipientsChange(current, patch.recipients, now) : {}),
     };
     return next;
   });
   return publicEndpoint(updated, now);
+}
+
+/**
+ * New addresses for an email channel, decided on the version the write applies to. An address
+ * taken off no longer passes the link check; one put on (back) is dated now, so links it was sent
+ * before (while it was on the channel earlier) stay refused.
+ */
+function recipientsChange(current: WebhookEndpoint, recipients: string[], now: Date): Pick<WebhookEndpoint, 'recipients' | 'url' | 'recipientAddedAt'> {
+  const before = new Set(current.recipients ?? []);
+  const addedAt: Record<string, string> = {};
+  for (const address of recipients) {
+    const at = before.has(address) ? current.recipientAddedAt?.[address] : now.toISOString();
+    if (at !== undefined) addedAt[address] = at;
+  }
+  return { recipients, url: mailtoOf(recipients), recipientAddedAt: addedAt };
 }

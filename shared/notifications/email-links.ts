@@ -37,6 +37,8 @@ const claimsSchema = z.strictObject({
   c: z.string().check(z.regex(/^ep_[a-z0-9]{1,40}$/)),
   /** Expiry, in epoch seconds. */
   e: z.number().check(z.int(), z.positive()),
+  /** When it was issued, in epoch milliseconds (a channel disabled since refuses it); absent on links sent before it was added. */
+  t: z.optional(z.number().check(z.int(), z.positive())),
 });
 
 export interface EmailLinkClaims {
@@ -46,6 +48,8 @@ export interface EmailLinkClaims {
   decision: EmailDecision;
   channelId: string;
   expiresAt: Date;
+  /** Absent on links sent before links carried it (see earliestIssue). */
+  issuedAt?: Date;
 }
 
 export type EmailLinkRefusal = 'malformed' | 'tampered' | 'expired';
@@ -68,6 +72,14 @@ export function emailLinkExpiry(draftExpiresAt: string | null | undefined, now: 
   return new Date(Number.isFinite(draftEnd) ? Math.min(cap, draftEnd) : cap);
 }
 
+/**
+ * The earliest time a link can have been issued: its issue time, or for a link sent before links
+ * carried one, 7 days before its expiry (no link lives longer). A link issued before its channel's
+ * latest disable is refused, so an older link is judged by the earliest time it may have been sent.
+ */
+export const earliestIssue = (claims: Pick<EmailLinkClaims, 'issuedAt' | 'expiresAt'>): Date =>
+  claims.issuedAt ?? new Date(claims.expiresAt.getTime() - EMAIL_LINK_MAX_AGE_SECONDS * 1000);
+
 /** A signed token: base64url(claims JSON) "." base64url(HMAC). Each call has a fresh token id. */
 export function signEmailLink(key: string, link: Omit<EmailLinkClaims, 'tokenId'> & { tokenId?: string }): string {
   assertKey(key);
@@ -79,6 +91,7 @@ export function signEmailLink(key: string, link: Omit<EmailLinkClaims, 'tokenId'
     a: link.decision,
     c: link.channelId,
     e: Math.floor(link.expiresAt.getTime() / 1000),
+    ...(link.issuedAt ? { t: link.issuedAt.getTime() } : {}),
   };
   const body = Buffer.from(JSON.stringify(claimsSchema.parse(claims)), 'utf8').toString('base64url');
   return `${body}.${mac(key, body).toString('base64url')}`;
@@ -111,6 +124,7 @@ export function verifyEmailLink(key: string, token: string, now: Date): EmailLin
     decision: parsed.a,
     channelId: parsed.c,
     expiresAt: new Date(parsed.e * 1000),
+    ...(parsed.t !== undefined ? { issuedAt: new Date(parsed.t) } : {}),
   };
   if (claims.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
   return { ok: true, claims };
@@ -130,7 +144,7 @@ export function emailDecisionLinks(
 ): EmailDecisionLinks {
   const expiresAt = emailLinkExpiry(link.draftExpiresAt, now);
   const url = (decision: EmailDecision) =>
-    `${baseUrl.replace(/\/+$/, '')}${EMAIL_DECISION_PATH}/${signEmailLink(key, { draftId: link.draftId, recipient: link.recipient.toLowerCase(), channelId: link.channelId, decision, expiresAt })}`;
+    `${baseUrl.replace(/\/+$/, '')}${EMAIL_DECISION_PATH}/${signEmailLink(key, { draftId: link.draftId, recipient: link.recipient.toLowerCase(), channelId: link.channelId, decision, expiresAt, issuedAt: now })}`;
   return { approveUrl: url('approve'), rejectUrl: url('reject') };
 }
 

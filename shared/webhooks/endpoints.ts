@@ -52,6 +52,13 @@ export interface WebhookEndpoint {
   filter?: Record<string, string | number | boolean>;
   /** Channels: minutes after a draft's creation at which it is told again, once, that the draft is still pending; absent: never. */
   remindAfterMinutes?: number;
+  /**
+   * Email channels: when it was last disabled. Kept when it is enabled again: a decision link issued
+   * up to then stays refused, so a leaked or forwarded link does not come back with the channel.
+   */
+  linksValidFrom?: string;
+  /** Email channels: when an address was put on the channel after its creation; its links from before stay refused. */
+  recipientAddedAt?: Record<string, string>;
 }
 
 export type DisabledReason = 'manual' | 'gone' | 'failing';
@@ -91,12 +98,20 @@ export const descriptionSchema = z.string().check(
  * Why and since when an endpoint (or channel) is disabled after a change: enabling clears the record;
  * disabling by hand records it; an already disabled one keeps its reason.
  */
-export function disabledRecord(current: WebhookEndpoint, enabled: boolean, now: Date): Pick<WebhookEndpoint, 'disabledReason' | 'disabledAt'> {
+export function disabledRecord(
+  current: WebhookEndpoint,
+  enabled: boolean,
+  now: Date,
+): Pick<WebhookEndpoint, 'disabledReason' | 'disabledAt' | 'linksValidFrom'> {
   if (enabled) return {};
   return current.enabled
-    ? { disabledReason: 'manual', disabledAt: now.toISOString() }
+    ? { disabledReason: 'manual', disabledAt: now.toISOString(), ...linksEndAt(current, now) }
     : { disabledReason: current.disabledReason, disabledAt: current.disabledAt };
 }
+
+/** Disabling an email channel ends the decision links it sent so far, in the same write. */
+const linksEndAt = (endpoint: WebhookEndpoint, now: Date): Pick<WebhookEndpoint, 'linksValidFrom'> =>
+  endpoint.channel === 'email' ? { linksValidFrom: now.toISOString() } : {};
 
 export const createEndpointSchema = z.strictObject({
   url: urlSchema,
@@ -128,7 +143,7 @@ export function secretsInGrace(endpoint: WebhookEndpoint, now: Date): Array<{ cr
 
 /** The endpoint as the API shows it: never its secrets, but when each rotated-out one stops signing. */
 export function publicEndpoint(endpoint: WebhookEndpoint, now = new Date()) {
-  const { secrets, version: _version, retry, disabledReason, disabledAt, ...rest } = endpoint;
+  const { secrets, version: _version, retry, disabledReason, disabledAt, linksValidFrom: _from, recipientAddedAt: _added, ...rest } = endpoint;
   return {
     ...rest,
     retry: retry ?? 'standard',
@@ -254,7 +269,9 @@ export async function disableEndpoint(store: EndpointStore, id: string, reason: 
   const updated = await changeEndpoint(store, id, (endpoint) => {
     // Decided on the version the write applies to: a round lost to another writer decides again.
     disabledHere = endpoint.enabled;
-    return endpoint.enabled ? { ...endpoint, enabled: false, disabledReason: reason, disabledAt: now.toISOString(), updatedAt: now.toISOString() } : endpoint;
+    return endpoint.enabled
+      ? { ...endpoint, enabled: false, disabledReason: reason, disabledAt: now.toISOString(), updatedAt: now.toISOString(), ...linksEndAt(endpoint, now) }
+      : endpoint;
   });
   return disabledHere ? updated : undefined;
 }

@@ -248,12 +248,87 @@ describe('decide from email', () => {
     expect((await submit(mail.approve, page)).status).toBe(410);
     expect((await draftNow(draft.id)).status).toBe('pending');
 
+    // Enabled again: a link sent before the disable stays dead (it may have leaked); new notifications bring new links.
     expect((await admin('PATCH', `/v1/webhooks/${channelId}`, { enabled: true })).status).toBe(200);
-    expect((await open(mail.approve)).status).toBe(200);
+    expect((await open(mail.approve)).status).toBe(410);
+    expect((await submit(mail.approve, page)).status).toBe(410);
+    expect((await draftNow(draft.id)).status).toBe('pending');
+    const fresh = await newDraft('Channel is back');
+    expect((await open(fresh.mail.approve)).status).toBe(200);
+
     expect((await admin('DELETE', `/v1/webhooks/${channelId}`)).status).toBe(200);
     expect((await open(mail.approve)).status).toBe(410);
     expect((await submit(mail.approve, page)).status).toBe(410);
     expect((await draftNow(draft.id)).status).toBe('pending');
+  });
+
+  it('taking an address off the channel ends that address’s links, for good; the other addresses’ links still work', async () => {
+    const run = { run: 'recipients-change' };
+    const created = await admin('POST', '/v1/notifications', { kind: 'email', recipients: ['reviewer@example.com', 'second@example.com'], filter: run });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const { draft, mail, second } = await newDraft('Address goes away', run);
+
+    const changed = await admin('PATCH', `/v1/webhooks/${id}`, { recipients: ['Second@Example.com', 'third@example.com', 'second@example.com'] });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ recipients: ['second@example.com', 'third@example.com'], url: 'mailto:second@example.com,third@example.com' });
+    const gone = await open(mail.approve);
+    expect(gone.status).toBe(403);
+    expect(gone.body).toContain('no longer receives');
+    expect((await open(second.approve)).status).toBe(200);
+
+    // Put back: the address's old link stays dead (it was sent before the address was taken off).
+    expect((await admin('PATCH', `/v1/webhooks/${id}`, { recipients: ['reviewer@example.com', 'second@example.com'] })).status).toBe(200);
+    expect((await open(mail.approve)).status).toBe(403);
+    expect((await draftNow(draft.id)).status).toBe('pending');
+    const kept = await open(second.approve);
+    expect((await submit(second.approve, kept)).status).toBe(200);
+    expect(await draftNow(draft.id)).toMatchObject({ status: 'approved', reviewedBy: { name: 'second@example.com' } });
+    expect((await admin('DELETE', `/v1/webhooks/${id}`)).status).toBe(200);
+  });
+
+  it('recipients are validated as on create, and only an email channel has them', async () => {
+    const email = await admin('POST', '/v1/notifications', { kind: 'email', recipients: ['reviewer@example.com'], filter: { run: 'recipients-bad' } });
+    const slack = await admin('POST', '/v1/notifications', { kind: 'slack', url: webhook.url, filter: { run: 'recipients-bad' } });
+    expect([email.status, slack.status]).toEqual([201, 201]);
+    for (const recipients of [
+      [],
+      ['not an address'],
+      Array.from({ length: 21 }, (_, i) => `r${i}@example.com`),
+      'reviewer@example.com',
+      [`${'a'.repeat(250)}@example.com`],
+    ]) {
+      const refused = await admin('PATCH', `/v1/webhooks/${email.body.id}`, { recipients });
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body)).toContain('recipients');
+    }
+    for (const other of [slack.body.id, (await admin('GET', '/v1/webhooks')).body.items.find((e: { channel?: string }) => !e.channel).id]) {
+      const refused = await admin('PATCH', `/v1/webhooks/${other}`, { recipients: ['reviewer@example.com'] });
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body)).toContain('recipients');
+    }
+    expect((await admin('GET', `/v1/webhooks/${email.body.id}`)).body.recipients).toEqual(['reviewer@example.com']);
+    for (const id of [email.body.id, slack.body.id]) expect((await admin('DELETE', `/v1/webhooks/${id}`)).status).toBe(200);
+  });
+
+  it('20 parallel PATCHes of recipients and enabled: each applies, none undoes another; the links sent before the disable stay dead', async () => {
+    const run = { run: 'recipients-race' };
+    const created = await admin('POST', '/v1/notifications', { kind: 'email', recipients: ['reviewer@example.com', 'second@example.com'], filter: run });
+    const id = created.body.id as string;
+    const { mail, second } = await newDraft('Race', run);
+    const sets = Array.from({ length: 10 }, (_, i) => ['reviewer@example.com', 'second@example.com', `extra${i}@example.com`]);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => admin('PATCH', `/v1/webhooks/${id}`, i % 2 === 0 ? { recipients: sets[i / 2] } : { enabled: false })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    const after = (await admin('GET', `/v1/webhooks/${id}`)).body;
+    // A recipients change written over a stale read would have enabled the channel again.
+    expect(after).toMatchObject({ enabled: false, disabledReason: 'manual' });
+    expect(sets.map((s) => JSON.stringify(s))).toContain(JSON.stringify(after.recipients));
+    expect(after.url).toBe(`mailto:${after.recipients.join(',')}`);
+    expect((await admin('PATCH', `/v1/webhooks/${id}`, { enabled: true })).status).toBe(200);
+    for (const url of [mail.approve, second.reject]) expect((await open(url)).status).toBe(410);
+    expect((await admin('DELETE', `/v1/webhooks/${id}`)).status).toBe(200);
   });
 
   it('the key is kept in .processa (owner-only) and, like the links, never reaches the structured logs', async () => {

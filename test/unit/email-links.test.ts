@@ -17,7 +17,8 @@ import { emailMessage, type OutgoingEmail } from '../../shared/notifications/ema
 import { notificationOf } from '../../shared/notifications/notification.js';
 import { createNotificationSender } from '../../shared/notifications/send.js';
 import { ValidationError } from '../../shared/domain/errors.js';
-import type { WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
+import { disableEndpoint, publicEndpoint, type EndpointStore, type WebhookEndpoint } from '../../shared/webhooks/endpoints.js';
+import { updateChannel } from '../../shared/notifications/channel-settings.js';
 import { MemoryDraftStore } from '../support/memory-stores.js';
 
 const key = 'k'.repeat(43);
@@ -142,7 +143,10 @@ describe('links in the email', () => {
       for (const [label, url] of urls) {
         expect(url.startsWith(`${base}/email-decisions/`)).toBe(true);
         const checked = verifyEmailLink(key, url.split('/').at(-1)!, now);
-        expect(checked).toMatchObject({ ok: true, claims: { draftId: draft.id, recipient: email.to, channelId: channel.id, decision: label!.toLowerCase() } });
+        expect(checked).toMatchObject({
+          ok: true,
+          claims: { draftId: draft.id, recipient: email.to, channelId: channel.id, decision: label!.toLowerCase(), issuedAt: now },
+        });
         expect(email.html).toContain(`href="${url}"`);
       }
       expect(email.text).toContain(`Edit or review it: ${base}/review/${draft.id}`);
@@ -275,9 +279,107 @@ describe('deciding through a link', () => {
     expect(drafts.drafts.get(draft.id)!.status).toBe('pending');
   });
 
+  it('a link issued before the channel was last disabled stays refused once it is enabled again; one issued after works', async () => {
+    const disabledAt = '2026-02-10T12:00:00.000Z';
+    channels.set(channel.id, { ...structuredClone(channel), linksValidFrom: disabledAt });
+    const signed = (issuedAt: Date) =>
+      signEmailLink(key, {
+        draftId: draft.id,
+        recipient: 'reviewer@example.com',
+        decision: 'approve',
+        channelId: channel.id,
+        expiresAt: new Date('2026-02-17T11:00:00Z'),
+        issuedAt,
+      });
+    const later = new Date('2026-02-10T13:00:00Z');
+    for (const issuedAt of [new Date('2026-02-10T11:59:59.999Z'), new Date(disabledAt)])
+      expect(await decideByEmailLink(deps, signed(issuedAt), { reason: null }, later)).toEqual({ kind: 'refused', reason: 'channel-gone' });
+    expect(await openEmailLink(deps, signed(new Date('2026-02-10T12:00:00.001Z')), later)).toMatchObject({ kind: 'open' });
+  });
+
+  it('a link without an issue time (sent before links had one) counts as issued 7 days before it expires', async () => {
+    const old = (expiresAt: string) =>
+      signEmailLink(key, { draftId: draft.id, recipient: 'reviewer@example.com', decision: 'approve', channelId: channel.id, expiresAt: new Date(expiresAt) });
+    const checked = verifyEmailLink(key, old('2026-02-17T11:00:00Z'), now);
+    expect(checked.ok && checked.claims.issuedAt).toBeUndefined();
+    // Never disabled: it works as it always did.
+    expect(await openEmailLink(deps, old('2026-02-11T11:00:00Z'), now)).toMatchObject({ kind: 'open' });
+    channels.set(channel.id, { ...structuredClone(channel), linksValidFrom: '2026-02-09T00:00:00.000Z' });
+    // Expiring within 7 days of the disable: it may have been sent before it, so it is refused.
+    expect(await openEmailLink(deps, old('2026-02-15T23:00:00Z'), now)).toEqual({ kind: 'refused', reason: 'channel-gone' });
+    // Expiring over 7 days after the disable: it was certainly sent after it.
+    expect(await openEmailLink(deps, old('2026-02-16T01:00:00Z'), now)).toMatchObject({ kind: 'open' });
+  });
+
+  it('an address taken off and put back: its links from before stay refused, the other addresses’ links work', async () => {
+    const signed = (recipient: string, issuedAt: Date) =>
+      signEmailLink(key, { draftId: draft.id, recipient, decision: 'approve', channelId: channel.id, expiresAt: new Date('2026-02-17T11:00:00Z'), issuedAt });
+    channels.set(channel.id, { ...structuredClone(channel), recipientAddedAt: { 'reviewer@example.com': '2026-02-10T11:00:00.000Z' } });
+    expect(await openEmailLink(deps, signed('reviewer@example.com', new Date('2026-02-10T10:00:00Z')), now)).toEqual({
+      kind: 'refused',
+      reason: 'not-recipient',
+    });
+    expect(await openEmailLink(deps, signed('reviewer@example.com', new Date('2026-02-10T11:30:00Z')), now)).toMatchObject({ kind: 'open' });
+    expect(await openEmailLink(deps, signed('second@example.com', new Date('2026-02-10T10:00:00Z')), now)).toMatchObject({ kind: 'open' });
+  });
+
   it('a draft past its expiry is closed, not decided', async () => {
     drafts.drafts.get(draft.id)!.expiresAt = '2026-02-10T11:30:00.000Z';
     expect(await decideByEmailLink(deps, tokenFor('approve'), { reason: null }, now)).toMatchObject({ kind: 'closed' });
     expect(drafts.drafts.get(draft.id)!.status).toBe('pending');
+  });
+});
+
+/** Enough of the store for one channel's writes (conditional on the version, as the real one). */
+class OneChannelStore implements EndpointStore {
+  constructor(public endpoint: WebhookEndpoint) {}
+  async put(endpoint: WebhookEndpoint) {
+    this.endpoint = endpoint;
+  }
+  async get(id: string) {
+    return id === this.endpoint.id ? structuredClone(this.endpoint) : undefined;
+  }
+  async replace(endpoint: WebhookEndpoint, expectedVersion: number) {
+    if (this.endpoint.version !== expectedVersion) return 'conflict' as const;
+    this.endpoint = structuredClone(endpoint);
+    return 'replaced' as const;
+  }
+  async delete() {
+    return false;
+  }
+  async listAll() {
+    return [this.endpoint];
+  }
+}
+
+describe('what ends an email channel’s links, in the write that changes it', () => {
+  it('a disable, by an admin or by the system, dates the end of its links; enabling again keeps it; webhooks and the API never show it', async () => {
+    const store = new OneChannelStore(structuredClone(channel));
+    await updateChannel(store, channel.id, { enabled: false }, new Date('2026-02-10T12:00:00Z'));
+    await updateChannel(store, channel.id, { enabled: true }, new Date('2026-02-10T13:00:00Z'));
+    // Already disabled: a second disable does not move it.
+    expect(store.endpoint).toMatchObject({ enabled: true, linksValidFrom: '2026-02-10T12:00:00.000Z' });
+    await disableEndpoint(store, channel.id, 'failing', new Date('2026-02-10T14:00:00Z'));
+    await updateChannel(store, channel.id, { enabled: false }, new Date('2026-02-10T15:00:00Z'));
+    expect(store.endpoint).toMatchObject({ enabled: false, disabledReason: 'failing', linksValidFrom: '2026-02-10T14:00:00.000Z' });
+    expect(publicEndpoint(store.endpoint)).not.toHaveProperty('linksValidFrom');
+    const slack = new OneChannelStore({ ...structuredClone(channel), channel: 'slack', recipients: undefined });
+    await disableEndpoint(slack, channel.id, 'gone');
+    expect(slack.endpoint).not.toHaveProperty('linksValidFrom');
+  });
+
+  it('a recipients change dates each address put on the channel and forgets those taken off; a Slack channel has none', async () => {
+    const store = new OneChannelStore(structuredClone(channel));
+    await updateChannel(store, channel.id, { recipients: ['second@example.com', 'third@example.com'] }, new Date('2026-02-10T12:00:00Z'));
+    expect(store.endpoint).toMatchObject({
+      recipients: ['second@example.com', 'third@example.com'],
+      url: 'mailto:second@example.com,third@example.com',
+      recipientAddedAt: { 'third@example.com': '2026-02-10T12:00:00.000Z' },
+    });
+    await updateChannel(store, channel.id, { recipients: ['third@example.com', 'reviewer@example.com'] }, new Date('2026-02-10T13:00:00Z'));
+    expect(store.endpoint.recipientAddedAt).toEqual({ 'third@example.com': '2026-02-10T12:00:00.000Z', 'reviewer@example.com': '2026-02-10T13:00:00.000Z' });
+    expect(publicEndpoint(store.endpoint)).not.toHaveProperty('recipientAddedAt');
+    const slack = new OneChannelStore({ ...structuredClone(channel), channel: 'slack' });
+    await expect(updateChannel(slack, channel.id, { recipients: ['a@example.com'] })).rejects.toThrow('recipients: only an email channel has recipients');
   });
 });
