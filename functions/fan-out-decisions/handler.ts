@@ -6,13 +6,15 @@ import { logRequestId } from '../../shared/log-request-id.js';
 import { count, logBatchSummary, logger, publishMetrics, METRICS, tracer } from '../../shared/observability.js';
 import { publicBaseUrlFromEnv } from '../../shared/config.js';
 import { decodeDraftImage, isCreatedRecord, isDecisionRecord } from '../../shared/store/drafts-stream.js';
-import { deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/store-factories.js';
+import { deliveryLogStoreFromEnv, deliveryQueueFromEnv, deliveryStateStoreFromEnv, endpointStoreFromEnv } from '../../shared/store-factories.js';
 import { coalescingQueue } from '../../shared/webhooks/coalescing-queue.js';
 import { endpointSnapshot, fanOutCreated, fanOutDecision } from '../../shared/webhooks/fan-out.js';
 
 const endpoints = endpointStoreFromEnv();
 const queue = deliveryQueueFromEnv();
 const states = deliveryStateStoreFromEnv();
+// Where deliveries held for a disabled endpoint are logged.
+const log = deliveryLogStoreFromEnv();
 
 /** Where reviewers open a draft: PUBLIC_BASE_URL (the stack sets it to the API's URL; locally the dev runtime's). */
 const reviewBaseUrl = (): string => {
@@ -59,7 +61,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
     if (isCreatedRecord(record)) {
       const created = decodeDraftImage(record.dynamodb?.NewImage);
       if (!created) return;
-      const messages = await fanOutCreated(created, reviewBaseUrl, snapshot, batchQueue, batchStates);
+      const messages = await fanOutCreated(created, reviewBaseUrl, snapshot, batchQueue, batchStates, undefined, log);
       // Its own metric: WebhooksEnqueued samples count decisions handled (the DecisionsStalled alarm).
       count(METRICS.createdEventsEnqueued, messages.length);
       tally.created += 1;
@@ -70,7 +72,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent, context: Context
     if (!isDecisionRecord(record)) return;
     const draft = decodeDraftImage(record.dynamodb?.NewImage);
     if (!draft) return;
-    const messages = await fanOutDecision(draft, snapshot, batchQueue, batchStates, undefined, publicBaseUrlFromEnv);
+    const messages = await fanOutDecision(draft, snapshot, batchQueue, batchStates, undefined, publicBaseUrlFromEnv, log);
     count(METRICS.webhooksEnqueued, messages.length);
     tally.decisions += 1;
     tally.messages += messages.length;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { truncateError, unsentAttempt, type DeliveryAttempt } from './delivery-log.js';
+import { HELD_FOR_DISABLED, truncateError, unsentAttempt, type DeliveryAttempt } from './delivery-log.js';
 import { addressedTo, targetOf, type DeliveryMessage, type DeliveryTarget } from './delivery-message.js';
-import { deadState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
+import { DISABLED_REASON, deadState, versionOf, type DeliveryState, type DeliveryStateStore } from './delivery-state.js';
 import { activeSecrets, type WebhookEndpoint } from './endpoints.js';
 import { failingTooLong, type HealthRecord } from './endpoint-health.js';
 import { delayAfterFailure, isGone, MAX_RETRY_DELAY_SECONDS, retrySchedule } from './retry-policy.js';
@@ -315,7 +315,7 @@ async function saveOverRead(states: DeliveryStateStore, next: DeliveryState, rea
   return readBeforeQueued && queuedMark && states.save(next, versionOf(stored));
 }
 
-export const DISABLED_REASON = 'endpoint disabled';
+export { DISABLED_REASON } from './delivery-state.js';
 export const GONE_REASON = 'the receiver answered 410 Gone: the endpoint was disabled';
 export const failingReason = (days: number) => `every attempt failed for ${days} days: the endpoint was disabled`;
 
@@ -329,7 +329,7 @@ async function holdForDisabledEndpoint(
   const at = clockOf(deps)().toISOString();
   const attempts = current?.attempts ?? 0;
   const next = deadState(message, attempts, at, DISABLED_REASON);
-  const attempt = unsentAttempt(message, attempts + 1, at, 'not sent: the endpoint is disabled (enable it, then redrive)');
+  const attempt = unsentAttempt(message, attempts + 1, at, HELD_FOR_DISABLED);
   if (!(await saveOverRead(deps.states, next, stored))) return { kind: 'skipped', reason: 'stale' };
   deps.recordAttempt?.(attempt);
   return { kind: 'held', attempt };

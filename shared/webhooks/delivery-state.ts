@@ -100,6 +100,9 @@ export const queuedState = (message: DeliveryMessage, at: Date): DeliveryState =
   deadReason: null,
 });
 
+/** The dead reason of a delivery held because its endpoint is disabled: redrivable once it is enabled again. */
+export const DISABLED_REASON = 'endpoint disabled';
+
 /** A delivery made dead without a POST (its endpoint disabled, or SQS dead-lettered it): redrivable like any dead one. */
 export const deadState = (message: DeliveryMessage, attempts: number, at: string, reason: string): DeliveryState => ({
   endpointId: message.endpointId,

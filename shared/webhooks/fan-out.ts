@@ -1,10 +1,11 @@
 import type { Draft } from '../domain/draft.js';
-import { messageFor } from '../notifications/channels.js';
-import type { EndpointStore } from './endpoints.js';
+import { isChannel, messageFor } from '../notifications/channels.js';
+import { HELD_FOR_DISABLED, unsentAttempt, type DeliveryLogStore } from './delivery-log.js';
+import type { EndpointStore, WebhookEndpoint } from './endpoints.js';
 import { subscribes } from './subscriptions.js';
 import { createdEvent, decisionEvent, type WebhookEvent } from './events.js';
 import type { DeliveryMessage, DeliveryQueue } from './delivery-message.js';
-import { queuedState, stateId, type DeliveryStateStore } from './delivery-state.js';
+import { DISABLED_REASON, deadState, queuedState, stateId, type DeliveryStateStore } from './delivery-state.js';
 
 /** The endpoints, read once per batch of decisions rather than once per decision. */
 export type EndpointSnapshot = () => Promise<Awaited<ReturnType<EndpointStore['listAll']>>>;
@@ -28,8 +29,10 @@ export async function fanOutDecision(
   now: () => Date = () => new Date(),
   /** Where reviewers open drafts, for the links notification channels show; undefined leaves them out. */
   baseUrl: () => string | undefined = () => undefined,
+  /** Where a delivery held for a disabled endpoint is logged (the endpoint's deliveries list shows it); absent, it is only recorded dead. */
+  log?: DeliveryLogStore,
 ): Promise<DeliveryMessage[]> {
-  return fanOutEvent(decisionEvent(draft), draft, baseUrl, endpoints, queue, states, now);
+  return fanOutEvent(decisionEvent(draft), draft, baseUrl, endpoints, queue, states, now, log);
 }
 
 /**
@@ -43,10 +46,20 @@ export async function fanOutCreated(
   queue: DeliveryQueue,
   states: DeliveryStateStore,
   now: () => Date = () => new Date(),
+  log?: DeliveryLogStore,
 ): Promise<DeliveryMessage[]> {
-  if (!(await endpoints()).some((e) => subscribes(e, 'draft.created'))) return [];
-  return fanOutEvent(createdEvent(draft, baseUrl()), draft, baseUrl, endpoints, queue, states, now);
+  if (!(await endpoints()).some((e) => subscribes(e, 'draft.created') || holdsFor(e, 'draft.created'))) return [];
+  return fanOutEvent(createdEvent(draft, baseUrl()), draft, baseUrl, endpoints, queue, states, now, log);
 }
+
+/**
+ * A disabled webhook endpoint subscribed to the event: it is not sent, but held (recorded dead,
+ * "endpoint disabled"), so enabling it and redriving (with `since`) sends what it missed, as for
+ * the retries that were queued when it was disabled. A channel's notifications are not held: a
+ * late "waiting for review" about drafts decided since would only mislead.
+ */
+const holdsFor = (endpoint: WebhookEndpoint, type: WebhookEvent['type']): boolean =>
+  !endpoint.enabled && !isChannel(endpoint) && endpoint.events.includes(type);
 
 /** One event to every endpoint subscribed to its type: webhooks get the event, channels a notification (if their filter matches). */
 async function fanOutEvent(
@@ -57,8 +70,16 @@ async function fanOutEvent(
   queue: DeliveryQueue,
   states: DeliveryStateStore,
   now: () => Date = () => new Date(),
+  log?: DeliveryLogStore,
 ): Promise<DeliveryMessage[]> {
-  const messages = (await endpoints()).flatMap((e) => (subscribes(e, event.type) ? (messageFor(e, event, draft, baseUrl) ?? []) : []));
+  const all = await endpoints();
+  await hold(
+    all.flatMap((e) => (holdsFor(e, event.type) ? (messageFor(e, event, draft, baseUrl) ?? []) : [])),
+    states,
+    now,
+    log,
+  );
+  const messages = all.flatMap((e) => (subscribes(e, event.type) ? (messageFor(e, event, draft, baseUrl) ?? []) : []));
   if (messages.length === 0) return messages;
   // A refused write means the state exists (an earlier fan-out of this decision): it is left as it is.
   const created = await Promise.all(messages.map((m) => states.save(queuedState(m, now()), undefined)));
@@ -93,4 +114,13 @@ async function worthQueueingAgain(states: DeliveryStateStore, repeats: DeliveryM
       })
       .map(stateId),
   );
+}
+
+/** Records held deliveries dead, once: only the fan-out whose conditional create wins logs them (a repeated fan-out finds them there). */
+async function hold(messages: DeliveryMessage[], states: DeliveryStateStore, now: () => Date, log: DeliveryLogStore | undefined): Promise<void> {
+  if (messages.length === 0) return;
+  const at = now().toISOString();
+  const created = await Promise.all(messages.map((m) => states.save(deadState(m, 0, at, DISABLED_REASON), undefined)));
+  const held = messages.filter((_, i) => created[i]).map((m) => unsentAttempt(m, 1, at, HELD_FOR_DISABLED));
+  if (held.length > 0) await log?.record(held);
 }

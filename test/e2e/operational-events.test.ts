@@ -319,3 +319,21 @@ describe('redrive requests at once', () => {
     }
   }, 60_000);
 });
+
+describe('decisions made while an endpoint is disabled', () => {
+  it('are held (listed dead, not sent) and go out once on the redrive after it is enabled again', async () => {
+    const paused = await endpointFor('ok', { events: ['draft.approved'] });
+    const outageStart = new Date().toISOString();
+    expect((await admin('PATCH', `/v1/webhooks/${paused.id}`, { enabled: false })).status).toBe(200);
+    const draftId = await approveOne();
+    const held = await eventually(async () => (await deliveries(paused.id)).find((d) => d.draftId === draftId), 20_000, 'the held delivery in the log');
+    expect(held).toMatchObject({ eventType: 'draft.approved', outcome: 'dead', error: 'not sent: the endpoint is disabled (enable it, then redrive)' });
+    expect(paused.receiver.requests).toHaveLength(0);
+
+    expect((await admin('PATCH', `/v1/webhooks/${paused.id}`, { enabled: true })).status).toBe(200);
+    expect((await admin('POST', `/v1/webhooks/${paused.id}/redrive`, { since: outageStart })).body).toEqual({ redriven: 1, complete: true });
+    await eventually(() => paused.receiver.requests.length === 1, 20_000, 'the redriven decision');
+    const [request] = paused.receiver.requests;
+    expect(JSON.parse(request!.body)).toMatchObject({ event: 'draft.approved', draft: { id: draftId } });
+  }, 60_000);
+});

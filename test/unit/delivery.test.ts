@@ -428,6 +428,60 @@ describe('a disabled endpoint receives nothing, not even retries already queued'
     expect(ok.calls).toHaveLength(1);
   });
 
+  it('a decision made while it is disabled is held (dead, logged once, however often it is fanned out) and sent by the redrive after re-enabling', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const log = new MemoryDeliveryLog();
+    const queue = new MemoryQueue();
+    const disabled = sampleEndpoint({ id: 'ep_off', enabled: false, events: ['draft.approved', 'draft.rejected', 'draft.expired'] });
+    const live = sampleEndpoint({ id: 'ep_on' });
+    const draft = {
+      ...newDraft({ title: 'refund', content: { amount: 10 } }, { keyId: 'key_a', name: 'bot', role: 'agent' }, now()),
+      status: 'approved' as const,
+      reviewedAt: now().toISOString(),
+      reviewedBy: { keyId: 'key_r', name: 'alice', role: 'reviewer' as const },
+    };
+    // The stream hands the decision over 20 times at once (retries): held once, logged once.
+    await Promise.all(Array.from({ length: 20 }, () => fanOutDecision(draft, async () => [disabled, live], queue, states, now, undefined, log)));
+    expect(queue.sent.map((m) => m.endpointId)).toEqual(Array(20).fill('ep_on'));
+    const held = [...states.items.values()].find((s) => s.endpointId === 'ep_off')!;
+    expect(held).toMatchObject({
+      status: 'dead',
+      attempts: 0,
+      generation: 0,
+      deadReason: 'endpoint disabled',
+      message: { eventType: 'draft.approved', draftId: draft.id },
+    });
+    expect(log.attempts.filter((a) => a.endpointId === 'ep_off')).toEqual([
+      expect.objectContaining({ eventId: held.eventId, outcome: 'dead', error: 'not sent: the endpoint is disabled (enable it, then redrive)' }),
+    ]);
+
+    // Enabled again, the redrive of what it missed sends the decision, once.
+    const redriveQueue = new MemoryQueue();
+    expect(await redriveDeadDeliveries('ep_off', { states, dlq: new MemoryDlq(), log }, redriveQueue, { now, since: now().toISOString() })).toEqual({
+      redriven: 1,
+      complete: true,
+    });
+    const ok = answering({ status: 200, durationMs: 2 });
+    const enabled = { ...deps(states, ok), endpointFor: async () => ({ ...disabled, enabled: true }) };
+    expect(await deliverMessage(redriveQueue.sent[0]!, 1, enabled)).toMatchObject({ kind: 'delivered', attempt: { attempt: 1 } });
+  });
+
+  it('a disabled endpoint not subscribed to the event, and a disabled channel, hold nothing', async () => {
+    const states = new MemoryDeliveryStateStore();
+    const queue = new MemoryQueue();
+    const unsubscribed = sampleEndpoint({ id: 'ep_unsub', enabled: false, events: ['draft.rejected'] });
+    const slack = sampleEndpoint({ id: 'ep_slack', enabled: false, channel: 'slack', events: ['draft.approved'] } as Partial<WebhookEndpoint>);
+    const draft = {
+      ...newDraft({ title: 'x', content: {} }, { keyId: 'key_a', name: 'bot', role: 'agent' }, now()),
+      status: 'approved' as const,
+      reviewedAt: now().toISOString(),
+      reviewedBy: { keyId: 'key_r', name: 'alice', role: 'reviewer' as const },
+    };
+    expect(await fanOutDecision(draft, async () => [unsubscribed, slack], queue, states, now, undefined, new MemoryDeliveryLog())).toEqual([]);
+    expect(states.items.size).toBe(0);
+    expect(queue.sent).toEqual([]);
+  });
+
   it('refuses test events and redrives for a disabled endpoint with 409 endpoint_disabled', async () => {
     const { sendTestEvent, redriveEndpoint } = await import('../../shared/webhooks/endpoint-actions.js');
     const store = { get: async () => ({ ...endpoint, enabled: false }) } as unknown as Parameters<typeof sendTestEvent>[0];
