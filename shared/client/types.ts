@@ -81,8 +81,8 @@ export interface CreateDraftInput {
   content: JsonObject;
   /** A flat object of at most 50 string/number/boolean/null values. */
   metadata?: Record<string, MetadataValue>;
-  /** After this time the draft can no longer be decided (one minute to one year ahead). */
-  expiresAt?: string | Date;
+  /** After this time the draft can no longer be decided (one minute to one year ahead); null, as a draft reads back, means none. */
+  expiresAt?: string | Date | null;
   /** Who may decide: API key ids and/or `group:<name>`; others (but admins) get 403 not_assigned. */
   reviewers?: string[];
   /** Distinct approvals needed, 1–5 (default 1), at most the number of keys who could approve. */
