@@ -4,7 +4,7 @@ import { decideReadDraft, type DraftStore } from '../domain/drafts-service.js';
 import { DomainError, ValidationError } from '../domain/errors.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { EndpointStore } from '../webhooks/endpoints.js';
-import { earliestIssue, verifyEmailLink, type EmailLinkClaims, type EmailLinkRefusal } from './email-links.js';
+import { linkEndedBy, linkMarksOf, verifyEmailLink, type EmailLinkClaims, type EmailLinkRefusal } from './email-links.js';
 
 /** The record that a link decided its draft; kept until the link would have expired anyway. */
 export interface EmailLinkUse {
@@ -58,8 +58,8 @@ export const emailActor = (claims: Pick<EmailLinkClaims, 'channelId' | 'recipien
  * Checks a link from top to bottom without changing anything (the confirmation page, and the
  * first half of a decision): signature and expiry; the channel that sent it still exists, is an
  * enabled email channel and still lists the recipient (disabling or deleting a channel, or
- * removing an address, ends its links); the link was issued after the channel was last disabled
- * and after the address was last put on it (ended links stay ended when either comes back); the
+ * removing an address, ends its links); neither a disable nor the address being put back came
+ * after the link was made (ended links stay ended when either comes back: linkEndedBy); the
  * draft exists; this link has not been used; the draft is still pending and not past its expiry.
  */
 export async function openEmailLink(deps: EmailLinkDeps, token: string, now = new Date()): Promise<EmailLinkState> {
@@ -69,10 +69,8 @@ export async function openEmailLink(deps: EmailLinkDeps, token: string, now = ne
   const channel = await deps.channels.get(claims.channelId);
   if (!channel || channel.channel !== 'email' || !channel.enabled) return { kind: 'refused', reason: 'channel-gone' };
   if (!(channel.recipients ?? []).includes(claims.recipient)) return { kind: 'refused', reason: 'not-recipient' };
-  const issued = earliestIssue(claims).getTime();
-  const issuedBefore = (at: string | undefined) => at !== undefined && issued <= Date.parse(at);
-  if (issuedBefore(channel.linksValidFrom)) return { kind: 'refused', reason: 'channel-gone' };
-  if (issuedBefore(channel.recipientAddedAt?.[claims.recipient])) return { kind: 'refused', reason: 'not-recipient' };
+  const endedBy = linkEndedBy(claims, linkMarksOf(channel, claims.recipient));
+  if (endedBy) return { kind: 'refused', reason: endedBy === 'channel' ? 'channel-gone' : 'not-recipient' };
   const [draft, use] = await Promise.all([deps.drafts.get(claims.draftId), deps.uses.get(claims.tokenId)]);
   if (!draft) return { kind: 'refused', reason: 'draft-missing' };
   if (use || draft.status !== 'pending' || isPastExpiry(draft, now)) return { kind: 'closed', draft, claims };

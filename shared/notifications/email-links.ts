@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import { tokensMatch } from '../domain/constant-time.js';
 import { DRAFT_ID_PATTERN } from '../domain/draft-model.js';
+import type { WebhookEndpoint } from '../webhooks/endpoints.js';
 import type { Notification } from './notification.js';
 
 /**
@@ -37,8 +38,8 @@ const claimsSchema = z.strictObject({
   c: z.string().check(z.regex(/^ep_[a-z0-9]{1,40}$/)),
   /** Expiry, in epoch seconds. */
   e: z.number().check(z.int(), z.positive()),
-  /** When it was issued, in epoch milliseconds (a channel disabled since refuses it); absent on links sent before it was added. */
-  t: z.optional(z.number().check(z.int(), z.positive())),
+  /** The channel's LinkMarks for the recipient when the link was made: [disabled, recipientAdded]; absent on links made before marks existed. */
+  m: z.optional(z.tuple([z.number().check(z.int(), z.minimum(0)), z.number().check(z.int(), z.minimum(0))])),
 });
 
 export interface EmailLinkClaims {
@@ -48,8 +49,43 @@ export interface EmailLinkClaims {
   decision: EmailDecision;
   channelId: string;
   expiresAt: Date;
-  /** Absent on links sent before links carried it (see earliestIssue). */
-  issuedAt?: Date;
+  /** Absent on links made before links carried them (see linkEndedBy). */
+  marks?: LinkMarks;
+}
+
+/**
+ * What ends an email channel's links, in epoch ms (0: it never happened): the channel's latest
+ * disable, and when the recipient was last put on the channel after its creation. Both only move
+ * forward. A link carries them as they were when it was made, and is refused once either differs:
+ * a link stays dead when the channel is enabled again or the address put back, even one made from
+ * a read of the channel just before the disable, and no clocks are compared.
+ */
+export interface LinkMarks {
+  disabled: number;
+  recipientAdded: number;
+}
+
+const epochMs = (at: string | undefined): number => (at === undefined ? 0 : Date.parse(at));
+
+export const linkMarksOf = (channel: Pick<WebhookEndpoint, 'linksValidFrom' | 'recipientAddedAt'>, recipient: string): LinkMarks => ({
+  disabled: epochMs(channel.linksValidFrom),
+  recipientAdded: epochMs(channel.recipientAddedAt?.[recipient]),
+});
+
+/**
+ * Whether the channel, as it is now, has ended a link since it was made: by a disable ('channel')
+ * or by the address having been taken off and put back ('recipient'). A link made before links
+ * carried marks counts as made 7 days before it expires (the earliest it can have been: no link
+ * lives longer), so it survives only a disable or re-adding that certainly came before it.
+ */
+export function linkEndedBy(claims: Pick<EmailLinkClaims, 'marks' | 'expiresAt'>, now: LinkMarks): 'channel' | 'recipient' | undefined {
+  if (claims.marks) {
+    if (claims.marks.disabled !== now.disabled) return 'channel';
+    return claims.marks.recipientAdded !== now.recipientAdded ? 'recipient' : undefined;
+  }
+  const earliestIssue = claims.expiresAt.getTime() - EMAIL_LINK_MAX_AGE_SECONDS * 1000;
+  if (earliestIssue <= now.disabled) return 'channel';
+  return earliestIssue <= now.recipientAdded ? 'recipient' : undefined;
 }
 
 export type EmailLinkRefusal = 'malformed' | 'tampered' | 'expired';
@@ -72,14 +108,6 @@ export function emailLinkExpiry(draftExpiresAt: string | null | undefined, now: 
   return new Date(Number.isFinite(draftEnd) ? Math.min(cap, draftEnd) : cap);
 }
 
-/**
- * The earliest time a link can have been issued: its issue time, or for a link sent before links
- * carried one, 7 days before its expiry (no link lives longer). A link issued before its channel's
- * latest disable is refused, so an older link is judged by the earliest time it may have been sent.
- */
-export const earliestIssue = (claims: Pick<EmailLinkClaims, 'issuedAt' | 'expiresAt'>): Date =>
-  claims.issuedAt ?? new Date(claims.expiresAt.getTime() - EMAIL_LINK_MAX_AGE_SECONDS * 1000);
-
 /** A signed token: base64url(claims JSON) "." base64url(HMAC). Each call has a fresh token id. */
 export function signEmailLink(key: string, link: Omit<EmailLinkClaims, 'tokenId'> & { tokenId?: string }): string {
   assertKey(key);
@@ -91,7 +119,7 @@ export function signEmailLink(key: string, link: Omit<EmailLinkClaims, 'tokenId'
     a: link.decision,
     c: link.channelId,
     e: Math.floor(link.expiresAt.getTime() / 1000),
-    ...(link.issuedAt ? { t: link.issuedAt.getTime() } : {}),
+    ...(link.marks ? { m: [link.marks.disabled, link.marks.recipientAdded] as [number, number] } : {}),
   };
   const body = Buffer.from(JSON.stringify(claimsSchema.parse(claims)), 'utf8').toString('base64url');
   return `${body}.${mac(key, body).toString('base64url')}`;
@@ -124,7 +152,7 @@ export function verifyEmailLink(key: string, token: string, now: Date): EmailLin
     decision: parsed.a,
     channelId: parsed.c,
     expiresAt: new Date(parsed.e * 1000),
-    ...(parsed.t !== undefined ? { issuedAt: new Date(parsed.t) } : {}),
+    ...(parsed.m ? { marks: { disabled: parsed.m[0], recipientAdded: parsed.m[1] } } : {}),
   };
   if (claims.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
   return { ok: true, claims };
@@ -139,12 +167,13 @@ export interface EmailDecisionLinks {
 export function emailDecisionLinks(
   key: string,
   baseUrl: string,
-  link: { draftId: string; recipient: string; channelId: string; draftExpiresAt: string | null },
+  link: { draftId: string; recipient: string; channelId: string; draftExpiresAt: string | null; marks: LinkMarks },
   now: Date,
 ): EmailDecisionLinks {
   const expiresAt = emailLinkExpiry(link.draftExpiresAt, now);
+  const { draftId, channelId, marks } = link;
   const url = (decision: EmailDecision) =>
-    `${baseUrl.replace(/\/+$/, '')}${EMAIL_DECISION_PATH}/${signEmailLink(key, { draftId: link.draftId, recipient: link.recipient.toLowerCase(), channelId: link.channelId, decision, expiresAt, issuedAt: now })}`;
+    `${baseUrl.replace(/\/+$/, '')}${EMAIL_DECISION_PATH}/${signEmailLink(key, { draftId, recipient: link.recipient.toLowerCase(), channelId, decision, expiresAt, marks })}`;
   return { approveUrl: url('approve'), rejectUrl: url('reject') };
 }
 
@@ -157,18 +186,29 @@ export function baseUrlOfReviewUrl(reviewUrl: string, draftId: string): string |
   return reviewUrl.endsWith(suffix) ? reviewUrl.slice(0, -suffix.length) : undefined;
 }
 
-/** One recipient's links for one notification, or undefined when it offers no decision. */
-export type DecisionLinksFor = (channelId: string, notification: Notification, recipient: string) => Promise<EmailDecisionLinks | undefined>;
+/** One recipient's links for one notification (from the channel as the delivery read it), or undefined when it offers no decision. */
+export type DecisionLinksFor = (
+  channel: Pick<WebhookEndpoint, 'id' | 'linksValidFrom' | 'recipientAddedAt'>,
+  notification: Notification,
+  recipient: string,
+) => Promise<EmailDecisionLinks | undefined>;
 
 /**
  * Links only where a decision is possible: a real (not test) pending draft's notification, whose
  * review link says where the deployment is served. The key is read when first needed.
  */
 export function decisionLinksFor(key: () => Promise<string>, clock: () => Date = () => new Date()): DecisionLinksFor {
-  return async (channelId, n, recipient) => {
+  return async (channel, n, recipient) => {
     if (n.event !== 'draft.created' || n.test || n.draft.status !== 'pending' || !n.draft.reviewUrl) return undefined;
     const baseUrl = baseUrlOfReviewUrl(n.draft.reviewUrl, n.draft.id);
     if (!baseUrl) return undefined;
-    return emailDecisionLinks(await key(), baseUrl, { draftId: n.draft.id, recipient, channelId, draftExpiresAt: n.draft.expiresAt }, clock());
+    const link = {
+      draftId: n.draft.id,
+      recipient,
+      channelId: channel.id,
+      draftExpiresAt: n.draft.expiresAt,
+      marks: linkMarksOf(channel, recipient.toLowerCase()),
+    };
+    return emailDecisionLinks(await key(), baseUrl, link, clock());
   };
 }

@@ -34,7 +34,7 @@ export function createNotificationSender(deps: { post: Poster; email?: EmailSend
       // Each recipient's own Approve and Reject links (bound to that address), where a decision is possible.
       let links;
       try {
-        links = await deps.decisionLinks?.(endpoint.id, notification, to);
+        links = await deps.decisionLinks?.(endpoint, notification, to);
       } catch (error) {
         return { error: `decision links not made: ${(error as Error).message}`, durationMs };
       }

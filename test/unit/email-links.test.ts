@@ -145,7 +145,7 @@ describe('links in the email', () => {
         const checked = verifyEmailLink(key, url.split('/').at(-1)!, now);
         expect(checked).toMatchObject({
           ok: true,
-          claims: { draftId: draft.id, recipient: email.to, channelId: channel.id, decision: label!.toLowerCase(), issuedAt: now },
+          claims: { draftId: draft.id, recipient: email.to, channelId: channel.id, decision: label!.toLowerCase(), marks: { disabled: 0, recipientAdded: 0 } },
         });
         expect(email.html).toContain(`href="${url}"`);
       }
@@ -279,48 +279,52 @@ describe('deciding through a link', () => {
     expect(drafts.drafts.get(draft.id)!.status).toBe('pending');
   });
 
-  it('a link issued before the channel was last disabled stays refused once it is enabled again; one issued after works', async () => {
+  const markedLink = (
+    marks: { disabled: number; recipientAdded: number } | undefined,
+    recipient = 'reviewer@example.com',
+    expiresAt = '2026-02-17T11:00:00Z',
+  ) => signEmailLink(key, { draftId: draft.id, recipient, decision: 'approve', channelId: channel.id, expiresAt: new Date(expiresAt), marks });
+  const ms = (iso: string) => Date.parse(iso);
+
+  it('a link made before the channel’s latest disable stays refused once it is enabled again; one made after works', async () => {
     const disabledAt = '2026-02-10T12:00:00.000Z';
+    // Made from the channel as it was before the disable (even if signed after it: a delivery already under way).
+    const before = markedLink({ disabled: 0, recipientAdded: 0 });
     channels.set(channel.id, { ...structuredClone(channel), linksValidFrom: disabledAt });
-    const signed = (issuedAt: Date) =>
-      signEmailLink(key, {
-        draftId: draft.id,
-        recipient: 'reviewer@example.com',
-        decision: 'approve',
-        channelId: channel.id,
-        expiresAt: new Date('2026-02-17T11:00:00Z'),
-        issuedAt,
-      });
-    const later = new Date('2026-02-10T13:00:00Z');
-    for (const issuedAt of [new Date('2026-02-10T11:59:59.999Z'), new Date(disabledAt)])
-      expect(await decideByEmailLink(deps, signed(issuedAt), { reason: null }, later)).toEqual({ kind: 'refused', reason: 'channel-gone' });
-    expect(await openEmailLink(deps, signed(new Date('2026-02-10T12:00:00.001Z')), later)).toMatchObject({ kind: 'open' });
+    expect(await decideByEmailLink(deps, before, { reason: null }, now)).toEqual({ kind: 'refused', reason: 'channel-gone' });
+    expect(await openEmailLink(deps, markedLink({ disabled: ms(disabledAt), recipientAdded: 0 }), now)).toMatchObject({ kind: 'open' });
+    // Disabled and enabled again: the link of the previous round ends too.
+    channels.get(channel.id)!.linksValidFrom = '2026-02-10T12:30:00.000Z';
+    expect(await openEmailLink(deps, markedLink({ disabled: ms(disabledAt), recipientAdded: 0 }), now)).toEqual({ kind: 'refused', reason: 'channel-gone' });
+    expect(drafts.drafts.get(draft.id)!.status).toBe('pending');
   });
 
-  it('a link without an issue time (sent before links had one) counts as issued 7 days before it expires', async () => {
-    const old = (expiresAt: string) =>
-      signEmailLink(key, { draftId: draft.id, recipient: 'reviewer@example.com', decision: 'approve', channelId: channel.id, expiresAt: new Date(expiresAt) });
-    const checked = verifyEmailLink(key, old('2026-02-17T11:00:00Z'), now);
-    expect(checked.ok && checked.claims.issuedAt).toBeUndefined();
+  it('a link without marks (made before links carried them) counts as made 7 days before it expires', async () => {
+    const checked = verifyEmailLink(key, markedLink(undefined), now);
+    expect(checked.ok && checked.claims.marks).toBeUndefined();
     // Never disabled: it works as it always did.
-    expect(await openEmailLink(deps, old('2026-02-11T11:00:00Z'), now)).toMatchObject({ kind: 'open' });
+    expect(await openEmailLink(deps, markedLink(undefined, 'reviewer@example.com', '2026-02-11T11:00:00Z'), now)).toMatchObject({ kind: 'open' });
     channels.set(channel.id, { ...structuredClone(channel), linksValidFrom: '2026-02-09T00:00:00.000Z' });
     // Expiring within 7 days of the disable: it may have been sent before it, so it is refused.
-    expect(await openEmailLink(deps, old('2026-02-15T23:00:00Z'), now)).toEqual({ kind: 'refused', reason: 'channel-gone' });
+    expect(await openEmailLink(deps, markedLink(undefined, 'reviewer@example.com', '2026-02-15T23:00:00Z'), now)).toEqual({
+      kind: 'refused',
+      reason: 'channel-gone',
+    });
     // Expiring over 7 days after the disable: it was certainly sent after it.
-    expect(await openEmailLink(deps, old('2026-02-16T01:00:00Z'), now)).toMatchObject({ kind: 'open' });
-  });
-
-  it('an address taken off and put back: its links from before stay refused, the other addresses’ links work', async () => {
-    const signed = (recipient: string, issuedAt: Date) =>
-      signEmailLink(key, { draftId: draft.id, recipient, decision: 'approve', channelId: channel.id, expiresAt: new Date('2026-02-17T11:00:00Z'), issuedAt });
-    channels.set(channel.id, { ...structuredClone(channel), recipientAddedAt: { 'reviewer@example.com': '2026-02-10T11:00:00.000Z' } });
-    expect(await openEmailLink(deps, signed('reviewer@example.com', new Date('2026-02-10T10:00:00Z')), now)).toEqual({
+    expect(await openEmailLink(deps, markedLink(undefined, 'reviewer@example.com', '2026-02-16T01:00:00Z'), now)).toMatchObject({ kind: 'open' });
+    channels.set(channel.id, { ...structuredClone(channel), recipientAddedAt: { 'reviewer@example.com': '2026-02-09T00:00:00.000Z' } });
+    expect(await openEmailLink(deps, markedLink(undefined, 'reviewer@example.com', '2026-02-15T23:00:00Z'), now)).toEqual({
       kind: 'refused',
       reason: 'not-recipient',
     });
-    expect(await openEmailLink(deps, signed('reviewer@example.com', new Date('2026-02-10T11:30:00Z')), now)).toMatchObject({ kind: 'open' });
-    expect(await openEmailLink(deps, signed('second@example.com', new Date('2026-02-10T10:00:00Z')), now)).toMatchObject({ kind: 'open' });
+  });
+
+  it('an address taken off and put back: its links from before stay refused, the other addresses’ links work', async () => {
+    const before = markedLink({ disabled: 0, recipientAdded: 0 });
+    channels.set(channel.id, { ...structuredClone(channel), recipientAddedAt: { 'reviewer@example.com': '2026-02-10T11:00:00.000Z' } });
+    expect(await openEmailLink(deps, before, now)).toEqual({ kind: 'refused', reason: 'not-recipient' });
+    expect(await openEmailLink(deps, markedLink({ disabled: 0, recipientAdded: ms('2026-02-10T11:00:00.000Z') }), now)).toMatchObject({ kind: 'open' });
+    expect(await openEmailLink(deps, markedLink({ disabled: 0, recipientAdded: 0 }, 'second@example.com'), now)).toMatchObject({ kind: 'open' });
   });
 
   it('a draft past its expiry is closed, not decided', async () => {
