@@ -11,9 +11,17 @@ import { DynamoEndpointStore } from './store/webhooks-store.js';
 // Apart from shared/stores.ts (which adds the operational-event wiring) so that a function that only
 // reads and writes drafts or keys does not bundle the webhook machinery (URL guard, signing) with it.
 /** Store and queue factories for handlers (the API key and session stores: auth-store-factories.ts): each reads its table names from the environment once, at cold start. */
-/** `idempotency`: also the idempotency table, for idempotent creates; only createDraft is bound to it. */
-export const draftStoreFromEnv = (options: { idempotency?: boolean } = {}) =>
-  new DynamoDraftStore(documentClient(), tableNameFromEnv('drafts'), options.idempotency ? tableNameFromEnv('idempotency') : undefined);
+/**
+ * `idempotency`: also the idempotency table, for idempotent creates; only createDraft is bound to it.
+ * `deciderKeys`: also the API keys table, for functions where keys decide (each decision checks its key as it is written).
+ */
+export const draftStoreFromEnv = (options: { idempotency?: boolean; deciderKeys?: boolean } = {}) =>
+  new DynamoDraftStore(
+    documentClient(),
+    tableNameFromEnv('drafts'),
+    options.idempotency ? tableNameFromEnv('idempotency') : undefined,
+    options.deciderKeys ? tableNameFromEnv('apiKeys') : undefined,
+  );
 /** Pending drafts by creation time (the by-status index), for the reminder sweep. */
 export const pendingDraftsFromEnv = () => new DynamoPendingDrafts(documentClient(), tableNameFromEnv('drafts'));
 

@@ -10,7 +10,7 @@ import { draftView } from '../../shared/http/views.js';
 import { apiKeyStoreFromEnv } from '../../shared/auth-store-factories.js';
 import { draftStoreFromEnv } from '../../shared/store-factories.js';
 
-const drafts = draftStoreFromEnv();
+const drafts = draftStoreFromEnv({ deciderKeys: true });
 const keys = apiKeyStoreFromEnv();
 /** Approvals by keys revoked since stop counting toward a quorum. */
 const approvers = approverKeys(keys);

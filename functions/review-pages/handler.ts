@@ -23,7 +23,7 @@ import { draftPage, listPage, type ListTab } from '../../shared/pages/review-vie
 import { apiKeyStoreFromEnv, sessionStoreFromEnv } from '../../shared/auth-store-factories.js';
 import { draftStoreFromEnv } from '../../shared/store-factories.js';
 
-const drafts = draftStoreFromEnv();
+const drafts = draftStoreFromEnv({ deciderKeys: true });
 const keys = apiKeyStoreFromEnv();
 const sessions = sessionStoreFromEnv();
 
@@ -34,8 +34,8 @@ const NOTICES: Record<string, string> = {
   approval: 'Your approval is recorded. The draft is approved once enough reviewers approve.',
 };
 
-/** The signed-in key with its groups as they are now: resumeSession has just read it. */
-const deciderOf = (request: SignedInPageRequest): Decider => request.session.actor;
+/** The signed-in key with its groups as they are now (resumeSession has just read it), and its hash, which each decision's write checks. */
+const deciderOf = (request: SignedInPageRequest): Decider => ({ ...request.session.actor, keyHash: request.session.keyHash });
 
 /** Only same-site paths may follow sign-in; anything else goes to the list. */
 const safeNext = (next: string | null) => (next && /^\/(review|settings)(\/[\w/-]*)?$/.test(next) ? next : '/review');

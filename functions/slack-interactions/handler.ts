@@ -19,7 +19,7 @@ import { draftStoreFromEnv } from '../../shared/store-factories.js';
 
 // Configuration and clients only: the secrets are read on the first request and again each minute (loadCached).
 const secrets = slackSecretsFromEnv();
-const drafts = draftStoreFromEnv();
+const drafts = draftStoreFromEnv({ deciderKeys: true });
 const keys = apiKeyStoreFromEnv();
 const slackApiUrl = process.env.PROCESSA_SLACK_API_URL || undefined;
 const allowLocalhost = process.env.PROCESSA_ALLOW_LOCALHOST_WEBHOOKS === 'true';

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import './zod-config.js';
 import { ROLES, type Role } from './roles.js';
 import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js';
-import { APPROVAL_LIMITS, GROUP_NAME_PATTERN, mayDecide, type ApprovalLapse, type Decider } from './approvals.js';
+import { APPROVAL_LIMITS, GROUP_NAME_PATTERN, KEY_UNKNOWN_OR_REVOKED, mayDecide, type ApprovalLapse, type Decider } from './approvals.js';
 import type { ApproverKeys, ReviewerDirectory } from './drafts-service.js';
 
 /** What is stored for a key: its hash, never the key. */
@@ -219,18 +219,20 @@ export async function slackDecider(store: ApiKeyStore, slackUserId: string): Pro
   return deciderOf(record);
 }
 
+/** The key's hash rides along so a decision's write can check the key is still live (never stored: actorRecord drops it). */
 const deciderOf = (record: ApiKeyRecord): Decider => ({
   keyId: record.id,
   name: record.name,
   role: record.role,
   ...(record.groups?.length ? { groups: record.groups } : {}),
+  keyHash: record.keyHash,
 });
 
 /** The key as it is now; its groups ride along so assignment (shared/domain/approvals.ts) can see them, and are never stored with a decision. */
 export async function authenticate(store: ApiKeyStore, presented: string | undefined): Promise<Decider> {
   if (!presented) throw new UnauthorizedError();
   const record = await store.findByHash(hashKey(presented));
-  if (!record || record.revokedAt) throw new UnauthorizedError('The API key is unknown or revoked');
+  if (!record || record.revokedAt) throw new UnauthorizedError(KEY_UNKNOWN_OR_REVOKED);
   return deciderOf(record);
 }
 

@@ -24,8 +24,14 @@ export interface Approval {
   at: string;
 }
 
-/** Whoever decides: an actor, with the groups of its key when it is an API key. */
-export type Decider = Actor & { groups?: readonly string[] };
+/**
+ * Whoever decides: an actor, with the groups and the hash (its table key) of its key when it is an
+ * API key, so the decision's write can check the key is still live. Neither is stored (actorRecord).
+ */
+export type Decider = Actor & { groups?: readonly string[]; keyHash?: string };
+
+/** What authenticate answers for an unknown or revoked key, and a decision whose key was revoked before its write. */
+export const KEY_UNKNOWN_OR_REVOKED = 'The API key is unknown or revoked';
 
 /** The fields of a draft the rules read. */
 export type AssignedDraft = Pick<Draft, 'reviewers' | 'requiredApprovals' | 'approvals'>;
@@ -60,6 +66,22 @@ export function mayDecide(draft: AssignedDraft, decider: Decider): boolean {
   if (isChannelActor(decider)) return !needsAssignedReview(draft);
   if (reviewersOf(draft).length === 0) return true;
   return decider.role === 'admin' || isAssigned(draft, decider);
+}
+
+/**
+ * Why a decider may decide the draft (once mayDecide holds), which says what about its key must
+ * still hold when the decision is written: for 'any-reviewer' (an unassigned draft), 'admin' and
+ * 'named' only that the key is live, since a key's role and id never change after it is created;
+ * for 'groups' also that the key is still in one of these draft groups (PATCH /v1/keys changes them).
+ */
+export type DecisionGrounds = { kind: 'any-reviewer' } | { kind: 'admin' } | { kind: 'named' } | { kind: 'groups'; groups: string[] };
+
+export function decisionGrounds(draft: Pick<Draft, 'reviewers'>, decider: Decider): DecisionGrounds {
+  const reviewers = reviewersOf(draft);
+  if (reviewers.length === 0) return { kind: 'any-reviewer' };
+  if (decider.role === 'admin') return { kind: 'admin' };
+  if (reviewers.includes(decider.keyId)) return { kind: 'named' };
+  return { kind: 'groups', groups: (decider.groups ?? []).filter((g) => reviewers.includes(`${GROUP_PREFIX}${g}`)) };
 }
 
 export class NotAssignedError extends ForbiddenError {
@@ -216,6 +238,24 @@ export function applyApproval(draft: Draft, change: ApprovalChange): Draft {
     ...(change.completes ? { status: 'approved' as const, reviewedAt: change.approval.at, reviewedBy: change.approval.by } : {}),
     history: [...draft.history, ...change.history],
   };
+}
+
+/**
+ * The draft as this approval's write left it, from a read made just after the write (a transaction
+ * returns no item): approvals that landed after it in the same round, and a decision that followed,
+ * are cut off, using the history, which is only ever appended to. A completing approval ends the
+ * draft, so nothing can follow it. If the content was edited after it (a new round), the read is
+ * returned as it is.
+ */
+export function asLeftByApproval(read: Draft, change: ApprovalChange): Draft {
+  const own = change.history.at(-1)!;
+  const end = read.history.findLastIndex((h) => h.action === own.action && h.at === own.at && h.actor?.keyId === own.actor?.keyId) + 1;
+  if (change.completes || end === 0 || end === read.history.length) return read;
+  if (roundOf(read) !== change.round + (change.editedContent !== undefined ? 1 : 0)) return read;
+  const approvals = approvalsOf(read);
+  const upToOwn = approvals.slice(0, approvals.findIndex((a) => a.by.keyId === change.approval.by.keyId) + 1);
+  const { reviewedAt: _at, reviewedBy: _by, rejectionReason: _reason, ...undecided } = read;
+  return { ...undecided, status: 'pending', approvals: upToOwn, history: read.history.slice(0, end) };
 }
 
 /** "Assigned to me": a pending draft naming this key or one of its groups, which it has not approved yet. */

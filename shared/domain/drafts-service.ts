@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, IdempotencyKeyReusedError, ValidationError, type FieldProblem } from './errors.js';
+import { ConflictError, NotFoundError, IdempotencyKeyReusedError, UnauthorizedError, ValidationError, type FieldProblem } from './errors.js';
 import {
   approvalsOf,
   assertMayDecide,
   awaitsApprovalFrom,
   ContentChangedError,
+  decisionGrounds,
   GROUP_PREFIX,
+  KEY_UNKNOWN_OR_REVOKED,
+  NotAssignedError,
   planApproval,
   roundOf,
   type ApprovalChange,
@@ -37,9 +40,21 @@ export interface IdempotencyClaim {
 }
 
 export type CreateResult = { kind: 'created'; draft: Draft } | { kind: 'replayed'; draft: Draft; requestHash: string };
-export type RejectResult = { kind: 'rejected'; draft: Draft } | { kind: 'not-pending'; current: Draft } | { kind: 'missing' };
+/** key-lapsed: the decider's key failed its check (DeciderKeyCheck) at the write, and nothing was written. */
+type KeyLapsed = { kind: 'key-lapsed'; lapse: ApprovalLapse };
+export type RejectResult = { kind: 'rejected'; draft: Draft } | { kind: 'not-pending'; current: Draft } | { kind: 'missing' } | KeyLapsed;
 /** conflict: the draft changed since it was read (or is no longer pending); `current` is the state that made the condition fail. */
-export type ApproveResult = { kind: 'applied'; draft: Draft } | { kind: 'conflict'; current: Draft } | { kind: 'missing' };
+export type ApproveResult = { kind: 'applied'; draft: Draft } | { kind: 'conflict'; current: Draft } | { kind: 'missing' } | KeyLapsed;
+
+/**
+ * What must still hold of the decider's key when its decision is written, checked atomically with
+ * the write: the key (by its hash) exists and is not revoked, and, when `inAnyGroup` is given, it
+ * is still in one of those groups ('revoked' / 'unassigned' lapses otherwise).
+ */
+export interface DeciderKeyCheck {
+  keyHash: string;
+  inAnyGroup?: readonly string[];
+}
 
 export interface DraftPage {
   items: Draft[];
@@ -54,10 +69,13 @@ export interface DraftStore {
   list(query: { status?: DraftStatus; limit: number; cursor?: string }): Promise<DraftPage>;
   /** How many drafts have the status (reads only index keys). */
   count(status: DraftStatus): Promise<number>;
-  /** Rejects the draft only while it is pending and not past its expiry (a conditional write). */
-  reject(id: string, change: RejectionChange): Promise<RejectResult>;
-  /** Records an approval only while `approvalApplies(stored, change)` holds (one conditional write); a completing one also sets status approved. */
-  approve(id: string, change: ApprovalChange): Promise<ApproveResult>;
+  /** Rejects the draft only while it is pending and not past its expiry (a conditional write), and the key check holds. */
+  reject(id: string, change: RejectionChange, keyCheck?: DeciderKeyCheck): Promise<RejectResult>;
+  /**
+   * Records an approval only while `approvalApplies(stored, change)` and the key check hold (one
+   * atomic write); a completing one also sets status approved.
+   */
+  approve(id: string, change: ApprovalChange, keyCheck?: DeciderKeyCheck): Promise<ApproveResult>;
   /** Pending drafts whose expiresAt has passed, oldest first. */
   listExpired(now: Date, limit: number): Promise<Array<Pick<Draft, 'id'>>>;
   /** Marks one pending, past-expiry draft expired; false if it was decided or expired meanwhile. */
@@ -170,6 +188,22 @@ export async function listDrafts(
   return { items, ...(cursor ? { nextCursor: cursor } : {}) };
 }
 
+/**
+ * The check of the decider's key that its decision's write carries; none for a decider without a
+ * key (an email link's recipient). Call after assertMayDecide.
+ */
+function keyCheckOf(draft: Draft, decider: Decider): DeciderKeyCheck | undefined {
+  if (decider.keyHash === undefined) return undefined;
+  const grounds = decisionGrounds(draft, decider);
+  return { keyHash: decider.keyHash, ...(grounds.kind === 'groups' ? { inAnyGroup: grounds.groups } : {}) };
+}
+
+/** The key was revoked, or left the draft's groups, after the request read it: the same answers as had it been read after. */
+function refuseLapsedKey(draftId: string, decider: Decider, lapse: ApprovalLapse): never {
+  if (lapse === 'revoked') throw new UnauthorizedError(KEY_UNKNOWN_OR_REVOKED);
+  throw new NotAssignedError(draftId, decider);
+}
+
 function assertStillOpen(current: Draft, now: Date): void {
   if (current.status === 'expired' || (current.status === 'pending' && isPastExpiry(current, now))) throw new DraftExpiredError(current);
   if (current.status !== 'pending') throw new AlreadyDecidedError(current);
@@ -246,8 +280,9 @@ export async function decideReadDraft(
     assertStillOpen(current, now);
     // Assignment never changes after creation, so checking it on the draft as read is enough.
     assertMayDecide(current.id, current, decider);
-    const result = await store.reject(id, rejectionChange(decision.reason, decider, now));
+    const result = await store.reject(id, rejectionChange(decision.reason, decider, now), keyCheckOf(current, decider));
     if (result.kind === 'missing') throw new NotFoundError('draft', id);
+    if (result.kind === 'key-lapsed') refuseLapsedKey(id, decider, result.lapse);
     if (result.kind === 'not-pending') {
       assertStillOpen(result.current, now);
       throw new AlreadyDecidedError(result.current);
@@ -266,9 +301,10 @@ export async function decideReadDraft(
     if ((decision.editedContent === undefined || decision.seenRound !== undefined) && roundOf(current) !== seenRound) throw new ContentChangedError(current);
     const approvers = approvalsOf(current).map((a) => a.by.keyId);
     const lapsed = await lapsedApprovers(approvers);
-    const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now, lapsed));
+    const result = await store.approve(id, planApproval(current, decider, decision.editedContent, now, lapsed), keyCheckOf(current, decider));
     if (result.kind === 'applied') return result.draft;
     if (result.kind === 'missing') throw new NotFoundError('draft', id);
+    if (result.kind === 'key-lapsed') refuseLapsedKey(id, decider, result.lapse);
     current = result.current;
   }
   throw new ConflictError('conflict', `Draft ${id} kept changing under concurrent approvals; retry`);

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 // zod/mini: functional and tree-shakable, a fraction of zod's full build in every function's bundle.
 import * as z from 'zod/mini';
 import '../domain/zod-config.js';
 import type { Draft, DraftStatus, RejectionChange } from '../domain/draft.js';
-import type { ApproveResult, CreateResult, DraftPage, DraftStore, IdempotencyClaim, RejectResult } from '../domain/drafts-service.js';
-import type { ApprovalChange } from '../domain/approvals.js';
+import type { ApproveResult, CreateResult, DeciderKeyCheck, DraftPage, DraftStore, IdempotencyClaim, RejectResult } from '../domain/drafts-service.js';
+import { asLeftByApproval, type ApprovalChange, type ApprovalLapse } from '../domain/approvals.js';
 import { ServiceUnavailableError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { draftShardKey, draftShardKeys } from './draft-shards.js';
@@ -123,6 +123,9 @@ const positionSchema = (status?: DraftStatus) => {
 /** Bounded retries of a BatchGetItem's unprocessed keys (throttling): past them the listing is a 503, never a page with holes. */
 const BATCH_GET_ATTEMPTS = 6;
 
+/** Tries of one decision's write that met a concurrent transaction on the same draft (with jittered backoff between). */
+const DECISION_WRITE_ATTEMPTS = 6;
+
 /** Transaction cancellation reasons that say "not now" rather than "never". */
 const TRANSIENT_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 
@@ -132,7 +135,14 @@ export class DynamoDraftStore implements DraftStore {
     private readonly tableName: string,
     /** Only the store of the function that creates drafts has it (createDraft alone is bound to that table). */
     private readonly idempotencyTableName?: string,
+    /** The API keys table: decisions by a key are written in one transaction with a check of the key (DeciderKeyCheck). */
+    private readonly keysTableName?: string,
   ) {}
+
+  private keysTable(): string {
+    if (!this.keysTableName) throw new Error('This draft store was built without the API keys table: draftStoreFromEnv({ deciderKeys: true })');
+    return this.keysTableName;
+  }
 
   private claimsTable(): string {
     if (!this.idempotencyTableName) throw new Error('This draft store was built without the idempotency table: draftStoreFromEnv({ idempotency: true })');
@@ -351,7 +361,7 @@ export class DynamoDraftStore implements DraftStore {
     });
   }
 
-  reject(id: string, change: RejectionChange): Promise<RejectResult> {
+  reject(id: string, change: RejectionChange, keyCheck?: DeciderKeyCheck): Promise<RejectResult> {
     // The status moves the draft to another by-status-shard partition (same shard number).
     const sets = [
       '#status = :status',
@@ -374,31 +384,32 @@ export class DynamoDraftStore implements DraftStore {
       values[':reason'] = change.rejectionReason;
     }
     return withStoreErrors(async () => {
-      try {
-        const { Attributes } = await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { id },
-            UpdateExpression: `SET ${sets.join(', ')} REMOVE expiryShard`,
-            // ISO timestamps of one format compare correctly as strings.
-            ConditionExpression: 'attribute_exists(id) AND #status = :pending AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { kind: 'rejected', draft: fromItem(Attributes!) };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // The losing writer sees the state that won, read atomically with the failed condition.
-        if (!error.Item) return { kind: 'missing' };
-        return { kind: 'not-pending', current: fromItem(unmarshall(error.Item)) };
+      const outcome = await this.decisionWrite(
+        {
+          Key: { id },
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE expiryShard`,
+          // ISO timestamps of one format compare correctly as strings.
+          ConditionExpression: 'attribute_exists(id) AND #status = :pending AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+        },
+        keyCheck,
+      );
+      switch (outcome.kind) {
+        case 'written':
+          return outcome.draft ? { kind: 'rejected', draft: outcome.draft } : { kind: 'missing' };
+        case 'key-lapsed':
+          return outcome;
+        case 'condition-failed':
+          // The losing writer sees the state that won, read atomically with the failed condition.
+          return outcome.current ? { kind: 'not-pending', current: outcome.current } : { kind: 'missing' };
+        case 'busy':
+          throw new ServiceUnavailableError(1);
       }
     });
   }
 
-  approve(id: string, change: ApprovalChange): Promise<ApproveResult> {
+  approve(id: string, change: ApprovalChange, keyCheck?: DeciderKeyCheck): Promise<ApproveResult> {
     // The same conditions as approvalApplies (shared/domain/approvals.ts), checked atomically with the write.
     const conditions = [
       'attribute_exists(id)',
@@ -455,25 +466,123 @@ export class DynamoDraftStore implements DraftStore {
       values[':by'] = change.approval.by;
     }
     return withStoreErrors(async () => {
-      try {
-        const { Attributes } = await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { id },
-            UpdateExpression: `SET ${sets.join(', ')}${change.completes ? ' REMOVE expiryShard' : ''}`,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { kind: 'applied', draft: fromItem(Attributes!) };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        if (!error.Item) return { kind: 'missing' };
-        return { kind: 'conflict', current: fromItem(unmarshall(error.Item)) };
+      const outcome = await this.decisionWrite(
+        {
+          Key: { id },
+          UpdateExpression: `SET ${sets.join(', ')}${change.completes ? ' REMOVE expiryShard' : ''}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+        },
+        keyCheck,
+      );
+      switch (outcome.kind) {
+        case 'written':
+          // Only a transaction's read can have later writes in it: a plain update returns its own result.
+          return outcome.draft ? { kind: 'applied', draft: keyCheck ? asLeftByApproval(outcome.draft, change) : outcome.draft } : { kind: 'missing' };
+        case 'key-lapsed':
+          return outcome;
+        case 'condition-failed':
+        case 'busy': {
+          // Busy (other transactions on the draft kept winning): like a lost condition, the caller plans again on the draft as it is now.
+          const current = outcome.kind === 'busy' ? await this.getConsistent(id) : outcome.current;
+          return current ? { kind: 'conflict', current } : { kind: 'missing' };
+        }
       }
     });
   }
+
+  /**
+   * One decision's conditional update of the draft. With a key check it is one transaction with a
+   * ConditionCheck of the decider's key, so a key revoked (or taken out of the draft's groups) once
+   * the revocation has returned can decide nothing more. A transaction that lost to a concurrent one
+   * on the same items (TransactionConflict), or a plain write that met one, is retried a few times.
+   */
+  private async decisionWrite(update: DraftUpdate, keyCheck: DeciderKeyCheck | undefined): Promise<DecisionWriteOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = keyCheck ? await this.transactDecision(update, keyCheck) : await this.updateDecision(update);
+      if (outcome.kind !== 'busy' || attempt >= DECISION_WRITE_ATTEMPTS) return outcome;
+      await sleep(Math.random() * 10 * 2 ** attempt);
+    }
+  }
+
+  private async updateDecision(update: DraftUpdate): Promise<DecisionWriteOutcome> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({ TableName: this.tableName, ...update, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
+      return { kind: 'written', draft: fromItem(Attributes!) };
+    } catch (error) {
+      // A plain write to an item a transaction is writing at that moment.
+      if (error instanceof TransactionConflictException) return { kind: 'busy' };
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { kind: 'condition-failed', current: error.Item ? fromItem(unmarshall(error.Item)) : undefined };
+    }
+  }
+
+  private async transactDecision(update: DraftUpdate, keyCheck: DeciderKeyCheck): Promise<DecisionWriteOutcome> {
+    const groups = keyCheck.inAnyGroup ?? [];
+    const groupValues = Object.fromEntries(groups.map((g, i) => [`:g${i}`, g]));
+    // A key may decide only through one of these groups: no group left (an empty list) fails the check.
+    const inGroup = keyCheck.inAnyGroup
+      ? ` AND (${
+          groups.length > 0
+            ? Object.keys(groupValues)
+                .map((v) => `contains(#groups, ${v})`)
+                .join(' OR ')
+            : 'attribute_not_exists(keyHash)'
+        })`
+      : '';
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: { TableName: this.tableName, ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+            {
+              ConditionCheck: {
+                TableName: this.keysTable(),
+                Key: { keyHash: keyCheck.keyHash },
+                ConditionExpression: `attribute_exists(keyHash) AND attribute_not_exists(revokedAt)${inGroup}`,
+                ...(keyCheck.inAnyGroup ? { ExpressionAttributeNames: { '#groups': 'groups' } } : {}),
+                ...(groups.length > 0 ? { ExpressionAttributeValues: groupValues } : {}),
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [draftReason, keyReason] = error.CancellationReasons ?? [];
+      // The key first: a revoked key is refused whatever became of the draft.
+      if (keyReason?.Code === 'ConditionalCheckFailed') {
+        const key = keyReason.Item ? unmarshall(keyReason.Item) : undefined;
+        return { kind: 'key-lapsed', lapse: !key || key.revokedAt !== undefined ? 'revoked' : 'unassigned' };
+      }
+      if (draftReason?.Code === 'ConditionalCheckFailed') {
+        return { kind: 'condition-failed', current: draftReason.Item ? fromItem(unmarshall(draftReason.Item)) : undefined };
+      }
+      if ([draftReason, keyReason].some((r) => TRANSIENT_CANCELLATIONS.has(r?.Code ?? ''))) return { kind: 'busy' };
+      throw error;
+    }
+    // A transaction returns no item: the draft is read again, strongly consistently. A rejection ends
+    // the draft, so the read is what it left; an approval's is cut back to it (asLeftByApproval).
+    return { kind: 'written', draft: await this.getConsistent(String(update.Key.id)) };
+  }
 }
+
+/** A draft's conditional update, as both a plain UpdateItem and a transaction's Update take it. */
+interface DraftUpdate {
+  Key: { id: string };
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+}
+
+/** written: with the draft after it (undefined only if it vanished since); busy: a concurrent transaction kept getting in the way. */
+type DecisionWriteOutcome =
+  | { kind: 'written'; draft: Draft | undefined }
+  | { kind: 'condition-failed'; current: Draft | undefined }
+  | { kind: 'key-lapsed'; lapse: ApprovalLapse }
+  | { kind: 'busy' };

@@ -107,6 +107,44 @@ describe('revoking a key ends its page sessions at once', () => {
 });
 
 // Last in this file: it locks this client (loopback) out of sign-in for the window.
+describe('decisions racing a revocation or an ungrouping', () => {
+  /**
+   * A burst of approvals by one key over 30 pending drafts while an admin revokes the key (or takes
+   * it out of the drafts' group): once that call has returned, no approval by the key lands, and
+   * every draft is either decided by an approval that landed before or untouched.
+   */
+  it.each([
+    ['DELETE /v1/keys/{id}', 401, 'unauthorized'],
+    ['PATCH /v1/keys/{id} {"groups":[]}', 403, 'not_assigned'],
+  ] as const)('after %s returns, no approval by the key lands', async (change, status, code) => {
+    const group = `race${Math.random().toString(36).slice(2, 8)}`;
+    const agent = apiClient(runtime.url, (await newKey('agent', 'bot')).key);
+    const racer = (await admin('POST', '/v1/keys', { role: 'reviewer', name: 'racer', groups: [group] })).body as { id: string; key: string };
+    const asRacer = apiClient(runtime.url, racer.key);
+    const drafts = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const res = await agent('POST', '/v1/drafts', { title: `Race ${i}`, content: { i }, reviewers: [`group:${group}`] });
+        expect(res.status).toBe(201);
+        return res.body as { id: string };
+      }),
+    );
+    const [early, late] = [drafts.slice(0, 20), drafts.slice(20)];
+    const burst = Promise.all(early.map((d) => asRacer('POST', `/v1/drafts/${d.id}/approve`)));
+    const changed = change.startsWith('DELETE') ? await admin('DELETE', `/v1/keys/${racer.id}`) : await admin('PATCH', `/v1/keys/${racer.id}`, { groups: [] });
+    expect(changed.status).toBe(200);
+    // Sent after the change returned: every one is refused, as if the key had been read after it.
+    const after = await Promise.all(late.map((d) => asRacer('POST', `/v1/drafts/${d.id}/approve`)));
+    expect(after.map((r) => r.status)).toEqual(Array(late.length).fill(status));
+    expect(after.every((r) => r.body.error.code === code)).toBe(true);
+    const racing = await burst;
+    for (const [i, d] of drafts.entries()) {
+      const stored = (await admin('GET', `/v1/drafts/${d.id}`)).body as { status: string; approvals: unknown[] };
+      if (i < early.length && racing[i]!.status === 200) expect(stored.status).toBe('approved');
+      else expect(stored).toMatchObject({ status: 'pending', approvals: [] });
+    }
+  });
+});
+
 describe('sign-in lockout under parallel guesses', () => {
   it('40 wrong keys at once from one client: exactly 5 are evaluated, the rest wait', async () => {
     const page = await fetch(`${runtime.url}/review`);

@@ -18,7 +18,8 @@ describe('API keys', () => {
   it('authenticate to their actor; unknown, missing and revoked keys are 401', async () => {
     const store = new MemoryApiKeyStore();
     const created = await createApiKey(store, { name: 'alice', role: 'reviewer' }, null);
-    await expect(authenticate(store, created.key)).resolves.toEqual({ keyId: created.id, name: 'alice', role: 'reviewer' });
+    // The key's hash rides along for the decision's write to check (actorRecord never stores it).
+    await expect(authenticate(store, created.key)).resolves.toEqual({ keyId: created.id, name: 'alice', role: 'reviewer', keyHash: hashKey(created.key) });
     await expect(authenticate(store, 'prk_unknown')).rejects.toBeInstanceOf(UnauthorizedError);
     await expect(authenticate(store, undefined)).rejects.toBeInstanceOf(UnauthorizedError);
     const revoked = await revokeApiKey(store, created.id);

@@ -1,4 +1,13 @@
-import { authenticate, createApiKey, createKeySchema, keyDirectory, revokeApiKey, updateApiKey, updateKeySchema } from '../../shared/domain/api-keys.js';
+import {
+  authenticate,
+  createApiKey,
+  createKeySchema,
+  hashKey,
+  keyDirectory,
+  revokeApiKey,
+  updateApiKey,
+  updateKeySchema,
+} from '../../shared/domain/api-keys.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { MemoryApiKeyStore } from '../support/memory-stores.js';
@@ -18,7 +27,13 @@ describe('reviewer groups on keys', () => {
     const store = new MemoryApiKeyStore();
     const created = await createApiKey(store, parseOrThrow(createKeySchema, { name: 'fin', role: 'reviewer', groups: ['finance', 'ops'] }), null);
     expect(created.groups).toEqual(['finance', 'ops']);
-    await expect(authenticate(store, created.key)).resolves.toEqual({ keyId: created.id, name: 'fin', role: 'reviewer', groups: ['finance', 'ops'] });
+    await expect(authenticate(store, created.key)).resolves.toEqual({
+      keyId: created.id,
+      name: 'fin',
+      role: 'reviewer',
+      groups: ['finance', 'ops'],
+      keyHash: hashKey(created.key),
+    });
     const plain = await createApiKey(store, { name: 'plain', role: 'reviewer' }, null);
     expect(plain.groups).toEqual([]);
   });
