@@ -69,6 +69,8 @@ export const routes = [
   { method: 'POST', path: '/settings/webhooks/notifications', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
   { method: 'POST', path: '/settings/webhooks/{id}/enabled', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
   { method: 'POST', path: '/settings/webhooks/{id}/reminder', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
+  // An email channel's addresses (an address taken off loses its decision links).
+  { method: 'POST', path: '/settings/webhooks/{id}/recipients', function: 'webhookSettingsPages', roles: adminOnly, auth: 'session' },
 ] as const satisfies readonly RouteShape[];
 
 type DefinedRoute = (typeof routes)[number];

@@ -141,10 +141,18 @@ function channelCard(viewer: Viewer, endpoint: WebhookEndpoint, attempts: Delive
       <label for="remind-${endpoint.id}">Remind after (minutes, empty for none)</label>
       <span class="actions"><input id="remind-${endpoint.id}" name="remindAfterMinutes" type="number" min="1" max="${MAX_REMIND_AFTER_MINUTES}" step="1" value="${remind ?? ''}"><button class="secondary" type="submit">Save reminder</button></span>
     </form>
+    ${endpoint.channel === 'email' ? recipientsForm(viewer, endpoint) : ''}
     <h2>Recent deliveries</h2>
     ${deliveryTable(attempts)}
   </section>`;
 }
+
+/** An email channel's addresses, editable: one taken off loses its decision links at once. */
+const recipientsForm = (viewer: Viewer, endpoint: WebhookEndpoint): SafeHtml =>
+  html`<form class="inline" method="post" action="/settings/webhooks/${endpoint.id}/recipients"><input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+      <label for="recipients-${endpoint.id}">Recipients (comma-separated; an address taken off loses its links)</label>
+      <span class="actions"><input id="recipients-${endpoint.id}" name="recipients" type="text" required value="${(endpoint.recipients ?? []).join(', ')}"><button class="secondary" type="submit">Save recipients</button></span>
+    </form>`;
 
 const EMPTY_CHANNEL_FORM = {
   url: '',

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
 import { eventually, startReceiver } from '../support/receiver.js';
+import { csrfOf, pageAs, signInThroughForm } from '../support/page-session.js';
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 let runtime: DevRuntime;
@@ -309,6 +310,33 @@ describe('decide from email', () => {
     }
     expect((await admin('GET', `/v1/webhooks/${email.body.id}`)).body.recipients).toEqual(['reviewer@example.com']);
     for (const id of [email.body.id, slack.body.id]) expect((await admin('DELETE', `/v1/webhooks/${id}`)).status).toBe(200);
+  });
+
+  it('the settings page edits an email channel’s addresses: one taken off there loses its links; a bad list is refused naming the field', async () => {
+    const run = { run: 'recipients-page' };
+    const id = (await admin('POST', '/v1/notifications', { kind: 'email', recipients: ['reviewer@example.com', 'second@example.com'], filter: run })).body
+      .id as string;
+    const { mail, second } = await newDraft('Edited on the page', run);
+    const signed = await signInThroughForm(runtime.url, runtime.adminKey, '/settings/webhooks');
+    const cookie = signed.cookie!;
+    const settings = await pageAs(runtime.url, cookie, '/settings/webhooks');
+    expect(settings.html).toContain(`action="/settings/webhooks/${id}/recipients"`);
+    expect(settings.html).toContain('value="reviewer@example.com, second@example.com"');
+    const csrf = csrfOf(settings.html);
+
+    const bad = await pageAs(runtime.url, cookie, `/settings/webhooks/${id}/recipients`, { _csrf: csrf, recipients: 'second@example.com, not-an-address' });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('Invalid request: recipients.1: must be email addresses');
+    const saved = await pageAs(runtime.url, cookie, `/settings/webhooks/${id}/recipients`, {
+      _csrf: csrf,
+      recipients: 'second@example.com;\nthird@example.com',
+    });
+    expect(saved.status).toBe(303);
+    expect(saved.location).toBe(`/settings/webhooks?notice=recipients-saved#${id}`);
+    expect((await admin('GET', `/v1/webhooks/${id}`)).body.recipients).toEqual(['second@example.com', 'third@example.com']);
+    expect((await open(mail.approve)).status).toBe(403);
+    expect((await open(second.approve)).status).toBe(200);
+    expect((await admin('DELETE', `/v1/webhooks/${id}`)).status).toBe(200);
   });
 
   it('20 parallel PATCHes of recipients and enabled: each applies, none undoes another; the links sent before the disable stay dead', async () => {
