@@ -664,6 +664,16 @@ describe('least privilege', () => {
     }
   });
 
+  it('the functions where keys decide may check the decider key in the decision transaction (ConditionCheckItem), and not write keys', () => {
+    for (const name of ['decideDraft', 'reviewPages', 'slackInteractions'] as const) {
+      const onKeys = dynamoActionsOn(name, 'apiKeys');
+      expect(onKeys.has('dynamodb:ConditionCheckItem')).toBe(true);
+      for (const action of WRITE_ACTIONS) expect(onKeys.has(action)).toBe(false);
+      expect(dynamoActionsOn(name, 'drafts').has('dynamodb:UpdateItem')).toBe(true);
+      expect(resources[functionId(name)].Properties.Environment.Variables).toHaveProperty('API_KEYS_TABLE_NAME');
+    }
+  });
+
   it('manageKeys has no access to the drafts table, nor its name', () => {
     const draftsId = tableId('drafts');
     for (const statement of roleStatements('manageKeys')) expect(referencedIds(statement.Resource)).not.toContain(draftsId);
