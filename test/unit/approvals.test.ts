@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { approvalsOf, mayDecide, type Decider } from '../../shared/domain/approvals.js';
+import { applyApproval, approvalsOf, asLeftByApproval, decisionGrounds, mayDecide, planApproval, type Decider } from '../../shared/domain/approvals.js';
 import type { Actor, Draft } from '../../shared/domain/draft.js';
 import { createDraft, decideDraft, type ActiveDecider, type ApproverKeys, type ReviewerDirectory } from '../../shared/domain/drafts-service.js';
 import { DomainError, ValidationError } from '../../shared/domain/errors.js';
@@ -358,5 +358,33 @@ describe('property: any interleaving of approvals, rejections and edits', () => 
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('what a decision checks of its key when written', () => {
+  it('decisionGrounds: only a decider deciding through group membership needs its groups still at the write; role and id never change', () => {
+    const draft = { reviewers: ['group:finance', 'group:ops', 'key_carol'] };
+    expect(decisionGrounds({ reviewers: [] }, dave)).toEqual({ kind: 'any-reviewer' });
+    expect(decisionGrounds(draft, { ...admin, groups: ['finance'] })).toEqual({ kind: 'admin' });
+    expect(decisionGrounds(draft, { ...carol, groups: ['finance'] })).toEqual({ kind: 'named' });
+    expect(decisionGrounds(draft, { ...alice, groups: ['finance', 'hr', 'ops'] })).toEqual({ kind: 'groups', groups: ['finance', 'ops'] });
+  });
+
+  it('asLeftByApproval: the draft read after an approval, cut back to what that approval left', async () => {
+    const store = new MemoryDraftStore();
+    const created = await assigned(store, ['group:finance', 'key_carol'], 3);
+    const first = planApproval(created, alice, undefined, new Date());
+    const afterFirst = applyApproval(created, first);
+    const second = planApproval(afterFirst, bob, undefined, new Date());
+    const afterSecond = applyApproval(afterFirst, second);
+    const last = planApproval(afterSecond, carol, undefined, new Date());
+    const approved = applyApproval(afterSecond, last);
+    expect(approved.status).toBe('approved');
+    expect(asLeftByApproval(afterFirst, first)).toEqual(afterFirst);
+    expect(asLeftByApproval(afterSecond, first)).toEqual(afterFirst);
+    expect(asLeftByApproval(approved, first)).toEqual(afterFirst);
+    expect(asLeftByApproval(approved, second)).toEqual(afterSecond);
+    // The completing approval ends the draft: nothing can follow it.
+    expect(asLeftByApproval(approved, last)).toBe(approved);
   });
 });
