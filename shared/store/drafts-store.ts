@@ -356,6 +356,8 @@ export class DynamoDraftStore implements DraftStore {
         return true;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) return false;
+        // A decision's transaction was writing the draft at that moment: the next sweep sees what became of it.
+        if (error instanceof TransactionConflictException) return false;
         throw error;
       }
     });
@@ -543,8 +545,7 @@ export class DynamoDraftStore implements DraftStore {
                 TableName: this.keysTable(),
                 Key: { keyHash: keyCheck.keyHash },
                 ConditionExpression: `attribute_exists(keyHash) AND attribute_not_exists(revokedAt)${inGroup}`,
-                ...(keyCheck.inAnyGroup ? { ExpressionAttributeNames: { '#groups': 'groups' } } : {}),
-                ...(groups.length > 0 ? { ExpressionAttributeValues: groupValues } : {}),
+                ...(groups.length > 0 ? { ExpressionAttributeNames: { '#groups': 'groups' }, ExpressionAttributeValues: groupValues } : {}),
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
