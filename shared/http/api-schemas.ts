@@ -5,7 +5,7 @@ import { ROLES } from '../domain/roles.js';
 import { createKeySchema, updateKeySchema } from '../domain/api-keys.js';
 import { approveSchema, createDraftSchema, DRAFT_STATUSES, rejectSchema } from '../domain/draft.js';
 import { createEndpointSchema, updateEndpointSchema } from '../webhooks/endpoints.js';
-import { createChannelSchema } from '../notifications/channel-settings.js';
+import { createChannelSchema, updateChannelSchema } from '../notifications/channel-settings.js';
 import { retrySettingSchema } from '../webhooks/retry-policy.js';
 import {
   EVENT_TYPES,
@@ -597,7 +597,11 @@ export const operations = {
   },
   'PATCH /v1/webhooks/{id}': {
     summary: 'Change a webhook endpoint',
-    body: request('UpdateWebhookEndpointRequest', 'The fields to change (at least one).', updateEndpointSchema),
+    body: request(
+      'UpdateWebhookEndpointRequest',
+      'The fields to change (at least one): a webhook endpoint takes the first shape; a Slack or email channel the second (recipients: email channels only; null clears filter or remindAfterMinutes).',
+      z.union([updateEndpointSchema, updateChannelSchema]),
+    ),
     responses: { 200: { description: 'Changed', schema: endpointResponse } },
     errors: [404],
     conflict: endpointRace,
