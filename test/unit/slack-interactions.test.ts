@@ -6,7 +6,7 @@
 import { createApiKey, KeyRevokedError, SlackUserLinkedError, updateApiKey } from '../../shared/domain/api-keys.js';
 import { newDraft, type Draft } from '../../shared/domain/draft.js';
 import { decideDraft } from '../../shared/domain/drafts-service.js';
-import { ValidationError } from '../../shared/domain/errors.js';
+import { UnauthorizedError, ValidationError } from '../../shared/domain/errors.js';
 import { parseDecisionAction, approveActionId, rejectActionId } from '../../shared/integrations/slack/actions.js';
 import { parseSlackSecret } from '../../shared/integrations/slack/config.js';
 import { CONTENT_CHANGED, handleSlackInteraction, REJECT_NEEDS_BOT_TOKEN, type SlackInteractionDeps } from '../../shared/integrations/slack/interactions.js';
@@ -237,6 +237,17 @@ describe('the interaction use case', () => {
     await createApiKey(keys, { name: 'second', role: 'admin', slackUserId: 'U0SECOND' }, null);
     await click(approveActionId('cmissing'), 'U0SECOND');
     expect(responses[0]!.message).toMatchObject({ response_type: 'ephemeral', text: 'That draft no longer exists.' });
+  });
+
+  it('a key revoked between the click and the decision (the store refuses the write) gets the not-allowed note, and nothing is decided', async () => {
+    const { click, draft, drafts, responses } = await setup();
+    // What the drafts store does when the decider's key check fails in the decision's transaction.
+    drafts.approve = async () => {
+      throw new UnauthorizedError('This API key has been revoked');
+    };
+    expect(await click(approveActionId(draft.id))).toEqual({});
+    expect(responses.map((r) => r.message)).toEqual([{ response_type: 'ephemeral', replace_original: false, text: expect.stringMatching(/not allowed/) }]);
+    expect((await drafts.get(draft.id))!.status).toBe('pending');
   });
 
   it('linking: a user linked to a live key is refused; a link a revoked key left behind is freed and taken over', async () => {

@@ -3,7 +3,7 @@ import { AlreadyApprovedError, approvalsOf, ContentChangedError, NotAssignedErro
 import { AlreadyDecidedError, DRAFT_LIMITS, DraftExpiredError, isPastExpiry, type Actor, type Decision, type Draft } from '../../domain/draft-model.js';
 import { rejectSchema } from '../../domain/draft-decisions.js';
 import { decideDraft, type DraftStore } from '../../domain/drafts-service.js';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError, UnauthorizedError, ValidationError } from '../../domain/errors.js';
 import { notificationOf, type ChannelEventType } from '../../notifications/notification.js';
 import { slackMessage } from '../../notifications/slack-message.js';
 import { escapeMrkdwn, truncate } from '../../notifications/text.js';
@@ -47,7 +47,7 @@ export const APPROVAL_RECORDED = (draft: Draft) =>
   `Your approval is recorded: ${approvalsOf(draft).length} of ${requiredApprovalsOf(draft)} approvals. The draft is approved once enough reviewers approve.`;
 
 /** Through the same conditional write as the API: of racing decisions one wins; the others see the winner. */
-async function decide(deps: SlackInteractionDeps, draftId: string, decision: Decision, actor: Actor): Promise<Outcome> {
+async function decide(deps: SlackInteractionDeps, draftId: string, decision: Decision, actor: Actor, slackUserId: string): Promise<Outcome> {
   try {
     // approverKeys: approvals by keys revoked since stop counting toward a quorum, as through the API.
     return { kind: 'decided', draft: await decideDraft(deps.drafts, draftId, decision, actor, deps.now?.(), approverKeys(deps.keys)) };
@@ -56,6 +56,8 @@ async function decide(deps: SlackInteractionDeps, draftId: string, decision: Dec
     if (error instanceof NotFoundError || error instanceof ValidationError) return { kind: 'missing' };
     // Assignment and quorum (shared/domain/approvals.ts) apply to Slack as to the API: say why, change nothing.
     if (error instanceof NotAssignedError) return { kind: 'refused', text: NOT_ASSIGNED };
+    // The linked key was revoked between the click's lookup and the decision's write (which checks it): nothing was decided.
+    if (error instanceof UnauthorizedError) return { kind: 'refused', text: NOT_ALLOWED(slackUserId) };
     if (error instanceof AlreadyApprovedError) return { kind: 'refused', text: ALREADY_APPROVED };
     if (error instanceof ContentChangedError) return { kind: 'refused', text: CONTENT_CHANGED(reviewUrlOf(deps.baseUrl, draftId)) };
     throw error;
@@ -117,7 +119,7 @@ async function onButton(interaction: BlockActionsPayload, deps: SlackInteraction
     return {};
   }
   if (action.kind === 'approve') {
-    const outcome = await decide(deps, action.draftId, { kind: 'approve', seenRound: action.round }, actor);
+    const outcome = await decide(deps, action.draftId, { kind: 'approve', seenRound: action.round }, actor, interaction.user.id);
     if (outcome.kind === 'missing') {
       await respond(ephemeral('That draft no longer exists.'));
       return {};
@@ -168,7 +170,7 @@ async function onReasonSubmitted(interaction: ViewSubmissionPayload, deps: Slack
   if (!reason) return errors('A reason is required: the agent is told why.');
   const checked = rejectSchema.safeParse({ reason });
   if (!checked.success) return errors(`The reason ${checked.error.issues[0]?.message ?? 'is not valid'}.`);
-  const outcome = await decide(deps, metadata.draftId, { kind: 'reject', reason: checked.data.reason }, actor);
+  const outcome = await decide(deps, metadata.draftId, { kind: 'reject', reason: checked.data.reason }, actor, interaction.user.id);
   if (outcome.kind === 'missing') return errors('That draft no longer exists.');
   if (outcome.kind === 'refused') return errors(outcome.text);
   const respond = responder(deps, metadata.responseUrl);
