@@ -3,7 +3,12 @@
  * refused naming the body and nothing is stored; unknown routes, undecodable paths and oversize
  * requests answer in the documented {"error":{code,message}} shape, never {"message":…}.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
+import { createDocumentClient } from '../../shared/store/dynamo-client.js';
 import { apiClient, startDevRuntime, type DevRuntime } from '../support/dev-runtime.js';
+import { csrfOf, pageAs, signInThroughForm } from '../support/page-session.js';
 
 let runtime: DevRuntime;
 
@@ -93,6 +98,38 @@ describe('values JSON would change or a reviewer could misread', () => {
     expect(approve.body.error.details.fields[0].field).toBe('content.amount');
     const after = await admin('GET', `/v1/drafts/${created.body.id}`);
     expect(after.body).toMatchObject({ status: 'pending', content: { accountId: '12345678901234567891', x: 9007199254740991 } });
+  });
+
+  it('a draft stored before the rule, holding such a number, can still be approved as is from the review page', async () => {
+    const created = await raw('POST', '/v1/drafts', Buffer.from('{"title":"stored before the rule","content":{"accountId":1}}'), jsonHeaders());
+    expect(created.status).toBe(201);
+    // As an earlier version stored it: the number already rounded by JSON.parse.
+    const info = runtime.info();
+    const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: info.dynamodbEndpoint });
+    try {
+      await createDocumentClient(dynamo).send(
+        new UpdateCommand({
+          TableName: info.tables.drafts,
+          Key: { id: created.body.id },
+          UpdateExpression: 'SET contentJson = :c',
+          ExpressionAttributeValues: { ':c': '{"accountId":12345678901234567000}' },
+        }),
+      );
+    } finally {
+      dynamo.destroy();
+    }
+    const signed = await signInThroughForm(runtime.url, runtime.adminKey);
+    const page = await pageAs(runtime.url, signed.cookie!, `/review/${created.body.id}`);
+    // The textarea as the page filled it, sent back unchanged: approve as is.
+    const textarea = page.html.match(/<textarea[^>]*name="content"[^>]*>([^<]*)<\/textarea>/)![1]!.replaceAll('&quot;', '"');
+    const approved = await pageAs(runtime.url, signed.cookie!, `/review/${created.body.id}/approve`, {
+      _csrf: csrfOf(page.html),
+      content: textarea,
+      round: '0',
+    });
+    expect(approved.status).toBe(303);
+    const after = await apiClient(runtime.url, runtime.adminKey)('GET', `/v1/drafts/${created.body.id}`);
+    expect(after.body.status).toBe('approved');
   });
 
   it('expiresAt: null is no expiry; a title with a right-to-left override is 400 naming title', async () => {
