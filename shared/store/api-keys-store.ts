@@ -1,4 +1,5 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConditionalCheckFailedException, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -29,6 +30,34 @@ const positionSchema = z.strictObject({ keyHash: z.string().check(z.regex(/^(?:[
  */
 const slackLinkKey = (slackUserId: string) => `slack-user#${slackUserId}`;
 const isLink = (item: Record<string, unknown>) => typeof item.linkedKeyHash === 'string';
+
+/** Tries of one write to a key item (jittered backoff between, about 1.6 s at most in all). */
+const KEY_WRITE_ATTEMPTS = 8;
+
+/** Refused only because another transaction held the item at that moment: nothing was written, and nothing was judged. */
+const isConflict = (error: unknown): boolean => {
+  if (error instanceof TransactionConflictException) return true;
+  if (!(error instanceof TransactionCanceledException)) return false;
+  const reasons = error.CancellationReasons?.map((r) => r.Code) ?? [];
+  return reasons.includes('TransactionConflict') && !reasons.includes('ConditionalCheckFailed');
+};
+
+/**
+ * Every decision by a key is a transaction that checks the key's item, and DynamoDB refuses a write
+ * to an item such a transaction holds (the SDK does not retry that). A key deciding in a loop must
+ * still be revocable: the write is tried again, and a key still busy after that is a 503, not a 500.
+ */
+async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      if (attempt >= KEY_WRITE_ATTEMPTS) throw new ServiceUnavailableError(1);
+    }
+    await sleep(Math.random() * Math.min(500, 10 * 2 ** attempt));
+  }
+}
 
 export class DynamoApiKeyStore implements ApiKeyStore {
   constructor(
@@ -103,12 +132,12 @@ export class DynamoApiKeyStore implements ApiKeyStore {
           },
         });
       try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        await retryingConflicts(() => this.client.send(new TransactWriteCommand({ TransactItems: items })));
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons?.map((r) => r.Code) ?? [];
         if (slackUserId && reasons[1] === 'ConditionalCheckFailed' && reasons[0] !== 'ConditionalCheckFailed') return { kind: 'taken' };
-        if (reasons.includes('ConditionalCheckFailed') || reasons.includes('TransactionConflict')) return { kind: 'changed' };
+        if (reasons.includes('ConditionalCheckFailed')) return { kind: 'changed' };
         throw error;
       }
       const { slackUserId: _previous, ...rest } = record;
@@ -119,17 +148,19 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   setGroups(keyHash: string, groups: string[]): Promise<ApiKeyRecord | undefined> {
     return withStoreErrors(async () => {
       try {
-        const { Attributes } = await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { keyHash },
-            UpdateExpression: groups.length > 0 ? 'SET #groups = :groups' : 'REMOVE #groups',
-            // A revoked key stays as it was revoked; the condition makes a concurrent revocation win.
-            ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(revokedAt)',
-            ExpressionAttributeNames: { '#groups': 'groups' },
-            ExpressionAttributeValues: groups.length > 0 ? { ':groups': groups } : undefined,
-            ReturnValues: 'ALL_NEW',
-          }),
+        const { Attributes } = await retryingConflicts(() =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { keyHash },
+              UpdateExpression: groups.length > 0 ? 'SET #groups = :groups' : 'REMOVE #groups',
+              // A revoked key stays as it was revoked; the condition makes a concurrent revocation win.
+              ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(revokedAt)',
+              ExpressionAttributeNames: { '#groups': 'groups' },
+              ExpressionAttributeValues: groups.length > 0 ? { ':groups': groups } : undefined,
+              ReturnValues: 'ALL_NEW',
+            }),
+          ),
         );
         return Attributes as ApiKeyRecord;
       } catch (error) {
@@ -233,16 +264,18 @@ export class DynamoApiKeyStore implements ApiKeyStore {
 
   revoke(keyHash: string, at: string): Promise<ApiKeyRecord> {
     return withStoreErrors(async () => {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { keyHash },
-          // Revoking twice keeps the first revocation time.
-          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
-          ConditionExpression: 'attribute_exists(keyHash)',
-          ExpressionAttributeValues: { ':at': at },
-          ReturnValues: 'ALL_NEW',
-        }),
+      const { Attributes } = await retryingConflicts(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { keyHash },
+            // Revoking twice keeps the first revocation time.
+            UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+            ConditionExpression: 'attribute_exists(keyHash)',
+            ExpressionAttributeValues: { ':at': at },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
       );
       return Attributes as ApiKeyRecord;
     });

@@ -139,6 +139,47 @@ describe('a decider whose key changed between authentication and the write', () 
     for (const d of laterDrafts) await expectUntouched(d.id);
   });
 
+  /**
+   * A key deciding in a loop (20 at a time): each decision is a transaction that checks the key's
+   * item, so the revocation's (or ungrouping's) write meets them in flight. It must still succeed,
+   * and once it has returned no decision by the key lands.
+   */
+  async function whileDecidingInALoop(decider: Awaited<ReturnType<typeof liveDecider>>['decider'], reviewers: string[], change: () => Promise<unknown>) {
+    const queue = await Promise.all(Array.from({ length: 60 }, () => pending({ reviewers })));
+    let changed = false;
+    const afterChange: string[] = [];
+    const landedAfter: string[] = [];
+    const worker = async () => {
+      for (let draft = queue.pop(); draft; draft = queue.pop()) {
+        const startedAfter = changed;
+        const result = await codeOf(decideDraft(drafts, draft.id, { kind: 'approve' }, decider, undefined, approverKeys(keys)));
+        if (startedAfter) (result === 'won' ? landedAfter : afterChange).push(draft.id);
+      }
+    };
+    const workers = Array.from({ length: 20 }, worker);
+    // Let the loop get going: the change meets decisions already in flight.
+    while (queue.length > 45) await new Promise((resolve) => setImmediate(resolve));
+    const outcome = await codeOf(change());
+    changed = true;
+    await Promise.all(workers);
+    expect(outcome).toBe('won');
+    expect(landedAfter).toEqual([]);
+    for (const id of afterChange) await expectUntouched(id);
+  }
+
+  it('revoking a key while 20 of its decisions are in flight succeeds, and nothing by it lands afterwards', async () => {
+    const { id, decider } = await liveDecider('reviewer');
+    await whileDecidingInALoop(decider, [], () => revokeApiKey(keys, id));
+    await expect(keys.findByHash(decider.keyHash!)).resolves.toMatchObject({ revokedAt: expect.any(String) });
+  });
+
+  it('taking a key out of the group while 20 of its decisions are in flight succeeds, and nothing by it lands afterwards', async () => {
+    const group = unique();
+    const { id, decider } = await liveDecider('reviewer', [group]);
+    await whileDecidingInALoop(decider, [`group:${group}`], () => updateApiKey(keys, id, { groups: [] }));
+    expect((await keys.findByHash(decider.keyHash!))!.groups ?? []).toEqual([]);
+  });
+
   it('an email-link decision (no key) is written as before', async () => {
     const draft = await pending();
     const decided = await decideDraft(drafts, draft.id, { kind: 'approve' }, emailActor({ channelId: 'ep_revoketest', recipient: 'r@example.com' }));
