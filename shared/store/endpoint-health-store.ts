@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -28,11 +29,14 @@ const PRUNE_HOURS = 6;
 const MAX_COUNT_PAGES = 10;
 /**
  * Tries of one batch's update. Each refusal means another batch's write landed in between and
- * changed what this one relied on; the delivery function records one update per endpoint per batch
- * and runs at most 50 batches at once (queueConsumer.maxConcurrency), so this many outlast them all.
- * Usually one or two suffice: 40 batches at once, all out of order, needed at most 8.
+ * changed what this one relied on. The first retry goes at once (the refusal returned the record to
+ * merge into); later ones wait a jittered, doubling moment, so batches contending for one busy
+ * endpoint spread out instead of spending a write each per round. 40 batches at once, all out of
+ * order, needed at most 8. Past the last, the error reaches the worker, which logs the health as
+ * not recorded and delivers on: health is bookkeeping, never a reason to hold a delivery.
  */
-const MAX_ROUNDS = 50;
+const MAX_ROUNDS = 10;
+const backoffMs = (round: number) => Math.random() * 10 * 2 ** (round - 2);
 
 export class DynamoEndpointHealthStore implements EndpointHealthStore {
   constructor(
@@ -57,6 +61,7 @@ export class DynamoEndpointHealthStore implements EndpointHealthStore {
           // Refused: the record holds an attempt that started after one of the batch's (or its streak
           // changed meanwhile). Merged into the record as the refusal saw it, atomically with it.
           write = mergedHealthWrite(outcomes, toRecord(error.Item ? unmarshall(error.Item) : {}));
+          if (round >= 2) await sleep(backoffMs(round));
         }
       }
     });

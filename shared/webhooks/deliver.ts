@@ -239,14 +239,19 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
   let deadReason: string | null = null;
   let exhausted = false;
   let action: Exclude<DeliveryAction, { kind: 'gone' } | { kind: 'dropped' }>;
+  // When a delivery that disabled its endpoint died: after the disable, so a redrive `since` the
+  // endpoint's disabledAt (what the alarm and the endpoint.disabled notice offer) includes it.
+  let diedOnDisable: string | undefined;
   if (attempted.kind === 'gone') {
     // Disabled before the state is written: the endpoint's other queued deliveries are then held, not posted.
     await deps.disableEndpoint(endpoint.id, 'gone');
+    diedOnDisable = clockOf(deps)().toISOString();
     deadReason = GONE_REASON;
     action = { kind: 'dead', attempt: attempted.attempt };
   } else if (failedForDays) {
     // Every attempt failed for days: disabled the same way; its other deliveries are held for a redrive.
     await deps.disableEndpoint(endpoint.id, 'failing');
+    diedOnDisable = clockOf(deps)().toISOString();
     deadReason = failingReason(deps.policy.autoDisableDays);
     action = dead(deadReason, attempted.attempt);
   } else if (attempted.kind === 'dead') {
@@ -272,7 +277,7 @@ export async function deliverMessage(message: DeliveryMessage, receiveCount: num
     message,
     updatedAt: attempt.attemptedAt,
     nextAttemptAt: action.kind === 'retry' ? attempt.nextAttemptAt : null,
-    diedAt: action.kind === 'dead' ? attempt.attemptedAt : null,
+    diedAt: action.kind === 'dead' ? (diedOnDisable ?? attempt.attemptedAt) : null,
     deadReason,
     writeId: randomUUID(),
   };

@@ -79,11 +79,16 @@ describe('endpoint.disabled', () => {
     // A receiver that answers 410 Gone: the receiver helper has no such mode, so a tiny server.
     const { createServer } = await import('node:http');
     let posts = 0;
+    // 410 until the receiver is back (then 200, and the drafts it received are noted).
+    let answer = 410;
+    const received = new Set<string>();
     const server = createServer((req, res) => {
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         posts++;
-        res.writeHead(410).end();
+        if (answer === 200) received.add((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { draft: { id: string } }).draft.id);
+        res.writeHead(answer).end();
       });
     });
     const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
@@ -91,7 +96,7 @@ describe('endpoint.disabled', () => {
       // It too subscribes to endpoint.disabled: it must still never hear of its own disabling.
       const gone = await admin('POST', '/v1/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: ['draft.approved', 'endpoint.disabled'] });
       // Several deliveries find it gone at about the same time: one disable, one event.
-      await Promise.all([approveOne(), approveOne(), approveOne()]);
+      const approved = await Promise.all([approveOne(), approveOne(), approveOne()]);
       const event = await eventually(
         () => watched().find((e) => e.event === 'endpoint.disabled' && e.endpoint.id === gone.body.id),
         20_000,
@@ -119,6 +124,14 @@ describe('endpoint.disabled', () => {
       expect(posts).toBeLessThanOrEqual(3);
       // Nothing was ever queued for the disabled endpoint about itself.
       expect((await deliveries(gone.body.id)).filter((d) => d.eventType === 'endpoint.disabled')).toEqual([]);
+
+      // The receiver is back: enabled again and redriven `since` its disabledAt (as the notice suggests),
+      // every approval goes out, the ones the 410s answered included.
+      answer = 200;
+      expect((await admin('PATCH', `/v1/webhooks/${gone.body.id}`, { enabled: true })).status).toBe(200);
+      expect((await admin('POST', `/v1/webhooks/${gone.body.id}/redrive`, { since: endpoint.disabledAt })).body).toEqual({ redriven: 3, complete: true });
+      await eventually(() => received.size === 3, 20_000, 'the three approvals after the redrive');
+      expect([...received].sort()).toEqual([...approved].sort());
     } finally {
       server.closeAllConnections();
       server.close();
