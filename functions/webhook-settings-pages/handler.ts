@@ -1,3 +1,5 @@
+import * as z from 'zod/mini';
+import '../../shared/domain/zod-config.js';
 import { FLASH_TTL_SECONDS, type Flash } from '../../shared/domain/sessions.js';
 import { renderSettings } from '../../shared/webhooks/endpoint-pages.js';
 import { pageHandler, pageProblem, redirect, type SignedInPageRequest } from '../../shared/pages/page-handler.js';
@@ -45,11 +47,15 @@ const NOTICES: Record<string, (n: number) => string> = {
 /** Shows a new secret once, on the page the browser is redirected to, so a reload never repeats the POST. */
 async function revealAfterRedirect(request: SignedInPageRequest, endpointId: string, note: string, notice: string) {
   await sessions.setFlash(request.session.id, { endpointId, note }, Math.floor(Date.now() / 1000) + FLASH_TTL_SECONDS);
-  return redirect(`/settings/webhooks?notice=${notice}#${endpointId}`);
+  // The redirect names the endpoint, so this tab's page takes its own flash and no other tab's.
+  return redirect(`/settings/webhooks?notice=${notice}&endpoint=${endpointId}#${endpointId}`);
 }
 
+/** The `endpoint` a reveal redirect names; anything else (absent, malformed) takes no flash. */
+const revealedEndpointSchema = z.string().check(z.regex(/^ep_[a-z0-9]{1,40}$/));
+
 /**
- * Each flashed endpoint with its signing secret as it is now, read when the page is shown: the
+ * The flashed endpoint with its signing secret as it is now, read when the page is shown: the
  * secret a racing rotation generated may already be rotated out, and a receiver set up with it
  * would break when its grace ends. A deleted endpoint shows nothing.
  */
@@ -108,8 +114,9 @@ export const handler = pageHandler(
     'GET /settings/webhooks': async (request) => {
       const code = request.query.get('notice') ?? '';
       const count = Number.parseInt(request.query.get('n') ?? '0', 10) || 0;
-      const flashes = await sessions.takeFlashes(request.session.id, new Date());
-      return render(request, 200, { notice: NOTICES[code]?.(count), revealed: await currentSecrets(flashes) });
+      const endpoint = revealedEndpointSchema.safeParse(request.query.get('endpoint'));
+      const flash = endpoint.success ? await sessions.takeFlash(request.session.id, endpoint.data, new Date()) : undefined;
+      return render(request, 200, { notice: NOTICES[code]?.(count), revealed: await currentSecrets(flash ? [flash] : []) });
     },
     'POST /settings/webhooks': async (request) => {
       const form = { url: request.form.get('url') ?? '', description: request.form.get('description') ?? '', events: request.form.getAll('events') };

@@ -31,8 +31,11 @@ export const FLASH_TTL_SECONDS = 120;
 export interface SessionStore {
   /** Stores a flash on the session beside those of other endpoints, replacing an earlier one for the same endpoint. */
   setFlash(id: string, flash: Flash, expiresAtEpoch: number): Promise<void>;
-  /** Reads and removes all the session's flashes atomically; expired ones are ignored. */
-  takeFlashes(id: string, now: Date): Promise<Flash[]>;
+  /**
+   * Reads and removes the session's flash for one endpoint atomically, leaving those of other
+   * endpoints (other tabs) in place; an expired one is ignored.
+   */
+  takeFlash(id: string, endpointId: string, now: Date): Promise<Flash | undefined>;
   put(session: Session): Promise<void>;
   get(id: string): Promise<Session | undefined>;
   delete(id: string): Promise<void>;

@@ -28,7 +28,7 @@ export class DynamoSessionStore implements SessionStore {
     return withStoreErrors(async () => {
       // One map entry per endpoint, so two tabs adding endpoints each keep theirs. A nested SET needs
       // its map to exist and one expression may not both create and fill it: first make sure it is
-      // there (takeFlashes empties it, never removes it), then set this endpoint's entry.
+      // there (takeFlash removes only entries, never the map), then set this endpoint's entry.
       for (const update of [
         { UpdateExpression: 'SET flashes = if_not_exists(flashes, :none)', ExpressionAttributeValues: { ':none': {} } },
         {
@@ -42,23 +42,29 @@ export class DynamoSessionStore implements SessionStore {
     });
   }
 
-  takeFlashes(id: string, now: Date): Promise<Flash[]> {
+  takeFlash(id: string, endpointId: string, now: Date): Promise<Flash | undefined> {
     return withStoreErrors(async () => {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { id },
-          // flash is the single flash of earlier versions, which held a copy of the secret.
-          UpdateExpression: 'SET flashes = :none REMOVE flash',
-          ConditionExpression: 'attribute_exists(id)',
-          ExpressionAttributeValues: { ':none': {} },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      );
-      const flashes = (Attributes?.flashes ?? {}) as Record<string, { note: string; expiresAtEpoch: number }>;
-      return Object.entries(flashes)
-        .filter(([, flash]) => flash.expiresAtEpoch > epoch(now))
-        .map(([endpointId, flash]) => ({ endpointId, note: flash.note }));
+      try {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { id },
+            // Only this endpoint's entry: another tab's flash waits for that tab's own page. flash is
+            // the single flash of earlier versions, which held a copy of the secret.
+            UpdateExpression: 'REMOVE flashes.#endpoint, flash',
+            // Also refuses a missing flashes map, on which a nested REMOVE would be invalid.
+            ConditionExpression: 'attribute_exists(id) AND attribute_exists(flashes.#endpoint)',
+            ExpressionAttributeNames: { '#endpoint': endpointId },
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        );
+        const flash = (Attributes?.flashes as Record<string, { note: string; expiresAtEpoch: number }> | undefined)?.[endpointId];
+        return flash && flash.expiresAtEpoch > epoch(now) ? { endpointId, note: flash.note } : undefined;
+      } catch (error) {
+        // No such session or no flash for this endpoint (never set, or already taken): nothing to show.
+        if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+        throw error;
+      }
     });
   }
 
