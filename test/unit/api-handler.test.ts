@@ -27,7 +27,8 @@ describe('the shared API pipeline', () => {
   it('authenticates, parses JSON and passes the actor on', async () => {
     const res = await invoke(handler, apiEvent({ routeKey: 'POST /v1/drafts', headers: auth(agent.key), body: { a: 1 } }));
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ body: { a: 1 }, actor: { keyId: agent.id, name: 'bot', role: 'agent' } });
+    // The key's hash rides along for the decision's key check (drafts store); it is never stored (actorRecord).
+    expect(res.body).toEqual({ body: { a: 1 }, actor: { keyId: agent.id, name: 'bot', role: 'agent', keyHash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     expect(res.headers['x-request-id']).toEqual(expect.any(String));
     expect(res.headers['cache-control']).toBe('no-store');
   });
