@@ -103,9 +103,7 @@ async function fanOutEvent(
  * receiver recognises by its webhook-id).
  */
 async function worthQueueingAgain(states: DeliveryStateStore, repeats: DeliveryMessage[]): Promise<Set<string>> {
-  const found = states.getMany
-    ? await states.getMany(repeats)
-    : new Map(await Promise.all(repeats.map(async (m) => [stateId(m), await states.get(m.endpointId, m.eventId)] as const)));
+  const found = await statesOf(states, repeats);
   return new Set(
     repeats
       .filter((m) => {
@@ -116,11 +114,29 @@ async function worthQueueingAgain(states: DeliveryStateStore, repeats: DeliveryM
   );
 }
 
-/** Records held deliveries dead, once: only the fan-out whose conditional create wins logs them (a repeated fan-out finds them there). */
+/**
+ * Records held deliveries dead, once, and logs them. A repeat (the stream retrying the record,
+ * perhaps because this log write failed) finds the state there and logs it again at the time the
+ * state records: the same log key, so the entry is written once however often it is repeated.
+ */
 async function hold(messages: DeliveryMessage[], states: DeliveryStateStore, now: () => Date, log: DeliveryLogStore | undefined): Promise<void> {
   if (messages.length === 0) return;
   const at = now().toISOString();
   const created = await Promise.all(messages.map((m) => states.save(deadState(m, 0, at, DISABLED_REASON), undefined)));
-  const held = messages.filter((_, i) => created[i]).map((m) => unsentAttempt(m, 1, at, HELD_FOR_DISABLED));
-  if (held.length > 0) await log?.record(held);
+  if (!log) return;
+  const repeats = messages.filter((_, i) => !created[i]);
+  const stored = repeats.length === 0 ? new Map() : await statesOf(states, repeats);
+  const held = messages.flatMap((m, i) => {
+    if (created[i]) return [unsentAttempt(m, 1, at, HELD_FOR_DISABLED)];
+    const state = stored.get(stateId(m));
+    const stillHeld = state?.status === 'dead' && state.deadReason === DISABLED_REASON && state.generation === 0 && state.attempts === 0 && state.diedAt;
+    return stillHeld ? [unsentAttempt(m, 1, state.diedAt!, HELD_FOR_DISABLED)] : [];
+  });
+  if (held.length > 0) await log.record(held);
+}
+
+/** The stored states of these deliveries, in one read where the store has one. */
+async function statesOf(states: DeliveryStateStore, keys: DeliveryMessage[]) {
+  if (states.getMany) return states.getMany(keys);
+  return new Map(await Promise.all(keys.map(async (m) => [stateId(m), await states.get(m.endpointId, m.eventId)] as const)));
 }

@@ -46,8 +46,14 @@ export class MemoryDeliveryStateStore implements DeliveryStateStore {
 
 export class MemoryDeliveryLog implements DeliveryLogStore {
   readonly attempts: DeliveryAttempt[] = [];
+  /** As the table keys them (time, event, attempt): writing one again replaces it. */
   async record(attempts: DeliveryAttempt[]) {
-    this.attempts.push(...attempts);
+    const keyOf = (a: DeliveryAttempt) => `${a.endpointId} ${a.attemptedAt}#${a.eventId}#${a.attempt}`;
+    for (const attempt of attempts) {
+      const at = this.attempts.findIndex((a) => keyOf(a) === keyOf(attempt));
+      if (at >= 0) this.attempts[at] = attempt;
+      else this.attempts.push(attempt);
+    }
   }
   async list(endpointId: string) {
     return { items: this.attempts.filter((a) => a.endpointId === endpointId).reverse() };
