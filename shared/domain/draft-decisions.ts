@@ -19,12 +19,14 @@ export const text = (max: number) =>
 export const isPlainObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * JSON.parse rounds whole numbers beyond ±(2^53−1) without a word (12345678901234567891 becomes
- * 12345678901234567000, 1e400 Infinity): what the reviewer saw and the receiver executes would
- * differ from what was sent, so such numbers are refused. Every double that large is whole.
+ * JSON.parse changes some numbers without a word: 1e400 becomes Infinity (which JSON cannot carry
+ * at all), and a whole number written out digit by digit past ±(2^53−1) comes back with other
+ * digits (12345678901234567891 becomes 12345678901234567000), so what the reviewer saw and the
+ * receiver executes would differ from what was sent. Those are refused. From 10^21 up, numbers
+ * travel in exponent form (1e+21, 1e300) as the floating-point value sent, and are kept.
  */
-export const isExactNumber = (n: number) => Math.abs(n) <= Number.MAX_SAFE_INTEGER;
-export const INEXACT_NUMBER_MESSAGE = `is too large to keep exactly (numbers beyond ±${Number.MAX_SAFE_INTEGER} lose digits): send it as a string`;
+export const isExactNumber = (n: number) => Number.isFinite(n) && (Math.abs(n) <= Number.MAX_SAFE_INTEGER || Math.abs(n) >= 1e21);
+export const INEXACT_NUMBER_MESSAGE = `cannot be kept exactly (a whole number beyond ±${Number.MAX_SAFE_INTEGER} loses digits, and 1e400 is not a number JSON can carry): send it as a string`;
 
 /** Nesting depth, and the path of the first number that JSON cannot carry exactly. */
 function inspectJson(value: unknown): { depth: number; inexactAt?: PropertyKey[] } {

@@ -93,7 +93,12 @@ describe('values JSON would change or a reviewer could misread', () => {
       jsonHeaders(),
     );
     expect(created.status).toBe(201);
-    const approve = await raw('POST', `/v1/drafts/${created.body.id}/approve`, Buffer.from('{"content":{"accountId":1,"amount":1e21}}'), jsonHeaders());
+    const approve = await raw(
+      'POST',
+      `/v1/drafts/${created.body.id}/approve`,
+      Buffer.from('{"content":{"accountId":1,"amount":123456789012345678901}}'),
+      jsonHeaders(),
+    );
     expectDocumentedError(approve, 400, 'validation_failed');
     expect(approve.body.error.details.fields[0].field).toBe('content.amount');
     const after = await admin('GET', `/v1/drafts/${created.body.id}`);

@@ -166,13 +166,13 @@ describe('inputs JSON cannot carry back faithfully', () => {
   });
 });
 
-describe('whole numbers beyond ±(2^53−1), which JSON.parse silently rounds', () => {
+describe('whole numbers beyond ±(2^53−1) below 10^21, which JSON.parse silently rounds', () => {
   const create = (text: string) => problemsOf(() => parseOrThrow(createDraftSchema, JSON.parse(text)));
 
   it('are refused in content with the path of the number, telling the agent to send a string', () => {
     const problems = create('{"title":"bigint","content":{"accountId":12345678901234567891,"x":1}}');
     expect(problems).toEqual([{ field: 'content.accountId', message: expect.stringContaining('send it as a string') }]);
-    expect(create('{"title":"t","content":{"amount":1e21}}')[0]!.field).toBe('content.amount');
+    expect(create('{"title":"t","content":{"amount":123456789012345678901}}')[0]!.field).toBe('content.amount');
     expect(create('{"title":"t","content":{"a":{"b":[1,-9007199254740992]}}}')[0]!.field).toBe('content.a.b.1');
     expect(create('{"title":"t","content":{"n":1e400}}')[0]!.field).toBe('content.n');
   });
@@ -186,8 +186,18 @@ describe('whole numbers beyond ±(2^53−1), which JSON.parse silently rounds', 
     expect(problems[0]!.field).toBe('content.accountId');
   });
 
-  it('leave safe integers and ordinary decimals alone', () => {
-    const content = { max: Number.MAX_SAFE_INTEGER, min: -Number.MAX_SAFE_INTEGER, price: 19.99, tiny: 5e-324, neg: -0.5, zero: 0 };
+  it('leave safe integers, ordinary decimals and numbers from 10^21 up (sent and kept in exponent form) alone', () => {
+    const content = {
+      max: Number.MAX_SAFE_INTEGER,
+      min: -Number.MAX_SAFE_INTEGER,
+      price: 19.99,
+      tiny: 5e-324,
+      neg: -0.5,
+      zero: 0,
+      avogadro: 6.02e23,
+      big: 1e300,
+      e21: -1e21,
+    };
     expect(parseOrThrow(createDraftSchema, { title: 't', content, metadata: { n: Number.MAX_SAFE_INTEGER, d: 0.1 } }).content).toEqual(content);
     expect(parseOrThrow(approveSchema, { content }).content).toEqual(content);
   });
