@@ -28,10 +28,11 @@ const keys = apiKeyStoreFromEnv();
 const sessions = sessionStoreFromEnv();
 
 const SIGN_IN_FAILED = 'Sign-in failed. Use a valid reviewer or admin API key.';
-const NOTICES: Record<string, string> = {
-  approved: 'Approved. The webhook is on its way.',
-  rejected: 'Rejected. The webhook is on its way.',
-  approval: 'Your approval is recorded. The draft is approved once enough reviewers approve.',
+/** The banner after a decision, shown only when the draft is in the state it announces: a crafted ?done= link cannot claim a decision that was not made. */
+const NOTICES: Record<string, { status: Draft['status']; text: string }> = {
+  approved: { status: 'approved', text: 'Approved. The webhook is on its way.' },
+  rejected: { status: 'rejected', text: 'Rejected. The webhook is on its way.' },
+  approval: { status: 'pending', text: 'Your approval is recorded. The draft is approved once enough reviewers approve.' },
 };
 
 /** The signed-in key with its groups as they are now (resumeSession has just read it), and its hash, which each decision's write checks. */
@@ -154,8 +155,8 @@ export const handler = pageHandler(
 
     'GET /review/{id}': async (request) => {
       const draft = await getDraft(drafts, pathParameter(request.event, 'id'));
-      const done = request.query.get('done');
-      return showDraft(request, draft, 200, { notice: done ? NOTICES[done] : undefined });
+      const notice = NOTICES[request.query.get('done') ?? ''];
+      return showDraft(request, draft, 200, { notice: notice?.status === draft.status ? notice.text : undefined });
     },
 
     'POST /review/{id}/approve': (request) => decide(request, 'approve'),

@@ -41,15 +41,15 @@ const remindAfterSchema = z
     z.describe('Remind the channel once, this many minutes after a draft was created, if it is still pending.'),
   );
 /** An email channel's addresses, on create and on change alike: lower-cased, without repeats. */
-const recipientsSchema = z.pipe(
-  z
-    .array(z.string().check(z.maxLength(254), z.regex(EMAIL, { message: 'must be email addresses such as reviewer@example.com' })))
-    .check(
-      z.minLength(1, { message: 'must name at least one address' }),
-      z.maxLength(MAX_RECIPIENTS, { message: `must name at most ${MAX_RECIPIENTS} addresses` }),
-    ),
-  z.transform((r: string[]) => [...new Set(r.map((a) => a.toLowerCase()))]),
-);
+// The limit counts distinct addresses: repeats are dropped first, as the README says.
+const recipientsSchema = z
+  .pipe(
+    z
+      .array(z.string().check(z.maxLength(254), z.regex(EMAIL, { message: 'must be email addresses such as reviewer@example.com' })))
+      .check(z.minLength(1, { message: 'must name at least one address' })),
+    z.transform((r: string[]) => [...new Set(r.map((a) => a.toLowerCase()))]),
+  )
+  .check(z.maxLength(MAX_RECIPIENTS, { message: `must name at most ${MAX_RECIPIENTS} addresses` }));
 const common = {
   events: z.optional(eventsSchema),
   description: z.optional(descriptionSchema),

@@ -137,6 +137,30 @@ describe('values JSON would change or a reviewer could misread', () => {
     expect(after.body.status).toBe('approved');
   });
 
+  it('a crafted ?done= link shows no decision banner on a draft not in that state; it shows once the decision is real', async () => {
+    const admin = apiClient(runtime.url, runtime.adminKey);
+    const { body: draft } = await admin('POST', '/v1/drafts', { title: 'crafted banner', content: { n: 1 } });
+    const signed = await signInThroughForm(runtime.url, runtime.adminKey);
+    for (const done of ['approved', 'rejected']) {
+      const page = await pageAs(runtime.url, signed.cookie!, `/review/${draft.id}?done=${done}`);
+      expect(page.status).toBe(200);
+      expect(page.html).not.toContain('role="status"');
+    }
+    expect((await admin('POST', `/v1/drafts/${draft.id}/approve`, {})).status).toBe(200);
+    expect((await pageAs(runtime.url, signed.cookie!, `/review/${draft.id}?done=approved`)).html).toContain('Approved. The webhook is on its way.');
+    expect((await pageAs(runtime.url, signed.cookie!, `/review/${draft.id}?done=rejected`)).html).not.toContain('role="status"');
+  });
+
+  it('an email channel counts distinct addresses toward its limit of 20: repeats are dropped first', async () => {
+    const admin = apiClient(runtime.url, runtime.adminKey);
+    const repeated = await admin('POST', '/v1/notifications', { kind: 'email', recipients: Array(25).fill('Same@Example.com') });
+    expect(repeated.status).toBe(201);
+    expect(repeated.body.recipients).toEqual(['same@example.com']);
+    const tooMany = await admin('POST', '/v1/notifications', { kind: 'email', recipients: Array.from({ length: 21 }, (_, i) => `r${i}@example.com`) });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.details.fields).toEqual([{ field: 'recipients', message: 'must name at most 20 addresses' }]);
+  });
+
   it('expiresAt: null is no expiry; a title with a right-to-left override is 400 naming title', async () => {
     const open = await raw('POST', '/v1/drafts', Buffer.from('{"title":"no expiry","content":{},"expiresAt":null}'), jsonHeaders());
     expect(open.status).toBe(201);
