@@ -4,19 +4,19 @@
  * their shard or where they were written before sharding, conditional saves under contention, and
  * the dead index, the waiting scan and the waiting count seeing every shard.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { deliveryShards, tables } from '../../infra/app-definition.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { DELIVERY_SHARDS, deliveryPartition, deliveryPartitions } from '../../shared/store/delivery-shards.js';
 import { DynamoDeliveryLogStore, DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
-import { createDocumentClient, documentClient } from '../../shared/store/dynamo-client.js';
+import { documentClient } from '../../shared/store/dynamo-client.js';
 import { DynamoEndpointHealthStore } from '../../shared/store/endpoint-health-store.js';
 import { deliveryLogExpiry, type DeliveryAttempt } from '../../shared/webhooks/delivery-log.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { deadState, queuedState, stateId, versionOf, type DeliveryState } from '../../shared/webhooks/delivery-state.js';
 import { testEvent } from '../../shared/webhooks/events.js';
+import { countingDocumentClient } from '../support/counting-client.js';
 
 const client = documentClient();
 const table = process.env[tables.deliveries.envVar]!;
@@ -285,15 +285,7 @@ describe('deliveries spread over shards', () => {
   });
 
   it("a batch's creations look for pre-sharding copies together: one BatchGetItem (per 100) per turn, no GetItem each; a copy still refuses its creation", async () => {
-    const counted = createDocumentClient(new DynamoDBClient({}));
-    const calls: string[] = [];
-    counted.middlewareStack.add(
-      (next, context) => async (args) => {
-        calls.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name: 'forBatchCounter' },
-    );
+    const { client: counted, calls } = countingDocumentClient();
     const batch = new DynamoDeliveryStateStore(counted, table).forBatch();
     const endpointId = unique('ep');
     const legacy = queuedState(deliveryMessage(testEvent(), endpointId), new Date(T0));

@@ -2,7 +2,6 @@
  * The DLQ sweep against the SQS emulator: an operator notice SQS dead-lettered from the
  * notifications queue goes back to that queue (once) and leaves the DLQ, through the real adapters.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { tables, type QueueName } from '../../infra/app-definition.js';
 import { LOCAL_AWS } from '../../infra/local/dynamodb-local.js';
@@ -11,7 +10,6 @@ import { provisionQueues } from '../../infra/local/provision.js';
 import { operatorNoticeMessage, parseOperatorNoticeMessage } from '../../shared/notifications/operator-notice-message.js';
 import { SqsOperatorNoticeQueue } from '../../shared/store/operator-notice-queue.js';
 import { DynamoDeliveryStateStore } from '../../shared/store/deliveries-store.js';
-import { createDocumentClient } from '../../shared/store/dynamo-client.js';
 import { SqsDeadLetterQueue } from '../../shared/store/sqs-queues.js';
 import { deliveryMessage } from '../../shared/webhooks/delivery-message.js';
 import { queuedState, versionOf } from '../../shared/webhooks/delivery-state.js';
@@ -21,6 +19,7 @@ import { sweepDeadLetters } from '../../shared/webhooks/redrive.js';
 import { sampleEndpoint } from '../support/endpoint-fixture.js';
 import { MemoryDeliveryLog, MemoryDeliveryStateStore } from '../support/memory-deliveries.js';
 import { drainQueue } from '../support/sqs-records.js';
+import { countingDocumentClient } from '../support/counting-client.js';
 
 let sqs: LocalSqs;
 let client: SQSClient;
@@ -55,15 +54,7 @@ it('re-sends a dead-lettered operator notice to the notifications queue and dele
 }, 30_000);
 
 it("reads a DLQ batch's delivery states in one BatchGetItem, not a GetItem per message, and settles each as before", async () => {
-  const counted = createDocumentClient(new DynamoDBClient({}));
-  const calls: string[] = [];
-  counted.middlewareStack.add(
-    (next, context) => async (args) => {
-      calls.push(String(context.commandName));
-      return next(args);
-    },
-    { step: 'initialize', name: 'sweepReadCounter' },
-  );
+  const { client: counted, calls } = countingDocumentClient();
   const states = new DynamoDeliveryStateStore(counted, process.env[tables.deliveries.envVar]!);
   const endpointId = `ep_sweep_${Math.random().toString(36).slice(2, 8)}`;
   // Ten copies in the DLQ: five of deliveries delivered since (deleted), five SQS dead-lettered on its own (marked dead).
