@@ -65,8 +65,7 @@ function editedContent(text: string | null, draft: Draft) {
   }
   // Unchanged before it is validated: content stored before a rule was added (e.g. a number past 2^53) can still be approved as is.
   if (JSON.stringify(parsed) === JSON.stringify(draft.content)) return undefined;
-  const { content } = parseOrThrow(approveSchema, { content: parsed });
-  return JSON.stringify(content) === JSON.stringify(draft.content) ? undefined : content;
+  return parseOrThrow(approveSchema, { content: parsed }).content;
 }
 
 /** The approval round the page showed: an approval is refused if the content was edited after the page was read. */

@@ -320,7 +320,6 @@ async function saveOverRead(states: DeliveryStateStore, next: DeliveryState, rea
   return readBeforeQueued && queuedMark && states.save(next, versionOf(stored));
 }
 
-export { DISABLED_REASON } from './delivery-state.js';
 export const GONE_REASON = 'the receiver answered 410 Gone: the endpoint was disabled';
 export const failingReason = (days: number) => `every attempt failed for ${days} days: the endpoint was disabled`;
 

@@ -33,10 +33,10 @@ export const truncateError = (text: string): string => (text.length > ERROR_TEXT
 
 export const deliveryLogExpiry = (attemptedAt: Date, days = deliveryLogRetentionDays): number => Math.floor(attemptedAt.getTime() / 1000) + days * 24 * 60 * 60;
 
-/** The log line of a delivery that died without a POST: no HTTP status, no duration, the reason as its error. */
 /** The log's line for a delivery held because its endpoint is disabled (queued before, or decided while, it was). */
 export const HELD_FOR_DISABLED = 'not sent: the endpoint is disabled (enable it, then redrive)';
 
+/** The log line of a delivery that died without a POST: no HTTP status, no duration, the reason as its error. */
 export const unsentAttempt = (message: DeliveryMessage, attempt: number, at: string, error: string): DeliveryAttempt => ({
   endpointId: message.endpointId,
   eventId: message.eventId,

@@ -84,6 +84,13 @@ export interface DeliveryStateStore {
   listWaiting(options: { limit: number; cursor?: string }): Promise<{ items: DeliveryState[]; cursor?: string }>;
 }
 
+/** Several states by stateId(), strongly consistent: in one batch read where the store has one, else one by one. */
+export async function readStates(states: DeliveryStateStore, keys: StateKey[]): Promise<Map<string, DeliveryState>> {
+  if (states.getMany) return states.getMany(keys);
+  const found = await Promise.all(keys.map((k) => states.get(k.endpointId, k.eventId)));
+  return new Map(found.flatMap((state) => (state ? [[stateId(state), state] as const] : [])));
+}
+
 export const versionOf = (state: DeliveryState | undefined): StateVersion => (state ? { generation: state.generation, attempts: state.attempts } : undefined);
 
 /** A delivery that is queued and not attempted yet (fan-out, and each redrive's new generation). */

@@ -5,7 +5,7 @@ import type { EndpointStore, WebhookEndpoint } from './endpoints.js';
 import { subscribes } from './subscriptions.js';
 import { createdEvent, decisionEvent, type WebhookEvent } from './events.js';
 import type { DeliveryMessage, DeliveryQueue } from './delivery-message.js';
-import { DISABLED_REASON, deadState, queuedState, stateId, type DeliveryStateStore } from './delivery-state.js';
+import { DISABLED_REASON, deadState, queuedState, readStates, stateId, type DeliveryStateStore } from './delivery-state.js';
 
 /** The endpoints, read once per batch of decisions rather than once per decision. */
 export type EndpointSnapshot = () => Promise<Awaited<ReturnType<EndpointStore['listAll']>>>;
@@ -103,7 +103,7 @@ async function fanOutEvent(
  * receiver recognises by its webhook-id).
  */
 async function worthQueueingAgain(states: DeliveryStateStore, repeats: DeliveryMessage[]): Promise<Set<string>> {
-  const found = await statesOf(states, repeats);
+  const found = await readStates(states, repeats);
   return new Set(
     repeats
       .filter((m) => {
@@ -125,7 +125,7 @@ async function hold(messages: DeliveryMessage[], states: DeliveryStateStore, now
   const created = await Promise.all(messages.map((m) => states.save(deadState(m, 0, at, DISABLED_REASON), undefined)));
   if (!log) return;
   const repeats = messages.filter((_, i) => !created[i]);
-  const stored = repeats.length === 0 ? new Map() : await statesOf(states, repeats);
+  const stored = repeats.length === 0 ? new Map() : await readStates(states, repeats);
   const held = messages.flatMap((m, i) => {
     if (created[i]) return [unsentAttempt(m, 1, at, HELD_FOR_DISABLED)];
     const state = stored.get(stateId(m));
@@ -133,10 +133,4 @@ async function hold(messages: DeliveryMessage[], states: DeliveryStateStore, now
     return stillHeld ? [unsentAttempt(m, 1, state.diedAt!, HELD_FOR_DISABLED)] : [];
   });
   if (held.length > 0) await log.record(held);
-}
-
-/** The stored states of these deliveries, in one read where the store has one. */
-async function statesOf(states: DeliveryStateStore, keys: DeliveryMessage[]) {
-  if (states.getMany) return states.getMany(keys);
-  return new Map(await Promise.all(keys.map(async (m) => [stateId(m), await states.get(m.endpointId, m.eventId)] as const)));
 }

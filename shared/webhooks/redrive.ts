@@ -6,13 +6,13 @@ import type { DeadLetterQueue, DeliveryQueue } from './delivery-message.js';
 import {
   deadState,
   queuedState,
+  readStates,
   readStatesOncePerBatch,
   stateId,
   versionOf,
   type DeliveryState,
   type DeliveryStateStore,
   type RedriveLease,
-  type StateKey,
 } from './delivery-state.js';
 import type { DeadDelivery, OperatorNotifier } from './operational-events.js';
 import { parseOperatorNoticeMessage } from '../notifications/operator-notice-message.js';
@@ -91,7 +91,8 @@ export async function redriveDeadDeliveries(
     const page = await dead.states.listDead(endpointId, { since: options.since, limit: Math.min(PAGE, max - redriven), cursor });
     cursor = page.cursor;
     // The index is eventually consistent: re-read each one, so a delivery redriven a moment ago is not sent twice.
-    const fresh = (await readStates(dead.states, page.items)).filter((s): s is DeliveryState => s?.status === 'dead');
+    const read = await readStates(dead.states, page.items);
+    const fresh = page.items.map((k) => read.get(stateId(k))).filter((s): s is DeliveryState => s?.status === 'dead');
     // Claimed before queueing: of redrives running at once (two operators, a retried request),
     // only one queues each delivery; the others leave it to that one.
     const lease = leaseFrom(now());
@@ -120,13 +121,6 @@ export async function redriveDeadDeliveries(
     redriven += revived.length;
   } while (cursor !== undefined && redriven < max);
   return { redriven, complete: cursor === undefined };
-}
-
-/** The states, strongly consistent: in one batch read where the store has one, else one by one. */
-async function readStates(states: DeliveryStateStore, keys: StateKey[]): Promise<Array<DeliveryState | undefined>> {
-  if (!states.getMany) return Promise.all(keys.map((k) => states.get(k.endpointId, k.eventId)));
-  const found = await states.getMany(keys);
-  return keys.map((k) => found.get(stateId(k)));
 }
 
 function revive(state: DeliveryState, at: Date) {
