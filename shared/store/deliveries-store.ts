@@ -130,6 +130,16 @@ const deadPositionSchema = z.strictObject({
   eventId: z.string().check(z.minLength(1), z.maxLength(200)),
 });
 const deadOrderKey = (item: Record<string, unknown>) => `${String(item.diedAt)}#${String(item.eventId)}`;
+/**
+ * Whether a partition's deaths read so far hold its part of the page: more than `limit` past the
+ * cursor, and none unread that sorts before them. The index orders deaths by time only, so deaths
+ * at the same time as the last one read may still follow in any event-id order: read on past them.
+ */
+function holdsPage(found: Record<string, unknown>[], lastDiedAt: string, limit: number): boolean {
+  if (found.length <= limit) return false;
+  const boundary = found.map(deadOrderKey).sort()[limit]!;
+  return lastDiedAt > boundary.slice(0, boundary.indexOf('#'));
+}
 
 function toStateItem(state: DeliveryState): Record<string, unknown> {
   const { message, nextAttemptAt, diedAt, deadReason, ...rest } = state;
@@ -407,6 +417,7 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
         deliveryPartitions(endpointId).map(async (partition) => {
           const found: Record<string, unknown>[] = [];
           let key: Record<string, unknown> | undefined;
+          let lastDiedAt = '';
           do {
             const { Items = [], LastEvaluatedKey } = await this.client.send(
               new QueryCommand({
@@ -419,8 +430,9 @@ export class DynamoDeliveryStateStore implements DeliveryStateStore {
               }),
             );
             found.push(...Items.filter((item) => after === undefined || deadOrderKey(item) > after));
+            lastDiedAt = String(Items.at(-1)?.diedAt ?? lastDiedAt);
             key = LastEvaluatedKey;
-          } while (key && found.length <= options.limit);
+          } while (key && !holdsPage(found, lastDiedAt, options.limit));
           return found;
         }),
       );

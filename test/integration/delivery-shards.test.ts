@@ -309,6 +309,16 @@ describe('deliveries spread over shards', () => {
     counted.destroy();
   }, 30_000);
 
+  it('the dead listing pages through deaths at the same moment in one partition, limit 1 to 3: each once (the index orders them by time only)', async () => {
+    for (const limit of [1, 2, 3]) {
+      const endpointId = unique('ep');
+      const dead = Array.from({ length: 10 }, () => deadState(deliveryMessage(testEvent(), endpointId), 4, new Date(T0).toISOString(), 'HTTP 500'));
+      await Promise.all(dead.map((d) => putLegacyState(d)));
+      const listed = (await deadPages(endpointId, limit)).flat();
+      expect(listed.map((s) => s.eventId).sort()).toEqual(dead.map((d) => d.eventId).sort());
+    }
+  });
+
   it('property: the dead listing (redrive) gives every dead delivery of the endpoint that died at or after `since` exactly once, oldest death first across shards and pre-sharding states', async () => {
     await fc.assert(
       fc.asyncProperty(
